@@ -1,0 +1,56 @@
+# figma-auth: the two commands are `make run` and `make test`.
+SHELL := /bin/bash
+export PYENV_VERSION ?= 3.11.7:3.13.0
+PYTHON ?= python3.13
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt shared/requirements.txt | sha256sum | cut -c1-12)
+export PYTHONPATH := $(CURDIR)/shared:$(CURDIR)
+export PYTHONDONTWRITEBYTECODE := 1
+PORT ?= 3000
+
+.PHONY: run test lint unit integration e2e sam invoke bench clean help
+
+help:
+	@echo "make run     - local stack on http://127.0.0.1:$(PORT) (moto + Figma emulator)"
+	@echo "make test    - everything: lint, unit, integration, e2e, sam validate + build"
+	@echo "make invoke FN=session EVENT=events/session.json - one handler, no Docker"
+
+$(STAMP): requirements-dev.txt shared/requirements.txt
+	@command -v $(PYTHON) >/dev/null || { echo "figma-auth needs $(PYTHON) (Lambda's runtime is python3.13)"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
+	@rm -f $(VENV)/.installed-*; touch $@
+
+run: $(STAMP)
+	$(BIN)/python -m devstack run --port $(PORT)
+
+invoke: $(STAMP)
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=session EVENT=events/session.json"; exit 2; }
+	$(BIN)/python -m devstack invoke $(FN) $(EVENT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check shared functions devstack tests
+	$(BIN)/ruff format --check shared functions devstack tests
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
+integration: $(STAMP)
+	$(BIN)/pytest -q tests/integration
+
+e2e: $(STAMP)
+	$(BIN)/pytest -q tests/e2e
+
+sam: $(STAMP)
+	$(BIN)/sam validate --lint
+	$(BIN)/sam build --parallel --cached
+
+test: $(STAMP)
+	$(MAKE) lint
+	$(BIN)/pytest -q tests
+	$(MAKE) sam
+
+clean:
+	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .devstack.json

@@ -1,0 +1,159 @@
+"""`python -m devstack run` (what `make run` starts) and `python -m devstack invoke FN EVENT`.
+
+run:    moto server (DynamoDB + KMS from template.yaml), the Figma emulator unless
+        FIGMA_CLIENT_ID is set, and the HTTP API on 127.0.0.1:$PORT (3000).
+invoke: runs one function's handler on an event file against the running stack
+        (or a throwaway one) and prints the response: `sam local invoke` without Docker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from devstack import aws
+from devstack.template import ROOT
+
+STATE_FILE = ROOT / ".devstack.json"
+EMULATOR_CLIENT = {"FIGMA_CLIENT_ID": "local-client-id", "FIGMA_CLIENT_SECRET": "local-client-secret"}
+
+
+def _setdefault_env(values: dict[str, str]) -> None:
+    for name, value in values.items():
+        if not os.environ.get(name):
+            os.environ[name] = value
+
+
+def start_backends(port: int, *, emulator_port: int = 0) -> dict[str, Any]:
+    """moto + resources + (maybe) the emulator, with os.environ pointed at them."""
+    _, moto_url = aws.start_moto(int(os.environ.get("MOTO_PORT", "0")))
+    resources = aws.create_resources(moto_url)
+    for name, value in resources.env().items():
+        os.environ[name] = value
+    info: dict[str, Any] = {"moto": moto_url, "table": resources.table_name, "kms_key_id": resources.key_id}
+    callback = os.environ.get("CALLBACK_URL") or f"http://127.0.0.1:{port}/auth/figma/callback"
+    if not os.environ.get("FIGMA_CLIENT_ID"):
+        from devstack.figma_emulator import FigmaEmulator
+
+        emulator = FigmaEmulator(port=emulator_port).start()
+        emulator.state.redirect_uris.add(callback)
+        lifetime = os.environ.get("FIGMA_EMULATOR_TOKEN_LIFETIME")
+        if lifetime:
+            emulator.state.token_lifetime = int(lifetime)
+        os.environ.update({**EMULATOR_CLIENT, "FIGMA_AUTH_URL": f"{emulator.url}/oauth",
+                           "FIGMA_API_URL": emulator.url})
+        info["emulator"] = emulator.url
+    _setdefault_env({
+        "CALLBACK_URL": callback,
+        "ALLOWED_ORIGINS": f"http://127.0.0.1:{port},http://localhost:{port},"
+                           "http://127.0.0.1:5173,http://localhost:5173",
+        "POWERTOOLS_METRICS_NAMESPACE": "FigmaAuth",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+    })
+    info["callback_url"] = os.environ["CALLBACK_URL"]
+    return info
+
+
+def run(args: argparse.Namespace) -> int:
+    from devstack.api import LocalApi
+    from devstack.lambdas import Containers
+    from figma_auth.errors import ConfigurationError
+
+    try:
+        api_server = LocalApi(port=int(args.port), log=not args.quiet)
+    except OSError as exc:
+        print(f"figma-auth: cannot listen on 127.0.0.1:{args.port} ({exc.strerror}); "
+              "set PORT=... to use another port", file=sys.stderr)
+        return 2
+    port = api_server.httpd.server_address[1]
+    info = start_backends(port, emulator_port=int(os.environ.get("FIGMA_EMULATOR_PORT", "0")))
+    containers = Containers()
+    try:
+        containers.warm()
+    except ConfigurationError as exc:
+        print(f"figma-auth: configuration error: {exc}", file=sys.stderr)
+        return 2
+    api_server.attach(containers).start()
+    info.update({"ready": True, "api": api_server.url, "pid": os.getpid()})
+    state_file = Path(args.state_file)
+    state_file.write_text(json.dumps(info, indent=2))
+    if args.json:
+        print(json.dumps(info), flush=True)
+    else:
+        print(f"\nfigma-auth is running: open {api_server.url}/ and click 'Sign in with Figma'.")
+        print(f"  API              {api_server.url}   (routes from template.yaml)")
+        print(f"  Figma            {info.get('emulator', 'real Figma (FIGMA_CLIENT_ID is set)')}")
+        print(f"  DynamoDB + KMS   {info['moto']}   (moto server, table {info['table']})")
+        print(f"  redirect_uri     {info['callback_url']}")
+        print("Ctrl-C stops everything.\n", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait()
+    api_server.stop()
+    if state_file.exists() and json.loads(state_file.read_text()).get("pid") == os.getpid():
+        state_file.unlink()
+    return 0
+
+
+def invoke(args: argparse.Namespace) -> int:
+    from devstack.lambdas import Containers, LambdaContext, load_module
+
+    event = json.loads(Path(args.event).read_text())
+    running = _running_stack()
+    if running:
+        os.environ.update({**aws.FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": running["moto"],
+                           "TABLE_NAME": running["table"], "KMS_KEY_ID": running["kms_key_id"]})
+        if "emulator" in running:
+            os.environ.update({**EMULATOR_CLIENT, "FIGMA_AUTH_URL": f"{running['emulator']}/oauth",
+                               "FIGMA_API_URL": running["emulator"]})
+        _setdefault_env({"CALLBACK_URL": running["callback_url"],
+                         "ALLOWED_ORIGINS": "http://127.0.0.1:3000,http://127.0.0.1:5173,http://localhost:5173",
+                         "POWERTOOLS_METRICS_DISABLED": "true"})
+        print(f"# against the running stack ({running['api']})", file=sys.stderr)
+    else:
+        start_backends(3000)
+        print("# no running stack: using a throwaway moto server and Figma emulator", file=sys.stderr)
+    fn = Containers().by_name(args.function)
+    module = load_module(fn)
+    result = getattr(module, fn.handler.rpartition(".")[2])(event, LambdaContext(fn.logical_id, fn.timeout))
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def _running_stack() -> dict[str, Any] | None:
+    if not STATE_FILE.exists():
+        return None
+    info: dict[str, Any] = json.loads(STATE_FILE.read_text())
+    try:
+        import httpx
+
+        httpx.get(info["moto"] + "/moto-api/", timeout=1)
+    except Exception:
+        return None
+    return info
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devstack")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_run = sub.add_parser("run", help="serve the local stack")
+    p_run.add_argument("--port", default=os.environ.get("PORT", "3000"))
+    p_run.add_argument("--state-file", default=str(STATE_FILE))
+    p_run.add_argument("--json", action="store_true", help="print one JSON line with the endpoints when ready")
+    p_run.add_argument("--quiet", action="store_true", help="no per-request access line from the dev server")
+    p_inv = sub.add_parser("invoke", help="run one handler on an event file")
+    p_inv.add_argument("function")
+    p_inv.add_argument("event")
+    args = parser.parse_args(argv)
+    return run(args) if args.command == "run" else invoke(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

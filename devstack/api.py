@@ -1,0 +1,144 @@
+"""The local HTTP API: every path template.yaml routes, served by the same handlers Lambda
+runs, plus a small home page at `/` for trying the flow by hand."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from devstack.lambdas import Containers, http_event
+
+STATIC = Path(__file__).resolve().parent / "static"
+MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
+PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' http: https: data:; "
+            "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+_STATIC_FILES = {"/": ("home.html", "text/html; charset=utf-8"),
+                 "/_dev/home.js": ("home.js", "text/javascript; charset=utf-8"),
+                 "/_dev/home.css": ("home.css", "text/css; charset=utf-8")}
+
+
+class LocalApi:
+    def __init__(self, containers: Containers | None = None, *, host: str = "127.0.0.1", port: int = 3000,
+                 log: bool = True) -> None:
+        """Binds the port now (so a busy port fails first); ``attach`` the handlers before ``start``."""
+        self.handler = type("Handler", (_Handler,), {"containers": containers, "log": log})
+        self.httpd = ThreadingHTTPServer((host, port), self.handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True, name="local-api")
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def attach(self, containers: Containers) -> LocalApi:
+        self.handler.containers = containers
+        return self
+
+    def start(self) -> LocalApi:
+        assert self.handler.containers is not None, "attach() the functions first"
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    containers: Containers
+    log: bool
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the handlers log
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.serve("GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.serve("POST")
+
+    def do_PUT(self) -> None:  # noqa: N802
+        self.serve("PUT")
+
+    def do_PATCH(self) -> None:  # noqa: N802
+        self.serve("PATCH")
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self.serve("DELETE")
+
+    def do_OPTIONS(self) -> None:  # noqa: N802
+        self.serve("OPTIONS")
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self.serve("HEAD")
+
+    def serve(self, method: str) -> None:
+        started = time.perf_counter()
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            self.respond(413, {"Content-Type": "application/json"}, [],
+                         b'{"error":"invalid_request","message":"request body is too large"}')
+            return
+        body = self.rfile.read(length) if length else b""
+        if method == "GET" and parts.path in _STATIC_FILES:
+            name, ctype = _STATIC_FILES[parts.path]
+            self.respond(200, {"Content-Type": ctype, "Content-Security-Policy": PAGE_CSP,
+                               "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}, [],
+                         (STATIC / name).read_bytes())
+            return
+        found = self.containers.route(method, parts.path)
+        if found is None:
+            self.respond(404, {"Content-Type": "application/json"}, [],
+                         b'{"error":"not_found","message":"No such route."}')
+            return
+        route, params = found
+        host = self.headers.get("Host") or "127.0.0.1"
+        event = http_event(method=method, path=parts.path, raw_query=parts.query,
+                           headers=dict(self.headers.items()), body=body, route=route,
+                           path_params=params, domain=host, source_ip=self.client_address[0])
+        fn = self.containers.functions[route.function]
+        try:
+            result = self.containers.invoke(fn, event)
+        except Exception as exc:  # what API Gateway answers when the function itself fails
+            print(f"[local-api] {fn.name} raised {type(exc).__name__}", file=sys.stderr)
+            self.respond(500, {"Content-Type": "application/json"}, [], b'{"message":"Internal Server Error"}')
+            return
+        status, headers, cookies, payload = to_http(result)
+        self.respond(status, headers, cookies, payload)
+        if self.log:
+            ms = (time.perf_counter() - started) * 1000
+            print(f"[local-api] {method} {parts.path} -> {status} ({ms:.0f} ms)", file=sys.stderr, flush=True)
+
+    def respond(self, status: int, headers: dict[str, str], cookies: list[str], body: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                self.send_header(name, value)
+        for cookie in cookies:
+            self.send_header("Set-Cookie", cookie)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+
+def to_http(result: Any) -> tuple[int, dict[str, str], list[str], bytes]:
+    """Translate a payload-v2 Lambda response the way API Gateway does."""
+    if not isinstance(result, dict) or "statusCode" not in result:
+        return 200, {"Content-Type": "application/json"}, [], json.dumps(result).encode()
+    headers = {k: str(v) for k, v in (result.get("headers") or {}).items()}
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        headers[name] = ",".join(values)
+    raw = result.get("body") or ""
+    payload = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode()
+    return int(result["statusCode"]), headers, list(result.get("cookies") or []), payload

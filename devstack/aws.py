@@ -1,0 +1,70 @@
+"""moto in server mode (a real HTTP endpoint) with the table and key template.yaml declares."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from devstack import template
+
+REGION = "us-east-1"
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                    "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}
+
+
+@dataclass(frozen=True)
+class Resources:
+    endpoint: str
+    table_name: str
+    key_id: str
+
+    def env(self) -> dict[str, str]:
+        return {**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": self.endpoint, "TABLE_NAME": self.table_name,
+                "KMS_KEY_ID": self.key_id}
+
+
+def start_moto(port: int = 0) -> tuple[Any, str]:
+    """Start moto's threaded server on 127.0.0.1; returns (server, endpoint URL)."""
+    from moto.server import ThreadedMotoServer
+
+    for name, value in FAKE_CREDENTIALS.items():
+        os.environ.setdefault(name, value)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    host, bound = server.get_host_and_port()
+    return server, f"http://{host}:{bound}"
+
+
+def client(service: str, endpoint: str) -> Any:
+    return boto3.client(service, endpoint_url=endpoint, region_name=REGION,
+                        aws_access_key_id="testing", aws_secret_access_key="testing")  # noqa: S106
+
+
+def create_resources(endpoint: str, table_name: str = "figma-auth-local") -> Resources:
+    """Create the table (keys, GSIs, TTL from template.yaml) and the KMS key."""
+    props = template.table_properties(template.load())
+    ddb = client("dynamodb", endpoint)
+    create: dict[str, Any] = {
+        "TableName": table_name,
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+    }
+    if props.get("GlobalSecondaryIndexes"):
+        create["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    ddb.create_table(**create)
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl:
+        ddb.update_time_to_live(TableName=table_name, TimeToLiveSpecification=ttl)
+    key = client("kms", endpoint).create_key(Description="figma-auth local key")["KeyMetadata"]
+    return Resources(endpoint, table_name, key["Arn"])
+
+
+def reset(endpoint: str) -> None:
+    """Forget everything moto holds (between tests)."""
+    import httpx
+
+    httpx.post(f"{endpoint}/moto-api/reset").raise_for_status()

@@ -1,0 +1,450 @@
+"""A Figma emulator: a real HTTP server that behaves like Figma's documented OAuth and REST
+endpoints, with knobs for latency, injected faults, token lifetime and revocation.
+
+OAuth:  GET /oauth (consent page) -> POST /oauth/decide -> redirect_uri?code=&state=
+        POST /v1/oauth/token   (HTTP Basic, form: redirect_uri, code, grant_type[, code_verifier])
+        POST /v1/oauth/refresh (HTTP Basic, form: refresh_token) -> no new refresh token
+REST:   GET /v1/me, GET /v1/files/:key, GET /v1/files/:key/nodes, GET|POST /v1/files/:key/comments
+Knobs:  GET /_emulator/stats, POST /_emulator/reset, POST /_emulator/config {latency_ms,
+        token_lifetime, rotate_refresh_tokens}, POST /_emulator/faults {endpoint, kind, times,
+        retry_after}, POST /_emulator/revoke {user_id?}, POST /_emulator/expire_access_tokens
+Fault kinds: 500, 503, 429, hang, malformed, html, missing_fields, negative_expires,
+        invalid_grant, 401, 403.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import secrets
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+SCOPES = {
+    "current_user:read", "file_comments:read", "file_comments:write", "file_content:read",
+    "file_dev_resources:read", "file_dev_resources:write", "file_metadata:read", "file_variables:read",
+    "file_variables:write", "file_versions:read", "files:read", "library_analytics:read",
+    "library_assets:read", "library_content:read", "team_library_content:read", "projects:read",
+    "webhooks:read", "webhooks:write", "selections:read", "org:activity_log_read",
+}
+
+USERS = {
+    "ada": {"id": "1143925780461227139", "handle": "Ada Lovelace", "email": "ada@example.com"},
+    "grace": {"id": "1143925780461227140", "handle": "Grace Hopper", "email": "grace@example.com"},
+}
+
+AVATAR_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="96" height="96" viewBox="0 0 96 96">'
+    '<rect width="96" height="96" rx="48" fill="#a259ff"/><text x="48" y="60" font-size="40" '
+    'text-anchor="middle" fill="#fff" font-family="sans-serif">{initial}</text></svg>'
+)
+
+CONSENT_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http: https:; frame-ancestors 'none'"
+
+
+@dataclass
+class Fault:
+    endpoint: str  # authorize|token|refresh|me|files|any
+    kind: str
+    times: int = 1
+    retry_after: int = 1
+
+
+@dataclass
+class EmulatorState:
+    client_id: str = "local-client-id"
+    client_secret: str = "local-client-secret"
+    redirect_uris: set[str] = field(default_factory=set)
+    latency_ms: int = 0
+    token_lifetime: int = 3600
+    rotate_refresh_tokens: bool = False
+    hang_seconds: float = 30.0
+    codes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    access_tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refresh_tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
+    faults: list[Fault] = field(default_factory=list)
+    calls: Counter[str] = field(default_factory=Counter)
+    comments: list[dict[str, Any]] = field(default_factory=list)
+    revoked_grants: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    release: threading.Event = field(default_factory=threading.Event)
+
+    def take_fault(self, endpoint: str) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.endpoint in (endpoint, "any") and fault.times != 0:
+                    fault.times -= 1
+                    return fault
+        return None
+
+    def reset(self) -> None:
+        with self.lock:
+            self.codes.clear()
+            self.access_tokens.clear()
+            self.refresh_tokens.clear()
+            self.faults.clear()
+            self.calls.clear()
+            self.comments.clear()
+            self.revoked_grants.clear()
+            self.latency_ms = 0
+            self.token_lifetime = 3600
+            self.rotate_refresh_tokens = False
+        self.release.set()  # free any request hanging on a fault
+        self.release = threading.Event()
+
+    def issue(self, user_key: str, scopes: list[str], grant_id: str) -> dict[str, Any]:
+        access = "figu_" + secrets.token_urlsafe(32)
+        refresh = "figr_" + secrets.token_urlsafe(32)
+        now = time.time()
+        self.access_tokens[access] = {"user": user_key, "scopes": scopes, "expires": now + self.token_lifetime,
+                                      "grant": grant_id}
+        self.refresh_tokens[refresh] = {"user": user_key, "scopes": scopes, "grant": grant_id, "revoked": False}
+        return {"access": access, "refresh": refresh}
+
+
+class FigmaEmulator:
+    """Run with ``start()``; ``url`` is its base (both the auth and the API host)."""
+
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, state: EmulatorState | None = None) -> None:
+        self.state = state or EmulatorState()
+        handler = type("Handler", (_Handler,), {"state": self.state})
+        self.httpd = ThreadingHTTPServer((host, port), handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True, name="figma-emulator")
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> FigmaEmulator:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.state.release.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    state: EmulatorState
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet by default
+        pass
+
+    # -- dispatch ------------------------------------------------------------------------
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._dispatch("POST")
+
+    def do_PUT(self) -> None:  # noqa: N802
+        self._dispatch("PUT")
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._dispatch("DELETE")
+
+    def _dispatch(self, method: str) -> None:
+        parts = urlsplit(self.path)
+        path, self.query = parts.path, dict(parse_qsl(parts.query, keep_blank_values=True))
+        length = int(self.headers.get("Content-Length") or 0)
+        self.raw_body = self.rfile.read(length) if length else b""
+        routes = {
+            ("GET", "/oauth"): ("authorize", self.authorize),
+            ("POST", "/oauth/decide"): ("authorize", self.decide),
+            ("POST", "/v1/oauth/token"): ("token", self.token),
+            ("POST", "/v1/oauth/refresh"): ("refresh", self.refresh),
+            ("GET", "/v1/me"): ("me", self.me),
+        }
+        if path.startswith("/_emulator/"):
+            return self.control(method, path)
+        if (method, path) in routes:
+            endpoint, fn = routes[(method, path)]
+        elif path.startswith("/v1/"):
+            endpoint, fn = "files", self.rest
+        else:
+            return self.send_json(404, {"status": 404, "err": "Not found"})
+        with self.state.lock:
+            self.state.calls[endpoint] += 1
+        if endpoint != "authorize" and self.state.latency_ms:
+            time.sleep(self.state.latency_ms / 1000)
+        fault = self.state.take_fault(endpoint)
+        if fault is not None and self.inject(fault):
+            return None
+        try:
+            fn(path) if fn == self.rest else fn()
+        except Exception as exc:  # an emulator bug must show, not hang the client
+            self.send_json(500, {"status": 500, "err": f"emulator error: {type(exc).__name__}"})
+        return None
+
+    def inject(self, fault: Fault) -> bool:
+        kind = fault.kind
+        if kind in ("500", "502", "503"):
+            self.send_json(int(kind), {"status": int(kind), "err": "Internal server error"})
+        elif kind == "429":
+            self.send_json(429, {"status": 429, "err": "Rate limit exceeded"}, {"Retry-After": str(fault.retry_after)})
+        elif kind == "hang":
+            self.state.release.wait(self.state.hang_seconds)
+            self.close_connection = True
+            return True
+        elif kind == "malformed":
+            self.send_raw(200, b'{"access_token": "abc", ', "application/json")
+        elif kind == "html":
+            self.send_raw(200, b"<html><body>Figma is down</body></html>", "text/html")
+        elif kind == "missing_fields":
+            self.send_json(200, {"token_type": "bearer"})
+        elif kind == "negative_expires":
+            self.send_json(200, {"access_token": "figu_x" * 4, "refresh_token": "figr_x" * 4,
+                                 "expires_in": -5, "token_type": "bearer", "user_id_string": "1"})
+        elif kind == "invalid_grant":
+            self.send_json(400, {"error": "invalid_grant", "error_description": "Refresh token revoked"})
+        elif kind in ("401", "403"):
+            self.send_json(int(kind), {"status": int(kind), "err": "Invalid token"})
+        else:
+            return False
+        return True
+
+    # -- OAuth ---------------------------------------------------------------------------
+
+    def _authorize_problem(self, q: dict[str, str]) -> str | None:
+        s = self.state
+        if q.get("client_id") != s.client_id:
+            return "Invalid client_id."
+        if q.get("redirect_uri") not in s.redirect_uris:
+            return "Invalid redirect_uri: it does not match a redirect URL registered for this app."
+        if q.get("response_type") != "code":
+            return "response_type must be code."
+        scopes = [x for x in q.get("scope", "").replace(",", " ").split() if x]
+        if not scopes or any(x not in SCOPES for x in scopes):
+            return "Invalid scopes for app."
+        if not q.get("state"):
+            return "Missing state."
+        if "code_challenge" in q and q.get("code_challenge_method") != "S256":
+            return "Unsupported code_challenge_method."
+        return None
+
+    def authorize(self) -> None:
+        q = self.query
+        problem = self._authorize_problem(q)
+        if problem:
+            return self.send_html(400, f"<h1>Figma</h1><p class=error>{html.escape(problem)}</p>")
+        hidden = "".join(
+            f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in q.items()
+        )
+        users = "".join(f'<option value="{k}">{html.escape(u["handle"])} ({u["email"]})</option>'
+                        for k, u in USERS.items())
+        scopes = "".join(f"<li><code>{html.escape(x)}</code></li>" for x in q["scope"].replace(",", " ").split())
+        page = f"""<!doctype html><html><head><meta charset="utf-8"><title>Figma - Authorize app</title>
+<style>body{{font-family:system-ui,sans-serif;background:#f5f5f5;display:grid;place-items:center;
+min-height:100vh;margin:0}}main{{background:#fff;padding:32px 40px;border-radius:12px;
+box-shadow:0 2px 12px #0002;max-width:420px}}h1{{font-size:20px}}button{{font-size:15px;padding:10px 18px;
+border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#0d99ff;color:#fff}}
+#deny{{background:#eee}}.badge{{font-size:12px;color:#888}}</style></head><body><main>
+<p class="badge">Figma emulator (local development)</p>
+<h1>Allow access to your Figma account?</h1>
+<form method="post" action="/oauth/decide">{hidden}
+<label>Sign in as <select name="user">{users}</select></label>
+<p>The app asks for:</p><ul>{scopes}</ul>
+<button id="allow" name="decision" value="allow" type="submit">Allow access</button>
+<button id="deny" name="decision" value="deny" type="submit">Deny</button>
+</form></main></body></html>"""
+        return self.send_html(200, page)
+
+    def decide(self) -> None:
+        form = dict(parse_qsl(self.raw_body.decode(), keep_blank_values=True))
+        problem = self._authorize_problem(form)
+        if problem:
+            return self.send_html(400, f"<p class=error>{html.escape(problem)}</p>")
+        target = form["redirect_uri"]
+        sep = "&" if "?" in target else "?"
+        if form.get("decision") != "allow":
+            location = target + sep + urlencode({"error": "access_denied", "state": form["state"]})
+            return self.send_redirect(location)
+        code = secrets.token_urlsafe(24)
+        user = form.get("user") if form.get("user") in USERS else "ada"
+        with self.state.lock:
+            self.state.codes[code] = {
+                "redirect_uri": target, "scopes": form["scope"].replace(",", " ").split(), "user": user,
+                "challenge": form.get("code_challenge"), "expires": time.time() + 300,
+            }
+        return self.send_redirect(target + sep + urlencode({"code": code, "state": form["state"]}))
+
+    def _client_ok(self) -> bool:
+        header = self.headers.get("Authorization", "")
+        if not header.startswith("Basic "):
+            return False
+        try:
+            cid, _, secret = base64.b64decode(header[6:]).decode().partition(":")
+        except ValueError:
+            return False
+        return cid == self.state.client_id and secrets.compare_digest(secret, self.state.client_secret)
+
+    def token(self) -> None:
+        if not self._client_ok():
+            return self.send_json(401, {"error": "invalid_client", "error_description": "Invalid client credentials"})
+        form = dict(parse_qsl(self.raw_body.decode(), keep_blank_values=True))
+        if form.get("grant_type") != "authorization_code":
+            return self.send_json(400, {"error": True, "status": 400, "message": "Invalid grant_type", "i18n": None})
+        with self.state.lock:
+            record = self.state.codes.pop(form.get("code", ""), None)  # single use, even on failure
+        if record is None or record["expires"] < time.time():
+            return self.send_json(400, {"error": "invalid_grant", "error_description": "Invalid or used code"})
+        if form.get("redirect_uri") != record["redirect_uri"]:
+            return self.send_json(400, {"error": True, "status": 400, "message": "Invalid redirect_uri", "i18n": None})
+        if record["challenge"]:
+            verifier = form.get("code_verifier", "")
+            digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+            if digest != record["challenge"]:
+                return self.send_json(400, {"error": "invalid_grant", "error_description": "PKCE verification failed"})
+        with self.state.lock:
+            tokens = self.state.issue(record["user"], record["scopes"], secrets.token_hex(8))
+        user_id = USERS[record["user"]]["id"]
+        return self.send_json(200, {
+            "user_id_string": user_id, "user_id": int(user_id), "access_token": tokens["access"],
+            "refresh_token": tokens["refresh"], "expires_in": self.state.token_lifetime, "token_type": "bearer",
+        })
+
+    def refresh(self) -> None:
+        if not self._client_ok():
+            return self.send_json(401, {"error": "invalid_client", "error_description": "Invalid client credentials"})
+        form = dict(parse_qsl(self.raw_body.decode(), keep_blank_values=True))
+        with self.state.lock:
+            record = self.state.refresh_tokens.get(form.get("refresh_token", ""))
+            if record is None or record["revoked"] or record["grant"] in self.state.revoked_grants:
+                return self.send_json(400, {"error": True, "status": 400, "message": "Invalid refresh token",
+                                            "i18n": None})
+            access = "figu_" + secrets.token_urlsafe(32)
+            self.state.access_tokens[access] = {"user": record["user"], "scopes": record["scopes"],
+                                                "expires": time.time() + self.state.token_lifetime,
+                                                "grant": record["grant"]}
+            body = {"access_token": access, "expires_in": self.state.token_lifetime, "token_type": "bearer"}
+            if self.state.rotate_refresh_tokens:
+                record["revoked"] = True
+                new = "figr_" + secrets.token_urlsafe(32)
+                self.state.refresh_tokens[new] = {**record, "revoked": False}
+                body["refresh_token"] = new
+        return self.send_json(200, body)
+
+    # -- REST ----------------------------------------------------------------------------
+
+    def _bearer_user(self) -> str | None:
+        header = self.headers.get("Authorization", "")
+        token = header[7:] if header.startswith("Bearer ") else self.headers.get("X-Figma-Token", "")
+        with self.state.lock:
+            record = self.state.access_tokens.get(token)
+            grant_dead = record is not None and record["grant"] in self.state.revoked_grants
+        if record is None or record["expires"] < time.time() or grant_dead:
+            return None
+        return str(record["user"])
+
+    def me(self) -> None:
+        user = self._bearer_user()
+        if user is None:
+            return self.send_json(403, {"status": 403, "err": "Invalid token"})
+        u = USERS[user]
+        host = self.headers.get("Host", "127.0.0.1")
+        return self.send_json(200, {**u, "img_url": f"http://{host}/_emulator/avatar/{user}.svg"})
+
+    def rest(self, path: str) -> None:
+        user = self._bearer_user()
+        if user is None:
+            return self.send_json(403, {"status": 403, "err": "Invalid token"})
+        segments = path.strip("/").split("/")
+        if len(segments) >= 3 and segments[1] == "files":
+            key = segments[2]
+            if len(segments) == 3 and self.command == "GET":
+                return self.send_json(200, _file(key, self.query))
+            if len(segments) == 4 and segments[3] == "nodes":
+                ids = self.query.get("ids", "")
+                return self.send_json(200, {"name": f"File {key}", "nodes": {i: {"document": {"id": i}} for i in
+                                                                            ids.split(",") if i}})
+            if len(segments) == 4 and segments[3] == "comments":
+                if self.command == "POST":
+                    try:
+                        payload = json.loads(self.raw_body or b"{}")
+                    except ValueError:
+                        return self.send_json(400, {"status": 400, "err": "Invalid JSON"})
+                    comment = {"id": str(len(self.state.comments) + 1), "message": payload.get("message"),
+                               "file_key": key, "user": USERS[user]}
+                    self.state.comments.append(comment)
+                    return self.send_json(200, comment)
+                return self.send_json(200, {"comments": [c for c in self.state.comments if c["file_key"] == key]})
+        return self.send_json(404, {"status": 404, "err": "Not found"})
+
+    # -- control -------------------------------------------------------------------------
+
+    def control(self, method: str, path: str) -> None:
+        s = self.state
+        if method == "GET" and path.startswith("/_emulator/avatar/"):
+            key = path.rsplit("/", 1)[-1].removesuffix(".svg")
+            initial = USERS.get(key, USERS["ada"])["handle"][0]
+            return self.send_raw(200, AVATAR_SVG.format(initial=initial).encode(), "image/svg+xml")
+        if method == "GET" and path == "/_emulator/stats":
+            with s.lock:
+                return self.send_json(200, {"calls": dict(s.calls), "access_tokens": len(s.access_tokens),
+                                            "refresh_tokens": len(s.refresh_tokens)})
+        body = json.loads(self.raw_body or b"{}") if method == "POST" else {}
+        if path == "/_emulator/reset":
+            s.reset()
+        elif path == "/_emulator/config":
+            with s.lock:
+                for name in ("latency_ms", "token_lifetime", "rotate_refresh_tokens", "hang_seconds"):
+                    if name in body:
+                        setattr(s, name, body[name])
+        elif path == "/_emulator/faults":
+            with s.lock:
+                s.faults.append(Fault(body["endpoint"], str(body["kind"]), int(body.get("times", 1)),
+                                      int(body.get("retry_after", 1))))
+        elif path == "/_emulator/revoke":
+            with s.lock:
+                user_id = body.get("user_id")
+                for record in s.refresh_tokens.values():
+                    if user_id is None or USERS[record["user"]]["id"] == user_id:
+                        s.revoked_grants.add(record["grant"])
+        elif path == "/_emulator/expire_access_tokens":
+            with s.lock:
+                for record in s.access_tokens.values():
+                    record["expires"] = 0
+        else:
+            return self.send_json(404, {"status": 404, "err": "Not found"})
+        return self.send_json(200, {"ok": True})
+
+    # -- responses -----------------------------------------------------------------------
+
+    def send_raw(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        self.send_raw(status, json.dumps(body).encode(), "application/json; charset=utf-8", headers)
+
+    def send_html(self, status: int, page: str) -> None:
+        self.send_raw(status, page.encode(), "text/html; charset=utf-8", {"Content-Security-Policy": CONSENT_CSP})
+
+    def send_redirect(self, location: str) -> None:
+        self.send_raw(302, b"", "text/plain", {"Location": location})
+
+
+def _file(key: str, query: dict[str, str]) -> dict[str, Any]:
+    depth = int(query["depth"]) if query.get("depth", "").isdigit() else None
+    page = {"id": "0:1", "name": "Page 1", "type": "CANVAS",
+            "children": [] if depth == 1 else [{"id": "1:2", "name": "Frame", "type": "FRAME"}]}
+    return {"name": f"Design file {key}", "lastModified": "2026-11-01T10:00:00Z", "version": "1",
+            "role": "owner", "editorType": "figma",
+            "document": {"id": "0:0", "name": "Document", "type": "DOCUMENT", "children": [page]}}

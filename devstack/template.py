@@ -1,0 +1,111 @@
+"""Reads template.yaml: the routes, functions, table and key the local stack must mirror."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "template.yaml"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """SafeLoader that keeps CloudFormation short-form tags (!Ref, !Sub, ...) as plain data."""
+
+
+def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {f"Fn::{suffix}" if suffix != "Ref" else "Ref": value}
+
+
+_CfnLoader.add_multi_constructor("!", _tag)
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str  # GET, POST, ... or ANY
+    path: str  # /auth/session, /figma/{proxy+}
+    function: str  # logical id
+    pattern: re.Pattern[str] = field(compare=False)
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        if self.method not in ("ANY", method):
+            return None
+        found = self.pattern.match(path)
+        return found.groupdict() if found else None
+
+
+@dataclass(frozen=True)
+class Function:
+    logical_id: str
+    code_dir: Path
+    handler: str  # app.lambda_handler
+    timeout: int
+    schedule: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The folder name under functions/ (what `make invoke FN=` takes)."""
+        return self.code_dir.name
+
+
+def load(path: Path = TEMPLATE) -> dict[str, Any]:
+    return yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+
+
+def functions(doc: dict[str, Any]) -> dict[str, Function]:
+    default_timeout = doc.get("Globals", {}).get("Function", {}).get("Timeout", 3)
+    out = {}
+    for logical_id, res in doc["Resources"].items():
+        if res.get("Type") != "AWS::Serverless::Function":
+            continue
+        props = res["Properties"]
+        schedule = None
+        for event in (props.get("Events") or {}).values():
+            if event.get("Type") in ("Schedule", "ScheduleV2"):
+                schedule = str(event["Properties"].get("Schedule") or event["Properties"].get("ScheduleExpression"))
+        out[logical_id] = Function(logical_id, ROOT / props["CodeUri"].rstrip("/"), props["Handler"],
+                                   int(props.get("Timeout", default_timeout)), schedule)
+    return out
+
+
+def routes(doc: dict[str, Any]) -> list[Route]:
+    out = []
+    for logical_id, res in doc["Resources"].items():
+        if res.get("Type") != "AWS::Serverless::Function":
+            continue
+        for event in (res["Properties"].get("Events") or {}).values():
+            if event.get("Type") != "HttpApi":
+                continue
+            path, method = event["Properties"]["Path"], event["Properties"]["Method"].upper()
+            out.append(Route(method if method != "*" else "ANY", path, logical_id, _compile(path)))
+    # Literal paths before greedy ones, as API Gateway prefers the most specific route.
+    return sorted(out, key=lambda r: ("+}" in r.path, -len(r.path)))
+
+
+def _compile(path: str) -> re.Pattern[str]:
+    regex = ""
+    for part in re.split(r"(\{[^}]+\})", path):
+        if part.startswith("{") and part.endswith("+}"):
+            regex += f"(?P<{part[1:-2]}>.+)"
+        elif part.startswith("{"):
+            regex += f"(?P<{part[1:-1]}>[^/]+)"
+        else:
+            regex += re.escape(part)
+    return re.compile(f"^{regex}$")
+
+
+def table_properties(doc: dict[str, Any]) -> dict[str, Any]:
+    for res in doc["Resources"].values():
+        if res.get("Type") == "AWS::DynamoDB::Table":
+            return dict(res["Properties"])
+    raise LookupError("template.yaml declares no AWS::DynamoDB::Table")

@@ -1,0 +1,26 @@
+"""POST /auth/logout: end this session, one of the user's, or all of them
+(Appwrite: deleteSession / deleteSessions). Always 204; clears the cookie."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from figma_auth import runtime, web
+from figma_auth.observability import logger
+
+runtime.check()
+app = web.create_app()
+
+
+@app.post("/auth/logout")
+def logout() -> Any:
+    creds = web.credentials(app)
+    web.require_trusted_origin(app, creds)
+    ended_own = runtime.service().logout(creds, web.body(app))
+    return web.no_content([web.clear_session_cookie(runtime.settings())] if ended_own else [])
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return web.handle(app, event, context)

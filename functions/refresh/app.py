@@ -1,0 +1,24 @@
+"""POST /auth/refresh: renew the Figma access token, single-flight (Appwrite: updateSession)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from figma_auth import runtime, web
+from figma_auth.observability import logger
+
+runtime.check()
+app = web.create_app()
+
+
+@app.post("/auth/refresh")
+def refresh() -> Any:
+    creds = web.credentials(app)
+    web.require_trusted_origin(app, creds)
+    return web.json_response(runtime.service().refresh(creds, web.min_validity(app)))
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return web.handle(app, event, context)

@@ -1,0 +1,52 @@
+"""boto3 clients, built once per container with the retry policy configured in one place."""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_kms import KMSClient
+
+
+@functools.cache
+def _config() -> Any:
+    from botocore.config import Config
+
+    # Standard retry mode: jittered backoff on throttling and transient errors, 3 attempts.
+    return Config(
+        retries={"mode": "standard", "max_attempts": 3},
+        connect_timeout=2,
+        read_timeout=5,
+        max_pool_connections=50,
+    )
+
+
+@functools.cache
+def _session() -> Any:
+    import boto3
+
+    return boto3.session.Session()
+
+
+@functools.cache
+def dynamodb() -> DynamoDBClient:
+    return _session().client("dynamodb", config=_config())
+
+
+@functools.cache
+def kms() -> KMSClient:
+    return _session().client("kms", config=_config())
+
+
+@functools.cache
+def events() -> EventBridgeClient:
+    return _session().client("events", config=_config())
+
+
+def reset() -> None:
+    """Forget cached clients (tests that point boto3 at a new endpoint)."""
+    for factory in (_session, dynamodb, kms, events):
+        factory.cache_clear()

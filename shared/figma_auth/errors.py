@@ -1,0 +1,111 @@
+"""Every failure a caller can act on, each with a stable ``error`` code and HTTP status.
+
+``web.py`` maps these to responses in one place; the README documents each code.
+"""
+
+from __future__ import annotations
+
+
+class FigmaAuthError(Exception):
+    """Base class: ``code`` is the public ``error`` value, ``status`` the HTTP status."""
+
+    code = "server_error"
+    status = 500
+    default_message = "Something went wrong on our side."
+
+    def __init__(self, message: str | None = None, *, retry_after: int | None = None) -> None:
+        super().__init__(message or self.default_message)
+        self.message = message or self.default_message
+        self.retry_after = retry_after
+
+
+class ConfigurationError(RuntimeError):
+    """A missing or malformed setting; raised at cold start with one line naming it."""
+
+
+class InvalidRequest(FigmaAuthError):
+    code, status = "invalid_request", 400
+    default_message = "The request is malformed or a parameter is missing."
+
+
+class InvalidRedirect(FigmaAuthError):
+    code, status = "invalid_redirect", 400
+    default_message = "The success/failure URL is not on an origin listed in ALLOWED_ORIGINS."
+
+
+class InvalidScope(FigmaAuthError):
+    code, status = "invalid_scope", 400
+    default_message = "A requested scope is not one Figma documents."
+
+
+class InvalidState(FigmaAuthError):
+    code, status = "invalid_state", 400
+    default_message = (
+        "This sign-in link is unknown, was already used, expired, or was started in another "
+        "browser. Start signing in again."
+    )
+
+
+class InvalidGrant(FigmaAuthError):
+    code, status = "invalid_grant", 400
+    default_message = "The ticket or code verifier is invalid, expired or already used."
+
+
+class InvalidPath(FigmaAuthError):
+    code, status = "invalid_path", 400
+    default_message = "The Figma API path is not allowed."
+
+
+class AccessDenied(FigmaAuthError):
+    code, status = "access_denied", 400
+    default_message = "The user declined access at Figma."
+
+
+class Unauthorized(FigmaAuthError):
+    code, status = "unauthorized", 401
+    default_message = "No valid session. Sign in with Figma first."
+
+
+class ReauthRequired(FigmaAuthError):
+    code, status = "reauth_required", 401
+    default_message = "Figma no longer accepts this grant (revoked or expired). Sign in again."
+
+
+class CsrfRejected(FigmaAuthError):
+    code, status = "csrf_rejected", 403
+    default_message = "Cookie-authenticated POST requests need an Origin listed in ALLOWED_ORIGINS."
+
+
+class FigmaError(FigmaAuthError):
+    code, status = "figma_error", 502
+    default_message = "Figma answered with an unexpected error."
+
+
+class FigmaUnavailable(FigmaAuthError):
+    code, status = "figma_unavailable", 503
+    default_message = "Figma is unavailable or rate limiting us; try again shortly."
+
+
+class ResponseTooLarge(FigmaAuthError):
+    code, status = "response_too_large", 502
+    default_message = (
+        "Figma's response is larger than Lambda can return (6 MB). Ask for less: use `depth`, "
+        "`ids`, or the /v1/files/:key/nodes endpoint."
+    )
+
+
+class TemporarilyUnavailable(FigmaAuthError):
+    code, status = "temporarily_unavailable", 503
+    default_message = "Our storage is throttled; try again shortly."
+
+
+class NotFound(FigmaAuthError):
+    code, status = "not_found", 404
+    default_message = "No such route."
+
+
+class GrantUnreadable(FigmaAuthError):
+    """The stored ciphertext does not decrypt under its own context: fail closed."""
+
+    code, status = "unauthorized", 401
+    default_message = "The stored Figma grant could not be verified. Sign in again."

@@ -1,0 +1,158 @@
+"""The one HTTP client for Figma: code exchange, refresh, identity.
+
+Short timeouts; bounded, jittered retries only where a replay is safe (refresh and
+``/v1/me``, never the single-use code exchange); ``Retry-After`` honoured within a
+deadline; every failure mapped to a FigmaAuthError the caller can act on.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from figma_auth import oauth
+from figma_auth.errors import FigmaError, FigmaUnavailable, ReauthRequired
+
+CONNECT_TIMEOUT = 3.0
+READ_TIMEOUT = 5.0
+MAX_RETRY_AFTER = 5.0  # seconds we are willing to wait inside one request
+_DEAD_GRANT_CODES = {"invalid_grant", "invalid_token", "expired", "revoked", "invalid"}
+
+
+@dataclass(frozen=True)
+class FigmaUser:
+    id: str
+    handle: str
+    email: str
+    img_url: str
+
+
+class FigmaClient:
+    """Talks to ``api_url`` with HTTP Basic client credentials; takes an injected httpx client."""
+
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        client_id: str,
+        client_secret: Callable[[], str],
+        http: httpx.Client | None = None,
+        max_attempts: int = 2,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.client_id = client_id
+        self._secret = client_secret
+        self.http = http or httpx.Client(
+            timeout=httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT),
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
+        )
+        self.max_attempts = max_attempts
+
+    # -- OAuth --------------------------------------------------------------------------
+
+    def exchange_code(
+        self, *, code: str, redirect_uri: str, code_verifier: str | None, scopes: tuple[str, ...], now: datetime
+    ) -> oauth.FigmaGrant:
+        """Trade a code for tokens. Never retried: a code is single-use."""
+        form = {"redirect_uri": redirect_uri, "code": code, "grant_type": "authorization_code"}
+        if code_verifier is not None:
+            form["code_verifier"] = code_verifier
+        response = self._send("POST", "/v1/oauth/token", data=form, auth=self._basic(), attempts=1)
+        if response.status_code != 200:
+            raise FigmaError(f"Figma rejected the code exchange (HTTP {response.status_code})")
+        return oauth.parse_token_response(_json(response), now=now, scopes=scopes)
+
+    def refresh(self, grant: oauth.FigmaGrant, *, now: Callable[[], datetime]) -> oauth.FigmaGrant:
+        """Renew the access token. A dead grant raises ReauthRequired; a blip FigmaUnavailable."""
+        response = self._send(
+            "POST", "/v1/oauth/refresh", data={"refresh_token": grant.refresh_token}, auth=self._basic()
+        )
+        if response.status_code in (400, 401, 403):
+            code = oauth.figma_error_code(_json_or_none(response))
+            if code == "invalid_client":
+                raise FigmaError("Figma rejected our client credentials (invalid_client): check the secret")
+            if code in _DEAD_GRANT_CODES or code is None:
+                raise ReauthRequired()
+        if response.status_code != 200:
+            raise FigmaError(f"Figma's refresh answered HTTP {response.status_code}")
+        return oauth.parse_refresh_response(_json(response), now=now(), previous=grant)
+
+    def me(self, access_token: str) -> FigmaUser:
+        response = self._send("GET", "/v1/me", headers={"Authorization": f"Bearer {access_token}"})
+        if response.status_code != 200:
+            raise FigmaError(f"Figma's /v1/me answered HTTP {response.status_code}")
+        body = _json(response)
+        if not isinstance(body, dict):
+            raise FigmaError("Figma's /v1/me answer is not a JSON object")
+        user_id = body.get("id")
+        if isinstance(user_id, int) and not isinstance(user_id, bool):
+            user_id = str(user_id)
+        if not isinstance(user_id, str) or not 0 < len(user_id) <= 128:
+            raise FigmaError("Figma's /v1/me answer has no user id")
+        return FigmaUser(
+            id=user_id,
+            handle=_text(body.get("handle")),
+            email=_text(body.get("email")),
+            img_url=_text(body.get("img_url"), 2048),
+        )
+
+    # -- plumbing -----------------------------------------------------------------------
+
+    def _basic(self) -> httpx.BasicAuth:
+        return httpx.BasicAuth(self.client_id, self._secret())
+
+    def _send(self, method: str, path: str, *, attempts: int | None = None, **kwargs: Any) -> httpx.Response:
+        attempts = attempts or self.max_attempts
+        retry_after: int | None = None
+        for attempt in range(1, attempts + 1):
+            try:
+                response = self.http.request(method, self.api_url + path, **kwargs)
+            except httpx.TransportError as exc:  # timeouts, refused, reset
+                if attempt == attempts:
+                    raise FigmaUnavailable("Figma did not answer in time.") from exc
+                _backoff(attempt, None)
+                continue
+            if response.status_code == 429 or response.status_code >= 500:
+                retry_after = _retry_after(response)
+                if attempt == attempts or (retry_after is not None and retry_after > MAX_RETRY_AFTER):
+                    raise FigmaUnavailable(
+                        f"Figma answered HTTP {response.status_code}; try again shortly.", retry_after=retry_after
+                    )
+                _backoff(attempt, retry_after)
+                continue
+            return response
+        raise FigmaUnavailable(retry_after=retry_after)  # pragma: no cover - loop always returns or raises
+
+
+def _backoff(attempt: int, retry_after: int | None) -> None:
+    delay = retry_after if retry_after is not None else random.uniform(0.05, 0.25) * attempt  # noqa: S311
+    time.sleep(min(delay, MAX_RETRY_AFTER))
+
+
+def _retry_after(response: httpx.Response) -> int | None:
+    value = response.headers.get("Retry-After", "")
+    return int(value) if value.isdigit() else None
+
+
+def _json(response: httpx.Response) -> Any:
+    body = _json_or_none(response)
+    if body is None:
+        raise FigmaError("Figma answered with something that is not JSON")
+    return body
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _text(value: Any, limit: int = 512) -> str:
+    return value[:limit] if isinstance(value, str) else ""

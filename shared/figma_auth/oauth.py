@@ -1,0 +1,282 @@
+"""Pure OAuth protocol helpers: no I/O, no clock reads, no randomness they don't take.
+
+State, PKCE, the return-URL allowlist, scopes, the authorize URL and Figma's token
+responses. Everything here is unit-tested against the contract and an open-redirect corpus.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from figma_auth.errors import FigmaError, InvalidRedirect, InvalidScope
+
+# Figma's documented OAuth scopes (developers.figma.com, "Scopes").
+FIGMA_SCOPES: frozenset[str] = frozenset(
+    {
+        "current_user:read",
+        "file_comments:read",
+        "file_comments:write",
+        "file_content:read",
+        "file_dev_resources:read",
+        "file_dev_resources:write",
+        "file_metadata:read",
+        "file_variables:read",
+        "file_variables:write",
+        "file_versions:read",
+        "files:read",
+        "library_analytics:read",
+        "library_assets:read",
+        "library_content:read",
+        "team_library_content:read",
+        "projects:read",
+        "webhooks:read",
+        "webhooks:write",
+        "selections:read",
+        "org:activity_log_read",
+    }
+)
+
+MAX_URL_LENGTH = 2048
+# Bounds for Figma's expires_in: anything outside is a malformed answer, rejected closed.
+MIN_EXPIRES_IN = 1
+MAX_EXPIRES_IN = 400 * 86400
+_TOKEN_RE = re.compile(r"^[\x21-\x7e]{1,4096}$")  # visible ASCII, bounded
+_URL_SAFE_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+_HOST_RE = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_IPV4_RE = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def random_token(nbytes: int = 32) -> str:
+    """A URL-safe random secret (256 bits by default)."""
+    return secrets.token_urlsafe(nbytes)
+
+
+def hash_secret(value: str) -> str:
+    """The only form in which we store a secret we must recognise later (SHA-256, base64url)."""
+    return b64url(hashlib.sha256(value.encode("utf-8")).digest())
+
+
+def pkce_challenge(verifier: str) -> str:
+    """RFC 7636 S256: BASE64URL(SHA256(ASCII(verifier)))."""
+    return b64url(hashlib.sha256(verifier.encode("ascii")).digest())
+
+
+def derive(secret: str, purpose: str) -> str:
+    """A value bound to ``secret`` for one purpose (HMAC-SHA256), 43 URL-safe chars."""
+    return b64url(hmac.new(secret.encode("utf-8"), purpose.encode("utf-8"), hashlib.sha256).digest())
+
+
+def constant_time_equal(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
+
+
+def is_url_safe_token(value: str, *, min_len: int, max_len: int) -> bool:
+    return min_len <= len(value) <= max_len and bool(_URL_SAFE_RE.match(value))
+
+
+# ---------------------------------------------------------------------------------------
+# Return URLs
+
+
+def normalise_origin(value: str) -> str:
+    """``scheme://host[:port]`` in canonical form (lowercase host, default port dropped).
+
+    Raises InvalidRedirect for anything that is not a plain http(s) origin.
+    """
+    parts = _strict_split(value)
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise InvalidRedirect(f"{value!r} is not an origin")
+    return _origin_of(parts)
+
+
+def validate_return_url(url: Any, allowed_origins: Iterable[str]) -> str:
+    """Return ``url`` if it is an absolute http(s) URL on one of ``allowed_origins``.
+
+    Rejects everything an open-redirect corpus throws: ``//host``, backslashes, control
+    characters and whitespace, userinfo, non-ASCII (IDN look-alikes), ``javascript:``,
+    ``data:``, other ports, other hosts.
+    """
+    if not isinstance(url, str) or not url:
+        raise InvalidRedirect("success and failure must be absolute URLs on an allowed origin")
+    parts = _strict_split(url)
+    origin = _origin_of(parts)
+    if origin not in set(allowed_origins):
+        raise InvalidRedirect(f"{origin} is not in ALLOWED_ORIGINS")
+    return url
+
+
+def _strict_split(url: str):  # type: ignore[no-untyped-def]
+    if len(url) > MAX_URL_LENGTH:
+        raise InvalidRedirect("URL is too long")
+    if not url.isascii() or any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url):
+        raise InvalidRedirect("URL contains whitespace, control or non-ASCII characters")
+    if "\\" in url:
+        raise InvalidRedirect("URL contains a backslash")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise InvalidRedirect("URL must be http or https")
+    if not url.lower().startswith(parts.scheme + "://"):
+        raise InvalidRedirect("URL must be absolute")
+    if "@" in parts.netloc or not parts.netloc:
+        raise InvalidRedirect("URL must not contain userinfo")
+    host = parts.hostname or ""
+    if not (_HOST_RE.match(host) or _IPV4_RE.match(host) or host == "[::1]" or host == "::1"):
+        raise InvalidRedirect("URL host is not a valid hostname")
+    if "%" in parts.netloc:
+        raise InvalidRedirect("URL host must not be percent-encoded")
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise InvalidRedirect("URL port is invalid") from None
+    return parts
+
+
+def _origin_of(parts) -> str:  # type: ignore[no-untyped-def]
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    port = parts.port
+    if port is None or port == _DEFAULT_PORTS[parts.scheme]:
+        return f"{parts.scheme}://{host}"
+    return f"{parts.scheme}://{host}:{port}"
+
+
+def append_query(url: str, params: Mapping[str, str]) -> str:
+    """Add ``params`` to ``url``'s query (before any fragment), replacing same-named ones."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in params]
+    query.extend(params.items())
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
+
+
+# ---------------------------------------------------------------------------------------
+# Scopes and the authorize URL
+
+
+def parse_scopes(raw: str) -> list[str]:
+    """Split a comma- or space-separated scope list; every scope must be one Figma documents."""
+    if len(raw) > 1024:
+        raise InvalidScope("scopes is too long")
+    scopes = list(dict.fromkeys(s for s in re.split(r"[,\s]+", raw.strip()) if s))
+    if not scopes:
+        raise InvalidScope("no scope requested")
+    unknown = [s for s in scopes if s not in FIGMA_SCOPES]
+    if unknown:
+        shown = ", ".join(repr(s[:40]) for s in unknown[:3])
+        raise InvalidScope(f"unknown Figma scope {shown}; see Figma's Scopes page for the list")
+    return scopes
+
+
+def authorize_url(
+    *,
+    auth_url: str,
+    client_id: str,
+    redirect_uri: str,
+    scopes: Iterable[str],
+    state: str,
+    code_challenge: str | None,
+) -> str:
+    params = {
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "scope": ",".join(scopes),
+        "state": state,
+        "response_type": "code",
+    }
+    if code_challenge is not None:
+        params["code_challenge"] = code_challenge
+        params["code_challenge_method"] = "S256"
+    return append_query(auth_url, params)
+
+
+# ---------------------------------------------------------------------------------------
+# Figma's token responses
+
+
+@dataclass(frozen=True)
+class FigmaGrant:
+    """What Figma granted: tokens (secret), absolute expiry, scopes."""
+
+    access_token: str = field(repr=False)
+    refresh_token: str = field(repr=False)
+    expires_at: datetime
+    scopes: tuple[str, ...] = ()
+
+    def expires_within(self, seconds: float, now: datetime) -> bool:
+        return self.expires_at - now <= timedelta(seconds=seconds)
+
+
+def parse_token_response(body: Any, *, now: datetime, scopes: Iterable[str]) -> FigmaGrant:
+    """Validate Figma's code-exchange answer; anything malformed is a FigmaError (closed)."""
+    if not isinstance(body, dict):
+        raise FigmaError("Figma's token response is not a JSON object")
+    access = _token(body.get("access_token"), "access_token")
+    refresh = _token(body.get("refresh_token"), "refresh_token")
+    return FigmaGrant(access, refresh, _expiry(body.get("expires_in"), now), tuple(scopes))
+
+
+def parse_refresh_response(body: Any, *, now: datetime, previous: FigmaGrant) -> FigmaGrant:
+    """Figma's refresh answer usually has no refresh_token: keep the old one; store a new one."""
+    if not isinstance(body, dict):
+        raise FigmaError("Figma's refresh response is not a JSON object")
+    access = _token(body.get("access_token"), "access_token")
+    new_refresh = body.get("refresh_token")
+    refresh = previous.refresh_token if new_refresh in (None, "") else _token(new_refresh, "refresh_token")
+    return FigmaGrant(access, refresh, _expiry(body.get("expires_in"), now), previous.scopes)
+
+
+def _token(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not _TOKEN_RE.match(value):
+        raise FigmaError(f"Figma's response has no valid {name}")
+    return value
+
+
+def _expiry(value: Any, now: datetime) -> datetime:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise FigmaError("Figma's response has no numeric expires_in")
+    if not MIN_EXPIRES_IN <= value <= MAX_EXPIRES_IN:
+        raise FigmaError("Figma's expires_in is out of bounds")
+    return now + timedelta(seconds=int(value))
+
+
+def figma_error_code(body: Any) -> str | None:
+    """The OAuth-style error in any of Figma's three error shapes, lowercased, if any."""
+    if not isinstance(body, dict):
+        return None
+    err = body.get("error")
+    if isinstance(err, str):
+        return err.lower()
+    message = body.get("message") if err is True else body.get("err")
+    if isinstance(message, str):
+        lowered = message.lower()
+        for code in ("invalid_grant", "invalid_client", "invalid_token", "expired", "revoked", "invalid"):
+            if code in lowered:
+                return code
+    return None
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    """ISO-8601 UTC with a Z and whole seconds, as the contract shows."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)

@@ -1,0 +1,76 @@
+"""Factories for the collaborators a Lambda container shares between invocations.
+
+Built lazily on first use and cached per container; ``reset()`` forgets them (tests).
+Handlers call ``check()`` at import so bad settings fail the cold start with one line.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+from figma_auth import aws
+from figma_auth.figma import FigmaClient
+from figma_auth.observability import logger
+from figma_auth.service import AuthService
+from figma_auth.settings import Settings
+from figma_auth.store import Store
+from figma_auth.vault import Vault
+
+
+@functools.cache
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+def check() -> Settings:
+    """Validate configuration now (cold start)."""
+    return settings()
+
+
+@functools.cache
+def service() -> AuthService:
+    config = settings()
+    return AuthService(
+        settings=config,
+        store=Store(table_name=config.table_name, client=aws.dynamodb()),
+        vault=Vault(kms=aws.kms(), key_id=config.kms_key_id),
+        figma=FigmaClient(api_url=config.figma_api_url, client_id=config.figma_client_id,
+                          client_secret=_client_secret(config)),
+        publish=_publisher(config),
+    )
+
+
+def _client_secret(config: Settings) -> Any:
+    if config.figma_client_secret:
+        secret = config.figma_client_secret
+        return lambda: secret
+    arn = config.figma_client_secret_arn
+
+    def from_secrets_manager() -> str:
+        from aws_lambda_powertools.utilities import parameters
+
+        # Cached for 5 minutes: a rotated secret is picked up without a redeploy.
+        return str(parameters.get_secret(arn, max_age=300)).strip()  # type: ignore[arg-type]
+
+    return from_secrets_manager
+
+
+def _publisher(config: Settings) -> Any:
+    def publish(detail_type: str, detail: dict[str, Any]) -> None:
+        try:
+            aws.events().put_events(Entries=[{
+                "Source": "figma-auth", "DetailType": detail_type, "Detail": json.dumps(detail),
+                "EventBusName": config.event_bus_name,
+            }])
+        except Exception:  # an app notification must never fail the user's request
+            logger.warning("could not publish event", extra={"detail_type": detail_type})
+
+    return publish
+
+
+def reset() -> None:
+    settings.cache_clear()
+    service.cache_clear()
+    aws.reset()

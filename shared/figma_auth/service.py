@@ -1,0 +1,426 @@
+"""The use cases: start login, complete login, read/refresh the session, list, log out,
+redeem a token-mode ticket. No Lambda events and no HTTP here: ``web.py`` adapts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from figma_auth import oauth
+from figma_auth.errors import (
+    FigmaAuthError,
+    FigmaUnavailable,
+    InvalidGrant,
+    InvalidRequest,
+    InvalidState,
+    ReauthRequired,
+    Unauthorized,
+)
+from figma_auth.figma import FigmaClient
+from figma_auth.observability import logger
+from figma_auth.settings import Settings
+from figma_auth.store import ACTIVE, LoginTransaction, Profile, Session, Store, Ticket
+from figma_auth.vault import Vault, grant_context
+
+TRANSACTION_TTL = timedelta(minutes=10)
+TICKET_TTL = timedelta(seconds=60)
+LEASE_MS = 20_000  # longer than Figma's worst refresh (2 attempts x 8 s)
+WAIT_FOR_PEER_SECONDS = 10.0  # how long a request waits for another's refresh
+JUST_REFRESHED = timedelta(seconds=5)  # a forced refresh reuses a grant this young (dedupes bursts)
+SESSION_COOKIE = "__Host-figma_auth_session"
+TX_COOKIE_PREFIX = "__Host-figma_auth_tx_"
+TOKEN_LENGTH = 43  # random_token(32)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What the request presented: a session token from a cookie or a Bearer header."""
+
+    token: str | None
+    via: str | None  # "cookie" | "bearer" | None
+
+
+@dataclass(frozen=True)
+class LoginStart:
+    redirect_url: str
+    tx_cookie_name: str
+    tx_cookie_value: str
+    tx_cookie_max_age: int
+
+
+@dataclass(frozen=True)
+class LoginDone:
+    redirect_url: str
+    tx_cookie_name: str | None
+    session_token: str | None  # cookie mode: the value of the session cookie to set
+
+
+def tx_cookie_name(state: str) -> str:
+    """One transaction cookie per login, so two tabs signing in at once don't collide."""
+    return TX_COOKIE_PREFIX + oauth.hash_secret(state)[:16]
+
+
+class AuthService:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        store: Store,
+        vault: Vault,
+        figma: FigmaClient,
+        clock: Callable[[], datetime] = oauth.utcnow,
+        publish: Callable[[str, dict[str, Any]], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.vault = vault
+        self.figma = figma
+        self.clock = clock
+        self.publish = publish or (lambda detail_type, detail: None)
+
+    # -- authorize ---------------------------------------------------------------------
+
+    def start_login(self, query: Mapping[str, str], *, callback_url: str) -> LoginStart:
+        allowed = self.settings.allowed_origins
+        success = oauth.validate_return_url(query.get("success"), allowed)
+        failure = oauth.validate_return_url(query.get("failure"), allowed)
+        scopes = tuple(oauth.parse_scopes(query["scopes"])) if "scopes" in query else self.settings.default_scopes
+        mode = query.get("mode", "cookie")
+        if mode not in ("cookie", "token"):
+            raise InvalidRequest("mode must be 'cookie' or 'token'")
+        app_challenge = query.get("code_challenge")
+        if mode == "token":
+            if not app_challenge or not oauth.is_url_safe_token(app_challenge, min_len=43, max_len=43):
+                raise InvalidRequest("token mode needs code_challenge: the S256 challenge (43 chars) of your verifier")
+        else:
+            app_challenge = None
+        state = oauth.random_token(32)
+        browser_secret = oauth.random_token(32)
+        pkce = self.settings.figma_pkce
+        tx = LoginTransaction(
+            state_hash=oauth.hash_secret(state),
+            binding=oauth.derive(browser_secret, "binding:" + state),
+            success_url=success,
+            failure_url=failure,
+            redirect_uri=callback_url,
+            scopes=scopes,
+            mode=mode,
+            pkce=pkce,
+            app_challenge=app_challenge,
+            expires_at=self.clock() + TRANSACTION_TTL,
+        )
+        self.store.put_transaction(tx)
+        verifier = oauth.derive(browser_secret, "pkce:" + state)  # never stored: the cookie holds its seed
+        url = oauth.authorize_url(
+            auth_url=self.settings.figma_auth_url,
+            client_id=self.settings.figma_client_id,
+            redirect_uri=callback_url,
+            scopes=scopes,
+            state=state,
+            code_challenge=oauth.pkce_challenge(verifier) if pkce else None,
+        )
+        return LoginStart(url, tx_cookie_name(state), browser_secret, int(TRANSACTION_TTL.total_seconds()))
+
+    # -- callback ----------------------------------------------------------------------
+
+    def take_transaction(self, query: Mapping[str, str], cookies: Mapping[str, str]) -> tuple[LoginTransaction, str]:
+        """The login this callback completes, if it is trustworthy; else InvalidState (400)."""
+        state = query.get("state", "")
+        if not oauth.is_url_safe_token(state, min_len=TOKEN_LENGTH, max_len=TOKEN_LENGTH):
+            raise InvalidState()
+        browser_secret = cookies.get(tx_cookie_name(state))
+        if not browser_secret or len(browser_secret) > 128:
+            raise InvalidState()  # not this browser's login: Figma is never called
+        tx = self.store.take_transaction(
+            oauth.hash_secret(state), oauth.derive(browser_secret, "binding:" + state), self.clock()
+        )
+        if tx is None:
+            raise InvalidState()
+        return tx, oauth.derive(browser_secret, "pkce:" + state)
+
+    def complete_login(self, tx: LoginTransaction, verifier: str, query: Mapping[str, str]) -> LoginDone:
+        """Exchange the code, read the user, store session + sealed grant in one write."""
+        error = query.get("error")
+        if error is not None:
+            from figma_auth.errors import AccessDenied, FigmaError
+
+            raise AccessDenied() if error == "access_denied" else FigmaError("Figma returned an error")
+        code = query.get("code", "")
+        if not 0 < len(code) <= 512 or not code.isascii() or not code.isprintable():
+            from figma_auth.errors import FigmaError
+
+            raise FigmaError("Figma returned no usable code")
+        now = self.clock()
+        grant = self.figma.exchange_code(
+            code=code,
+            redirect_uri=tx.redirect_uri,
+            code_verifier=verifier if tx.pkce else None,
+            scopes=tx.scopes,
+            now=now,
+        )
+        user = self.figma.me(grant.access_token)
+        token = oauth.random_token(32)
+        session_id = oauth.hash_secret(token)
+        box = self.vault.seal(_grant_plaintext(grant), grant_context(session_id, user.id))
+        token_mode = tx.mode == "token"
+        session = Session(
+            id=session_id,
+            user_id=user.id,
+            created_at=now,
+            expires_at=now + timedelta(days=self.settings.session_ttl_days),
+            profile=Profile(user.handle, user.email, user.img_url),
+            scopes=grant.scopes,
+            grant_box=box,
+            grant_expires_at=grant.expires_at,
+            activated=not token_mode,
+        )
+        ticket_value = None
+        ticket = None
+        if token_mode:
+            assert tx.app_challenge is not None
+            ticket_value = oauth.random_token(24)
+            ticket = Ticket(
+                ticket_hash=oauth.hash_secret(ticket_value),
+                session_id=session_id,
+                app_challenge=tx.app_challenge,
+                sealed_token=_seal_with_ticket(ticket_value, token),
+                expires_at=now + TICKET_TTL,
+            )
+        self.store.create_session(session, now=now, ticket=ticket)
+        if ticket_value is not None:
+            return LoginDone(oauth.append_query(tx.success_url, {"ticket": ticket_value}), None, None)
+        return LoginDone(tx.success_url, None, token)
+
+    # -- token mode --------------------------------------------------------------------
+
+    def redeem_ticket(self, body: Any) -> tuple[str, dict[str, Any]]:
+        """Trade a ticket + the SPA's verifier for a session token (once, within 60 s)."""
+        if not isinstance(body, dict) or set(body) - {"ticket", "code_verifier"}:
+            raise InvalidRequest('send JSON {"ticket": "...", "code_verifier": "..."}')
+        ticket, verifier = body.get("ticket"), body.get("code_verifier")
+        if not isinstance(ticket, str) or not oauth.is_url_safe_token(ticket, min_len=16, max_len=128):
+            raise InvalidRequest("ticket is missing or malformed")
+        if not isinstance(verifier, str) or not (43 <= len(verifier) <= 128) or not verifier.isascii():
+            raise InvalidRequest("code_verifier must be 43-128 characters")
+        record = self.store.redeem_ticket(oauth.hash_secret(ticket))  # burns it whatever follows
+        if record is None or record.expires_at <= self.clock():
+            raise InvalidGrant()
+        if not oauth.constant_time_equal(oauth.pkce_challenge(verifier), record.app_challenge):
+            self.store.delete_session(record.session_id)
+            raise InvalidGrant()
+        token = _open_with_ticket(ticket, record.sealed_token)
+        if token is None or not self.store.activate_session(record.session_id):
+            raise InvalidGrant()
+        return token, self.session_view(Credentials(token, "bearer"))
+
+    # -- sessions ----------------------------------------------------------------------
+
+    def authenticate(self, creds: Credentials) -> Session:
+        token = creds.token
+        if not token or not oauth.is_url_safe_token(token, min_len=TOKEN_LENGTH, max_len=TOKEN_LENGTH):
+            raise Unauthorized()
+        session = self.store.get_session(oauth.hash_secret(token))
+        if session is None or not session.activated:
+            raise Unauthorized()
+        if session.expires_at <= self.clock():
+            self.store.delete_session(session.id)
+            raise Unauthorized("Your session expired. Sign in with Figma again.")
+        return session
+
+    def session_view(self, creds: Credentials) -> dict[str, Any]:
+        """GET /auth/session: refreshes transparently when the token is within the leeway."""
+        session = self.authenticate(creds)
+        grant = None
+        if session.grant_status == ACTIVE:
+            try:
+                session, grant = self.fresh_grant(session, self.settings.refresh_leeway_seconds)
+            except ReauthRequired:
+                session = replace(session, grant_status="reauth_required", grant_box=None)
+        return self.view(session, grant)
+
+    def refresh(self, creds: Credentials, min_validity: int | None) -> dict[str, Any]:
+        """POST /auth/refresh: a fresh token unless the current one outlives ``min_validity``."""
+        session = self.authenticate(creds)
+        if session.grant_status != ACTIVE:
+            raise ReauthRequired()
+        # Without min_validity, "refresh" means: always get a new access token.
+        session, grant = self.fresh_grant(session, min_validity, force=min_validity is None)
+        return self.view(session, grant)
+
+    def list_sessions(self, creds: Credentials) -> dict[str, Any]:
+        current = self.authenticate(creds)
+        now = self.clock()
+        rows = [
+            {"id": sid, "created_at": oauth.iso(created), "expires_at": oauth.iso(expires), "current": sid == current.id}
+            for sid, created, expires, activated in self.store.list_user_sessions(current.user_id)
+            if activated and expires > now
+        ]
+        return {"sessions": rows}
+
+    def logout(self, creds: Credentials, body: Any) -> bool:
+        """End the current session, one of the user's sessions, or all. Returns True when the
+        caller's own session is gone (so its cookie must be cleared)."""
+        if body is None:
+            body = {}
+        if not isinstance(body, dict) or set(body) - {"all", "session_id"}:
+            raise InvalidRequest('body must be empty, {"all": true} or {"session_id": "..."}')
+        everything = body.get("all", False)
+        target = body.get("session_id")
+        if not isinstance(everything, bool) or (target is not None and not isinstance(target, str)):
+            raise InvalidRequest('"all" must be a boolean and "session_id" a string')
+        try:
+            session = self.authenticate(creds)
+        except Unauthorized:
+            return True  # idempotent: nothing to end
+        if everything:
+            self.store.delete_user_sessions(session.user_id)
+            self.store.delete_session(session.id)
+            return True
+        if target is not None and target != session.id:
+            self.store.delete_session(target, user_id=session.user_id)
+            return False
+        self.store.delete_session(session.id)
+        return True
+
+    # -- single-flight refresh ---------------------------------------------------------
+
+    def fresh_grant(
+        self, session: Session, min_validity: int | None, *, force: bool = False
+    ) -> tuple[Session, oauth.FigmaGrant]:
+        """The session's grant, valid for at least ``min_validity`` seconds.
+
+        One refresh per grant version across threads and Lambda instances: the winner of a
+        conditional lease calls Figma; the others wait and re-read.
+        """
+        owner = oauth.random_token(12)
+        deadline = time.monotonic() + WAIT_FOR_PEER_SECONDS
+        start_version = session.grant_version
+        pause = 0.05
+        while True:
+            if session.grant_status != ACTIVE or session.grant_box is None or session.grant_expires_at is None:
+                raise ReauthRequired()
+            now = self.clock()
+            moved_on = session.grant_version > start_version
+            young = session.grant_obtained_at is not None and now - session.grant_obtained_at < JUST_REFRESHED
+            validity = 0 if min_validity is None else min_validity
+            fresh = young if force else session.grant_expires_at - now > timedelta(seconds=validity)
+            if moved_on or fresh:
+                return session, self.open_grant(session)
+            now_ms = int(time.time() * 1000)
+            if session.lease_until_ms < now_ms and self.store.acquire_lease(
+                session.id, version=session.grant_version, owner=owner, now_ms=now_ms, lease_ms=LEASE_MS
+            ):
+                done = self._refresh_as_owner(session, owner)
+                if done is not None:
+                    return done
+            if time.monotonic() > deadline:
+                raise FigmaUnavailable("Another refresh of this grant is still running; try again.", retry_after=2)
+            time.sleep(pause * random.uniform(0.5, 1.5))  # noqa: S311 - jitter, not crypto
+            pause = min(pause * 2, 0.4)
+            latest = self.store.get_session(session.id)
+            if latest is None:
+                raise Unauthorized()
+            session = latest
+
+    def _refresh_as_owner(self, session: Session, owner: str) -> tuple[Session, oauth.FigmaGrant] | None:
+        grant = self.open_grant(session)
+        try:
+            new = self.figma.refresh(grant, now=self.clock)
+        except ReauthRequired:
+            if self.store.mark_reauth_required(session.id, owner=owner):
+                self.publish(
+                    "GrantNeedsReauth",
+                    {"user_id": session.user_id, "session_id": session.id, "reason": "figma_rejected_refresh"},
+                )
+            raise
+        except BaseException:
+            self.store.release_lease(session.id, owner=owner)  # the stored grant stays as it was
+            raise
+        box = self.vault.reseal(session.grant_box, _grant_plaintext(new), grant_context(session.id, session.user_id))  # type: ignore[arg-type]
+        obtained = self.clock()
+        if not self.store.save_refreshed_grant(
+            session, owner=owner, box=box, expires_at=new.expires_at, obtained_at=obtained
+        ):
+            return None  # our lease lapsed or the session ended meanwhile: re-read
+        updated = replace(
+            session, grant_box=box, grant_expires_at=new.expires_at,
+            grant_version=session.grant_version + 1, grant_obtained_at=obtained, lease_owner=None, lease_until_ms=0,
+        )
+        logger.info("figma grant refreshed", extra={"grant_version": updated.grant_version})
+        return updated, new
+
+    def open_grant(self, session: Session) -> oauth.FigmaGrant:
+        if session.grant_box is None or session.grant_expires_at is None:
+            raise ReauthRequired()
+        plain = self.vault.open(session.grant_box, grant_context(session.id, session.user_id))
+        try:
+            return oauth.FigmaGrant(plain["access_token"], plain["refresh_token"], session.grant_expires_at, session.scopes)
+        except KeyError as exc:
+            from figma_auth.errors import GrantUnreadable
+
+            raise GrantUnreadable() from exc
+
+    def view(self, session: Session, grant: oauth.FigmaGrant | None) -> dict[str, Any]:
+        provider: dict[str, Any] = {"name": "figma"}
+        active = session.grant_status == ACTIVE and grant is not None
+        if active and self.settings.expose_provider_token:
+            provider["access_token"] = grant.access_token  # type: ignore[union-attr]
+        provider["expires_at"] = oauth.iso(session.grant_expires_at) if active and session.grant_expires_at else None
+        provider["scopes"] = list(session.scopes)
+        provider["status"] = "active" if active else "reauth_required"
+        return {
+            "session": {"id": session.id, "created_at": oauth.iso(session.created_at),
+                        "expires_at": oauth.iso(session.expires_at)},
+            "user": {"id": session.user_id, "handle": session.profile.handle, "email": session.profile.email,
+                     "img_url": session.profile.img_url},
+            "provider": provider,
+        }
+
+
+def _grant_plaintext(grant: oauth.FigmaGrant) -> dict[str, str]:
+    return {"access_token": grant.access_token, "refresh_token": grant.refresh_token}
+
+
+def _ticket_key(ticket: str) -> bytes:
+    return hashlib.sha256(b"figma-auth-ticket-key:" + ticket.encode()).digest()
+
+
+def _seal_with_ticket(ticket: str, token: str) -> bytes:
+    """The session token, readable only by whoever holds the ticket (stored hashed)."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    nonce = os.urandom(12)
+    return nonce + AESGCM(_ticket_key(ticket)).encrypt(nonce, token.encode(), b"ticket")
+
+
+def _open_with_ticket(ticket: str, sealed: bytes) -> str | None:
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    try:
+        return AESGCM(_ticket_key(ticket)).decrypt(sealed[:12], sealed[12:], b"ticket").decode()
+    except (InvalidTag, ValueError):
+        return None
+
+
+def parse_json_body(raw: str | None, *, limit: int = 16_384) -> Any:
+    """A small JSON body, or None when empty; InvalidRequest when oversized or malformed."""
+    if raw is None or raw.strip() == "":
+        return None
+    if len(raw) > limit:
+        raise InvalidRequest("request body is too large")
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise InvalidRequest("request body is not valid JSON") from None
+
+
+__all__ = ["AuthService", "Credentials", "FigmaAuthError", "SESSION_COOKIE", "parse_json_body"]

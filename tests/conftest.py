@@ -1,0 +1,100 @@
+"""Shared fixtures: a moto server, the Figma emulator and the local API, all real HTTP.
+
+`stack` gives each test a fresh table and key, a reset emulator and fresh handler settings.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from devstack import aws
+from devstack.api import LocalApi
+from devstack.figma_emulator import FigmaEmulator
+from devstack.lambdas import Containers
+from tests.support.browser import Browser
+from tests.support.stack import EmulatorControl, Stack, Table
+
+for _name, _value in aws.FAKE_CREDENTIALS.items():
+    os.environ[_name] = _value
+os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO")
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    server, endpoint = aws.start_moto()
+    yield endpoint
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[FigmaEmulator]:
+    emu = FigmaEmulator().start()
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture(scope="session")
+def local_api() -> Iterator[LocalApi]:
+    api = LocalApi(port=0, log=False)  # bound now; handlers attached once settings exist
+    yield api
+    if api.thread.is_alive():
+        api.stop()
+
+
+def base_env(api_url: str, emulator_url: str, resources: aws.Resources) -> dict[str, str]:
+    return {
+        **resources.env(),
+        "FIGMA_CLIENT_ID": "local-client-id",
+        "FIGMA_CLIENT_SECRET": "local-client-secret",
+        "FIGMA_AUTH_URL": f"{emulator_url}/oauth",
+        "FIGMA_API_URL": emulator_url,
+        "CALLBACK_URL": f"{api_url}/auth/figma/callback",
+        "ALLOWED_ORIGINS": f"{api_url},http://127.0.0.1:5173,http://localhost:5173",
+    }
+
+
+@pytest.fixture
+def stack(
+    moto_endpoint: str, emulator: FigmaEmulator, local_api: LocalApi, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Stack]:
+    """A clean world per test: new table + key, emulator reset, settings re-read."""
+    from figma_auth import runtime
+
+    aws.reset(moto_endpoint)
+    resources = aws.create_resources(moto_endpoint)
+    emulator.state.reset()
+    emulator.state.redirect_uris = {f"{local_api.url}/auth/figma/callback"}
+    for name, value in base_env(local_api.url, emulator.url, resources).items():
+        monkeypatch.setenv(name, value)
+    for name in ("EXPOSE_PROVIDER_TOKEN", "FIGMA_PKCE", "DEFAULT_SCOPES", "SESSION_TTL_DAYS"):
+        monkeypatch.delenv(name, raising=False)
+    runtime.reset()
+    if local_api.handler.containers is None:
+        local_api.attach(Containers()).start()
+    yield Stack(local_api.url, EmulatorControl(emulator.url), Table(moto_endpoint, resources.table_name), moto_endpoint)
+    emulator.state.reset()  # releases any request still hanging on a fault
+    runtime.reset()
+
+
+@pytest.fixture
+def reconfigure(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Change settings for one test: reconfigure(EXPOSE_PROVIDER_TOKEN="false")."""
+    from figma_auth import runtime
+
+    def apply(**env: str) -> None:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        runtime.reset()
+
+    return apply
+
+
+@pytest.fixture
+def browser(stack: Stack) -> Iterator[Browser]:
+    b = Browser(origin=stack.api)
+    yield b
+    b.close()

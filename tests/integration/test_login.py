@@ -1,0 +1,302 @@
+"""Sign in with Figma, end to end over HTTP against the in-process stack (moto server +
+Figma emulator + local API): authorize, consent, callback, session."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.browser import Browser, query_of, sign_in, start_login
+from tests.support.counting import AwsCalls
+from tests.support.stack import SESSION_COOKIE, Stack
+
+
+def test_cookie_login_redirects_to_the_success_url_with_a_hardened_session_cookie(stack: Stack, browser: Browser):
+    done = sign_in(browser, stack.api)
+
+    assert done.status_code in (302, 303)
+    assert done.headers["location"] == f"{stack.api}/app/done"
+    session_cookie = next(c for c in browser.set_cookie_headers if c.startswith(SESSION_COOKIE + "="))
+    attrs = {a.strip().split("=")[0].lower(): a.strip() for a in session_cookie.split(";")[1:]}
+    assert set(attrs) >= {"path", "max-age", "httponly", "secure", "samesite"}
+    assert attrs["path"] == "Path=/" and attrs["samesite"] == "SameSite=Lax"
+    assert attrs["max-age"] == f"Max-Age={30 * 86400}"
+    assert "domain" not in attrs
+    assert len(browser.jar(stack.api)[SESSION_COOKIE]) >= 43  # >= 256 random bits
+
+
+def test_session_after_login_shows_the_user_and_a_token_figma_accepts(stack: Stack, browser: Browser):
+    sign_in(browser, stack.api, user="grace")
+
+    response = browser.get(f"{stack.api}/auth/session")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"session", "user", "provider"}
+    assert set(body["session"]) == {"id", "created_at", "expires_at"}
+    assert body["session"]["created_at"].endswith("Z")
+    assert body["user"]["handle"] == "Grace Hopper" and body["user"]["email"] == "grace@example.com"
+    assert body["user"]["id"] == "1143925780461227140" and body["user"]["img_url"].startswith("http")
+    provider = body["provider"]
+    assert provider["name"] == "figma" and provider["status"] == "active"
+    assert provider["scopes"] == ["current_user:read"]
+    assert "refresh_token" not in response.text
+    assert stack.emulator.me(provider["access_token"]).json()["handle"] == "Grace Hopper"
+
+
+def test_authorize_sends_the_browser_to_figma_with_every_required_parameter(stack: Stack, browser: Browser):
+    response = browser.get(f"{stack.api}/auth/figma/authorize",
+                           params={"success": f"{stack.api}/a", "failure": f"{stack.api}/b",
+                                   "scopes": "current_user:read,file_content:read"})
+
+    assert response.status_code == 302
+    location = response.headers["location"]
+    assert location.startswith(f"{stack.emulator.url}/oauth?")
+    q = query_of(location)
+    assert q["client_id"] == "local-client-id"
+    assert q["redirect_uri"] == f"{stack.api}/auth/figma/callback"
+    assert q["scope"] == "current_user:read,file_content:read"
+    assert q["response_type"] == "code"
+    assert len(q["state"]) >= 22  # >= 128 bits, base64url
+    assert q["code_challenge_method"] == "S256" and len(q["code_challenge"]) == 43
+    tx_cookie = browser.set_cookie_headers[-1]
+    assert tx_cookie.startswith("__Host-figma_auth_tx_")
+    assert "HttpOnly" in tx_cookie and "Secure" in tx_cookie and "SameSite=Lax" in tx_cookie
+    assert "Path=/" in tx_cookie and "Max-Age=600" in tx_cookie
+
+
+def test_authorize_without_pkce_sends_no_challenge(stack: Stack, browser: Browser, reconfigure):
+    reconfigure(FIGMA_PKCE="false")
+    attempt = start_login(browser, stack.api)
+
+    assert "code_challenge" not in attempt.authorize.headers["location"]
+    assert browser.get(attempt.callback_url).headers["location"] == f"{stack.api}/app/done"
+
+
+@pytest.mark.parametrize("success", [
+    "https://evil.example/", "//evil.example/", "http://127.0.0.1:1/", "javascript:alert(1)",
+    "http://user@127.0.0.1/", "/relative", "",
+])
+def test_authorize_with_a_return_url_off_the_allowlist_is_invalid_redirect_and_no_redirect(
+    stack: Stack, browser: Browser, success: str
+):
+    response = browser.get(f"{stack.api}/auth/figma/authorize", params={"success": success,
+                                                                         "failure": f"{stack.api}/b"})
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_redirect"
+    assert "location" not in response.headers
+    assert stack.table.items() == []
+
+
+def test_authorize_with_an_unknown_scope_is_invalid_scope(stack: Stack, browser: Browser):
+    response = browser.get(f"{stack.api}/auth/figma/authorize",
+                           params={"success": f"{stack.api}/a", "failure": f"{stack.api}/b", "scopes": "file_read"})
+
+    assert response.status_code == 400
+    assert response.json() == {"error": "invalid_scope", "message": response.json()["message"]}
+    assert "file_read" in response.json()["message"]
+
+
+def test_authorize_with_a_repeated_parameter_is_invalid_request(stack: Stack, browser: Browser):
+    url = f"{stack.api}/auth/figma/authorize?success={stack.api}/a&success=https://evil.example/&failure={stack.api}/b"
+    response = browser.get(url)
+
+    assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+
+
+def test_replayed_callback_is_invalid_state_and_figma_token_endpoint_is_called_once(stack: Stack, browser: Browser):
+    attempt = start_login(browser, stack.api)
+    first = browser.get(attempt.callback_url)
+    assert first.headers["location"] == f"{stack.api}/app/done"
+
+    browser.jar(stack.api)[next(iter(n for n in browser.set_cookie_headers if "figma_auth_tx_" in n)).split("=")[0]] = \
+        "whatever"
+    replay = browser.get(attempt.callback_url)
+
+    assert replay.status_code == 400 and replay.json()["error"] == "invalid_state"
+    assert stack.emulator.calls().get("token") == 1
+
+
+def test_replayed_callback_with_the_original_cookie_is_still_invalid_state(stack: Stack, browser: Browser):
+    attempt = start_login(browser, stack.api)
+    saved = dict(browser.jar(stack.api))
+    browser.get(attempt.callback_url)
+    browser.jars[stack.api.split("//")[1]] = saved  # an attacker who copied the cookies
+
+    replay = browser.get(attempt.callback_url)
+
+    assert replay.status_code == 400 and replay.json()["error"] == "invalid_state"
+    assert stack.emulator.calls().get("token") == 1
+
+
+def test_forged_state_is_invalid_state_and_never_reaches_figma(stack: Stack, browser: Browser):
+    attempt = start_login(browser, stack.api)
+    forged = attempt.callback_url.replace(attempt.callback_query["state"], "A" * 43)
+
+    response = browser.get(forged)
+
+    assert response.status_code == 400 and response.json()["error"] == "invalid_state"
+    assert "token" not in stack.emulator.calls()
+
+
+def test_state_from_another_browser_is_rejected_and_the_owner_can_still_finish(stack: Stack, browser: Browser):
+    attempt = start_login(browser, stack.api)
+    attacker = Browser(origin=stack.api)
+
+    stolen = attacker.get(attempt.callback_url)
+
+    assert stolen.status_code == 400 and stolen.json()["error"] == "invalid_state"
+    assert "token" not in stack.emulator.calls()
+    assert browser.get(attempt.callback_url).headers["location"] == f"{stack.api}/app/done"
+
+
+def test_expired_login_transaction_is_invalid_state(stack: Stack, browser: Browser):
+    attempt = start_login(browser, stack.api)
+    from devstack import aws
+
+    db = aws.client("dynamodb", stack.moto)
+    tx = next(i for i in stack.table.items() if i["pk"]["S"].startswith("TX#"))
+    db.update_item(TableName=stack.table.name, Key={"pk": tx["pk"], "sk": tx["sk"]},
+                   UpdateExpression="SET expires_at = :past", ExpressionAttributeValues={":past": {"S": "2020-01-01T00:00:00Z"}})
+
+    response = browser.get(attempt.callback_url)
+
+    assert response.status_code == 400 and response.json()["error"] == "invalid_state"
+    assert "token" not in stack.emulator.calls()
+
+
+def test_two_tabs_signing_in_at_once_both_succeed(stack: Stack, browser: Browser):
+    first = start_login(browser, stack.api)
+    second = start_login(browser, stack.api)
+
+    assert browser.get(second.callback_url).headers["location"] == f"{stack.api}/app/done"
+    assert browser.get(first.callback_url).headers["location"] == f"{stack.api}/app/done"
+
+
+def test_consent_denied_redirects_to_the_failure_url_with_access_denied_and_stores_nothing(
+    stack: Stack, browser: Browser
+):
+    response = sign_in(browser, stack.api, decision="deny")
+
+    assert response.headers["location"] == f"{stack.api}/app/failed?error=access_denied"
+    assert SESSION_COOKIE not in browser.jar(stack.api)
+    assert stack.table.items() == []
+
+
+@pytest.mark.parametrize(("endpoint", "kind", "times", "code"), [
+    ("token", "500", 1, "figma_unavailable"),
+    ("token", "malformed", 1, "figma_error"),
+    ("token", "html", 1, "figma_error"),
+    ("token", "missing_fields", 1, "figma_error"),
+    ("token", "negative_expires", 1, "figma_error"),
+    ("token", "invalid_grant", 1, "figma_error"),
+    ("me", "500", 2, "figma_unavailable"),
+    ("me", "malformed", 1, "figma_error"),
+    ("me", "403", 1, "figma_error"),
+])
+def test_figma_failing_during_callback_redirects_with_the_code_and_leaves_nothing_behind(
+    stack: Stack, browser: Browser, endpoint: str, kind: str, times: int, code: str
+):
+    attempt = start_login(browser, stack.api)
+    stack.emulator.fault(endpoint, kind, times=times)
+
+    response = browser.get(attempt.callback_url)
+
+    assert response.status_code in (302, 303)
+    assert response.headers["location"] == f"{stack.api}/app/failed?error={code}"
+    assert SESSION_COOKIE not in browser.jar(stack.api)
+    assert stack.table.items() == []
+
+
+@pytest.mark.parametrize("endpoint", ["token", "me"])
+def test_figma_hanging_during_callback_fails_within_15_seconds_with_nothing_stored(
+    stack: Stack, browser: Browser, endpoint: str
+):
+    attempt = start_login(browser, stack.api)
+    stack.emulator.fault(endpoint, "hang", times=2)
+
+    response = browser.get(attempt.callback_url)
+
+    assert response.headers["location"] == f"{stack.api}/app/failed?error=figma_unavailable"
+    assert response.elapsed.total_seconds() < 15
+    assert stack.table.items() == []
+
+
+def test_every_callback_response_is_uncacheable_and_sends_no_referrer(stack: Stack, browser: Browser):
+    attempt = start_login(browser, stack.api)
+    ok = browser.get(attempt.callback_url)
+    bad = browser.get(attempt.callback_url)
+
+    for response in (ok, bad):
+        assert response.headers["cache-control"] == "no-store"
+        assert response.headers["referrer-policy"] == "no-referrer"
+    assert "code=" not in ok.headers["location"] and "state=" not in ok.headers["location"]
+
+
+def test_session_without_credentials_is_401_unauthorized(stack: Stack, browser: Browser):
+    for headers in ({}, {"Authorization": "Bearer nope"}, {"Cookie": f"{SESSION_COOKIE}=forged"}):
+        response = browser.http.get(f"{stack.api}/auth/session", headers=headers)
+        assert response.status_code == 401
+        assert response.json()["error"] == "unauthorized" and response.json()["message"]
+
+
+def test_session_with_bearer_token_works_like_the_cookie(stack: Stack, browser: Browser):
+    sign_in(browser, stack.api)
+    token = browser.jar(stack.api)[SESSION_COOKIE]
+
+    response = browser.http.get(f"{stack.api}/auth/session", headers={"Authorization": f"Bearer {token}"})
+
+    assert response.status_code == 200 and response.json()["user"]["handle"] == "Ada Lovelace"
+
+
+def test_expose_provider_token_false_omits_the_access_token(stack: Stack, browser: Browser, reconfigure):
+    reconfigure(EXPOSE_PROVIDER_TOKEN="false")
+    sign_in(browser, stack.api)
+
+    provider = browser.get(f"{stack.api}/auth/session").json()["provider"]
+
+    assert "access_token" not in provider and provider["status"] == "active"
+
+
+def test_stored_grant_is_encrypted_and_session_stored_only_as_a_hash(stack: Stack, browser: Browser):
+    sign_in(browser, stack.api)
+    token = browser.jar(stack.api)[SESSION_COOKIE]
+    access = browser.get(f"{stack.api}/auth/session").json()["provider"]["access_token"]
+
+    dump = repr(stack.table.items())
+
+    assert token not in dump and access not in dump and "figr_" not in dump and "figu_" not in dump
+    assert stack.table.kinds() == {"SESSION": 1, "USER": 1}
+
+
+def test_cors_echoes_only_allowed_origins(stack: Stack, browser: Browser):
+    allowed = browser.http.get(f"{stack.api}/auth/session", headers={"Origin": "http://127.0.0.1:5173"})
+    foreign = browser.http.get(f"{stack.api}/auth/session", headers={"Origin": "https://evil.example"})
+    null = browser.http.get(f"{stack.api}/auth/session", headers={"Origin": "null"})
+    preflight = browser.http.options(f"{stack.api}/auth/session", headers={
+        "Origin": "http://127.0.0.1:5173", "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "authorization"})
+
+    assert allowed.headers["access-control-allow-origin"] == "http://127.0.0.1:5173"
+    assert allowed.headers["access-control-allow-credentials"] == "true"
+    assert "Origin" in allowed.headers["vary"]
+    for response in (foreign, null):
+        assert "access-control-allow-origin" not in response.headers
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == "http://127.0.0.1:5173"
+    assert "authorization" in preflight.headers["access-control-allow-headers"].lower()
+
+
+def test_aws_calls_per_request_stay_on_the_floor(stack: Stack, browser: Browser):
+    counter = AwsCalls()
+    attempt = start_login(browser, stack.api)
+    assert counter.by_service("dynamodb") == {"PutItem": 1} and counter.total("kms") == 0
+
+    counter.reset()
+    browser.get(attempt.callback_url)
+    assert counter.total("dynamodb") <= 2 and counter.by_service("kms") == {"GenerateDataKey": 1}
+    assert stack.emulator.calls() == {"authorize": 2, "token": 1, "me": 1}
+
+    counter.reset()
+    browser.get(f"{stack.api}/auth/session")
+    assert counter.by_service("dynamodb") == {"GetItem": 1} and counter.total("kms") == 0

@@ -1,0 +1,103 @@
+"""A scripted browser over real HTTP: its own cookie jar, manual redirects, and the
+Figma emulator's consent page filled in like a person would."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+_HIDDEN = re.compile(r'<input type="hidden" name="([^"]*)" value="([^"]*)">')
+
+
+class Browser:
+    """Keeps cookies per host like a browser; sends Secure cookies to 127.0.0.1 (as Chrome does)."""
+
+    def __init__(self, *, origin: str | None = None) -> None:
+        self.http = httpx.Client(follow_redirects=False, timeout=30)
+        self.jars: dict[str, dict[str, str]] = {}
+        self.origin = origin
+        self.set_cookie_headers: list[str] = []
+
+    def jar(self, url: str) -> dict[str, str]:
+        return self.jars.setdefault(urlsplit(url).netloc, {})
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        headers = dict(kwargs.pop("headers", {}) or {})
+        jar = self.jar(url)
+        if jar and "Cookie" not in headers:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in jar.items())
+        if self.origin and method != "GET" and "Origin" not in headers:
+            headers["Origin"] = self.origin
+        response = self.http.request(method, url, headers=headers, **kwargs)
+        for raw in response.headers.get_list("set-cookie"):
+            self.set_cookie_headers.append(raw)
+            pair, *attrs = [p.strip() for p in raw.split(";")]
+            name, _, value = pair.partition("=")
+            if any(a.lower() == "max-age=0" for a in attrs):
+                jar.pop(name, None)
+            else:
+                jar[name] = value
+        return response
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", url, **kwargs)
+
+    def close(self) -> None:
+        self.http.close()
+
+
+@dataclass
+class Consent:
+    """The emulator's consent page, parsed."""
+
+    action: str
+    fields: dict[str, str]
+
+
+def read_consent(page: httpx.Response) -> Consent:
+    assert page.status_code == 200, page.text
+    fields = {html.unescape(k): html.unescape(v) for k, v in _HIDDEN.findall(page.text)}
+    base = f"{page.url.scheme}://{page.url.netloc.decode()}"
+    return Consent(base + "/oauth/decide", fields)
+
+
+@dataclass
+class LoginAttempt:
+    authorize: httpx.Response
+    callback_url: str  # where Figma sent the browser back
+
+    @property
+    def callback_query(self) -> dict[str, str]:
+        return {k: v[0] for k, v in parse_qs(urlsplit(self.callback_url).query).items()}
+
+
+def start_login(
+    browser: Browser, api: str, *, success: str | None = None, failure: str | None = None,
+    decision: str = "allow", user: str = "ada", **params: str,
+) -> LoginAttempt:
+    """authorize -> Figma consent -> decision; stops before visiting our callback."""
+    query = {"success": success or f"{api}/app/done", "failure": failure or f"{api}/app/failed", **params}
+    authorize = browser.get(f"{api}/auth/figma/authorize", params=query)
+    assert authorize.status_code == 302, authorize.text
+    consent = read_consent(browser.get(authorize.headers["location"]))
+    decided = browser.post(consent.action, data={**consent.fields, "decision": decision, "user": user})
+    assert decided.status_code == 302, decided.text
+    return LoginAttempt(authorize, decided.headers["location"])
+
+
+def sign_in(browser: Browser, api: str, **kwargs: Any) -> httpx.Response:
+    """The whole dance; returns our callback's response (a redirect to success or failure)."""
+    attempt = start_login(browser, api, **kwargs)
+    return browser.get(attempt.callback_url)
+
+
+def query_of(url: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}

@@ -1,0 +1,30 @@
+"""Counts the AWS API calls the handlers make, with botocore's own event hooks."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+
+class AwsCalls:
+    """Register before the first request of a test: every client the layer creates after
+    this (runtime.reset() clears them) reports each API call it makes."""
+
+    def __init__(self) -> None:
+        from figma_auth import aws
+
+        self.calls: Counter[str] = Counter()
+        aws._session().events.register("before-call", self._count)
+
+    def _count(self, model: Any, **_: Any) -> None:
+        self.calls[f"{model.service_model.service_name}:{model.name}"] += 1
+
+    def by_service(self, service: str) -> dict[str, int]:
+        prefix = f"{service}:"
+        return {k.removeprefix(prefix): v for k, v in self.calls.items() if k.startswith(prefix)}
+
+    def total(self, service: str) -> int:
+        return sum(self.by_service(service).values())
+
+    def reset(self) -> None:
+        self.calls.clear()

@@ -1,0 +1,110 @@
+"""The local stack for tests: in-process (moto server + emulator + local API threads, all
+over real HTTP) or as a subprocess running exactly what `make run` runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from devstack import aws
+from devstack.template import ROOT
+
+SESSION_COOKIE = "__Host-figma_auth_session"
+
+
+@dataclass
+class Table:
+    """Read-only look at the DynamoDB table, for asserting what is (not) stored."""
+
+    endpoint: str
+    name: str
+
+    def items(self) -> list[dict[str, Any]]:
+        client = aws.client("dynamodb", self.endpoint)
+        out: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {}
+        while True:
+            page = client.scan(TableName=self.name, **kwargs)
+            out.extend(page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def kinds(self) -> Counter[str]:
+        return Counter(item["pk"]["S"].split("#")[0] for item in self.items())
+
+
+@dataclass
+class EmulatorControl:
+    """The Figma emulator's knobs, over HTTP."""
+
+    url: str
+    http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=10))
+
+    def reset(self) -> None:
+        self.http.post(f"{self.url}/_emulator/reset").raise_for_status()
+
+    def fault(self, endpoint: str, kind: str, times: int = 1, retry_after: int = 1) -> None:
+        body = {"endpoint": endpoint, "kind": kind, "times": times, "retry_after": retry_after}
+        self.http.post(f"{self.url}/_emulator/faults", json=body).raise_for_status()
+
+    def config(self, **knobs: Any) -> None:
+        self.http.post(f"{self.url}/_emulator/config", json=knobs).raise_for_status()
+
+    def calls(self) -> dict[str, int]:
+        return dict(self.http.get(f"{self.url}/_emulator/stats").json()["calls"])
+
+    def revoke(self, user_id: str | None = None) -> None:
+        self.http.post(f"{self.url}/_emulator/revoke", json={"user_id": user_id} if user_id else {}).raise_for_status()
+
+    def me(self, token: str) -> httpx.Response:
+        return self.http.get(f"{self.url}/v1/me", headers={"Authorization": f"Bearer {token}"})
+
+
+@dataclass
+class Stack:
+    api: str
+    emulator: EmulatorControl
+    table: Table
+    moto: str
+
+
+class SubprocessStack:
+    """`python -m devstack run` in a child process, as `make run` starts it."""
+
+    def __init__(self, tmp: Path, env: dict[str, str] | None = None) -> None:
+        self.state_file = tmp / "devstack.json"
+        self.log_path = tmp / "devstack.log"
+        child_env = {k: v for k, v in os.environ.items() if not k.startswith(("FIGMA_", "AWS_"))}
+        child_env.update({"PYTHONPATH": f"{ROOT / 'shared'}:{ROOT}", "PORT": "0", **(env or {})})
+        self.log = self.log_path.open("w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "devstack", "run", "--port", "0", "--json", "--state-file", str(self.state_file)],
+            cwd=ROOT, env=child_env, stdout=subprocess.PIPE, stderr=self.log, text=True,
+        )
+
+    def wait_ready(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:  # blocks until the stack prints its endpoints
+            if line.startswith("{") and '"ready"' in line:
+                info: dict[str, Any] = json.loads(line)
+                return info
+        raise RuntimeError(f"local stack exited early:\n{self.log_path.read_text()}")
+
+    def stop(self) -> str:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+        out = self.proc.stdout.read() if self.proc.stdout else ""
+        return out + self.log_path.read_text()
