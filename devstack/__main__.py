@@ -46,16 +46,17 @@ def start_backends(port: int, *, emulator_port: int = 0) -> dict[str, Any]:
         lifetime = os.environ.get("FIGMA_EMULATOR_TOKEN_LIFETIME")
         if lifetime:
             emulator.state.token_lifetime = int(lifetime)
-        os.environ.update({**EMULATOR_CLIENT, "FIGMA_AUTH_URL": f"{emulator.url}/oauth",
-                           "FIGMA_API_URL": emulator.url})
+        os.environ.update({**EMULATOR_CLIENT, "FIGMA_AUTH_URL": f"{emulator.url}/oauth", "FIGMA_API_URL": emulator.url})
         info["emulator"] = emulator.url
-    _setdefault_env({
-        "CALLBACK_URL": callback,
-        "ALLOWED_ORIGINS": f"http://127.0.0.1:{port},http://localhost:{port},"
-                           "http://127.0.0.1:5173,http://localhost:5173",
-        "POWERTOOLS_METRICS_NAMESPACE": "FigmaAuth",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-    })
+    _setdefault_env(
+        {
+            "CALLBACK_URL": callback,
+            "ALLOWED_ORIGINS": f"http://127.0.0.1:{port},http://localhost:{port},"
+            "http://127.0.0.1:5173,http://localhost:5173",
+            "POWERTOOLS_METRICS_NAMESPACE": "FigmaAuth",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+        }
+    )
     info["callback_url"] = os.environ["CALLBACK_URL"]
     return info
 
@@ -68,8 +69,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         api_server = LocalApi(port=int(args.port), log=not args.quiet)
     except OSError as exc:
-        print(f"figma-auth: cannot listen on 127.0.0.1:{args.port} ({exc.strerror}); "
-              "set PORT=... to use another port", file=sys.stderr)
+        print(
+            f"figma-auth: cannot listen on 127.0.0.1:{args.port} ({exc.strerror}); set PORT=... to use another port",
+            file=sys.stderr,
+        )
         return 2
     port = api_server.httpd.server_address[1]
     info = start_backends(port, emulator_port=int(os.environ.get("FIGMA_EMULATOR_PORT", "0")))
@@ -108,14 +111,29 @@ def invoke(args: argparse.Namespace) -> int:
     event = json.loads(Path(args.event).read_text())
     running = _running_stack()
     if running:
-        os.environ.update({**aws.FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": running["moto"],
-                           "TABLE_NAME": running["table"], "KMS_KEY_ID": running["kms_key_id"]})
+        os.environ.update(
+            {
+                **aws.FAKE_CREDENTIALS,
+                "AWS_ENDPOINT_URL": running["moto"],
+                "TABLE_NAME": running["table"],
+                "KMS_KEY_ID": running["kms_key_id"],
+            }
+        )
         if "emulator" in running:
-            os.environ.update({**EMULATOR_CLIENT, "FIGMA_AUTH_URL": f"{running['emulator']}/oauth",
-                               "FIGMA_API_URL": running["emulator"]})
-        _setdefault_env({"CALLBACK_URL": running["callback_url"],
-                         "ALLOWED_ORIGINS": "http://127.0.0.1:3000,http://127.0.0.1:5173,http://localhost:5173",
-                         "POWERTOOLS_METRICS_DISABLED": "true"})
+            os.environ.update(
+                {
+                    **EMULATOR_CLIENT,
+                    "FIGMA_AUTH_URL": f"{running['emulator']}/oauth",
+                    "FIGMA_API_URL": running["emulator"],
+                }
+            )
+        _setdefault_env(
+            {
+                "CALLBACK_URL": running["callback_url"],
+                "ALLOWED_ORIGINS": "http://127.0.0.1:3000,http://127.0.0.1:5173,http://localhost:5173",
+                "POWERTOOLS_METRICS_DISABLED": "true",
+            }
+        )
         print(f"# against the running stack ({running['api']})", file=sys.stderr)
     else:
         start_backends(3000)

@@ -17,16 +17,21 @@ from devstack.lambdas import Containers, http_event
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
-PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' http: https: data:; "
-            "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-_STATIC_FILES = {"/": ("home.html", "text/html; charset=utf-8"),
-                 "/_dev/home.js": ("home.js", "text/javascript; charset=utf-8"),
-                 "/_dev/home.css": ("home.css", "text/css; charset=utf-8")}
+PAGE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' http: https: data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+_STATIC_FILES = {
+    "/": ("home.html", "text/html; charset=utf-8"),
+    "/_dev/home.js": ("home.js", "text/javascript; charset=utf-8"),
+    "/_dev/home.css": ("home.css", "text/css; charset=utf-8"),
+}
 
 
 class LocalApi:
-    def __init__(self, containers: Containers | None = None, *, host: str = "127.0.0.1", port: int = 3000,
-                 log: bool = True) -> None:
+    def __init__(
+        self, containers: Containers | None = None, *, host: str = "127.0.0.1", port: int = 3000, log: bool = True
+    ) -> None:
         """Binds the port now (so a busy port fails first); ``attach`` the handlers before ``start``."""
         self.handler = type("Handler", (_Handler,), {"containers": containers, "log": log})
         self.httpd = ThreadingHTTPServer((host, port), self.handler)
@@ -86,26 +91,47 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY:
-            self.respond(413, {"Content-Type": "application/json"}, [],
-                         b'{"error":"invalid_request","message":"request body is too large"}')
+            self.respond(
+                413,
+                {"Content-Type": "application/json"},
+                [],
+                b'{"error":"invalid_request","message":"request body is too large"}',
+            )
             return
         body = self.rfile.read(length) if length else b""
         if method == "GET" and parts.path in _STATIC_FILES:
             name, ctype = _STATIC_FILES[parts.path]
-            self.respond(200, {"Content-Type": ctype, "Content-Security-Policy": PAGE_CSP,
-                               "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}, [],
-                         (STATIC / name).read_bytes())
+            self.respond(
+                200,
+                {
+                    "Content-Type": ctype,
+                    "Content-Security-Policy": PAGE_CSP,
+                    "Cache-Control": "no-store",
+                    "X-Content-Type-Options": "nosniff",
+                },
+                [],
+                (STATIC / name).read_bytes(),
+            )
             return
         found = self.containers.route(method, parts.path)
         if found is None:
-            self.respond(404, {"Content-Type": "application/json"}, [],
-                         b'{"error":"not_found","message":"No such route."}')
+            self.respond(
+                404, {"Content-Type": "application/json"}, [], b'{"error":"not_found","message":"No such route."}'
+            )
             return
         route, params = found
         host = self.headers.get("Host") or "127.0.0.1"
-        event = http_event(method=method, path=parts.path, raw_query=parts.query,
-                           headers=dict(self.headers.items()), body=body, route=route,
-                           path_params=params, domain=host, source_ip=self.client_address[0])
+        event = http_event(
+            method=method,
+            path=parts.path,
+            raw_query=parts.query,
+            headers=dict(self.headers.items()),
+            body=body,
+            route=route,
+            path_params=params,
+            domain=host,
+            source_ip=self.client_address[0],
+        )
         fn = self.containers.functions[route.function]
         try:
             result = self.containers.invoke(fn, event)

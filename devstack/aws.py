@@ -11,8 +11,12 @@ import boto3
 from devstack import template
 
 REGION = "us-east-1"
-FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                    "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+}
 
 
 @dataclass(frozen=True)
@@ -22,14 +26,21 @@ class Resources:
     key_id: str
 
     def env(self) -> dict[str, str]:
-        return {**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": self.endpoint, "TABLE_NAME": self.table_name,
-                "KMS_KEY_ID": self.key_id}
+        return {
+            **FAKE_CREDENTIALS,
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "TABLE_NAME": self.table_name,
+            "KMS_KEY_ID": self.key_id,
+        }
 
 
 def start_moto(port: int = 0) -> tuple[Any, str]:
     """Start moto's threaded server on 127.0.0.1; returns (server, endpoint URL)."""
+    import logging
+
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access line per AWS call
     for name, value in FAKE_CREDENTIALS.items():
         os.environ.setdefault(name, value)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
@@ -39,8 +50,9 @@ def start_moto(port: int = 0) -> tuple[Any, str]:
 
 
 def client(service: str, endpoint: str) -> Any:
-    return boto3.client(service, endpoint_url=endpoint, region_name=REGION,
-                        aws_access_key_id="testing", aws_secret_access_key="testing")  # noqa: S106
+    return boto3.client(
+        service, endpoint_url=endpoint, region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing"
+    )  # noqa: S106
 
 
 def create_resources(endpoint: str, table_name: str = "figma-auth-local") -> Resources:

@@ -28,11 +28,26 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 SCOPES = {
-    "current_user:read", "file_comments:read", "file_comments:write", "file_content:read",
-    "file_dev_resources:read", "file_dev_resources:write", "file_metadata:read", "file_variables:read",
-    "file_variables:write", "file_versions:read", "files:read", "library_analytics:read",
-    "library_assets:read", "library_content:read", "team_library_content:read", "projects:read",
-    "webhooks:read", "webhooks:write", "selections:read", "org:activity_log_read",
+    "current_user:read",
+    "file_comments:read",
+    "file_comments:write",
+    "file_content:read",
+    "file_dev_resources:read",
+    "file_dev_resources:write",
+    "file_metadata:read",
+    "file_variables:read",
+    "file_variables:write",
+    "file_versions:read",
+    "files:read",
+    "library_analytics:read",
+    "library_assets:read",
+    "library_content:read",
+    "team_library_content:read",
+    "projects:read",
+    "webhooks:read",
+    "webhooks:write",
+    "selections:read",
+    "org:activity_log_read",
 }
 
 USERS = {
@@ -103,8 +118,12 @@ class EmulatorState:
         access = "figu_" + secrets.token_urlsafe(32)
         refresh = "figr_" + secrets.token_urlsafe(32)
         now = time.time()
-        self.access_tokens[access] = {"user": user_key, "scopes": scopes, "expires": now + self.token_lifetime,
-                                      "grant": grant_id}
+        self.access_tokens[access] = {
+            "user": user_key,
+            "scopes": scopes,
+            "expires": now + self.token_lifetime,
+            "grant": grant_id,
+        }
         self.refresh_tokens[refresh] = {"user": user_key, "scopes": scopes, "grant": grant_id, "revoked": False}
         return {"access": access, "refresh": refresh}
 
@@ -205,8 +224,16 @@ class _Handler(BaseHTTPRequestHandler):
         elif kind == "missing_fields":
             self.send_json(200, {"token_type": "bearer"})
         elif kind == "negative_expires":
-            self.send_json(200, {"access_token": "figu_x" * 4, "refresh_token": "figr_x" * 4,
-                                 "expires_in": -5, "token_type": "bearer", "user_id_string": "1"})
+            self.send_json(
+                200,
+                {
+                    "access_token": "figu_x" * 4,
+                    "refresh_token": "figr_x" * 4,
+                    "expires_in": -5,
+                    "token_type": "bearer",
+                    "user_id_string": "1",
+                },
+            )
         elif kind == "invalid_grant":
             self.send_json(400, {"error": "invalid_grant", "error_description": "Refresh token revoked"})
         elif kind in ("401", "403"):
@@ -242,8 +269,9 @@ class _Handler(BaseHTTPRequestHandler):
         hidden = "".join(
             f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in q.items()
         )
-        users = "".join(f'<option value="{k}">{html.escape(u["handle"])} ({u["email"]})</option>'
-                        for k, u in USERS.items())
+        users = "".join(
+            f'<option value="{k}">{html.escape(u["handle"])} ({u["email"]})</option>' for k, u in USERS.items()
+        )
         scopes = "".join(f"<li><code>{html.escape(x)}</code></li>" for x in q["scope"].replace(",", " ").split())
         page = f"""<!doctype html><html><head><meta charset="utf-8"><title>Figma - Authorize app</title>
 <style>body{{font-family:system-ui,sans-serif;background:#f5f5f5;display:grid;place-items:center;
@@ -275,8 +303,11 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
         user = form.get("user") if form.get("user") in USERS else "ada"
         with self.state.lock:
             self.state.codes[code] = {
-                "redirect_uri": target, "scopes": form["scope"].replace(",", " ").split(), "user": user,
-                "challenge": form.get("code_challenge"), "expires": time.time() + 300,
+                "redirect_uri": target,
+                "scopes": form["scope"].replace(",", " ").split(),
+                "user": user,
+                "challenge": form.get("code_challenge"),
+                "expires": time.time() + 300,
             }
         return self.send_redirect(target + sep + urlencode({"code": code, "state": form["state"]}))
 
@@ -310,10 +341,17 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
         with self.state.lock:
             tokens = self.state.issue(record["user"], record["scopes"], secrets.token_hex(8))
         user_id = USERS[record["user"]]["id"]
-        return self.send_json(200, {
-            "user_id_string": user_id, "user_id": int(user_id), "access_token": tokens["access"],
-            "refresh_token": tokens["refresh"], "expires_in": self.state.token_lifetime, "token_type": "bearer",
-        })
+        return self.send_json(
+            200,
+            {
+                "user_id_string": user_id,
+                "user_id": int(user_id),
+                "access_token": tokens["access"],
+                "refresh_token": tokens["refresh"],
+                "expires_in": self.state.token_lifetime,
+                "token_type": "bearer",
+            },
+        )
 
     def refresh(self) -> None:
         if not self._client_ok():
@@ -322,12 +360,16 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
         with self.state.lock:
             record = self.state.refresh_tokens.get(form.get("refresh_token", ""))
             if record is None or record["revoked"] or record["grant"] in self.state.revoked_grants:
-                return self.send_json(400, {"error": True, "status": 400, "message": "Invalid refresh token",
-                                            "i18n": None})
+                return self.send_json(
+                    400, {"error": True, "status": 400, "message": "Invalid refresh token", "i18n": None}
+                )
             access = "figu_" + secrets.token_urlsafe(32)
-            self.state.access_tokens[access] = {"user": record["user"], "scopes": record["scopes"],
-                                                "expires": time.time() + self.state.token_lifetime,
-                                                "grant": record["grant"]}
+            self.state.access_tokens[access] = {
+                "user": record["user"],
+                "scopes": record["scopes"],
+                "expires": time.time() + self.state.token_lifetime,
+                "grant": record["grant"],
+            }
             body = {"access_token": access, "expires_in": self.state.token_lifetime, "token_type": "bearer"}
             if self.state.rotate_refresh_tokens:
                 record["revoked"] = True
@@ -367,16 +409,21 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
                 return self.send_json(200, _file(key, self.query))
             if len(segments) == 4 and segments[3] == "nodes":
                 ids = self.query.get("ids", "")
-                return self.send_json(200, {"name": f"File {key}", "nodes": {i: {"document": {"id": i}} for i in
-                                                                            ids.split(",") if i}})
+                return self.send_json(
+                    200, {"name": f"File {key}", "nodes": {i: {"document": {"id": i}} for i in ids.split(",") if i}}
+                )
             if len(segments) == 4 and segments[3] == "comments":
                 if self.command == "POST":
                     try:
                         payload = json.loads(self.raw_body or b"{}")
                     except ValueError:
                         return self.send_json(400, {"status": 400, "err": "Invalid JSON"})
-                    comment = {"id": str(len(self.state.comments) + 1), "message": payload.get("message"),
-                               "file_key": key, "user": USERS[user]}
+                    comment = {
+                        "id": str(len(self.state.comments) + 1),
+                        "message": payload.get("message"),
+                        "file_key": key,
+                        "user": USERS[user],
+                    }
                     self.state.comments.append(comment)
                     return self.send_json(200, comment)
                 return self.send_json(200, {"comments": [c for c in self.state.comments if c["file_key"] == key]})
@@ -392,8 +439,14 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
             return self.send_raw(200, AVATAR_SVG.format(initial=initial).encode(), "image/svg+xml")
         if method == "GET" and path == "/_emulator/stats":
             with s.lock:
-                return self.send_json(200, {"calls": dict(s.calls), "access_tokens": len(s.access_tokens),
-                                            "refresh_tokens": len(s.refresh_tokens)})
+                return self.send_json(
+                    200,
+                    {
+                        "calls": dict(s.calls),
+                        "access_tokens": len(s.access_tokens),
+                        "refresh_tokens": len(s.refresh_tokens),
+                    },
+                )
         body = json.loads(self.raw_body or b"{}") if method == "POST" else {}
         if path == "/_emulator/reset":
             s.reset()
@@ -404,8 +457,11 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
                         setattr(s, name, body[name])
         elif path == "/_emulator/faults":
             with s.lock:
-                s.faults.append(Fault(body["endpoint"], str(body["kind"]), int(body.get("times", 1)),
-                                      int(body.get("retry_after", 1))))
+                s.faults.append(
+                    Fault(
+                        body["endpoint"], str(body["kind"]), int(body.get("times", 1)), int(body.get("retry_after", 1))
+                    )
+                )
         elif path == "/_emulator/revoke":
             with s.lock:
                 user_id = body.get("user_id")
@@ -443,8 +499,17 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
 
 def _file(key: str, query: dict[str, str]) -> dict[str, Any]:
     depth = int(query["depth"]) if query.get("depth", "").isdigit() else None
-    page = {"id": "0:1", "name": "Page 1", "type": "CANVAS",
-            "children": [] if depth == 1 else [{"id": "1:2", "name": "Frame", "type": "FRAME"}]}
-    return {"name": f"Design file {key}", "lastModified": "2026-11-01T10:00:00Z", "version": "1",
-            "role": "owner", "editorType": "figma",
-            "document": {"id": "0:0", "name": "Document", "type": "DOCUMENT", "children": [page]}}
+    page = {
+        "id": "0:1",
+        "name": "Page 1",
+        "type": "CANVAS",
+        "children": [] if depth == 1 else [{"id": "1:2", "name": "Frame", "type": "FRAME"}],
+    }
+    return {
+        "name": f"Design file {key}",
+        "lastModified": "2026-11-01T10:00:00Z",
+        "version": "1",
+        "role": "owner",
+        "editorType": "figma",
+        "document": {"id": "0:0", "name": "Document", "type": "DOCUMENT", "children": [page]},
+    }

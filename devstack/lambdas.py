@@ -68,7 +68,9 @@ class Containers:
         for fn in self.functions.values():
             if name in (fn.name, fn.logical_id):
                 return fn
-        raise KeyError(f"no function {name!r} in template.yaml (have: {', '.join(f.name for f in self.functions.values())})")
+        raise KeyError(
+            f"no function {name!r} in template.yaml (have: {', '.join(f.name for f in self.functions.values())})"
+        )
 
     def warm(self) -> None:
         """Load one instance of every function now, so a bad setting fails at start-up."""
@@ -136,8 +138,13 @@ def http_event(
             "apiId": "local",
             "domainName": domain,
             "domainPrefix": domain.split(".")[0],
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": source_ip,
-                     "userAgent": lowered.get("user-agent", "")},
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": lowered.get("user-agent", ""),
+            },
             "requestId": uuid.uuid4().hex,
             "routeKey": f"{route.method} {route.path}",
             "stage": "$default",

@@ -73,8 +73,13 @@ def functions(doc: dict[str, Any]) -> dict[str, Function]:
         for event in (props.get("Events") or {}).values():
             if event.get("Type") in ("Schedule", "ScheduleV2"):
                 schedule = str(event["Properties"].get("Schedule") or event["Properties"].get("ScheduleExpression"))
-        out[logical_id] = Function(logical_id, ROOT / props["CodeUri"].rstrip("/"), props["Handler"],
-                                   int(props.get("Timeout", default_timeout)), schedule)
+        out[logical_id] = Function(
+            logical_id,
+            ROOT / props["CodeUri"].rstrip("/"),
+            props["Handler"],
+            int(props.get("Timeout", default_timeout)),
+            schedule,
+        )
     return out
 
 

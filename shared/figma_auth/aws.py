@@ -33,17 +33,20 @@ def _session() -> Any:
 
 @functools.cache
 def dynamodb() -> DynamoDBClient:
-    return _session().client("dynamodb", config=_config())
+    client: DynamoDBClient = _session().client("dynamodb", config=_config())
+    return client
 
 
 @functools.cache
 def kms() -> KMSClient:
-    return _session().client("kms", config=_config())
+    client: KMSClient = _session().client("kms", config=_config())
+    return client
 
 
 @functools.cache
 def events() -> EventBridgeClient:
-    return _session().client("events", config=_config())
+    client: EventBridgeClient = _session().client("events", config=_config())
+    return client
 
 
 def reset() -> None:

@@ -36,8 +36,9 @@ def service() -> AuthService:
         settings=config,
         store=Store(table_name=config.table_name, client=aws.dynamodb()),
         vault=Vault(kms=aws.kms(), key_id=config.kms_key_id),
-        figma=FigmaClient(api_url=config.figma_api_url, client_id=config.figma_client_id,
-                          client_secret=_client_secret(config)),
+        figma=FigmaClient(
+            api_url=config.figma_api_url, client_id=config.figma_client_id, client_secret=_client_secret(config)
+        ),
         publish=_publisher(config),
     )
 
@@ -60,10 +61,16 @@ def _client_secret(config: Settings) -> Any:
 def _publisher(config: Settings) -> Any:
     def publish(detail_type: str, detail: dict[str, Any]) -> None:
         try:
-            aws.events().put_events(Entries=[{
-                "Source": "figma-auth", "DetailType": detail_type, "Detail": json.dumps(detail),
-                "EventBusName": config.event_bus_name,
-            }])
+            aws.events().put_events(
+                Entries=[
+                    {
+                        "Source": "figma-auth",
+                        "DetailType": detail_type,
+                        "Detail": json.dumps(detail),
+                        "EventBusName": config.event_bus_name,
+                    }
+                ]
+            )
         except Exception:  # an app notification must never fail the user's request
             logger.warning("could not publish event", extra={"detail_type": detail_type})
 

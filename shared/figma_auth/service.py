@@ -259,7 +259,12 @@ class AuthService:
         current = self.authenticate(creds)
         now = self.clock()
         rows = [
-            {"id": sid, "created_at": oauth.iso(created), "expires_at": oauth.iso(expires), "current": sid == current.id}
+            {
+                "id": sid,
+                "created_at": oauth.iso(created),
+                "expires_at": oauth.iso(expires),
+                "current": sid == current.id,
+            }
             for sid, created, expires, activated in self.store.list_user_sessions(current.user_id)
             if activated and expires > now
         ]
@@ -351,8 +356,13 @@ class AuthService:
         ):
             return None  # our lease lapsed or the session ended meanwhile: re-read
         updated = replace(
-            session, grant_box=box, grant_expires_at=new.expires_at,
-            grant_version=session.grant_version + 1, grant_obtained_at=obtained, lease_owner=None, lease_until_ms=0,
+            session,
+            grant_box=box,
+            grant_expires_at=new.expires_at,
+            grant_version=session.grant_version + 1,
+            grant_obtained_at=obtained,
+            lease_owner=None,
+            lease_until_ms=0,
         )
         logger.info("figma grant refreshed", extra={"grant_version": updated.grant_version})
         return updated, new
@@ -362,7 +372,9 @@ class AuthService:
             raise ReauthRequired()
         plain = self.vault.open(session.grant_box, grant_context(session.id, session.user_id))
         try:
-            return oauth.FigmaGrant(plain["access_token"], plain["refresh_token"], session.grant_expires_at, session.scopes)
+            return oauth.FigmaGrant(
+                plain["access_token"], plain["refresh_token"], session.grant_expires_at, session.scopes
+            )
         except KeyError as exc:
             from figma_auth.errors import GrantUnreadable
 
@@ -377,10 +389,17 @@ class AuthService:
         provider["scopes"] = list(session.scopes)
         provider["status"] = "active" if active else "reauth_required"
         return {
-            "session": {"id": session.id, "created_at": oauth.iso(session.created_at),
-                        "expires_at": oauth.iso(session.expires_at)},
-            "user": {"id": session.user_id, "handle": session.profile.handle, "email": session.profile.email,
-                     "img_url": session.profile.img_url},
+            "session": {
+                "id": session.id,
+                "created_at": oauth.iso(session.created_at),
+                "expires_at": oauth.iso(session.expires_at),
+            },
+            "user": {
+                "id": session.user_id,
+                "handle": session.profile.handle,
+                "email": session.profile.email,
+                "img_url": session.profile.img_url,
+            },
             "provider": provider,
         }
 

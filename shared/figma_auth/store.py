@@ -143,25 +143,44 @@ class Store:
         ticket: one transaction, so a failure leaves nothing behind."""
         p = session.profile
         items: list[Any] = [
-            {"Put": {"TableName": self.table, "Item": _session_item(session),
-                     "ConditionExpression": "attribute_not_exists(pk)"}},
-            {"Update": {
-                "TableName": self.table,
-                "Key": _key(f"USER#{session.user_id}", "PROFILE"),
-                "UpdateExpression": "SET handle = :h, email = :e, img_url = :i, last_login_at = :now, "
-                                    "created_at = if_not_exists(created_at, :now)",
-                "ExpressionAttributeValues": {":h": _s(p.handle), ":e": _s(p.email), ":i": _s(p.img_url),
-                                              ":now": _s(iso(now))},
-            }},
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": _session_item(session),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": _key(f"USER#{session.user_id}", "PROFILE"),
+                    "UpdateExpression": "SET handle = :h, email = :e, img_url = :i, last_login_at = :now, "
+                    "created_at = if_not_exists(created_at, :now)",
+                    "ExpressionAttributeValues": {
+                        ":h": _s(p.handle),
+                        ":e": _s(p.email),
+                        ":i": _s(p.img_url),
+                        ":now": _s(iso(now)),
+                    },
+                }
+            },
         ]
         if ticket is not None:
-            items.append({"Put": {"TableName": self.table, "Item": _ticket_item(ticket),
-                                  "ConditionExpression": "attribute_not_exists(pk)"}})
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": _ticket_item(ticket),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
         self.db.transact_write_items(TransactItems=items)
 
     def get_session(self, session_id: str) -> Session | None:
-        answer = self.db.get_item(TableName=self.table, Key=_key(f"SESSION#{session_id}", "SESSION"),
-                                  ConsistentRead=True)
+        answer = self.db.get_item(
+            TableName=self.table, Key=_key(f"SESSION#{session_id}", "SESSION"), ConsistentRead=True
+        )
         item = answer.get("Item")
         return _session_from(item) if item else None
 
@@ -182,13 +201,21 @@ class Store:
         kwargs: dict[str, Any] = {}
         while True:
             answer = self.db.query(
-                TableName=self.table, IndexName=BY_USER,
+                TableName=self.table,
+                IndexName=BY_USER,
                 KeyConditionExpression="user_key = :u",
-                ExpressionAttributeValues={":u": _s(f"USER#{user_id}")}, **kwargs,
+                ExpressionAttributeValues={":u": _s(f"USER#{user_id}")},
+                **kwargs,
             )
             for item in answer.get("Items", []):
-                out.append((item["pk"]["S"].removeprefix("SESSION#"), parse_iso(item["created_at"]["S"]),
-                            parse_iso(item["expires_at"]["S"]), item.get("activated", {}).get("BOOL", True)))
+                out.append(
+                    (
+                        item["pk"]["S"].removeprefix("SESSION#"),
+                        parse_iso(item["created_at"]["S"]),
+                        parse_iso(item["expires_at"]["S"]),
+                        item.get("activated", {}).get("BOOL", True),
+                    )
+                )
             if "LastEvaluatedKey" not in answer:
                 return out
             kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
@@ -196,8 +223,9 @@ class Store:
     def delete_user_sessions(self, user_id: str) -> int:
         ids = [sid for sid, *_ in self.list_user_sessions(user_id)]
         for start in range(0, len(ids), 25):
-            requests: Any = [{"DeleteRequest": {"Key": _key(f"SESSION#{sid}", "SESSION")}}
-                             for sid in ids[start:start + 25]]
+            requests: Any = [
+                {"DeleteRequest": {"Key": _key(f"SESSION#{sid}", "SESSION")}} for sid in ids[start : start + 25]
+            ]
             pending = {self.table: requests}
             for _ in range(5):
                 answer = self.db.batch_write_item(RequestItems=pending)
@@ -212,12 +240,18 @@ class Store:
         """Take the refresh lease if the grant is still at ``version`` and nobody holds a live lease."""
         try:
             self.db.update_item(
-                TableName=self.table, Key=_key(f"SESSION#{session_id}", "SESSION"),
+                TableName=self.table,
+                Key=_key(f"SESSION#{session_id}", "SESSION"),
                 UpdateExpression="SET lease_owner = :o, lease_until = :until",
                 ConditionExpression="grant_version = :v AND grant_status = :active AND "
-                                    "(attribute_not_exists(lease_until) OR lease_until < :now)",
-                ExpressionAttributeValues={":o": _s(owner), ":until": _n(now_ms + lease_ms), ":v": _n(version),
-                                           ":active": _s(ACTIVE), ":now": _n(now_ms)},
+                "(attribute_not_exists(lease_until) OR lease_until < :now)",
+                ExpressionAttributeValues={
+                    ":o": _s(owner),
+                    ":until": _n(now_ms + lease_ms),
+                    ":v": _n(version),
+                    ":active": _s(ACTIVE),
+                    ":now": _n(now_ms),
+                },
             )
         except self.db.exceptions.ConditionalCheckFailedException:
             return False
@@ -230,14 +264,20 @@ class Store:
         still exists (a logout during the refresh is never undone)."""
         try:
             self.db.update_item(
-                TableName=self.table, Key=_key(f"SESSION#{session.id}", "SESSION"),
+                TableName=self.table,
+                Key=_key(f"SESSION#{session.id}", "SESSION"),
                 UpdateExpression="SET grant_box = :box, grant_expires_at = :exp, grant_version = :next, "
-                                 "grant_obtained_at = :got, due_day = :day, due_at = :exp "
-                                 "REMOVE lease_owner, lease_until",
+                "grant_obtained_at = :got, due_day = :day, due_at = :exp "
+                "REMOVE lease_owner, lease_until",
                 ConditionExpression="lease_owner = :o",
-                ExpressionAttributeValues={":box": _box(box), ":exp": _s(iso(expires_at)),
-                                           ":next": _n(session.grant_version + 1), ":o": _s(owner),
-                                           ":day": _s(_due_day(expires_at)), ":got": _s(iso(obtained_at))},
+                ExpressionAttributeValues={
+                    ":box": _box(box),
+                    ":exp": _s(iso(expires_at)),
+                    ":next": _n(session.grant_version + 1),
+                    ":o": _s(owner),
+                    ":day": _s(_due_day(expires_at)),
+                    ":got": _s(iso(obtained_at)),
+                },
             )
         except self.db.exceptions.ConditionalCheckFailedException:
             return False
@@ -246,8 +286,10 @@ class Store:
     def release_lease(self, session_id: str, *, owner: str) -> None:
         try:
             self.db.update_item(
-                TableName=self.table, Key=_key(f"SESSION#{session_id}", "SESSION"),
-                UpdateExpression="REMOVE lease_owner, lease_until", ConditionExpression="lease_owner = :o",
+                TableName=self.table,
+                Key=_key(f"SESSION#{session_id}", "SESSION"),
+                UpdateExpression="REMOVE lease_owner, lease_until",
+                ConditionExpression="lease_owner = :o",
                 ExpressionAttributeValues={":o": _s(owner)},
             )
         except self.db.exceptions.ConditionalCheckFailedException:
@@ -257,7 +299,8 @@ class Store:
         """The grant is dead at Figma: drop its ciphertext and leave the refresh index."""
         try:
             self.db.update_item(
-                TableName=self.table, Key=_key(f"SESSION#{session_id}", "SESSION"),
+                TableName=self.table,
+                Key=_key(f"SESSION#{session_id}", "SESSION"),
                 UpdateExpression="SET grant_status = :r REMOVE grant_box, due_day, due_at, lease_owner, lease_until",
                 ConditionExpression="lease_owner = :o",
                 ExpressionAttributeValues={":r": _s(REAUTH_REQUIRED), ":o": _s(owner)},
@@ -273,7 +316,8 @@ class Store:
             kwargs: dict[str, Any] = {}
             while True:
                 answer = self.db.query(
-                    TableName=self.table, IndexName=BY_REFRESH_DUE,
+                    TableName=self.table,
+                    IndexName=BY_REFRESH_DUE,
                     KeyConditionExpression="due_day = :d AND due_at BETWEEN :a AND :b",
                     ExpressionAttributeValues={":d": _s(day.isoformat()), ":a": _s(iso(start)), ":b": _s(iso(end))},
                     **kwargs,
@@ -289,20 +333,27 @@ class Store:
 
     def redeem_ticket(self, ticket_hash: str) -> Ticket | None:
         """Consume a ticket atomically (a second redemption finds nothing)."""
-        answer = self.db.delete_item(TableName=self.table, Key=_key(f"TICKET#{ticket_hash}", "TICKET"),
-                                     ReturnValues="ALL_OLD")
+        answer = self.db.delete_item(
+            TableName=self.table, Key=_key(f"TICKET#{ticket_hash}", "TICKET"), ReturnValues="ALL_OLD"
+        )
         item = answer.get("Attributes")
         if not item:
             return None
-        return Ticket(ticket_hash=ticket_hash, session_id=item["session_id"]["S"],
-                      app_challenge=item["app_challenge"]["S"], sealed_token=item["sealed_token"]["B"],
-                      expires_at=parse_iso(item["expires_at"]["S"]))
+        return Ticket(
+            ticket_hash=ticket_hash,
+            session_id=item["session_id"]["S"],
+            app_challenge=item["app_challenge"]["S"],
+            sealed_token=item["sealed_token"]["B"],
+            expires_at=parse_iso(item["expires_at"]["S"]),
+        )
 
     def activate_session(self, session_id: str) -> bool:
         try:
             self.db.update_item(
-                TableName=self.table, Key=_key(f"SESSION#{session_id}", "SESSION"),
-                UpdateExpression="SET activated = :t", ConditionExpression="attribute_exists(pk)",
+                TableName=self.table,
+                Key=_key(f"SESSION#{session_id}", "SESSION"),
+                UpdateExpression="SET activated = :t",
+                ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeValues={":t": {"BOOL": True}},
             )
         except self.db.exceptions.ConditionalCheckFailedException:
@@ -346,8 +397,9 @@ def _session_item(s: Session) -> dict[str, Any]:
         "created_at": _s(iso(s.created_at)),
         "expires_at": _s(iso(s.expires_at)),
         "ttl": _n(int(s.expires_at.timestamp())),
-        "profile": {"M": {"handle": _s(s.profile.handle), "email": _s(s.profile.email),
-                          "img_url": _s(s.profile.img_url)}},
+        "profile": {
+            "M": {"handle": _s(s.profile.handle), "email": _s(s.profile.email), "img_url": _s(s.profile.img_url)}
+        },
         "scopes": _l(s.scopes),
         "grant_status": _s(s.grant_status),
         "grant_version": _n(s.grant_version),

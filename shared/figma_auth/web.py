@@ -29,6 +29,7 @@ from figma_auth.service import SESSION_COOKIE, Credentials, LoginDone, LoginStar
 from figma_auth.settings import Settings
 
 JSON = "application/json"
+HttpResponse = Response[Any]
 MAX_QUERY_LENGTH = 4096
 _THROTTLED = {
     "ThrottlingException",
@@ -50,15 +51,15 @@ def create_app() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver()
 
     @app.exception_handler(FigmaAuthError)
-    def _known(exc: FigmaAuthError) -> Response:
+    def _known(exc: FigmaAuthError) -> HttpResponse:
         return error_response(exc)
 
     @app.not_found
-    def _not_found(_: Exception) -> Response:
+    def _not_found(_: Exception) -> HttpResponse:
         return error_response(NotFound())
 
     @app.exception_handler(Exception)
-    def _unexpected(exc: Exception) -> Response:
+    def _unexpected(exc: Exception) -> HttpResponse:
         return error_response(classify(exc))
 
     return app
@@ -80,16 +81,16 @@ def classify(exc: BaseException) -> FigmaAuthError:
     return FigmaAuthError()
 
 
-def error_response(exc: FigmaAuthError) -> Response:
+def error_response(exc: FigmaAuthError) -> HttpResponse:
     headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
     return Response(exc.status, JSON, json.dumps({"error": exc.code, "message": exc.message}), headers)
 
 
-def json_response(body: Any, status: int = 200, cookies: list[Cookie] | None = None) -> Response:
+def json_response(body: Any, status: int = 200, cookies: list[Cookie] | None = None) -> HttpResponse:
     return Response(status, JSON, json.dumps(body), cookies=cookies or [])
 
 
-def redirect(url: str, cookies: list[Cookie] | None = None, status: int = 302) -> Response:
+def redirect(url: str, cookies: list[Cookie] | None = None, status: int = 302) -> HttpResponse:
     return Response(status, None, "", {"Location": url}, cookies=cookies or [])
 
 
@@ -105,7 +106,7 @@ def query(app: APIGatewayHttpResolver) -> dict[str, str]:
 def cookies(app: APIGatewayHttpResolver) -> dict[str, str]:
     jar: dict[str, str] = {}
     for pair in app.current_event.cookies or []:
-        name, _, value = pair.strip().partition("=")
+        name, _, value = str(pair).strip().partition("=")
         jar.setdefault(name, value)
     return jar
 
@@ -115,8 +116,8 @@ def credentials(app: APIGatewayHttpResolver) -> Credentials:
     if auth:
         scheme, _, token = auth.partition(" ")
         return Credentials(token.strip() if scheme.lower() == "bearer" else None, "bearer")
-    token = cookies(app).get(SESSION_COOKIE)
-    return Credentials(token, "cookie" if token else None)
+    cookie = cookies(app).get(SESSION_COOKIE)
+    return Credentials(cookie, "cookie" if cookie else None)
 
 
 def body(app: APIGatewayHttpResolver, limit: int = 16_384) -> Any:
@@ -138,13 +139,27 @@ def require_trusted_origin(app: APIGatewayHttpResolver, creds: Credentials) -> N
 
 
 def session_cookie(value: str, settings: Settings) -> Cookie:
-    return Cookie(SESSION_COOKIE, value, path="/", secure=True, http_only=True,
-                  same_site=_SAMESITE[settings.session_cookie_samesite], max_age=settings.session_ttl_seconds)
+    return Cookie(
+        SESSION_COOKIE,
+        value,
+        path="/",
+        secure=True,
+        http_only=True,
+        same_site=_SAMESITE[settings.session_cookie_samesite],
+        max_age=settings.session_ttl_seconds,
+    )
 
 
 def clear_session_cookie(settings: Settings) -> Cookie:
-    return Cookie(SESSION_COOKIE, "", path="/", secure=True, http_only=True,
-                  same_site=_SAMESITE[settings.session_cookie_samesite], max_age=0)
+    return Cookie(
+        SESSION_COOKIE,
+        "",
+        path="/",
+        secure=True,
+        http_only=True,
+        same_site=_SAMESITE[settings.session_cookie_samesite],
+        max_age=0,
+    )
 
 
 def _tx_cookie(name: str, value: str, max_age: int) -> Cookie:
@@ -162,12 +177,13 @@ def callback_url(app: APIGatewayHttpResolver) -> str:
     return f"https://{app.current_event.request_context.domain_name}/auth/figma/callback"
 
 
-def authorize_response(start: LoginStart) -> Response:
-    return redirect(start.redirect_url, [_tx_cookie(start.tx_cookie_name, start.tx_cookie_value,
-                                                    start.tx_cookie_max_age)])
+def authorize_response(start: LoginStart) -> HttpResponse:
+    return redirect(
+        start.redirect_url, [_tx_cookie(start.tx_cookie_name, start.tx_cookie_value, start.tx_cookie_max_age)]
+    )
 
 
-def callback_response(app: APIGatewayHttpResolver) -> Response:
+def callback_response(app: APIGatewayHttpResolver) -> HttpResponse:
     """Complete a login. Without a trustworthy transaction: 400 JSON (Figma never called).
     With one: a redirect to its success URL, or to its failure URL with ``?error=``."""
     service = runtime.service()
@@ -201,15 +217,23 @@ def handle(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> 
     if method == "OPTIONS":
         result = _preflight(origin, headers, settings)
     elif problem is not None:
-        result = {"statusCode": problem.status, "headers": {"Content-Type": JSON}, "isBase64Encoded": False,
-                  "body": json.dumps({"error": problem.code, "message": problem.message})}
+        result = {
+            "statusCode": problem.status,
+            "headers": {"Content-Type": JSON},
+            "isBase64Encoded": False,
+            "body": json.dumps({"error": problem.code, "message": problem.message}),
+        }
     else:
         result = app.resolve(event, context)
     _decorate(result, origin, path, settings)
     logger.info(
         "request",
-        extra={"route": event.get("routeKey"), "status": result.get("statusCode"),
-               "error": _error_code(result), "duration_ms": round((time.perf_counter() - started) * 1000, 1)},
+        extra={
+            "route": event.get("routeKey"),
+            "status": result.get("statusCode"),
+            "error": _error_code(result),
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        },
     )
     return result
 
@@ -230,11 +254,13 @@ def _bad_query(raw: str) -> InvalidRequest | None:
 def _preflight(origin: str | None, headers: Mapping[str, str], settings: Settings) -> dict[str, Any]:
     out: dict[str, Any] = {"statusCode": 204, "headers": {}, "body": "", "isBase64Encoded": False}
     if origin in settings.allowed_origins:
-        out["headers"].update({
-            "Access-Control-Allow-Methods": _METHODS,
-            "Access-Control-Allow-Headers": "Authorization, Content-Type",
-            "Access-Control-Max-Age": "600",
-        })
+        out["headers"].update(
+            {
+                "Access-Control-Allow-Methods": _METHODS,
+                "Access-Control-Allow-Headers": "Authorization, Content-Type",
+                "Access-Control-Max-Age": "600",
+            }
+        )
     return out
 
 
@@ -255,12 +281,13 @@ def _error_code(result: dict[str, Any]) -> str | None:
     if int(result.get("statusCode", 200)) < 400:
         return None
     try:
-        return json.loads(result.get("body") or "{}").get("error")
+        code = json.loads(result.get("body") or "{}").get("error")
     except ValueError:
         return None
+    return code if isinstance(code, str) else None
 
 
-def no_content(cookies: list[Cookie] | None = None) -> Response:
+def no_content(cookies: list[Cookie] | None = None) -> HttpResponse:
     return Response(204, None, "", cookies=cookies or [])
 
 

@@ -44,9 +44,14 @@ def test_session_after_login_shows_the_user_and_a_token_figma_accepts(stack: Sta
 
 
 def test_authorize_sends_the_browser_to_figma_with_every_required_parameter(stack: Stack, browser: Browser):
-    response = browser.get(f"{stack.api}/auth/figma/authorize",
-                           params={"success": f"{stack.api}/a", "failure": f"{stack.api}/b",
-                                   "scopes": "current_user:read,file_content:read"})
+    response = browser.get(
+        f"{stack.api}/auth/figma/authorize",
+        params={
+            "success": f"{stack.api}/a",
+            "failure": f"{stack.api}/b",
+            "scopes": "current_user:read,file_content:read",
+        },
+    )
 
     assert response.status_code == 302
     location = response.headers["location"]
@@ -72,15 +77,24 @@ def test_authorize_without_pkce_sends_no_challenge(stack: Stack, browser: Browse
     assert browser.get(attempt.callback_url).headers["location"] == f"{stack.api}/app/done"
 
 
-@pytest.mark.parametrize("success", [
-    "https://evil.example/", "//evil.example/", "http://127.0.0.1:1/", "javascript:alert(1)",
-    "http://user@127.0.0.1/", "/relative", "",
-])
+@pytest.mark.parametrize(
+    "success",
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "http://127.0.0.1:1/",
+        "javascript:alert(1)",
+        "http://user@127.0.0.1/",
+        "/relative",
+        "",
+    ],
+)
 def test_authorize_with_a_return_url_off_the_allowlist_is_invalid_redirect_and_no_redirect(
     stack: Stack, browser: Browser, success: str
 ):
-    response = browser.get(f"{stack.api}/auth/figma/authorize", params={"success": success,
-                                                                         "failure": f"{stack.api}/b"})
+    response = browser.get(
+        f"{stack.api}/auth/figma/authorize", params={"success": success, "failure": f"{stack.api}/b"}
+    )
 
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_redirect"
@@ -89,8 +103,10 @@ def test_authorize_with_a_return_url_off_the_allowlist_is_invalid_redirect_and_n
 
 
 def test_authorize_with_an_unknown_scope_is_invalid_scope(stack: Stack, browser: Browser):
-    response = browser.get(f"{stack.api}/auth/figma/authorize",
-                           params={"success": f"{stack.api}/a", "failure": f"{stack.api}/b", "scopes": "file_read"})
+    response = browser.get(
+        f"{stack.api}/auth/figma/authorize",
+        params={"success": f"{stack.api}/a", "failure": f"{stack.api}/b", "scopes": "file_read"},
+    )
 
     assert response.status_code == 400
     assert response.json() == {"error": "invalid_scope", "message": response.json()["message"]}
@@ -109,8 +125,9 @@ def test_replayed_callback_is_invalid_state_and_figma_token_endpoint_is_called_o
     first = browser.get(attempt.callback_url)
     assert first.headers["location"] == f"{stack.api}/app/done"
 
-    browser.jar(stack.api)[next(iter(n for n in browser.set_cookie_headers if "figma_auth_tx_" in n)).split("=")[0]] = \
+    browser.jar(stack.api)[next(iter(n for n in browser.set_cookie_headers if "figma_auth_tx_" in n)).split("=")[0]] = (
         "whatever"
+    )
     replay = browser.get(attempt.callback_url)
 
     assert replay.status_code == 400 and replay.json()["error"] == "invalid_state"
@@ -156,8 +173,12 @@ def test_expired_login_transaction_is_invalid_state(stack: Stack, browser: Brows
 
     db = aws.client("dynamodb", stack.moto)
     tx = next(i for i in stack.table.items() if i["pk"]["S"].startswith("TX#"))
-    db.update_item(TableName=stack.table.name, Key={"pk": tx["pk"], "sk": tx["sk"]},
-                   UpdateExpression="SET expires_at = :past", ExpressionAttributeValues={":past": {"S": "2020-01-01T00:00:00Z"}})
+    db.update_item(
+        TableName=stack.table.name,
+        Key={"pk": tx["pk"], "sk": tx["sk"]},
+        UpdateExpression="SET expires_at = :past",
+        ExpressionAttributeValues={":past": {"S": "2020-01-01T00:00:00Z"}},
+    )
 
     response = browser.get(attempt.callback_url)
 
@@ -183,17 +204,20 @@ def test_consent_denied_redirects_to_the_failure_url_with_access_denied_and_stor
     assert stack.table.items() == []
 
 
-@pytest.mark.parametrize(("endpoint", "kind", "times", "code"), [
-    ("token", "500", 1, "figma_unavailable"),
-    ("token", "malformed", 1, "figma_error"),
-    ("token", "html", 1, "figma_error"),
-    ("token", "missing_fields", 1, "figma_error"),
-    ("token", "negative_expires", 1, "figma_error"),
-    ("token", "invalid_grant", 1, "figma_error"),
-    ("me", "500", 2, "figma_unavailable"),
-    ("me", "malformed", 1, "figma_error"),
-    ("me", "403", 1, "figma_error"),
-])
+@pytest.mark.parametrize(
+    ("endpoint", "kind", "times", "code"),
+    [
+        ("token", "500", 1, "figma_unavailable"),
+        ("token", "malformed", 1, "figma_error"),
+        ("token", "html", 1, "figma_error"),
+        ("token", "missing_fields", 1, "figma_error"),
+        ("token", "negative_expires", 1, "figma_error"),
+        ("token", "invalid_grant", 1, "figma_error"),
+        ("me", "500", 2, "figma_unavailable"),
+        ("me", "malformed", 1, "figma_error"),
+        ("me", "403", 1, "figma_error"),
+    ],
+)
 def test_figma_failing_during_callback_redirects_with_the_code_and_leaves_nothing_behind(
     stack: Stack, browser: Browser, endpoint: str, kind: str, times: int, code: str
 ):
@@ -273,9 +297,14 @@ def test_cors_echoes_only_allowed_origins(stack: Stack, browser: Browser):
     allowed = browser.http.get(f"{stack.api}/auth/session", headers={"Origin": "http://127.0.0.1:5173"})
     foreign = browser.http.get(f"{stack.api}/auth/session", headers={"Origin": "https://evil.example"})
     null = browser.http.get(f"{stack.api}/auth/session", headers={"Origin": "null"})
-    preflight = browser.http.options(f"{stack.api}/auth/session", headers={
-        "Origin": "http://127.0.0.1:5173", "Access-Control-Request-Method": "GET",
-        "Access-Control-Request-Headers": "authorization"})
+    preflight = browser.http.options(
+        f"{stack.api}/auth/session",
+        headers={
+            "Origin": "http://127.0.0.1:5173",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization",
+        },
+    )
 
     assert allowed.headers["access-control-allow-origin"] == "http://127.0.0.1:5173"
     assert allowed.headers["access-control-allow-credentials"] == "true"

@@ -80,8 +80,14 @@ class LoginAttempt:
 
 
 def start_login(
-    browser: Browser, api: str, *, success: str | None = None, failure: str | None = None,
-    decision: str = "allow", user: str = "ada", **params: str,
+    browser: Browser,
+    api: str,
+    *,
+    success: str | None = None,
+    failure: str | None = None,
+    decision: str = "allow",
+    user: str = "ada",
+    **params: str,
 ) -> LoginAttempt:
     """authorize -> Figma consent -> decision; stops before visiting our callback."""
     query = {"success": success or f"{api}/app/done", "failure": failure or f"{api}/app/failed", **params}

@@ -88,7 +88,11 @@ class SubprocessStack:
         self.log = self.log_path.open("w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "devstack", "run", "--port", "0", "--json", "--state-file", str(self.state_file)],
-            cwd=ROOT, env=child_env, stdout=subprocess.PIPE, stderr=self.log, text=True,
+            cwd=ROOT,
+            env=child_env,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
         )
 
     def wait_ready(self) -> dict[str, Any]:

@@ -1,0 +1,33 @@
+"""Every events/*.json is a valid HTTP API v2 event its function answers (as `sam local invoke` would)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from devstack.lambdas import Containers, LambdaContext, load_module
+from tests.support.stack import Stack
+
+EVENTS = sorted((Path(__file__).resolve().parents[2] / "events").glob("*.json"))
+EXPECTED = {"authorize": 302, "callback": 400, "session": 401, "refresh": 401, "logout": 204}
+
+
+def test_every_function_has_an_event():
+    assert {p.stem for p in EVENTS} >= {fn.name for fn in Containers().functions.values()}
+
+
+@pytest.mark.parametrize("path", EVENTS, ids=lambda p: p.stem)
+def test_event_runs_through_its_handler(stack: Stack, path: Path, reconfigure):
+    reconfigure(ALLOWED_ORIGINS="http://127.0.0.1:5173,http://localhost:5173")
+    event = json.loads(path.read_text())
+    fn = Containers().by_name(path.stem)
+    handler = getattr(load_module(fn), "lambda_handler")
+
+    response = handler(event, LambdaContext(fn.logical_id, fn.timeout))
+
+    assert response["statusCode"] == EXPECTED.get(path.stem, response["statusCode"])
+    assert response["statusCode"] < 500
+    if response["statusCode"] >= 400:
+        assert set(json.loads(response["body"])) == {"error", "message"}

@@ -1,0 +1,61 @@
+"""Configuration: defaults, and one clear line naming the variable when something is wrong."""
+
+from __future__ import annotations
+
+import pytest
+
+from figma_auth.errors import ConfigurationError
+from figma_auth.settings import Settings
+
+GOOD = {
+    "FIGMA_CLIENT_ID": "cid", "FIGMA_CLIENT_SECRET": "secret", "TABLE_NAME": "t", "KMS_KEY_ID": "k",
+    "CALLBACK_URL": "https://api.example.com/auth/figma/callback", "ALLOWED_ORIGINS": "https://app.example.com",
+}
+
+
+def test_defaults_follow_the_contract():
+    s = Settings.from_env(GOOD)
+    assert s.figma_auth_url == "https://www.figma.com/oauth" and s.figma_api_url == "https://api.figma.com"
+    assert s.default_scopes == ("current_user:read",) and s.session_ttl_days == 30
+    assert s.expose_provider_token and s.figma_pkce
+    assert (s.refresh_leeway_seconds, s.refresh_ahead_seconds, s.refresh_concurrency) == (300, 3600, 16)
+    assert s.allowed_origins == ("https://app.example.com",)
+
+
+def test_the_client_secret_never_shows_in_repr():
+    assert "secret" not in repr(Settings.from_env(GOOD)).replace("figma_client_secret_arn", "")
+
+
+@pytest.mark.parametrize("missing", ["FIGMA_CLIENT_ID", "TABLE_NAME", "KMS_KEY_ID", "ALLOWED_ORIGINS"])
+def test_a_missing_required_variable_is_named(missing: str):
+    env = {k: v for k, v in GOOD.items() if k != missing}
+    with pytest.raises(ConfigurationError, match=missing):
+        Settings.from_env(env)
+
+
+def test_a_missing_secret_names_both_ways_to_give_it():
+    env = {k: v for k, v in GOOD.items() if k != "FIGMA_CLIENT_SECRET"}
+    with pytest.raises(ConfigurationError, match="FIGMA_CLIENT_SECRET.*FIGMA_CLIENT_SECRET_ARN"):
+        Settings.from_env(env)
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("SESSION_TTL_DAYS", "thirty"), ("SESSION_TTL_DAYS", "0"), ("EXPOSE_PROVIDER_TOKEN", "maybe"),
+    ("FIGMA_PKCE", "2"), ("DEFAULT_SCOPES", "file_read"), ("ALLOWED_ORIGINS", "https://app.example.com/path"),
+    ("ALLOWED_ORIGINS", "*"), ("CALLBACK_URL", "not a url"), ("FIGMA_API_URL", "ftp://x"),
+    ("REFRESH_CONCURRENCY", "0"), ("SESSION_COOKIE_SAMESITE", "Sometimes"),
+])
+def test_a_bad_value_is_one_line_naming_the_variable(name: str, value: str):
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.from_env({**GOOD, name: value})
+    assert name in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_origins_are_normalised_and_deduplicated():
+    s = Settings.from_env({**GOOD, "ALLOWED_ORIGINS": "https://APP.example.com:443, https://app.example.com,,"})
+    assert s.allowed_origins == ("https://app.example.com",)
+
+
+def test_callback_url_may_be_left_to_api_gateway():
+    env = {k: v for k, v in GOOD.items() if k != "CALLBACK_URL"}
+    assert Settings.from_env(env).callback_url is None
