@@ -22,6 +22,7 @@ from figma_auth.errors import FigmaError, FigmaUnavailable, ReauthRequired
 CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 5.0
 MAX_RETRY_AFTER = 5.0  # seconds we are willing to wait inside one request
+REFRESH_PATH = "/v1/oauth/refresh"
 _DEAD_GRANT_CODES = {"invalid_grant", "invalid_token", "expired", "revoked", "invalid"}
 
 
@@ -70,18 +71,8 @@ class FigmaClient:
 
     def refresh(self, grant: oauth.FigmaGrant, *, now: Callable[[], datetime]) -> oauth.FigmaGrant:
         """Renew the access token. A dead grant raises ReauthRequired; a blip FigmaUnavailable."""
-        response = self._send(
-            "POST", "/v1/oauth/refresh", data={"refresh_token": grant.refresh_token}, auth=self._basic()
-        )
-        if response.status_code in (400, 401, 403):
-            code = oauth.figma_error_code(_json_or_none(response))
-            if code == "invalid_client":
-                raise FigmaError("Figma rejected our client credentials (invalid_client): check the secret")
-            if code in _DEAD_GRANT_CODES or code is None:
-                raise ReauthRequired()
-        if response.status_code != 200:
-            raise FigmaError(f"Figma's refresh answered HTTP {response.status_code}")
-        return oauth.parse_refresh_response(_json(response), now=now(), previous=grant)
+        response = self._send("POST", REFRESH_PATH, data={"refresh_token": grant.refresh_token}, auth=self._basic())
+        return refresh_result(response, grant, now())
 
     def me(self, access_token: str) -> FigmaUser:
         response = self._send("GET", "/v1/me", headers={"Authorization": f"Bearer {access_token}"})
@@ -130,8 +121,74 @@ class FigmaClient:
         raise FigmaUnavailable(retry_after=retry_after)  # pragma: no cover - loop always returns or raises
 
 
+class AsyncFigmaClient:
+    """The refresh call for the scheduler: httpx's async client, same rules as FigmaClient."""
+
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        client_id: str,
+        client_secret: Callable[[], str],
+        http: httpx.AsyncClient | None = None,
+        max_attempts: int = 2,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.client_id = client_id
+        self._secret = client_secret
+        self.http = http or httpx.AsyncClient(
+            timeout=httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT),
+            limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
+        )
+        self.max_attempts = max_attempts
+
+    async def refresh(self, grant: oauth.FigmaGrant, *, now: Callable[[], datetime]) -> oauth.FigmaGrant:
+        import asyncio
+
+        auth = httpx.BasicAuth(self.client_id, self._secret())
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                response = await self.http.post(
+                    self.api_url + REFRESH_PATH, data={"refresh_token": grant.refresh_token}, auth=auth
+                )
+            except httpx.TransportError as exc:
+                if attempt == self.max_attempts:
+                    raise FigmaUnavailable("Figma did not answer in time.") from exc
+                await asyncio.sleep(_jitter(attempt))
+                continue
+            if response.status_code == 429 or response.status_code >= 500:
+                # 429 is not retried here: the scheduler pauses the whole batch instead.
+                retry_after = _retry_after(response)
+                if attempt == self.max_attempts or response.status_code == 429:
+                    raise FigmaUnavailable(f"Figma answered HTTP {response.status_code}", retry_after=retry_after)
+                await asyncio.sleep(_jitter(attempt))
+                continue
+            return refresh_result(response, grant, now())
+        raise FigmaUnavailable()  # pragma: no cover
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+
+def refresh_result(response: httpx.Response, grant: oauth.FigmaGrant, now: datetime) -> oauth.FigmaGrant:
+    """Interpret Figma's answer to a refresh (shared by the sync and async clients)."""
+    if response.status_code in (400, 401, 403):
+        code = oauth.figma_error_code(_json_or_none(response))
+        if code == "invalid_client":
+            raise FigmaError("Figma rejected our client credentials (invalid_client): check the secret")
+        if code in _DEAD_GRANT_CODES or code is None:
+            raise ReauthRequired()
+    if response.status_code != 200:
+        raise FigmaError(f"Figma's refresh answered HTTP {response.status_code}")
+    return oauth.parse_refresh_response(_json(response), now=now, previous=grant)
+
+
+def _jitter(attempt: int) -> float:
+    return random.uniform(0.05, 0.25) * attempt  # noqa: S311 - jitter, not crypto
+
+
 def _backoff(attempt: int, retry_after: int | None) -> None:
-    delay = retry_after if retry_after is not None else random.uniform(0.05, 0.25) * attempt  # noqa: S311
+    delay = retry_after if retry_after is not None else _jitter(attempt)
     time.sleep(min(delay, MAX_RETRY_AFTER))
 
 

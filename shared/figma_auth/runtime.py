@@ -81,3 +81,40 @@ def reset() -> None:
     settings.cache_clear()
     service.cache_clear()
     aws.reset()
+
+
+def run_scheduled_refresh(*, remaining_ms: Any) -> dict[str, Any]:
+    """One scheduled batch; outcomes go to Powertools metrics and the returned report."""
+    import asyncio
+
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from figma_auth.figma import AsyncFigmaClient
+    from figma_auth.observability import metrics
+    from figma_auth.scheduler import RefreshScheduler
+
+    config = settings()
+
+    async def batch() -> dict[str, Any]:
+        figma = AsyncFigmaClient(
+            api_url=config.figma_api_url, client_id=config.figma_client_id, client_secret=_client_secret(config)
+        )
+        try:
+            scheduler = RefreshScheduler(
+                service=service(),
+                figma=figma,
+                concurrency=config.refresh_concurrency,
+                ahead_seconds=config.refresh_ahead_seconds,
+                remaining_ms=remaining_ms,
+            )
+            return (await scheduler.run()).as_dict()
+        finally:
+            await figma.aclose()
+
+    report = asyncio.run(batch())
+    for outcome in ("refreshed", "skipped", "reauth_required", "failed"):
+        metrics.add_metric(
+            name=f"Grants{outcome.title().replace('_', '')}", unit=MetricUnit.Count, value=report[outcome]
+        )
+    logger.info("scheduled refresh done", extra={k: v for k, v in report.items() if k != "failures"})
+    return report

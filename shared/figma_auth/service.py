@@ -34,7 +34,7 @@ TRANSACTION_TTL = timedelta(minutes=10)
 TICKET_TTL = timedelta(seconds=60)
 LEASE_MS = 20_000  # longer than Figma's worst refresh (2 attempts x 8 s)
 WAIT_FOR_PEER_SECONDS = 10.0  # how long a request waits for another's refresh
-JUST_REFRESHED = timedelta(seconds=5)  # a forced refresh reuses a grant this young (dedupes bursts)
+JUST_REFRESHED = timedelta(seconds=5)  # a refresh reuses a grant another refresh produced this recently
 SESSION_COOKIE = "__Host-figma_auth_session"
 TX_COOKIE_PREFIX = "__Host-figma_auth_tx_"
 TOKEN_LENGTH = 43  # random_token(32)
@@ -316,7 +316,9 @@ class AuthService:
             moved_on = session.grant_version > start_version
             young = session.grant_obtained_at is not None and now - session.grant_obtained_at < JUST_REFRESHED
             validity = 0 if min_validity is None else min_validity
-            fresh = young if force else session.grant_expires_at - now > timedelta(seconds=validity)
+            # A grant a refresh produced seconds ago is as fresh as Figma makes them: reuse it,
+            # so a burst of refreshes (tabs, retries, late arrivals) costs one Figma call.
+            fresh = young or (not force and session.grant_expires_at - now > timedelta(seconds=validity))
             if moved_on or fresh:
                 return session, self.open_grant(session)
             now_ms = int(time.time() * 1000)
@@ -340,21 +342,24 @@ class AuthService:
         try:
             new = self.figma.refresh(grant, now=self.clock)
         except ReauthRequired:
-            if self.store.mark_reauth_required(session.id, owner=owner):
-                self.publish(
-                    "GrantNeedsReauth",
-                    {"user_id": session.user_id, "session_id": session.id, "reason": "figma_rejected_refresh"},
-                )
+            self.grant_died(session, owner=owner)
             raise
         except BaseException:
             self.store.release_lease(session.id, owner=owner)  # the stored grant stays as it was
             raise
-        box = self.vault.reseal(session.grant_box, _grant_plaintext(new), grant_context(session.id, session.user_id))  # type: ignore[arg-type]
+        return self.store_refreshed(session, new, owner=owner)
+
+    def store_refreshed(
+        self, session: Session, new: oauth.FigmaGrant, *, owner: str
+    ) -> tuple[Session, oauth.FigmaGrant] | None:
+        """Seal and save a grant Figma just renewed; None if our lease lapsed or the session ended."""
+        assert session.grant_box is not None
+        box = self.vault.reseal(session.grant_box, _grant_plaintext(new), grant_context(session.id, session.user_id))
         obtained = self.clock()
         if not self.store.save_refreshed_grant(
             session, owner=owner, box=box, expires_at=new.expires_at, obtained_at=obtained
         ):
-            return None  # our lease lapsed or the session ended meanwhile: re-read
+            return None
         updated = replace(
             session,
             grant_box=box,
@@ -366,6 +371,14 @@ class AuthService:
         )
         logger.info("figma grant refreshed", extra={"grant_version": updated.grant_version})
         return updated, new
+
+    def grant_died(self, session: Session, *, owner: str, reason: str = "figma_rejected_refresh") -> bool:
+        """Figma rejected the grant: mark it, and tell the app once (EventBridge) so it can ask
+        the user to sign in again. True when this call was the one that marked it."""
+        if not self.store.mark_reauth_required(session.id, owner=owner):
+            return False
+        self.publish("GrantNeedsReauth", {"user_id": session.user_id, "session_id": session.id, "reason": reason})
+        return True
 
     def open_grant(self, session: Session) -> oauth.FigmaGrant:
         if session.grant_box is None or session.grant_expires_at is None:

@@ -309,8 +309,9 @@ class Store:
             return False
         return True
 
-    def iter_due(self, *, start: datetime, end: datetime) -> Iterator[Session]:
-        """Active grants expiring in [start, end], via the day-bucketed index (never a scan)."""
+    def due_pages(self, *, start: datetime, end: datetime) -> Iterator[list[Session]]:
+        """Active grants expiring in [start, end], a query page at a time, via the day-bucketed
+        index: items read grow with the number expiring, never with the table (no scan)."""
         day = start.date()
         while day <= end.date():
             kwargs: dict[str, Any] = {}
@@ -322,8 +323,7 @@ class Store:
                     ExpressionAttributeValues={":d": _s(day.isoformat()), ":a": _s(iso(start)), ":b": _s(iso(end))},
                     **kwargs,
                 )
-                for item in answer.get("Items", []):
-                    yield _session_from(item)
+                yield [_session_from(item) for item in answer.get("Items", [])]
                 if "LastEvaluatedKey" not in answer:
                     break
                 kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
@@ -408,7 +408,8 @@ def _session_item(s: Session) -> dict[str, Any]:
     if s.grant_box is not None and s.grant_expires_at is not None:
         item["grant_box"] = _box(s.grant_box)
         item["grant_expires_at"] = _s(iso(s.grant_expires_at))
-        item["grant_obtained_at"] = _s(iso(s.grant_obtained_at or s.created_at))
+        if s.grant_obtained_at is not None:  # set by refreshes only (login grants don't count)
+            item["grant_obtained_at"] = _s(iso(s.grant_obtained_at))
         item["due_day"] = _s(_due_day(s.grant_expires_at))
         item["due_at"] = _s(iso(s.grant_expires_at))
     return item

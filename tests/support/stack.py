@@ -112,3 +112,39 @@ class SubprocessStack:
         self.log.close()
         out = self.proc.stdout.read() if self.proc.stdout else ""
         return out + self.log_path.read_text()
+
+
+class EventCapture:
+    """An EventBridge rule on the default bus sending figma-auth events to an SQS queue."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.sqs = aws.client("sqs", endpoint)
+        events = aws.client("events", endpoint)
+        self.queue_url = self.sqs.create_queue(QueueName="figma-auth-events")["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        events.put_rule(Name="figma-auth-to-queue", EventPattern=json.dumps({"source": ["figma-auth"]}))
+        events.put_targets(Rule="figma-auth-to-queue", Targets=[{"Id": "queue", "Arn": arn}])
+
+    def received(self) -> list[dict[str, Any]]:
+        out = []
+        while True:
+            batch = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            if not batch:
+                return out
+            out.extend(json.loads(m["Body"]) for m in batch)
+            for m in batch:
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
+
+
+def session_item(table: Table, session_id: str) -> dict[str, Any] | None:
+    client = aws.client("dynamodb", table.endpoint)
+    key = {"pk": {"S": f"SESSION#{session_id}"}, "sk": {"S": "SESSION"}}
+    return client.get_item(TableName=table.name, Key=key, ConsistentRead=True).get("Item")
+
+
+def update_session(table: Table, session_id: str, expression: str, values: dict[str, Any]) -> None:
+    client = aws.client("dynamodb", table.endpoint)
+    key = {"pk": {"S": f"SESSION#{session_id}"}, "sk": {"S": "SESSION"}}
+    client.update_item(TableName=table.name, Key=key, UpdateExpression=expression, ExpressionAttributeValues=values)
