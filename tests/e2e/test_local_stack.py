@@ -66,14 +66,17 @@ def test_consent_denied_lands_on_the_failure_url(live: Stack):
     assert sessions_in(live) == before
 
 
-@pytest.mark.parametrize(("endpoint", "kind", "times", "code"), [
-    ("token", "500", 1, "figma_unavailable"),
-    ("token", "malformed", 1, "figma_error"),
-    ("token", "hang", 1, "figma_unavailable"),
-    ("me", "500", 2, "figma_unavailable"),
-    ("me", "malformed", 1, "figma_error"),
-    ("me", "hang", 2, "figma_unavailable"),
-])
+@pytest.mark.parametrize(
+    ("endpoint", "kind", "times", "code"),
+    [
+        ("token", "500", 1, "figma_unavailable"),
+        ("token", "malformed", 1, "figma_error"),
+        ("token", "hang", 1, "figma_unavailable"),
+        ("me", "500", 2, "figma_unavailable"),
+        ("me", "malformed", 1, "figma_error"),
+        ("me", "hang", 2, "figma_unavailable"),
+    ],
+)
 def test_figma_faults_during_callback_end_on_the_failure_url_with_nothing_stored(
     live: Stack, endpoint: str, kind: str, times: int, code: str
 ):

@@ -23,10 +23,13 @@ def test_event_runs_through_its_handler(stack: Stack, path: Path, reconfigure):
     reconfigure(ALLOWED_ORIGINS="http://127.0.0.1:5173,http://localhost:5173")
     event = json.loads(path.read_text())
     fn = Containers().by_name(path.stem)
-    handler = getattr(load_module(fn), "lambda_handler")
+    handler = load_module(fn).lambda_handler
 
     response = handler(event, LambdaContext(fn.logical_id, fn.timeout))
 
+    if fn.schedule:  # an EventBridge-scheduled function answers with its batch report
+        assert {"refreshed", "skipped", "reauth_required", "failed"} <= set(response)
+        return
     assert response["statusCode"] == EXPECTED.get(path.stem, response["statusCode"])
     assert response["statusCode"] < 500
     if response["statusCode"] >= 400:

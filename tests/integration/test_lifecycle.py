@@ -36,8 +36,11 @@ def test_refresh_returns_a_new_working_token_and_keeps_the_old_refresh_token(sta
     second = browser.post(f"{stack.api}/auth/refresh?min_validity=999999")
 
     assert first.status_code == 200 and second.status_code == 200
-    tokens = [before["provider"]["access_token"], first.json()["provider"]["access_token"],
-              second.json()["provider"]["access_token"]]
+    tokens = [
+        before["provider"]["access_token"],
+        first.json()["provider"]["access_token"],
+        second.json()["provider"]["access_token"],
+    ]
     assert len(set(tokens)) == 3
     assert stack.emulator.me(tokens[2]).status_code == 200
     assert stack.emulator.calls()["refresh"] == 2  # the second used the kept refresh token
@@ -106,8 +109,12 @@ def test_twenty_concurrent_refreshes_cost_one_figma_call_and_agree_on_the_token(
 def test_a_crashed_refreshers_lease_expires_and_is_taken_over(stack: Stack):
     browser, view = signed_in(stack)
     lease_until = int(time.time() * 1000) + 1500  # a refresher that died 18.5 s into its 20 s lease
-    update_session(stack.table, view["session"]["id"], "SET lease_owner = :o, lease_until = :u",
-                   {":o": {"S": "dead-refresher"}, ":u": {"N": str(lease_until)}})
+    update_session(
+        stack.table,
+        view["session"]["id"],
+        "SET lease_owner = :o, lease_until = :u",
+        {":o": {"S": "dead-refresher"}, ":u": {"N": str(lease_until)}},
+    )
 
     response = browser.post(f"{stack.api}/auth/refresh?min_validity=999999")
 
@@ -136,8 +143,11 @@ def test_a_revoked_grant_becomes_reauth_required_and_the_app_is_told_once(stack:
     received = events.received()
     assert len(received) == 1
     assert received[0]["detail-type"] == "GrantNeedsReauth" and received[0]["source"] == "figma-auth"
-    assert received[0]["detail"] == {"user_id": view["user"]["id"], "session_id": view["session"]["id"],
-                                     "reason": "figma_rejected_refresh"}
+    assert received[0]["detail"] == {
+        "user_id": view["user"]["id"],
+        "session_id": view["session"]["id"],
+        "reason": "figma_rejected_refresh",
+    }
     assert "figu_" not in str(received) and "figr_" not in str(received)
 
 
@@ -177,8 +187,9 @@ def test_session_read_refreshes_transparently_inside_the_leeway(stack: Stack):
 
 def test_session_read_during_a_figma_outage_still_answers_with_the_stored_token(stack: Stack):
     browser, view = signed_in(stack)
-    update_session(stack.table, view["session"]["id"], "SET grant_expires_at = :t",
-                   {":t": {"S": "2026-01-01T00:00:00Z"}})
+    update_session(
+        stack.table, view["session"]["id"], "SET grant_expires_at = :t", {":t": {"S": "2026-01-01T00:00:00Z"}}
+    )
     stack.emulator.fault("refresh", "500", times=2)
 
     response = browser.get(f"{stack.api}/auth/session")
@@ -280,8 +291,9 @@ def test_an_expired_session_is_401_and_deleted_on_read(stack: Stack):
 
 def test_every_stored_item_carries_a_ttl(stack: Stack):
     signed_in(stack)
-    Browser(origin=stack.api).get(f"{stack.api}/auth/figma/authorize",
-                                  params={"success": f"{stack.api}/a", "failure": f"{stack.api}/b"})
+    Browser(origin=stack.api).get(
+        f"{stack.api}/auth/figma/authorize", params={"success": f"{stack.api}/a", "failure": f"{stack.api}/b"}
+    )
     for item in stack.table.items():
         if not item["pk"]["S"].startswith("USER#"):  # the user profile lives until deleted
             assert int(item["ttl"]["N"]) > time.time()

@@ -36,13 +36,16 @@ def test_a_derived_verifier_is_a_valid_pkce_verifier():
     assert 43 <= len(verifier) <= 128 and oauth.is_url_safe_token(verifier, min_len=43, max_len=128)
 
 
-@pytest.mark.parametrize("url", [
-    "https://app.example.com/",
-    "https://app.example.com/after/login?x=1#/route",
-    "https://APP.example.com:443/path",
-    "http://127.0.0.1:5173/",
-    "http://localhost:5173/cb",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://app.example.com/",
+        "https://app.example.com/after/login?x=1#/route",
+        "https://APP.example.com:443/path",
+        "http://127.0.0.1:5173/",
+        "http://localhost:5173/cb",
+    ],
+)
 def test_return_urls_on_an_allowed_origin_pass(url: str):
     assert oauth.validate_return_url(url, ALLOWED) == url
 
@@ -111,7 +114,9 @@ def test_origins_normalise_case_and_default_ports():
 
 def test_scopes_accept_commas_and_spaces_and_drop_duplicates():
     assert oauth.parse_scopes("current_user:read, file_content:read current_user:read") == [
-        "current_user:read", "file_content:read"]
+        "current_user:read",
+        "file_content:read",
+    ]
 
 
 @pytest.mark.parametrize("raw", ["", "  ", "file_read", "current_user:read,admin", "files:write", "x" * 2000])
@@ -121,44 +126,66 @@ def test_unknown_or_empty_scopes_are_invalid_scope(raw: str):
 
 
 def test_authorize_url_carries_the_oauth_parameters_and_keeps_existing_query():
-    url = oauth.authorize_url(auth_url="https://www.figma.com/oauth?x=1", client_id="cid",
-                              redirect_uri="https://api.example.com/auth/figma/callback",
-                              scopes=["current_user:read"], state="S", code_challenge="C")
+    url = oauth.authorize_url(
+        auth_url="https://www.figma.com/oauth?x=1",
+        client_id="cid",
+        redirect_uri="https://api.example.com/auth/figma/callback",
+        scopes=["current_user:read"],
+        state="S",
+        code_challenge="C",
+    )
     q = oauth.parse_qsl(url.split("?", 1)[1])
-    assert dict(q) == {"x": "1", "client_id": "cid", "redirect_uri": "https://api.example.com/auth/figma/callback",
-                       "scope": "current_user:read", "state": "S", "response_type": "code",
-                       "code_challenge": "C", "code_challenge_method": "S256"}
+    assert dict(q) == {
+        "x": "1",
+        "client_id": "cid",
+        "redirect_uri": "https://api.example.com/auth/figma/callback",
+        "scope": "current_user:read",
+        "state": "S",
+        "response_type": "code",
+        "code_challenge": "C",
+        "code_challenge_method": "S256",
+    }
 
 
 def test_append_query_puts_parameters_before_the_fragment():
     assert oauth.append_query("https://a.example/p?x=1#/r", {"error": "access_denied"}) == (
-        "https://a.example/p?x=1&error=access_denied#/r")
+        "https://a.example/p?x=1&error=access_denied#/r"
+    )
     assert oauth.append_query("https://a.example/p?error=old", {"error": "new"}) == "https://a.example/p?error=new"
 
 
 def test_token_response_becomes_a_grant_with_absolute_expiry():
     grant = oauth.parse_token_response(
         {"access_token": "figu_a", "refresh_token": "figr_b", "expires_in": 7776000, "user_id": 1},
-        now=NOW, scopes=["current_user:read"])
+        now=NOW,
+        scopes=["current_user:read"],
+    )
     assert grant.expires_at == NOW + timedelta(days=90)
     assert grant.scopes == ("current_user:read",)
     assert "figu_a" not in repr(grant) and "figr_b" not in repr(grant)
     assert grant.expires_within(91 * 86400, NOW) and not grant.expires_within(89 * 86400, NOW)
 
 
-@pytest.mark.parametrize("body", [
-    None, [], "text", {}, {"access_token": "a"},
-    {"access_token": "a", "refresh_token": "b"},
-    {"access_token": "a", "refresh_token": "b", "expires_in": -5},
-    {"access_token": "a", "refresh_token": "b", "expires_in": 0},
-    {"access_token": "a", "refresh_token": "b", "expires_in": "3600"},
-    {"access_token": "a", "refresh_token": "b", "expires_in": True},
-    {"access_token": "a", "refresh_token": "b", "expires_in": 10**12},
-    {"access_token": "", "refresh_token": "b", "expires_in": 60},
-    {"access_token": "a b", "refresh_token": "b", "expires_in": 60},
-    {"access_token": 5, "refresh_token": "b", "expires_in": 60},
-    {"access_token": "a" * 5000, "refresh_token": "b", "expires_in": 60},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        None,
+        [],
+        "text",
+        {},
+        {"access_token": "a"},
+        {"access_token": "a", "refresh_token": "b"},
+        {"access_token": "a", "refresh_token": "b", "expires_in": -5},
+        {"access_token": "a", "refresh_token": "b", "expires_in": 0},
+        {"access_token": "a", "refresh_token": "b", "expires_in": "3600"},
+        {"access_token": "a", "refresh_token": "b", "expires_in": True},
+        {"access_token": "a", "refresh_token": "b", "expires_in": 10**12},
+        {"access_token": "", "refresh_token": "b", "expires_in": 60},
+        {"access_token": "a b", "refresh_token": "b", "expires_in": 60},
+        {"access_token": 5, "refresh_token": "b", "expires_in": 60},
+        {"access_token": "a" * 5000, "refresh_token": "b", "expires_in": 60},
+    ],
+)
 def test_malformed_token_responses_are_rejected_closed(body: object):
     with pytest.raises(FigmaError):
         oauth.parse_token_response(body, now=NOW, scopes=[])
@@ -173,19 +200,23 @@ def test_refresh_without_a_new_refresh_token_keeps_the_old_one():
 
 def test_refresh_with_a_new_refresh_token_stores_it():
     old = oauth.FigmaGrant("figu_old", "figr_old", NOW)
-    new = oauth.parse_refresh_response({"access_token": "figu_new", "refresh_token": "figr_new", "expires_in": 60},
-                                       now=NOW, previous=old)
+    new = oauth.parse_refresh_response(
+        {"access_token": "figu_new", "refresh_token": "figr_new", "expires_in": 60}, now=NOW, previous=old
+    )
     assert new.refresh_token == "figr_new"
 
 
-@pytest.mark.parametrize(("body", "code"), [
-    ({"error": "invalid_grant", "error_description": "revoked"}, "invalid_grant"),
-    ({"error": True, "status": 400, "message": "Invalid refresh token", "i18n": None}, "invalid"),
-    ({"status": 403, "err": "Invalid token"}, "invalid"),
-    ({"error": "invalid_client"}, "invalid_client"),
-    ({"status": 500, "err": "Internal error"}, None),
-    ("not a dict", None),
-])
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"error": "invalid_grant", "error_description": "revoked"}, "invalid_grant"),
+        ({"error": True, "status": 400, "message": "Invalid refresh token", "i18n": None}, "invalid"),
+        ({"status": 403, "err": "Invalid token"}, "invalid"),
+        ({"error": "invalid_client"}, "invalid_client"),
+        ({"status": 500, "err": "Internal error"}, None),
+        ("not a dict", None),
+    ],
+)
 def test_figma_errors_are_read_in_all_three_shapes(body: object, code: str | None):
     assert oauth.figma_error_code(body) == code
 

@@ -8,8 +8,12 @@ from figma_auth.errors import ConfigurationError
 from figma_auth.settings import Settings
 
 GOOD = {
-    "FIGMA_CLIENT_ID": "cid", "FIGMA_CLIENT_SECRET": "secret", "TABLE_NAME": "t", "KMS_KEY_ID": "k",
-    "CALLBACK_URL": "https://api.example.com/auth/figma/callback", "ALLOWED_ORIGINS": "https://app.example.com",
+    "FIGMA_CLIENT_ID": "cid",
+    "FIGMA_CLIENT_SECRET": "secret",
+    "TABLE_NAME": "t",
+    "KMS_KEY_ID": "k",
+    "CALLBACK_URL": "https://api.example.com/auth/figma/callback",
+    "ALLOWED_ORIGINS": "https://app.example.com",
 }
 
 
@@ -39,12 +43,22 @@ def test_a_missing_secret_names_both_ways_to_give_it():
         Settings.from_env(env)
 
 
-@pytest.mark.parametrize(("name", "value"), [
-    ("SESSION_TTL_DAYS", "thirty"), ("SESSION_TTL_DAYS", "0"), ("EXPOSE_PROVIDER_TOKEN", "maybe"),
-    ("FIGMA_PKCE", "2"), ("DEFAULT_SCOPES", "file_read"), ("ALLOWED_ORIGINS", "https://app.example.com/path"),
-    ("ALLOWED_ORIGINS", "*"), ("CALLBACK_URL", "not a url"), ("FIGMA_API_URL", "ftp://x"),
-    ("REFRESH_CONCURRENCY", "0"), ("SESSION_COOKIE_SAMESITE", "Sometimes"),
-])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SESSION_TTL_DAYS", "thirty"),
+        ("SESSION_TTL_DAYS", "0"),
+        ("EXPOSE_PROVIDER_TOKEN", "maybe"),
+        ("FIGMA_PKCE", "2"),
+        ("DEFAULT_SCOPES", "file_read"),
+        ("ALLOWED_ORIGINS", "https://app.example.com/path"),
+        ("ALLOWED_ORIGINS", "*"),
+        ("CALLBACK_URL", "not a url"),
+        ("FIGMA_API_URL", "ftp://x"),
+        ("REFRESH_CONCURRENCY", "0"),
+        ("SESSION_COOKIE_SAMESITE", "Sometimes"),
+    ],
+)
 def test_a_bad_value_is_one_line_naming_the_variable(name: str, value: str):
     with pytest.raises(ConfigurationError) as caught:
         Settings.from_env({**GOOD, name: value})

@@ -1,0 +1,135 @@
+"""The scheduled refresh: finds only the grants that are due, refreshes them with bounded
+concurrency, isolates poison, honours Retry-After, stops before the Lambda deadline."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import timedelta
+
+import pytest
+
+from devstack.figma_emulator import FigmaEmulator
+from devstack.lambdas import Containers, LambdaContext, load_module
+from figma_auth import oauth
+from tests.support.counting import AwsCalls
+from tests.support.seed import seed_sessions
+from tests.support.stack import EventCapture, Stack, session_item, update_session
+
+
+def run_scheduler(remaining_s: int = 300) -> dict:
+    fn = Containers().by_name("refresh_scheduler")
+    module = load_module(fn)
+    return module.lambda_handler(
+        {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}},
+        LambdaContext(fn.logical_id, remaining_s),
+    )
+
+
+def seed(stack: Stack, emulator: FigmaEmulator, *, due: int, later: int) -> tuple[list[str], list[str]]:
+    stack.emulator.config(token_lifetime=86400)  # as Figma: longer than REFRESH_AHEAD_SECONDS
+    now = oauth.utcnow()
+    expiries = [now + timedelta(minutes=5 + i % 50) for i in range(due)] + [
+        now + timedelta(hours=3, minutes=i % 500) for i in range(later)
+    ]
+    ids = seed_sessions(
+        endpoint=stack.moto,
+        table=stack.table.name,
+        key_id=os.environ["KMS_KEY_ID"],
+        emulator=emulator.state,
+        expiries=expiries,
+        now=now,
+    )
+    return ids[:due], ids[due:]
+
+
+def test_scheduler_refreshes_exactly_the_expiring_grants_reads_nothing_else_and_reports_poison(
+    stack: Stack, emulator: FigmaEmulator
+):
+    due, later = seed(stack, emulator, due=100, later=900)
+    poison = due[0]
+    update_session(stack.table, poison, "SET grant_box.c = :junk", {":junk": {"B": b"not a ciphertext"}})
+    counter = AwsCalls()
+    read: list[int] = []
+    from figma_auth import aws as layer_aws
+
+    layer_aws._session().events.register(
+        "after-call.dynamodb.Query", lambda parsed, **_: read.append(parsed.get("ScannedCount", 0))
+    )
+
+    report = run_scheduler()
+
+    assert (report["refreshed"], report["failed"], report["reauth_required"]) == (99, 1, 0)
+    assert report["failures"] == [poison[:8]]
+    assert stack.emulator.calls()["refresh"] == 99
+    assert sum(read) == 100  # items read: the expiring ones, not the 900 others
+    assert counter.by_service("dynamodb").get("Scan", 0) == 0
+    for session_id in due[1:4]:
+        assert int(session_item(stack.table, session_id)["grant_version"]["N"]) == 2
+    for session_id in later[:3]:
+        assert int(session_item(stack.table, session_id)["grant_version"]["N"]) == 1
+    assert "lease_owner" not in session_item(stack.table, poison)
+
+
+def test_scheduled_refresh_of_a_revoked_grant_marks_it_and_emits_one_event(stack: Stack, emulator: FigmaEmulator):
+    events = EventCapture(stack.moto)
+    due, _ = seed(stack, emulator, due=3, later=0)
+    stack.emulator.revoke()
+
+    report = run_scheduler()
+
+    assert report["reauth_required"] == 3 and report["refreshed"] == 0
+    received = events.received()
+    assert sorted(e["detail"]["session_id"] for e in received) == sorted(due)
+    assert all(e["detail-type"] == "GrantNeedsReauth" for e in received)
+    assert run_scheduler()["examined"] == 0  # a dead grant leaves the refresh index
+
+
+def test_scheduler_pauses_the_batch_on_429_retry_after(stack: Stack, emulator: FigmaEmulator, reconfigure):
+    reconfigure(REFRESH_CONCURRENCY="1")  # one at a time: the grants after the 429 must wait
+    seed(stack, emulator, due=4, later=0)
+    stack.emulator.fault("refresh", "429", times=1, retry_after=1)
+    started = time.monotonic()
+
+    report = run_scheduler()
+
+    assert report["failed"] == 1 and report["refreshed"] == 3
+    assert time.monotonic() - started >= 1.0  # someone waited out Retry-After
+    assert run_scheduler()["refreshed"] == 1  # the throttled one is picked up next run
+
+
+def test_scheduler_starts_nothing_when_too_close_to_the_lambda_deadline(stack: Stack, emulator: FigmaEmulator):
+    seed(stack, emulator, due=5, later=0)
+
+    report = run_scheduler(remaining_s=10)
+
+    assert report["stopped_early"] is True and report["refreshed"] == 0
+    assert "refresh" not in stack.emulator.calls()
+
+
+def test_scheduler_skips_a_grant_an_on_demand_refresh_is_holding(stack: Stack, emulator: FigmaEmulator):
+    due, _ = seed(stack, emulator, due=2, later=0)
+    update_session(
+        stack.table,
+        due[0],
+        "SET lease_owner = :o, lease_until = :u",
+        {":o": {"S": "on-demand"}, ":u": {"N": str(int(time.time() * 1000) + 20_000)}},
+    )
+
+    report = run_scheduler()
+
+    assert (report["refreshed"], report["skipped"]) == (1, 1)
+
+
+@pytest.mark.parametrize("kind", ["500", "hang"])
+def test_a_figma_outage_fails_the_grants_but_keeps_them_intact(stack: Stack, emulator: FigmaEmulator, kind: str):
+    emulator.state.hang_seconds = 7  # past the client's 5 s read timeout
+    due, _ = seed(stack, emulator, due=2, later=0)
+    before = session_item(stack.table, due[0])
+    stack.emulator.fault("refresh", kind, times=-1)
+
+    report = run_scheduler()
+
+    assert report["failed"] == 2 and report["refreshed"] == 0
+    after = session_item(stack.table, due[0])
+    assert after["grant_box"] == before["grant_box"] and "lease_owner" not in after
