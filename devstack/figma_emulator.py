@@ -8,8 +8,8 @@ REST:   GET /v1/me, GET /v1/files/:key, GET /v1/files/:key/nodes, GET|POST /v1/f
 Knobs:  GET /_emulator/stats, POST /_emulator/reset, POST /_emulator/config {latency_ms,
         token_lifetime, rotate_refresh_tokens}, POST /_emulator/faults {endpoint, kind, times,
         retry_after}, POST /_emulator/revoke {user_id?}, POST /_emulator/expire_access_tokens
-Fault kinds: 500, 503, 429, hang, malformed, html, missing_fields, negative_expires,
-        invalid_grant, 401, 403.
+Fault kinds: 500, 502, 503, 429, hang, malformed, html, missing_fields, negative_expires,
+        invalid_grant, 401, 403 (invalid token), 403_no_access, 404.
 """
 
 from __future__ import annotations
@@ -88,6 +88,7 @@ class EmulatorState:
     calls: Counter[str] = field(default_factory=Counter)
     comments: list[dict[str, Any]] = field(default_factory=list)
     revoked_grants: set[str] = field(default_factory=set)
+    last_rest_request: dict[str, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     release: threading.Event = field(default_factory=threading.Event)
 
@@ -108,6 +109,7 @@ class EmulatorState:
             self.calls.clear()
             self.comments.clear()
             self.revoked_grants.clear()
+            self.last_rest_request = {}
             self.latency_ms = 0
             self.token_lifetime = 3600
             self.rotate_refresh_tokens = False
@@ -196,6 +198,14 @@ class _Handler(BaseHTTPRequestHandler):
             return self.send_json(404, {"status": 404, "err": "Not found"})
         with self.state.lock:
             self.state.calls[endpoint] += 1
+            if endpoint in ("me", "files"):
+                self.state.last_rest_request = {
+                    "method": method,
+                    "path": path,
+                    "query": dict(self.query),
+                    "headers": dict(self.headers.items()),
+                    "body": self.raw_body.decode(),
+                }
         if endpoint != "authorize" and self.state.latency_ms:
             time.sleep(self.state.latency_ms / 1000)
         fault = self.state.take_fault(endpoint)
@@ -212,7 +222,15 @@ class _Handler(BaseHTTPRequestHandler):
         if kind in ("500", "502", "503"):
             self.send_json(int(kind), {"status": int(kind), "err": "Internal server error"})
         elif kind == "429":
-            self.send_json(429, {"status": 429, "err": "Rate limit exceeded"}, {"Retry-After": str(fault.retry_after)})
+            self.send_json(
+                429,
+                {"status": 429, "err": "Rate limit exceeded"},
+                {
+                    "Retry-After": str(fault.retry_after),
+                    "X-Figma-Plan-Tier": "starter",
+                    "X-Figma-Rate-Limit-Type": "low",
+                },
+            )
         elif kind == "hang":
             self.state.release.wait(self.state.hang_seconds)
             self.close_connection = True
@@ -238,6 +256,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_json(400, {"error": "invalid_grant", "error_description": "Refresh token revoked"})
         elif kind in ("401", "403"):
             self.send_json(int(kind), {"status": int(kind), "err": "Invalid token"})
+        elif kind == "403_no_access":
+            self.send_json(403, {"status": 403, "err": "Forbidden"})
+        elif kind == "404":
+            self.send_json(404, {"status": 404, "err": "Not found"})
         else:
             return False
         return True
@@ -405,6 +427,8 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
         segments = path.strip("/").split("/")
         if len(segments) >= 3 and segments[1] == "files":
             key = segments[2]
+            if len(segments) == 3 and self.command == "GET" and key == "HUGE":  # over Lambda's 6 MB
+                return self.send_json(200, {"name": "Huge", "document": {"blob": "x" * (7 * 1024 * 1024)}})
             if len(segments) == 3 and self.command == "GET":
                 return self.send_json(200, _file(key, self.query))
             if len(segments) == 4 and segments[3] == "nodes":
@@ -437,6 +461,9 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
             key = path.rsplit("/", 1)[-1].removesuffix(".svg")
             initial = USERS.get(key, USERS["ada"])["handle"][0]
             return self.send_raw(200, AVATAR_SVG.format(initial=initial).encode(), "image/svg+xml")
+        if method == "GET" and path == "/_emulator/last_request":
+            with s.lock:
+                return self.send_json(200, s.last_rest_request)
         if method == "GET" and path == "/_emulator/stats":
             with s.lock:
                 return self.send_json(

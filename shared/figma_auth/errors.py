@@ -13,10 +13,14 @@ class FigmaAuthError(Exception):
     status = 500
     default_message = "Something went wrong on our side."
 
-    def __init__(self, message: str | None = None, *, retry_after: int | None = None) -> None:
+    def __init__(
+        self, message: str | None = None, *, retry_after: int | None = None, status: int | None = None
+    ) -> None:
         super().__init__(message or self.default_message)
         self.message = message or self.default_message
         self.retry_after = retry_after
+        if status is not None:  # same code, another status (the proxy answers 502 for Figma outages)
+            self.status = status
 
 
 class ConfigurationError(RuntimeError):

@@ -121,6 +121,59 @@ class FigmaClient:
         raise FigmaUnavailable(retry_after=retry_after)  # pragma: no cover - loop always returns or raises
 
 
+@dataclass(frozen=True)
+class ProxyResponse:
+    status: int
+    body: bytes
+    content_type: str
+    headers: dict[str, str]
+
+
+PROXY_TIMEOUT = httpx.Timeout(25.0, connect=CONNECT_TIMEOUT)  # under API Gateway's 30 s
+MAX_PROXY_BODY = 6 * 1024 * 1024  # read no further: Lambda can't return more
+_PASS_HEADERS = ("retry-after",)
+_PASS_PREFIXES = ("x-figma-", "x-ratelimit-", "ratelimit-")
+
+
+def forward(
+    http: httpx.Client, *, url: str, method: str, token: str, body: bytes | None, content_type: str | None
+) -> ProxyResponse:
+    """One proxied call to Figma with the user's token; nothing of the client's but the body.
+
+    Never retried (a POST may not be idempotent). Reads at most MAX_PROXY_BODY bytes.
+    """
+    from figma_auth.errors import ResponseTooLarge
+
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    if content_type:
+        headers["Content-Type"] = content_type
+    try:
+        with http.stream(method, url, headers=headers, content=body, timeout=PROXY_TIMEOUT) as response:
+            chunks, size = [], 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > MAX_PROXY_BODY:
+                    raise ResponseTooLarge()
+                chunks.append(chunk)
+    except httpx.TransportError as exc:
+        raise FigmaUnavailable("Figma did not answer in time.", status=502) from exc
+    passed = {
+        name: value
+        for name, value in response.headers.items()
+        if name.lower() in _PASS_HEADERS or name.lower().startswith(_PASS_PREFIXES)
+    }
+    return ProxyResponse(
+        response.status_code, b"".join(chunks), response.headers.get("content-type", "application/json"), passed
+    )
+
+
+def is_invalid_token(response: ProxyResponse) -> bool:
+    """401, or Figma's 403 "Invalid token"/"Token expired" (not a 403 for a file you can't see)."""
+    if response.status == 401:
+        return True
+    return response.status == 403 and b"token" in response.body[:512].lower()
+
+
 class AsyncFigmaClient:
     """The refresh call for the scheduler: httpx's async client, same rules as FigmaClient."""
 

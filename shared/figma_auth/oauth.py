@@ -163,6 +163,28 @@ def append_query(url: str, params: Mapping[str, str]) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
 
 
+_PROXY_SEGMENT = re.compile(r"^[A-Za-z0-9_\-.~:,]{1,256}$")
+
+
+def proxy_path(path: str) -> str:
+    """The Figma API path for ``/figma/{path}``, or InvalidPath for anything that could leave
+    Figma's API: only ``v1/…``/``v2/…`` with plain segments; no ``..``, no encoding
+    (``%2f``), no backslash, ``@``, empty segment (``//``), control or non-ASCII character."""
+    from figma_auth.errors import InvalidPath
+
+    if not isinstance(path, str) or not 0 < len(path) <= 1024:
+        raise InvalidPath()
+    segments = path.split("/")
+    if segments[-1] == "":  # one trailing slash is harmless
+        segments.pop()
+    if not segments or segments[0] not in ("v1", "v2"):
+        raise InvalidPath("Only Figma API paths are allowed: /figma/v1/… or /figma/v2/…")
+    for segment in segments:
+        if segment in (".", "..") or not _PROXY_SEGMENT.match(segment):
+            raise InvalidPath()
+    return "/" + "/".join(segments)
+
+
 # ---------------------------------------------------------------------------------------
 # Scopes and the authorize URL
 

@@ -13,3 +13,10 @@ NAMESPACE = "FigmaAuth"
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+
+def metrics_count(name: str, value: int = 1) -> None:
+    """Add a count metric (flushed by the handler's ``log_metrics``; a no-op when disabled)."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)

@@ -24,8 +24,8 @@ from figma_auth.errors import (
     ReauthRequired,
     Unauthorized,
 )
-from figma_auth.figma import FigmaClient
-from figma_auth.observability import logger
+from figma_auth.figma import FigmaClient, ProxyResponse, forward, is_invalid_token
+from figma_auth.observability import logger, metrics_count
 from figma_auth.settings import Settings
 from figma_auth.store import ACTIVE, LoginTransaction, Profile, Session, Store, Ticket
 from figma_auth.vault import Vault, grant_context
@@ -379,6 +379,42 @@ class AuthService:
             return False
         self.publish("GrantNeedsReauth", {"user_id": session.user_id, "session_id": session.id, "reason": reason})
         return True
+
+    # -- the Figma proxy ----------------------------------------------------------------
+
+    def proxy(
+        self, creds: Credentials, *, method: str, path: str, query: str, body: bytes | None, content_type: str | None
+    ) -> ProxyResponse:
+        """Call FIGMA_API_URL/{path} with the user's token (refreshed first when expiring;
+        refreshed once more and retried once if Figma calls it invalid)."""
+        from figma_auth.errors import FigmaUnavailable as Unavailable
+
+        target = self.settings.figma_api_url + oauth.proxy_path(path) + (f"?{query}" if query else "")
+        session = self.authenticate(creds)
+        if session.grant_status != ACTIVE:
+            raise ReauthRequired()
+        session, grant = self.fresh_grant(session, self.settings.refresh_leeway_seconds)
+        answer = forward(
+            self.figma.http, url=target, method=method, token=grant.access_token, body=body, content_type=content_type
+        )
+        if is_invalid_token(answer):
+            metrics_count("ProxyRefreshOnInvalidToken")
+            stale = replace(session, grant_obtained_at=None)  # force a real refresh, not the dedupe window
+            session, grant = self.fresh_grant(stale, None, force=True)
+            answer = forward(
+                self.figma.http,
+                url=target,
+                method=method,
+                token=grant.access_token,
+                body=body,
+                content_type=content_type,
+            )
+            if is_invalid_token(answer):
+                raise ReauthRequired()
+        if answer.status >= 500:
+            raise Unavailable(f"Figma answered HTTP {answer.status}", status=502)
+        metrics_count(f"ProxyCalls{answer.status // 100}xx")
+        return answer
 
     def open_grant(self, session: Session) -> oauth.FigmaGrant:
         if session.grant_box is None or session.grant_expires_at is None:

@@ -41,7 +41,9 @@ _THROTTLED = {
     "KMSInternalException",
     "TransactionInProgressException",
 }
-_ALLOWED_REQUEST_HEADERS = ("authorization", "content-type")
+EXPOSED_HEADERS = "Retry-After, X-Figma-Plan-Tier, X-Figma-Rate-Limit-Type, X-Figma-Upgrade-Link"
+MAX_PROXY_REQUEST = 1024 * 1024  # the JSON body a proxied call may carry
+LAMBDA_RESPONSE_LIMIT = 6 * 1024 * 1024
 _METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 _SAMESITE = {"Lax": SameSite.LAX_MODE, "Strict": SameSite.STRICT_MODE, "None": SameSite.NONE_MODE}
 
@@ -269,7 +271,7 @@ def _decorate(result: dict[str, Any], origin: str | None, path: str, settings: S
     if origin and origin in settings.allowed_origins:
         h["Access-Control-Allow-Origin"] = origin
         h["Access-Control-Allow-Credentials"] = "true"
-        h["Access-Control-Expose-Headers"] = "Retry-After"
+        h["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
     h["Vary"] = "Origin"
     h["X-Content-Type-Options"] = "nosniff"
     h["Referrer-Policy"] = "no-referrer"
@@ -299,3 +301,39 @@ def min_validity(app: APIGatewayHttpResolver) -> int | None:
     if not raw.isdigit() or int(raw) > 400 * 86400:
         raise InvalidRequest("min_validity must be a whole number of seconds (0 to 34560000)")
     return int(raw)
+
+
+def proxy_response(app: APIGatewayHttpResolver) -> HttpResponse:
+    """ANY /figma/{proxy+}: forward to Figma with the user's token and return its answer."""
+    import base64
+
+    from figma_auth.errors import ResponseTooLarge
+
+    event = app.current_event
+    creds = credentials(app)
+    method = event.request_context.http.method
+    if method != "GET":
+        require_trusted_origin(app, creds)
+    raw = event.raw_event.get("body")
+    body: bytes | None = None
+    if raw:
+        body = base64.b64decode(raw) if event.is_base64_encoded else str(raw).encode()
+        if len(body) > MAX_PROXY_REQUEST:
+            raise InvalidRequest("request body is too large (1 MB at most)")
+    answer = runtime.service().proxy(
+        creds,
+        method=method,
+        path=str(event.raw_event.get("rawPath") or "").removeprefix("/figma/"),
+        query=str(event.raw_event.get("rawQueryString") or ""),
+        body=body,
+        content_type=event.headers.get("content-type"),
+    )
+    textual = answer.content_type.startswith(("application/json", "text/"))
+    try:
+        payload: str | bytes = answer.body.decode() if textual else answer.body
+    except UnicodeDecodeError:
+        payload = answer.body
+    encoded_size = len(json.dumps(payload)) if isinstance(payload, str) else len(payload) * 4 // 3
+    if encoded_size + 8192 > LAMBDA_RESPONSE_LIMIT:
+        raise ResponseTooLarge()
+    return Response(answer.status, answer.content_type, payload, dict(answer.headers))

@@ -148,3 +148,7 @@ def update_session(table: Table, session_id: str, expression: str, values: dict[
     client = aws.client("dynamodb", table.endpoint)
     key = {"pk": {"S": f"SESSION#{session_id}"}, "sk": {"S": "SESSION"}}
     client.update_item(TableName=table.name, Key=key, UpdateExpression=expression, ExpressionAttributeValues=values)
+
+
+def last_figma_request(stack: Stack) -> dict[str, Any]:
+    return dict(httpx.get(f"{stack.emulator.url}/_emulator/last_request").json())

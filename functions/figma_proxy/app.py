@@ -1,0 +1,25 @@
+"""ANY /figma/{proxy+}: call Figma's REST API with the user's token, which never reaches
+the browser (backend-for-frontend)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from figma_auth import runtime, web
+from figma_auth.observability import logger, metrics
+
+runtime.check()
+app = web.create_app()
+
+
+@app.route(".+", method=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def proxy() -> Any:
+    return web.proxy_response(app)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics(raise_on_empty_metrics=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return web.handle(app, event, context)

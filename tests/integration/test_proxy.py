@@ -1,0 +1,209 @@
+"""ANY /figma/{proxy+}: Figma's REST API on the user's behalf, the token never in the browser."""
+
+from __future__ import annotations
+
+import http.client
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.support.browser import Browser, sign_in
+from tests.support.counting import AwsCalls
+from tests.support.stack import SESSION_COOKIE, Stack, last_figma_request
+
+
+@pytest.fixture
+def user(stack: Stack) -> Browser:
+    browser = Browser(origin=stack.api)
+    sign_in(browser, stack.api)
+    return browser
+
+
+def test_get_a_file_through_the_proxy(stack: Stack, user: Browser):
+    response = user.get(f"{stack.api}/figma/v1/files/AbC123")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json()["name"] == "Design file AbC123"
+
+
+def test_get_me_through_the_proxy(stack: Stack, user: Browser):
+    assert user.get(f"{stack.api}/figma/v1/me").json()["handle"] == "Ada Lovelace"
+
+
+def test_query_strings_pass_through_unchanged(stack: Stack, user: Browser):
+    shallow = user.get(f"{stack.api}/figma/v1/files/AbC123?depth=1").json()
+    nodes = user.get(f"{stack.api}/figma/v1/files/AbC123/nodes?ids=1:2,3:4").json()
+
+    assert shallow["document"]["children"][0]["children"] == []
+    assert set(nodes["nodes"]) == {"1:2", "3:4"}
+    assert last_figma_request(stack)["query"] == {"ids": "1:2,3:4"}
+
+
+def test_a_posted_comment_reaches_figma_with_its_body_and_content_type(stack: Stack, user: Browser):
+    response = user.post(f"{stack.api}/figma/v1/files/AbC123/comments", json={"message": "Looks great"})
+
+    assert response.status_code == 200 and response.json()["message"] == "Looks great"
+    seen = last_figma_request(stack)
+    assert seen["method"] == "POST" and seen["headers"]["Content-Type"] == "application/json"
+    assert user.get(f"{stack.api}/figma/v1/files/AbC123/comments").json()["comments"][0]["message"] == "Looks great"
+
+
+def test_the_browsers_cookies_and_authorization_never_reach_figma(stack: Stack, user: Browser):
+    token = user.jar(stack.api)[SESSION_COOKIE]
+    user.http.get(f"{stack.api}/figma/v1/me", headers={"Authorization": f"Bearer {token}", "Cookie": "a=b"})
+
+    headers = {k.lower(): v for k, v in last_figma_request(stack)["headers"].items()}
+    assert "cookie" not in headers
+    assert headers["authorization"].startswith("Bearer figu_") and token not in headers["authorization"]
+
+
+def test_an_expiring_token_is_refreshed_before_the_call(stack: Stack):
+    stack.emulator.config(token_lifetime=120)  # inside REFRESH_LEEWAY_SECONDS
+    browser = Browser(origin=stack.api)
+    sign_in(browser, stack.api)
+
+    assert browser.get(f"{stack.api}/figma/v1/me").status_code == 200
+    assert stack.emulator.calls()["refresh"] == 1
+
+
+def test_figma_calling_the_token_invalid_triggers_one_refresh_and_one_retry(stack: Stack, user: Browser):
+    stack.emulator.http.post(f"{stack.emulator.url}/_emulator/expire_access_tokens")
+
+    response = user.get(f"{stack.api}/figma/v1/files/AbC123")
+
+    assert response.status_code == 200
+    assert stack.emulator.calls()["refresh"] == 1 and stack.emulator.calls()["files"] == 2
+
+
+def test_a_dead_grant_is_reauth_required(stack: Stack, user: Browser):
+    stack.emulator.revoke()
+
+    response = user.get(f"{stack.api}/figma/v1/files/AbC123")
+
+    assert response.status_code == 401 and response.json()["error"] == "reauth_required"
+
+
+@pytest.mark.parametrize(("kind", "status"), [("404", 404), ("403_no_access", 403)])
+def test_figma_errors_that_are_not_about_the_token_pass_through_without_a_refresh(
+    stack: Stack, user: Browser, kind: str, status: int
+):
+    stack.emulator.fault("files", kind)
+    response = user.get(f"{stack.api}/figma/v1/files/nope")
+    assert response.status_code == status and "refresh" not in stack.emulator.calls()
+
+
+PATH_ESCAPES = [
+    "/figma/../auth/session",
+    "/figma/v1/../../auth/session",
+    "/figma/v1/%2e%2e/%2e%2e/auth",
+    "/figma/v1/files%2fAbC123",
+    "/figma/v1/files%2FAbC123",
+    "/figma/v1/files%5cAbC123",
+    "/figma/v1\\files",
+    "/figma//evil.example/v1/me",
+    "/figma/v1//files",
+    "/figma/@evil.example/v1/me",
+    "/figma/v1/files/@evil.example",
+    "/figma/http://evil.example/v1/me",
+    "/figma/https:/evil.example",
+    "/figma/v1/files/%00",
+    "/figma/v1/files/a%20b",
+    "/figma/v3/files/x",
+    "/figma/auth/session",
+    "/figma/.",
+    "/figma/v1/./me",
+]
+
+
+@pytest.mark.parametrize("path", PATH_ESCAPES)
+def test_paths_that_could_escape_figmas_api_are_invalid_path_and_reach_no_host(stack: Stack, user: Browser, path):
+    before = stack.emulator.calls()
+    parts = urlsplit(stack.api)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    connection.putrequest("GET", path, skip_accept_encoding=True)  # the exact bytes, no normalising
+    connection.putheader("Cookie", f"{SESSION_COOKIE}={user.jar(stack.api)[SESSION_COOKIE]}")
+    connection.endheaders()
+    response = connection.getresponse()
+    body = response.read()
+
+    assert response.status in (400, 404), body
+    if response.status == 400:
+        assert b'"invalid_path"' in body
+    assert stack.emulator.calls() == before
+
+
+def test_no_session_is_401(stack: Stack):
+    response = Browser().get(f"{stack.api}/figma/v1/me")
+    assert response.status_code == 401 and response.json()["error"] == "unauthorized"
+    assert "me" not in stack.emulator.calls()  # nobody signed in: Figma never called
+
+
+def test_cookie_post_without_an_allowed_origin_is_csrf_rejected(stack: Stack, user: Browser):
+    response = user.http.post(
+        f"{stack.api}/figma/v1/files/AbC123/comments",
+        json={"message": "x"},
+        headers={"Cookie": f"{SESSION_COOKIE}={user.jar(stack.api)[SESSION_COOKIE]}"},
+    )
+    assert response.status_code == 403 and response.json()["error"] == "csrf_rejected"
+    assert "files" not in stack.emulator.calls()
+
+
+def test_backend_for_frontend_hides_the_token_while_the_proxy_works(stack: Stack, reconfigure):
+    reconfigure(EXPOSE_PROVIDER_TOKEN="false")
+    browser = Browser(origin=stack.api)
+    sign_in(browser, stack.api)
+
+    session = browser.get(f"{stack.api}/auth/session")
+    assert "access_token" not in session.json()["provider"] and "figu_" not in session.text
+    assert browser.get(f"{stack.api}/figma/v1/me").status_code == 200
+
+
+def test_figma_429_passes_through_with_its_rate_limit_headers(stack: Stack, user: Browser):
+    stack.emulator.fault("files", "429", retry_after=42)
+
+    response = user.get(f"{stack.api}/figma/v1/files/AbC123")
+
+    assert response.status_code == 429 and response.headers["retry-after"] == "42"
+    assert response.headers["x-figma-rate-limit-type"] == "low"
+
+
+@pytest.mark.parametrize("kind", ["500", "503", "hang"])
+def test_figma_down_is_502_figma_unavailable(stack: Stack, user: Browser, kind: str):
+    stack.emulator.fault("files", kind)
+    from devstack.figma_emulator import FigmaEmulator  # noqa: F401 - hang ends with the client timeout
+
+    if kind == "hang":
+        stack.emulator.config(hang_seconds=27)
+    response = user.get(f"{stack.api}/figma/v1/files/AbC123")
+
+    assert response.status_code == 502 and response.json()["error"] == "figma_unavailable"
+
+
+def test_a_response_over_lambdas_limit_is_response_too_large_with_advice(stack: Stack, user: Browser):
+    response = user.get(f"{stack.api}/figma/v1/files/HUGE")
+
+    assert response.status_code == 502 and response.json()["error"] == "response_too_large"
+    assert "depth" in response.json()["message"] and "nodes" in response.json()["message"]
+
+
+def test_a_body_over_1_mb_is_invalid_request(stack: Stack, user: Browser):
+    response = user.post(
+        f"{stack.api}/figma/v1/files/AbC123/comments",
+        content=b"x" * (1024 * 1024 + 1),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+
+
+def test_a_warm_proxy_call_costs_one_dynamodb_read_and_no_kms(stack: Stack, user: Browser):
+    from figma_auth import runtime
+
+    runtime.reset()  # a cold container: new clients (which carry the counter), empty key cache
+    counter = AwsCalls()
+    user.get(f"{stack.api}/figma/v1/me")
+    assert counter.by_service("kms") == {"Decrypt": 1}  # cold: the data key is decrypted once
+    counter.reset()
+    user.get(f"{stack.api}/figma/v1/me")
+
+    assert counter.by_service("dynamodb") == {"GetItem": 1} and counter.total("kms") == 0
