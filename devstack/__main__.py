@@ -30,7 +30,7 @@ def _setdefault_env(values: dict[str, str]) -> None:
             os.environ[name] = value
 
 
-def start_backends(port: int, *, emulator_port: int = 0) -> dict[str, Any]:
+def start_backends(port: int, *, emulator_port: int = 0, demo_port: int = 5173) -> dict[str, Any]:
     """moto + resources + (maybe) the emulator, with os.environ pointed at them."""
     _, moto_url = aws.start_moto(int(os.environ.get("MOTO_PORT", "0")))
     resources = aws.create_resources(moto_url)
@@ -51,8 +51,11 @@ def start_backends(port: int, *, emulator_port: int = 0) -> dict[str, Any]:
     _setdefault_env(
         {
             "CALLBACK_URL": callback,
-            "ALLOWED_ORIGINS": f"http://127.0.0.1:{port},http://localhost:{port},"
-            "http://127.0.0.1:5173,http://localhost:5173",
+            "ALLOWED_ORIGINS": ",".join(
+                dict.fromkeys(
+                    f"http://{host}:{p}" for p in (port, 5173, demo_port) for host in ("127.0.0.1", "localhost")
+                )
+            ),
             "POWERTOOLS_METRICS_NAMESPACE": "FigmaAuth",
             "POWERTOOLS_METRICS_DISABLED": "true",
         }
@@ -63,19 +66,26 @@ def start_backends(port: int, *, emulator_port: int = 0) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     from devstack.api import LocalApi
+    from devstack.demo import DemoServer
     from devstack.lambdas import Containers
     from figma_auth.errors import ConfigurationError
 
     try:
         api_server = LocalApi(port=int(args.port), log=not args.quiet)
+        demo = DemoServer(port=int(args.demo_port))
     except OSError as exc:
         print(
-            f"figma-auth: cannot listen on 127.0.0.1:{args.port} ({exc.strerror}); set PORT=... to use another port",
+            f"figma-auth: cannot listen on 127.0.0.1:{args.port} (API) or :{args.demo_port} (demo): {exc.strerror}; "
+            "set PORT=... or DEMO_PORT=... to use other ports",
             file=sys.stderr,
         )
         return 2
     port = api_server.httpd.server_address[1]
-    info = start_backends(port, emulator_port=int(os.environ.get("FIGMA_EMULATOR_PORT", "0")))
+    info = start_backends(
+        port,
+        emulator_port=int(os.environ.get("FIGMA_EMULATOR_PORT", "0")),
+        demo_port=demo.httpd.server_address[1],
+    )
     containers = Containers()
     try:
         containers.warm()
@@ -83,7 +93,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"figma-auth: configuration error: {exc}", file=sys.stderr)
         return 2
     api_server.attach(containers).start()
-    info.update({"ready": True, "api": api_server.url, "pid": os.getpid()})
+    demo.start(api_server.url)
+    info.update({"ready": True, "api": api_server.url, "demo": demo.url, "pid": os.getpid()})
     state_file = Path(args.state_file)
     state_file.write_text(json.dumps(info, indent=2))
     if args.json:
@@ -91,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"\nfigma-auth is running: open {api_server.url}/ and click 'Sign in with Figma'.")
         print(f"  API              {api_server.url}   (routes from template.yaml)")
+        print(f"  demo SPA         {demo.url}   (its own origin, built on clients/js)")
         print(f"  Figma            {info.get('emulator', 'real Figma (FIGMA_CLIENT_ID is set)')}")
         print(f"  DynamoDB + KMS   {info['moto']}   (moto server, table {info['table']})")
         print(f"  redirect_uri     {info['callback_url']}")
@@ -100,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     stop.wait()
     api_server.stop()
+    demo.stop()
     if state_file.exists() and json.loads(state_file.read_text()).get("pid") == os.getpid():
         state_file.unlink()
     return 0
@@ -163,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_run = sub.add_parser("run", help="serve the local stack")
     p_run.add_argument("--port", default=os.environ.get("PORT", "3000"))
+    p_run.add_argument("--demo-port", default=os.environ.get("DEMO_PORT", "5173"))
     p_run.add_argument("--state-file", default=str(STATE_FILE))
     p_run.add_argument("--json", action="store_true", help="print one JSON line with the endpoints when ready")
     p_run.add_argument("--quiet", action="store_true", help="no per-request access line from the dev server")

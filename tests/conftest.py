@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +16,7 @@ from devstack.api import LocalApi
 from devstack.figma_emulator import FigmaEmulator
 from devstack.lambdas import Containers
 from tests.support.browser import Browser
-from tests.support.stack import EmulatorControl, Stack, Table
+from tests.support.stack import EmulatorControl, Stack, SubprocessStack, Table
 
 for _name, _value in aws.FAKE_CREDENTIALS.items():
     os.environ[_name] = _value
@@ -98,3 +99,25 @@ def browser(stack: Stack) -> Iterator[Browser]:
     b = Browser(origin=stack.api)
     yield b
     b.close()
+
+
+# -- the running local stack: `python -m devstack run`, exactly what `make run` starts ----------
+
+
+@pytest.fixture(scope="session")
+def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, SubprocessStack]]:
+    proc = SubprocessStack(Path(tmp_path_factory.mktemp("devstack")))
+    info = proc.wait_ready()
+    stack = Stack(
+        info["api"], EmulatorControl(info["emulator"]), Table(info["moto"], info["table"]), info["moto"], info["demo"]
+    )
+    yield stack, proc
+    proc.stop()
+
+
+@pytest.fixture
+def live(running_stack: tuple[Stack, SubprocessStack]) -> Iterator[Stack]:
+    stack, _ = running_stack
+    stack.emulator.reset()
+    yield stack
+    stack.emulator.reset()

@@ -20,14 +20,18 @@ def token_login(stack: Stack, browser: Browser) -> tuple[str, str]:
 
 def test_token_mode_needs_a_code_challenge(stack: Stack, browser: Browser):
     for extra in ({}, {"code_challenge": "short"}, {"code_challenge": "!" * 43}):
-        response = browser.get(f"{stack.api}/auth/figma/authorize", params={
-            "success": f"{stack.api}/a", "failure": f"{stack.api}/b", "mode": "token", **extra})
+        response = browser.get(
+            f"{stack.api}/auth/figma/authorize",
+            params={"success": f"{stack.api}/a", "failure": f"{stack.api}/b", "mode": "token", **extra},
+        )
         assert response.status_code == 400 and response.json()["error"] == "invalid_request"
 
 
 def test_an_unknown_mode_is_invalid_request(stack: Stack, browser: Browser):
-    response = browser.get(f"{stack.api}/auth/figma/authorize",
-                           params={"success": f"{stack.api}/a", "failure": f"{stack.api}/b", "mode": "implicit"})
+    response = browser.get(
+        f"{stack.api}/auth/figma/authorize",
+        params={"success": f"{stack.api}/a", "failure": f"{stack.api}/b", "mode": "implicit"},
+    )
     assert response.status_code == 400 and response.json()["error"] == "invalid_request"
 
 
@@ -41,15 +45,18 @@ def test_token_mode_sign_in_trades_ticket_and_verifier_for_a_working_session_tok
     body = response.json()
     assert set(body) == {"session_token", "session", "user", "provider"}
     assert body["user"]["handle"] == "Ada Lovelace" and body["provider"]["status"] == "active"
-    session = browser.http.get(f"{stack.api}/auth/session",
-                               headers={"Authorization": f"Bearer {body['session_token']}"})
+    session = browser.http.get(
+        f"{stack.api}/auth/session", headers={"Authorization": f"Bearer {body['session_token']}"}
+    )
     assert session.status_code == 200 and session.json()["session"]["id"] == body["session"]["id"]
     assert body["session_token"] not in repr(stack.table.items()) and ticket not in repr(stack.table.items())
 
 
 def test_a_ticket_works_once(stack: Stack, browser: Browser):
     ticket, verifier = token_login(stack, browser)
-    assert browser.post(f"{stack.api}/auth/token", json={"ticket": ticket, "code_verifier": verifier}).status_code == 200
+    assert (
+        browser.post(f"{stack.api}/auth/token", json={"ticket": ticket, "code_verifier": verifier}).status_code == 200
+    )
 
     again = browser.post(f"{stack.api}/auth/token", json={"ticket": ticket, "code_verifier": verifier})
 
@@ -73,8 +80,11 @@ def test_an_expired_ticket_is_invalid_grant(stack: Stack, browser: Browser):
     ticket, verifier = token_login(stack, browser)
     item = next(i for i in stack.table.items() if i["pk"]["S"].startswith("TICKET#"))
     aws.client("dynamodb", stack.moto).update_item(
-        TableName=stack.table.name, Key={"pk": item["pk"], "sk": item["sk"]},
-        UpdateExpression="SET expires_at = :t", ExpressionAttributeValues={":t": {"S": "2026-01-01T00:00:00Z"}})
+        TableName=stack.table.name,
+        Key={"pk": item["pk"], "sk": item["sk"]},
+        UpdateExpression="SET expires_at = :t",
+        ExpressionAttributeValues={":t": {"S": "2026-01-01T00:00:00Z"}},
+    )
 
     response = browser.post(f"{stack.api}/auth/token", json={"ticket": ticket, "code_verifier": verifier})
 
@@ -93,11 +103,19 @@ def test_a_session_waiting_for_its_ticket_is_not_listed(stack: Stack, browser: B
     assert [s["current"] for s in listed] == [True]
 
 
-@pytest.mark.parametrize("body", [
-    "", "{}", '{"ticket": "abc"}', '{"ticket": 5, "code_verifier": "x"}', "not json", "[]",
-    '{"ticket": "' + "a" * 40 + '", "code_verifier": "short"}',
-    '{"ticket": "' + "a" * 40 + '", "code_verifier": "' + "v" * 50 + '", "extra": 1}',
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "",
+        "{}",
+        '{"ticket": "abc"}',
+        '{"ticket": 5, "code_verifier": "x"}',
+        "not json",
+        "[]",
+        '{"ticket": "' + "a" * 40 + '", "code_verifier": "short"}',
+        '{"ticket": "' + "a" * 40 + '", "code_verifier": "' + "v" * 50 + '", "extra": 1}',
+    ],
+)
 def test_a_malformed_token_request_is_invalid_request(stack: Stack, browser: Browser, body: str):
     response = browser.post(f"{stack.api}/auth/token", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 400 and response.json()["error"] == "invalid_request"
@@ -106,7 +124,8 @@ def test_a_malformed_token_request_is_invalid_request(stack: Stack, browser: Bro
 def test_bearer_sessions_work_on_every_auth_route_without_origin(stack: Stack, browser: Browser):
     ticket, verifier = token_login(stack, browser)
     token = browser.post(f"{stack.api}/auth/token", json={"ticket": ticket, "code_verifier": verifier}).json()[
-        "session_token"]
+        "session_token"
+    ]
     bearer = {"Authorization": f"Bearer {token}"}
 
     assert browser.http.get(f"{stack.api}/auth/sessions", headers=bearer).status_code == 200

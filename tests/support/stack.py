@@ -75,6 +75,7 @@ class Stack:
     emulator: EmulatorControl
     table: Table
     moto: str
+    demo: str = ""
 
 
 class SubprocessStack:
@@ -87,7 +88,19 @@ class SubprocessStack:
         child_env.update({"PYTHONPATH": f"{ROOT / 'shared'}:{ROOT}", "PORT": "0", **(env or {})})
         self.log = self.log_path.open("w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "devstack", "run", "--port", "0", "--json", "--state-file", str(self.state_file)],
+            [
+                sys.executable,
+                "-m",
+                "devstack",
+                "run",
+                "--port",
+                "0",
+                "--demo-port",
+                "0",
+                "--json",
+                "--state-file",
+                str(self.state_file),
+            ],
             cwd=ROOT,
             env=child_env,
             stdout=subprocess.PIPE,

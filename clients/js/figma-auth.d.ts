@@ -1,0 +1,50 @@
+export type Mode = "cookie" | "token";
+
+export interface SessionView {
+  session: { id: string; created_at: string; expires_at: string };
+  user: { id: string; handle: string; email: string; img_url: string };
+  provider: {
+    name: "figma";
+    access_token?: string;
+    expires_at: string | null;
+    scopes: string[];
+    status: "active" | "reauth_required";
+  };
+}
+
+export interface SessionSummary {
+  id: string;
+  created_at: string;
+  expires_at: string;
+  current: boolean;
+}
+
+export class FigmaAuthError extends Error {
+  /** The server's stable error code, e.g. "unauthorized", "reauth_required", "access_denied". */
+  code: string;
+  status: number;
+}
+
+export interface FigmaAuthOptions {
+  /** Your figma-auth API's base URL (the stack's ApiUrl output). */
+  endpoint: string;
+  /** "cookie" (same-site API) or "token" (cross-site: third-party cookies are blocked). */
+  mode?: Mode;
+  storage?: Storage;
+  fetch?: typeof fetch;
+  figmaApi?: string;
+  /** Call Figma through the figma-auth proxy (default) or directly with the exposed token. */
+  proxy?: boolean;
+}
+
+export class FigmaAuth {
+  constructor(options: FigmaAuthOptions);
+  signIn(options?: { success?: string; failure?: string; scopes?: string | string[] }): Promise<void>;
+  completeSignIn(url?: string): Promise<Omit<SessionView, never> | null>;
+  getSession(): Promise<SessionView>;
+  refresh(options?: { minValidity?: number }): Promise<SessionView>;
+  listSessions(): Promise<SessionSummary[]>;
+  signOut(options?: { all?: boolean }): Promise<void>;
+  figma(path: string, init?: RequestInit): Promise<Response>;
+  readonly sessionToken: string | null;
+}

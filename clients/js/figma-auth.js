@@ -1,0 +1,174 @@
+// figma-auth JS client: "Sign in with Figma" against your figma-auth API. No dependencies.
+//
+//   const auth = new FigmaAuth({ endpoint: "https://api.example.com", mode: "token" });
+//   auth.signIn({ success: location.href, failure: location.href });   // ≈ createOAuth2Session
+//   await auth.completeSignIn();                                        // token mode: trade ?ticket
+//   const { user, provider } = await auth.getSession();                 // ≈ getSession('current')
+//   await auth.refresh();                                               // ≈ updateSession('current')
+//   const file = await (await auth.figma("v1/files/KEY")).json();       // Figma, via our proxy
+//   await auth.signOut({ all: true });                                  // ≈ deleteSessions()
+
+const TOKEN_KEY = "figma-auth:session-token";
+const VERIFIER_KEY = "figma-auth:verifier";
+
+/** An error from the figma-auth API: `code` is the server's stable `error` value. */
+export class FigmaAuthError extends Error {
+  constructor(code, message, status = 0) {
+    super(message || code);
+    this.name = "FigmaAuthError";
+    this.code = code;
+    this.status = status;
+  }
+}
+
+export class FigmaAuth {
+  /**
+   * @param {{endpoint: string, mode?: "cookie"|"token", storage?: Storage, fetch?: typeof fetch,
+   *          figmaApi?: string, proxy?: boolean}} options
+   */
+  constructor({ endpoint, mode = "cookie", storage, fetch: fetchImpl, figmaApi = "https://api.figma.com", proxy = true }) {
+    if (!endpoint) throw new FigmaAuthError("invalid_request", "FigmaAuth needs { endpoint }");
+    if (mode !== "cookie" && mode !== "token") throw new FigmaAuthError("invalid_request", "mode is 'cookie' or 'token'");
+    this.endpoint = endpoint.replace(/\/+$/, "");
+    this.mode = mode;
+    this.storage = storage || globalThis.sessionStorage;
+    this.fetch = fetchImpl || globalThis.fetch.bind(globalThis);
+    this.figmaApi = figmaApi.replace(/\/+$/, "");
+    this.proxy = proxy;
+  }
+
+  /** Send the browser to Figma. Returns a promise only because token mode hashes a verifier. */
+  async signIn({ success = location.href, failure = location.href, scopes } = {}) {
+    const params = new URLSearchParams({ success, failure, mode: this.mode });
+    if (scopes && scopes.length) params.set("scopes", [].concat(scopes).join(","));
+    if (this.mode === "token") {
+      const verifier = randomString(48);
+      this.storage.setItem(VERIFIER_KEY, verifier);
+      params.set("code_challenge", await s256(verifier));
+    }
+    location.assign(`${this.endpoint}/auth/figma/authorize?${params}`);
+  }
+
+  /**
+   * Finish a sign-in on the page Figma returned to. Throws FigmaAuthError when the URL carries
+   * ?error=. In token mode trades ?ticket for a session token (kept in sessionStorage) and
+   * removes the ticket from the address bar. Returns the session, or null if nothing to finish.
+   */
+  async completeSignIn(url = location.href) {
+    const here = new URL(url);
+    const error = here.searchParams.get("error");
+    const ticket = here.searchParams.get("ticket");
+    if (!error && !ticket) return null;
+    here.searchParams.delete("error");
+    here.searchParams.delete("error_description");
+    here.searchParams.delete("ticket");
+    history.replaceState(history.state, "", here.pathname + here.search + here.hash);
+    if (error) throw new FigmaAuthError(error, `Sign-in failed: ${error}`);
+    const verifier = this.storage.getItem(VERIFIER_KEY);
+    this.storage.removeItem(VERIFIER_KEY);
+    if (!verifier) throw new FigmaAuthError("invalid_grant", "No sign-in was started in this tab");
+    const body = await this.#json("POST", "/auth/token", { ticket, code_verifier: verifier }, false);
+    this.storage.setItem(TOKEN_KEY, body.session_token);
+    const { session_token: _, ...view } = body;
+    return view;
+  }
+
+  /** The current session, user and Figma token. Throws FigmaAuthError("unauthorized") when signed out. */
+  getSession() {
+    return this.#json("GET", "/auth/session");
+  }
+
+  /** Renew the Figma access token; with minValidity (s), only if it expires sooner. */
+  refresh({ minValidity } = {}) {
+    const query = minValidity === undefined ? "" : `?min_validity=${Math.max(0, Math.floor(minValidity))}`;
+    return this.#json("POST", `/auth/refresh${query}`);
+  }
+
+  /** The user's sessions: [{ id, created_at, expires_at, current }]. */
+  async listSessions() {
+    return (await this.#json("GET", "/auth/sessions")).sessions;
+  }
+
+  /** End this session, or all of the user's sessions with { all: true }. */
+  async signOut({ all = false } = {}) {
+    try {
+      await this.#json("POST", "/auth/logout", all ? { all: true } : undefined);
+    } finally {
+      this.storage.removeItem(TOKEN_KEY);
+    }
+  }
+
+  /**
+   * Call Figma's REST API (path like "v1/files/KEY"). Through our proxy by default, so the
+   * token never reaches the page; with { proxy: false }, directly with the exposed token,
+   * refreshing once if Figma rejects it. Returns the fetch Response.
+   */
+  async figma(path, init = {}) {
+    const clean = String(path).replace(/^\/+/, "");
+    if (this.proxy) {
+      const response = await this.fetch(`${this.endpoint}/figma/${clean}`, this.#init(init.method || "GET", init));
+      if (response.status === 401) await this.#raise(response);
+      return response;
+    }
+    const call = async (token) =>
+      this.fetch(`${this.figmaApi}/${clean}`, { ...init, headers: { ...(init.headers || {}), Authorization: `Bearer ${token}` } });
+    let response = await call((await this.getSession()).provider.access_token);
+    if (response.status === 401 || response.status === 403) {
+      response = await call((await this.refresh()).provider.access_token);
+    }
+    return response;
+  }
+
+  /** The token-mode session token, if any (for your own calls). */
+  get sessionToken() {
+    return this.storage.getItem(TOKEN_KEY);
+  }
+
+  #init(method, init = {}) {
+    const headers = { ...(init.headers || {}) };
+    const token = this.mode === "token" ? this.sessionToken : null;
+    if (token) headers.Authorization = `Bearer ${token}`;
+    return { ...init, method, headers, credentials: this.mode === "cookie" ? "include" : "omit" };
+  }
+
+  async #json(method, path, body, authenticated = true) {
+    const init = authenticated ? this.#init(method) : { method, headers: {}, credentials: "omit" };
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await this.fetch(`${this.endpoint}${path}`, init);
+    } catch (cause) {
+      throw new FigmaAuthError("network_error", `Could not reach ${this.endpoint}: ${cause.message}`);
+    }
+    if (!response.ok) await this.#raise(response);
+    return response.status === 204 ? null : response.json();
+  }
+
+  async #raise(response) {
+    let body = {};
+    try {
+      body = await response.json();
+    } catch {
+      /* not JSON: keep the status */
+    }
+    if (body.error === "unauthorized" && this.mode === "token") this.storage.removeItem(TOKEN_KEY);
+    throw new FigmaAuthError(body.error || `http_${response.status}`, body.message, response.status);
+  }
+}
+
+function randomString(bytes) {
+  return base64url(crypto.getRandomValues(new Uint8Array(bytes)));
+}
+
+async function s256(text) {
+  return base64url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))));
+}
+
+function base64url(bytes) {
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}

@@ -1,0 +1,94 @@
+// The demo SPA: everything goes through the figma-auth JS client.
+import { FigmaAuth, FigmaAuthError } from "/figma-auth.js";
+import { endpoint } from "/config.js";
+
+const $ = (id) => document.getElementById(id);
+const mode = localStorage.getItem("demo-mode") || "cookie";
+const auth = new FigmaAuth({ endpoint, mode });
+let countdownTimer = null;
+
+$("endpoint").textContent = `API ${endpoint}`;
+document.querySelector(`input[name="mode"][value="${mode}"]`).checked = true;
+
+function showError(err) {
+  const box = $("error");
+  box.textContent = err instanceof FigmaAuthError ? `Error: ${err.code}${err.message && err.message !== err.code ? ` — ${err.message}` : ""}` : String(err);
+  box.dataset.code = err.code || "";
+  box.hidden = false;
+}
+
+function render(view) {
+  $("signed-out").hidden = !!view;
+  $("signed-in").hidden = !view;
+  clearInterval(countdownTimer);
+  if (!view) return;
+  $("avatar").src = view.user.img_url;
+  $("handle").textContent = view.user.handle;
+  $("email").textContent = view.user.email;
+  $("session-id").textContent = view.session.id.slice(0, 10) + "…";
+  $("mode-label").textContent = mode;
+  $("status").textContent = view.provider.status;
+  $("scope-list").textContent = view.provider.scopes.join(", ");
+  const expires = view.provider.expires_at ? Date.parse(view.provider.expires_at) : null;
+  $("countdown").dataset.expiresAt = view.provider.expires_at || "";
+  const tick = () => {
+    if (!expires) return ($("countdown").textContent = "—");
+    const left = Math.max(0, Math.round((expires - Date.now()) / 1000));
+    const h = Math.floor(left / 3600), m = Math.floor((left % 3600) / 60), s = left % 60;
+    $("countdown").textContent = (h ? `${h}:` : "") + `${String(m).padStart(2, "0")}:${String(s).padStart(2, "0")}`;
+  };
+  tick();
+  countdownTimer = setInterval(tick, 1000);
+}
+
+async function busy(button, work) {
+  button.disabled = true;
+  $("error").hidden = true;
+  try {
+    await work();
+  } catch (err) {
+    showError(err);
+    if (err.code === "unauthorized" || err.code === "reauth_required") render(null);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+for (const radio of document.querySelectorAll('input[name="mode"]')) {
+  radio.addEventListener("change", () => {
+    localStorage.setItem("demo-mode", radio.value);
+    location.reload();
+  });
+}
+
+$("signin").addEventListener("click", () =>
+  busy($("signin"), () => auth.signIn({ success: location.origin + "/", failure: location.origin + "/", scopes: $("scopes").value })));
+
+$("refresh").addEventListener("click", () => busy($("refresh"), async () => render(await auth.refresh())));
+
+$("file-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  busy($("open-file"), async () => {
+    const key = $("file-key").value.trim();
+    const response = await auth.figma(`v1/files/${encodeURIComponent(key)}?depth=1`);
+    const body = await response.json();
+    if (!response.ok) throw new FigmaAuthError(body.error || `figma_${response.status}`, body.message || body.err, response.status);
+    $("file").textContent = JSON.stringify({ name: body.name, lastModified: body.lastModified, pages: body.document.children.map((p) => p.name) }, null, 2);
+    $("file").hidden = false;
+  });
+});
+
+$("signout").addEventListener("click", () => busy($("signout"), async () => { await auth.signOut(); render(null); }));
+$("signout-all").addEventListener("click", () => busy($("signout-all"), async () => { await auth.signOut({ all: true }); render(null); }));
+
+async function start() {
+  try {
+    const completed = await auth.completeSignIn();
+    render(completed || (await auth.getSession()));
+  } catch (err) {
+    render(null);
+    if (!(err instanceof FigmaAuthError && err.code === "unauthorized")) showError(err);
+  }
+}
+
+start();

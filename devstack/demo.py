@@ -1,0 +1,81 @@
+"""Serves the demo SPA (demo/) and the JS client on their own origin (:5173), as a real app
+would be hosted apart from the API."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from devstack.template import ROOT
+
+DEMO = ROOT / "demo"
+CLIENT = ROOT / "clients" / "js"
+TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".ts": "text/plain; charset=utf-8",
+}
+
+
+class DemoServer:
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 5173) -> None:
+        self.handler = type("DemoHandler", (_Handler,), {"api": ""})
+        self.httpd = ThreadingHTTPServer((host, port), self.handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True, name="demo")
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self, api: str) -> DemoServer:
+        self.handler.api = api
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    api: str
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        path = self.path.split("?", 1)[0].split("#", 1)[0]
+        if path == "/config.js":
+            body = f"export const endpoint = {self.api!r};\n".replace("'", '"').encode()
+            return self.send(200, body, TYPES[".js"])
+        files = {
+            "/": DEMO / "index.html",
+            "/index.html": DEMO / "index.html",
+            "/app.js": DEMO / "app.js",
+            "/style.css": DEMO / "style.css",
+            "/figma-auth.js": CLIENT / "figma-auth.js",
+            "/figma-auth.d.ts": CLIENT / "figma-auth.d.ts",
+        }
+        target = files.get(path)
+        if target is None or not target.exists():
+            return self.send(404, b"not found", "text/plain")
+        return self.send(200, target.read_bytes(), TYPES[target.suffix])
+
+    def send(self, status: int, body: bytes, ctype: str) -> None:
+        csp = (
+            f"default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self' {self.api}; "
+            "img-src 'self' http: https: data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
+        )
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Security-Policy", csp)
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Referrer-Policy", "no-referrer")
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)

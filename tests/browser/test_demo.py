@@ -1,0 +1,119 @@
+"""The demo SPA in real Chromium: both modes, refresh, files through the proxy, sign-out,
+and the error a declined consent shows."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import ARTIFACTS
+from tests.support.stack import Stack
+
+pytestmark = pytest.mark.e2e
+
+
+def demo_url(stack: Stack, host: str = "127.0.0.1") -> str:
+    return stack.demo.replace("127.0.0.1", host) + "/"
+
+
+def sign_in(page, stack: Stack, *, mode: str = "cookie", host: str = "127.0.0.1", decision: str = "allow"):  # type: ignore[no-untyped-def]
+    page.goto(demo_url(stack, host))
+    page.wait_for_selector("#signed-out:not([hidden])")
+    if mode == "token":
+        page.check('input[name="mode"][value="token"]')  # reloads in token mode
+        page.wait_for_selector("#signed-out:not([hidden])")
+    page.click("#signin")
+    page.wait_for_url("**/oauth?**")
+    page.click("#allow" if decision == "allow" else "#deny")
+
+
+def session_status(page, stack: Stack) -> int:  # type: ignore[no-untyped-def]
+    """GET /auth/session from the page, the way the app would (cookie mode)."""
+    return int(
+        page.evaluate("async (api) => (await fetch(api + '/auth/session', {credentials: 'include'})).status", stack.api)
+    )
+
+
+def test_cookie_mode_sign_in_shows_the_profile(page, live: Stack):
+    sign_in(page, live)
+
+    page.wait_for_selector("#signed-in:not([hidden])")
+    assert page.text_content("#handle") == "Ada Lovelace"
+    assert page.text_content("#email") == "ada@example.com"
+    assert page.get_attribute("#avatar", "src").startswith(live.emulator.url)
+    assert page.text_content("#mode-label") == "cookie"
+    assert page.text_content("#status") == "active"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "demo-signed-in.png"), full_page=True)
+
+
+def test_token_mode_from_another_site_shows_the_profile_drops_the_ticket_and_survives_reload(page, live: Stack):
+    sign_in(page, live, mode="token", host="localhost")  # localhost:5173 -> 127.0.0.1:3000 is cross-site
+
+    page.wait_for_selector("#signed-in:not([hidden])")
+    assert page.text_content("#handle") == "Ada Lovelace"
+    assert "ticket" not in page.url
+    assert page.text_content("#mode-label") == "token"
+    assert page.context.cookies(live.api) == []  # no cookie: the session is a Bearer token
+
+    page.reload()
+    page.wait_for_selector("#signed-in:not([hidden])")
+    assert page.text_content("#handle") == "Ada Lovelace"
+
+
+def test_refresh_gives_a_new_expiry_and_the_countdown_follows(page, live: Stack):
+    sign_in(page, live)
+    page.wait_for_selector("#signed-in:not([hidden])")
+    before = page.get_attribute("#countdown", "data-expires-at")
+    live.emulator.config(token_lifetime=7200)  # the renewed token lives 2 h instead of 1 h
+
+    page.click("#refresh")
+
+    page.wait_for_function("(before) => document.getElementById('countdown').dataset.expiresAt !== before", arg=before)
+    assert page.text_content("#countdown").startswith(("1:59:", "2:00:"))
+    assert live.emulator.calls()["refresh"] == 1
+
+
+def test_open_file_by_key_goes_through_the_proxy(page, live: Stack):
+    sign_in(page, live)
+    page.wait_for_selector("#signed-in:not([hidden])")
+
+    page.fill("#file-key", "DemoKey42")
+    page.click("#open-file")
+
+    page.wait_for_selector("#file:not([hidden])")
+    assert "Design file DemoKey42" in page.text_content("#file")
+    assert live.emulator.calls()["files"] == 1
+
+
+def test_sign_out_shows_the_signed_out_view_and_the_session_is_gone(page, live: Stack):
+    sign_in(page, live)
+    page.wait_for_selector("#signed-in:not([hidden])")
+
+    page.click("#signout")
+
+    page.wait_for_selector("#signed-out:not([hidden])")
+    assert session_status(page, live) == 401
+
+
+def test_sign_out_everywhere_ends_the_other_tabs_session_too(page, live: Stack):
+    sign_in(page, live, mode="token", host="localhost")
+    page.wait_for_selector("#signed-in:not([hidden])")
+    other = page.context.browser.new_context().new_page()
+    sign_in(other, live)
+    other.wait_for_selector("#signed-in:not([hidden])")
+
+    page.click("#signout-all")
+
+    page.wait_for_selector("#signed-out:not([hidden])")
+    assert session_status(other, live) == 401
+    other.context.close()
+
+
+def test_consent_denied_shows_the_error_code(page, live: Stack):
+    sign_in(page, live, decision="deny")
+
+    page.wait_for_selector("#error:not([hidden])")
+    assert page.get_attribute("#error", "data-code") == "access_denied"
+    assert "access_denied" in page.text_content("#error")
+    assert "error=" not in page.url  # the code is shown, then cleaned from the address bar
+    assert page.is_visible("#signed-out")
