@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from figma_auth import runtime, web
-from figma_auth.observability import logger
+from figma_auth.observability import logger, metrics
 
 runtime.check()
 app = web.create_app()
@@ -21,5 +21,6 @@ def refresh() -> Any:
 
 
 @logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics(raise_on_empty_metrics=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return web.handle(app, event, context)

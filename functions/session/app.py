@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from figma_auth import runtime, web
-from figma_auth.observability import logger
+from figma_auth.observability import logger, metrics
 
 runtime.check()
 app = web.create_app()
@@ -31,5 +31,6 @@ def exchange_ticket() -> Any:
 
 
 @logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics(raise_on_empty_metrics=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return web.handle(app, event, context)

@@ -377,6 +377,7 @@ class AuthService:
         the user to sign in again. True when this call was the one that marked it."""
         if not self.store.mark_reauth_required(session.id, owner=owner):
             return False
+        metrics_count("GrantNeedsReauth")
         self.publish("GrantNeedsReauth", {"user_id": session.user_id, "session_id": session.id, "reason": reason})
         return True
 

@@ -13,7 +13,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 ARTIFACTS = Path(__file__).resolve().parents[1] / ".artifacts"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # Playwright's sync API runs an event loop: keep it to this module
 def chromium() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 

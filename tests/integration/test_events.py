@@ -11,7 +11,7 @@ from devstack.lambdas import Containers, LambdaContext, load_module
 from tests.support.stack import Stack
 
 EVENTS = sorted((Path(__file__).resolve().parents[2] / "events").glob("*.json"))
-EXPECTED = {"authorize": 302, "callback": 400, "session": 401, "refresh": 401, "logout": 204}
+EXPECTED = {"authorize": 302, "callback": 400, "session": 401, "refresh": 401, "logout": 204, "figma_proxy": 401}
 
 
 def test_every_function_has_an_event():
