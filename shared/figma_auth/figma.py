@@ -237,7 +237,7 @@ def refresh_result(response: httpx.Response, grant: oauth.FigmaGrant, now: datet
 
 
 def _jitter(attempt: int) -> float:
-    return random.uniform(0.05, 0.25) * attempt  # noqa: S311 - jitter, not crypto
+    return random.uniform(0.05, 0.25) * attempt  # nosec B311 - jitter, not crypto
 
 
 def _backoff(attempt: int, retry_after: int | None) -> None:

@@ -185,7 +185,8 @@ class AuthService:
         ticket_value = None
         ticket = None
         if token_mode:
-            assert tx.app_challenge is not None
+            if tx.app_challenge is None:  # start_login always stores one in token mode
+                raise FigmaAuthError()
             ticket_value = oauth.random_token(24)
             ticket = Ticket(
                 ticket_hash=oauth.hash_secret(ticket_value),
@@ -330,7 +331,7 @@ class AuthService:
                     return done
             if time.monotonic() > deadline:
                 raise FigmaUnavailable("Another refresh of this grant is still running; try again.", retry_after=2)
-            time.sleep(pause * random.uniform(0.5, 1.5))  # noqa: S311 - jitter, not crypto
+            time.sleep(pause * random.uniform(0.5, 1.5))  # nosec B311 - jitter, not crypto
             pause = min(pause * 2, 0.4)
             latest = self.store.get_session(session.id)
             if latest is None:
@@ -353,7 +354,8 @@ class AuthService:
         self, session: Session, new: oauth.FigmaGrant, *, owner: str
     ) -> tuple[Session, oauth.FigmaGrant] | None:
         """Seal and save a grant Figma just renewed; None if our lease lapsed or the session ended."""
-        assert session.grant_box is not None
+        if session.grant_box is None:
+            raise ReauthRequired()
         box = self.vault.reseal(session.grant_box, _grant_plaintext(new), grant_context(session.id, session.user_id))
         obtained = self.clock()
         if not self.store.save_refreshed_grant(
