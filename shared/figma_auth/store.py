@@ -234,6 +234,12 @@ class Store:
                     break
         return len(ids)
 
+    def delete_user(self, user_id: str) -> int:
+        """Everything stored about a user: their sessions (with grants) and their profile."""
+        count = self.delete_user_sessions(user_id)
+        self.db.delete_item(TableName=self.table, Key=_key(f"USER#{user_id}", "PROFILE"))
+        return count
+
     # -- the grant's single-flight refresh ---------------------------------------------
 
     def acquire_lease(self, session_id: str, *, version: int, owner: str, now_ms: int, lease_ms: int) -> bool:

@@ -1,0 +1,31 @@
+"""Operator commands, run with your AWS credentials:
+
+    python -m figma_auth.admin delete-user FIGMA_USER_ID --table TABLE [--region REGION]
+
+deletes every session, Figma grant and the profile stored for a user (e.g. a GDPR request).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from figma_auth import aws
+from figma_auth.store import Store
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m figma_auth.admin")
+    sub = parser.add_subparsers(dest="command", required=True)
+    delete = sub.add_parser("delete-user", help="delete all data stored for one Figma user id")
+    delete.add_argument("user_id")
+    delete.add_argument("--table", required=True, help="the stack's TableName output")
+    args = parser.parse_args(argv)
+    store = Store(table_name=args.table, client=aws.dynamodb())
+    sessions = store.delete_user(args.user_id)
+    print(f"deleted user {args.user_id}: profile and {sessions} session(s) with their Figma grants")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,22 @@
+"""Operations: deleting everything stored about one user."""
+
+from __future__ import annotations
+
+from figma_auth import admin
+from tests.support.browser import Browser, sign_in
+from tests.support.stack import Stack
+
+
+def test_delete_user_removes_their_sessions_grants_and_profile_and_nobody_elses(stack: Stack, capsys):
+    ada, grace = Browser(origin=stack.api), Browser(origin=stack.api)
+    sign_in(ada, stack.api)
+    sign_in(ada, stack.api)
+    sign_in(grace, stack.api, user="grace")
+    ada_id = ada.get(f"{stack.api}/auth/session").json()["user"]["id"]
+
+    assert admin.main(["delete-user", ada_id, "--table", stack.table.name]) == 0
+
+    assert "2 session(s)" in capsys.readouterr().out
+    assert ada.get(f"{stack.api}/auth/session").status_code == 401
+    assert grace.get(f"{stack.api}/auth/session").status_code == 200
+    assert stack.table.kinds() == {"SESSION": 1, "USER": 1}
