@@ -17,6 +17,7 @@ help:
 	@echo "make run     - local stack on http://127.0.0.1:$(PORT) (moto + Figma emulator)"
 	@echo "make test    - everything: lint, unit, integration, e2e, sam validate + build"
 	@echo "make invoke FN=session EVENT=events/session.json - one handler, no Docker"
+	@echo "make bench   - benchmarks -> docs/BENCHMARKS.md"
 
 $(STAMP): requirements-dev.txt shared/requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "figma-auth needs $(PYTHON) (Lambda's runtime is python3.13)"; exit 1; }
@@ -32,8 +33,8 @@ invoke: $(STAMP)
 	$(BIN)/python -m devstack invoke $(FN) $(EVENT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check shared functions devstack tests
-	$(BIN)/ruff format --check shared functions devstack tests
+	$(BIN)/ruff check shared functions devstack tests bench
+	$(BIN)/ruff format --check shared functions devstack tests bench
 	$(BIN)/mypy
 
 unit: $(STAMP)
@@ -68,6 +69,10 @@ test: $(STAMP)
 	$(BIN)/pytest -q tests
 	$(MAKE) sam
 	$(MAKE) scan
+
+bench: $(STAMP)
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements-bench.txt
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) $(SCAN_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .devstack.json

@@ -15,7 +15,7 @@ app = web.create_app()
 
 @app.get("/auth/figma/authorize")
 def authorize() -> Any:
-    return web.authorize_response(runtime.service().start_login(web.query(app), callback_url=web.callback_url(app)))
+    return web.authorize_response(runtime.service().start_login(web.query(), callback_url=web.callback_url()))
 
 
 @logger.inject_lambda_context(clear_state=True)

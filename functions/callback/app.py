@@ -15,7 +15,7 @@ app = web.create_app()
 
 @app.get("/auth/figma/callback")
 def callback() -> Any:
-    return web.callback_response(app)
+    return web.callback_response()
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -14,9 +14,9 @@ runtime.check()
 app = web.create_app()
 
 
-@app.route(".+", method=["GET", "POST", "PUT", "PATCH", "DELETE"])
+@app.route("/figma/.+", ["GET", "POST", "PUT", "PATCH", "DELETE"])
 def proxy() -> Any:
-    return web.proxy_response(app)
+    return web.proxy_response()
 
 
 @logger.inject_lambda_context(clear_state=True)

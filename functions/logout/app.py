@@ -16,9 +16,9 @@ app = web.create_app()
 
 @app.post("/auth/logout")
 def logout() -> Any:
-    creds = web.credentials(app)
-    web.require_trusted_origin(app, creds)
-    ended_own = runtime.service().logout(creds, web.body(app))
+    creds = web.credentials()
+    web.require_trusted_origin(creds)
+    ended_own = runtime.service().logout(creds, web.body())
     return web.no_content([web.clear_session_cookie(runtime.settings())] if ended_own else [])
 
 

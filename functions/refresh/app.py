@@ -15,9 +15,9 @@ app = web.create_app()
 
 @app.post("/auth/refresh")
 def refresh() -> Any:
-    creds = web.credentials(app)
-    web.require_trusted_origin(app, creds)
-    return web.json_response(runtime.service().refresh(creds, web.min_validity(app)))
+    creds = web.credentials()
+    web.require_trusted_origin(creds)
+    return web.json_response(runtime.service().refresh(creds, web.min_validity()))
 
 
 @logger.inject_lambda_context(clear_state=True)

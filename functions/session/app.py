@@ -16,17 +16,17 @@ app = web.create_app()
 
 @app.get("/auth/session")
 def get_session() -> Any:
-    return web.json_response(runtime.service().session_view(web.credentials(app)))
+    return web.json_response(runtime.service().session_view(web.credentials()))
 
 
 @app.get("/auth/sessions")
 def list_sessions() -> Any:
-    return web.json_response(runtime.service().list_sessions(web.credentials(app)))
+    return web.json_response(runtime.service().list_sessions(web.credentials()))
 
 
 @app.post("/auth/token")
 def exchange_ticket() -> Any:
-    token, view = runtime.service().redeem_ticket(web.body(app))
+    token, view = runtime.service().redeem_ticket(web.body())
     return web.json_response({"session_token": token, **view})
 
 

@@ -16,7 +16,14 @@ metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
 
 def metrics_count(name: str, value: int = 1) -> None:
-    """Add a count metric (flushed by the handler's ``log_metrics``; a no-op when disabled)."""
-    from aws_lambda_powertools.metrics import MetricUnit
+    """Add a count metric (flushed by the handler's ``log_metrics``).
 
+    A no-op when metrics are disabled (local stack, tests): Powertools then never flushes,
+    so buffering would grow without bound in a long-running dev server.
+    """
+    from aws_lambda_powertools.metrics import MetricUnit
+    from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+
+    if is_metrics_disabled():
+        return
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)

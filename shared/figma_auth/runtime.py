@@ -87,10 +87,8 @@ def run_scheduled_refresh(*, remaining_ms: Any) -> dict[str, Any]:
     """One scheduled batch; outcomes go to Powertools metrics and the returned report."""
     import asyncio
 
-    from aws_lambda_powertools.metrics import MetricUnit
-
     from figma_auth.figma import AsyncFigmaClient
-    from figma_auth.observability import metrics
+    from figma_auth.observability import metrics_count
     from figma_auth.scheduler import RefreshScheduler
 
     config = settings()
@@ -113,8 +111,6 @@ def run_scheduled_refresh(*, remaining_ms: Any) -> dict[str, Any]:
 
     report = asyncio.run(batch())
     for outcome in ("refreshed", "skipped", "reauth_required", "failed"):
-        metrics.add_metric(
-            name=f"Grants{outcome.title().replace('_', '')}", unit=MetricUnit.Count, value=report[outcome]
-        )
+        metrics_count(f"Grants{outcome.title().replace('_', '')}", report[outcome])
     logger.info("scheduled refresh done", extra={k: v for k, v in report.items() if k != "failures"})
     return report

@@ -1,18 +1,26 @@
 """HTTP glue between API Gateway (HTTP API, payload v2) and the use cases.
 
-One place for: reading credentials, cookies and query parameters; CSRF (Origin) checks;
-CORS; security headers; and mapping every error to ``{"error", "message"}`` or a redirect.
+One place for: routing, reading credentials, cookies and query parameters; CSRF (Origin)
+checks; CORS; security headers; and mapping every error to ``{"error", "message"}`` or a
+redirect.
+
+Routing is a small router of our own rather than Powertools' resolver: the resolver keeps the
+current event in class-level (process-wide) state, which is fine in Lambda but races when the
+local stack serves concurrent requests from threads. Here the request lives in a ContextVar.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
 from figma_auth import runtime
@@ -21,15 +29,15 @@ from figma_auth.errors import (
     FigmaAuthError,
     InvalidRequest,
     NotFound,
+    ResponseTooLarge,
     TemporarilyUnavailable,
 )
 from figma_auth.oauth import append_query
 from figma_auth.observability import logger
-from figma_auth.service import SESSION_COOKIE, Credentials, LoginDone, LoginStart, tx_cookie_name
+from figma_auth.service import SESSION_COOKIE, Credentials, LoginDone, LoginStart, parse_json_body, tx_cookie_name
 from figma_auth.settings import Settings
 
 JSON = "application/json"
-HttpResponse = Response[Any]
 MAX_QUERY_LENGTH = 4096
 _THROTTLED = {
     "ThrottlingException",
@@ -40,6 +48,9 @@ _THROTTLED = {
     "ServiceUnavailable",
     "KMSInternalException",
     "TransactionInProgressException",
+    "TransactionCanceledException",  # a conflict or throttle inside a transaction: retryable
+    "TransactionConflictException",
+    "KMSInvalidStateException",  # key disabled or pending import: an operator must act; callers retry later
 }
 EXPOSED_HEADERS = "Retry-After, X-Figma-Plan-Tier, X-Figma-Rate-Limit-Type, X-Figma-Upgrade-Link"
 MAX_PROXY_REQUEST = 1024 * 1024  # the JSON body a proxied call may carry
@@ -48,23 +59,107 @@ _METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 _SAMESITE = {"Lax": SameSite.LAX_MODE, "Strict": SameSite.STRICT_MODE, "None": SameSite.NONE_MODE}
 
 
-def create_app() -> APIGatewayHttpResolver:
-    """A resolver with every error mapped to the contract's JSON error shape."""
-    app = APIGatewayHttpResolver()
+# -- request and response -----------------------------------------------------------------
 
-    @app.exception_handler(FigmaAuthError)
-    def _known(exc: FigmaAuthError) -> HttpResponse:
-        return error_response(exc)
 
-    @app.not_found
-    def _not_found(_: Exception) -> HttpResponse:
+@dataclass(frozen=True)
+class Request:
+    """The parts of a payload-v2 event the handlers use."""
+
+    method: str
+    path: str
+    raw_query: str
+    headers: Mapping[str, str]
+    cookie_pairs: tuple[str, ...]
+    body: bytes | None
+    domain: str
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any]) -> Request:
+        http = (event.get("requestContext") or {}).get("http") or {}
+        raw_body = event.get("body")
+        body = None
+        if raw_body:
+            body = base64.b64decode(raw_body) if event.get("isBase64Encoded") else str(raw_body).encode()
+        return cls(
+            method=str(http.get("method") or "GET").upper(),
+            path=str(event.get("rawPath") or http.get("path") or "/"),
+            raw_query=str(event.get("rawQueryString") or ""),
+            headers={str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()},
+            cookie_pairs=tuple(str(c) for c in event.get("cookies") or ()),
+            body=body,
+            domain=str((event.get("requestContext") or {}).get("domainName") or ""),
+        )
+
+
+_current: ContextVar[Request] = ContextVar("figma_auth_request")
+
+
+def request() -> Request:
+    return _current.get()
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    body: str | bytes = ""
+    content_type: str | None = JSON
+    headers: dict[str, str] = field(default_factory=dict)
+    cookies: list[Cookie] = field(default_factory=list)
+
+    def to_v2(self) -> dict[str, Any]:
+        headers = dict(self.headers)
+        if self.content_type:
+            headers["Content-Type"] = self.content_type
+        binary = isinstance(self.body, bytes)
+        body = base64.b64encode(self.body).decode() if isinstance(self.body, bytes) else self.body
+        result: dict[str, Any] = {
+            "statusCode": self.status,
+            "headers": headers,
+            "body": body,
+            "isBase64Encoded": binary,
+        }
+        if self.cookies:
+            result["cookies"] = [str(c) for c in self.cookies]
+        return result
+
+
+class Router:
+    """Routes (method, path) to a function; errors become the contract's JSON errors."""
+
+    def __init__(self) -> None:
+        self.routes: list[tuple[frozenset[str], re.Pattern[str], Callable[[], HttpResponse]]] = []
+
+    def route(
+        self, path: str, methods: list[str]
+    ) -> Callable[[Callable[[], HttpResponse]], Callable[[], HttpResponse]]:
+        """``path`` is literal, or a regex when it contains ``.+`` (the proxy's catch-all)."""
+        pattern = re.compile("^" + (path if ".+" in path else re.escape(path)) + "$")
+
+        def register(fn: Callable[[], HttpResponse]) -> Callable[[], HttpResponse]:
+            self.routes.append((frozenset(m.upper() for m in methods), pattern, fn))
+            return fn
+
+        return register
+
+    def get(self, path: str) -> Callable[[Callable[[], HttpResponse]], Callable[[], HttpResponse]]:
+        return self.route(path, ["GET"])
+
+    def post(self, path: str) -> Callable[[Callable[[], HttpResponse]], Callable[[], HttpResponse]]:
+        return self.route(path, ["POST"])
+
+    def resolve(self, req: Request) -> HttpResponse:
+        for methods, pattern, fn in self.routes:
+            if req.method in methods and pattern.match(req.path):
+                try:
+                    return fn()
+                except Exception as exc:  # every error ends as the contract's JSON shape
+                    return error_response(classify(exc))
         return error_response(NotFound())
 
-    @app.exception_handler(Exception)
-    def _unexpected(exc: Exception) -> HttpResponse:
-        return error_response(classify(exc))
 
-    return app
+def create_app() -> Router:
+    return Router()
 
 
 def classify(exc: BaseException) -> FigmaAuthError:
@@ -74,7 +169,7 @@ def classify(exc: BaseException) -> FigmaAuthError:
     from botocore.exceptions import ClientError, ConnectionError, ReadTimeoutError
 
     if isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in _THROTTLED:
-        logger.warning("aws throttled after retries", extra={"aws_error": exc.response["Error"]["Code"]})
+        logger.warning("aws unavailable after retries", extra={"aws_error": exc.response["Error"]["Code"]})
         return TemporarilyUnavailable(retry_after=1)
     if isinstance(exc, (ConnectionError, ReadTimeoutError)):
         logger.warning("aws unreachable", extra={"aws_error": type(exc).__name__})
@@ -85,56 +180,73 @@ def classify(exc: BaseException) -> FigmaAuthError:
 
 def error_response(exc: FigmaAuthError) -> HttpResponse:
     headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
-    return Response(exc.status, JSON, json.dumps({"error": exc.code, "message": exc.message}), headers)
+    return HttpResponse(exc.status, json.dumps({"error": exc.code, "message": exc.message}), JSON, headers)
 
 
 def json_response(body: Any, status: int = 200, cookies: list[Cookie] | None = None) -> HttpResponse:
-    return Response(status, JSON, json.dumps(body), cookies=cookies or [])
+    return HttpResponse(status, json.dumps(body), JSON, cookies=cookies or [])
 
 
 def redirect(url: str, cookies: list[Cookie] | None = None, status: int = 302) -> HttpResponse:
-    return Response(status, None, "", {"Location": url}, cookies=cookies or [])
+    return HttpResponse(status, "", None, {"Location": url}, cookies or [])
+
+
+def no_content(cookies: list[Cookie] | None = None) -> HttpResponse:
+    return HttpResponse(204, "", None, cookies=cookies or [])
 
 
 # -- request parts -----------------------------------------------------------------------
 
 
-def query(app: APIGatewayHttpResolver) -> dict[str, str]:
+def query() -> dict[str, str]:
     """Single-valued query parameters (duplicates were rejected in ``handle``)."""
-    raw = app.current_event.raw_event.get("rawQueryString") or ""
-    return dict(parse_qsl(raw, keep_blank_values=True))
+    return dict(parse_qsl(request().raw_query, keep_blank_values=True))
 
 
-def cookies(app: APIGatewayHttpResolver) -> dict[str, str]:
+def cookies() -> dict[str, str]:
     jar: dict[str, str] = {}
-    for pair in app.current_event.cookies or []:
-        name, _, value = str(pair).strip().partition("=")
+    for pair in request().cookie_pairs:
+        name, _, value = pair.strip().partition("=")
         jar.setdefault(name, value)
     return jar
 
 
-def credentials(app: APIGatewayHttpResolver) -> Credentials:
-    auth = app.current_event.headers.get("authorization") or ""
+def credentials() -> Credentials:
+    auth = request().headers.get("authorization") or ""
     if auth:
         scheme, _, token = auth.partition(" ")
         return Credentials(token.strip() if scheme.lower() == "bearer" else None, "bearer")
-    cookie = cookies(app).get(SESSION_COOKIE)
+    cookie = cookies().get(SESSION_COOKIE)
     return Credentials(cookie, "cookie" if cookie else None)
 
 
-def body(app: APIGatewayHttpResolver, limit: int = 16_384) -> Any:
-    from figma_auth.service import parse_json_body
+def body(limit: int = 16_384) -> Any:
+    raw = request().body
+    if raw is not None and len(raw) > limit:
+        raise InvalidRequest("request body is too large")
+    try:
+        text = raw.decode() if raw is not None else None
+    except UnicodeDecodeError:
+        raise InvalidRequest("request body is not UTF-8 JSON") from None
+    return parse_json_body(text, limit=limit)
 
-    return parse_json_body(app.current_event.decoded_body, limit=limit)
 
-
-def require_trusted_origin(app: APIGatewayHttpResolver, creds: Credentials) -> None:
+def require_trusted_origin(creds: Credentials) -> None:
     """CSRF: a cookie-authenticated state change must come from an allowed Origin."""
     if creds.via != "cookie":
         return
-    origin = app.current_event.headers.get("origin")
-    if origin not in runtime.settings().allowed_origins:
+    if request().headers.get("origin") not in runtime.settings().allowed_origins:
         raise CsrfRejected()
+
+
+def min_validity() -> int | None:
+    """``?min_validity=SECONDS`` (0 to 400 days) or None."""
+    raw = query().get("min_validity")
+    if raw is None:
+        return None
+    if not raw.isdigit() or int(raw) > 400 * 86400:
+        raise InvalidRequest("min_validity must be a whole number of seconds (0 to 34560000)")
+    return int(raw)
 
 
 # -- cookies -----------------------------------------------------------------------------
@@ -171,12 +283,12 @@ def _tx_cookie(name: str, value: str, max_age: int) -> Cookie:
 # -- the two redirecting flows -----------------------------------------------------------
 
 
-def callback_url(app: APIGatewayHttpResolver) -> str:
+def callback_url() -> str:
     """CALLBACK_URL, or this API's own callback route (API Gateway sets domainName, not the client)."""
     configured = runtime.settings().callback_url
     if configured:
         return configured
-    return f"https://{app.current_event.request_context.domain_name}/auth/figma/callback"
+    return f"https://{request().domain}/auth/figma/callback"
 
 
 def authorize_response(start: LoginStart) -> HttpResponse:
@@ -185,12 +297,12 @@ def authorize_response(start: LoginStart) -> HttpResponse:
     )
 
 
-def callback_response(app: APIGatewayHttpResolver) -> HttpResponse:
+def callback_response() -> HttpResponse:
     """Complete a login. Without a trustworthy transaction: 400 JSON (Figma never called).
     With one: a redirect to its success URL, or to its failure URL with ``?error=``."""
     service = runtime.service()
-    params = query(app)
-    tx, verifier = service.take_transaction(params, cookies(app))
+    params = query()
+    tx, verifier = service.take_transaction(params, cookies())
     clear_tx = _tx_cookie(tx_cookie_name(params["state"]), "", 0)
     try:
         done: LoginDone = service.complete_login(tx, verifier, params)
@@ -207,7 +319,7 @@ def callback_response(app: APIGatewayHttpResolver) -> HttpResponse:
 # -- the entry point every function uses -------------------------------------------------
 
 
-def handle(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
+def handle(app: Router, event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Resolve ``event`` with ``app``, then add CORS and security headers; one log line."""
     started = time.perf_counter()
     settings = runtime.settings()
@@ -226,7 +338,12 @@ def handle(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> 
             "body": json.dumps({"error": problem.code, "message": problem.message}),
         }
     else:
-        result = app.resolve(event, context)
+        req = Request.from_event(event)
+        token = _current.set(req)
+        try:
+            result = app.resolve(req).to_v2()
+        finally:
+            _current.reset(token)
     _decorate(result, origin, path, settings)
     logger.info(
         "request",
@@ -289,44 +406,21 @@ def _error_code(result: dict[str, Any]) -> str | None:
     return code if isinstance(code, str) else None
 
 
-def no_content(cookies: list[Cookie] | None = None) -> HttpResponse:
-    return Response(204, None, "", cookies=cookies or [])
-
-
-def min_validity(app: APIGatewayHttpResolver) -> int | None:
-    """``?min_validity=SECONDS`` (0 to 400 days) or None."""
-    raw = query(app).get("min_validity")
-    if raw is None:
-        return None
-    if not raw.isdigit() or int(raw) > 400 * 86400:
-        raise InvalidRequest("min_validity must be a whole number of seconds (0 to 34560000)")
-    return int(raw)
-
-
-def proxy_response(app: APIGatewayHttpResolver) -> HttpResponse:
+def proxy_response() -> HttpResponse:
     """ANY /figma/{proxy+}: forward to Figma with the user's token and return its answer."""
-    import base64
-
-    from figma_auth.errors import ResponseTooLarge
-
-    event = app.current_event
-    creds = credentials(app)
-    method = event.request_context.http.method
-    if method != "GET":
-        require_trusted_origin(app, creds)
-    raw = event.raw_event.get("body")
-    body: bytes | None = None
-    if raw:
-        body = base64.b64decode(raw) if event.is_base64_encoded else str(raw).encode()
-        if len(body) > MAX_PROXY_REQUEST:
-            raise InvalidRequest("request body is too large (1 MB at most)")
+    req = request()
+    creds = credentials()
+    if req.method != "GET":
+        require_trusted_origin(creds)
+    if req.body is not None and len(req.body) > MAX_PROXY_REQUEST:
+        raise InvalidRequest("request body is too large (1 MB at most)")
     answer = runtime.service().proxy(
         creds,
-        method=method,
-        path=str(event.raw_event.get("rawPath") or "").removeprefix("/figma/"),
-        query=str(event.raw_event.get("rawQueryString") or ""),
-        body=body,
-        content_type=event.headers.get("content-type"),
+        method=req.method,
+        path=req.path.removeprefix("/figma/"),
+        query=req.raw_query,
+        body=req.body or None,
+        content_type=req.headers.get("content-type"),
     )
     textual = answer.content_type.startswith(("application/json", "text/"))
     try:
@@ -336,4 +430,4 @@ def proxy_response(app: APIGatewayHttpResolver) -> HttpResponse:
     encoded_size = len(json.dumps(payload)) if isinstance(payload, str) else len(payload) * 4 // 3
     if encoded_size + 8192 > LAMBDA_RESPONSE_LIMIT:
         raise ResponseTooLarge()
-    return Response(answer.status, answer.content_type, payload, dict(answer.headers))
+    return HttpResponse(answer.status, payload, answer.content_type, dict(answer.headers))

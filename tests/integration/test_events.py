@@ -10,7 +10,7 @@ import pytest
 from devstack.lambdas import Containers, LambdaContext, load_module
 from tests.support.stack import Stack
 
-EVENTS = sorted((Path(__file__).resolve().parents[2] / "events").glob("*.json"))
+EVENTS = sorted(p for p in (Path(__file__).resolve().parents[2] / "events").glob("*.json") if p.stem != "env.example")
 EXPECTED = {"authorize": 302, "callback": 400, "session": 401, "refresh": 401, "logout": 204, "figma_proxy": 401}
 
 

@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from devstack.counting import AwsCalls
 from tests.support.browser import Browser, sign_in
-from tests.support.counting import AwsCalls
 from tests.support.stack import SESSION_COOKIE, Stack, last_figma_request
 
 

@@ -9,11 +9,11 @@ from datetime import timedelta
 
 import pytest
 
+from devstack.counting import AwsCalls
 from devstack.figma_emulator import FigmaEmulator
 from devstack.lambdas import Containers, LambdaContext, load_module
+from devstack.seed import seed_sessions
 from figma_auth import oauth
-from tests.support.counting import AwsCalls
-from tests.support.seed import seed_sessions
 from tests.support.stack import EventCapture, Stack, session_item, update_session
 
 

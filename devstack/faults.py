@@ -1,0 +1,55 @@
+"""AWS fault injection through botocore's own event system: a `before-call` handler that
+returns a response short-circuits the call, exactly as if AWS had answered with that error
+after the SDK's retries. No code of ours is patched."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class _FakeHttp:
+    def __init__(self, status: int) -> None:
+        self.status_code = status
+        self.headers: dict[str, str] = {}
+        self.content = b""
+
+
+@dataclass
+class AwsFaults:
+    """Register before the first request of a test (clients created after carry the hook)."""
+
+    planned: list[list[Any]] = field(default_factory=list)  # [service, op, code, status, times, skip]
+    fired: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        from figma_auth import aws
+
+        aws._session().events.register("before-call", self._maybe_fail)
+
+    def fail(
+        self, service: str, operation: str, code: str, *, status: int = 400, times: int = 1, skip: int = 0
+    ) -> None:
+        """Fail the next ``times`` calls of ``service:operation`` (-1: all), after letting ``skip`` pass."""
+        self.planned.append([service, operation, code, status, times, skip])
+
+    def _maybe_fail(self, model: Any, **_: Any) -> Any:
+        service = model.service_model.service_name
+        for plan in self.planned:
+            svc, op, code, status, times, skip = plan
+            if svc == service and op == model.name and times != 0:
+                if skip > 0:
+                    plan[5] = skip - 1
+                    return None
+                plan[4] = times - 1
+                self.fired.append(f"{service}:{op}:{code}")
+                if code == "CRASH":  # a Lambda dying mid-flow: not an AWS answer at all
+                    raise RuntimeError("simulated crash at " + op)
+                body = {
+                    "Error": {"Code": code, "Message": f"injected {code}"},
+                    "ResponseMetadata": {"HTTPStatusCode": status},
+                }
+                if code == "TransactionCanceledException":
+                    body["CancellationReasons"] = [{"Code": "TransactionConflict"}]
+                return _FakeHttp(status), body
+        return None

@@ -1,0 +1,68 @@
+"""Seed many sessions directly, as a callback would write them: grants really issued by the
+Figma emulator, sealed under the real KMS key through the layer's own Vault and Store."""
+
+from __future__ import annotations
+
+import secrets
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any
+
+from devstack import aws
+from devstack.figma_emulator import USERS, EmulatorState
+from figma_auth import oauth
+from figma_auth.store import Profile, Session, _session_item
+from figma_auth.vault import SealedBox, Vault, grant_context
+
+PLACEHOLDER = SealedBox(b"\0" * 32, b"\0" * 12, b"\0" * 64)
+
+
+def seed_sessions(
+    *,
+    endpoint: str,
+    table: str,
+    key_id: str,
+    emulator: EmulatorState,
+    expiries: list[datetime],
+    now: datetime,
+    seal: bool = True,
+    threads: int = 8,
+) -> list[str]:
+    """One session per expiry, returned in order. ``seal=False`` writes a placeholder box
+    (for bulk rows a test never decrypts: saves one KMS call each)."""
+    db = aws.client("dynamodb", endpoint)
+    vault = Vault(kms=aws.client("kms", endpoint), key_id=key_id)
+    user_id = USERS["ada"]["id"]
+
+    def build(expires_at: datetime) -> tuple[str, dict[str, Any]]:
+        session_id = oauth.hash_secret(oauth.random_token())
+        box = PLACEHOLDER
+        if seal:
+            with emulator.lock:
+                tokens = emulator.issue("ada", ["current_user:read"], secrets.token_hex(8))
+            box = vault.seal(
+                {"access_token": tokens["access"], "refresh_token": tokens["refresh"]},
+                grant_context(session_id, user_id),
+            )
+        session = Session(
+            id=session_id,
+            user_id=user_id,
+            created_at=now,
+            expires_at=now + timedelta(days=30),
+            profile=Profile("Ada Lovelace", "ada@example.com", ""),
+            scopes=("current_user:read",),
+            grant_box=box,
+            grant_expires_at=expires_at,
+        )
+        return session_id, _session_item(session)
+
+    def write(chunk: list[datetime]) -> list[str]:
+        built = [build(e) for e in chunk]
+        pending: Any = {table: [{"PutRequest": {"Item": item}} for _, item in built]}
+        while pending:
+            pending = db.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+        return [sid for sid, _ in built]
+
+    chunks = [expiries[i : i + 25] for i in range(0, len(expiries), 25)]
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return [sid for ids in pool.map(write, chunks) for sid in ids]
