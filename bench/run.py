@@ -83,7 +83,7 @@ class LocalStack:
             "POWERTOOLS_LOG_LEVEL": "WARNING",
         }.items():
             os.environ[k] = v
-        self.moto_server, self.moto = aws.start_moto()
+        self.moto_server, self.moto = aws.start_moto_process()  # its own core: moto is the bottleneck at scale
         self.emulator = FigmaEmulator().start()
         self.api = LocalApi(port=0, log=False)
         self.resources = aws.create_resources(self.moto)
@@ -167,8 +167,9 @@ def calls_per_request(stack: LocalStack) -> str:
 def warm_latency(stack: LocalStack, n: int = 500) -> str:
     from devstack.lambdas import LambdaContext, http_event, load_module
     from devstack.template import Route, _compile
-    from figma_auth import web
-    from tests.support.browser import Browser, read_consent, sign_in
+    from figma_auth import oauth, web
+    from figma_auth.store import Profile, Session, Store, _session_item
+    from tests.support.browser import Browser, query_of, sign_in
 
     stack.fresh_table()
     api = stack.api.url
@@ -235,22 +236,43 @@ def warm_latency(stack: LocalStack, n: int = 500) -> str:
         )
 
     callback_events: list[dict[str, Any]] = []
+    authorize_handler = handler("authorize")
 
     def prepare_callback() -> None:
-        other = Browser(origin=api)
-        authorize = other.get(f"{api}/auth/figma/authorize", params={"success": f"{api}/a", "failure": f"{api}/b"})
-        consent = read_consent(other.get(authorize.headers["location"]))
-        back = other.post(consent.action, data={**consent.fields, "decision": "allow"}).headers["location"]
-        query = back.split("?", 1)[1]
-        tx = "; ".join(f"{k}={v}" for k, v in other.jar(api).items())
-        callback_events.append(event("GET", "/auth/figma/callback", query, {"cookie": tx}))
+        """A login up to Figma's redirect, without HTTP: authorize in-process, then the code
+        the emulator's consent form would have issued."""
+        started = authorize_handler(event("GET", "/auth/figma/authorize", q), ctx)
+        figma_query = query_of(started["headers"]["Location"])
+        code = oauth.random_token(24)
+        with stack.emulator.state.lock:
+            stack.emulator.state.codes[code] = {
+                "redirect_uri": figma_query["redirect_uri"],
+                "scopes": ["current_user:read"],
+                "user": "ada",
+                "challenge": figma_query.get("code_challenge"),
+                "expires": time.time() + 300,
+            }
+        tx_cookie = started["cookies"][0].split(";")[0]
+        callback_events.append(
+            event("GET", "/auth/figma/callback", f"code={code}&state={figma_query['state']}", {"cookie": tx_cookie})
+        )
 
     logout_cookies: list[str] = []
+    store = Store(table_name=stack.resources.table_name, client=dev_aws.client("dynamodb", stack.moto))
 
     def prepare_logout() -> None:
-        other = Browser(origin=api)
-        sign_in(other, api)
-        logout_cookies.append(f"__Host-figma_auth_session={other.jar(api)['__Host-figma_auth_session']}")
+        token = oauth.random_token()
+        now = oauth.utcnow()
+        session = Session(
+            id=oauth.hash_secret(token),
+            user_id="1",
+            created_at=now,
+            expires_at=now + timedelta(days=1),
+            profile=Profile("a", "a@example.com", ""),
+            scopes=("current_user:read",),
+        )
+        db.put_item(TableName=store.table, Item=_session_item(session))
+        logout_cookies.append(f"__Host-figma_auth_session={token}")
 
     results = {
         "trivial handler (same path)": timed(trivial, lambda: event("GET", "/auth/trivial")),
@@ -299,7 +321,7 @@ def scheduler_run(stack: LocalStack, *, due: int, others: int, latency_ms: int =
         "emulator": stack.emulator.state,
         "now": now,
     }
-    seed_sessions(expiries=[now + timedelta(minutes=5 + i % 50) for i in range(due)], **common)
+    seed_sessions(expiries=[now + timedelta(minutes=5 + i % 50) for i in range(due)], threads=16, **common)
     if others:
         seed_sessions(expiries=[now + timedelta(days=2, minutes=i % 1000) for i in range(others)], seal=False, **common)
     stack.emulator.state.latency_ms = latency_ms
@@ -308,14 +330,16 @@ def scheduler_run(stack: LocalStack, *, due: int, others: int, latency_ms: int =
         [sys.executable, "-m", "bench.scheduler_child"], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
     )
     out = child.stdout.read() if child.stdout else ""
-    _, status, usage = os.wait4(child.pid, 0)
-    if status != 0:
+    if child.wait() != 0:
         raise RuntimeError(f"scheduler child failed: {out}")
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    result["rss_mb"] = usage.ru_maxrss / 1024
     result["due"], result["total"] = due, due + others
     stack.emulator.state.latency_ms = 0
     return result
+
+
+def stop(stack: LocalStack) -> None:
+    stack.moto_server.terminate()
 
 
 def scheduler_at_scale(stack: LocalStack) -> tuple[str, list[dict[str, Any]]]:
@@ -433,6 +457,9 @@ def cost_model() -> str:
 
 
 def main() -> int:
+    import warnings
+
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     started = time.perf_counter()
     sections = []
     print("cold imports…", file=sys.stderr, flush=True)
@@ -448,6 +475,7 @@ def main() -> int:
     if plot(curve):
         text += "\n\n![Scheduler wall time against grants expiring](scheduler-scale.png)"
     sections.append(("4. Scheduled refresh at scale", text))
+    stop(stack)
     sections.append(("5. Cost model", cost_model()))
     elapsed = time.perf_counter() - started
     body = "\n\n".join(f"## {title}\n\n{text}" for title, text in sections)

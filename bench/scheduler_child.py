@@ -21,7 +21,16 @@ def main() -> None:
     started = time.perf_counter()
     report = handler({"source": "aws.events", "detail": {}}, LambdaContext(fn.logical_id, 900))
     seconds = time.perf_counter() - started
-    print(json.dumps({"report": report, "seconds": seconds, "items_read": read[0]}))
+    print(json.dumps({"report": report, "seconds": seconds, "items_read": read[0], "rss_mb": peak_rss_mb()}))
+
+
+def peak_rss_mb() -> float:
+    """This process's own high-water mark (VmHWM resets at exec; getrusage's ru_maxrss does not)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
 
 
 if __name__ == "__main__":

@@ -49,6 +49,37 @@ def start_moto(port: int = 0) -> tuple[Any, str]:
     return server, f"http://{host}:{bound}"
 
 
+def start_moto_process(port: int = 0) -> tuple[Any, str]:
+    """moto's server in its own process (its own core and GIL), for benchmarks at scale.
+    Returns (Popen, endpoint); stop it with .terminate()."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    if port == 0:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # readiness: the server answers its API
+        try:
+            httpx.get(f"{endpoint}/moto-api/", timeout=1)
+            return proc, endpoint
+        except httpx.TransportError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("moto server did not start")
+
+
 def client(service: str, endpoint: str) -> Any:
     return boto3.client(
         service, endpoint_url=endpoint, region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing"

@@ -91,6 +91,15 @@ class EmulatorState:
     last_rest_request: dict[str, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     release: threading.Event = field(default_factory=threading.Event)
+    arrived: threading.Condition = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.arrived = threading.Condition(self.lock)  # notified on every call
+
+    def wait_for_call(self, endpoint: str, count: int = 1, timeout: float = 10) -> bool:
+        """Block until ``endpoint`` has been called ``count`` times (tests synchronise on this)."""
+        with self.arrived:
+            return self.arrived.wait_for(lambda: self.calls[endpoint] >= count, timeout)
 
     def take_fault(self, endpoint: str) -> Fault | None:
         with self.lock:
@@ -158,6 +167,7 @@ class FigmaEmulator:
 class _Handler(BaseHTTPRequestHandler):
     state: EmulatorState
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes: no 40 ms ACK stall
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet by default
         pass
@@ -198,6 +208,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self.send_json(404, {"status": 404, "err": "Not found"})
         with self.state.lock:
             self.state.calls[endpoint] += 1
+            self.state.arrived.notify_all()
             if endpoint in ("me", "files"):
                 self.state.last_rest_request = {
                     "method": method,

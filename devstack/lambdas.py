@@ -127,6 +127,11 @@ def http_event(
         query[name] = f"{query[name]},{value}" if name in query else value  # API Gateway joins repeats
     text_types = ("application/json", "text/", "application/x-www-form-urlencoded")
     is_text = not body or any(t in lowered.get("content-type", "") for t in text_types)
+    if is_text and body:
+        try:
+            body.decode()
+        except UnicodeDecodeError:  # API Gateway base64-encodes what is not valid text
+            is_text = False
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": f"{route.method} {route.path}",

@@ -126,7 +126,10 @@ def _strict_split(url: str):  # type: ignore[no-untyped-def]
         raise InvalidRedirect("URL contains whitespace, control or non-ASCII characters")
     if "\\" in url:
         raise InvalidRedirect("URL contains a backslash")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unbalanced "[" (Invalid IPv6 URL)
+        raise InvalidRedirect("URL is malformed") from None
     if parts.scheme not in ("http", "https"):
         raise InvalidRedirect("URL must be http or https")
     if not url.lower().startswith(parts.scheme + "://"):

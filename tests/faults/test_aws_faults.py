@@ -227,3 +227,97 @@ def test_scheduler_decrypt_throttled_for_one_grant_fails_it_alone(stack: Stack):
 
     assert (report["refreshed"], report["failed"]) == (2, 1)
     assert not any("lease_owner" in i for i in stack.table.items())
+
+
+# -- the remaining call sites ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["malformed", "html", "missing_fields", "negative_expires"])
+def test_refresh_with_a_malformed_figma_answer_is_502_figma_error_and_the_grant_is_intact(stack: Stack, kind):
+    browser, view = signed_in(stack)
+    before = session_item(stack.table, view["session"]["id"])
+    stack.emulator.fault("refresh", kind)
+
+    response = browser.post(f"{stack.api}/auth/refresh?min_validity=999999")
+
+    assert response.status_code == 502 and response.json()["error"] == "figma_error"
+    after = session_item(stack.table, view["session"]["id"])
+    assert after["grant_box"] == before["grant_box"] and "lease_owner" not in after
+
+
+def test_refresh_lease_throttled_is_503_and_figma_is_not_called(stack: Stack):
+    browser, _ = signed_in(stack)
+    f = faults()
+    f.fail("dynamodb", "UpdateItem", "ThrottlingException")
+
+    assert_unavailable(browser.post(f"{stack.api}/auth/refresh?min_validity=999999"))
+    assert "refresh" not in stack.emulator.calls()
+
+
+def test_marking_a_dead_grant_throttled_is_503_and_the_next_try_marks_it(stack: Stack):
+    browser, view = signed_in(stack)
+    stack.emulator.revoke()
+    f = faults()
+    f.fail("dynamodb", "UpdateItem", "ThrottlingException", skip=1)  # the lease, then the mark fails
+
+    assert_unavailable(browser.post(f"{stack.api}/auth/refresh?min_validity=999999"))
+    update_session(stack.table, view["session"]["id"], "SET lease_until = :past", {":past": {"N": "1"}})
+    again = browser.post(f"{stack.api}/auth/refresh?min_validity=999999")
+    assert again.status_code == 401 and again.json()["error"] == "reauth_required"
+
+
+def test_listing_sessions_throttled_is_503(stack: Stack):
+    browser, _ = signed_in(stack)
+    f = faults()
+    f.fail("dynamodb", "Query", "ThrottlingException")
+    assert_unavailable(browser.get(f"{stack.api}/auth/sessions"))
+
+
+def test_ticket_activation_throttled_is_503_and_the_pending_session_stays_unusable(stack: Stack, browser: Browser):
+    verifier = oauth.random_token(48)
+    done = sign_in(browser, stack.api, mode="token", code_challenge=oauth.pkce_challenge(verifier))
+    ticket = query_of(done.headers["location"])["ticket"]
+    f = faults()
+    f.fail("dynamodb", "UpdateItem", "ThrottlingException")
+
+    assert_unavailable(browser.post(f"{stack.api}/auth/token", json={"ticket": ticket, "code_verifier": verifier}))
+    pending = next(i for i in stack.table.items() if i["pk"]["S"].startswith("SESSION#"))
+    assert pending["activated"]["BOOL"] is False  # nobody holds its token; it expires with its TTL
+
+
+def test_scheduler_query_throttled_fails_the_run_and_changes_nothing(stack: Stack):
+    from devstack.lambdas import Containers, LambdaContext, load_module
+
+    signed_in(stack)
+    before = stack.table.items()
+    f = faults()
+    f.fail("dynamodb", "Query", "ThrottlingException")
+    fn = Containers().by_name("refresh_scheduler")
+
+    with pytest.raises(Exception, match="ThrottlingException"):  # a Lambda error: alarmed, retried next run
+        load_module(fn).lambda_handler({}, LambdaContext(fn.logical_id, 300))
+    assert stack.table.items() == before
+
+
+def test_logout_racing_a_refresh_in_flight_does_not_resurrect_the_session(stack: Stack, emulator):
+    import threading
+
+    browser, view = signed_in(stack)
+    token = browser.jar(stack.api)[SESSION_COOKIE]
+    stack.emulator.config(latency_ms=800)  # the refresh is at Figma while the logout lands
+    results = {}
+
+    def refresh() -> None:
+        results["refresh"] = browser.http.post(
+            f"{stack.api}/auth/refresh?min_validity=999999", headers={"Authorization": f"Bearer {token}"}
+        )
+
+    worker = threading.Thread(target=refresh)
+    worker.start()
+    assert emulator.state.wait_for_call("refresh")  # the refresh has reached Figma
+    logout = browser.http.post(f"{stack.api}/auth/logout", headers={"Authorization": f"Bearer {token}"})
+    worker.join()
+
+    assert logout.status_code == 204
+    assert results["refresh"].status_code == 401  # its save found no session: nothing written back
+    assert session_item(stack.table, view["session"]["id"]) is None

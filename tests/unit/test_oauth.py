@@ -87,6 +87,8 @@ OPEN_REDIRECT_CORPUS = [
     "",
     "https://",
     "https://app.example.com:99999/",
+    "https://app.example.com[",
+    "https://[app.example.com/",
     "https://[::1]:5173/",
     "https://app.example.com/" + "a" * 3000,
 ]

@@ -1,0 +1,188 @@
+"""Adversarial cases (RFC 9700, OAuth for Browser-Based Apps, OWASP ASVS V7/V10) not already
+pinned by the flow suites; docs/SECURITY.md maps every requirement to its test."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from devstack.figma_emulator import FigmaEmulator
+from figma_auth import oauth, runtime
+from tests.support.browser import Browser, query_of, sign_in, start_login
+from tests.support.stack import SESSION_COOKIE, Stack, session_item, update_session
+
+
+def test_a_session_cookie_planted_before_login_is_replaced_and_never_valid(stack: Stack):
+    victim = Browser(origin=stack.api)
+    planted = oauth.random_token()  # the attacker knows this value
+    victim.jar(stack.api)[SESSION_COOKIE] = planted
+
+    sign_in(victim, stack.api)
+
+    assert victim.jar(stack.api)[SESSION_COOKIE] != planted
+    attacker = Browser()
+    response = attacker.http.get(f"{stack.api}/auth/session", headers={"Authorization": f"Bearer {planted}"})
+    assert response.status_code == 401
+
+
+def test_the_old_cookie_is_dead_after_logout(stack: Stack):
+    browser = Browser(origin=stack.api)
+    sign_in(browser, stack.api)
+    stolen = browser.jar(stack.api)[SESSION_COOKIE]
+    browser.post(f"{stack.api}/auth/logout")
+
+    replay = browser.http.get(f"{stack.api}/auth/session", headers={"Cookie": f"{SESSION_COOKIE}={stolen}"})
+
+    assert replay.status_code == 401
+
+
+def test_a_ciphertext_copied_into_another_row_fails_closed(stack: Stack):
+    mallory, ada = Browser(origin=stack.api), Browser(origin=stack.api)
+    sign_in(mallory, stack.api)
+    sign_in(ada, stack.api)
+    mallory_id = mallory.get(f"{stack.api}/auth/session").json()["session"]["id"]
+    ada_id = ada.get(f"{stack.api}/auth/session").json()["session"]["id"]
+    stolen_box = session_item(stack.table, ada_id)["grant_box"]
+    update_session(stack.table, mallory_id, "SET grant_box = :b", {":b": stolen_box})
+    runtime.reset()  # a cold container too: nothing cached may paper over it
+
+    response = mallory.get(f"{stack.api}/auth/session")
+
+    assert response.status_code == 401 and "access_token" not in response.text
+    assert ada.get(f"{stack.api}/auth/session").status_code == 200
+
+
+def test_a_code_from_another_login_injected_into_this_browsers_callback_is_rejected(stack: Stack):
+    victim, attacker = Browser(origin=stack.api), Browser(origin=stack.api)
+    victims = start_login(victim, stack.api)
+    attackers = start_login(attacker, stack.api, user="grace")  # the attacker's own code
+    injected = (
+        f"{stack.api}/auth/figma/callback?code={attackers.callback_query['code']}"
+        f"&state={victims.callback_query['state']}"
+    )
+
+    response = victim.get(injected)
+
+    assert response.headers["location"] == f"{stack.api}/app/failed?error=figma_error"  # PKCE binds the code
+    assert stack.table.items() == [] or "SESSION" not in stack.table.kinds()
+
+
+def test_the_callback_uses_the_stored_urls_never_ones_from_its_query(stack: Stack):
+    browser = Browser(origin=stack.api)
+    attempt = start_login(browser, stack.api)
+
+    response = browser.get(attempt.callback_url + "&success=https://evil.example/&redirect_uri=https://evil.example/")
+
+    # the stored success URL, and the stored redirect_uri for the exchange (Figma would refuse another)
+    assert response.headers["location"] == f"{stack.api}/app/done"
+
+
+def test_no_response_ever_carries_a_refresh_token_or_the_client_secret(stack: Stack, emulator: FigmaEmulator):
+    seen: list[str] = []
+    browser = Browser(origin=stack.api)
+    attempt = start_login(browser, stack.api)
+    for response in (
+        browser.get(attempt.callback_url),
+        browser.get(f"{stack.api}/auth/session"),
+        browser.post(f"{stack.api}/auth/refresh?min_validity=999999"),
+        browser.get(f"{stack.api}/auth/sessions"),
+        browser.get(f"{stack.api}/figma/v1/me"),
+    ):
+        seen.append(json.dumps(dict(response.headers)) + response.text)
+    verifier = oauth.random_token(48)
+    done = sign_in(browser, stack.api, mode="token", code_challenge=oauth.pkce_challenge(verifier))
+    ticket = query_of(done.headers["location"])["ticket"]
+    seen.append(browser.post(f"{stack.api}/auth/token", json={"ticket": ticket, "code_verifier": verifier}).text)
+
+    everything = "\n".join(seen)
+    refresh_tokens = list(emulator.state.refresh_tokens)
+    assert refresh_tokens and not any(token in everything for token in refresh_tokens)
+    assert "local-client-secret" not in everything
+
+
+def test_logs_across_every_flow_hold_no_secret(stack: Stack, emulator: FigmaEmulator):
+    import io
+    import logging
+
+    from figma_auth.observability import logger as powertools_logger
+
+    captured = io.StringIO()
+    handler = logging.StreamHandler(captured)
+    handler.setFormatter(powertools_logger.registered_formatter)  # the JSON lines Lambda would print
+    logging.getLogger("figma-auth").addHandler(handler)
+    secrets: list[str] = ["local-client-secret"]
+    browser = Browser(origin=stack.api)
+    attempt = start_login(browser, stack.api)
+    secrets += [attempt.callback_query["code"], attempt.callback_query["state"], *browser.jar(stack.api).values()]
+    browser.get(attempt.callback_url)
+    secrets += list(browser.jar(stack.api).values())
+    browser.post(f"{stack.api}/auth/refresh?min_validity=999999")
+    browser.get(f"{stack.api}/figma/v1/files/AbC")
+    verifier = oauth.random_token(48)
+    done = sign_in(browser, stack.api, mode="token", code_challenge=oauth.pkce_challenge(verifier))
+    ticket = query_of(done.headers["location"])["ticket"]
+    token = browser.post(f"{stack.api}/auth/token", json={"ticket": ticket, "code_verifier": verifier}).json()[
+        "session_token"
+    ]
+    secrets += [ticket, verifier, token]
+    # failures log too: forged state, consent denied, Figma down, throttled refresh
+    browser.get(attempt.callback_url.replace(attempt.callback_query["state"], "C" * 43))
+    sign_in(Browser(origin=stack.api), stack.api, decision="deny")
+    failing = start_login(Browser(origin=stack.api), stack.api)
+    secrets += [failing.callback_query["code"]]
+    stack.emulator.fault("token", "500")
+    Browser().get(failing.callback_url)
+    stack.emulator.fault("refresh", "500", times=2)
+    browser.post(f"{stack.api}/auth/refresh?min_validity=999999")
+    browser.post(f"{stack.api}/auth/logout", json={"all": True})
+
+    logging.getLogger("figma-auth").removeHandler(handler)
+    logs = captured.getvalue()
+    secrets += list(emulator.state.access_tokens) + list(emulator.state.refresh_tokens)
+    assert '"route"' in logs  # the request lines were captured
+    leaked = [s[:6] + "…" for s in secrets if s and s in logs]
+    assert leaked == []
+
+
+@pytest.mark.parametrize(
+    ("path", "why"),
+    [
+        ("/auth/figma/authorize?" + "x=1&" * 70, "too many parameters"),
+        ("/auth/figma/authorize?success=" + "a" * 5000, "query too long"),
+        ("/auth/session?a=1&a=2", "repeated parameter"),
+    ],
+)
+def test_oversized_or_repeated_query_parameters_are_invalid_request(stack: Stack, path: str, why: str):
+    response = Browser().get(f"{stack.api}{path}")
+    assert response.status_code == 400 and response.json()["error"] == "invalid_request", why
+
+
+@pytest.mark.parametrize("body", [b"x" * 20000, b"\xff\xfe{}", b'{"all": true' + b" " * 10])
+def test_oversized_or_garbage_bodies_are_invalid_request_and_end_nothing(stack: Stack, body: bytes):
+    browser = Browser(origin=stack.api)
+    sign_in(browser, stack.api)
+    response = browser.post(f"{stack.api}/auth/logout", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+    assert browser.get(f"{stack.api}/auth/session").status_code == 200
+
+
+@pytest.mark.parametrize("state", ["A" * 42, "A" * 44, "A" * 42 + "%", "../" * 15, "\u00e9" * 43, ""])
+def test_malformed_states_are_invalid_state_without_touching_the_table(stack: Stack, state: str):
+    response = Browser().get(f"{stack.api}/auth/figma/callback", params={"code": "x", "state": state})
+    assert response.status_code == 400 and response.json()["error"] == "invalid_state"
+
+
+def test_every_auth_response_has_the_security_headers(stack: Stack):
+    browser = Browser(origin=stack.api)
+    responses = [
+        browser.get(f"{stack.api}/auth/session"),
+        browser.post(f"{stack.api}/auth/logout"),
+        browser.get(f"{stack.api}/auth/figma/authorize", params={"success": "x"}),
+        browser.get(f"{stack.api}/auth/figma/callback"),
+    ]
+    for response in responses:
+        assert response.headers["cache-control"] == "no-store"
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "no-referrer"
+        assert response.status_code < 500

@@ -1,0 +1,96 @@
+"""template.yaml, as SAM transforms it: routes exactly the contract's, least-privilege roles
+the key policy admits, and production settings on every function."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+from devstack.template import load
+
+CONTRACT_ROUTES = {
+    ("GET", "/auth/figma/authorize"),
+    ("GET", "/auth/figma/callback"),
+    ("POST", "/auth/token"),
+    ("GET", "/auth/session"),
+    ("GET", "/auth/sessions"),
+    ("POST", "/auth/refresh"),
+    ("POST", "/auth/logout"),
+    ("ANY", "/figma/{proxy+}"),
+}
+
+
+@pytest.fixture(scope="module")
+def transformed() -> dict[str, Any]:
+    from samtranslator.translator.transform import transform
+
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    doc = load()
+    for resource in doc["Resources"].values():
+        props = resource.get("Properties", {})
+        for uri in ("CodeUri", "ContentUri"):
+            if uri in props:
+                props[uri] = "s3://bucket/artifact.zip"
+
+    class NoManagedPolicies:
+        def load(self) -> dict[str, str]:
+            return {}
+
+    return transform(doc, {"FigmaClientId": "id", "AllowedOrigins": "https://app.example.com"}, NoManagedPolicies())
+
+
+def resources(doc: dict[str, Any], kind: str) -> dict[str, Any]:
+    return {k: v for k, v in doc["Resources"].items() if v["Type"] == kind}
+
+
+def test_the_api_serves_exactly_the_contracts_routes():
+    routes = set()
+    for res in load()["Resources"].values():
+        for event in (res.get("Properties", {}).get("Events") or {}).values():
+            if event["Type"] == "HttpApi":
+                routes.add((event["Properties"]["Method"].upper(), event["Properties"]["Path"]))
+    assert routes == CONTRACT_ROUTES
+
+
+def test_every_function_role_is_on_the_path_the_key_policy_admits(transformed):
+    roles = resources(transformed, "AWS::IAM::Role")
+    assert len(roles) == 7
+    for role in roles.values():
+        assert role["Properties"]["Path"] == {"Fn::Sub": "/figma-auth/${AWS::StackName}/"}
+    use = transformed["Resources"]["Key"]["Properties"]["KeyPolicy"]["Statement"][1]
+    assert use["Condition"]["ArnLike"]["aws:PrincipalArn"]["Fn::Sub"].endswith(":role/figma-auth/${AWS::StackName}/*")
+    assert set(use["Action"]) == {"kms:GenerateDataKey", "kms:Decrypt"}
+
+
+def test_no_data_action_is_granted_on_every_resource_and_kms_needs_the_context(transformed):
+    for name, role in resources(transformed, "AWS::IAM::Role").items():
+        for policy in role["Properties"].get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                if any(a.startswith(("dynamodb:", "kms:", "secretsmanager:", "events:")) for a in actions):
+                    assert statement["Resource"] != "*", (name, actions)
+                if any(a.startswith("kms:") for a in actions):
+                    assert statement["Condition"]["StringEquals"]["kms:EncryptionContext:purpose"] == "figma-grant"
+
+
+def test_only_the_functions_that_call_figma_may_read_the_client_secret(transformed):
+    readers = set()
+    for name, role in resources(transformed, "AWS::IAM::Role").items():
+        for policy in role["Properties"].get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                if "secretsmanager:GetSecretValue" in statement["Action"]:
+                    readers.add(name.removesuffix("FunctionRole"))
+    assert readers == {"Callback", "Session", "Refresh", "FigmaProxy", "RefreshScheduler"}
+
+
+def test_every_function_is_arm64_python313_with_its_own_log_group_and_a_timeout_under_the_api_limit(transformed):
+    functions = resources(transformed, "AWS::Lambda::Function")
+    assert len(functions) == 7
+    for name, fn in functions.items():
+        props = fn["Properties"]
+        assert props["Architectures"] == ["arm64"] and props["Runtime"] == "python3.13"
+        assert "LogGroup" in props["LoggingConfig"]
+        limit = 300 if name == "RefreshSchedulerFunction" else 30
+        assert props["Timeout"] <= limit, name
