@@ -345,7 +345,12 @@ def stop(stack: LocalStack) -> None:
 def scheduler_at_scale(stack: LocalStack) -> tuple[str, list[dict[str, Any]]]:
     concurrency = int(os.environ.get("REFRESH_CONCURRENCY", "16"))
     main = scheduler_run(stack, due=5000, others=45000)
-    curve = [scheduler_run(stack, due=1000, others=0), main, scheduler_run(stack, due=20000, others=0)]
+    curve = [scheduler_run(stack, due=1000, others=0), main]
+    try:
+        curve.append(scheduler_run(stack, due=20000, others=0))
+    except RuntimeError as exc:  # the harness, not the scheduler: say so instead of losing the rest
+        print(f"20,000-grant run not measured: {exc}", file=sys.stderr)
+        curve.append({"due": 20000, "failed_reason": "moto server timed out (read timeout 5 s) on this machine"})
     bound = 5000 * 0.1 / concurrency
     r = main["report"]
     rows = [
@@ -397,6 +402,7 @@ def plot(curve: list[dict[str, Any]]) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         return False
+    curve = [c for c in curve if "seconds" in c]
     xs = [c["due"] for c in curve]
     fig, ax = plt.subplots(figsize=(6, 3.4), dpi=120)
     ax.plot(xs, [c["seconds"] for c in curve], "o-", label="measured")
@@ -456,20 +462,37 @@ def cost_model() -> str:
     )
 
 
+def write(sections: list[tuple[str, str]], started: float, done: bool) -> str:
+    """Write docs/BENCHMARKS.md (after every section, so a failure keeps what was measured)."""
+    elapsed = time.perf_counter() - started
+    body = "\n\n".join(f"## {title}\n\n{text}" for title, text in sections)
+    state = f"in {elapsed / 60:.1f} minutes" if done else f"(partial: {elapsed / 60:.1f} minutes so far)"
+    doc = (
+        f"# Benchmarks\n\nWritten by `make bench` on {time.strftime('%Y-%m-%d')} ({os.cpu_count()} cores, "
+        f"Python {sys.version.split()[0]}), {state}. Local only: moto server and the Figma "
+        f"emulator on loopback, so absolute times are this machine's, not Lambda's.\n\n{body}\n"
+    )
+    DOCS.mkdir(exist_ok=True)
+    (DOCS / "BENCHMARKS.md").write_text(doc)
+    return doc
+
+
 def main() -> int:
     import warnings
 
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     started = time.perf_counter()
-    sections = []
+    sections: list[tuple[str, str]] = []
     print("cold imports…", file=sys.stderr, flush=True)
-    text, _ = cold_imports()
-    sections.append(("1. Cold import", text))
+    sections.append(("1. Cold import", cold_imports()[0]))
+    write(sections, started, done=False)
     stack = LocalStack()
     print("calls per request…", file=sys.stderr, flush=True)
     sections.append(("2. AWS and Figma calls per request", calls_per_request(stack)))
+    write(sections, started, done=False)
     print("warm latency…", file=sys.stderr, flush=True)
     sections.append(("3. Warm handler time", warm_latency(stack)))
+    write(sections, started, done=False)
     print("scheduler at scale (a few minutes)…", file=sys.stderr, flush=True)
     text, curve = scheduler_at_scale(stack)
     if plot(curve):
@@ -477,16 +500,7 @@ def main() -> int:
     sections.append(("4. Scheduled refresh at scale", text))
     stop(stack)
     sections.append(("5. Cost model", cost_model()))
-    elapsed = time.perf_counter() - started
-    body = "\n\n".join(f"## {title}\n\n{text}" for title, text in sections)
-    doc = (
-        f"# Benchmarks\n\nWritten by `make bench` on {time.strftime('%Y-%m-%d')} ({os.cpu_count()} cores, "
-        f"Python {sys.version.split()[0]}), in {elapsed / 60:.1f} minutes. Local only: moto server and the Figma "
-        f"emulator on loopback, so absolute times are this machine's, not Lambda's.\n\n{body}\n"
-    )
-    DOCS.mkdir(exist_ok=True)
-    (DOCS / "BENCHMARKS.md").write_text(doc)
-    print(doc)
+    print(write(sections, started, done=True))
     return 0
 
 
