@@ -487,18 +487,20 @@ def main() -> int:
     sections.append(("1. Cold import", cold_imports()[0]))
     write(sections, started, done=False)
     stack = LocalStack()
-    print("calls per request…", file=sys.stderr, flush=True)
-    sections.append(("2. AWS and Figma calls per request", calls_per_request(stack)))
-    write(sections, started, done=False)
-    print("warm latency…", file=sys.stderr, flush=True)
-    sections.append(("3. Warm handler time", warm_latency(stack)))
-    write(sections, started, done=False)
-    print("scheduler at scale (a few minutes)…", file=sys.stderr, flush=True)
-    text, curve = scheduler_at_scale(stack)
-    if plot(curve):
-        text += "\n\n![Scheduler wall time against grants expiring](scheduler-scale.png)"
-    sections.append(("4. Scheduled refresh at scale", text))
-    stop(stack)
+    try:  # the moto server is a child process: never leave it running
+        print("calls per request…", file=sys.stderr, flush=True)
+        sections.append(("2. AWS and Figma calls per request", calls_per_request(stack)))
+        write(sections, started, done=False)
+        print("warm latency…", file=sys.stderr, flush=True)
+        sections.append(("3. Warm handler time", warm_latency(stack)))
+        write(sections, started, done=False)
+        print("scheduler at scale (a few minutes)…", file=sys.stderr, flush=True)
+        text, curve = scheduler_at_scale(stack)
+        if plot(curve):
+            text += "\n\n![Scheduler wall time against grants expiring](scheduler-scale.png)"
+        sections.append(("4. Scheduled refresh at scale", text))
+    finally:
+        stop(stack)
     sections.append(("5. Cost model", cost_model()))
     print(write(sections, started, done=True))
     return 0
