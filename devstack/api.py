@@ -6,14 +6,14 @@ from __future__ import annotations
 import base64
 import json
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from devstack.lambdas import Containers, http_event
+from devstack.serving import BackgroundServer
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
@@ -28,20 +28,13 @@ _STATIC_FILES = {
 }
 
 
-class LocalApi:
+class LocalApi(BackgroundServer):
     def __init__(
         self, containers: Containers | None = None, *, host: str = "127.0.0.1", port: int = 3000, log: bool = True
     ) -> None:
         """Binds the port now (so a busy port fails first); ``attach`` the handlers before ``start``."""
         self.handler = type("Handler", (_Handler,), {"containers": containers, "log": log})
-        self.httpd = ThreadingHTTPServer((host, port), self.handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True, name="local-api")
-
-    @property
-    def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        super().__init__(self.handler, host=host, port=port, name="local-api")
 
     def attach(self, containers: Containers) -> LocalApi:
         self.handler.containers = containers
@@ -49,12 +42,8 @@ class LocalApi:
 
     def start(self) -> LocalApi:
         assert self.handler.containers is not None, "attach() the functions first"
-        self.thread.start()
+        self.serve()
         return self
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 class _Handler(BaseHTTPRequestHandler):

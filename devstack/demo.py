@@ -3,10 +3,10 @@ would be hosted apart from the API."""
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from devstack.serving import BackgroundServer
 from devstack.template import ROOT
 
 DEMO = ROOT / "demo"
@@ -19,26 +19,15 @@ TYPES = {
 }
 
 
-class DemoServer:
+class DemoServer(BackgroundServer):
     def __init__(self, *, host: str = "127.0.0.1", port: int = 5173) -> None:
         self.handler = type("DemoHandler", (_Handler,), {"api": ""})
-        self.httpd = ThreadingHTTPServer((host, port), self.handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True, name="demo")
-
-    @property
-    def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        super().__init__(self.handler, host=host, port=port, name="demo")
 
     def start(self, api: str) -> DemoServer:
         self.handler.api = api
-        self.thread.start()
+        self.serve()
         return self
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 class _Handler(BaseHTTPRequestHandler):

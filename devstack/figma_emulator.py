@@ -23,10 +23,14 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from devstack.serving import BackgroundServer
+
+# Figma's scope list, kept apart from figma_auth.oauth on purpose: the emulator plays Figma, so a
+# mistake in our own list must not be mirrored here.
 SCOPES = {
     "current_user:read",
     "file_comments:read",
@@ -139,29 +143,22 @@ class EmulatorState:
         return {"access": access, "refresh": refresh}
 
 
-class FigmaEmulator:
+class FigmaEmulator(BackgroundServer):
     """Run with ``start()``; ``url`` is its base (both the auth and the API host)."""
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, state: EmulatorState | None = None) -> None:
         self.state = state or EmulatorState()
-        handler = type("Handler", (_Handler,), {"state": self.state})
-        self.httpd = ThreadingHTTPServer((host, port), handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True, name="figma-emulator")
-
-    @property
-    def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        super().__init__(
+            type("Handler", (_Handler,), {"state": self.state}), host=host, port=port, name="figma-emulator"
+        )
 
     def start(self) -> FigmaEmulator:
-        self.thread.start()
+        self.serve()
         return self
 
     def stop(self) -> None:
-        self.state.release.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.state.release.set()  # free requests hanging on a fault first
+        super().stop()
 
 
 class _Handler(BaseHTTPRequestHandler):
