@@ -11,12 +11,20 @@ from pathlib import Path
 
 import pytest
 
+# CI runs the property tests derandomized (reproducible, never red on a newly found example
+# unrelated to the change); local runs keep exploring new examples.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
 from devstack import aws
 from devstack.api import LocalApi
 from devstack.figma_emulator import FigmaEmulator
 from devstack.lambdas import Containers
 from tests.support.browser import Browser
 from tests.support.stack import EmulatorControl, Stack, SubprocessStack, Table
+
+_hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    _hypothesis_settings.load_profile("ci")
 
 for _name, _value in aws.FAKE_CREDENTIALS.items():
     os.environ[_name] = _value

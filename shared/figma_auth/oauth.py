@@ -85,7 +85,7 @@ def constant_time_equal(a: str, b: str) -> bool:
 
 
 def is_url_safe_token(value: str, *, min_len: int, max_len: int) -> bool:
-    return min_len <= len(value) <= max_len and bool(_URL_SAFE_RE.match(value))
+    return min_len <= len(value) <= max_len and bool(_URL_SAFE_RE.fullmatch(value))
 
 
 # ---------------------------------------------------------------------------------------
@@ -136,8 +136,10 @@ def _strict_split(url: str):  # type: ignore[no-untyped-def]
         raise InvalidRedirect("URL must be absolute")
     if "@" in parts.netloc or not parts.netloc:
         raise InvalidRedirect("URL must not contain userinfo")
+    if parts.netloc.endswith(":"):
+        raise InvalidRedirect("URL has an empty port")
     host = parts.hostname or ""
-    if not (_HOST_RE.match(host) or _IPV4_RE.match(host) or host == "[::1]" or host == "::1"):
+    if not (_HOST_RE.fullmatch(host) or _IPV4_RE.fullmatch(host) or host == "[::1]" or host == "::1"):
         raise InvalidRedirect("URL host is not a valid hostname")
     if "%" in parts.netloc:
         raise InvalidRedirect("URL host must not be percent-encoded")
@@ -183,7 +185,7 @@ def proxy_path(path: str) -> str:
     if not segments or segments[0] not in ("v1", "v2"):
         raise InvalidPath("Only Figma API paths are allowed: /figma/v1/… or /figma/v2/…")
     for segment in segments:
-        if segment in (".", "..") or not _PROXY_SEGMENT.match(segment):
+        if segment in (".", "..") or not _PROXY_SEGMENT.fullmatch(segment):
             raise InvalidPath()
     return "/" + "/".join(segments)
 
@@ -265,7 +267,7 @@ def parse_refresh_response(body: Any, *, now: datetime, previous: FigmaGrant) ->
 
 
 def _token(value: Any, name: str) -> str:
-    if not isinstance(value, str) or not _TOKEN_RE.match(value):
+    if not isinstance(value, str) or not _TOKEN_RE.fullmatch(value):
         raise FigmaError(f"Figma's response has no valid {name}")
     return value
 

@@ -16,8 +16,11 @@ from typing import Any
 
 from figma_auth import oauth
 from figma_auth.errors import (
+    AccessDenied,
     FigmaAuthError,
+    FigmaError,
     FigmaUnavailable,
+    GrantUnreadable,
     InvalidGrant,
     InvalidRequest,
     InvalidState,
@@ -150,13 +153,9 @@ class AuthService:
         """Exchange the code, read the user, store session + sealed grant in one write."""
         error = query.get("error")
         if error is not None:
-            from figma_auth.errors import AccessDenied, FigmaError
-
             raise AccessDenied() if error == "access_denied" else FigmaError("Figma returned an error")
         code = query.get("code", "")
         if not 0 < len(code) <= 512 or not code.isascii() or not code.isprintable():
-            from figma_auth.errors import FigmaError
-
             raise FigmaError("Figma returned no usable code")
         now = self.clock()
         grant = self.figma.exchange_code(
@@ -390,8 +389,6 @@ class AuthService:
     ) -> ProxyResponse:
         """Call FIGMA_API_URL/{path} with the user's token (refreshed first when expiring;
         refreshed once more and retried once if Figma calls it invalid)."""
-        from figma_auth.errors import FigmaUnavailable as Unavailable
-
         target = self.settings.figma_api_url + oauth.proxy_path(path) + (f"?{query}" if query else "")
         session = self.authenticate(creds)
         if session.grant_status != ACTIVE:
@@ -415,7 +412,7 @@ class AuthService:
             if is_invalid_token(answer):
                 raise ReauthRequired()
         if answer.status >= 500:
-            raise Unavailable(f"Figma answered HTTP {answer.status}", status=502)
+            raise FigmaUnavailable(f"Figma answered HTTP {answer.status}", status=502)
         metrics_count(f"ProxyCalls{answer.status // 100}xx")
         return answer
 
@@ -428,8 +425,6 @@ class AuthService:
                 plain["access_token"], plain["refresh_token"], session.grant_expires_at, session.scopes
             )
         except KeyError as exc:
-            from figma_auth.errors import GrantUnreadable
-
             raise GrantUnreadable() from exc
 
     def view(self, session: Session, grant: oauth.FigmaGrant | None) -> dict[str, Any]:

@@ -88,6 +88,7 @@ OPEN_REDIRECT_CORPUS = [
     "https://",
     "https://app.example.com:99999/",
     "https://app.example.com[",
+    "https://app.example.com:/",
     "https://[app.example.com/",
     "https://[::1]:5173/",
     "https://app.example.com/" + "a" * 3000,
@@ -226,3 +227,22 @@ def test_figma_errors_are_read_in_all_three_shapes(body: object, code: str | Non
 def test_iso_times_are_utc_with_z_and_round_trip():
     assert oauth.iso(NOW) == "2026-11-28T14:00:00Z"
     assert oauth.parse_iso("2026-11-28T14:00:00Z") == NOW
+
+
+@pytest.mark.parametrize("value", ["A" * 43 + "\n", "A" * 42 + "\n"])
+def test_a_trailing_newline_never_passes_as_a_token(value: str):
+    assert not oauth.is_url_safe_token(value, min_len=42, max_len=44)
+
+
+def test_a_token_response_with_a_trailing_newline_is_rejected():
+    with pytest.raises(FigmaError):
+        oauth.parse_token_response(
+            {"access_token": "figu_a\n", "refresh_token": "figr_b", "expires_in": 60}, now=NOW, scopes=[]
+        )
+
+
+def test_a_proxy_segment_with_a_trailing_newline_is_invalid_path():
+    from figma_auth.errors import InvalidPath
+
+    with pytest.raises(InvalidPath):
+        oauth.proxy_path("v1/files/abc\n")
