@@ -329,7 +329,7 @@ def handle(app: Router, event: dict[str, Any], context: Any) -> dict[str, Any]:
     path = event.get("rawPath") or "/"
     problem = _bad_query(event.get("rawQueryString") or "")
     if method == "OPTIONS":
-        result = _preflight(origin, headers, settings)
+        result = _preflight(origin, settings)
     elif problem is not None:
         result = {
             "statusCode": problem.status,
@@ -370,7 +370,7 @@ def _bad_query(raw: str) -> InvalidRequest | None:
     return None
 
 
-def _preflight(origin: str | None, headers: Mapping[str, str], settings: Settings) -> dict[str, Any]:
+def _preflight(origin: str | None, settings: Settings) -> dict[str, Any]:
     out: dict[str, Any] = {"statusCode": 204, "headers": {}, "body": "", "isBase64Encoded": False}
     if origin in settings.allowed_origins:
         out["headers"].update(
