@@ -11,13 +11,14 @@ export PYTHONPATH := $(CURDIR)/shared:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 PORT ?= 3000
 
-.PHONY: run test lint unit integration e2e browser sam scan invoke bench clean help
+.PHONY: run test lint unit integration e2e browser sam scan invoke bench openapi clean help
 
 help:
 	@echo "make run     - local stack on http://127.0.0.1:$(PORT) (moto + Figma emulator)"
 	@echo "make test    - everything: lint, unit, integration, e2e, sam validate + build"
 	@echo "make invoke FN=session EVENT=events/session.json - one handler, no Docker"
 	@echo "make bench   - benchmarks -> docs/BENCHMARKS.md"
+	@echo "make openapi - regenerate docs/openapi.json from the handlers (make test fails when stale)"
 
 $(STAMP): requirements-dev.txt shared/requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "figma-auth needs $(PYTHON) (Lambda's runtime is python3.13)"; exit 1; }
@@ -55,10 +56,12 @@ $(SCAN_STAMP): requirements-scan.txt
 	@rm -f $(SCAN_VENV)/.installed-*; touch $@
 
 # bandit: no medium/high findings in the layer or handlers; checkov: no failed check on the
-# template (every skip carries its reason in template.yaml); cfn-lint runs in `sam validate --lint`.
+# template (every skip carries its reason in template.yaml); cfn-lint runs in `sam validate --lint`;
+# pip-audit on the layer's requirements (.ci/audit.py says BLOCKED when no vulnerability DB answers).
 scan: $(SCAN_STAMP)
 	$(SCAN_VENV)/bin/bandit -q -r shared functions -ll
 	$(SCAN_VENV)/bin/checkov -f template.yaml --framework cloudformation --quiet --compact --skip-download
+	$(SCAN_VENV)/bin/python .ci/audit.py
 
 sam: $(STAMP)
 	$(BIN)/sam validate --lint
@@ -69,6 +72,9 @@ test: $(STAMP)
 	$(BIN)/pytest -q tests
 	$(MAKE) sam
 	$(MAKE) scan
+
+openapi: $(STAMP)
+	$(BIN)/python -m devstack openapi
 
 bench: $(STAMP)
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements-bench.txt

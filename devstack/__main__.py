@@ -2,6 +2,7 @@
 
 run:    moto server (DynamoDB + KMS from template.yaml), the Figma emulator unless
         FIGMA_CLIENT_ID is set, and the HTTP API on 127.0.0.1:$PORT (3000).
+openapi: writes docs/openapi.json (the local API also serves it at /openapi.json).
 invoke: runs one function's handler on an event file against the running stack
         (or a throwaway one) and prints the response: `sam local invoke` without Docker.
 """
@@ -183,7 +184,13 @@ def main(argv: list[str] | None = None) -> int:
     p_inv = sub.add_parser("invoke", help="run one handler on an event file")
     p_inv.add_argument("function")
     p_inv.add_argument("event")
+    p_doc = sub.add_parser("openapi", help="write docs/openapi.json from the handlers' routes and models")
+    p_doc.add_argument("--check", action="store_true", help="exit 1 if docs/openapi.json is stale")
     args = parser.parse_args(argv)
+    if args.command == "openapi":
+        from devstack import openapi
+
+        return openapi.main(check=args.check)
     return run(args) if args.command == "run" else invoke(args)
 
 

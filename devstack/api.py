@@ -49,6 +49,7 @@ class LocalApi(BackgroundServer):
 class _Handler(BaseHTTPRequestHandler):
     containers: Containers
     log: bool
+    _openapi: bytes | None = None
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out in separate writes: no 40 ms ACK stall
 
@@ -76,19 +77,26 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:  # noqa: N802
         self.serve("HEAD")
 
+    def __getattr__(self, name: str) -> Any:
+        """Any other method (TRACE, CONNECT, made-up ones) gets what API Gateway answers, not
+        http.server's HTML 501."""
+        if name.startswith("do_"):
+            return lambda: self.serve(name[3:])
+        raise AttributeError(name)
+
     def serve(self, method: str) -> None:
         started = time.perf_counter()
         parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
+        body = self.read_body()
+        if body is None:
+            self.close_connection = True  # the rest of the body is still on the wire
             self.respond(
                 413,
                 {"Content-Type": "application/json"},
                 [],
-                b'{"error":"invalid_request","message":"request body is too large"}',
+                b'{"error":"invalid_request","message":"request body is too large or its length is unreadable"}',
             )
             return
-        body = self.rfile.read(length) if length else b""
         if method == "GET" and parts.path in _STATIC_FILES:
             name, ctype = _STATIC_FILES[parts.path]
             self.respond(
@@ -102,6 +110,9 @@ class _Handler(BaseHTTPRequestHandler):
                 [],
                 (STATIC / name).read_bytes(),
             )
+            return
+        if method == "GET" and parts.path == "/openapi.json":
+            self.respond(200, {"Content-Type": "application/json", "Cache-Control": "no-store"}, [], self.openapi())
             return
         found = self.containers.route(method, parts.path)
         if found is None:
@@ -134,6 +145,43 @@ class _Handler(BaseHTTPRequestHandler):
         if self.log:
             ms = (time.perf_counter() - started) * 1000
             print(f"[local-api] {method} {parts.path} -> {status} ({ms:.0f} ms)", file=sys.stderr, flush=True)
+
+    def read_body(self) -> bytes | None:
+        """The whole request body (Content-Length or chunked), or None when over API Gateway's limit."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks, total = [], 0
+            while True:
+                size_line = self.rfile.readline(1024).split(b";")[0].strip()
+                try:
+                    size = int(size_line, 16)
+                except ValueError:
+                    return None
+                if size == 0:
+                    while self.rfile.readline(1024).strip():  # trailers
+                        pass
+                    return b"".join(chunks)
+                total += size
+                if total > MAX_BODY:
+                    return None
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(1024)  # CRLF after each chunk
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            return None
+        if length < 0 or length > MAX_BODY:
+            return None
+        return self.rfile.read(length) if length else b""
+
+    def openapi(self) -> bytes:
+        """The OpenAPI document with this server's address (built once per server)."""
+        cls = type(self)
+        if getattr(cls, "_openapi", None) is None:
+            from devstack.openapi import build, render
+
+            host = self.headers.get("Host") or "127.0.0.1"
+            cls._openapi = render(build(self.containers, server=f"http://{host}")).encode()
+        return cls._openapi
 
     def respond(self, status: int, headers: dict[str, str], cookies: list[str], body: bytes) -> None:
         self.send_response(status)

@@ -7,13 +7,20 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from figma_auth import runtime, web
+from figma_auth.models import AuthorizeQuery
 from figma_auth.observability import logger
 
 runtime.check()  # bad settings fail the cold start with one line naming the variable
 app = web.create_app()
 
 
-@app.get("/auth/figma/authorize")
+@app.get(
+    "/auth/figma/authorize",
+    summary="Start Sign in with Figma (Appwrite: createOAuth2Session / createOAuth2Token)",
+    query=AuthorizeQuery,
+    responses={302: "To Figma's consent page; sets the login transaction cookie."},
+    errors=("invalid_request", "invalid_redirect", "invalid_scope", "temporarily_unavailable"),
+)
 def authorize() -> Any:
     return web.authorize_response(runtime.service().start_login(web.query(), callback_url=web.callback_url()))
 

@@ -7,13 +7,23 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from figma_auth import runtime, web
+from figma_auth.models import CallbackQuery
 from figma_auth.observability import logger
 
 runtime.check()
 app = web.create_app()
 
 
-@app.get("/auth/figma/callback")
+@app.get(
+    "/auth/figma/callback",
+    summary="Figma redirects here; exchanges the code and creates the session",
+    query=CallbackQuery,
+    responses={
+        303: "To the success URL (cookie mode: sets the session cookie; token mode: #ticket=… in the "
+        "fragment), or to the failure URL with ?error=access_denied|figma_error|figma_unavailable|…"
+    },
+    errors=("invalid_state",),
+)
 def callback() -> Any:
     return web.callback_response()
 

@@ -14,7 +14,25 @@ runtime.check()
 app = web.create_app()
 
 
-@app.route("/figma/.+", ["GET", "POST", "PUT", "PATCH", "DELETE"])
+@app.route(
+    "/figma/{proxy+}",
+    ["GET", "POST", "PUT", "PATCH", "DELETE"],
+    summary="Call Figma's REST API (v1/…, v2/…) with the user's token; Figma's answer comes back as is",
+    responses={200: "Figma's response (any status Figma answers with is passed through)."},
+    errors=(
+        "invalid_request",
+        "invalid_path",
+        "unauthorized",
+        "reauth_required",
+        "csrf_rejected",
+        "figma_error",
+        "figma_unavailable",
+        "response_too_large",
+        "temporarily_unavailable",
+    ),
+    error_status={"figma_unavailable": (502, 503)},  # 502 Figma failed the call, 503 the refresh
+    auth=True,
+)
 def proxy() -> Any:
     return web.proxy_response()
 

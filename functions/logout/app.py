@@ -8,13 +8,20 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from figma_auth import runtime, web
+from figma_auth.models import LogoutRequest
 from figma_auth.observability import logger
 
 runtime.check()
 app = web.create_app()
 
 
-@app.post("/auth/logout")
+@app.post(
+    "/auth/logout",
+    summary="End this session, one of the user's, or all (Appwrite: deleteSession / deleteSessions)",
+    body=LogoutRequest,
+    responses={204: "Done (also when there was no session); clears the cookie when this session ended."},
+    errors=("invalid_request", "csrf_rejected", "temporarily_unavailable"),
+)
 def logout() -> Any:
     creds = web.credentials()
     web.require_trusted_origin(creds)

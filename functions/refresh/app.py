@@ -7,13 +7,29 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from figma_auth import runtime, web
+from figma_auth.models import RefreshQuery, SessionView
 from figma_auth.observability import logger, metrics
 
 runtime.check()
 app = web.create_app()
 
 
-@app.post("/auth/refresh")
+@app.post(
+    "/auth/refresh",
+    summary="Renew the Figma access token, single-flight (Appwrite: updateSession('current'))",
+    query=RefreshQuery,
+    responses={200: SessionView},
+    errors=(
+        "invalid_request",
+        "unauthorized",
+        "reauth_required",
+        "csrf_rejected",
+        "figma_error",
+        "figma_unavailable",
+        "temporarily_unavailable",
+    ),
+    auth=True,
+)
 def refresh() -> Any:
     creds = web.credentials()
     web.require_trusted_origin(creds)

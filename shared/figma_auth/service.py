@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
+
 from figma_auth import oauth
 from figma_auth.errors import (
     AccessDenied,
@@ -28,6 +30,19 @@ from figma_auth.errors import (
     Unauthorized,
 )
 from figma_auth.figma import FigmaClient, ProxyResponse, forward, is_invalid_token
+from figma_auth.models import (
+    AuthorizeQuery,
+    CallbackQuery,
+    LogoutRequest,
+    ProviderInfo,
+    SessionInfo,
+    SessionList,
+    SessionSummary,
+    SessionView,
+    TokenRequest,
+    UserInfo,
+    parse,
+)
 from figma_auth.observability import logger, metrics_count
 from figma_auth.settings import Settings
 from figma_auth.store import ACTIVE, LoginTransaction, Profile, Session, Store, Ticket
@@ -92,19 +107,15 @@ class AuthService:
     # -- authorize ---------------------------------------------------------------------
 
     def start_login(self, query: Mapping[str, str], *, callback_url: str) -> LoginStart:
+        params = parse(AuthorizeQuery, dict(query))
         allowed = self.settings.allowed_origins
-        success = oauth.validate_return_url(query.get("success"), allowed)
-        failure = oauth.validate_return_url(query.get("failure"), allowed)
-        scopes = tuple(oauth.parse_scopes(query["scopes"])) if "scopes" in query else self.settings.default_scopes
-        mode = query.get("mode", "cookie")
-        if mode not in ("cookie", "token"):
-            raise InvalidRequest("mode must be 'cookie' or 'token'")
-        app_challenge = query.get("code_challenge")
-        if mode == "token":
-            if not app_challenge or not oauth.is_url_safe_token(app_challenge, min_len=43, max_len=43):
-                raise InvalidRequest("token mode needs code_challenge: the S256 challenge (43 chars) of your verifier")
-        else:
-            app_challenge = None
+        success = oauth.validate_return_url(params.success, allowed)
+        failure = oauth.validate_return_url(params.failure, allowed)
+        scopes = tuple(oauth.parse_scopes(params.scopes)) if params.scopes is not None else self.settings.default_scopes
+        mode = params.mode
+        app_challenge = params.code_challenge if mode == "token" else None
+        if mode == "token" and app_challenge is None:
+            raise InvalidRequest("token mode needs code_challenge: the S256 challenge (43 chars) of your verifier")
         state = oauth.random_token(32)
         browser_secret = oauth.random_token(32)
         pkce = self.settings.figma_pkce
@@ -136,9 +147,10 @@ class AuthService:
 
     def take_transaction(self, query: Mapping[str, str], cookies: Mapping[str, str]) -> tuple[LoginTransaction, str]:
         """The login this callback completes, if it is trustworthy; else InvalidState (400)."""
-        state = query.get("state", "")
-        if not oauth.is_url_safe_token(state, min_len=TOKEN_LENGTH, max_len=TOKEN_LENGTH):
-            raise InvalidState()
+        try:
+            state = CallbackQuery.model_validate(dict(query)).state
+        except ValidationError:
+            raise InvalidState() from None
         browser_secret = cookies.get(tx_cookie_name(state))
         if not browser_secret or len(browser_secret) > 128:
             raise InvalidState()  # not this browser's login: Figma is never called
@@ -201,15 +213,10 @@ class AuthService:
 
     # -- token mode --------------------------------------------------------------------
 
-    def redeem_ticket(self, body: Any) -> tuple[str, dict[str, Any]]:
+    def redeem_ticket(self, body: Any) -> tuple[str, SessionView]:
         """Trade a ticket + the SPA's verifier for a session token (once, within 60 s)."""
-        if not isinstance(body, dict) or set(body) - {"ticket", "code_verifier"}:
-            raise InvalidRequest('send JSON {"ticket": "...", "code_verifier": "..."}')
-        ticket, verifier = body.get("ticket"), body.get("code_verifier")
-        if not isinstance(ticket, str) or not oauth.is_url_safe_token(ticket, min_len=16, max_len=128):
-            raise InvalidRequest("ticket is missing or malformed")
-        if not isinstance(verifier, str) or not (43 <= len(verifier) <= 128) or not verifier.isascii():
-            raise InvalidRequest("code_verifier must be 43-128 characters")
+        request = parse(TokenRequest, body)
+        ticket, verifier = request.ticket, request.code_verifier
         record = self.store.redeem_ticket(oauth.hash_secret(ticket))  # burns it whatever follows
         if record is None or record.expires_at <= self.clock():
             raise InvalidGrant()
@@ -235,7 +242,7 @@ class AuthService:
             raise Unauthorized("Your session expired. Sign in with Figma again.")
         return session
 
-    def session_view(self, creds: Credentials) -> dict[str, Any]:
+    def session_view(self, creds: Credentials) -> SessionView:
         """GET /auth/session: refreshes transparently when the token is within the leeway."""
         session = self.authenticate(creds)
         grant = None
@@ -246,7 +253,7 @@ class AuthService:
                 session = replace(session, grant_status="reauth_required", grant_box=None)
         return self.view(session, grant)
 
-    def refresh(self, creds: Credentials, min_validity: int | None) -> dict[str, Any]:
+    def refresh(self, creds: Credentials, min_validity: int | None) -> SessionView:
         """POST /auth/refresh: a fresh token unless the current one outlives ``min_validity``."""
         session = self.authenticate(creds)
         if session.grant_status != ACTIVE:
@@ -255,32 +262,23 @@ class AuthService:
         session, grant = self.fresh_grant(session, min_validity, force=min_validity is None)
         return self.view(session, grant)
 
-    def list_sessions(self, creds: Credentials) -> dict[str, Any]:
+    def list_sessions(self, creds: Credentials) -> SessionList:
         current = self.authenticate(creds)
         now = self.clock()
         rows = [
-            {
-                "id": sid,
-                "created_at": oauth.iso(created),
-                "expires_at": oauth.iso(expires),
-                "current": sid == current.id,
-            }
+            SessionSummary(
+                id=sid, created_at=oauth.iso(created), expires_at=oauth.iso(expires), current=sid == current.id
+            )
             for sid, created, expires, activated in self.store.list_user_sessions(current.user_id)
             if activated and expires > now
         ]
-        return {"sessions": rows}
+        return SessionList(sessions=rows)
 
     def logout(self, creds: Credentials, body: Any) -> bool:
         """End the current session, one of the user's sessions, or all. Returns True when the
         caller's own session is gone (so its cookie must be cleared)."""
-        if body is None:
-            body = {}
-        if not isinstance(body, dict) or set(body) - {"all", "session_id"}:
-            raise InvalidRequest('body must be empty, {"all": true} or {"session_id": "..."}')
-        everything = body.get("all", False)
-        target = body.get("session_id")
-        if not isinstance(everything, bool) or (target is not None and not isinstance(target, str)):
-            raise InvalidRequest('"all" must be a boolean and "session_id" a string')
+        request = parse(LogoutRequest, body)
+        everything, target = request.all, request.session_id
         try:
             session = self.authenticate(creds)
         except Unauthorized:
@@ -427,28 +425,30 @@ class AuthService:
         except KeyError as exc:
             raise GrantUnreadable() from exc
 
-    def view(self, session: Session, grant: oauth.FigmaGrant | None) -> dict[str, Any]:
-        provider: dict[str, Any] = {"name": "figma"}
+    def view(self, session: Session, grant: oauth.FigmaGrant | None) -> SessionView:
         active = session.grant_status == ACTIVE and grant is not None
-        if active and self.settings.expose_provider_token:
-            provider["access_token"] = grant.access_token  # type: ignore[union-attr]
-        provider["expires_at"] = oauth.iso(session.grant_expires_at) if active and session.grant_expires_at else None
-        provider["scopes"] = list(session.scopes)
-        provider["status"] = "active" if active else "reauth_required"
-        return {
-            "session": {
-                "id": session.id,
-                "created_at": oauth.iso(session.created_at),
-                "expires_at": oauth.iso(session.expires_at),
-            },
-            "user": {
-                "id": session.user_id,
-                "handle": session.profile.handle,
-                "email": session.profile.email,
-                "img_url": session.profile.img_url,
-            },
-            "provider": provider,
-        }
+        exposed = (
+            {"access_token": grant.access_token} if grant and active and self.settings.expose_provider_token else {}
+        )
+        provider = ProviderInfo(
+            name="figma",
+            **exposed,
+            expires_at=oauth.iso(session.grant_expires_at) if active and session.grant_expires_at else None,
+            scopes=list(session.scopes),
+            status="active" if active else "reauth_required",
+        )
+        return SessionView(
+            session=SessionInfo(
+                id=session.id, created_at=oauth.iso(session.created_at), expires_at=oauth.iso(session.expires_at)
+            ),
+            user=UserInfo(
+                id=session.user_id,
+                handle=session.profile.handle,
+                email=session.profile.email,
+                img_url=session.profile.img_url,
+            ),
+            provider=provider,
+        )
 
 
 def _grant_plaintext(grant: oauth.FigmaGrant) -> dict[str, str]:
@@ -484,9 +484,12 @@ def parse_json_body(raw: str | None, *, limit: int = 16_384) -> Any:
     if len(raw) > limit:
         raise InvalidRequest("request body is too large")
     try:
-        return json.loads(raw)
+        value = json.loads(raw)
     except ValueError:
         raise InvalidRequest("request body is not valid JSON") from None
+    if value is None:
+        raise InvalidRequest("request body must be a JSON object (or empty)")
+    return value
 
 
 __all__ = ["AuthService", "Credentials", "FigmaAuthError", "SESSION_COOKIE", "parse_json_body"]

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
+from pydantic import BaseModel
 
 from figma_auth import runtime
 from figma_auth.errors import (
@@ -32,6 +33,7 @@ from figma_auth.errors import (
     ResponseTooLarge,
     TemporarilyUnavailable,
 )
+from figma_auth.models import MAX_MIN_VALIDITY, RefreshQuery, dump, parse
 from figma_auth.oauth import append_query
 from figma_auth.observability import logger
 from figma_auth.service import SESSION_COOKIE, Credentials, LoginDone, LoginStart, parse_json_body, tx_cookie_name
@@ -124,35 +126,58 @@ class HttpResponse:
         return result
 
 
+@dataclass(frozen=True)
+class Route:
+    """One operation: how it is matched and what it reads and answers (for the OpenAPI document)."""
+
+    methods: frozenset[str]
+    path: str  # as in template.yaml: "/auth/session", "/figma/{proxy+}"
+    fn: Callable[[], HttpResponse]
+    summary: str = ""
+    query: type[BaseModel] | None = None
+    body: type[BaseModel] | None = None
+    responses: Mapping[int, type[BaseModel] | str] = field(default_factory=dict)
+    errors: tuple[str, ...] = ()
+    error_status: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # codes with other statuses
+    auth: bool = False
+    pattern: re.Pattern[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        regex = re.sub(r"\\\{[a-z_]+\\\+\\\}", ".+", re.escape(self.path))  # "{proxy+}" → greedy
+        object.__setattr__(self, "pattern", re.compile("^" + regex + "$"))
+
+
+Handler = Callable[[], HttpResponse]
+
+
 class Router:
     """Routes (method, path) to a function; errors become the contract's JSON errors."""
 
     def __init__(self) -> None:
-        self.routes: list[tuple[frozenset[str], re.Pattern[str], Callable[[], HttpResponse]]] = []
+        self.routes: list[Route] = []
 
-    def route(
-        self, path: str, methods: list[str]
-    ) -> Callable[[Callable[[], HttpResponse]], Callable[[], HttpResponse]]:
-        """``path`` is literal, or a regex when it contains ``.+`` (the proxy's catch-all)."""
-        pattern = re.compile("^" + (path if ".+" in path else re.escape(path)) + "$")
+    def route(self, path: str, methods: list[str], **doc: Any) -> Callable[[Handler], Handler]:
+        """``path`` is the template's route path; ``{name+}`` matches the rest of the path.
+        ``doc``: summary, query/body models, responses {status: model or description}, the
+        error codes the route can answer with, and whether it needs a session (auth)."""
 
-        def register(fn: Callable[[], HttpResponse]) -> Callable[[], HttpResponse]:
-            self.routes.append((frozenset(m.upper() for m in methods), pattern, fn))
+        def register(fn: Handler) -> Handler:
+            self.routes.append(Route(frozenset(m.upper() for m in methods), path, fn, **doc))
             return fn
 
         return register
 
-    def get(self, path: str) -> Callable[[Callable[[], HttpResponse]], Callable[[], HttpResponse]]:
-        return self.route(path, ["GET"])
+    def get(self, path: str, **doc: Any) -> Callable[[Handler], Handler]:
+        return self.route(path, ["GET"], **doc)
 
-    def post(self, path: str) -> Callable[[Callable[[], HttpResponse]], Callable[[], HttpResponse]]:
-        return self.route(path, ["POST"])
+    def post(self, path: str, **doc: Any) -> Callable[[Handler], Handler]:
+        return self.route(path, ["POST"], **doc)
 
     def resolve(self, req: Request) -> HttpResponse:
-        for methods, pattern, fn in self.routes:
-            if req.method in methods and pattern.match(req.path):
+        for route in self.routes:
+            if req.method in route.methods and route.pattern.match(req.path):
                 try:
-                    return fn()
+                    return route.fn()
                 except Exception as exc:  # every error ends as the contract's JSON shape
                     return error_response(classify(exc))
         return error_response(NotFound())
@@ -183,8 +208,9 @@ def error_response(exc: FigmaAuthError) -> HttpResponse:
     return HttpResponse(exc.status, json.dumps({"error": exc.code, "message": exc.message}), JSON, headers)
 
 
-def json_response(body: Any, status: int = 200, cookies: list[Cookie] | None = None) -> HttpResponse:
-    return HttpResponse(status, json.dumps(body), JSON, cookies=cookies or [])
+def json_response(body: BaseModel | Any, status: int = 200, cookies: list[Cookie] | None = None) -> HttpResponse:
+    payload = dump(body) if isinstance(body, BaseModel) else body
+    return HttpResponse(status, json.dumps(payload), JSON, cookies=cookies or [])
 
 
 def redirect(url: str, cookies: list[Cookie] | None = None, status: int = 302) -> HttpResponse:
@@ -242,11 +268,9 @@ def require_trusted_origin(creds: Credentials) -> None:
 def min_validity() -> int | None:
     """``?min_validity=SECONDS`` (0 to 400 days) or None."""
     raw = query().get("min_validity")
-    if raw is None:
-        return None
-    if not raw.isdigit() or int(raw) > 400 * 86400:
-        raise InvalidRequest("min_validity must be a whole number of seconds (0 to 34560000)")
-    return int(raw)
+    if raw is not None and not raw.isdigit():  # digits only: no signs, spaces, "1e3" or "10.0"
+        raise InvalidRequest(f"min_validity must be a whole number of seconds (0 to {MAX_MIN_VALIDITY})")
+    return parse(RefreshQuery, {"min_validity": raw} if raw is not None else {}).min_validity
 
 
 # -- cookies -----------------------------------------------------------------------------

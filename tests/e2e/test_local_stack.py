@@ -108,3 +108,46 @@ def test_the_stack_logs_one_line_per_request_and_no_secret(running_stack: tuple[
     assert "GET /auth/figma/callback -> 303" in log
     for secret in secrets:
         assert secret not in log
+
+
+def test_the_stack_serves_the_published_openapi_document_with_its_own_address(live: Stack):
+    import json
+    from pathlib import Path
+
+    served = Browser().get(f"{live.api}/openapi.json")
+    published = json.loads((Path(__file__).resolve().parents[2] / "docs" / "openapi.json").read_text())
+
+    assert served.status_code == 200 and served.headers["content-type"] == "application/json"
+    assert served.json()["servers"] == [{"url": live.api}]
+    assert {**served.json(), "servers": published["servers"]} == published
+
+
+@pytest.mark.parametrize("method", ["TRACE", "CONNECT", "PROPFIND"])
+def test_a_method_no_route_takes_is_a_json_404_as_api_gateway_answers(live: Stack, method: str):
+    import httpx
+
+    response = httpx.request(method, f"{live.api}/auth/session", timeout=10)
+
+    assert response.status_code == 404 and response.json()["error"] == "not_found"
+
+
+def test_a_chunked_request_body_is_read_whole(live: Stack):
+    import httpx
+
+    browser = Browser(origin=live.api)
+    sign_in(browser, live.api)
+    token = browser.jar(live.api)[SESSION_COOKIE]
+
+    def chunks():  # a generator body makes httpx send Transfer-Encoding: chunked
+        yield b'{"all":'
+        yield b' "yes"}'  # read whole, this is a bad body (400); unread, logout would end the session (204)
+
+    rejected = httpx.post(
+        f"{live.api}/auth/logout",
+        content=chunks(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        timeout=10,
+    )
+
+    assert rejected.status_code == 400 and rejected.json()["message"].startswith("all:")
+    assert httpx.get(f"{live.api}/auth/session", headers={"Authorization": f"Bearer {token}"}).status_code == 200

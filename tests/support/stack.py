@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +88,8 @@ class SubprocessStack:
         child_env = {k: v for k, v in os.environ.items() if not k.startswith(("FIGMA_", "AWS_"))}
         child_env.update({"PYTHONPATH": f"{ROOT / 'shared'}:{ROOT}", "PORT": "0", **(env or {})})
         self.log = self.log_path.open("w")
+        self.output: list[str] = []
+        self.drainer: threading.Thread | None = None
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -113,8 +116,16 @@ class SubprocessStack:
         for line in self.proc.stdout:  # blocks until the stack prints its endpoints
             if line.startswith("{") and '"ready"' in line:
                 info: dict[str, Any] = json.loads(line)
+                # Keep reading: the handlers log to stdout, and a full pipe would block the stack.
+                self.drainer = threading.Thread(target=self._drain, name="devstack-stdout", daemon=True)
+                self.drainer.start()
                 return info
         raise RuntimeError(f"local stack exited early:\n{self.log_path.read_text()}")
+
+    def _drain(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.output.append(line)
 
     def stop(self) -> str:
         self.proc.terminate()
@@ -123,8 +134,9 @@ class SubprocessStack:
         except subprocess.TimeoutExpired:
             self.proc.kill()
         self.log.close()
-        out = self.proc.stdout.read() if self.proc.stdout else ""
-        return out + self.log_path.read_text()
+        if self.drainer is not None:
+            self.drainer.join(timeout=5)
+        return "".join(self.output) + self.log_path.read_text()
 
 
 class EventCapture:

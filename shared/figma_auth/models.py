@@ -1,0 +1,192 @@
+"""The HTTP contract as pydantic models: what each route reads and what it answers.
+
+The handlers parse input with these models and the service answers with them; the OpenAPI
+document (``openapi.py``) is generated from the same classes, so the two cannot drift.
+Semantic checks that need settings (allowed origins, known scopes) stay in ``oauth.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+
+from figma_auth.errors import InvalidRequest
+
+URL_SAFE = r"^[A-Za-z0-9_-]+$"
+MAX_MIN_VALIDITY = 400 * 86400
+
+ReturnUrl = Annotated[
+    str,
+    Field(
+        max_length=2048,
+        description="An absolute http(s) URL on an origin listed in ALLOWED_ORIGINS "
+        "(missing: invalid_request; any other URL: invalid_redirect).",
+        examples=["http://127.0.0.1:5173/"],
+    ),
+]
+Timestamp = Annotated[str, Field(description="UTC, ISO 8601 with a Z suffix.", examples=["2026-11-28T14:00:00Z"])]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Output(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- requests ------------------------------------------------------------------------------
+
+
+class AuthorizeQuery(BaseModel):
+    """``GET /auth/figma/authorize``. Unknown parameters are ignored (cache busters)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    success: ReturnUrl
+    failure: ReturnUrl
+    scopes: Annotated[
+        str | None,
+        Field(
+            max_length=1024,
+            description="Comma-separated Figma scopes; DEFAULT_SCOPES when absent.",
+            examples=["current_user:read,file_content:read"],
+        ),
+    ] = None
+    mode: Literal["cookie", "token"] = "cookie"
+    code_challenge: Annotated[
+        str | None,
+        Field(
+            min_length=43,
+            max_length=43,
+            pattern=URL_SAFE,
+            description="Token mode only (then required): BASE64URL(SHA256(code_verifier)).",
+        ),
+    ] = None
+
+
+class CallbackQuery(BaseModel):
+    """``GET /auth/figma/callback``: what Figma appends. Anything else is ignored.
+
+    A missing or malformed ``state`` is ``invalid_state`` (400, Figma is never called); a bad
+    ``code`` after a valid state sends the browser to the app's failure URL."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    state: Annotated[str, Field(min_length=43, max_length=43, pattern=URL_SAFE)]
+    code: Annotated[str | None, Field(description="Figma's authorization code (single use).")] = None
+    error: Annotated[str | None, Field(description="Figma's error, e.g. access_denied.")] = None
+    error_description: str | None = None
+
+
+class RefreshQuery(BaseModel):
+    """``POST /auth/refresh`` query."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    min_validity: Annotated[
+        int | None,
+        Field(
+            ge=0,
+            le=MAX_MIN_VALIDITY,
+            description="Refresh only when the token expires within this many seconds. Absent: always refresh.",
+        ),
+    ] = None
+
+
+class TokenRequest(_Input):
+    """``POST /auth/token`` (token mode): the ticket from the success URL's fragment and the
+    verifier whose S256 challenge started the login."""
+
+    ticket: Annotated[str, Field(min_length=16, max_length=128, pattern=URL_SAFE)]
+    code_verifier: Annotated[str, Field(min_length=43, max_length=128, pattern=r"^[A-Za-z0-9._~-]+$")]
+
+
+class LogoutRequest(_Input):
+    """``POST /auth/logout``: empty (this session), ``{"all": true}`` or ``{"session_id"}``."""
+
+    all: StrictBool = False
+    session_id: Annotated[str | None, Field(min_length=1, max_length=128)] = None
+
+
+# -- responses -----------------------------------------------------------------------------
+
+
+class SessionInfo(_Output):
+    id: str
+    created_at: Timestamp
+    expires_at: Timestamp
+
+
+class UserInfo(_Output):
+    id: Annotated[str, Field(description="Figma's user id.")]
+    handle: str | None
+    email: str | None
+    img_url: str | None
+
+
+class ProviderInfo(_Output):
+    name: Literal["figma"] = "figma"
+    access_token: Annotated[
+        str | None,
+        Field(description="Absent when EXPOSE_PROVIDER_TOKEN=false or status is reauth_required."),
+    ] = None
+    expires_at: Annotated[str | None, Field(description="Null when status is reauth_required.")]
+    scopes: list[str]
+    status: Literal["active", "reauth_required"]
+
+
+class SessionView(_Output):
+    """``GET /auth/session`` and ``POST /auth/refresh``."""
+
+    session: SessionInfo
+    user: UserInfo
+    provider: ProviderInfo
+
+
+class TokenResponse(SessionView):
+    """``POST /auth/token``: the session view plus the bearer token for this session."""
+
+    session_token: Annotated[str, Field(description="Send as Authorization: Bearer …; keep it secret.")]
+
+
+class SessionSummary(_Output):
+    id: str
+    created_at: Timestamp
+    expires_at: Timestamp
+    current: bool
+
+
+class SessionList(_Output):
+    """``GET /auth/sessions``."""
+
+    sessions: list[SessionSummary]
+
+
+class ErrorBody(_Output):
+    error: Annotated[str, Field(description="A stable code from the README's error table.")]
+    message: Annotated[str, Field(description="What went wrong and what to do, for humans.")]
+
+
+# -- parsing -------------------------------------------------------------------------------
+
+
+def parse[M: BaseModel](model: type[M], data: Any) -> M:
+    """``data`` as ``model``, or InvalidRequest naming the field. The message never echoes the
+    input (it may be a secret)."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InvalidRequest("expected a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False)[0]
+        where = ".".join(str(part) for part in first["loc"]) or "body"
+        raise InvalidRequest(f"{where}: {first['msg']}") from None
+
+
+def dump(model: BaseModel) -> dict[str, Any]:
+    """The JSON body of a response model (optional fields that were never set are left out)."""
+    return model.model_dump(mode="json", exclude_unset=True)
