@@ -305,14 +305,33 @@ def warm_latency(stack: LocalStack, n: int = 500) -> str:
 # 4. scheduler at scale -------------------------------------------------------------------------
 
 
+def _reset_emulator(stack: LocalStack) -> None:
+    stack.emulator.state.reset()
+    stack.emulator.state.redirect_uris = {f"{stack.api.url}/auth/figma/callback"}
+    stack.emulator.state.token_lifetime = 86400
+
+
+def _child(stack: LocalStack, latency_ms: int, extra_env: dict[str, str] | None = None) -> dict[str, Any]:
+    stack.emulator.state.latency_ms = latency_ms
+    env = {**os.environ, "PYTHONPATH": BASE_ENV["PYTHONPATH"], "POWERTOOLS_LOG_LEVEL": "WARNING", **(extra_env or {})}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "bench.scheduler_child"], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
+    )
+    out = child.stdout.read() if child.stdout else ""
+    stack.emulator.state.latency_ms = 0
+    if child.wait() != 0:
+        raise RuntimeError(f"scheduler child failed: {out}")
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
 def scheduler_run(stack: LocalStack, *, due: int, others: int, latency_ms: int = 100) -> dict[str, Any]:
+    """Real parts: the refresh_scheduler handler against the moto server."""
     from devstack.seed import seed_sessions
     from figma_auth import oauth
 
     stack.fresh_table()
-    stack.emulator.state.reset()
-    stack.emulator.state.redirect_uris = {f"{stack.api.url}/auth/figma/callback"}
-    stack.emulator.state.token_lifetime = 86400
+    _reset_emulator(stack)
     now = oauth.utcnow()
     common = {
         "endpoint": stack.moto,
@@ -324,17 +343,37 @@ def scheduler_run(stack: LocalStack, *, due: int, others: int, latency_ms: int =
     seed_sessions(expiries=[now + timedelta(minutes=5 + i % 50) for i in range(due)], threads=16, **common)
     if others:
         seed_sessions(expiries=[now + timedelta(days=2, minutes=i % 1000) for i in range(others)], seal=False, **common)
-    stack.emulator.state.latency_ms = latency_ms
-    env = {**os.environ, "PYTHONPATH": BASE_ENV["PYTHONPATH"], "POWERTOOLS_LOG_LEVEL": "WARNING"}
-    child = subprocess.Popen(
-        [sys.executable, "-m", "bench.scheduler_child"], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
-    )
-    out = child.stdout.read() if child.stdout else ""
-    if child.wait() != 0:
-        raise RuntimeError(f"scheduler child failed: {out}")
-    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    result = _child(stack, latency_ms)
     result["due"], result["total"] = due, due + others
-    stack.emulator.state.latency_ms = 0
+    return result
+
+
+def scheduler_model_run(stack: LocalStack, *, due: int, latency_ms: int = 100) -> dict[str, Any]:
+    """The same scheduler with AWS as a latency model (bench/aws_model.py): grants really issued
+    by the emulator and sealed by the layer's Vault, refreshed through the emulator."""
+    import tempfile
+
+    from bench.aws_model import ModelKMS
+    from bench.scheduler_child import encode
+    from devstack.seed import session_items
+    from figma_auth import oauth
+    from figma_auth.vault import Vault
+
+    _reset_emulator(stack)
+    now = oauth.utcnow()
+    vault = Vault(kms=ModelKMS(latency_ms=0), key_id="model")
+    expiries = [now + timedelta(minutes=5 + i % 50) for i in range(due)]
+    items = [
+        encode(item)
+        for _, item in session_items(vault=vault, emulator=stack.emulator.state, expiries=expiries, now=now)
+    ]
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(items, f)
+    try:
+        result = _child(stack, latency_ms, {"BENCH_MODEL_ITEMS": f.name})
+    finally:
+        os.unlink(f.name)
+    result["due"], result["total"] = due, due
     return result
 
 
@@ -342,37 +381,56 @@ def stop(stack: LocalStack) -> None:
     stack.moto_server.terminate()
 
 
-def scheduler_at_scale(stack: LocalStack) -> tuple[str, list[dict[str, Any]]]:
+def scheduler_at_scale(stack: LocalStack) -> tuple[str, list[dict[str, Any]], dict[str, Any]]:
+    from bench.aws_model import DYNAMODB_MS, KMS_MS
+
     concurrency = int(os.environ.get("REFRESH_CONCURRENCY", "16"))
-    main = scheduler_run(stack, due=5000, others=45000)
-    curve = [scheduler_run(stack, due=1000, others=0), main]
-    try:
-        curve.append(scheduler_run(stack, due=20000, others=0))
-    except RuntimeError as exc:  # the harness, not the scheduler: say so instead of losing the rest
-        print(f"20,000-grant run not measured: {exc}", file=sys.stderr)
-        curve.append({"due": 20000, "failed_reason": "moto server timed out (read timeout 5 s) on this machine"})
+    real = scheduler_run(stack, due=5000, others=45000)
+    curve = [scheduler_model_run(stack, due=n) for n in (1000, 5000, 20000)]
+    model = curve[1]
     bound = 5000 * 0.1 / concurrency
-    r = main["report"]
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "MISSED"
+
+    def row(label: str, key: Any, target: str) -> list[str]:
+        return [label, key(real), key(model), target]
+
+    rr, mr = real["report"], model["report"]
     rows = [
-        ["sessions in the table", f"{main['total']:,}", ""],
-        ["grants expiring within the window", "5,000", ""],
-        ["refreshed / failed / skipped", f"{r['refreshed']} / {r['failed']} / {r['skipped']}", "5000 / 0 / 0"],
+        [
+            "sessions in the table",
+            f"{real['total']:,}",
+            f"{model['total']:,} (only the due ones: the index never reads the rest)",
+            "",
+        ],
+        ["grants expiring within the window", "5,000", "5,000", ""],
+        [
+            "refreshed / failed / skipped",
+            f"{rr['refreshed']} / {rr['failed']} / {rr['skipped']}",
+            f"{mr['refreshed']} / {mr['failed']} / {mr['skipped']}",
+            "5000 / 0 / 0",
+        ],
         [
             "wall time",
-            f"{main['seconds']:.1f} s",
-            f"≤ 1.3 × {bound:.2f} s = {1.3 * bound:.1f} s ({'met' if main['seconds'] <= 1.3 * bound else 'MISSED'})",
+            f"{real['seconds']:.1f} s ({verdict(real['seconds'] <= 1.3 * bound)})",
+            f"{model['seconds']:.1f} s ({verdict(model['seconds'] <= 1.3 * bound)})",
+            f"≤ 1.3 × {bound:.2f} s = {1.3 * bound:.1f} s",
         ],
         [
             "DynamoDB items read (queries)",
-            f"{main['items_read']:,}",
-            f"≤ 5,250 ({'met' if main['items_read'] <= 5250 else 'MISSED'})",
+            f"{real['items_read']:,} ({verdict(real['items_read'] <= 5250)})",
+            f"{model['items_read']:,} ({verdict(model['items_read'] <= 5250)})",
+            "≤ 5,250",
         ],
         [
             "peak RSS of the scheduler process",
-            f"{main['rss_mb']:.0f} MB",
-            f"≤ 256 MB ({'met' if main['rss_mb'] <= 256 else 'MISSED'})",
+            f"{real['rss_mb']:.0f} MB ({verdict(real['rss_mb'] <= 256)})",
+            f"{model['rss_mb']:.0f} MB ({verdict(model['rss_mb'] <= 256)})",
+            "≤ 256 MB",
         ],
     ]
+    calls = model.get("calls", {})
     curve_rows = [
         [
             f"{c['due']:,}",
@@ -384,17 +442,31 @@ def scheduler_at_scale(stack: LocalStack) -> tuple[str, list[dict[str, Any]]]:
         ]
         for c in curve
     ]
+    real_rate = 5000 * 3 / real["seconds"]
     text = (
-        f"Emulator at 100 ms per refresh, REFRESH_CONCURRENCY={concurrency}, moto server on loopback; the "
-        "scheduler runs in its own process.\n\n"
-        + md_table(["", "measured", "target"], rows)
-        + "\n\nScheduler time against grants expiring (tables holding only those grants):\n\n"
+        f"Emulator at 100 ms per refresh, `REFRESH_CONCURRENCY={concurrency}`; the scheduler runs in its own "
+        "process (peak RSS is that process's VmHWM). Two runs of the same code:\n\n"
+        "- **real parts**: the `refresh_scheduler` handler against the moto server (DynamoDB + KMS over HTTP), "
+        "50,000 sessions of which 5,000 expire.\n"
+        f"- **AWS latency model**: the same `RefreshScheduler` and `AuthService`, with in-memory stand-ins for "
+        f"the DynamoDB and KMS calls injected as the Store's and Vault's clients, each call taking a fixed "
+        f"{DYNAMODB_MS:.0f} ms (DynamoDB) or {KMS_MS:.0f} ms (KMS) — AWS's in-region order of magnitude. Grants "
+        "are still issued, refreshed and re-sealed for real (emulator over HTTP, AES-GCM).\n\n"
+        + md_table(["", "real parts (moto)", "AWS latency model", "target"], rows)
+        + f"\n\nWhy the real-parts wall time misses: each refresh needs 3 AWS calls (lease `UpdateItem`, KMS "
+        "`Decrypt`, save `UpdateItem`; the query pages add 1 per 100 grants), and the moto server is one Python "
+        f"process: it served ≈ {real_rate:.0f} calls/s here, at ~90% of a core (py-spy: 40% of its time parsing "
+        "and applying UpdateItem expressions, the rest Flask/werkzeug). That caps the run at ≈ "
+        f"{real_rate / 3:.0f} refreshes/s whatever the scheduler does. With AWS at its real latency the same "
+        f"code runs at {model['seconds'] / bound:.2f}× the bound. Model run call counts at 5,000: "
+        + ", ".join(f"{k} {v:,}" for k, v in calls.items())
+        + ".\n\nScheduler time against grants expiring (AWS latency model):\n\n"
         + md_table(["expiring", "wall time", "bound N×0.1 s/16", "ratio", "items read", "peak RSS"], curve_rows)
     )
-    return text, curve
+    return text, curve, real
 
 
-def plot(curve: list[dict[str, Any]]) -> bool:
+def plot(curve: list[dict[str, Any]], real: dict[str, Any]) -> bool:
     try:
         import matplotlib
 
@@ -402,16 +474,16 @@ def plot(curve: list[dict[str, Any]]) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    curve = [c for c in curve if "seconds" in c]
     xs = [c["due"] for c in curve]
     fig, ax = plt.subplots(figsize=(6, 3.4), dpi=120)
-    ax.plot(xs, [c["seconds"] for c in curve], "o-", label="measured")
+    ax.plot(xs, [c["seconds"] for c in curve], "o-", label="measured (AWS latency model)")
     ax.plot(xs, [x * 0.1 / 16 for x in xs], "--", label="bound: N × 0.1 s / 16")
+    ax.plot([real["due"]], [real["seconds"]], "s", color="tab:red", label="measured against moto server")
     ax.set_xlabel("grants expiring")
     ax.set_ylabel("scheduler wall time (s)")
     ax.set_title("Scheduled refresh at scale (Figma at 100 ms)")
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(DOCS / "scheduler-scale.png")
     return True
@@ -495,8 +567,8 @@ def main() -> int:
         sections.append(("3. Warm handler time", warm_latency(stack)))
         write(sections, started, done=False)
         print("scheduler at scale (a few minutes)…", file=sys.stderr, flush=True)
-        text, curve = scheduler_at_scale(stack)
-        if plot(curve):
+        text, curve, real = scheduler_at_scale(stack)
+        if plot(curve, real):
             text += "\n\n![Scheduler wall time against grants expiring](scheduler-scale.png)"
         sections.append(("4. Scheduled refresh at scale", text))
     finally:

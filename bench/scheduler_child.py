@@ -1,15 +1,30 @@
 """One scheduled-refresh run in its own process, so its peak RSS can be measured alone.
-Prints a JSON line: the batch report, wall seconds and DynamoDB items read by queries."""
+Prints a JSON line: the batch report, wall seconds and DynamoDB items read by queries.
+
+Default: the refresh_scheduler function's own handler against the moto server (real parts).
+With BENCH_MODEL_ITEMS=<file>: the same RefreshScheduler and AuthService, with the AWS
+latency model (bench/aws_model.py) injected as the Store's and Vault's clients.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import json
+import os
 import time
+from typing import Any
 
 from devstack.lambdas import Containers, LambdaContext, load_module
 
 
 def main() -> None:
+    model_items = os.environ.get("BENCH_MODEL_ITEMS")
+    result = run_model(model_items) if model_items else run_handler()
+    print(json.dumps({**result, "rss_mb": peak_rss_mb()}))
+
+
+def run_handler() -> dict[str, Any]:
     from figma_auth import aws
 
     read = [0]
@@ -20,8 +35,76 @@ def main() -> None:
     handler = load_module(fn).lambda_handler
     started = time.perf_counter()
     report = handler({"source": "aws.events", "detail": {}}, LambdaContext(fn.logical_id, 900))
+    return {"report": report, "seconds": time.perf_counter() - started, "items_read": read[0]}
+
+
+def run_model(path: str) -> dict[str, Any]:
+    from bench.aws_model import ModelDynamoDB, ModelKMS
+    from figma_auth.figma import AsyncFigmaClient, FigmaClient
+    from figma_auth.scheduler import RefreshScheduler
+    from figma_auth.service import AuthService
+    from figma_auth.settings import Settings
+    from figma_auth.store import Store
+    from figma_auth.vault import Vault
+
+    with open(path) as f:
+        items = [decode(item) for item in json.load(f)]
+    config = Settings.from_env()
+    db, kms = ModelDynamoDB(items), ModelKMS()
+    secret = config.figma_client_secret
+
+    def client_secret() -> str:
+        return secret
+
+    service = AuthService(
+        settings=config,
+        store=Store(table_name="model", client=db),
+        vault=Vault(kms=kms, key_id="model"),
+        figma=FigmaClient(api_url=config.figma_api_url, client_id=config.figma_client_id, client_secret=client_secret),
+    )
+
+    async def batch() -> dict[str, Any]:
+        figma = AsyncFigmaClient(
+            api_url=config.figma_api_url, client_id=config.figma_client_id, client_secret=client_secret
+        )
+        try:
+            scheduler = RefreshScheduler(
+                service=service,
+                figma=figma,
+                concurrency=config.refresh_concurrency,
+                ahead_seconds=config.refresh_ahead_seconds,
+                remaining_ms=lambda: 900_000,
+            )
+            return (await scheduler.run()).as_dict()
+        finally:
+            await figma.aclose()
+
+    started = time.perf_counter()
+    report = asyncio.run(batch())
     seconds = time.perf_counter() - started
-    print(json.dumps({"report": report, "seconds": seconds, "items_read": read[0], "rss_mb": peak_rss_mb()}))
+    read = sum(int(i["Count"]) for i in db.pages)
+    return {"report": report, "seconds": seconds, "items_read": read, "calls": {**db.calls, **kms.calls}}
+
+
+def encode(value: Any) -> Any:
+    """A DynamoDB item as JSON: bytes become {"$b64": ...}."""
+    if isinstance(value, bytes):
+        return {"$b64": base64.b64encode(value).decode()}
+    if isinstance(value, dict):
+        return {k: encode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [encode(v) for v in value]
+    return value
+
+
+def decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"$b64"}:
+            return base64.b64decode(value["$b64"])
+        return {k: decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [decode(v) for v in value]
+    return value
 
 
 def peak_rss_mb() -> float:

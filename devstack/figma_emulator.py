@@ -90,6 +90,8 @@ class EmulatorState:
     refresh_tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
     calls: Counter[str] = field(default_factory=Counter)
+    in_flight: Counter[str] = field(default_factory=Counter)  # requests being answered now
+    peak_in_flight: Counter[str] = field(default_factory=Counter)  # the most at once since reset
     comments: list[dict[str, Any]] = field(default_factory=list)
     revoked_grants: set[str] = field(default_factory=set)
     last_rest_request: dict[str, Any] = field(default_factory=dict)
@@ -120,6 +122,8 @@ class EmulatorState:
             self.refresh_tokens.clear()
             self.faults.clear()
             self.calls.clear()
+            self.in_flight.clear()
+            self.peak_in_flight.clear()
             self.comments.clear()
             self.revoked_grants.clear()
             self.last_rest_request = {}
@@ -215,7 +219,16 @@ class _Handler(BaseHTTPRequestHandler):
                     "body": self.raw_body.decode(),
                 }
         if endpoint != "authorize" and self.state.latency_ms:
+            # Counted while waiting out the latency, before the answer is written: a client
+            # cannot have its next request in flight yet, so the peak is exact.
+            with self.state.lock:
+                self.state.in_flight[endpoint] += 1
+                self.state.peak_in_flight[endpoint] = max(
+                    self.state.peak_in_flight[endpoint], self.state.in_flight[endpoint]
+                )
             time.sleep(self.state.latency_ms / 1000)
+            with self.state.lock:
+                self.state.in_flight[endpoint] -= 1
         fault = self.state.take_fault(endpoint)
         if fault is not None and self.inject(fault):
             return None
@@ -478,6 +491,7 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
                     200,
                     {
                         "calls": dict(s.calls),
+                        "peak_in_flight": dict(s.peak_in_flight),
                         "access_tokens": len(s.access_tokens),
                         "refresh_tokens": len(s.refresh_tokens),
                     },

@@ -17,27 +17,17 @@ from figma_auth.vault import SealedBox, Vault, grant_context
 PLACEHOLDER = SealedBox(b"\0" * 32, b"\0" * 12, b"\0" * 64)
 
 
-def seed_sessions(
-    *,
-    endpoint: str,
-    table: str,
-    key_id: str,
-    emulator: EmulatorState,
-    expiries: list[datetime],
-    now: datetime,
-    seal: bool = True,
-    threads: int = 8,
-) -> list[str]:
-    """One session per expiry, returned in order. ``seal=False`` writes a placeholder box
-    (for bulk rows a test never decrypts: saves one KMS call each)."""
-    db = aws.client("dynamodb", endpoint)
-    vault = Vault(kms=aws.client("kms", endpoint), key_id=key_id)
+def session_items(
+    *, vault: Vault | None, emulator: EmulatorState, expiries: list[datetime], now: datetime
+) -> list[tuple[str, dict[str, Any]]]:
+    """(session id, DynamoDB item) per expiry, each with a grant really issued by the emulator and
+    sealed by ``vault``; ``vault=None`` writes a placeholder box (rows a test never decrypts)."""
     user_id = USERS["ada"]["id"]
-
-    def build(expires_at: datetime) -> tuple[str, dict[str, Any]]:
+    out = []
+    for expires_at in expiries:
         session_id = oauth.hash_secret(oauth.random_token())
         box = PLACEHOLDER
-        if seal:
+        if vault is not None:
             with emulator.lock:
                 tokens = emulator.issue("ada", ["current_user:read"], secrets.token_hex(8))
             box = vault.seal(
@@ -54,10 +44,28 @@ def seed_sessions(
             grant_box=box,
             grant_expires_at=expires_at,
         )
-        return session_id, _session_item(session)
+        out.append((session_id, _session_item(session)))
+    return out
+
+
+def seed_sessions(
+    *,
+    endpoint: str,
+    table: str,
+    key_id: str,
+    emulator: EmulatorState,
+    expiries: list[datetime],
+    now: datetime,
+    seal: bool = True,
+    threads: int = 8,
+) -> list[str]:
+    """One session per expiry, written to the table, ids returned in order. ``seal=False``
+    writes a placeholder box (for bulk rows a test never decrypts: saves one KMS call each)."""
+    db = aws.client("dynamodb", endpoint)
+    vault = Vault(kms=aws.client("kms", endpoint), key_id=key_id) if seal else None
 
     def write(chunk: list[datetime]) -> list[str]:
-        built = [build(e) for e in chunk]
+        built = session_items(vault=vault, emulator=emulator, expiries=chunk, now=now)
         pending: Any = {table: [{"PutRequest": {"Item": item}} for _, item in built]}
         while pending:
             pending = db.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}

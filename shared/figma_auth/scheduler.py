@@ -60,12 +60,15 @@ class RefreshScheduler:
         self.safety_ms = safety_ms
         self.pause_until = 0.0
         self.report = BatchReport()
-        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="refresh")
+        # REFRESH_CONCURRENCY bounds the calls to Figma. Up to as many grants again get their
+        # lease and key ready meanwhile, so Figma's slots never wait on DynamoDB or KMS.
+        self._figma_slots = asyncio.Semaphore(concurrency)
+        self._pool = ThreadPoolExecutor(max_workers=2 * concurrency, thread_name_prefix="refresh")
 
     async def run(self) -> BatchReport:
         now = self.service.clock()
         pages = self.service.store.due_pages(start=now - LOOK_BACK, end=now + self.ahead)
-        slots = asyncio.Semaphore(self.concurrency)
+        slots = asyncio.Semaphore(2 * self.concurrency)  # grants in flight: bounded memory
         running: set[asyncio.Task[None]] = set()
         try:
             while True:
@@ -97,7 +100,9 @@ class RefreshScheduler:
             if session.grant_status != ACTIVE or session.lease_until_ms >= now_ms:
                 report.skipped += 1  # another refresher holds it
                 return
-            won = await self._aws(
+            # The lease and the grant's key in parallel: a scheduled grant is rarely contended,
+            # and a lost lease only wastes one Decrypt.
+            lease = self._aws(
                 self.service.store.acquire_lease,
                 session.id,
                 version=session.grant_version,
@@ -105,28 +110,29 @@ class RefreshScheduler:
                 now_ms=now_ms,
                 lease_ms=LEASE_MS,
             )
+            won, grant = await asyncio.gather(lease, self._aws(self.service.open_grant, session))
             if not won:
                 report.skipped += 1
                 return
-            await self._refresh_owned(session, owner)
+            await self._refresh_owned(session, grant, owner)
         except Exception as exc:  # one poison grant never stops the batch
             report.failed += 1
             report.failures.append(session.id[:8])
             logger.warning("scheduled refresh failed", extra={"session": session.id[:8], "error": type(exc).__name__})
             await self._aws(self.service.store.release_lease, session.id, owner=owner)
 
-    async def _refresh_owned(self, session: Session, owner: str) -> None:
+    async def _refresh_owned(self, session: Session, grant: oauth.FigmaGrant, owner: str) -> None:
         report = self.report
-        grant = await self._aws(self.service.open_grant, session)
-        wait = self.pause_until - time.monotonic()
-        if wait > 0:
-            if self.remaining_ms() - wait * 1000 < self.safety_ms:
-                await self._aws(self.service.store.release_lease, session.id, owner=owner)
-                report.skipped += 1
-                return
-            await asyncio.sleep(wait)
         try:
-            new = await self.figma.refresh(grant, now=self.service.clock)
+            async with self._figma_slots:
+                wait = self.pause_until - time.monotonic()
+                if wait > 0:
+                    if self.remaining_ms() - wait * 1000 < self.safety_ms:
+                        await self._aws(self.service.store.release_lease, session.id, owner=owner)
+                        report.skipped += 1
+                        return
+                    await asyncio.sleep(wait)
+                new = await self.figma.refresh(grant, now=self.service.clock)
         except ReauthRequired:
             await self._aws(self.service.grant_died, session, owner=owner)
             report.reauth_required += 1

@@ -133,3 +133,16 @@ def test_a_figma_outage_fails_the_grants_but_keeps_them_intact(stack: Stack, emu
     assert report["failed"] == 2 and report["refreshed"] == 0
     after = session_item(stack.table, due[0])
     assert after["grant_box"] == before["grant_box"] and "lease_owner" not in after
+
+
+def test_figma_never_sees_more_refreshes_at_once_than_refresh_concurrency_and_it_is_kept_full(
+    stack: Stack, emulator: FigmaEmulator, reconfigure
+):
+    reconfigure(REFRESH_CONCURRENCY="4")
+    seed(stack, emulator, due=40, later=0)
+    emulator.state.latency_ms = 50  # each refresh waits at Figma, so overlapping calls are visible
+
+    report = run_scheduler()
+
+    assert report["refreshed"] == 40
+    assert emulator.state.peak_in_flight["refresh"] == 4
