@@ -51,6 +51,8 @@ def run_model(path: str) -> dict[str, Any]:
         items = [decode(item) for item in json.load(f)]
     config = Settings.from_env()
     db, kms = ModelDynamoDB(items), ModelKMS()
+    del items
+    table_mb = reset_peak_rss()  # the in-memory table is the model's, not the scheduler's
     secret = config.figma_client_secret
 
     def client_secret() -> str:
@@ -83,7 +85,13 @@ def run_model(path: str) -> dict[str, Any]:
     report = asyncio.run(batch())
     seconds = time.perf_counter() - started
     read = sum(int(i["Count"]) for i in db.pages)
-    return {"report": report, "seconds": seconds, "items_read": read, "calls": {**db.calls, **kms.calls}}
+    return {
+        "report": report,
+        "seconds": seconds,
+        "items_read": read,
+        "calls": {**db.calls, **kms.calls},
+        "scheduler_mb": peak_rss_mb() - table_mb,
+    }
 
 
 def encode(value: Any) -> Any:
@@ -105,6 +113,20 @@ def decode(value: Any) -> Any:
     if isinstance(value, list):
         return [decode(v) for v in value]
     return value
+
+
+def reset_peak_rss() -> float:
+    """Reset VmHWM to the current RSS (Linux: write 5 to clear_refs); returns that RSS in MB."""
+    import gc
+
+    gc.collect()
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def peak_rss_mb() -> float:
