@@ -25,6 +25,17 @@ def _config() -> Any:
 
 
 @functools.cache
+def _paging_config() -> Any:
+    from botocore.config import Config
+
+    # A 1 MB query page is not latency-sensitive (the scheduled refresh has minutes): wait
+    # longer for it than the request path waits for a GetItem, rather than give up and re-read.
+    return Config(
+        retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=30, max_pool_connections=2
+    )
+
+
+@functools.cache
 def _session() -> Any:
     import boto3
 
@@ -34,6 +45,13 @@ def _session() -> Any:
 @functools.cache
 def dynamodb() -> DynamoDBClient:
     client: DynamoDBClient = _session().client("dynamodb", config=_config())
+    return client
+
+
+@functools.cache
+def dynamodb_paging() -> DynamoDBClient:
+    """DynamoDB for reading many pages in a batch job (the scheduled refresh's due-grant query)."""
+    client: DynamoDBClient = _session().client("dynamodb", config=_paging_config())
     return client
 
 
@@ -51,5 +69,5 @@ def events() -> EventBridgeClient:
 
 def reset() -> None:
     """Forget cached clients (tests that point boto3 at a new endpoint)."""
-    for factory in (_session, dynamodb, kms, events):
+    for factory in (_session, dynamodb, dynamodb_paging, kms, events):
         factory.cache_clear()

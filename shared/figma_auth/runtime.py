@@ -104,6 +104,7 @@ def run_scheduled_refresh(*, remaining_ms: Any) -> dict[str, Any]:
                 concurrency=config.refresh_concurrency,
                 ahead_seconds=config.refresh_ahead_seconds,
                 remaining_ms=remaining_ms,
+                pages=Store(table_name=config.table_name, client=aws.dynamodb_paging()),
             )
             return (await scheduler.run()).as_dict()
         finally:

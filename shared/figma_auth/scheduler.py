@@ -21,7 +21,7 @@ from figma_auth.errors import FigmaUnavailable, ReauthRequired
 from figma_auth.figma import AsyncFigmaClient
 from figma_auth.observability import logger
 from figma_auth.service import LEASE_MS, AuthService
-from figma_auth.store import ACTIVE, Session
+from figma_auth.store import ACTIVE, Session, Store
 
 LOOK_BACK = timedelta(days=1)  # grants whose refresh failed recently are retried too
 T = TypeVar("T")
@@ -51,8 +51,12 @@ class RefreshScheduler:
         ahead_seconds: int,
         remaining_ms: Callable[[], int],
         safety_ms: int = 30_000,
+        pages: Store | None = None,
     ) -> None:
+        """``pages``: where the due grants are read from (default: the service's store); the
+        runtime passes one whose client waits longer for a 1 MB query page."""
         self.service = service
+        self.pages = pages or service.store
         self.figma = figma
         self.concurrency = concurrency
         self.ahead = timedelta(seconds=ahead_seconds)
@@ -67,7 +71,7 @@ class RefreshScheduler:
 
     async def run(self) -> BatchReport:
         now = self.service.clock()
-        pages = self.service.store.due_pages(start=now - LOOK_BACK, end=now + self.ahead)
+        pages = self.pages.due_pages(start=now - LOOK_BACK, end=now + self.ahead)
         slots = asyncio.Semaphore(2 * self.concurrency)  # grants in flight: bounded memory
         running: set[asyncio.Task[None]] = set()
         try:
