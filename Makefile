@@ -76,9 +76,18 @@ test: $(STAMP)
 openapi: $(STAMP)
 	$(BIN)/python -m devstack openapi
 
-bench: $(STAMP)
+LAYER_VENV := .venv-layer
+LAYER_STAMP := $(LAYER_VENV)/.installed-$(shell sha256sum shared/requirements.txt | cut -c1-12)
+
+# Only the layer's requirements, as Lambda has them: what cold imports are measured with.
+$(LAYER_STAMP): shared/requirements.txt
+	@test -x $(LAYER_VENV)/bin/python || $(PYTHON) -m venv $(LAYER_VENV)
+	$(LAYER_VENV)/bin/pip install --disable-pip-version-check -q -r shared/requirements.txt
+	@rm -f $(LAYER_VENV)/.installed-*; touch $@
+
+bench: $(STAMP) $(LAYER_STAMP)
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements-bench.txt
-	$(BIN)/python -m bench.run
+	BENCH_LAYER_PYTHON=$(CURDIR)/$(LAYER_VENV)/bin/python $(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) $(SCAN_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .devstack.json
+	rm -rf $(VENV) $(SCAN_VENV) $(LAYER_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .devstack.json

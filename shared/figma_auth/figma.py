@@ -12,12 +12,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from figma_auth import oauth
 from figma_auth.errors import FigmaError, FigmaUnavailable, ReauthRequired
+
+if TYPE_CHECKING:
+    import httpx
+
+# httpx is imported on first use, not at cold start: a session read that needs no refresh
+# never talks to Figma, and importing httpx costs ~60 ms.
 
 CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 5.0
@@ -49,11 +53,19 @@ class FigmaClient:
         self.api_url = api_url.rstrip("/")
         self.client_id = client_id
         self._secret = client_secret
-        self.http = http or httpx.Client(
-            timeout=httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT),
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
-        )
+        self._http = http
         self.max_attempts = max_attempts
+
+    @property
+    def http(self) -> httpx.Client:
+        if self._http is None:
+            import httpx
+
+            self._http = httpx.Client(
+                timeout=httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT),
+                limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
+            )
+        return self._http
 
     # -- OAuth --------------------------------------------------------------------------
 
@@ -96,9 +108,13 @@ class FigmaClient:
     # -- plumbing -----------------------------------------------------------------------
 
     def _basic(self) -> httpx.BasicAuth:
+        import httpx
+
         return httpx.BasicAuth(self.client_id, self._secret())
 
     def _send(self, method: str, path: str, *, attempts: int | None = None, **kwargs: Any) -> httpx.Response:
+        import httpx
+
         attempts = attempts or self.max_attempts
         retry_after: int | None = None
         for attempt in range(1, attempts + 1):
@@ -129,7 +145,7 @@ class ProxyResponse:
     headers: dict[str, str]
 
 
-PROXY_TIMEOUT = httpx.Timeout(25.0, connect=CONNECT_TIMEOUT)  # under API Gateway's 30 s
+PROXY_READ_TIMEOUT = 25.0  # under API Gateway's 30 s
 MAX_PROXY_BODY = 6 * 1024 * 1024  # read no further: Lambda can't return more
 _PASS_HEADERS = ("retry-after",)
 _PASS_PREFIXES = ("x-figma-", "x-ratelimit-", "ratelimit-")
@@ -142,13 +158,21 @@ def forward(
 
     Never retried (a POST may not be idempotent). Reads at most MAX_PROXY_BODY bytes.
     """
+    import httpx
+
     from figma_auth.errors import ResponseTooLarge
 
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
     if content_type:
         headers["Content-Type"] = content_type
     try:
-        with http.stream(method, url, headers=headers, content=body, timeout=PROXY_TIMEOUT) as response:
+        with http.stream(
+            method,
+            url,
+            headers=headers,
+            content=body,
+            timeout=httpx.Timeout(PROXY_READ_TIMEOUT, connect=CONNECT_TIMEOUT),
+        ) as response:
             chunks, size = [], 0
             for chunk in response.iter_bytes():
                 size += len(chunk)
@@ -186,6 +210,8 @@ class AsyncFigmaClient:
         http: httpx.AsyncClient | None = None,
         max_attempts: int = 2,
     ) -> None:
+        import httpx
+
         self.api_url = api_url.rstrip("/")
         self.client_id = client_id
         self._secret = client_secret
@@ -197,6 +223,8 @@ class AsyncFigmaClient:
 
     async def refresh(self, grant: oauth.FigmaGrant, *, now: Callable[[], datetime]) -> oauth.FigmaGrant:
         import asyncio
+
+        import httpx
 
         auth = httpx.BasicAuth(self.client_id, self._secret())
         for attempt in range(1, self.max_attempts + 1):

@@ -29,11 +29,11 @@ Timestamp = Annotated[str, Field(description="UTC, ISO 8601 with a Z suffix.", e
 
 
 class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class _Output(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 # -- requests ------------------------------------------------------------------------------
@@ -42,7 +42,7 @@ class _Output(BaseModel):
 class AuthorizeQuery(BaseModel):
     """``GET /auth/figma/authorize``. Unknown parameters are ignored (cache busters)."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     success: ReturnUrl
     failure: ReturnUrl
@@ -72,7 +72,7 @@ class CallbackQuery(BaseModel):
     A missing or malformed ``state`` is ``invalid_state`` (400, Figma is never called); a bad
     ``code`` after a valid state sends the browser to the app's failure URL."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     state: Annotated[str, Field(min_length=43, max_length=43, pattern=URL_SAFE)]
     code: Annotated[str | None, Field(description="Figma's authorization code (single use).")] = None
@@ -83,7 +83,7 @@ class CallbackQuery(BaseModel):
 class RefreshQuery(BaseModel):
     """``POST /auth/refresh`` query."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     min_validity: Annotated[
         int | None,
