@@ -83,11 +83,14 @@ LAYER_STAMP := $(LAYER_VENV)/.installed-$(shell sha256sum shared/requirements.tx
 $(LAYER_STAMP): shared/requirements.txt
 	@test -x $(LAYER_VENV)/bin/python || $(PYTHON) -m venv $(LAYER_VENV)
 	$(LAYER_VENV)/bin/pip install --disable-pip-version-check -q -r shared/requirements.txt
+	$(LAYER_VENV)/bin/pip install --disable-pip-version-check -q --no-deps --target $(LAYER_VENV)/xray \
+		aws-xray-sdk==2.15.0 wrapt==2.5.2
 	@rm -f $(LAYER_VENV)/.installed-*; touch $@
 
 bench: $(STAMP) $(LAYER_STAMP)
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements-bench.txt
-	BENCH_LAYER_PYTHON=$(CURDIR)/$(LAYER_VENV)/bin/python $(BIN)/python -m bench.run
+	BENCH_LAYER_PYTHON=$(CURDIR)/$(LAYER_VENV)/bin/python BENCH_XRAY_PATH=$(CURDIR)/$(LAYER_VENV)/xray \
+		$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) $(SCAN_VENV) $(LAYER_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .devstack.json
