@@ -40,8 +40,8 @@ def run_handler() -> dict[str, Any]:
 
 def run_model(path: str) -> dict[str, Any]:
     from bench.aws_model import ModelDynamoDB, ModelKMS
-    from figma_auth.figma import AsyncFigmaClient, FigmaClient
-    from figma_auth.scheduler import RefreshScheduler
+    from figma_auth import runtime
+    from figma_auth.figma import FigmaClient
     from figma_auth.service import AuthService
     from figma_auth.settings import Settings
     from figma_auth.store import Store
@@ -53,36 +53,16 @@ def run_model(path: str) -> dict[str, Any]:
     db, kms = ModelDynamoDB(items), ModelKMS()
     del items
     table_mb = reset_peak_rss()  # the in-memory table is the model's, not the scheduler's
-    secret = config.figma_client_secret
-
-    def client_secret() -> str:
-        return secret
-
     service = AuthService(
         settings=config,
         store=Store(table_name="model", client=db),
         vault=Vault(kms=kms, key_id="model"),
-        figma=FigmaClient(api_url=config.figma_api_url, client_id=config.figma_client_id, client_secret=client_secret),
+        figma=FigmaClient(
+            api_url=config.figma_api_url, client_id=config.figma_client_id, client_secret=lambda: "unused"
+        ),
     )
-
-    async def batch() -> dict[str, Any]:
-        figma = AsyncFigmaClient(
-            api_url=config.figma_api_url, client_id=config.figma_client_id, client_secret=client_secret
-        )
-        try:
-            scheduler = RefreshScheduler(
-                service=service,
-                figma=figma,
-                concurrency=config.refresh_concurrency,
-                ahead_seconds=config.refresh_ahead_seconds,
-                remaining_ms=lambda: 900_000,
-            )
-            return (await scheduler.run()).as_dict()
-        finally:
-            await figma.aclose()
-
     started = time.perf_counter()
-    report = asyncio.run(batch())
+    report = asyncio.run(runtime.refresh_batch(service, remaining_ms=lambda: 900_000))
     seconds = time.perf_counter() - started
     read = sum(int(i["Count"]) for i in db.pages)
     return {

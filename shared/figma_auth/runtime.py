@@ -87,31 +87,35 @@ def run_scheduled_refresh(*, remaining_ms: Any) -> dict[str, Any]:
     """One scheduled batch; outcomes go to Powertools metrics and the returned report."""
     import asyncio
 
-    from figma_auth.figma import AsyncFigmaClient
     from figma_auth.observability import metrics_count
-    from figma_auth.scheduler import RefreshScheduler
 
     config = settings()
-
-    async def batch() -> dict[str, Any]:
-        figma = AsyncFigmaClient(
-            api_url=config.figma_api_url, client_id=config.figma_client_id, client_secret=_client_secret(config)
-        )
-        try:
-            scheduler = RefreshScheduler(
-                service=service(),
-                figma=figma,
-                concurrency=config.refresh_concurrency,
-                ahead_seconds=config.refresh_ahead_seconds,
-                remaining_ms=remaining_ms,
-                pages=Store(table_name=config.table_name, client=aws.dynamodb_paging()),
-            )
-            return (await scheduler.run()).as_dict()
-        finally:
-            await figma.aclose()
-
-    report = asyncio.run(batch())
+    pages = Store(table_name=config.table_name, client=aws.dynamodb_paging())
+    report = asyncio.run(refresh_batch(service(), remaining_ms=remaining_ms, pages=pages))
     for outcome in ("refreshed", "skipped", "reauth_required", "failed"):
         metrics_count(f"Grants{outcome.title().replace('_', '')}", report[outcome])
     logger.info("scheduled refresh done", extra={k: v for k, v in report.items() if k != "failures"})
     return report
+
+
+async def refresh_batch(auth: AuthService, *, remaining_ms: Any, pages: Store | None = None) -> dict[str, Any]:
+    """One batch of the scheduled refresh with ``auth``'s settings and collaborators."""
+    from figma_auth.figma import AsyncFigmaClient
+    from figma_auth.scheduler import RefreshScheduler
+
+    config = auth.settings
+    figma = AsyncFigmaClient(
+        api_url=config.figma_api_url, client_id=config.figma_client_id, client_secret=_client_secret(config)
+    )
+    try:
+        scheduler = RefreshScheduler(
+            service=auth,
+            figma=figma,
+            concurrency=config.refresh_concurrency,
+            ahead_seconds=config.refresh_ahead_seconds,
+            remaining_ms=remaining_ms,
+            pages=pages,
+        )
+        return (await scheduler.run()).as_dict()
+    finally:
+        await figma.aclose()
