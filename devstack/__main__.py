@@ -3,8 +3,9 @@
 run:    moto server (DynamoDB + KMS from template.yaml), the Figma emulator unless
         FIGMA_CLIENT_ID is set, and the HTTP API on 127.0.0.1:$PORT (3000).
 openapi: writes docs/openapi.json (the local API also serves it at /openapi.json).
-invoke: runs one function's handler on an event file against the running stack
-        (or a throwaway one) and prints the response: `sam local invoke` without Docker.
+invoke: runs one function's handler on an event file in a worker process, against the
+        running stack (or a throwaway one), and prints the response: `sam local invoke`
+        without Docker.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     from devstack.api import LocalApi
     from devstack.demo import DemoServer
     from devstack.lambdas import Containers
-    from figma_auth.errors import ConfigurationError
+    from devstack.workers import WorkerInitError
 
     try:
         api_server = LocalApi(port=int(args.port), log=not args.quiet)
@@ -90,8 +91,8 @@ def run(args: argparse.Namespace) -> int:
     containers = Containers()
     try:
         containers.warm()
-    except ConfigurationError as exc:
-        print(f"figma-auth: configuration error: {exc}", file=sys.stderr)
+    except WorkerInitError as exc:
+        print(f"figma-auth: a function failed to start: {exc}", file=sys.stderr)
         return 2
     api_server.attach(containers).start()
     demo.start(api_server.url)
@@ -120,7 +121,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def invoke(args: argparse.Namespace) -> int:
-    from devstack.lambdas import Containers, LambdaContext, load_module
+    from devstack.lambdas import Containers
+    from devstack.workers import WorkerInitError
 
     event = json.loads(Path(args.event).read_text())
     running = _running_stack()
@@ -152,9 +154,15 @@ def invoke(args: argparse.Namespace) -> int:
     else:
         start_backends(3000)
         print("# no running stack: using a throwaway moto server and Figma emulator", file=sys.stderr)
-    fn = Containers().by_name(args.function)
-    module = load_module(fn)
-    result = getattr(module, fn.handler.rpartition(".")[2])(event, LambdaContext(fn.logical_id, fn.timeout))
+    containers = Containers(out=lambda: sys.stderr)  # the function's logs; stdout is the response
+    try:
+        fn = containers.by_name(args.function)
+        result = containers.invoke(fn, event)  # one worker process, as `sam local invoke` runs one container
+    except (KeyError, WorkerInitError) as exc:
+        print(f"figma-auth: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        containers.recycle()
     print(json.dumps(result, indent=2))
     return 0
 

@@ -126,7 +126,7 @@ class _Handler(BaseHTTPRequestHandler):
             method=method,
             path=parts.path,
             raw_query=parts.query,
-            headers=dict(self.headers.items()),
+            headers=list(self.headers.items()),
             body=body,
             route=route,
             path_params=params,

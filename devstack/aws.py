@@ -102,8 +102,13 @@ def create_resources(endpoint: str, table_name: str = "figma-auth-local") -> Res
     ttl = props.get("TimeToLiveSpecification")
     if ttl:
         ddb.update_time_to_live(TableName=table_name, TimeToLiveSpecification=ttl)
-    key = client("kms", endpoint).create_key(Description="figma-auth local key")["KeyMetadata"]
-    return Resources(endpoint, table_name, key["Arn"])
+    kms = client("kms", endpoint)
+    key = kms.create_key(Description="figma-auth local key")["KeyMetadata"]
+    # The functions name the key by alias: a moto reset and a new key keep their environment
+    # (and so their warm workers) the same, as a redeploy that keeps the key would.
+    alias = f"alias/{table_name}"
+    kms.create_alias(AliasName=alias, TargetKeyId=key["KeyId"])
+    return Resources(endpoint, table_name, alias)
 
 
 def reset(endpoint: str) -> None:

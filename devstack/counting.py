@@ -8,13 +8,16 @@ from typing import Any
 
 class AwsCalls:
     """Register before the first request of a test: every client the layer creates after
-    this (runtime.reset() clears them) reports each API call it makes."""
+    this in-process (runtime.reset() clears them), and every worker of the local stack,
+    reports each API call it makes."""
 
     def __init__(self) -> None:
+        from devstack.workers import HOOKS
         from figma_auth import aws
 
         self.calls: Counter[str] = Counter()
-        aws._session().events.register("before-call", self._count)
+        aws._session().events.register("before-call", self._count)  # handlers loaded in-process
+        HOOKS.counters.append(self)  # and the local stack's workers
 
     def _count(self, model: Any, **_: Any) -> None:
         self.calls[f"{model.service_model.service_name}:{model.name}"] += 1

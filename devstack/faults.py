@@ -1,6 +1,10 @@
 """AWS fault injection through botocore's own event system: a `before-call` handler that
 returns a response short-circuits the call, exactly as if AWS had answered with that error
-after the SDK's retries. No code of ours is patched."""
+after the SDK's retries. No code of ours is patched.
+
+Plans registered here apply in this process (handlers loaded in-process) and travel with
+every event to the local stack's workers (devstack/workers.py), which report back what fired.
+"""
 
 from __future__ import annotations
 
@@ -15,17 +19,43 @@ class _FakeHttp:
         self.content = b""
 
 
+def answer_for(plans: list[list[Any]], model: Any, fired: list[str]) -> Any:
+    """The injected answer for this call, or None to let it through; consumes the plan."""
+    service = model.service_model.service_name
+    for plan in plans:
+        svc, op, code, status, times, skip = plan
+        if svc == service and op == model.name and times != 0:
+            if skip > 0:
+                plan[5] = skip - 1
+                return None
+            plan[4] = times - 1
+            fired.append(f"{service}:{op}:{code}")
+            if code == "CRASH":  # a Lambda dying mid-flow: not an AWS answer at all
+                raise RuntimeError("simulated crash at " + op)
+            body: dict[str, Any] = {
+                "Error": {"Code": code, "Message": f"injected {code}"},
+                "ResponseMetadata": {"HTTPStatusCode": status},
+            }
+            if code == "TransactionCanceledException":
+                body["CancellationReasons"] = [{"Code": "TransactionConflict"}]
+            return _FakeHttp(status), body
+    return None
+
+
 @dataclass
 class AwsFaults:
-    """Register before the first request of a test (clients created after carry the hook)."""
+    """Register before the first request of a test (in-process clients created after carry the
+    hook; the local stack's workers get the plans with each event)."""
 
     planned: list[list[Any]] = field(default_factory=list)  # [service, op, code, status, times, skip]
     fired: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        from devstack.workers import HOOKS
         from figma_auth import aws
 
         aws._session().events.register("before-call", self._maybe_fail)
+        HOOKS.faults.append(self)
 
     def fail(
         self, service: str, operation: str, code: str, *, status: int = 400, times: int = 1, skip: int = 0
@@ -34,22 +64,4 @@ class AwsFaults:
         self.planned.append([service, operation, code, status, times, skip])
 
     def _maybe_fail(self, model: Any, **_: Any) -> Any:
-        service = model.service_model.service_name
-        for plan in self.planned:
-            svc, op, code, status, times, skip = plan
-            if svc == service and op == model.name and times != 0:
-                if skip > 0:
-                    plan[5] = skip - 1
-                    return None
-                plan[4] = times - 1
-                self.fired.append(f"{service}:{op}:{code}")
-                if code == "CRASH":  # a Lambda dying mid-flow: not an AWS answer at all
-                    raise RuntimeError("simulated crash at " + op)
-                body = {
-                    "Error": {"Code": code, "Message": f"injected {code}"},
-                    "ResponseMetadata": {"HTTPStatusCode": status},
-                }
-                if code == "TransactionCanceledException":
-                    body["CancellationReasons"] = [{"Code": "TransactionConflict"}]
-                return _FakeHttp(status), body
-        return None
+        return answer_for(self.planned, model, self.fired)

@@ -1,68 +1,33 @@
-"""Runs the functions of template.yaml in-process, as Lambda would: payload-v2 events,
-a context object, and one module instance per concurrent request (a "container")."""
+"""Runs the functions of template.yaml as Lambda would: payload-v2 events built as API
+Gateway builds them, served by a pool of worker processes per function (devstack/workers.py)."""
 
 from __future__ import annotations
 
 import base64
-import importlib.util
-import itertools
-import queue
 import sys
-import threading
 import time
 import uuid
-from dataclasses import dataclass
-from types import ModuleType
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote
 
 from devstack import template
 from devstack.template import Function, Route
+from devstack.workers import HOOKS, FunctionPool, LambdaContext, load_module
 
-_load_counter = itertools.count()
-
-
-@dataclass
-class LambdaContext:
-    function_name: str
-    timeout_s: int
-    memory_limit_in_mb: int = 512
-    aws_request_id: str = ""
-    invoked_function_arn: str = ""
-    log_group_name: str = "/aws/lambda/local"
-    log_stream_name: str = "local"
-
-    def __post_init__(self) -> None:
-        self.aws_request_id = self.aws_request_id or str(uuid.uuid4())
-        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:000000000000:function:{self.function_name}"
-        self._deadline = time.monotonic() + self.timeout_s
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
-
-
-def load_module(fn: Function) -> ModuleType:
-    """Import a function's handler module as a fresh instance (its own resolver, like a new container)."""
-    module_name, _, _ = fn.handler.rpartition(".")
-    path = fn.code_dir / f"{module_name}.py"
-    name = f"functions.{fn.name}.{module_name}__instance{next(_load_counter)}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+__all__ = ["Containers", "LambdaContext", "http_event", "load_module"]
 
 
 class Containers:
-    """A pool of warm module instances per function; a busy pool grows, as Lambda scales out."""
+    """Every function of template.yaml as a pool of worker processes (devstack/workers.py)."""
 
-    def __init__(self) -> None:
+    def __init__(self, out: Any = None) -> None:
         doc = template.load()
         self.functions = template.functions(doc)
         self.routes = template.routes(doc)
-        self._idle: dict[str, queue.SimpleQueue[ModuleType]] = {k: queue.SimpleQueue() for k in self.functions}
-        self._lock = threading.Lock()
+        self.sinks: list[Any] = []  # extra copies of the workers' output (tests read the logs)
+        self.out = out or (lambda: _Tee([sys.stdout, *self.sinks]))
+        self.pools = {k: FunctionPool(fn, self.out) for k, fn in self.functions.items()}
 
     def by_name(self, name: str) -> Function:
         for fn in self.functions.values():
@@ -73,21 +38,21 @@ class Containers:
         )
 
     def warm(self) -> None:
-        """Load one instance of every function now, so a bad setting fails at start-up."""
-        for logical_id, fn in self.functions.items():
-            self._idle[logical_id].put(load_module(fn))
+        """Start one worker of every function now, so a bad setting fails at start-up."""
+        for pool in self.pools.values():
+            pool.warm()
 
     def invoke(self, fn: Function, event: dict[str, Any]) -> Any:
-        pool = self._idle[fn.logical_id]
-        try:
-            module = pool.get_nowait()
-        except queue.Empty:
-            module = load_module(fn)
-        try:
-            handler = getattr(module, fn.handler.rpartition(".")[2])
-            return handler(event, LambdaContext(fn.logical_id, fn.timeout))
-        finally:
-            pool.put(module)
+        pool = self.pools[fn.logical_id]
+        if HOOKS.armed():  # faults count calls across workers: one event at a time while armed
+            with HOOKS.lock:
+                return pool.invoke(event, HOOKS)
+        return pool.invoke(event, HOOKS)
+
+    def recycle(self) -> None:
+        """Retire every warm worker: the next event of each function is a cold start."""
+        for pool in self.pools.values():
+            pool.recycle()
 
     def route(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         for candidate in self.routes:
@@ -102,12 +67,21 @@ class Containers:
         return None
 
 
+class _Tee:
+    def __init__(self, streams: list[Any]) -> None:
+        self.streams = streams
+
+    def write(self, text: str) -> None:
+        for stream in self.streams:
+            stream.write(text)
+
+
 def http_event(
     *,
     method: str,
     path: str,
     raw_query: str,
-    headers: dict[str, str],
+    headers: Iterable[tuple[str, str]],
     body: bytes,
     route: Route,
     path_params: dict[str, str],
@@ -116,7 +90,7 @@ def http_event(
 ) -> dict[str, Any]:
     """An API Gateway HTTP API payload-v2 event, as API Gateway builds it."""
     lowered: dict[str, str] = {}
-    for name, value in headers.items():
+    for name, value in headers:  # repeated headers arrive joined with commas, as API Gateway does
         key = name.lower()
         lowered[key] = f"{lowered[key]},{value}" if key in lowered else value
     cookies = [c.strip() for c in lowered.pop("cookie", "").split(";") if c.strip()]

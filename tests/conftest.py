@@ -71,8 +71,10 @@ def stack(
     moto_endpoint: str, emulator: FigmaEmulator, local_api: LocalApi, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Stack]:
     """A clean world per test: new table + key, emulator reset, settings re-read."""
+    from devstack.workers import HOOKS
     from figma_auth import runtime
 
+    HOOKS.clear()
     aws.reset(moto_endpoint)
     resources = aws.create_resources(moto_endpoint)
     emulator.state.reset()
@@ -84,8 +86,15 @@ def stack(
     runtime.reset()
     if local_api.handler.containers is None:
         local_api.attach(Containers()).start()
-    yield Stack(local_api.url, EmulatorControl(emulator.url), Table(moto_endpoint, resources.table_name), moto_endpoint)
+    yield Stack(
+        local_api.url,
+        EmulatorControl(emulator.url),
+        Table(moto_endpoint, resources.table_name),
+        moto_endpoint,
+        containers=local_api.handler.containers,
+    )
     emulator.state.reset()  # releases any request still hanging on a fault
+    HOOKS.clear()
     runtime.reset()
 
 

@@ -19,8 +19,9 @@ THROTTLES = [
 ]
 
 
-def faults() -> AwsFaults:
-    runtime.reset()  # a new container: its clients carry the fault hook
+def faults(stack: Stack) -> AwsFaults:
+    stack.cold_start()  # new containers: nothing cached (data keys) hides the fault
+    runtime.reset()  # and handlers loaded in this process get clients that carry the hook
     return AwsFaults()
 
 
@@ -40,7 +41,7 @@ def assert_unavailable(response) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize(("service", "code"), THROTTLES)
 def test_authorize_put_throttled_is_503_and_stores_nothing(stack: Stack, browser: Browser, service, code):
-    f = faults()
+    f = faults(stack)
     f.fail(service, "PutItem", code)
 
     response = browser.get(
@@ -56,7 +57,7 @@ def test_authorize_put_throttled_is_503_and_stores_nothing(stack: Stack, browser
 
 def test_callback_consume_throttled_is_503_and_the_same_callback_can_be_retried(stack: Stack, browser: Browser):
     attempt = start_login(browser, stack.api)
-    f = faults()
+    f = faults(stack)
     f.fail("dynamodb", "DeleteItem", "ThrottlingException")
 
     first = browser.get(attempt.callback_url)
@@ -82,7 +83,7 @@ def test_callback_failing_after_figma_answered_redirects_with_the_code_and_leave
     stack: Stack, browser: Browser, service, operation, code, error
 ):
     attempt = start_login(browser, stack.api)
-    f = faults()
+    f = faults(stack)
     f.fail(service, operation, code)
 
     response = browser.get(attempt.callback_url)
@@ -107,7 +108,7 @@ def test_callback_failing_after_figma_answered_redirects_with_the_code_and_leave
 def test_session_read_fault_is_503_and_the_session_survives(stack: Stack, service, operation, code):
     browser, view = signed_in(stack)
     before = session_item(stack.table, view["session"]["id"])
-    f = faults()  # cold container: the data key must be decrypted
+    f = faults(stack)  # cold container: the data key must be decrypted
     f.fail(service, operation, code)
 
     assert_unavailable(browser.get(f"{stack.api}/auth/session"))
@@ -120,7 +121,7 @@ def test_session_read_fault_is_503_and_the_session_survives(stack: Stack, servic
 
 def test_refresh_losing_one_lease_race_recovers(stack: Stack):
     browser, _ = signed_in(stack)
-    f = faults()
+    f = faults(stack)
     f.fail("dynamodb", "UpdateItem", "ConditionalCheckFailedException")
 
     response = browser.post(f"{stack.api}/auth/refresh?min_validity=999999")
@@ -139,7 +140,7 @@ def test_refresh_failing_between_figmas_answer_and_our_write_loses_nothing(stack
     browser, view = signed_in(stack)
     sid = view["session"]["id"]
     before = session_item(stack.table, sid)
-    f = faults()
+    f = faults(stack)
     f.fail("dynamodb", "UpdateItem", code, skip=1)  # the lease goes through, the save does not
 
     response = browser.post(f"{stack.api}/auth/refresh?min_validity=999999")
@@ -157,7 +158,7 @@ def test_refresh_failing_between_figmas_answer_and_our_write_loses_nothing(stack
 def test_refresh_kms_throttled_is_503_and_the_grant_is_intact(stack: Stack):
     browser, view = signed_in(stack)
     before = session_item(stack.table, view["session"]["id"])
-    f = faults()
+    f = faults(stack)
     f.fail("kms", "Decrypt", "ThrottlingException")
 
     assert_unavailable(browser.post(f"{stack.api}/auth/refresh?min_validity=999999"))
@@ -173,7 +174,7 @@ def test_refresh_kms_throttled_is_503_and_the_grant_is_intact(stack: Stack):
 )
 def test_logout_throttled_is_503_and_the_sessions_remain(stack: Stack, body, operation):
     browser, view = signed_in(stack)
-    f = faults()
+    f = faults(stack)
     f.fail("dynamodb", operation, "ThrottlingException")
 
     assert_unavailable(browser.post(f"{stack.api}/auth/logout", json=body))
@@ -183,7 +184,7 @@ def test_logout_throttled_is_503_and_the_sessions_remain(stack: Stack, body, ope
 
 def test_proxy_read_throttled_is_503_and_figma_is_not_called(stack: Stack):
     browser, _ = signed_in(stack)
-    f = faults()
+    f = faults(stack)
     f.fail("dynamodb", "GetItem", "ThrottlingException")
 
     assert_unavailable(browser.get(f"{stack.api}/figma/v1/me"))
@@ -194,7 +195,7 @@ def test_ticket_redeem_throttled_is_503_and_the_ticket_still_works(stack: Stack,
     verifier = oauth.random_token(48)
     done = sign_in(browser, stack.api, mode="token", code_challenge=oauth.pkce_challenge(verifier))
     ticket = query_of(done.headers["location"])["ticket"]
-    f = faults()
+    f = faults(stack)
     f.fail("dynamodb", "DeleteItem", "ThrottlingException")
 
     assert_unavailable(browser.post(f"{stack.api}/auth/token", json={"ticket": ticket, "code_verifier": verifier}))
@@ -219,7 +220,7 @@ def test_scheduler_decrypt_throttled_for_one_grant_fails_it_alone(stack: Stack):
                 "SET due_at = :d, due_day = :day, grant_expires_at = :d",
                 {":d": {"S": due}, ":day": {"S": due[:10]}},
             )
-    f = faults()
+    f = faults(stack)
     f.fail("kms", "Decrypt", "ThrottlingException")
     fn = Containers().by_name("refresh_scheduler")
 
@@ -247,7 +248,7 @@ def test_refresh_with_a_malformed_figma_answer_is_502_figma_error_and_the_grant_
 
 def test_refresh_lease_throttled_is_503_and_figma_is_not_called(stack: Stack):
     browser, _ = signed_in(stack)
-    f = faults()
+    f = faults(stack)
     f.fail("dynamodb", "UpdateItem", "ThrottlingException")
 
     assert_unavailable(browser.post(f"{stack.api}/auth/refresh?min_validity=999999"))
@@ -257,7 +258,7 @@ def test_refresh_lease_throttled_is_503_and_figma_is_not_called(stack: Stack):
 def test_marking_a_dead_grant_throttled_is_503_and_the_next_try_marks_it(stack: Stack):
     browser, view = signed_in(stack)
     stack.emulator.revoke()
-    f = faults()
+    f = faults(stack)
     f.fail("dynamodb", "UpdateItem", "ThrottlingException", skip=1)  # the lease, then the mark fails
 
     assert_unavailable(browser.post(f"{stack.api}/auth/refresh?min_validity=999999"))
@@ -268,7 +269,7 @@ def test_marking_a_dead_grant_throttled_is_503_and_the_next_try_marks_it(stack: 
 
 def test_listing_sessions_throttled_is_503(stack: Stack):
     browser, _ = signed_in(stack)
-    f = faults()
+    f = faults(stack)
     f.fail("dynamodb", "Query", "ThrottlingException")
     assert_unavailable(browser.get(f"{stack.api}/auth/sessions"))
 
@@ -277,7 +278,7 @@ def test_ticket_activation_throttled_is_503_and_the_pending_session_stays_unusab
     verifier = oauth.random_token(48)
     done = sign_in(browser, stack.api, mode="token", code_challenge=oauth.pkce_challenge(verifier))
     ticket = query_of(done.headers["location"])["ticket"]
-    f = faults()
+    f = faults(stack)
     f.fail("dynamodb", "UpdateItem", "ThrottlingException")
 
     assert_unavailable(browser.post(f"{stack.api}/auth/token", json={"ticket": ticket, "code_verifier": verifier}))
@@ -290,7 +291,7 @@ def test_scheduler_query_throttled_fails_the_run_and_changes_nothing(stack: Stac
 
     signed_in(stack)
     before = stack.table.items()
-    f = faults()
+    f = faults(stack)
     f.fail("dynamodb", "Query", "ThrottlingException")
     fn = Containers().by_name("refresh_scheduler")
 

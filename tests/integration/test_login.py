@@ -326,6 +326,12 @@ def test_aws_calls_per_request_stay_on_the_floor(stack: Stack, browser: Browser)
     assert counter.total("dynamodb") <= 2 and counter.by_service("kms") == {"GenerateDataKey": 1}
     assert stack.emulator.calls() == {"authorize": 2, "token": 1, "me": 1}
 
+    # The session function is another container than the callback: its first read of this
+    # grant decrypts the data key once, later reads use its cache.
+    counter.reset()
+    browser.get(f"{stack.api}/auth/session")
+    assert counter.by_service("dynamodb") == {"GetItem": 1} and counter.by_service("kms") == {"Decrypt": 1}
+
     counter.reset()
     browser.get(f"{stack.api}/auth/session")
     assert counter.by_service("dynamodb") == {"GetItem": 1} and counter.total("kms") == 0

@@ -197,9 +197,7 @@ def test_a_body_over_1_mb_is_invalid_request(stack: Stack, user: Browser):
 
 
 def test_a_warm_proxy_call_costs_one_dynamodb_read_and_no_kms(stack: Stack, user: Browser):
-    from figma_auth import runtime
-
-    runtime.reset()  # a cold container: new clients (which carry the counter), empty key cache
+    stack.cold_start()  # a new container: empty key cache
     counter = AwsCalls()
     user.get(f"{stack.api}/figma/v1/me")
     assert counter.by_service("kms") == {"Decrypt": 1}  # cold: the data key is decrypted once

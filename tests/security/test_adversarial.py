@@ -8,7 +8,7 @@ import json
 import pytest
 
 from devstack.figma_emulator import FigmaEmulator
-from figma_auth import oauth, runtime
+from figma_auth import oauth
 from tests.support.browser import Browser, query_of, sign_in, start_login
 from tests.support.stack import SESSION_COOKIE, Stack, session_item, update_session
 
@@ -45,7 +45,7 @@ def test_a_ciphertext_copied_into_another_row_fails_closed(stack: Stack):
     ada_id = ada.get(f"{stack.api}/auth/session").json()["session"]["id"]
     stolen_box = session_item(stack.table, ada_id)["grant_box"]
     update_session(stack.table, mallory_id, "SET grant_box = :b", {":b": stolen_box})
-    runtime.reset()  # a cold container too: nothing cached may paper over it
+    stack.cold_start()  # a new container too: nothing cached may paper over it
 
     response = mallory.get(f"{stack.api}/auth/session")
 
@@ -103,14 +103,9 @@ def test_no_response_ever_carries_a_refresh_token_or_the_client_secret(stack: St
 
 def test_logs_across_every_flow_hold_no_secret(stack: Stack, emulator: FigmaEmulator):
     import io
-    import logging
 
-    from figma_auth.observability import logger as powertools_logger
-
-    captured = io.StringIO()
-    handler = logging.StreamHandler(captured)
-    handler.setFormatter(powertools_logger.registered_formatter)  # the JSON lines Lambda would print
-    logging.getLogger("figma-auth").addHandler(handler)
+    captured = io.StringIO()  # everything the functions print: the lines CloudWatch would keep
+    stack.containers.sinks.append(captured)
     secrets: list[str] = ["local-client-secret"]
     browser = Browser(origin=stack.api)
     attempt = start_login(browser, stack.api)
@@ -137,7 +132,7 @@ def test_logs_across_every_flow_hold_no_secret(stack: Stack, emulator: FigmaEmul
     browser.post(f"{stack.api}/auth/refresh?min_validity=999999")
     browser.post(f"{stack.api}/auth/logout", json={"all": True})
 
-    logging.getLogger("figma-auth").removeHandler(handler)
+    stack.containers.sinks.remove(captured)
     logs = captured.getvalue()
     secrets += list(emulator.state.access_tokens) + list(emulator.state.refresh_tokens)
     assert '"route"' in logs  # the request lines were captured

@@ -77,6 +77,11 @@ class Stack:
     table: Table
     moto: str
     demo: str = ""
+    containers: Any = None  # devstack.lambdas.Containers when the API runs in this process
+
+    def cold_start(self) -> None:
+        """Retire every warm worker: the next request to each function is a new container."""
+        self.containers.recycle()
 
 
 class SubprocessStack:

@@ -1,0 +1,338 @@
+"""Lambda containers as processes: each function of template.yaml gets a pool of workers.
+
+A worker is a process that loads the function's module once (its cold start, logged with
+its pid and duration), then serves one event at a time with its own module state, as a
+Lambda execution environment does. The pool grows when every worker is busy (Lambda scales
+out) up to ``DEVSTACK_MAX_WORKERS`` per function; beyond that a request waits for a worker.
+Each event gets the function's ``Timeout`` from template.yaml: a worker still busy then is
+killed and the caller gets API Gateway's answer to a timed-out integration (503).
+
+Workers fork from a server that has imported the third-party packages once (boto3, pydantic,
+Powertools, httpx), so a new worker costs milliseconds; the layer (``figma_auth``) and the
+handler module are imported fresh in every worker. ``make bench`` measures whole cold
+starts separately.
+
+Environment changes (a test reconfiguring a setting) are a new deployment: workers started
+with the old environment finish their event and retire.
+
+Test hooks travel with each event: the AWS faults planned and whether to count AWS calls
+(devstack/faults.py, devstack/counting.py) are applied inside the worker with botocore's own
+``before-call`` event, and what fired comes back with the result.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import multiprocessing
+import os
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+from devstack.template import ROOT, Function
+
+_CTX = multiprocessing.get_context("forkserver")
+_CTX.set_forkserver_preload(["devstack.preload"])
+_VOLATILE_ENV = ("PYTEST_CURRENT_TEST",)
+TIMED_OUT = {
+    "statusCode": 503,
+    "headers": {"Content-Type": "application/json"},
+    "body": '{"message":"Service Unavailable"}',
+}
+CRASHED = {
+    "statusCode": 500,
+    "headers": {"Content-Type": "application/json"},
+    "body": '{"message":"Internal Server Error"}',
+}
+
+
+def max_workers() -> int:
+    return int(os.environ.get("DEVSTACK_MAX_WORKERS", "8"))
+
+
+@dataclass
+class LambdaContext:
+    """What Lambda passes as ``context`` (the parts Powertools and our handlers read)."""
+
+    function_name: str
+    timeout_s: float
+    memory_limit_in_mb: int = 512
+    aws_request_id: str = ""
+    invoked_function_arn: str = ""
+    log_group_name: str = "/aws/lambda/local"
+    log_stream_name: str = "local"
+
+    def __post_init__(self) -> None:
+        self.aws_request_id = self.aws_request_id or str(uuid.uuid4())
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:000000000000:function:{self.function_name}"
+        self._deadline = time.monotonic() + self.timeout_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def load_module(fn: Function) -> Any:
+    """Import a function's handler module as a fresh instance (a new container's init)."""
+    module_name, _, _ = fn.handler.rpartition(".")
+    path = fn.code_dir / f"{module_name}.py"
+    name = f"functions.{fn.name}.{module_name}__{uuid.uuid4().hex[:8]}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def deployment_env() -> dict[str, str]:
+    """The environment a new worker gets: this process's, less what changes per test."""
+    return {k: v for k, v in os.environ.items() if k not in _VOLATILE_ENV}
+
+
+# -- hooks that travel with an event ---------------------------------------------------------
+
+
+class Hooks:
+    """AWS faults and call counters registered by tests; applied in whichever worker serves."""
+
+    def __init__(self) -> None:
+        self.faults: list[Any] = []  # devstack.faults.AwsFaults
+        self.counters: list[Any] = []  # devstack.counting.AwsCalls
+        self.lock = threading.Lock()
+
+    def clear(self) -> None:
+        self.faults.clear()
+        self.counters.clear()
+
+    def plans(self) -> list[list[Any]]:
+        return [plan for f in self.faults for plan in f.planned]
+
+    def armed(self) -> bool:
+        return any(plan[4] != 0 for plan in self.plans())
+
+    def apply(self, plans_after: list[list[Any]], fired: list[str], calls: Counter[str]) -> None:
+        """Write back what the worker consumed of each plan, and what it fired and called."""
+        i = 0
+        for f in self.faults:
+            for plan in f.planned:
+                if i < len(plans_after):
+                    plan[4], plan[5] = plans_after[i][4], plans_after[i][5]
+                i += 1
+            f.fired.extend(fired)  # every AwsFaults of a test sees what fired
+        for counter in self.counters:
+            counter.calls.update(calls)
+
+
+HOOKS = Hooks()
+
+
+# -- the worker process ----------------------------------------------------------------------
+
+
+class _Pipe:
+    """sys.stdout/sys.stderr inside a worker: lines go to the parent over the connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def write(self, text: str) -> int:
+        if text:
+            self.conn.send(("log", text))
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+class _WorkerHooks:
+    """The worker's side of Hooks: one botocore before-call handler, armed per event."""
+
+    def __init__(self) -> None:
+        self.plans: list[list[Any]] = []
+        self.count = False
+        self.fired: list[str] = []
+        self.calls: Counter[str] = Counter()
+
+    def arm(self, plans: list[list[Any]], count: bool) -> None:
+        self.plans, self.count, self.fired, self.calls = plans, count, [], Counter()
+
+    def __call__(self, model: Any, **_: Any) -> Any:
+        from devstack.faults import answer_for
+
+        name = f"{model.service_model.service_name}:{model.name}"
+        if self.count:
+            self.calls[name] += 1
+        return answer_for(self.plans, model, self.fired)
+
+
+def _worker_main(conn: Connection, fn: Function, env: dict[str, str]) -> None:
+    os.environ.clear()
+    os.environ.update(env)
+    for path in (str(ROOT), str(ROOT / "shared")):
+        if path not in sys.path:
+            sys.path.insert(0, path)
+    sys.stdout = sys.stderr = _Pipe(conn)  # type: ignore[assignment]
+    started = time.perf_counter()
+    hooks = _WorkerHooks()
+    try:
+        from figma_auth import aws
+
+        aws._session().events.register("before-call", hooks)
+        handler = getattr(load_module(fn), fn.handler.rpartition(".")[2])
+    except BaseException as exc:  # noqa: BLE001 - an init error is reported like Lambda's
+        conn.send(("init_error", f"{type(exc).__name__}: {exc}"))
+        return
+    init_ms = (time.perf_counter() - started) * 1000
+    conn.send(("log", f"[worker {fn.name} pid={os.getpid()}] cold start: init {init_ms:.0f} ms\n"))
+    conn.send(("ready", init_ms))
+    while True:
+        try:
+            event, timeout_s, plans, count = conn.recv()
+        except EOFError:
+            return
+        hooks.arm(plans, count)
+        try:
+            result = handler(event, LambdaContext(fn.logical_id, timeout_s))
+            conn.send(("result", result, hooks.plans, hooks.fired, hooks.calls))
+        except BaseException:  # noqa: BLE001 - Lambda reports an unhandled error; API Gateway answers 500
+            conn.send(("log", traceback.format_exc()))
+            conn.send(("error", None, hooks.plans, hooks.fired, hooks.calls))
+
+
+# -- the parent's view -----------------------------------------------------------------------
+
+
+class WorkerInitError(RuntimeError):
+    """The function's module failed to load (a bad setting, an import error)."""
+
+
+class Worker:
+    def __init__(self, fn: Function, env: dict[str, str], out: Any) -> None:
+        self.fn, self.env, self.out = fn, env, out
+        self.conn, child = _CTX.Pipe()
+        self.proc = _CTX.Process(target=_worker_main, args=(child, fn, env), daemon=True, name=f"lambda-{fn.name}")
+        self.proc.start()
+        child.close()
+        self.init_ms = 0.0
+        kind, value = self._next(timeout=60)
+        if kind != "ready":
+            self.kill()
+            raise WorkerInitError(f"{fn.name}: {value}")
+        self.init_ms = value
+
+    def _next(self, timeout: float) -> tuple[Any, ...]:
+        """The next protocol message; log lines are written out as they arrive."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self.conn.poll(left):
+                return ("timeout", None)
+            try:
+                message = self.conn.recv()
+            except (EOFError, OSError):
+                return ("crash", "the worker process exited")
+            if message[0] == "log":
+                self.out().write(message[1])
+                continue
+            return tuple(message)
+
+    def invoke(self, event: dict[str, Any], hooks: Hooks) -> tuple[str, Any]:
+        """('ok', result) | ('error', None) | ('timeout', None) | ('crash', reason)."""
+        count = bool(hooks.counters)
+        self.conn.send((event, float(self.fn.timeout), hooks.plans(), count))
+        message = self._next(timeout=self.fn.timeout + 1)  # the worker's own clock stops at Timeout
+        kind = message[0]
+        if kind in ("result", "error"):
+            hooks.apply(message[2], message[3], message[4])
+            return ("ok", message[1]) if kind == "result" else ("error", None)
+        return kind, message[1]
+
+    def alive(self) -> bool:
+        return self.proc.is_alive()
+
+    def kill(self) -> None:
+        if self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join(timeout=5)
+        self.conn.close()
+
+
+class FunctionPool:
+    """The warm workers of one function; grows on demand up to ``max_workers()``."""
+
+    def __init__(self, fn: Function, out: Any) -> None:
+        self.fn, self.out = fn, out
+        self.idle: list[Worker] = []
+        self.busy = 0
+        self.cond = threading.Condition()
+        self.started = 0  # cold starts so far
+
+    def _take(self, env: dict[str, str]) -> Worker | None:
+        """An idle worker of this deployment, or None when a new one may start."""
+        with self.cond:
+            while True:
+                for stale in [w for w in self.idle if w.env != env or not w.alive()]:
+                    self.idle.remove(stale)
+                    stale.kill()
+                if self.idle:
+                    self.busy += 1
+                    return self.idle.pop()
+                if self.busy < max_workers():
+                    self.busy += 1
+                    return None
+                self.cond.wait()
+
+    def _give_back(self, worker: Worker | None) -> None:
+        with self.cond:
+            self.busy -= 1
+            if worker is not None:
+                self.idle.append(worker)
+            self.cond.notify()
+
+    def invoke(self, event: dict[str, Any], hooks: Hooks) -> dict[str, Any] | Any:
+        env = deployment_env()
+        worker = self._take(env)
+        try:
+            if worker is None:
+                worker = Worker(self.fn, env, self.out)
+                self.started += 1
+            kind, result = worker.invoke(event, hooks)
+        except BaseException:
+            self._give_back(None)
+            if worker is not None:
+                worker.kill()
+            raise
+        if kind in ("ok", "error"):
+            self._give_back(worker)
+            return result if kind == "ok" else CRASHED
+        worker.kill()  # timed out or died: Lambda discards the environment
+        self._give_back(None)
+        if kind == "timeout":
+            self.out().write(f"[worker {self.fn.name}] timed out after {self.fn.timeout} s (template Timeout)\n")
+            return TIMED_OUT
+        return CRASHED
+
+    def warm(self) -> None:
+        worker = Worker(self.fn, deployment_env(), self.out)
+        self.started += 1
+        with self.cond:
+            self.idle.append(worker)
+
+    def recycle(self) -> None:
+        with self.cond:
+            for worker in self.idle:
+                worker.kill()
+            self.idle.clear()
+
+    def workers(self) -> list[int]:
+        with self.cond:
+            return [w.proc.pid or 0 for w in self.idle]
