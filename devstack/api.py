@@ -114,6 +114,11 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "GET" and parts.path == "/openapi.json":
             self.respond(200, {"Content-Type": "application/json", "Cache-Control": "no-store"}, [], self.openapi())
             return
+        if method == "GET" and parts.path == "/docs":
+            self.respond(
+                200, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}, [], self.docs()
+            )
+            return
         found = self.containers.route(method, parts.path)
         if found is None:
             self.respond(
@@ -180,8 +185,14 @@ class _Handler(BaseHTTPRequestHandler):
             from devstack.openapi import build, render
 
             host = self.headers.get("Host") or "127.0.0.1"
-            cls._openapi = render(build(self.containers, server=f"http://{host}")).encode()
+            cls._openapi = render(build(server=f"http://{host}")).encode()
         return cls._openapi
+
+    def docs(self) -> bytes:
+        """Swagger UI over the same document (local only: the page inlines its script)."""
+        from devstack.openapi import swagger_page
+
+        return swagger_page(self.openapi().decode()).encode()
 
     def respond(self, status: int, headers: dict[str, str], cookies: list[str], body: bytes) -> None:
         self.send_response(status)

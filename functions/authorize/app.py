@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from figma_auth import runtime, web
@@ -17,14 +19,15 @@ app = web.create_app()
 @app.get(
     "/auth/figma/authorize",
     summary="Start Sign in with Figma (Appwrite: createOAuth2Session / createOAuth2Token)",
-    query=AuthorizeQuery,
-    responses={302: "To Figma's consent page; sets the login transaction cookie."},
-    errors=("invalid_request", "invalid_redirect", "invalid_scope", "temporarily_unavailable"),
+    responses=web.responses(
+        {302: "To Figma's consent page; sets the login transaction cookie."},
+        ("invalid_request", "invalid_redirect", "invalid_scope", "temporarily_unavailable"),
+    ),
 )
-def authorize() -> Any:
-    return web.authorize_response(runtime.service().start_login(web.query(), callback_url=web.callback_url()))
+def authorize(params: Annotated[AuthorizeQuery, Query()]) -> Any:
+    return web.authorize_response(runtime.service().start_login(params, callback_url=web.callback_url(app)))
 
 
-@logger.inject_lambda_context(clear_state=True)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return web.handle(app, event, context)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from figma_auth import runtime, web
@@ -15,29 +16,31 @@ app = web.create_app()
 
 
 @app.route(
-    "/figma/{proxy+}",
+    web.route_rule(web.PROXY_PATH),
     ["GET", "POST", "PUT", "PATCH", "DELETE"],
     summary="Call Figma's REST API (v1/…, v2/…) with the user's token; Figma's answer comes back as is",
-    responses={200: "Figma's response (any status Figma answers with is passed through)."},
-    errors=(
-        "invalid_request",
-        "invalid_path",
-        "unauthorized",
-        "reauth_required",
-        "csrf_rejected",
-        "figma_error",
-        "figma_unavailable",
-        "response_too_large",
-        "temporarily_unavailable",
+    responses=web.responses(
+        {200: "Figma's response (any status Figma answers with is passed through)."},
+        (
+            "invalid_request",
+            "invalid_path",
+            "unauthorized",
+            "reauth_required",
+            "csrf_rejected",
+            "figma_error",
+            "figma_unavailable",
+            "response_too_large",
+            "temporarily_unavailable",
+        ),
+        {"figma_unavailable": (502, 503)},  # 502 Figma failed the call, 503 the refresh
     ),
-    error_status={"figma_unavailable": (502, 503)},  # 502 Figma failed the call, 503 the refresh
-    auth=True,
+    security=web.SESSION_SECURITY,
 )
 def proxy() -> Any:
-    return web.proxy_response()
+    return web.proxy_response(app)
 
 
-@logger.inject_lambda_context(clear_state=True)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @metrics.log_metrics(raise_on_empty_metrics=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return web.handle(app, event, context)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from figma_auth import runtime, web
@@ -17,26 +19,27 @@ app = web.create_app()
 @app.post(
     "/auth/refresh",
     summary="Renew the Figma access token, single-flight (Appwrite: updateSession('current'))",
-    query=RefreshQuery,
-    responses={200: SessionView},
-    errors=(
-        "invalid_request",
-        "unauthorized",
-        "reauth_required",
-        "csrf_rejected",
-        "figma_error",
-        "figma_unavailable",
-        "temporarily_unavailable",
+    responses=web.responses(
+        {200: SessionView},
+        (
+            "invalid_request",
+            "unauthorized",
+            "reauth_required",
+            "csrf_rejected",
+            "figma_error",
+            "figma_unavailable",
+            "temporarily_unavailable",
+        ),
     ),
-    auth=True,
+    security=web.SESSION_SECURITY,
 )
-def refresh() -> Any:
-    creds = web.credentials()
-    web.require_trusted_origin(creds)
-    return web.json_response(runtime.service().refresh(creds, web.min_validity()))
+def refresh(params: Annotated[RefreshQuery, Query()]) -> Any:
+    creds = web.credentials(app)
+    web.require_trusted_origin(app, creds)
+    return web.json_response(runtime.service().refresh(creds, params.min_validity))
 
 
-@logger.inject_lambda_context(clear_state=True)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @metrics.log_metrics(raise_on_empty_metrics=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return web.handle(app, event, context)

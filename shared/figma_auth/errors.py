@@ -113,3 +113,18 @@ class GrantUnreadable(FigmaAuthError):
 
     code, status = "unauthorized", 401
     default_message = "The stored Figma grant could not be verified. Sign in again."
+
+
+def status_of(code: str) -> int:
+    """The HTTP status an error ``code`` is answered with (the README's table)."""
+    for cls in _all(FigmaAuthError):
+        if cls.code == code:
+            return cls.status
+    raise KeyError(code)
+
+
+def _all(cls: type[FigmaAuthError]) -> list[type[FigmaAuthError]]:
+    found = [cls]
+    for sub in cls.__subclasses__():
+        found += _all(sub)
+    return found

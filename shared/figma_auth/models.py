@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
-
-from figma_auth.errors import InvalidRequest
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 URL_SAFE = r"^[A-Za-z0-9_-]+$"
 MAX_MIN_VALIDITY = 400 * 86400
@@ -164,27 +162,7 @@ class SessionList(_Output):
     sessions: list[SessionSummary]
 
 
-class ErrorBody(_Output):
-    error: Annotated[str, Field(description="A stable code from the README's error table.")]
-    message: Annotated[str, Field(description="What went wrong and what to do, for humans.")]
-
-
 # -- parsing -------------------------------------------------------------------------------
-
-
-def parse[M: BaseModel](model: type[M], data: Any) -> M:
-    """``data`` as ``model``, or InvalidRequest naming the field. The message never echoes the
-    input (it may be a secret)."""
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise InvalidRequest("expected a JSON object")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False, include_input=False)[0]
-        where = ".".join(str(part) for part in first["loc"]) or "body"
-        raise InvalidRequest(f"{where}: {first['msg']}") from None
 
 
 def dump(model: BaseModel) -> dict[str, Any]:

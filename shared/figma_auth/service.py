@@ -5,7 +5,6 @@ redeem a token-mode ticket. No Lambda events and no HTTP here: ``web.py`` adapts
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import random
 import time
@@ -41,7 +40,6 @@ from figma_auth.models import (
     SessionView,
     TokenRequest,
     UserInfo,
-    parse,
 )
 from figma_auth.observability import logger, metrics_count
 from figma_auth.settings import Settings
@@ -106,8 +104,7 @@ class AuthService:
 
     # -- authorize ---------------------------------------------------------------------
 
-    def start_login(self, query: Mapping[str, str], *, callback_url: str) -> LoginStart:
-        params = parse(AuthorizeQuery, dict(query))
+    def start_login(self, params: AuthorizeQuery, *, callback_url: str) -> LoginStart:
         allowed = self.settings.allowed_origins
         success = oauth.validate_return_url(params.success, allowed)
         failure = oauth.validate_return_url(params.failure, allowed)
@@ -213,9 +210,8 @@ class AuthService:
 
     # -- token mode --------------------------------------------------------------------
 
-    def redeem_ticket(self, body: Any) -> tuple[str, SessionView]:
+    def redeem_ticket(self, request: TokenRequest) -> tuple[str, SessionView]:
         """Trade a ticket + the SPA's verifier for a session token (once, within 60 s)."""
-        request = parse(TokenRequest, body)
         ticket, verifier = request.ticket, request.code_verifier
         record = self.store.redeem_ticket(oauth.hash_secret(ticket))  # burns it whatever follows
         if record is None or record.expires_at <= self.clock():
@@ -274,10 +270,9 @@ class AuthService:
         ]
         return SessionList(sessions=rows)
 
-    def logout(self, creds: Credentials, body: Any) -> bool:
+    def logout(self, creds: Credentials, request: LogoutRequest) -> bool:
         """End the current session, one of the user's sessions, or all. Returns True when the
         caller's own session is gone (so its cookie must be cleared)."""
-        request = parse(LogoutRequest, body)
         everything, target = request.all, request.session_id
         try:
             session = self.authenticate(creds)
@@ -477,19 +472,4 @@ def _open_with_ticket(ticket: str, sealed: bytes) -> str | None:
         return None
 
 
-def parse_json_body(raw: str | None, *, limit: int = 16_384) -> Any:
-    """A small JSON body, or None when empty; InvalidRequest when oversized or malformed."""
-    if raw is None or raw.strip() == "":
-        return None
-    if len(raw) > limit:
-        raise InvalidRequest("request body is too large")
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        raise InvalidRequest("request body is not valid JSON") from None
-    if value is None:
-        raise InvalidRequest("request body must be a JSON object (or empty)")
-    return value
-
-
-__all__ = ["AuthService", "Credentials", "FigmaAuthError", "SESSION_COOKIE", "parse_json_body"]
+__all__ = ["AuthService", "Credentials", "FigmaAuthError", "SESSION_COOKIE"]

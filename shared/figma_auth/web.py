@@ -1,26 +1,26 @@
 """HTTP glue between API Gateway (HTTP API, payload v2) and the use cases.
 
-One place for: routing, reading credentials, cookies and query parameters; CSRF (Origin)
-checks; CORS; security headers; and mapping every error to ``{"error", "message"}`` or a
-redirect.
-
-Routing is a small router of our own rather than Powertools' resolver: the resolver keeps the
-current event in class-level (process-wide) state, which is fine in Lambda but races when the
-local stack serves concurrent requests from threads. Here the request lives in a ContextVar.
+Every function is a Powertools ``APIGatewayHttpResolver`` with validation on, built by
+``create_app``: CORS from ``cors_config`` (the one CORS policy; API Gateway configures none,
+so it passes these headers through and routes preflights to the functions), every error
+mapped to ``{"error", "message"}`` in one exception handler, pydantic validation failures
+answered as the contract's ``400 invalid_request`` naming the field. ``handle`` wraps
+``resolve`` with the checks that precede routing, the security headers and one log line.
 """
 
 from __future__ import annotations
 
-import base64
 import json
-import re
 import time
-from collections.abc import Callable, Mapping
-from contextvars import ContextVar
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from pydantic import BaseModel
 
@@ -33,14 +33,31 @@ from figma_auth.errors import (
     ResponseTooLarge,
     TemporarilyUnavailable,
 )
-from figma_auth.models import MAX_MIN_VALIDITY, RefreshQuery, dump, parse
+from figma_auth.models import dump
 from figma_auth.oauth import append_query
 from figma_auth.observability import logger
-from figma_auth.service import SESSION_COOKIE, Credentials, LoginDone, LoginStart, parse_json_body, tx_cookie_name
+from figma_auth.service import SESSION_COOKIE, Credentials, LoginDone, LoginStart, tx_cookie_name
 from figma_auth.settings import Settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 JSON = "application/json"
 MAX_QUERY_LENGTH = 4096
+MAX_PROXY_REQUEST = 1024 * 1024  # the body a proxied call may carry
+LAMBDA_RESPONSE_LIMIT = 6 * 1024 * 1024
+GREEDY = ".+"  # Powertools' catch-all rule: what API Gateway's {name+} matches
+
+
+def route_rule(template_path: str) -> str:
+    """A template.yaml route path in Powertools' syntax: ``{name}`` → ``<name>``, and the
+    greedy ``{name+}`` → a catch-all (Powertools' ``<name>`` stops at a slash)."""
+    import re
+
+    return re.sub(r"\{(\w+)\}", r"<\1>", re.sub(r"\{\w+\+\}", GREEDY, template_path))
+
+
+PROXY_PATH = "/figma/{proxy+}"
 _THROTTLED = {
     "ThrottlingException",
     "ProvisionedThroughputExceededException",
@@ -54,137 +71,65 @@ _THROTTLED = {
     "TransactionConflictException",
     "KMSInvalidStateException",  # key disabled or pending import: an operator must act; callers retry later
 }
-EXPOSED_HEADERS = "Retry-After, X-Figma-Plan-Tier, X-Figma-Rate-Limit-Type, X-Figma-Upgrade-Link"
-MAX_PROXY_REQUEST = 1024 * 1024  # the JSON body a proxied call may carry
-LAMBDA_RESPONSE_LIMIT = 6 * 1024 * 1024
-_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+EXPOSED_HEADERS = ["Retry-After", "X-Figma-Plan-Tier", "X-Figma-Rate-Limit-Type", "X-Figma-Upgrade-Link"]
 _SAMESITE = {"Lax": SameSite.LAX_MODE, "Strict": SameSite.STRICT_MODE, "None": SameSite.NONE_MODE}
 
 
-# -- request and response -----------------------------------------------------------------
+# -- the app every function builds ---------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Request:
-    """The parts of a payload-v2 event the handlers use."""
-
-    method: str
-    path: str
-    raw_query: str
-    headers: Mapping[str, str]
-    cookie_pairs: tuple[str, ...]
-    body: bytes | None
-    domain: str
-
-    @classmethod
-    def from_event(cls, event: Mapping[str, Any]) -> Request:
-        http = (event.get("requestContext") or {}).get("http") or {}
-        raw_body = event.get("body")
-        body = None
-        if raw_body:
-            body = base64.b64decode(raw_body) if event.get("isBase64Encoded") else str(raw_body).encode()
-        return cls(
-            method=str(http.get("method") or "GET").upper(),
-            path=str(event.get("rawPath") or http.get("path") or "/"),
-            raw_query=str(event.get("rawQueryString") or ""),
-            headers={str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()},
-            cookie_pairs=tuple(str(c) for c in event.get("cookies") or ()),
-            body=body,
-            domain=str((event.get("requestContext") or {}).get("domainName") or ""),
-        )
+def cors_config(settings: Settings) -> CORSConfig | None:
+    """The one CORS policy: credentialed, for ALLOWED_ORIGINS only (preflights included)."""
+    origins = list(settings.allowed_origins)
+    if not origins:
+        return None
+    return CORSConfig(
+        allow_origin=origins[0],
+        extra_origins=origins[1:],
+        allow_headers=["Authorization", "Content-Type"],
+        expose_headers=EXPOSED_HEADERS,
+        max_age=600,
+        allow_credentials=True,
+    )
 
 
-_current: ContextVar[Request] = ContextVar("figma_auth_request")
+def create_app() -> APIGatewayHttpResolver:
+    """A resolver with validation on and the contract's error mapping."""
+    app = APIGatewayHttpResolver(enable_validation=True, cors=cors_config(runtime.settings()))
 
+    @app.exception_handler(RequestValidationError)
+    def invalid_input(exc: RequestValidationError) -> Response[Any]:
+        return error_response(InvalidRequest(validation_message(exc)))
 
-def request() -> Request:
-    return _current.get()
+    @app.exception_handler(RequestUnsupportedContentType)
+    def not_json(exc: RequestUnsupportedContentType) -> Response[Any]:
+        return error_response(InvalidRequest("send the body as JSON (Content-Type: application/json)"))
 
+    @app.exception_handler(UnicodeDecodeError)
+    def not_utf8(exc: UnicodeDecodeError) -> Response[Any]:  # the event's body, decoded for validation
+        return error_response(InvalidRequest("request body is not UTF-8 JSON"))
 
-@dataclass
-class HttpResponse:
-    status: int
-    body: str | bytes = ""
-    content_type: str | None = JSON
-    headers: dict[str, str] = field(default_factory=dict)
-    cookies: list[Cookie] = field(default_factory=list)
-
-    def to_v2(self) -> dict[str, Any]:
-        headers = dict(self.headers)
-        if self.content_type:
-            headers["Content-Type"] = self.content_type
-        binary = isinstance(self.body, bytes)
-        body = base64.b64encode(self.body).decode() if isinstance(self.body, bytes) else self.body
-        result: dict[str, Any] = {
-            "statusCode": self.status,
-            "headers": headers,
-            "body": body,
-            "isBase64Encoded": binary,
-        }
-        if self.cookies:
-            result["cookies"] = [str(c) for c in self.cookies]
-        return result
-
-
-@dataclass(frozen=True)
-class Route:
-    """One operation: how it is matched and what it reads and answers (for the OpenAPI document)."""
-
-    methods: frozenset[str]
-    path: str  # as in template.yaml: "/auth/session", "/figma/{proxy+}"
-    fn: Callable[[], HttpResponse]
-    summary: str = ""
-    query: type[BaseModel] | None = None
-    body: type[BaseModel] | None = None
-    responses: Mapping[int, type[BaseModel] | str] = field(default_factory=dict)
-    errors: tuple[str, ...] = ()
-    error_status: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # codes with other statuses
-    auth: bool = False
-    pattern: re.Pattern[str] = field(init=False)
-
-    def __post_init__(self) -> None:
-        regex = re.sub(r"\\\{[a-z_]+\\\+\\\}", ".+", re.escape(self.path))  # "{proxy+}" → greedy
-        object.__setattr__(self, "pattern", re.compile("^" + regex + "$"))
-
-
-Handler = Callable[[], HttpResponse]
-
-
-class Router:
-    """Routes (method, path) to a function; errors become the contract's JSON errors."""
-
-    def __init__(self) -> None:
-        self.routes: list[Route] = []
-
-    def route(self, path: str, methods: list[str], **doc: Any) -> Callable[[Handler], Handler]:
-        """``path`` is the template's route path; ``{name+}`` matches the rest of the path.
-        ``doc``: summary, query/body models, responses {status: model or description}, the
-        error codes the route can answer with, and whether it needs a session (auth)."""
-
-        def register(fn: Handler) -> Handler:
-            self.routes.append(Route(frozenset(m.upper() for m in methods), path, fn, **doc))
-            return fn
-
-        return register
-
-    def get(self, path: str, **doc: Any) -> Callable[[Handler], Handler]:
-        return self.route(path, ["GET"], **doc)
-
-    def post(self, path: str, **doc: Any) -> Callable[[Handler], Handler]:
-        return self.route(path, ["POST"], **doc)
-
-    def resolve(self, req: Request) -> HttpResponse:
-        for route in self.routes:
-            if req.method in route.methods and route.pattern.match(req.path):
-                try:
-                    return route.fn()
-                except Exception as exc:  # every error ends as the contract's JSON shape
-                    return error_response(classify(exc))
+    @app.exception_handler(NotFoundError)
+    def no_route(exc: NotFoundError) -> Response[Any]:
         return error_response(NotFound())
 
+    @app.exception_handler(Exception)
+    def failed(exc: Exception) -> Response[Any]:
+        return error_response(classify(exc))
 
-def create_app() -> Router:
-    return Router()
+    app.use(middlewares=[reject_malformed_query])
+    return app
+
+
+def validation_message(exc: RequestValidationError) -> str:
+    """``where: what`` for the first problem; never the input (it may be a secret)."""
+    errors = exc.errors()
+    if not errors:
+        return "The request is malformed."
+    first = errors[0]
+    loc = [str(part) for part in first.get("loc", ()) if part not in ("query", "body", "header", "path")]
+    where = ".".join(loc) or "body"
+    return f"{where}: {first.get('msg', 'invalid')}"
 
 
 def classify(exc: BaseException) -> FigmaAuthError:
@@ -203,80 +148,88 @@ def classify(exc: BaseException) -> FigmaAuthError:
     return FigmaAuthError()
 
 
-def error_response(exc: FigmaAuthError) -> HttpResponse:
+def error_body(exc: FigmaAuthError) -> str:
+    return json.dumps({"error": exc.code, "message": exc.message})
+
+
+def error_response(exc: FigmaAuthError) -> Response[Any]:
     headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
-    return HttpResponse(exc.status, json.dumps({"error": exc.code, "message": exc.message}), JSON, headers)
+    return Response(exc.status, JSON, error_body(exc), headers)
 
 
-def json_response(body: BaseModel | Any, status: int = 200, cookies: list[Cookie] | None = None) -> HttpResponse:
+def json_response(body: BaseModel | Any, status: int = 200, cookies: list[Cookie] | None = None) -> Response[Any]:
     payload = dump(body) if isinstance(body, BaseModel) else body
-    return HttpResponse(status, json.dumps(payload), JSON, cookies=cookies or [])
+    return Response(status, JSON, json.dumps(payload), cookies=cookies or [])
 
 
-def redirect(url: str, cookies: list[Cookie] | None = None, status: int = 302) -> HttpResponse:
-    return HttpResponse(status, "", None, {"Location": url}, cookies or [])
+def redirect(url: str, cookies: list[Cookie] | None = None, status: int = 302) -> Response[Any]:
+    return Response(status, None, "", {"Location": url}, cookies or [])
 
 
-def no_content(cookies: list[Cookie] | None = None) -> HttpResponse:
-    return HttpResponse(204, "", None, cookies=cookies or [])
+def no_content(cookies: list[Cookie] | None = None) -> Response[Any]:
+    return Response(204, None, "", cookies=cookies or [])
 
 
 # -- request parts -----------------------------------------------------------------------
 
 
-def query() -> dict[str, str]:
-    """Single-valued query parameters (duplicates were rejected in ``handle``)."""
-    return dict(parse_qsl(request().raw_query, keep_blank_values=True))
+def _event(app: APIGatewayHttpResolver) -> APIGatewayProxyEventV2:
+    return app.current_event
 
 
-def cookies() -> dict[str, str]:
+def query(app: APIGatewayHttpResolver) -> dict[str, str]:
+    """Single-valued query parameters (repeats were rejected in ``handle``)."""
+    return dict(parse_qsl(_event(app).raw_query_string or "", keep_blank_values=True))
+
+
+def cookies(app: APIGatewayHttpResolver) -> dict[str, str]:
     jar: dict[str, str] = {}
-    for pair in request().cookie_pairs:
+    for pair in _event(app).cookies or ():
         name, _, value = pair.strip().partition("=")
         jar.setdefault(name, value)
     return jar
 
 
-def credentials() -> Credentials:
-    auth = request().headers.get("authorization") or ""
+def credentials(app: APIGatewayHttpResolver) -> Credentials:
+    auth = _event(app).headers.get("authorization") or ""
     if auth:
         scheme, _, token = auth.partition(" ")
         return Credentials(token.strip() if scheme.lower() == "bearer" else None, "bearer")
-    cookie = cookies().get(SESSION_COOKIE)
+    cookie = cookies(app).get(SESSION_COOKIE)
     return Credentials(cookie, "cookie" if cookie else None)
 
 
-def body(limit: int = 16_384) -> Any:
-    raw = request().body
-    if raw is not None and len(raw) > limit:
-        raise InvalidRequest("request body is too large")
-    try:
-        text = raw.decode() if raw is not None else None
-    except UnicodeDecodeError:
-        raise InvalidRequest("request body is not UTF-8 JSON") from None
-    return parse_json_body(text, limit=limit)
+def raw_body(app: APIGatewayHttpResolver) -> bytes | None:
+    event = _event(app)
+    if not event.body:
+        return None
+    if event.is_base64_encoded:
+        import base64
+
+        return base64.b64decode(event.body)
+    return event.body.encode()
 
 
-def require_trusted_origin(creds: Credentials) -> None:
+def require_trusted_origin(app: APIGatewayHttpResolver, creds: Credentials) -> None:
     """CSRF: a cookie-authenticated state change must come from an allowed Origin."""
     if creds.via != "cookie":
         return
-    if request().headers.get("origin") not in runtime.settings().allowed_origins:
+    if _event(app).headers.get("origin") not in runtime.settings().allowed_origins:
         raise CsrfRejected()
-
-
-def min_validity() -> int | None:
-    """``?min_validity=SECONDS`` (0 to 400 days) or None."""
-    raw = query().get("min_validity")
-    if raw is not None and not raw.isdigit():  # digits only: no signs, spaces, "1e3" or "10.0"
-        raise InvalidRequest(f"min_validity must be a whole number of seconds (0 to {MAX_MIN_VALIDITY})")
-    return parse(RefreshQuery, {"min_validity": raw} if raw is not None else {}).min_validity
 
 
 # -- cookies -----------------------------------------------------------------------------
 
 
 def session_cookie(value: str, settings: Settings) -> Cookie:
+    return _session_cookie(value, settings, settings.session_ttl_seconds)
+
+
+def clear_session_cookie(settings: Settings) -> Cookie:
+    return _session_cookie("", settings, 0)
+
+
+def _session_cookie(value: str, settings: Settings, max_age: int) -> Cookie:
     return Cookie(
         SESSION_COOKIE,
         value,
@@ -284,19 +237,7 @@ def session_cookie(value: str, settings: Settings) -> Cookie:
         secure=True,
         http_only=True,
         same_site=_SAMESITE[settings.session_cookie_samesite],
-        max_age=settings.session_ttl_seconds,
-    )
-
-
-def clear_session_cookie(settings: Settings) -> Cookie:
-    return Cookie(
-        SESSION_COOKIE,
-        "",
-        path="/",
-        secure=True,
-        http_only=True,
-        same_site=_SAMESITE[settings.session_cookie_samesite],
-        max_age=0,
+        max_age=max_age,
     )
 
 
@@ -307,26 +248,26 @@ def _tx_cookie(name: str, value: str, max_age: int) -> Cookie:
 # -- the two redirecting flows -----------------------------------------------------------
 
 
-def callback_url() -> str:
+def callback_url(app: APIGatewayHttpResolver) -> str:
     """CALLBACK_URL, or this API's own callback route (API Gateway sets domainName, not the client)."""
     configured = runtime.settings().callback_url
     if configured:
         return configured
-    return f"https://{request().domain}/auth/figma/callback"
+    return f"https://{_event(app).request_context.domain_name}/auth/figma/callback"
 
 
-def authorize_response(start: LoginStart) -> HttpResponse:
+def authorize_response(start: LoginStart) -> Response[Any]:
     return redirect(
         start.redirect_url, [_tx_cookie(start.tx_cookie_name, start.tx_cookie_value, start.tx_cookie_max_age)]
     )
 
 
-def callback_response() -> HttpResponse:
+def callback_response(app: APIGatewayHttpResolver) -> Response[Any]:
     """Complete a login. Without a trustworthy transaction: 400 JSON (Figma never called).
     With one: a redirect to its success URL, or to its failure URL with ``?error=``."""
     service = runtime.service()
-    params = query()
-    tx, verifier = service.take_transaction(params, cookies())
+    params = query(app)
+    tx, verifier = service.take_transaction(params, cookies(app))
     clear_tx = _tx_cookie(tx_cookie_name(params["state"]), "", 0)
     try:
         done: LoginDone = service.complete_login(tx, verifier, params)
@@ -340,35 +281,59 @@ def callback_response() -> HttpResponse:
     return redirect(done.redirect_url, jar, status=303)
 
 
+def proxy_response(app: APIGatewayHttpResolver) -> Response[Any]:
+    """ANY /figma/{proxy+}: forward to Figma with the user's token and return its answer."""
+    event = _event(app)
+    creds = credentials(app)
+    method = event.request_context.http.method.upper()
+    if method != "GET":
+        require_trusted_origin(app, creds)
+    body = raw_body(app)
+    if body is not None and len(body) > MAX_PROXY_REQUEST:
+        raise InvalidRequest("request body is too large (1 MB at most)")
+    answer = runtime.service().proxy(
+        creds,
+        method=method,
+        path=(event.raw_path or "").removeprefix("/figma/"),
+        query=event.raw_query_string or "",
+        body=body or None,
+        content_type=event.headers.get("content-type"),
+    )
+    textual = answer.content_type.startswith(("application/json", "text/"))
+    try:
+        payload: str | bytes = answer.body.decode() if textual else answer.body
+    except UnicodeDecodeError:
+        payload = answer.body
+    encoded_size = len(json.dumps(payload)) if isinstance(payload, str) else len(payload) * 4 // 3
+    if encoded_size + 8192 > LAMBDA_RESPONSE_LIMIT:
+        raise ResponseTooLarge()
+    return Response(answer.status, answer.content_type, payload, dict(answer.headers))
+
+
+def reject_null_body(app: APIGatewayHttpResolver) -> None:
+    """An optional JSON object may be absent, not ``null`` (validation reads both as None)."""
+    if (_event(app).body or "").strip() == "null":
+        raise InvalidRequest("request body must be a JSON object (or empty)")
+
+
 # -- the entry point every function uses -------------------------------------------------
 
 
-def handle(app: Router, event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Resolve ``event`` with ``app``, then add CORS and security headers; one log line."""
+def handle(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Resolve ``event`` with ``app``, add the security headers, write one log line."""
     started = time.perf_counter()
-    settings = runtime.settings()
-    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    origin = headers.get("origin")
-    method = event.get("requestContext", {}).get("http", {}).get("method", "GET")
-    path = event.get("rawPath") or "/"
-    problem = _bad_query(event.get("rawQueryString") or "")
-    if method == "OPTIONS":
-        result = _preflight(origin, settings)
-    elif problem is not None:
-        result = {
-            "statusCode": problem.status,
-            "headers": {"Content-Type": JSON},
-            "isBase64Encoded": False,
-            "body": json.dumps({"error": problem.code, "message": problem.message}),
-        }
+    headers_in = event.get("headers") or {}
+    if str(headers_in.get("content-type", "")).startswith("multipart/") and event.get("body"):
+        # No route reads multipart, and Powertools' parser fails on a malformed one: refuse first.
+        result = _refused(InvalidRequest("send the body as JSON (Content-Type: application/json)"), headers_in)
     else:
-        req = Request.from_event(event)
-        token = _current.set(req)
-        try:
-            result = app.resolve(req).to_v2()
-        finally:
-            _current.reset(token)
-    _decorate(result, origin, path, settings)
+        result = app.resolve(event, context)
+    headers = result.setdefault("headers", {})
+    headers["Vary"] = "Origin"
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"
+    if str(event.get("rawPath") or "/").startswith("/auth/"):
+        headers["Cache-Control"] = "no-store"
     logger.info(
         "request",
         extra={
@@ -381,43 +346,28 @@ def handle(app: Router, event: dict[str, Any], context: Any) -> dict[str, Any]:
     return result
 
 
-def _bad_query(raw: str) -> InvalidRequest | None:
+def _refused(problem: FigmaAuthError, request_headers: dict[str, str]) -> dict[str, Any]:
+    """An error answered before routing, with the CORS headers the resolver would add."""
+    cors = cors_config(runtime.settings())
+    headers = {"Content-Type": JSON, **(cors.to_dict(request_headers.get("origin")) if cors else {})}
+    return {"statusCode": problem.status, "headers": headers, "body": error_body(problem), "isBase64Encoded": False}
+
+
+def reject_malformed_query(app: APIGatewayHttpResolver, next_middleware: Any) -> Response[Any]:
+    """Middleware: a query string that is too long, too wide or repeats a name is refused
+    before any route reads it (API Gateway would join repeats with commas)."""
+    raw = _event(app).raw_query_string or ""
     if len(raw) > MAX_QUERY_LENGTH:
-        return InvalidRequest("query string is too long")
+        raise InvalidRequest("query string is too long")
     try:
-        pairs = parse_qsl(raw, keep_blank_values=True, strict_parsing=False, max_num_fields=64)
+        pairs = parse_qsl(raw, keep_blank_values=True, max_num_fields=64)
     except ValueError:
-        return InvalidRequest("too many query parameters")
+        raise InvalidRequest("too many query parameters") from None
     names = [k for k, _ in pairs]
     if len(names) != len(set(names)):
-        return InvalidRequest("a query parameter is repeated; send each at most once")
-    return None
-
-
-def _preflight(origin: str | None, settings: Settings) -> dict[str, Any]:
-    out: dict[str, Any] = {"statusCode": 204, "headers": {}, "body": "", "isBase64Encoded": False}
-    if origin in settings.allowed_origins:
-        out["headers"].update(
-            {
-                "Access-Control-Allow-Methods": _METHODS,
-                "Access-Control-Allow-Headers": "Authorization, Content-Type",
-                "Access-Control-Max-Age": "600",
-            }
-        )
-    return out
-
-
-def _decorate(result: dict[str, Any], origin: str | None, path: str, settings: Settings) -> None:
-    h = result.setdefault("headers", {})
-    if origin and origin in settings.allowed_origins:
-        h["Access-Control-Allow-Origin"] = origin
-        h["Access-Control-Allow-Credentials"] = "true"
-        h["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
-    h["Vary"] = "Origin"
-    h["X-Content-Type-Options"] = "nosniff"
-    h["Referrer-Policy"] = "no-referrer"
-    if path.startswith("/auth/"):
-        h["Cache-Control"] = "no-store"
+        raise InvalidRequest("a query parameter is repeated; send each at most once")
+    response: Response[Any] = next_middleware(app)
+    return response
 
 
 def _error_code(result: dict[str, Any]) -> str | None:
@@ -430,28 +380,48 @@ def _error_code(result: dict[str, Any]) -> str | None:
     return code if isinstance(code, str) else None
 
 
-def proxy_response() -> HttpResponse:
-    """ANY /figma/{proxy+}: forward to Figma with the user's token and return its answer."""
-    req = request()
-    creds = credentials()
-    if req.method != "GET":
-        require_trusted_origin(creds)
-    if req.body is not None and len(req.body) > MAX_PROXY_REQUEST:
-        raise InvalidRequest("request body is too large (1 MB at most)")
-    answer = runtime.service().proxy(
-        creds,
-        method=req.method,
-        path=req.path.removeprefix("/figma/"),
-        query=req.raw_query,
-        body=req.body or None,
-        content_type=req.headers.get("content-type"),
-    )
-    textual = answer.content_type.startswith(("application/json", "text/"))
-    try:
-        payload: str | bytes = answer.body.decode() if textual else answer.body
-    except UnicodeDecodeError:
-        payload = answer.body
-    encoded_size = len(json.dumps(payload)) if isinstance(payload, str) else len(payload) * 4 // 3
-    if encoded_size + 8192 > LAMBDA_RESPONSE_LIMIT:
-        raise ResponseTooLarge()
-    return HttpResponse(answer.status, payload, answer.content_type, dict(answer.headers))
+# -- what the OpenAPI document says of each route ------------------------------------------
+
+SESSION_SECURITY: list[dict[str, list[str]]] = [{"sessionCookie": []}, {"bearerToken": []}]
+
+
+def responses(
+    ok: dict[int, str | type[BaseModel]],
+    errors: tuple[str, ...],
+    error_status: dict[str, tuple[int, ...]] | None = None,
+) -> dict[int, Any]:
+    """Powertools ``responses=``: the success answers, then each error status with the codes
+    it can carry (as an enum of the body's ``error``)."""
+    from figma_auth.errors import status_of
+
+    out: dict[int, Any] = {}
+    for status, answer in ok.items():
+        if isinstance(answer, str):
+            out[status] = {"description": answer}
+        else:
+            out[status] = {"description": answer.__doc__ or "OK", "content": {JSON: {"model": answer}}}
+    by_status: dict[int, list[str]] = {}
+    for code in (*errors, "server_error"):  # any route can fail on a bug
+        for status in (error_status or {}).get(code, (status_of(code),)):
+            by_status.setdefault(status, []).append(code)
+    for status, codes in sorted(by_status.items()):
+        schema = {
+            "type": "object",
+            "required": ["error", "message"],
+            "properties": {
+                "error": {"type": "string", "enum": codes, "description": "A stable code from the README's table."},
+                "message": {"type": "string", "description": "What went wrong and what to do, for humans."},
+            },
+        }
+        out[status] = {"description": ", ".join(codes), "content": {JSON: {"schema": schema}}}
+    return out
+
+
+def security_schemes() -> dict[str, Any]:
+    """The two ways a route with ``SESSION_SECURITY`` accepts a session."""
+    from aws_lambda_powertools.event_handler.openapi.models import APIKey, HTTPBearer
+
+    return {
+        "sessionCookie": APIKey.model_validate({"type": "apiKey", "name": SESSION_COOKIE, "in": "cookie"}),
+        "bearerToken": HTTPBearer(description="Token mode's session_token."),
+    }

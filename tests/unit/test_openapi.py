@@ -37,10 +37,9 @@ def _error_enums(operation: dict) -> dict[str, set[str]]:
     out = {}
     for status, response in operation["responses"].items():
         schema = response.get("content", {}).get("application/json", {}).get("schema", {})
-        for part in schema.get("allOf", ()):
-            codes = part.get("properties", {}).get("error", {}).get("enum")
-            if codes:
-                out[status] = set(codes)
+        codes = schema.get("properties", {}).get("error", {}).get("enum")
+        if codes:
+            out[status] = set(codes)
     return out
 
 
@@ -59,6 +58,8 @@ def test_it_is_openapi_3_1_with_every_template_route_and_no_other():
     }
     expected = set()
     for route in routes:
+        if route.method == "OPTIONS":  # CORS preflights: answered by every function, not an operation
+            continue
         path = re.sub(r"\{([a-z_]+)\+\}", r"{\1}", route.path)
         methods = PROXY_METHODS if route.method == "ANY" else {route.method.lower()}
         expected |= {(m, path) for m in methods}

@@ -20,6 +20,7 @@ CONTRACT_ROUTES = {
     ("POST", "/auth/logout"),
     ("ANY", "/figma/{proxy+}"),
 }
+PREFLIGHT = ("OPTIONS", "/{proxy+}")  # CORS preflights reach the functions: API Gateway configures no CORS
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +52,12 @@ def test_the_api_serves_exactly_the_contracts_routes():
         for event in (res.get("Properties", {}).get("Events") or {}).values():
             if event["Type"] == "HttpApi":
                 routes.add((event["Properties"]["Method"].upper(), event["Properties"]["Path"]))
-    assert routes == CONTRACT_ROUTES
+    assert routes == CONTRACT_ROUTES | {PREFLIGHT}
+
+
+def test_api_gateway_configures_no_cors_so_the_functions_headers_pass_through(transformed):
+    (api,) = resources(transformed, "AWS::ApiGatewayV2::Api").values()
+    assert "CorsConfiguration" not in api["Properties"]
 
 
 def test_every_function_role_is_on_the_path_the_key_policy_admits(transformed):
