@@ -11,7 +11,7 @@ export PYTHONPATH := $(CURDIR)/shared:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 PORT ?= 3000
 
-.PHONY: run test lint unit integration e2e browser sam scan invoke bench openapi clean help
+.PHONY: chromium run test lint unit integration e2e browser sam scan invoke bench openapi clean help
 
 help:
 	@echo "make run     - local stack on http://127.0.0.1:$(PORT) (moto + Figma emulator)"
@@ -47,7 +47,7 @@ integration: $(STAMP)
 e2e: $(STAMP)
 	$(BIN)/pytest -q tests/e2e
 
-browser: $(STAMP)
+browser: chromium $(STAMP)
 	$(BIN)/pytest -q tests/browser
 
 $(SCAN_STAMP): requirements-scan.txt
@@ -67,7 +67,16 @@ sam: $(STAMP)
 	$(BIN)/sam validate --lint
 	$(BIN)/sam build --parallel --cached
 
-test: $(STAMP)
+# The browser tests drive Debian's chromium (never a downloaded browser): install it when we can
+# (root, or sudo without a password), else stop before running anything and say how.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO=sudo; else \
+	    echo "make test needs Debian's chromium for the browser tests: run 'sudo apt-get install -y chromium', then make test again"; exit 1; fi; \
+	  echo "installing Debian's chromium (browser tests)..."; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: chromium $(STAMP)
 	$(MAKE) lint
 	$(BIN)/pytest -q tests
 	$(MAKE) sam

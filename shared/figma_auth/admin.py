@@ -1,6 +1,8 @@
 """Operator commands, run with your AWS credentials:
 
-    python -m figma_auth.admin delete-user FIGMA_USER_ID --table TABLE [--region REGION]
+    python -m figma_auth.admin delete-user FIGMA_USER_ID --table TABLE
+
+(the region and credentials come from the usual AWS environment, e.g. AWS_REGION, AWS_PROFILE)
 
 deletes every session, Figma grant and the profile stored for a user (e.g. a GDPR request).
 """

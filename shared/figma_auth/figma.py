@@ -48,13 +48,18 @@ class FigmaClient:
         client_id: str,
         client_secret: Callable[[], str],
         http: httpx.Client | None = None,
-        max_attempts: int = 2,
+        retry: RetryPolicy | None = None,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        read_timeout: float = READ_TIMEOUT,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.client_id = client_id
         self._secret = client_secret
         self._http = http
-        self.max_attempts = max_attempts
+        self.retry = retry or RetryPolicy()
+        self.connect_timeout, self.read_timeout = connect_timeout, read_timeout
+        self.sleep = sleep
 
     @property
     def http(self) -> httpx.Client:
@@ -62,7 +67,7 @@ class FigmaClient:
             import httpx
 
             self._http = httpx.Client(
-                timeout=httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT),
+                timeout=httpx.Timeout(self.read_timeout, connect=self.connect_timeout),
                 limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
             )
         return self._http
@@ -76,7 +81,7 @@ class FigmaClient:
         form = {"redirect_uri": redirect_uri, "code": code, "grant_type": "authorization_code"}
         if code_verifier is not None:
             form["code_verifier"] = code_verifier
-        response = self._send("POST", "/v1/oauth/token", data=form, auth=self._basic(), attempts=1)
+        response = self._send("POST", "/v1/oauth/token", data=form, auth=self._basic(), retry=NEVER)
         if response.status_code != 200:
             raise FigmaError(f"Figma rejected the code exchange (HTTP {response.status_code})")
         return oauth.parse_token_response(_json(response), now=now, scopes=scopes)
@@ -112,29 +117,21 @@ class FigmaClient:
 
         return httpx.BasicAuth(self.client_id, self._secret())
 
-    def _send(self, method: str, path: str, *, attempts: int | None = None, **kwargs: Any) -> httpx.Response:
+    def _send(self, method: str, path: str, *, retry: RetryPolicy | None = None, **kwargs: Any) -> httpx.Response:
         import httpx
 
-        attempts = attempts or self.max_attempts
-        retry_after: int | None = None
-        for attempt in range(1, attempts + 1):
+        policy = retry or self.retry
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 response = self.http.request(method, self.api_url + path, **kwargs)
             except httpx.TransportError as exc:  # timeouts, refused, reset
-                if attempt == attempts:
-                    raise FigmaUnavailable("Figma did not answer in time.") from exc
-                _backoff(attempt, None)
+                self.sleep(policy.wait_or_raise(attempt, None, exc))
                 continue
-            if response.status_code == 429 or response.status_code >= 500:
-                retry_after = _retry_after(response)
-                if attempt == attempts or (retry_after is not None and retry_after > MAX_RETRY_AFTER):
-                    raise FigmaUnavailable(
-                        f"Figma answered HTTP {response.status_code}; try again shortly.", retry_after=retry_after
-                    )
-                _backoff(attempt, retry_after)
-                continue
-            return response
-        raise FigmaUnavailable(retry_after=retry_after)  # pragma: no cover - loop always returns or raises
+            if not policy.retryable(response):
+                return response
+            self.sleep(policy.wait_or_raise(attempt, response, None))
 
 
 @dataclass(frozen=True)
@@ -208,7 +205,9 @@ class AsyncFigmaClient:
         client_id: str,
         client_secret: Callable[[], str],
         http: httpx.AsyncClient | None = None,
-        max_attempts: int = 2,
+        retry: RetryPolicy | None = None,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        read_timeout: float = READ_TIMEOUT,
     ) -> None:
         import httpx
 
@@ -216,10 +215,11 @@ class AsyncFigmaClient:
         self.client_id = client_id
         self._secret = client_secret
         self.http = http or httpx.AsyncClient(
-            timeout=httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT),
+            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
             limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
         )
-        self.max_attempts = max_attempts
+        # 429 is not retried here: the scheduler pauses the whole batch instead.
+        self.retry = retry or RetryPolicy(retry_rate_limited=False)
 
     async def refresh(self, grant: oauth.FigmaGrant, *, now: Callable[[], datetime]) -> oauth.FigmaGrant:
         import asyncio
@@ -227,25 +227,19 @@ class AsyncFigmaClient:
         import httpx
 
         auth = httpx.BasicAuth(self.client_id, self._secret())
-        for attempt in range(1, self.max_attempts + 1):
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 response = await self.http.post(
                     self.api_url + REFRESH_PATH, data={"refresh_token": grant.refresh_token}, auth=auth
                 )
             except httpx.TransportError as exc:
-                if attempt == self.max_attempts:
-                    raise FigmaUnavailable("Figma did not answer in time.") from exc
-                await asyncio.sleep(_jitter(attempt))
+                await asyncio.sleep(self.retry.wait_or_raise(attempt, None, exc))
                 continue
-            if response.status_code == 429 or response.status_code >= 500:
-                # 429 is not retried here: the scheduler pauses the whole batch instead.
-                retry_after = _retry_after(response)
-                if attempt == self.max_attempts or response.status_code == 429:
-                    raise FigmaUnavailable(f"Figma answered HTTP {response.status_code}", retry_after=retry_after)
-                await asyncio.sleep(_jitter(attempt))
-                continue
-            return refresh_result(response, grant, now())
-        raise FigmaUnavailable()  # pragma: no cover
+            if not self.retry.retryable(response):
+                return refresh_result(response, grant, now())
+            await asyncio.sleep(self.retry.wait_or_raise(attempt, response, None))
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -264,13 +258,45 @@ def refresh_result(response: httpx.Response, grant: oauth.FigmaGrant, now: datet
     return oauth.parse_refresh_response(_json(response), now=now, previous=grant)
 
 
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When a call to Figma is tried again, and how long we wait first: one policy for the
+    request paths' client and the scheduler's async client. Retried: transport errors, 5xx,
+    and 429 (unless ``retry_rate_limited`` is off), at most ``attempts`` tries in all,
+    honouring ``Retry-After`` up to ``max_wait`` seconds (longer: give up at once)."""
+
+    attempts: int = 2
+    max_wait: float = MAX_RETRY_AFTER
+    retry_rate_limited: bool = True
+
+    @staticmethod
+    def retryable(response: httpx.Response) -> bool:
+        return response.status_code == 429 or response.status_code >= 500
+
+    def wait_or_raise(self, attempt: int, response: httpx.Response | None, error: Exception | None) -> float:
+        """Seconds to wait before try ``attempt + 1``; FigmaUnavailable when there is none."""
+        if response is None:
+            if attempt >= self.attempts:
+                raise FigmaUnavailable("Figma did not answer in time.") from error
+            return _jitter(attempt)
+        retry_after = _retry_after(response)
+        give_up = (
+            attempt >= self.attempts
+            or (response.status_code == 429 and not self.retry_rate_limited)
+            or (retry_after is not None and retry_after > self.max_wait)
+        )
+        if give_up:
+            raise FigmaUnavailable(
+                f"Figma answered HTTP {response.status_code}; try again shortly.", retry_after=retry_after
+            )
+        return float(retry_after) if retry_after is not None else _jitter(attempt)
+
+
+NEVER = RetryPolicy(attempts=1)  # the code exchange: a code is single-use
+
+
 def _jitter(attempt: int) -> float:
     return random.uniform(0.05, 0.25) * attempt  # nosec B311 - jitter, not crypto
-
-
-def _backoff(attempt: int, retry_after: int | None) -> None:
-    delay = retry_after if retry_after is not None else _jitter(attempt)
-    time.sleep(min(delay, MAX_RETRY_AFTER))
 
 
 def _retry_after(response: httpx.Response) -> int | None:

@@ -44,8 +44,8 @@ def service() -> AuthService:
 
 
 def _client_secret(config: Settings) -> Any:
-    if config.figma_client_secret:
-        secret = config.figma_client_secret
+    if config.client_secret:
+        secret = config.client_secret
         return lambda: secret
     arn = config.figma_client_secret_arn
 

@@ -4,8 +4,6 @@ redeem a token-mode ticket. No Lambda events and no HTTP here: ``web.py`` adapts
 
 from __future__ import annotations
 
-import hashlib
-import os
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -44,10 +42,11 @@ from figma_auth.models import (
 from figma_auth.observability import logger, metrics_count
 from figma_auth.settings import Settings
 from figma_auth.store import ACTIVE, LoginTransaction, Profile, Session, Store, Ticket
-from figma_auth.vault import Vault, grant_context
+from figma_auth.vault import Vault, grant_context, open_with_secret, seal_with_secret
 
 TRANSACTION_TTL = timedelta(minutes=10)
 TICKET_TTL = timedelta(seconds=60)
+TICKET_PURPOSE = b"ticket"  # what a ticket seals: the session token it trades for
 LEASE_MS = 20_000  # longer than Figma's worst refresh (2 attempts x 8 s)
 WAIT_FOR_PEER_SECONDS = 10.0  # how long a request waits for another's refresh
 JUST_REFRESHED = timedelta(seconds=5)  # a refresh reuses a grant another refresh produced this recently
@@ -75,7 +74,6 @@ class LoginStart:
 @dataclass(frozen=True)
 class LoginDone:
     redirect_url: str
-    tx_cookie_name: str | None
     session_token: str | None  # cookie mode: the value of the session cookie to set
 
 
@@ -200,13 +198,13 @@ class AuthService:
                 ticket_hash=oauth.hash_secret(ticket_value),
                 session_id=session_id,
                 app_challenge=tx.app_challenge,
-                sealed_token=_seal_with_ticket(ticket_value, token),
+                sealed_token=seal_with_secret(ticket_value, token.encode(), purpose=TICKET_PURPOSE),
                 expires_at=now + TICKET_TTL,
             )
         self.store.create_session(session, now=now, ticket=ticket)
         if ticket_value is not None:
-            return LoginDone(oauth.append_query(tx.success_url, {"ticket": ticket_value}), None, None)
-        return LoginDone(tx.success_url, None, token)
+            return LoginDone(oauth.append_query(tx.success_url, {"ticket": ticket_value}), None)
+        return LoginDone(tx.success_url, token)
 
     # -- token mode --------------------------------------------------------------------
 
@@ -219,7 +217,8 @@ class AuthService:
         if not oauth.constant_time_equal(oauth.pkce_challenge(verifier), record.app_challenge):
             self.store.delete_session(record.session_id)
             raise InvalidGrant()
-        token = _open_with_ticket(ticket, record.sealed_token)
+        opened = open_with_secret(ticket, record.sealed_token, purpose=TICKET_PURPOSE)
+        token = opened.decode() if opened is not None else None
         if token is None or not self.store.activate_session(record.session_id):
             raise InvalidGrant()
         return token, self.session_view(Credentials(token, "bearer"))
@@ -360,7 +359,6 @@ class AuthService:
             grant_expires_at=new.expires_at,
             grant_version=session.grant_version + 1,
             grant_obtained_at=obtained,
-            lease_owner=None,
             lease_until_ms=0,
         )
         logger.info("figma grant refreshed", extra={"grant_version": updated.grant_version})
@@ -448,28 +446,6 @@ class AuthService:
 
 def _grant_plaintext(grant: oauth.FigmaGrant) -> dict[str, str]:
     return {"access_token": grant.access_token, "refresh_token": grant.refresh_token}
-
-
-def _ticket_key(ticket: str) -> bytes:
-    return hashlib.sha256(b"figma-auth-ticket-key:" + ticket.encode()).digest()
-
-
-def _seal_with_ticket(ticket: str, token: str) -> bytes:
-    """The session token, readable only by whoever holds the ticket (stored hashed)."""
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-    nonce = os.urandom(12)
-    return nonce + AESGCM(_ticket_key(ticket)).encrypt(nonce, token.encode(), b"ticket")
-
-
-def _open_with_ticket(ticket: str, sealed: bytes) -> str | None:
-    from cryptography.exceptions import InvalidTag
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-    try:
-        return AESGCM(_ticket_key(ticket)).decrypt(sealed[:12], sealed[12:], b"ticket").decode()
-    except (InvalidTag, ValueError):
-        return None
 
 
 __all__ = ["AuthService", "Credentials", "FigmaAuthError", "SESSION_COOKIE"]

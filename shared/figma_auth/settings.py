@@ -1,15 +1,17 @@
 """Typed configuration: the only module that reads ``os.environ``.
 
-``Settings.from_env()`` validates everything at cold start and raises
-``ConfigurationError`` with one line naming the variable to fix.
+``Settings`` is a pydantic model whose field aliases are the environment variables;
+``Settings.from_env()`` validates everything at cold start and raises ``ConfigurationError``
+with one line naming the variable to fix.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from figma_auth.errors import ConfigurationError, InvalidRedirect, InvalidScope
 from figma_auth.oauth import normalise_origin, parse_scopes
@@ -18,151 +20,145 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
-@dataclass(frozen=True)
-class Settings:
-    figma_client_id: str
-    table_name: str
-    kms_key_id: str
-    callback_url: str | None  # None: derived from API Gateway's domain name per request
-    allowed_origins: tuple[str, ...]
-    figma_client_secret: str | None = field(default=None, repr=False)
-    figma_client_secret_arn: str | None = None
-    figma_auth_url: str = "https://www.figma.com/oauth"
-    figma_api_url: str = "https://api.figma.com"
-    default_scopes: tuple[str, ...] = ("current_user:read",)
-    session_ttl_days: int = 30
-    expose_provider_token: bool = True
-    figma_pkce: bool = True
-    refresh_leeway_seconds: int = 300
-    refresh_ahead_seconds: int = 3600
-    refresh_concurrency: int = 16
-    session_cookie_samesite: str = "Lax"
-    event_bus_name: str = "default"
+def _url(value: Any) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(str(value))
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"must be an absolute http(s) URL, got {value!r}")
+    return str(value)
+
+
+def _origins(value: Any) -> tuple[str, ...]:
+    origins = []
+    for item in str(value).split(","):
+        item = item.strip()
+        if not item:
+            continue
+        try:
+            origins.append(normalise_origin(item))
+        except InvalidRedirect:
+            raise ValueError(
+                f"has {item!r}, which is not an origin like https://app.example.com "
+                "(scheme, host and optional port; no path, no '*')"
+            ) from None
+    if not origins:
+        raise ValueError("lists no origin")
+    return tuple(dict.fromkeys(origins))
+
+
+def _scopes(value: Any) -> tuple[str, ...]:
+    try:
+        return tuple(parse_scopes(str(value)))
+    except InvalidScope as exc:
+        raise ValueError(exc.message) from None
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if str(value).lower() in _TRUE:
+        return True
+    if str(value).lower() in _FALSE:
+        return False
+    raise ValueError(f"must be true or false, got {value!r}")
+
+
+def _whole(low: int, high: int) -> BeforeValidator:
+    def check(value: Any) -> int:
+        try:
+            number = int(str(value))
+        except ValueError:
+            raise ValueError(f"must be a whole number, got {value!r}") from None
+        if not low <= number <= high:
+            raise ValueError(f"must be between {low} and {high}, got {number}")
+        return number
+
+    return BeforeValidator(check)
+
+
+def _samesite(value: Any) -> str:
+    for choice in ("Lax", "Strict", "None"):
+        if str(value).lower() == choice.lower():
+            return choice
+    raise ValueError(f"must be one of Lax, Strict, None, got {value!r}")
+
+
+Url = Annotated[str, BeforeValidator(_url)]
+
+
+class Settings(BaseModel):
+    """Every setting, by the environment variable that sets it (see the README's table)."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+    figma_client_id: Annotated[str, Field(alias="FIGMA_CLIENT_ID", description="the Client ID of your Figma app")]
+    table_name: Annotated[str, Field(alias="TABLE_NAME", description="the DynamoDB table the stack created")]
+    kms_key_id: Annotated[str, Field(alias="KMS_KEY_ID", description="the KMS key id, ARN or alias the stack created")]
+    allowed_origins: Annotated[
+        tuple[str, ...],
+        BeforeValidator(_origins),
+        Field(
+            alias="ALLOWED_ORIGINS",
+            description="comma-separated origins your app runs on, e.g. https://app.example.com,http://localhost:5173",
+        ),
+    ]
+    callback_url: Annotated[Url | None, Field(alias="CALLBACK_URL")] = None  # None: from API Gateway's domain
+    figma_client_secret: Annotated[SecretStr | None, Field(alias="FIGMA_CLIENT_SECRET")] = None
+    figma_client_secret_arn: Annotated[str | None, Field(alias="FIGMA_CLIENT_SECRET_ARN")] = None
+    figma_auth_url: Annotated[Url, Field(alias="FIGMA_AUTH_URL")] = "https://www.figma.com/oauth"
+    figma_api_url: Annotated[Url, Field(alias="FIGMA_API_URL")] = "https://api.figma.com"
+    default_scopes: Annotated[tuple[str, ...], BeforeValidator(_scopes), Field(alias="DEFAULT_SCOPES")] = (
+        "current_user:read",
+    )
+    session_ttl_days: Annotated[int, _whole(1, 3650), Field(alias="SESSION_TTL_DAYS")] = 30
+    expose_provider_token: Annotated[bool, BeforeValidator(_boolean), Field(alias="EXPOSE_PROVIDER_TOKEN")] = True
+    figma_pkce: Annotated[bool, BeforeValidator(_boolean), Field(alias="FIGMA_PKCE")] = True
+    refresh_leeway_seconds: Annotated[int, _whole(0, 86400), Field(alias="REFRESH_LEEWAY_SECONDS")] = 300
+    refresh_ahead_seconds: Annotated[int, _whole(60, 7 * 86400), Field(alias="REFRESH_AHEAD_SECONDS")] = 3600
+    refresh_concurrency: Annotated[int, _whole(1, 256), Field(alias="REFRESH_CONCURRENCY")] = 16
+    session_cookie_samesite: Annotated[
+        Literal["Lax", "Strict", "None"], BeforeValidator(_samesite), Field(alias="SESSION_COOKIE_SAMESITE")
+    ] = "Lax"
+    event_bus_name: Annotated[str, Field(alias="EVENT_BUS_NAME")] = "default"
+
+    @model_validator(mode="after")
+    def _one_secret_source(self) -> Settings:
+        if self.figma_client_secret is None and not self.figma_client_secret_arn:
+            raise ConfigurationError(
+                "FIGMA_CLIENT_SECRET (local) or FIGMA_CLIENT_SECRET_ARN (AWS) must be set: "
+                "the Client Secret Figma showed when you created the app"
+            )
+        return self
 
     @property
     def session_ttl_seconds(self) -> int:
         return self.session_ttl_days * 86400
 
+    @property
+    def client_secret(self) -> str | None:
+        return self.figma_client_secret.get_secret_value() if self.figma_client_secret else None
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Build settings from environment variables (``os.environ`` by default)."""
+        """Build settings from environment variables (``os.environ`` by default). Empty
+        variables count as unset (SAM passes an empty string for an empty parameter)."""
         env = os.environ if env is None else env
-        r = _Reader(env)
-        secret = r.optional("FIGMA_CLIENT_SECRET")
-        secret_arn = r.optional("FIGMA_CLIENT_SECRET_ARN")
-        if not secret and not secret_arn:
-            raise ConfigurationError(
-                "FIGMA_CLIENT_SECRET (local) or FIGMA_CLIENT_SECRET_ARN (AWS) must be set: "
-                "the Client Secret Figma showed when you created the app"
-            )
-        settings = cls(
-            figma_client_id=r.required("FIGMA_CLIENT_ID", "the Client ID of your Figma app"),
-            figma_client_secret=secret,
-            figma_client_secret_arn=secret_arn,
-            figma_auth_url=r.url("FIGMA_AUTH_URL", cls.figma_auth_url),
-            figma_api_url=r.url("FIGMA_API_URL", cls.figma_api_url).rstrip("/"),
-            callback_url=r.optional_url("CALLBACK_URL"),
-            allowed_origins=r.origins("ALLOWED_ORIGINS"),
-            default_scopes=r.scopes("DEFAULT_SCOPES", "current_user:read"),
-            session_ttl_days=r.integer("SESSION_TTL_DAYS", 30, 1, 3650),
-            expose_provider_token=r.boolean("EXPOSE_PROVIDER_TOKEN", True),
-            figma_pkce=r.boolean("FIGMA_PKCE", True),
-            refresh_leeway_seconds=r.integer("REFRESH_LEEWAY_SECONDS", 300, 0, 86400),
-            refresh_ahead_seconds=r.integer("REFRESH_AHEAD_SECONDS", 3600, 60, 7 * 86400),
-            refresh_concurrency=r.integer("REFRESH_CONCURRENCY", 16, 1, 256),
-            session_cookie_samesite=r.choice("SESSION_COOKIE_SAMESITE", "Lax", ("Lax", "Strict", "None")),
-            table_name=r.required("TABLE_NAME", "the DynamoDB table the stack created"),
-            kms_key_id=r.required("KMS_KEY_ID", "the KMS key id, ARN or alias the stack created"),
-            event_bus_name=r.optional("EVENT_BUS_NAME") or "default",
-        )
-        return settings
-
-
-class _Reader:
-    """Reads one variable at a time so every error names exactly one variable."""
-
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self.env = env
-
-    def optional(self, name: str) -> str | None:
-        value = self.env.get(name, "").strip()
-        return value or None
-
-    def required(self, name: str, what: str) -> str:
-        value = self.optional(name)
-        if value is None:
-            raise ConfigurationError(f"{name} is required: {what}")
-        return value
-
-    def url(self, name: str, default: str | None) -> str:
-        value = self.optional(name) or default
-        if value is None:
-            raise ConfigurationError(f"{name} is required: an absolute http(s) URL")
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ConfigurationError(f"{name} must be an absolute http(s) URL, got {value!r}")
-        return value
-
-    def optional_url(self, name: str) -> str | None:
-        return self.url(name, None) if self.optional(name) else None
-
-    def origins(self, name: str) -> tuple[str, ...]:
-        raw = self.optional(name)
-        if raw is None:
-            raise ConfigurationError(
-                f"{name} is required: comma-separated origins your app runs on, "
-                "e.g. https://app.example.com,http://localhost:5173"
-            )
-        origins = []
-        for item in raw.split(","):
-            item = item.strip()
-            if not item:
-                continue
-            try:
-                origins.append(normalise_origin(item))
-            except InvalidRedirect:
-                raise ConfigurationError(
-                    f"{name} has {item!r}, which is not an origin like https://app.example.com "
-                    "(scheme, host and optional port; no path, no '*')"
-                ) from None
-        if not origins:
-            raise ConfigurationError(f"{name} lists no origin")
-        return tuple(dict.fromkeys(origins))
-
-    def scopes(self, name: str, default: str) -> tuple[str, ...]:
-        raw = self.optional(name) or default
+        aliases = {f.alias for f in cls.model_fields.values() if f.alias}
+        given = {name: env[name].strip() for name in aliases if env.get(name, "").strip()}
         try:
-            return tuple(parse_scopes(raw))
-        except InvalidScope as exc:
-            raise ConfigurationError(f"{name}: {exc.message}") from None
+            settings = cls.model_validate(given)
+        except ValidationError as exc:
+            raise ConfigurationError(_one_line(exc)) from None
+        return settings.model_copy(update={"figma_api_url": settings.figma_api_url.rstrip("/")})
 
-    def integer(self, name: str, default: int, low: int, high: int) -> int:
-        raw = self.optional(name)
-        if raw is None:
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from None
-        if not low <= value <= high:
-            raise ConfigurationError(f"{name} must be between {low} and {high}, got {value}")
-        return value
 
-    def boolean(self, name: str, default: bool) -> bool:
-        raw = self.optional(name)
-        if raw is None:
-            return default
-        if raw.lower() in _TRUE:
-            return True
-        if raw.lower() in _FALSE:
-            return False
-        raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
-
-    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
-        raw = self.optional(name)
-        if raw is None:
-            return default
-        for choice in choices:
-            if raw.lower() == choice.lower():
-                return choice
-        raise ConfigurationError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+def _one_line(exc: ValidationError) -> str:
+    """``NAME problem`` for the first error, naming the environment variable."""
+    first = exc.errors(include_url=False, include_input=False)[0]
+    name = str(first["loc"][0]) if first["loc"] else ""
+    field = next((f for f in Settings.model_fields.values() if f.alias == name), None)
+    if first["type"] == "missing":
+        what = field.description if field is not None and field.description else "it has no default"
+        return f"{name} is required: {what}"
+    return f"{name} {str(first['msg']).removeprefix('Value error, ')}"

@@ -65,7 +65,6 @@ class Session:
     grant_expires_at: datetime | None = None
     grant_version: int = 1
     grant_obtained_at: datetime | None = None
-    lease_owner: str | None = None
     lease_until_ms: int = 0
     activated: bool = True
 
@@ -439,7 +438,6 @@ def _session_from(item: dict[str, Any]) -> Session:
         grant_expires_at=parse_iso(item["grant_expires_at"]["S"]) if "grant_expires_at" in item else None,
         grant_version=int(item["grant_version"]["N"]),
         grant_obtained_at=parse_iso(item["grant_obtained_at"]["S"]) if "grant_obtained_at" in item else None,
-        lease_owner=item.get("lease_owner", {}).get("S"),
         lease_until_ms=int(item.get("lease_until", {}).get("N", "0")),
         activated=item.get("activated", {}).get("BOOL", True),
     )

@@ -66,10 +66,6 @@ class DataKeyCache:
             while len(self._items) > self.max_entries:
                 self._items.popitem(last=False)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
 
 class Vault:
     """Seals and opens grant plaintexts under one KMS key."""
@@ -130,3 +126,33 @@ class Vault:
 
 def _canonical(context: dict[str, str]) -> str:
     return json.dumps(context, sort_keys=True, separators=(",", ":"))
+
+
+# -- sealing under a secret the caller holds (token mode's ticket) ------------------------------
+
+
+def _secret_key(secret: str, purpose: bytes) -> bytes:
+    """A 256-bit AES key from a high-entropy secret (HKDF-SHA256, the purpose as info)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"figma-auth:" + purpose).derive(secret.encode())
+
+
+def seal_with_secret(secret: str, plaintext: bytes, *, purpose: bytes) -> bytes:
+    """``plaintext`` readable only by whoever holds ``secret`` (which we store only hashed)."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    nonce = os.urandom(12)
+    return nonce + AESGCM(_secret_key(secret, purpose)).encrypt(nonce, plaintext, purpose)
+
+
+def open_with_secret(secret: str, sealed: bytes, *, purpose: bytes) -> bytes | None:
+    """What ``seal_with_secret`` sealed, or None for a wrong secret, purpose or a tampered box."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    try:
+        return AESGCM(_secret_key(secret, purpose)).decrypt(sealed[:12], sealed[12:], purpose)
+    except (InvalidTag, ValueError):
+        return None

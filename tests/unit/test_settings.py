@@ -26,8 +26,10 @@ def test_defaults_follow_the_contract():
     assert s.allowed_origins == ("https://app.example.com",)
 
 
-def test_the_client_secret_never_shows_in_repr():
-    assert "secret" not in repr(Settings.from_env(GOOD)).replace("figma_client_secret_arn", "")
+def test_the_client_secret_never_shows_in_repr_or_a_dump():
+    settings = Settings.from_env({**GOOD, "FIGMA_CLIENT_SECRET": "s3cr3t-value"})
+    assert "s3cr3t-value" not in repr(settings) and "s3cr3t-value" not in settings.model_dump_json()
+    assert settings.client_secret == "s3cr3t-value"
 
 
 @pytest.mark.parametrize("missing", ["FIGMA_CLIENT_ID", "TABLE_NAME", "KMS_KEY_ID", "ALLOWED_ORIGINS"])
