@@ -35,15 +35,16 @@ class Resources:
 
 
 def start_moto(port: int = 0) -> tuple[Any, str]:
-    """Start moto's threaded server on 127.0.0.1; returns (server, endpoint URL)."""
+    """Start moto's threaded server on 127.0.0.1 (atomic per request, as DynamoDB's writes
+    are: devstack/moto_atomic.py); returns (server, endpoint URL)."""
     import logging
 
-    from moto.server import ThreadedMotoServer
+    from devstack.moto_atomic import AtomicMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access line per AWS call
     for name, value in FAKE_CREDENTIALS.items():
         os.environ.setdefault(name, value)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = AtomicMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     host, bound = server.get_host_and_port()
     return server, f"http://{host}:{bound}"
@@ -64,7 +65,7 @@ def start_moto_process(port: int = 0) -> tuple[Any, str]:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "devstack.moto_atomic", "127.0.0.1", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

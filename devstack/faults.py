@@ -19,8 +19,11 @@ class _FakeHttp:
         self.content = b""
 
 
-def answer_for(plans: list[list[Any]], model: Any, fired: list[str]) -> Any:
-    """The injected answer for this call, or None to let it through; consumes the plan."""
+def answer_for(plans: list[list[Any]], model: Any, fired: list[str], params: Any = None) -> Any:
+    """The injected answer for this call, or None to let it through; consumes the plan.
+
+    Besides AWS error codes: ``CRASH`` (the Lambda dies at this call) and ``UNPROCESSED``
+    (a BatchWriteItem that DynamoDB accepted but processed none of: all ``UnprocessedItems``)."""
     service = model.service_model.service_name
     for plan in plans:
         svc, op, code, status, times, skip = plan
@@ -32,6 +35,11 @@ def answer_for(plans: list[list[Any]], model: Any, fired: list[str]) -> Any:
             fired.append(f"{service}:{op}:{code}")
             if code == "CRASH":  # a Lambda dying mid-flow: not an AWS answer at all
                 raise RuntimeError("simulated crash at " + op)
+            if code == "UNPROCESSED":
+                import json
+
+                items = json.loads((params or {}).get("body") or b"{}").get("RequestItems", {})
+                return _FakeHttp(200), {"UnprocessedItems": items, "ResponseMetadata": {"HTTPStatusCode": 200}}
             body: dict[str, Any] = {
                 "Error": {"Code": code, "Message": f"injected {code}"},
                 "ResponseMetadata": {"HTTPStatusCode": status},
@@ -63,5 +71,5 @@ class AwsFaults:
         """Fail the next ``times`` calls of ``service:operation`` (-1: all), after letting ``skip`` pass."""
         self.planned.append([service, operation, code, status, times, skip])
 
-    def _maybe_fail(self, model: Any, **_: Any) -> Any:
-        return answer_for(self.planned, model, self.fired)
+    def _maybe_fail(self, model: Any, params: Any = None, **_: Any) -> Any:
+        return answer_for(self.planned, model, self.fired, params)

@@ -4,11 +4,14 @@ endpoints, with knobs for latency, injected faults, token lifetime and revocatio
 OAuth:  GET /oauth (consent page) -> POST /oauth/decide -> redirect_uri?code=&state=
         POST /v1/oauth/token   (HTTP Basic, form: redirect_uri, code, grant_type[, code_verifier])
         POST /v1/oauth/refresh (HTTP Basic, form: refresh_token) -> no new refresh token
+        POST /v1/oauth/token   (HTTP Basic, form: grant_type=refresh_token, refresh_token): the same
+        One active access token per user (a new exchange or refresh kills the previous one),
+        as Figma documents; the one_token_per_user knob switches it off.
 REST:   GET /v1/me, GET /v1/files/:key, GET /v1/files/:key/nodes, GET|POST /v1/files/:key/comments
 Knobs:  GET /_emulator/stats, POST /_emulator/reset, POST /_emulator/config {latency_ms,
-        token_lifetime, rotate_refresh_tokens}, POST /_emulator/faults {endpoint, kind, times,
+        token_lifetime, rotate_refresh_tokens, hang_seconds, one_token_per_user}, POST /_emulator/faults {endpoint, kind, times,
         retry_after}, POST /_emulator/revoke {user_id?}, POST /_emulator/expire_access_tokens
-Fault kinds: 500, 502, 503, 429, hang, malformed, html, missing_fields, negative_expires,
+Fault kinds: 500, 502, 503, 429, hang (no answer), stall (answers once released), malformed, html, missing_fields, negative_expires,
         invalid_grant, 401, 403 (invalid token), 403_no_access, 404.
 """
 
@@ -57,7 +60,17 @@ SCOPES = {
 USERS = {
     "ada": {"id": "1143925780461227139", "handle": "Ada Lovelace", "email": "ada@example.com"},
     "grace": {"id": "1143925780461227140", "handle": "Grace Hopper", "email": "grace@example.com"},
+    "alan": {"id": "1143925780461227141", "handle": "Alan Turing", "email": "alan@example.com"},
 }
+
+
+def user_profile(key: str) -> dict[str, str]:
+    """A listed user, or a made-up one for any other key (load tests sign in many people)."""
+    if key in USERS:
+        return USERS[key]
+    digits = str(int.from_bytes(hashlib.sha256(key.encode()).digest()[:7], "big")).zfill(17)
+    return {"id": "9" + digits[:18], "handle": f"User {key}", "email": f"{key}@example.com"}
+
 
 AVATAR_SVG = (
     '<svg xmlns="http://www.w3.org/2000/svg" width="96" height="96" viewBox="0 0 96 96">'
@@ -84,6 +97,9 @@ class EmulatorState:
     latency_ms: int = 0
     token_lifetime: int = 3600
     rotate_refresh_tokens: bool = False
+    # Figma keeps one active access token per user per app: a new exchange or refresh kills the
+    # user's previous access token (a new exchange their previous refresh token too).
+    one_token_per_user: bool = True
     hang_seconds: float = 30.0
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     access_tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -130,21 +146,34 @@ class EmulatorState:
             self.latency_ms = 0
             self.token_lifetime = 3600
             self.rotate_refresh_tokens = False
+            self.one_token_per_user = True
         self.release.set()  # free any request hanging on a fault
         self.release = threading.Event()
 
     def issue(self, user_key: str, scopes: list[str], grant_id: str) -> dict[str, Any]:
-        access = "figu_" + secrets.token_urlsafe(32)
+        """A code exchange: a new grant (call with the lock held)."""
+        if self.one_token_per_user:
+            for record in self.refresh_tokens.values():
+                if record["user"] == user_key:
+                    record["revoked"] = True
         refresh = "figr_" + secrets.token_urlsafe(32)
-        now = time.time()
+        self.refresh_tokens[refresh] = {"user": user_key, "scopes": scopes, "grant": grant_id, "revoked": False}
+        return {"access": self.new_access_token(user_key, scopes, grant_id), "refresh": refresh}
+
+    def new_access_token(self, user_key: str, scopes: list[str], grant_id: str) -> str:
+        """An access token for the user (call with the lock held); in one-token mode the
+        user's previous access tokens stop working."""
+        if self.one_token_per_user:
+            for token in [t for t, r in self.access_tokens.items() if r["user"] == user_key]:
+                del self.access_tokens[token]
+        access = "figu_" + secrets.token_urlsafe(32)
         self.access_tokens[access] = {
             "user": user_key,
             "scopes": scopes,
-            "expires": now + self.token_lifetime,
+            "expires": time.time() + self.token_lifetime,
             "grant": grant_id,
         }
-        self.refresh_tokens[refresh] = {"user": user_key, "scopes": scopes, "grant": grant_id, "revoked": False}
-        return {"access": access, "refresh": refresh}
+        return access
 
 
 class FigmaEmulator(BackgroundServer):
@@ -192,10 +221,11 @@ class _Handler(BaseHTTPRequestHandler):
         path, self.query = parts.path, dict(parse_qsl(parts.query, keep_blank_values=True))
         length = int(self.headers.get("Content-Length") or 0)
         self.raw_body = self.rfile.read(length) if length else b""
+        refreshing = b"grant_type=refresh_token" in self.raw_body  # the token endpoint's other form
         routes = {
             ("GET", "/oauth"): ("authorize", self.authorize),
             ("POST", "/oauth/decide"): ("authorize", self.decide),
-            ("POST", "/v1/oauth/token"): ("token", self.token),
+            ("POST", "/v1/oauth/token"): ("refresh", self.refresh) if refreshing else ("token", self.token),
             ("POST", "/v1/oauth/refresh"): ("refresh", self.refresh),
             ("GET", "/v1/me"): ("me", self.me),
         }
@@ -256,6 +286,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.state.release.wait(self.state.hang_seconds)
             self.close_connection = True
             return True
+        elif kind == "stall":  # hold the request until released, then answer it as usual
+            self.state.release.wait(self.state.hang_seconds)
+            return False
         elif kind == "malformed":
             self.send_raw(200, b'{"access_token": "abc", ', "application/json")
         elif kind == "html":
@@ -343,7 +376,9 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
             location = target + sep + urlencode({"error": "access_denied", "state": form["state"]})
             return self.send_redirect(location)
         code = secrets.token_urlsafe(24)
-        user = form.get("user") if form.get("user") in USERS else "ada"
+        user = form.get("user") or "ada"
+        if not (user.isascii() and user.isalnum() and len(user) <= 32):
+            return self.send_html(400, "<p class=error>Unknown user.</p>")
         with self.state.lock:
             self.state.codes[code] = {
                 "redirect_uri": target,
@@ -383,7 +418,7 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
                 return self.send_json(400, {"error": "invalid_grant", "error_description": "PKCE verification failed"})
         with self.state.lock:
             tokens = self.state.issue(record["user"], record["scopes"], secrets.token_hex(8))
-        user_id = USERS[record["user"]]["id"]
+        user_id = user_profile(record["user"])["id"]
         return self.send_json(
             200,
             {
@@ -406,13 +441,7 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
                 return self.send_json(
                     400, {"error": True, "status": 400, "message": "Invalid refresh token", "i18n": None}
                 )
-            access = "figu_" + secrets.token_urlsafe(32)
-            self.state.access_tokens[access] = {
-                "user": record["user"],
-                "scopes": record["scopes"],
-                "expires": time.time() + self.state.token_lifetime,
-                "grant": record["grant"],
-            }
+            access = self.state.new_access_token(record["user"], record["scopes"], record["grant"])
             body = {"access_token": access, "expires_in": self.state.token_lifetime, "token_type": "bearer"}
             if self.state.rotate_refresh_tokens:
                 record["revoked"] = True
@@ -437,7 +466,7 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
         user = self._bearer_user()
         if user is None:
             return self.send_json(403, {"status": 403, "err": "Invalid token"})
-        u = USERS[user]
+        u = user_profile(user)
         host = self.headers.get("Host", "127.0.0.1")
         return self.send_json(200, {**u, "img_url": f"http://{host}/_emulator/avatar/{user}.svg"})
 
@@ -467,7 +496,7 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
                         "id": str(len(self.state.comments) + 1),
                         "message": payload.get("message"),
                         "file_key": key,
-                        "user": USERS[user],
+                        "user": user_profile(user),
                     }
                     self.state.comments.append(comment)
                     return self.send_json(200, comment)
@@ -501,7 +530,13 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
             s.reset()
         elif path == "/_emulator/config":
             with s.lock:
-                for name in ("latency_ms", "token_lifetime", "rotate_refresh_tokens", "hang_seconds"):
+                for name in (
+                    "latency_ms",
+                    "token_lifetime",
+                    "rotate_refresh_tokens",
+                    "hang_seconds",
+                    "one_token_per_user",
+                ):
                     if name in body:
                         setattr(s, name, body[name])
         elif path == "/_emulator/faults":
@@ -515,7 +550,7 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
             with s.lock:
                 user_id = body.get("user_id")
                 for record in s.refresh_tokens.values():
-                    if user_id is None or USERS[record["user"]]["id"] == user_id:
+                    if user_id is None or user_profile(record["user"])["id"] == user_id:
                         s.revoked_grants.add(record["grant"])
         elif path == "/_emulator/expire_access_tokens":
             with s.lock:

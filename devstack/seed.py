@@ -1,5 +1,6 @@
-"""Seed many sessions directly, as a callback would write them: grants really issued by the
-Figma emulator, sealed under the real KMS key through the layer's own Vault and Store."""
+"""Seed many connections (and their sessions) directly, as sign-ins would write them: grants
+really issued by the Figma emulator, sealed under the real KMS key through the layer's own
+Vault, items made by the layer's own Store marshalling."""
 
 from __future__ import annotations
 
@@ -9,46 +10,58 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from devstack import aws
-from devstack.figma_emulator import USERS, EmulatorState
+from devstack.figma_emulator import EmulatorState
 from figma_auth import oauth
-from figma_auth.store import Profile, Session, _session_item
+from figma_auth.store import Connection, Profile, Session, _connection_item, _session_item
 from figma_auth.vault import SealedBox, Vault, grant_context
 
 PLACEHOLDER = SealedBox(b"\0" * 32, b"\0" * 12, b"\0" * 64)
 
 
-def session_items(
-    *, vault: Vault | None, emulator: EmulatorState, expiries: list[datetime], now: datetime
-) -> list[tuple[str, dict[str, Any]]]:
-    """(session id, DynamoDB item) per expiry, each with a grant really issued by the emulator and
-    sealed by ``vault``; ``vault=None`` writes a placeholder box (rows a test never decrypts)."""
-    user_id = USERS["ada"]["id"]
+def seed_user_id() -> str:
+    """A made-up Figma user id (the emulator issues tokens for any user key)."""
+    return str(10**17 + secrets.randbelow(8 * 10**17))
+
+
+def user_items(
+    *,
+    vault: Vault | None,
+    emulator: EmulatorState,
+    expiries: list[datetime],
+    now: datetime,
+    sessions_per_user: int = 1,
+) -> list[tuple[str, list[dict[str, Any]]]]:
+    """(user id, items) per expiry: the user's connection, whose grant the emulator really
+    issued and ``vault`` sealed (``vault=None``: a placeholder box, for rows a test never
+    decrypts), and ``sessions_per_user`` sessions pointing at it."""
     out = []
     for expires_at in expiries:
-        session_id = oauth.hash_secret(oauth.random_token())
+        user_id = seed_user_id()
         box = PLACEHOLDER
         if vault is not None:
             with emulator.lock:
-                tokens = emulator.issue("ada", ["current_user:read"], secrets.token_hex(8))
+                tokens = emulator.issue(user_id, ["current_user:read"], secrets.token_hex(8))
             box = vault.seal(
-                {"access_token": tokens["access"], "refresh_token": tokens["refresh"]},
-                grant_context(session_id, user_id),
+                {"access_token": tokens["access"], "refresh_token": tokens["refresh"]}, grant_context(user_id)
             )
-        session = Session(
-            id=session_id,
+        conn = Connection(
             user_id=user_id,
-            created_at=now,
-            expires_at=now + timedelta(days=30),
-            profile=Profile("Ada Lovelace", "ada@example.com", ""),
+            profile=Profile("Seeded User", f"{user_id}@example.com", ""),
             scopes=("current_user:read",),
             grant_box=box,
             grant_expires_at=expires_at,
+            signed_in_ms=int(now.timestamp() * 1000),
         )
-        out.append((session_id, _session_item(session)))
+        session_expiry = now + timedelta(days=30)
+        items = [_connection_item(conn, ttl=session_expiry)]
+        for _ in range(sessions_per_user):
+            session_id = oauth.hash_secret(oauth.random_token())
+            items.append(_session_item(Session(session_id, user_id, now, session_expiry)))
+        out.append((user_id, items))
     return out
 
 
-def seed_sessions(
+def seed_connections(
     *,
     endpoint: str,
     table: str,
@@ -57,20 +70,23 @@ def seed_sessions(
     expiries: list[datetime],
     now: datetime,
     seal: bool = True,
+    sessions_per_user: int = 1,
     threads: int = 8,
 ) -> list[str]:
-    """One session per expiry, written to the table, ids returned in order. ``seal=False``
-    writes a placeholder box (for bulk rows a test never decrypts: saves one KMS call each)."""
+    """One user (connection + sessions) per expiry, written to the table; user ids returned in
+    order. ``seal=False`` writes a placeholder box (saves one KMS call each)."""
     db = aws.client("dynamodb", endpoint)
     vault = Vault(kms=aws.client("kms", endpoint), key_id=key_id) if seal else None
 
     def write(chunk: list[datetime]) -> list[str]:
-        built = session_items(vault=vault, emulator=emulator, expiries=chunk, now=now)
-        pending: Any = {table: [{"PutRequest": {"Item": item}} for _, item in built]}
-        while pending:
-            pending = db.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-        return [sid for sid, _ in built]
+        built = user_items(vault=vault, emulator=emulator, expiries=chunk, now=now, sessions_per_user=sessions_per_user)
+        puts = [{"PutRequest": {"Item": item}} for _, items in built for item in items]
+        for start in range(0, len(puts), 25):
+            pending: Any = {table: puts[start : start + 25]}
+            while pending:
+                pending = db.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+        return [user_id for user_id, _ in built]
 
     chunks = [expiries[i : i + 25] for i in range(0, len(expiries), 25)]
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        return [sid for ids in pool.map(write, chunks) for sid in ids]
+        return [uid for ids in pool.map(write, chunks) for uid in ids]

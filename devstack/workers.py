@@ -165,13 +165,13 @@ class _WorkerHooks:
     def arm(self, plans: list[list[Any]], count: bool) -> None:
         self.plans, self.count, self.fired, self.calls = plans, count, [], Counter()
 
-    def __call__(self, model: Any, **_: Any) -> Any:
+    def __call__(self, model: Any, params: Any = None, **_: Any) -> Any:
         from devstack.faults import answer_for
 
         name = f"{model.service_model.service_name}:{model.name}"
         if self.count:
             self.calls[name] += 1
-        return answer_for(self.plans, model, self.fired)
+        return answer_for(self.plans, model, self.fired, params)
 
 
 def _worker_main(conn: Connection, fn: Function, env: dict[str, str]) -> None:

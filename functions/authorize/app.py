@@ -25,7 +25,9 @@ app = web.create_app()
     ),
 )
 def authorize(params: Annotated[AuthorizeQuery, Query()]) -> Any:
-    return web.authorize_response(runtime.service().start_login(params, callback_url=web.callback_url(app)))
+    service = runtime.service()
+    start = service.start_login(params, callback_url=web.callback_url(app), creds=web.credentials(app))
+    return web.authorize_response(start)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

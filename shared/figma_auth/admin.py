@@ -4,7 +4,8 @@
 
 (the region and credentials come from the usual AWS environment, e.g. AWS_REGION, AWS_PROFILE)
 
-deletes every session, Figma grant and the profile stored for a user (e.g. a GDPR request).
+deletes every session and the Figma connection (profile and grant) stored for a user (e.g. a
+GDPR request).
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ def main(argv: list[str] | None = None) -> int:
     delete.add_argument("--table", required=True, help="the stack's TableName output")
     args = parser.parse_args(argv)
     store = Store(table_name=args.table, client=aws.dynamodb())
-    sessions = store.delete_user(args.user_id)
-    print(f"deleted user {args.user_id}: profile and {sessions} session(s) with their Figma grants")
+    sessions = [s.id for s in store.user_sessions(args.user_id)]
+    store.delete_sessions(sessions)
+    store.delete_connection(args.user_id)
+    print(f"deleted user {args.user_id}: {len(sessions)} session(s) and the Figma connection (profile and grant)")
     return 0
 
 

@@ -26,8 +26,20 @@ if TYPE_CHECKING:
 CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 5.0
 MAX_RETRY_AFTER = 5.0  # seconds we are willing to wait inside one request
-REFRESH_PATH = "/v1/oauth/refresh"
+REFRESH_PATH = "/v1/oauth/refresh"  # FIGMA_REFRESH_STYLE=refresh (Figma's OpenAPI spec)
+TOKEN_PATH = "/v1/oauth/token"  # FIGMA_REFRESH_STYLE=token: grant_type=refresh_token
 _DEAD_GRANT_CODES = {"invalid_grant", "invalid_token", "expired", "revoked", "invalid"}
+
+
+class TokenRejected(FigmaError):
+    """Figma answered 401/403 to a token it just issued: another exchange for the same user
+    (Figma keeps one active token per user per app) has replaced it."""
+
+
+@dataclass(frozen=True)
+class CodeExchange:
+    grant: oauth.FigmaGrant
+    user_id_hint: str | None  # the token response's user_id_string: who, when /v1/me can't say
 
 
 @dataclass(frozen=True)
@@ -52,8 +64,10 @@ class FigmaClient:
         connect_timeout: float = CONNECT_TIMEOUT,
         read_timeout: float = READ_TIMEOUT,
         sleep: Callable[[float], None] = time.sleep,
+        refresh_style: str = "refresh",
     ) -> None:
         self.api_url = api_url.rstrip("/")
+        self.refresh_style = refresh_style
         self.client_id = client_id
         self._secret = client_secret
         self._http = http
@@ -76,23 +90,34 @@ class FigmaClient:
 
     def exchange_code(
         self, *, code: str, redirect_uri: str, code_verifier: str | None, scopes: tuple[str, ...], now: datetime
-    ) -> oauth.FigmaGrant:
+    ) -> CodeExchange:
         """Trade a code for tokens. Never retried: a code is single-use."""
         form = {"redirect_uri": redirect_uri, "code": code, "grant_type": "authorization_code"}
         if code_verifier is not None:
             form["code_verifier"] = code_verifier
-        response = self._send("POST", "/v1/oauth/token", data=form, auth=self._basic(), retry=NEVER)
+        response = self._send("POST", TOKEN_PATH, data=form, auth=self._basic(), retry=NEVER)
         if response.status_code != 200:
             raise FigmaError(f"Figma rejected the code exchange (HTTP {response.status_code})")
-        return oauth.parse_token_response(_json(response), now=now, scopes=scopes)
+        body = _json(response)
+        hint = body.get("user_id_string") if isinstance(body, dict) else None
+        return CodeExchange(
+            oauth.parse_token_response(body, now=now, scopes=scopes),
+            hint if isinstance(hint, str) and 0 < len(hint) <= 128 and hint.isprintable() else None,
+        )
 
     def refresh(self, grant: oauth.FigmaGrant, *, now: Callable[[], datetime]) -> oauth.FigmaGrant:
         """Renew the access token. A dead grant raises ReauthRequired; a blip FigmaUnavailable."""
-        response = self._send("POST", REFRESH_PATH, data={"refresh_token": grant.refresh_token}, auth=self._basic())
+        if self.refresh_style == "token":
+            path, form = TOKEN_PATH, {"grant_type": "refresh_token", "refresh_token": grant.refresh_token}
+        else:
+            path, form = REFRESH_PATH, {"refresh_token": grant.refresh_token}
+        response = self._send("POST", path, data=form, auth=self._basic())
         return refresh_result(response, grant, now())
 
     def me(self, access_token: str) -> FigmaUser:
         response = self._send("GET", "/v1/me", headers={"Authorization": f"Bearer {access_token}"})
+        if response.status_code in (401, 403):
+            raise TokenRejected("Figma no longer accepts this access token")
         if response.status_code != 200:
             raise FigmaError(f"Figma's /v1/me answered HTTP {response.status_code}")
         body = _json(response)
@@ -195,58 +220,8 @@ def is_invalid_token(response: ProxyResponse) -> bool:
     return response.status == 403 and b"token" in response.body[:512].lower()
 
 
-class AsyncFigmaClient:
-    """The refresh call for the scheduler: httpx's async client, same rules as FigmaClient."""
-
-    def __init__(
-        self,
-        *,
-        api_url: str,
-        client_id: str,
-        client_secret: Callable[[], str],
-        http: httpx.AsyncClient | None = None,
-        retry: RetryPolicy | None = None,
-        connect_timeout: float = CONNECT_TIMEOUT,
-        read_timeout: float = READ_TIMEOUT,
-    ) -> None:
-        import httpx
-
-        self.api_url = api_url.rstrip("/")
-        self.client_id = client_id
-        self._secret = client_secret
-        self.http = http or httpx.AsyncClient(
-            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
-            limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
-        )
-        # 429 is not retried here: the scheduler pauses the whole batch instead.
-        self.retry = retry or RetryPolicy(retry_rate_limited=False)
-
-    async def refresh(self, grant: oauth.FigmaGrant, *, now: Callable[[], datetime]) -> oauth.FigmaGrant:
-        import asyncio
-
-        import httpx
-
-        auth = httpx.BasicAuth(self.client_id, self._secret())
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                response = await self.http.post(
-                    self.api_url + REFRESH_PATH, data={"refresh_token": grant.refresh_token}, auth=auth
-                )
-            except httpx.TransportError as exc:
-                await asyncio.sleep(self.retry.wait_or_raise(attempt, None, exc))
-                continue
-            if not self.retry.retryable(response):
-                return refresh_result(response, grant, now())
-            await asyncio.sleep(self.retry.wait_or_raise(attempt, response, None))
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
-
-
 def refresh_result(response: httpx.Response, grant: oauth.FigmaGrant, now: datetime) -> oauth.FigmaGrant:
-    """Interpret Figma's answer to a refresh (shared by the sync and async clients)."""
+    """Interpret Figma's answer to a refresh."""
     if response.status_code in (400, 401, 403):
         code = oauth.figma_error_code(_json_or_none(response))
         if code == "invalid_client":
@@ -260,8 +235,8 @@ def refresh_result(response: httpx.Response, grant: oauth.FigmaGrant, now: datet
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """When a call to Figma is tried again, and how long we wait first: one policy for the
-    request paths' client and the scheduler's async client. Retried: transport errors, 5xx,
+    """When a call to Figma is tried again, and how long we wait first (every call but the
+    proxy's, which is never replayed: a POST may not be idempotent). Retried: transport errors, 5xx,
     and 429 (unless ``retry_rate_limited`` is off), at most ``attempts`` tries in all,
     honouring ``Retry-After`` up to ``max_wait`` seconds (longer: give up at once)."""
 

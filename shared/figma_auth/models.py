@@ -102,9 +102,12 @@ class TokenRequest(_Input):
 
 
 class LogoutRequest(_Input):
-    """``POST /auth/logout``: empty (this session), ``{"all": true}`` or ``{"session_id"}``."""
+    """``POST /auth/logout``: empty (this session), ``{"all": true}`` (every session of the
+    user), ``{"all": true, "disconnect": true}`` (and the Figma connection, even with
+    OFFLINE_ACCESS) or ``{"session_id"}`` (one of the user's other sessions)."""
 
     all: StrictBool = False
+    disconnect: StrictBool = False
     session_id: Annotated[str | None, Field(min_length=1, max_length=128)] = None
 
 
@@ -154,6 +157,10 @@ class SessionSummary(_Output):
     created_at: Timestamp
     expires_at: Timestamp
     current: bool
+    client: Annotated[
+        Literal["web", "token", "device"],
+        Field(description="How the session was made: cookie sign-in, token mode, or device sign-in."),
+    ]
 
 
 class SessionList(_Output):

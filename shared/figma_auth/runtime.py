@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from figma_auth import aws
-from figma_auth.figma import FigmaClient
+from figma_auth.figma import FigmaClient, RetryPolicy
 from figma_auth.observability import logger
 from figma_auth.service import AuthService
 from figma_auth.settings import Settings
@@ -36,10 +36,18 @@ def service() -> AuthService:
         settings=config,
         store=Store(table_name=config.table_name, client=aws.dynamodb()),
         vault=Vault(kms=aws.kms(), key_id=config.kms_key_id),
-        figma=FigmaClient(
-            api_url=config.figma_api_url, client_id=config.figma_client_id, client_secret=_client_secret(config)
-        ),
+        figma=figma_client(config),
         publish=_publisher(config),
+    )
+
+
+def figma_client(config: Settings, retry: RetryPolicy | None = None) -> FigmaClient:
+    return FigmaClient(
+        api_url=config.figma_api_url,
+        client_id=config.figma_client_id,
+        client_secret=_client_secret(config),
+        refresh_style=config.figma_refresh_style,
+        retry=retry,
     )
 
 
@@ -85,37 +93,36 @@ def reset() -> None:
 
 def run_scheduled_refresh(*, remaining_ms: Any) -> dict[str, Any]:
     """One scheduled batch; outcomes go to Powertools metrics and the returned report."""
-    import asyncio
-
     from figma_auth.observability import metrics_count
 
     config = settings()
     pages = Store(table_name=config.table_name, client=aws.dynamodb_paging())
-    report = asyncio.run(refresh_batch(service(), remaining_ms=remaining_ms, pages=pages))
+    report = refresh_batch(service(), remaining_ms=remaining_ms, pages=pages)
     for outcome in ("refreshed", "skipped", "reauth_required", "failed"):
         metrics_count(f"Grants{outcome.title().replace('_', '')}", report[outcome])
     logger.info("scheduled refresh done", extra={k: v for k, v in report.items() if k != "failures"})
     return report
 
 
-async def refresh_batch(auth: AuthService, *, remaining_ms: Any, pages: Store | None = None) -> dict[str, Any]:
-    """One batch of the scheduled refresh with ``auth``'s settings and collaborators."""
-    from figma_auth.figma import AsyncFigmaClient
+def refresh_batch(auth: AuthService, *, remaining_ms: Any, pages: Store | None = None) -> dict[str, Any]:
+    """One batch of the scheduled refresh with ``auth``'s settings and collaborators: the same
+    engine as the request paths, over a Figma client that leaves 429s to the scheduler."""
+    from figma_auth.engine import RefreshEngine
     from figma_auth.scheduler import RefreshScheduler
 
     config = auth.settings
-    figma = AsyncFigmaClient(
-        api_url=config.figma_api_url, client_id=config.figma_client_id, client_secret=_client_secret(config)
-    )
+    figma = figma_client(config, RetryPolicy(retry_rate_limited=False))
+    engine = RefreshEngine(store=auth.store, vault=auth.vault, figma=figma, clock=auth.clock, publish=auth.publish)
     try:
         scheduler = RefreshScheduler(
-            service=auth,
-            figma=figma,
+            engine=engine,
+            store=auth.store,
+            pages=pages,
             concurrency=config.refresh_concurrency,
             ahead_seconds=config.refresh_ahead_seconds,
             remaining_ms=remaining_ms,
-            pages=pages,
+            clock=auth.clock,
         )
-        return (await scheduler.run()).as_dict()
+        return scheduler.run().as_dict()
     finally:
-        await figma.aclose()
+        figma.http.close()

@@ -1,30 +1,31 @@
-"""The scheduled refresh: renew every active grant that expires within REFRESH_AHEAD_SECONDS.
+"""The scheduled refresh: renew every active connection whose grant expires within
+REFRESH_AHEAD_SECONDS, through the same refresh engine as the request paths.
 
-Reads only the grants that are due (a day-bucketed GSI), refreshes them with bounded async
-concurrency under the same lease as on-demand refresh, lets one bad grant fail alone,
-pauses the whole batch when Figma answers 429 with Retry-After, and stops starting new
-work before the Lambda deadline (the rest is left for the next run).
+Reads only the connections that are due (a day-bucketed GSI), never sessions: a user with ten
+sessions costs one refresh. ``REFRESH_CONCURRENCY`` calls to Figma at once, while as many
+connections again take their lease and decrypt their key, so Figma's slots never wait on AWS.
+One bad grant fails alone. A 429 pauses every call for its Retry-After; one longer than the
+batch has left ends the batch and is stored, so the next batches wait it out instead of
+hammering Figma. New work stops before the Lambda deadline (the rest is the next run's).
 """
 
 from __future__ import annotations
 
-import asyncio
+import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any, TypeVar
+from datetime import datetime, timedelta
+from typing import Any
 
-from figma_auth import oauth
-from figma_auth.errors import FigmaUnavailable, ReauthRequired
-from figma_auth.figma import AsyncFigmaClient
+from figma_auth.engine import RefreshEngine
+from figma_auth.errors import FigmaUnavailable
+from figma_auth.oauth import iso
 from figma_auth.observability import logger
-from figma_auth.service import LEASE_MS, AuthService
-from figma_auth.store import ACTIVE, Session, Store
+from figma_auth.store import Connection, Store
 
 LOOK_BACK = timedelta(days=1)  # grants whose refresh failed recently are retried too
-T = TypeVar("T")
 
 
 @dataclass
@@ -35,123 +36,143 @@ class BatchReport:
     failed: int = 0
     examined: int = 0
     stopped_early: bool = False
-    failures: list[str] = field(default_factory=list)  # short session-id prefixes, never tokens
+    paused_until: str | None = None  # Figma's Retry-After outlasting this batch (ISO time)
+    failures: list[str] = field(default_factory=list)  # short user-id prefixes, never tokens
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items()}
+        return dict(self.__dict__)
+
+
+class _Stop(Exception):
+    """Not enough time left to wait out Figma's Retry-After in this batch."""
+
+
+class FigmaGate:
+    """Around each Figma call: at most ``concurrency`` at once, and nobody calls while Figma
+    has asked us to wait (Retry-After)."""
+
+    def __init__(
+        self,
+        concurrency: int,
+        *,
+        remaining_ms: Callable[[], int],
+        safety_ms: int,
+        monotonic: Callable[[], float],
+        sleep: Callable[[float], None],
+    ) -> None:
+        self.slots = threading.BoundedSemaphore(concurrency)
+        self.remaining_ms, self.safety_ms = remaining_ms, safety_ms
+        self.monotonic, self.sleep = monotonic, sleep
+        self.pause_until = 0.0
+        self.lock = threading.Lock()
+
+    def pause(self, seconds: float) -> None:
+        with self.lock:
+            self.pause_until = max(self.pause_until, self.monotonic() + seconds)
+
+    def __enter__(self) -> FigmaGate:
+        self.slots.acquire()
+        wait = self.pause_until - self.monotonic()
+        if wait > 0:
+            if self.remaining_ms() - wait * 1000 < self.safety_ms:
+                self.slots.release()
+                raise _Stop()
+            self.sleep(wait)
+        return self
+
+    def __exit__(self, kind: object, exc: object, tb: object) -> None:
+        if isinstance(exc, FigmaUnavailable) and exc.retry_after:
+            self.pause(exc.retry_after)  # before the slot frees: nobody may call Figma meanwhile
+        self.slots.release()
 
 
 class RefreshScheduler:
     def __init__(
         self,
         *,
-        service: AuthService,
-        figma: AsyncFigmaClient,
+        engine: RefreshEngine,
+        store: Store,
+        pages: Store | None = None,
         concurrency: int,
         ahead_seconds: int,
         remaining_ms: Callable[[], int],
+        clock: Callable[[], datetime],
         safety_ms: int = 30_000,
-        pages: Store | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        """``pages``: where the due grants are read from (default: the service's store); the
-        runtime passes one whose client waits longer for a 1 MB query page."""
-        self.service = service
-        self.pages = pages or service.store
-        self.figma = figma
+        """``pages``: where the due connections are read from (default ``store``); the runtime
+        passes one whose client waits longer for a 1 MB query page."""
+        self.engine, self.store, self.pages = engine, store, pages or store
         self.concurrency = concurrency
         self.ahead = timedelta(seconds=ahead_seconds)
-        self.remaining_ms = remaining_ms
-        self.safety_ms = safety_ms
-        self.pause_until = 0.0
+        self.remaining_ms, self.safety_ms = remaining_ms, safety_ms
+        self.clock = clock
+        self.gate = FigmaGate(
+            concurrency, remaining_ms=remaining_ms, safety_ms=safety_ms, monotonic=monotonic, sleep=sleep
+        )
         self.report = BatchReport()
-        # REFRESH_CONCURRENCY bounds the calls to Figma. Up to as many grants again get their
-        # lease and key ready meanwhile, so Figma's slots never wait on DynamoDB or KMS.
-        self._figma_slots = asyncio.Semaphore(concurrency)
-        self._pool = ThreadPoolExecutor(max_workers=2 * concurrency, thread_name_prefix="refresh")
+        self._lock = threading.Lock()
 
-    async def run(self) -> BatchReport:
-        now = self.service.clock()
-        pages = self.pages.due_pages(start=now - LOOK_BACK, end=now + self.ahead)
-        slots = asyncio.Semaphore(2 * self.concurrency)  # grants in flight: bounded memory
-        running: set[asyncio.Task[None]] = set()
-        try:
-            while True:
-                page = await self._aws(next, pages, None)
-                if page is None:
+    def run(self) -> BatchReport:
+        now = self.clock()
+        paused = self.store.scheduler_paused_until()
+        if paused is not None and paused > now:
+            self.report.paused_until = iso(paused)
+            logger.info("scheduled refresh paused by Figma's Retry-After", extra={"until": self.report.paused_until})
+            return self.report
+        in_flight = threading.BoundedSemaphore(2 * self.concurrency)  # connections in memory at once
+        with ThreadPoolExecutor(max_workers=2 * self.concurrency, thread_name_prefix="refresh") as pool:
+            for conn in self._due(now):
+                if self.remaining_ms() < self.safety_ms or self.report.paused_until:
+                    self.report.stopped_early = True
                     break
-                for session in page:
-                    if self.remaining_ms() < self.safety_ms:
-                        self.report.stopped_early = True
-                        break
-                    await slots.acquire()
-                    task = asyncio.create_task(self._one(session))
-                    running.add(task)
-                    task.add_done_callback(running.discard)
-                    task.add_done_callback(lambda _: slots.release())
-                if self.report.stopped_early:
-                    break
-            await asyncio.gather(*running)
-        finally:
-            self._pool.shutdown(wait=False)
+                in_flight.acquire()
+                future: Future[None] = pool.submit(self._one, conn)
+                future.add_done_callback(lambda _: in_flight.release())
         return self.report
 
-    async def _one(self, session: Session) -> None:
-        report = self.report
-        report.examined += 1
-        owner = oauth.random_token(12)
-        try:
-            now_ms = int(time.time() * 1000)
-            if session.grant_status != ACTIVE or session.lease_until_ms >= now_ms:
-                report.skipped += 1  # another refresher holds it
-                return
-            # The lease and the grant's key in parallel: a scheduled grant is rarely contended,
-            # and a lost lease only wastes one Decrypt.
-            lease = self._aws(
-                self.service.store.acquire_lease,
-                session.id,
-                version=session.grant_version,
-                owner=owner,
-                now_ms=now_ms,
-                lease_ms=LEASE_MS,
-            )
-            won, grant = await asyncio.gather(lease, self._aws(self.service.open_grant, session))
-            if not won:
-                report.skipped += 1
-                return
-            await self._refresh_owned(session, grant, owner)
-        except Exception as exc:  # one poison grant never stops the batch
-            report.failed += 1
-            report.failures.append(session.id[:8])
-            logger.warning("scheduled refresh failed", extra={"session": session.id[:8], "error": type(exc).__name__})
-            await self._aws(self.service.store.release_lease, session.id, owner=owner)
+    def _due(self, now: datetime) -> Iterator[Connection]:
+        for page in self.pages.due_pages(start=now - LOOK_BACK, end=now + self.ahead):
+            yield from page
 
-    async def _refresh_owned(self, session: Session, grant: oauth.FigmaGrant, owner: str) -> None:
-        report = self.report
+    def _one(self, conn: Connection) -> None:
         try:
-            async with self._figma_slots:
-                wait = self.pause_until - time.monotonic()
-                if wait > 0:
-                    if self.remaining_ms() - wait * 1000 < self.safety_ms:
-                        await self._aws(self.service.store.release_lease, session.id, owner=owner)
-                        report.skipped += 1
-                        return
-                    await asyncio.sleep(wait)
-                new = await self.figma.refresh(grant, now=self.service.clock)
-        except ReauthRequired:
-            await self._aws(self.service.grant_died, session, owner=owner)
-            report.reauth_required += 1
+            outcome = self.engine.refresh_due(conn, gate=self.gate)
+        except _Stop:
+            self._count("skipped")
+            self._end_batch()
             return
         except FigmaUnavailable as exc:
-            if exc.retry_after:  # Figma asked everyone to slow down: pause the batch
-                self.pause_until = max(self.pause_until, time.monotonic() + exc.retry_after)
-            raise
-        done = await self._aws(self.service.store_refreshed, session, new, owner=owner)
-        if done is None:
-            report.skipped += 1
-        else:
-            report.refreshed += 1
+            # Figma asked everyone to slow down: the gate paused the batch; a wait longer than
+            # the batch has left ends it and is kept for the next batches.
+            if exc.retry_after and self.remaining_ms() - exc.retry_after * 1000 < self.safety_ms:
+                self._end_batch(exc.retry_after)
+            self._failed(conn, exc)
+            return
+        except Exception as exc:  # one poison grant never stops the batch
+            self._failed(conn, exc)
+            return
+        self._count(outcome)
 
-    async def _aws(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a blocking boto3 step on the scheduler's own thread pool."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, lambda: fn(*args, **kwargs))
+    def _end_batch(self, retry_after: float | None = None) -> None:
+        """Figma's wait outlasts this batch: stop, and make the next batches wait too."""
+        with self._lock:
+            if retry_after is not None:
+                until = self.clock() + timedelta(seconds=retry_after)
+                if self.report.paused_until is None or iso(until) > self.report.paused_until:
+                    self.store.pause_scheduler(until)
+                    self.report.paused_until = iso(until)
+            self.report.stopped_early = True
+
+    def _count(self, outcome: str) -> None:
+        with self._lock:
+            self.report.examined += 1
+            setattr(self.report, outcome, getattr(self.report, outcome) + 1)
+
+    def _failed(self, conn: Connection, exc: Exception) -> None:
+        with self._lock:
+            self.report.examined += 1
+            self.report.failed += 1
+            self.report.failures.append(conn.user_id[:8])
+        logger.warning("scheduled refresh failed", extra={"user": conn.user_id[:8], "error": type(exc).__name__})

@@ -1,32 +1,37 @@
-"""The use cases: start login, complete login, read/refresh the session, list, log out,
-redeem a token-mode ticket. No Lambda events and no HTTP here: ``web.py`` adapts.
+"""The use cases: start and complete a sign-in, redeem a token-mode ticket, read, refresh and
+list sessions, log out, call Figma through the proxy. No Lambda events and no HTTP here:
+``web.py`` adapts. Grants are renewed by the one refresh engine (``engine.py``).
+
+The Figma grant belongs to the user's **connection** (one per Figma user id), not to a
+session: Figma keeps one active token per user per app, so every session of a user reads the
+connection's current token, a sign-in replaces it, and one refresh serves them all.
 """
 
 from __future__ import annotations
 
-import random
-import time
+import base64
+import binascii
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
 
 from figma_auth import oauth
+from figma_auth.engine import Fresh, RefreshEngine, grant_plaintext
 from figma_auth.errors import (
     AccessDenied,
     FigmaAuthError,
     FigmaError,
     FigmaUnavailable,
-    GrantUnreadable,
     InvalidGrant,
     InvalidRequest,
     InvalidState,
     ReauthRequired,
     Unauthorized,
 )
-from figma_auth.figma import FigmaClient, ProxyResponse, forward, is_invalid_token
+from figma_auth.figma import FigmaClient, ProxyResponse, TokenRejected, forward, is_invalid_token
 from figma_auth.models import (
     AuthorizeQuery,
     CallbackQuery,
@@ -39,20 +44,18 @@ from figma_auth.models import (
     TokenRequest,
     UserInfo,
 )
-from figma_auth.observability import logger, metrics_count
+from figma_auth.observability import metrics_count
 from figma_auth.settings import Settings
-from figma_auth.store import ACTIVE, LoginTransaction, Profile, Session, Store, Ticket
+from figma_auth.store import ACTIVE, Connection, LoginTransaction, Profile, Session, Store, Ticket
 from figma_auth.vault import Vault, grant_context, open_with_secret, seal_with_secret
 
 TRANSACTION_TTL = timedelta(minutes=10)
 TICKET_TTL = timedelta(seconds=60)
 TICKET_PURPOSE = b"ticket"  # what a ticket seals: the session token it trades for
-LEASE_MS = 20_000  # longer than Figma's worst refresh (2 attempts x 8 s)
-WAIT_FOR_PEER_SECONDS = 10.0  # how long a request waits for another's refresh
-JUST_REFRESHED = timedelta(seconds=5)  # a refresh reuses a grant another refresh produced this recently
 SESSION_COOKIE = "__Host-figma_auth_session"
 TX_COOKIE_PREFIX = "__Host-figma_auth_tx_"
-TOKEN_LENGTH = 43  # random_token(32)
+SECRET_LENGTH = 43  # random_token(32)
+MAX_USER_ID = 128
 
 
 @dataclass(frozen=True)
@@ -77,9 +80,52 @@ class LoginDone:
     session_token: str | None  # cookie mode: the value of the session cookie to set
 
 
+@dataclass(frozen=True)
+class NewSession:
+    """A session being created by a sign-in; in token mode with the ticket that will carry it."""
+
+    session: Session
+    token: str
+    ticket: Ticket | None
+    ticket_value: str | None
+
+    def done(self, tx: LoginTransaction) -> LoginDone:
+        if self.ticket_value is not None:
+            return LoginDone(oauth.append_query(tx.success_url, {"ticket": self.ticket_value}), None)
+        return LoginDone(tx.success_url, self.token)
+
+
+@dataclass(frozen=True)
+class Current:
+    """An authenticated request: its session and the user's connection."""
+
+    session: Session
+    connection: Connection
+
+
 def tx_cookie_name(state: str) -> str:
     """One transaction cookie per login, so two tabs signing in at once don't collide."""
     return TX_COOKIE_PREFIX + oauth.hash_secret(state)[:16]
+
+
+def new_session_token(user_id: str) -> str:
+    """``<user id, base64url>.<43 random characters>``: the user id lets one read fetch the
+    session and its connection together; the session is found by the hash of the whole token,
+    so a token with another user's id in it finds nothing."""
+    return f"{oauth.b64url(user_id.encode())}.{oauth.random_token(32)}"
+
+
+def user_of_token(token: str) -> str | None:
+    prefix, dot, secret = token.partition(".")
+    if not dot or not oauth.is_url_safe_token(secret, min_len=SECRET_LENGTH, max_len=SECRET_LENGTH):
+        return None
+    if not oauth.is_url_safe_token(prefix, min_len=1, max_len=4 * MAX_USER_ID // 3 + 3):
+        return None
+    try:
+        user_id = base64.urlsafe_b64decode(prefix + "=" * (-len(prefix) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    return user_id if 0 < len(user_id) <= MAX_USER_ID and user_id.isprintable() else None
 
 
 class AuthService:
@@ -92,6 +138,7 @@ class AuthService:
         figma: FigmaClient,
         clock: Callable[[], datetime] = oauth.utcnow,
         publish: Callable[[str, dict[str, Any]], None] | None = None,
+        engine: RefreshEngine | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -99,14 +146,16 @@ class AuthService:
         self.figma = figma
         self.clock = clock
         self.publish = publish or (lambda detail_type, detail: None)
+        self.engine = engine or RefreshEngine(store=store, vault=vault, figma=figma, clock=clock, publish=self.publish)
 
     # -- authorize ---------------------------------------------------------------------
 
-    def start_login(self, params: AuthorizeQuery, *, callback_url: str) -> LoginStart:
+    def start_login(self, params: AuthorizeQuery, *, callback_url: str, creds: Credentials | None = None) -> LoginStart:
         allowed = self.settings.allowed_origins
         success = oauth.validate_return_url(params.success, allowed)
         failure = oauth.validate_return_url(params.failure, allowed)
         scopes = tuple(oauth.parse_scopes(params.scopes)) if params.scopes is not None else self.settings.default_scopes
+        scopes = self._with_connection_scopes(scopes, creds)
         mode = params.mode
         app_challenge = params.code_challenge if mode == "token" else None
         if mode == "token" and app_challenge is None:
@@ -138,6 +187,17 @@ class AuthService:
         )
         return LoginStart(url, tx_cookie_name(state), browser_secret, int(TRANSACTION_TTL.total_seconds()))
 
+    def _with_connection_scopes(self, requested: tuple[str, ...], creds: Credentials | None) -> tuple[str, ...]:
+        """A signed-in user's new sign-in asks for what their connection holds too: one
+        sign-in never narrows what another session or the backend relies on."""
+        if creds is None or not creds.token:
+            return requested
+        try:
+            held = self.authenticate(creds).connection.scopes
+        except Unauthorized:
+            return requested
+        return tuple(dict.fromkeys((*held, *requested)))
+
     # -- callback ----------------------------------------------------------------------
 
     def take_transaction(self, query: Mapping[str, str], cookies: Mapping[str, str]) -> tuple[LoginTransaction, str]:
@@ -157,7 +217,8 @@ class AuthService:
         return tx, oauth.derive(browser_secret, "pkce:" + state)
 
     def complete_login(self, tx: LoginTransaction, verifier: str, query: Mapping[str, str]) -> LoginDone:
-        """Exchange the code, read the user, store session + sealed grant in one write."""
+        """Exchange the code, read the user, then in one write: the session, and the new grant
+        on the user's connection (unless a sign-in that finished later put a newer one)."""
         error = query.get("error")
         if error is not None:
             raise AccessDenied() if error == "access_denied" else FigmaError("Figma returned an error")
@@ -165,46 +226,70 @@ class AuthService:
         if not 0 < len(code) <= 512 or not code.isascii() or not code.isprintable():
             raise FigmaError("Figma returned no usable code")
         now = self.clock()
-        grant = self.figma.exchange_code(
+        exchange = self.figma.exchange_code(
             code=code,
             redirect_uri=tx.redirect_uri,
             code_verifier=verifier if tx.pkce else None,
             scopes=tx.scopes,
             now=now,
         )
-        user = self.figma.me(grant.access_token)
-        token = oauth.random_token(32)
-        session_id = oauth.hash_secret(token)
-        box = self.vault.seal(_grant_plaintext(grant), grant_context(session_id, user.id))
-        token_mode = tx.mode == "token"
-        session = Session(
-            id=session_id,
+        grant = exchange.grant
+        exchanged_ms = int(self.clock().timestamp() * 1000)  # Figma issued the token before this
+        try:
+            user = self.figma.me(grant.access_token)
+        except TokenRejected:
+            if exchange.user_id_hint is None:
+                raise
+            # Another sign-in of this user was exchanged meanwhile, and Figma keeps one token per
+            # user: that sign-in's grant is the one to keep. This session joins it.
+            return self._join_newer_sign_in(tx, exchange.user_id_hint, now)
+        if len(user.id) > MAX_USER_ID:
+            raise FigmaError("Figma's user id is longer than expected")
+        new = self._new_session(tx, user.id, now)
+        connection = Connection(
             user_id=user.id,
-            created_at=now,
-            expires_at=now + timedelta(days=self.settings.session_ttl_days),
             profile=Profile(user.handle, user.email, user.img_url),
             scopes=grant.scopes,
-            grant_box=box,
+            grant_box=self.vault.seal(grant_plaintext(grant), grant_context(user.id)),
             grant_expires_at=grant.expires_at,
+            signed_in_ms=exchanged_ms,
+        )
+        self.store.sign_in(new.session, connection, ticket=new.ticket, offline=self.settings.offline_access)
+        return new.done(tx)
+
+    def _join_newer_sign_in(self, tx: LoginTransaction, user_id: str, now: datetime) -> LoginDone:
+        new = self._new_session(tx, user_id, now)
+        if not self.store.join_connection(new.session, ticket=new.ticket, offline=self.settings.offline_access):
+            raise FigmaUnavailable(
+                "Another sign-in of this Figma account is still finishing; try again.", retry_after=1
+            )
+        metrics_count("SignInJoinedNewerGrant")
+        return new.done(tx)
+
+    def _new_session(self, tx: LoginTransaction, user_id: str, now: datetime) -> NewSession:
+        token = new_session_token(user_id)
+        token_mode = tx.mode == "token"
+        session = Session(
+            id=oauth.hash_secret(token),
+            user_id=user_id,
+            created_at=now,
+            expires_at=now + timedelta(days=self.settings.session_ttl_days),
+            client="token" if token_mode else "web",
             activated=not token_mode,
         )
-        ticket_value = None
-        ticket = None
-        if token_mode:
-            if tx.app_challenge is None:  # start_login always stores one in token mode
-                raise FigmaAuthError()
-            ticket_value = oauth.random_token(24)
-            ticket = Ticket(
-                ticket_hash=oauth.hash_secret(ticket_value),
-                session_id=session_id,
-                app_challenge=tx.app_challenge,
-                sealed_token=seal_with_secret(ticket_value, token.encode(), purpose=TICKET_PURPOSE),
-                expires_at=now + TICKET_TTL,
-            )
-        self.store.create_session(session, now=now, ticket=ticket)
-        if ticket_value is not None:
-            return LoginDone(oauth.append_query(tx.success_url, {"ticket": ticket_value}), None)
-        return LoginDone(tx.success_url, token)
+        if not token_mode:
+            return NewSession(session, token, None, None)
+        if tx.app_challenge is None:  # start_login always stores one in token mode
+            raise FigmaAuthError()
+        ticket_value = oauth.random_token(24)
+        ticket = Ticket(
+            ticket_hash=oauth.hash_secret(ticket_value),
+            session_id=session.id,
+            app_challenge=tx.app_challenge,
+            sealed_token=seal_with_secret(ticket_value, token.encode(), purpose=TICKET_PURPOSE),
+            expires_at=now + TICKET_TTL,
+        )
+        return NewSession(session, token, ticket, ticket_value)
 
     # -- token mode --------------------------------------------------------------------
 
@@ -225,153 +310,98 @@ class AuthService:
 
     # -- sessions ----------------------------------------------------------------------
 
-    def authenticate(self, creds: Credentials) -> Session:
+    def authenticate(self, creds: Credentials) -> Current:
+        """The session the token names and its user's connection (one DynamoDB read)."""
         token = creds.token
-        if not token or not oauth.is_url_safe_token(token, min_len=TOKEN_LENGTH, max_len=TOKEN_LENGTH):
+        user_id = user_of_token(token) if token else None
+        if token is None or user_id is None:
             raise Unauthorized()
-        session = self.store.get_session(oauth.hash_secret(token))
-        if session is None or not session.activated:
+        session, connection = self.store.session_with_connection(oauth.hash_secret(token), user_id)
+        if session is None or not session.activated or session.user_id != user_id:
             raise Unauthorized()
         if session.expires_at <= self.clock():
             self.store.delete_session(session.id)
             raise Unauthorized("Your session expired. Sign in with Figma again.")
-        return session
+        if connection is None:
+            raise Unauthorized("This Figma connection was disconnected. Sign in with Figma again.")
+        return Current(session, connection)
 
     def session_view(self, creds: Credentials) -> SessionView:
         """GET /auth/session: refreshes transparently when the token is within the leeway."""
-        session = self.authenticate(creds)
-        grant = None
-        if session.grant_status == ACTIVE:
+        current = self.authenticate(creds)
+        fresh = None
+        if current.connection.status == ACTIVE:
             try:
-                session, grant = self.fresh_grant(session, self.settings.refresh_leeway_seconds)
+                fresh = self.engine.fresh(current.connection, self.settings.refresh_leeway_seconds)
             except ReauthRequired:
-                session = replace(session, grant_status="reauth_required", grant_box=None)
-        return self.view(session, grant)
+                fresh = None
+        return self.view(current.session, fresh.connection if fresh else current.connection, fresh)
 
     def refresh(self, creds: Credentials, min_validity: int | None) -> SessionView:
         """POST /auth/refresh: a fresh token unless the current one outlives ``min_validity``."""
-        session = self.authenticate(creds)
-        if session.grant_status != ACTIVE:
+        current = self.authenticate(creds)
+        if current.connection.status != ACTIVE:
             raise ReauthRequired()
         # Without min_validity, "refresh" means: always get a new access token.
-        session, grant = self.fresh_grant(session, min_validity, force=min_validity is None)
-        return self.view(session, grant)
+        fresh = self.engine.fresh(current.connection, min_validity, force=min_validity is None)
+        return self.view(current.session, fresh.connection, fresh)
 
     def list_sessions(self, creds: Credentials) -> SessionList:
-        current = self.authenticate(creds)
+        current = self.authenticate(creds).session
         now = self.clock()
         rows = [
             SessionSummary(
-                id=sid, created_at=oauth.iso(created), expires_at=oauth.iso(expires), current=sid == current.id
+                id=s.id,
+                created_at=oauth.iso(s.created_at),
+                expires_at=oauth.iso(s.expires_at),
+                current=s.id == current.id,
+                client=s.client,
             )
-            for sid, created, expires, activated in self.store.list_user_sessions(current.user_id)
-            if activated and expires > now
+            for s in sorted(self.store.user_sessions(current.user_id), key=lambda s: s.created_at)
+            if s.activated and s.expires_at > now
         ]
         return SessionList(sessions=rows)
 
     def logout(self, creds: Credentials, request: LogoutRequest) -> bool:
-        """End the current session, one of the user's sessions, or all. Returns True when the
-        caller's own session is gone (so its cookie must be cleared)."""
-        everything, target = request.all, request.session_id
+        """End the current session, one of the user's sessions, or all (and with
+        ``disconnect`` the connection too). Returns True when the caller's own session is
+        gone (so its cookie must be cleared)."""
+        if request.disconnect and not request.all:
+            raise InvalidRequest('disconnect ends every session: send {"all": true, "disconnect": true}')
         try:
-            session = self.authenticate(creds)
+            current = self.authenticate(creds)
         except Unauthorized:
             return True  # idempotent: nothing to end
-        if everything:
-            self.store.delete_user_sessions(session.user_id)
-            self.store.delete_session(session.id)
+        session = current.session
+        if request.all:
+            self.end_user(session.user_id, disconnect=request.disconnect)
             return True
-        if target is not None and target != session.id:
-            self.store.delete_session(target, user_id=session.user_id)
+        if request.session_id is not None and request.session_id != session.id:
+            self.store.delete_session(request.session_id, user_id=session.user_id)
             return False
         self.store.delete_session(session.id)
+        self._forget_unused_connection(session.user_id)
         return True
 
-    # -- single-flight refresh ---------------------------------------------------------
+    def end_user(self, user_id: str, *, disconnect: bool) -> None:
+        """Every session of the user; the connection too when asked or when it is not kept
+        for offline use. A partial failure raises TemporarilyUnavailable (retry finishes)."""
+        touched = self.store.connection_touched(user_id)
+        self.store.delete_sessions([s.id for s in self.store.user_sessions(user_id)])
+        if disconnect or not self.settings.offline_access:
+            self.store.delete_connection(user_id, touched=None if disconnect else touched)
 
-    def fresh_grant(
-        self, session: Session, min_validity: int | None, *, force: bool = False
-    ) -> tuple[Session, oauth.FigmaGrant]:
-        """The session's grant, valid for at least ``min_validity`` seconds.
-
-        One refresh per grant version across threads and Lambda instances: the winner of a
-        conditional lease calls Figma; the others wait and re-read.
-        """
-        owner = oauth.random_token(12)
-        deadline = time.monotonic() + WAIT_FOR_PEER_SECONDS
-        start_version = session.grant_version
-        pause = 0.05
-        while True:
-            if session.grant_status != ACTIVE or session.grant_box is None or session.grant_expires_at is None:
-                raise ReauthRequired()
-            now = self.clock()
-            moved_on = session.grant_version > start_version
-            young = session.grant_obtained_at is not None and now - session.grant_obtained_at < JUST_REFRESHED
-            validity = 0 if min_validity is None else min_validity
-            # A grant a refresh produced seconds ago is as fresh as Figma makes them: reuse it,
-            # so a burst of refreshes (tabs, retries, late arrivals) costs one Figma call.
-            fresh = young or (not force and session.grant_expires_at - now > timedelta(seconds=validity))
-            if moved_on or fresh:
-                return session, self.open_grant(session)
-            now_ms = int(time.time() * 1000)
-            if session.lease_until_ms < now_ms and self.store.acquire_lease(
-                session.id, version=session.grant_version, owner=owner, now_ms=now_ms, lease_ms=LEASE_MS
-            ):
-                done = self._refresh_as_owner(session, owner)
-                if done is not None:
-                    return done
-            if time.monotonic() > deadline:
-                raise FigmaUnavailable("Another refresh of this grant is still running; try again.", retry_after=2)
-            time.sleep(pause * random.uniform(0.5, 1.5))  # nosec B311 - jitter, not crypto
-            pause = min(pause * 2, 0.4)
-            latest = self.store.get_session(session.id)
-            if latest is None:
-                raise Unauthorized()
-            session = latest
-
-    def _refresh_as_owner(self, session: Session, owner: str) -> tuple[Session, oauth.FigmaGrant] | None:
-        grant = self.open_grant(session)
-        try:
-            new = self.figma.refresh(grant, now=self.clock)
-        except ReauthRequired:
-            self.grant_died(session, owner=owner)
-            raise
-        except BaseException:
-            self.store.release_lease(session.id, owner=owner)  # the stored grant stays as it was
-            raise
-        return self.store_refreshed(session, new, owner=owner)
-
-    def store_refreshed(
-        self, session: Session, new: oauth.FigmaGrant, *, owner: str
-    ) -> tuple[Session, oauth.FigmaGrant] | None:
-        """Seal and save a grant Figma just renewed; None if our lease lapsed or the session ended."""
-        if session.grant_box is None:
-            raise ReauthRequired()
-        box = self.vault.reseal(session.grant_box, _grant_plaintext(new), grant_context(session.id, session.user_id))
-        obtained = self.clock()
-        if not self.store.save_refreshed_grant(
-            session, owner=owner, box=box, expires_at=new.expires_at, obtained_at=obtained
+    def _forget_unused_connection(self, user_id: str) -> None:
+        """After a session ended: the last one takes the connection with it (OFFLINE_ACCESS
+        keeps it), unless a sign-in joined the connection meanwhile."""
+        if self.settings.offline_access:
+            return
+        touched = self.store.connection_touched(user_id)
+        now = self.clock()
+        if touched is not None and not any(
+            s.activated and s.expires_at > now for s in self.store.user_sessions(user_id)
         ):
-            return None
-        updated = replace(
-            session,
-            grant_box=box,
-            grant_expires_at=new.expires_at,
-            grant_version=session.grant_version + 1,
-            grant_obtained_at=obtained,
-            lease_until_ms=0,
-        )
-        logger.info("figma grant refreshed", extra={"grant_version": updated.grant_version})
-        return updated, new
-
-    def grant_died(self, session: Session, *, owner: str, reason: str = "figma_rejected_refresh") -> bool:
-        """Figma rejected the grant: mark it, and tell the app once (EventBridge) so it can ask
-        the user to sign in again. True when this call was the one that marked it."""
-        if not self.store.mark_reauth_required(session.id, owner=owner):
-            return False
-        metrics_count("GrantNeedsReauth")
-        self.publish("GrantNeedsReauth", {"user_id": session.user_id, "session_id": session.id, "reason": reason})
-        return True
+            self.store.delete_connection(user_id, touched=touched)
 
     # -- the Figma proxy ----------------------------------------------------------------
 
@@ -381,22 +411,26 @@ class AuthService:
         """Call FIGMA_API_URL/{path} with the user's token (refreshed first when expiring;
         refreshed once more and retried once if Figma calls it invalid)."""
         target = self.settings.figma_api_url + oauth.proxy_path(path) + (f"?{query}" if query else "")
-        session = self.authenticate(creds)
-        if session.grant_status != ACTIVE:
+        conn = self.authenticate(creds).connection
+        if conn.status != ACTIVE:
             raise ReauthRequired()
-        session, grant = self.fresh_grant(session, self.settings.refresh_leeway_seconds)
+        fresh = self.engine.fresh(conn, self.settings.refresh_leeway_seconds)
         answer = forward(
-            self.figma.http, url=target, method=method, token=grant.access_token, body=body, content_type=content_type
+            self.figma.http,
+            url=target,
+            method=method,
+            token=fresh.grant.access_token,
+            body=body,
+            content_type=content_type,
         )
         if is_invalid_token(answer):
             metrics_count("ProxyRefreshOnInvalidToken")
-            stale = replace(session, grant_obtained_at=None)  # force a real refresh, not the dedupe window
-            session, grant = self.fresh_grant(stale, None, force=True)
+            fresh = self.engine.fresh(fresh.connection, None, force=True)
             answer = forward(
                 self.figma.http,
                 url=target,
                 method=method,
-                token=grant.access_token,
+                token=fresh.grant.access_token,
                 body=body,
                 content_type=content_type,
             )
@@ -407,27 +441,20 @@ class AuthService:
         metrics_count(f"ProxyCalls{answer.status // 100}xx")
         return answer
 
-    def open_grant(self, session: Session) -> oauth.FigmaGrant:
-        if session.grant_box is None or session.grant_expires_at is None:
-            raise ReauthRequired()
-        plain = self.vault.open(session.grant_box, grant_context(session.id, session.user_id))
-        try:
-            return oauth.FigmaGrant(
-                plain["access_token"], plain["refresh_token"], session.grant_expires_at, session.scopes
-            )
-        except KeyError as exc:
-            raise GrantUnreadable() from exc
+    # -- views -------------------------------------------------------------------------
 
-    def view(self, session: Session, grant: oauth.FigmaGrant | None) -> SessionView:
-        active = session.grant_status == ACTIVE and grant is not None
+    def view(self, session: Session, conn: Connection, fresh: Fresh | None) -> SessionView:
+        active = conn.status == ACTIVE and fresh is not None
         exposed = (
-            {"access_token": grant.access_token} if grant and active and self.settings.expose_provider_token else {}
+            {"access_token": fresh.grant.access_token}
+            if fresh and active and self.settings.expose_provider_token
+            else {}
         )
         provider = ProviderInfo(
             name="figma",
             **exposed,
-            expires_at=oauth.iso(session.grant_expires_at) if active and session.grant_expires_at else None,
-            scopes=list(session.scopes),
+            expires_at=oauth.iso(conn.grant_expires_at) if active and conn.grant_expires_at else None,
+            scopes=list(conn.scopes),
             status="active" if active else "reauth_required",
         )
         return SessionView(
@@ -436,16 +463,12 @@ class AuthService:
             ),
             user=UserInfo(
                 id=session.user_id,
-                handle=session.profile.handle,
-                email=session.profile.email,
-                img_url=session.profile.img_url,
+                handle=conn.profile.handle,
+                email=conn.profile.email,
+                img_url=conn.profile.img_url,
             ),
             provider=provider,
         )
-
-
-def _grant_plaintext(grant: oauth.FigmaGrant) -> dict[str, str]:
-    return {"access_token": grant.access_token, "refresh_token": grant.refresh_token}
 
 
 __all__ = ["AuthService", "Credentials", "FigmaAuthError", "SESSION_COOKIE"]

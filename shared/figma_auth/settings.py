@@ -84,6 +84,15 @@ def _samesite(value: Any) -> str:
     raise ValueError(f"must be one of Lax, Strict, None, got {value!r}")
 
 
+def _refresh_style(value: Any) -> str:
+    if str(value).lower() in ("refresh", "token"):
+        return str(value).lower()
+    raise ValueError(
+        f"must be refresh (POST /v1/oauth/refresh) or token (POST /v1/oauth/token, grant_type=refresh_token), "
+        f"got {value!r}"
+    )
+
+
 Url = Annotated[str, BeforeValidator(_url)]
 
 
@@ -121,6 +130,10 @@ class Settings(BaseModel):
         Literal["Lax", "Strict", "None"], BeforeValidator(_samesite), Field(alias="SESSION_COOKIE_SAMESITE")
     ] = "Lax"
     event_bus_name: Annotated[str, Field(alias="EVENT_BUS_NAME")] = "default"
+    offline_access: Annotated[bool, BeforeValidator(_boolean), Field(alias="OFFLINE_ACCESS")] = False
+    figma_refresh_style: Annotated[
+        Literal["refresh", "token"], BeforeValidator(_refresh_style), Field(alias="FIGMA_REFRESH_STYLE")
+    ] = "refresh"
 
     @model_validator(mode="after")
     def _one_secret_source(self) -> Settings:

@@ -1,20 +1,31 @@
-"""The one data-access module: login transactions, sessions (with their sealed Figma grant),
-users and tickets in a single DynamoDB table.
+"""The one data-access module: login transactions, sessions, connections (one per Figma user,
+holding the user's sealed Figma grant), tickets and the scheduler's pause, in one table.
 
-Keys: ``pk`` = ``TX#…`` | ``SESSION#…`` | ``USER#…`` | ``TICKET#…``, ``sk`` names the kind.
-Secrets are never stored: states, session tokens and tickets appear only as SHA-256 hashes,
-and a session's Figma tokens only inside its KMS-sealed box. Every item carries ``ttl``,
-but expiry is always checked on read (DynamoDB deletes expired items days late).
-GSIs: ``by_user`` (user → sessions) and ``by_refresh_due`` (day bucket → grants by expiry).
+Items (``pk`` / ``sk``)::
+
+    TX#<sha256(state)>      / TX       a sign-in between authorize and callback (10 min)
+    SESSION#<sha256(token)> / SESSION  user_id, user_key, created/expires, client; no grant
+    CONN#<figma user id>    / CONN     profile, scopes, sealed grant, status, version, lease,
+                                       due_day + due_at while active (the refresh index)
+    TICKET#<sha256(ticket)> / TICKET   token mode: seals the session token, 60 s
+    SCHEDULER               / PAUSE    Figma's Retry-After for the scheduled refresh
+
+GSIs: ``by_user`` (``user_key`` → the user's sessions) and ``by_refresh_due`` (``due_day`` →
+connections by ``due_at``). Secrets are never stored: states, session tokens and tickets appear
+only as SHA-256 hashes, Figma's tokens only inside the connection's KMS-sealed box. Every item
+but an offline connection carries ``ttl``, and expiry is always checked on read (DynamoDB
+deletes expired items days late).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from figma_auth.errors import TemporarilyUnavailable
 from figma_auth.oauth import iso, parse_iso
 from figma_auth.vault import SealedBox
 
@@ -25,6 +36,7 @@ BY_USER = "by_user"
 BY_REFRESH_DUE = "by_refresh_due"
 ACTIVE = "active"
 REAUTH_REQUIRED = "reauth_required"
+CLIENTS = ("web", "token", "device")
 
 
 @dataclass(frozen=True)
@@ -52,21 +64,31 @@ class Profile:
 
 @dataclass(frozen=True)
 class Session:
-    """An app session and the state of its Figma grant (sealed; never plaintext here)."""
+    """An app session: who, until when, from which kind of client. Its grant is the user's
+    connection's."""
 
     id: str  # public id: SHA-256 of the session token
     user_id: str
     created_at: datetime
     expires_at: datetime
+    client: Literal["web", "token", "device"] = "web"
+    activated: bool = True
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A Figma user's connection to this app: the one grant Figma keeps for them."""
+
+    user_id: str
     profile: Profile
     scopes: tuple[str, ...]
-    grant_status: str = ACTIVE
+    status: str = ACTIVE
     grant_box: SealedBox | None = field(default=None, repr=False)
     grant_expires_at: datetime | None = None
-    grant_version: int = 1
-    grant_obtained_at: datetime | None = None
+    grant_obtained_at: datetime | None = None  # set by refreshes (a sign-in's grant doesn't count)
+    version: int = 1  # +1 on every new grant (sign-in or refresh)
+    signed_in_ms: int = 0  # when the current grant's code exchange finished: newer sign-ins win
     lease_until_ms: int = 0
-    activated: bool = True
 
 
 @dataclass(frozen=True)
@@ -81,28 +103,56 @@ class Ticket:
 
 
 class Store:
-    def __init__(self, *, table_name: str, client: DynamoDBClient) -> None:
+    def __init__(self, *, table_name: str, client: DynamoDBClient, sleep: Callable[[float], None] = time.sleep) -> None:
         self.table = table_name
         self.db = client
+        self.sleep = sleep
 
-    # -- login transactions ------------------------------------------------------------
+    # -- the two ways every write here is made ---------------------------------------------
+
+    def _update(self, key: dict[str, Any], expression: str, condition: str | None = None, **values: Any) -> bool:
+        """One UpdateItem with ``:name`` values; False when ``condition`` did not hold."""
+        kwargs: dict[str, Any] = {"UpdateExpression": expression}
+        if condition:
+            kwargs["ConditionExpression"] = condition
+        if values:
+            kwargs["ExpressionAttributeValues"] = _values(values)
+        try:
+            self.db.update_item(TableName=self.table, Key=key, **kwargs)
+        except self.db.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def _delete(self, key: dict[str, Any], condition: str | None = None, **values: Any) -> bool:
+        """One DeleteItem; False when ``condition`` did not hold."""
+        kwargs: dict[str, Any] = {}
+        if condition:
+            kwargs["ConditionExpression"] = condition
+        if values:
+            kwargs["ExpressionAttributeValues"] = _values(values)
+        try:
+            self.db.delete_item(TableName=self.table, Key=key, **kwargs)
+        except self.db.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    # -- login transactions ----------------------------------------------------------------
 
     def put_transaction(self, tx: LoginTransaction) -> None:
-        item = {
-            "pk": _s(f"TX#{tx.state_hash}"),
-            "sk": _s("TX"),
-            "binding": _s(tx.binding),
-            "success_url": _s(tx.success_url),
-            "failure_url": _s(tx.failure_url),
-            "redirect_uri": _s(tx.redirect_uri),
-            "scopes": _l(tx.scopes),
-            "mode": _s(tx.mode),
-            "pkce": {"BOOL": tx.pkce},
-            "expires_at": _s(iso(tx.expires_at)),
-            "ttl": _n(int(tx.expires_at.timestamp())),
-        }
-        if tx.app_challenge:
-            item["app_challenge"] = _s(tx.app_challenge)
+        item = _marshal(
+            pk=f"TX#{tx.state_hash}",
+            sk="TX",
+            binding=tx.binding,
+            success_url=tx.success_url,
+            failure_url=tx.failure_url,
+            redirect_uri=tx.redirect_uri,
+            scopes=list(tx.scopes),
+            mode=tx.mode,
+            pkce=tx.pkce,
+            app_challenge=tx.app_challenge,
+            expires_at=iso(tx.expires_at),
+            ttl=int(tx.expires_at.timestamp()),
+        )
         self.db.put_item(TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)")
 
     def take_transaction(self, state_hash: str, binding: str, now: datetime) -> LoginTransaction | None:
@@ -113,89 +163,123 @@ class Store:
                 TableName=self.table,
                 Key=_key(f"TX#{state_hash}", "TX"),
                 ConditionExpression="binding = :b",
-                ExpressionAttributeValues={":b": _s(binding)},
+                ExpressionAttributeValues=_values({"b": binding}),
                 ReturnValues="ALL_OLD",
             )
         except self.db.exceptions.ConditionalCheckFailedException:
             return None
-        item = answer.get("Attributes")
-        if not item:
+        if not answer.get("Attributes"):
             return None
+        item = _unmarshal(answer["Attributes"])
         tx = LoginTransaction(
             state_hash=state_hash,
-            binding=item["binding"]["S"],
-            success_url=item["success_url"]["S"],
-            failure_url=item["failure_url"]["S"],
-            redirect_uri=item["redirect_uri"]["S"],
-            scopes=tuple(v["S"] for v in item["scopes"]["L"]),
-            mode=item["mode"]["S"],
-            pkce=item["pkce"]["BOOL"],
-            app_challenge=item.get("app_challenge", {}).get("S"),
-            expires_at=parse_iso(item["expires_at"]["S"]),
+            binding=item["binding"],
+            success_url=item["success_url"],
+            failure_url=item["failure_url"],
+            redirect_uri=item["redirect_uri"],
+            scopes=tuple(item["scopes"]),
+            mode=item["mode"],
+            pkce=item["pkce"],
+            app_challenge=item.get("app_challenge"),
+            expires_at=parse_iso(item["expires_at"]),
         )
         return tx if tx.expires_at > now else None
 
-    # -- sessions ----------------------------------------------------------------------
+    # -- sign-in: the session and the connection's new grant, together ----------------------
 
-    def create_session(self, session: Session, *, now: datetime, ticket: Ticket | None = None) -> None:
-        """Write the session (with its sealed grant), upsert the user, and in token mode the
-        ticket: one transaction, so a failure leaves nothing behind."""
-        p = session.profile
-        items: list[Any] = [
-            {
-                "Put": {
-                    "TableName": self.table,
-                    "Item": _session_item(session),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-            {
-                "Update": {
-                    "TableName": self.table,
-                    "Key": _key(f"USER#{session.user_id}", "PROFILE"),
-                    "UpdateExpression": "SET handle = :h, email = :e, img_url = :i, last_login_at = :now, "
-                    "created_at = if_not_exists(created_at, :now)",
-                    "ExpressionAttributeValues": {
-                        ":h": _s(p.handle),
-                        ":e": _s(p.email),
-                        ":i": _s(p.img_url),
-                        ":now": _s(iso(now)),
-                    },
-                }
-            },
-        ]
-        if ticket is not None:
-            items.append(
-                {
-                    "Put": {
-                        "TableName": self.table,
-                        "Item": _ticket_item(ticket),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                }
-            )
-        self.db.transact_write_items(TransactItems=items)
-
-    def get_session(self, session_id: str) -> Session | None:
-        answer = self.db.get_item(
-            TableName=self.table, Key=_key(f"SESSION#{session_id}", "SESSION"), ConsistentRead=True
+    def sign_in(
+        self, session: Session, connection: Connection, *, ticket: Ticket | None = None, offline: bool = False
+    ) -> bool:
+        """Create ``session`` and put ``connection``'s grant on the user's connection in one
+        transaction. A connection whose grant came from a sign-in that finished later keeps
+        it (the session is created all the same): returns False then. Any lease in flight is
+        dropped, so a refresh of the replaced grant can never store over the new one."""
+        conn_key = _key(f"CONN#{connection.user_id}", "CONN")
+        session_put = self._put_new(_session_item(session))
+        extra = [self._put_new(_ticket_item(ticket))] if ticket is not None else []
+        joined = {"touch": session.id, "ttl": int(session.expires_at.timestamp())}
+        replace_grant = _connection_update(
+            self.table,
+            conn_key,
+            "SET handle = :h, email = :e, img_url = :i, scopes = :sc, grant_status = :st, grant_box = :box, "
+            "grant_expires_at = :exp, due_day = :day, due_at = :exp, signed_in_ms = :t, "
+            "version = if_not_exists(version, :zero) + :one, created_at = if_not_exists(created_at, :now), "
+            "touched = :touch",
+            "REMOVE grant_obtained_at, lease_owner, lease_until",
+            "attribute_not_exists(signed_in_ms) OR signed_in_ms < :t",
+            {**_conn_grant_values(connection), "zero": 0, "one": 1, "now": iso(session.created_at), **joined},
+            offline,
         )
-        item = answer.get("Item")
-        return _session_from(item) if item else None
-
-    def delete_session(self, session_id: str, *, user_id: str | None = None) -> bool:
-        """Delete one session and its grant; with ``user_id``, only if it is that user's."""
-        kwargs: dict[str, Any] = {}
-        if user_id is not None:
-            kwargs = {"ConditionExpression": "user_id = :u", "ExpressionAttributeValues": {":u": _s(user_id)}}
         try:
-            self.db.delete_item(TableName=self.table, Key=_key(f"SESSION#{session_id}", "SESSION"), **kwargs)
-        except self.db.exceptions.ConditionalCheckFailedException:
-            return False
+            items: Any = [session_put, replace_grant, *extra]
+            self.db.transact_write_items(TransactItems=items)
+            return True
+        except self.db.exceptions.TransactionCanceledException as exc:
+            if not _cancelled_by(exc, 1):
+                raise
+        self.join_connection(session, ticket=ticket, offline=offline)  # a newer grant is there: keep it
+        return False
+
+    def join_connection(self, session: Session, *, ticket: Ticket | None = None, offline: bool = False) -> bool:
+        """Create ``session`` on the user's existing connection, leaving its grant as it is
+        (one transaction with the ticket). False when the user has no connection."""
+        keep_grant = _connection_update(
+            self.table,
+            _key(f"CONN#{session.user_id}", "CONN"),
+            "SET touched = :touch",
+            "",
+            "attribute_exists(pk)",
+            {"touch": session.id, "ttl": int(session.expires_at.timestamp())},
+            offline,
+        )
+        extra = [self._put_new(_ticket_item(ticket))] if ticket is not None else []
+        items: Any = [self._put_new(_session_item(session)), keep_grant, *extra]
+        try:
+            self.db.transact_write_items(TransactItems=items)
+        except self.db.exceptions.TransactionCanceledException as exc:
+            if _cancelled_by(exc, 1):
+                return False
+            raise
         return True
 
-    def list_user_sessions(self, user_id: str) -> list[tuple[str, datetime, datetime, bool]]:
-        """(id, created_at, expires_at, activated) of every session of the user, oldest first."""
+    def _put_new(self, item: dict[str, Any]) -> dict[str, Any]:
+        return {"Put": {"TableName": self.table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+
+    # -- sessions ----------------------------------------------------------------------------
+
+    def session_with_connection(self, session_id: str, user_id: str) -> tuple[Session | None, Connection | None]:
+        """The session and its user's connection in one consistent BatchGetItem."""
+        keys = [_key(f"SESSION#{session_id}", "SESSION"), _key(f"CONN#{user_id}", "CONN")]
+        found: dict[str, dict[str, Any]] = {}
+        pending: Any = {self.table: {"Keys": keys, "ConsistentRead": True}}
+        for attempt in range(4):
+            answer = self.db.batch_get_item(RequestItems=pending)
+            for raw in answer.get("Responses", {}).get(self.table, []):
+                item = _unmarshal(raw)
+                found[item["pk"]] = item
+            pending = answer.get("UnprocessedKeys") or {}
+            if not pending:
+                break
+            self.sleep(0.05 * 2**attempt)
+        else:
+            raise TemporarilyUnavailable(retry_after=1)
+        session = found.get(f"SESSION#{session_id}")
+        conn = found.get(f"CONN#{user_id}")
+        return (_session_from(session) if session else None, _connection_from(conn) if conn else None)
+
+    def get_connection(self, user_id: str) -> Connection | None:
+        answer = self.db.get_item(TableName=self.table, Key=_key(f"CONN#{user_id}", "CONN"), ConsistentRead=True)
+        return _connection_from(_unmarshal(answer["Item"])) if "Item" in answer else None
+
+    def delete_session(self, session_id: str, *, user_id: str | None = None) -> bool:
+        """Delete one session; with ``user_id``, only if it is that user's."""
+        key = _key(f"SESSION#{session_id}", "SESSION")
+        if user_id is None:
+            return self._delete(key)
+        return self._delete(key, "user_id = :u", u=user_id)
+
+    def user_sessions(self, user_id: str) -> list[Session]:
+        """Every session of the user, as the by_user index has them (eventually consistent)."""
         out = []
         kwargs: dict[str, Any] = {}
         while True:
@@ -203,120 +287,102 @@ class Store:
                 TableName=self.table,
                 IndexName=BY_USER,
                 KeyConditionExpression="user_key = :u",
-                ExpressionAttributeValues={":u": _s(f"USER#{user_id}")},
+                ExpressionAttributeValues=_values({"u": f"USER#{user_id}"}),
                 **kwargs,
             )
-            for item in answer.get("Items", []):
-                out.append(
-                    (
-                        item["pk"]["S"].removeprefix("SESSION#"),
-                        parse_iso(item["created_at"]["S"]),
-                        parse_iso(item["expires_at"]["S"]),
-                        item.get("activated", {}).get("BOOL", True),
-                    )
-                )
+            out += [_session_from(_unmarshal(item)) for item in answer.get("Items", [])]
             if "LastEvaluatedKey" not in answer:
                 return out
             kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
-    def delete_user_sessions(self, user_id: str) -> int:
-        ids = [sid for sid, *_ in self.list_user_sessions(user_id)]
-        for start in range(0, len(ids), 25):
-            requests: Any = [
-                {"DeleteRequest": {"Key": _key(f"SESSION#{sid}", "SESSION")}} for sid in ids[start : start + 25]
-            ]
-            pending = {self.table: requests}
-            for _ in range(5):
-                answer = self.db.batch_write_item(RequestItems=pending)
-                pending = answer.get("UnprocessedItems") or {}
+    def delete_sessions(self, session_ids: list[str], *, attempts: int = 6) -> None:
+        """Delete many sessions, 25 a batch, retrying what DynamoDB leaves unprocessed with
+        backoff. Raises TemporarilyUnavailable if anything is still left (a retry finishes)."""
+        for start in range(0, len(session_ids), 25):
+            pending: Any = {
+                self.table: [
+                    {"DeleteRequest": {"Key": _key(f"SESSION#{sid}", "SESSION")}}
+                    for sid in session_ids[start : start + 25]
+                ]
+            }
+            for attempt in range(attempts):
+                pending = self.db.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
                 if not pending:
                     break
-        return len(ids)
+                self.sleep(min(0.05 * 2**attempt, 1.0))
+            if pending:
+                raise TemporarilyUnavailable(
+                    "Some sessions could not be deleted yet; send the same request again to finish.", retry_after=1
+                )
 
-    def delete_user(self, user_id: str) -> int:
-        """Everything stored about a user: their sessions (with grants) and their profile."""
-        count = self.delete_user_sessions(user_id)
-        self.db.delete_item(TableName=self.table, Key=_key(f"USER#{user_id}", "PROFILE"))
-        return count
+    def delete_connection(self, user_id: str, *, touched: str | None = None) -> bool:
+        """Delete the connection (its grant with it); with ``touched``, only if no sign-in
+        joined it since it was read."""
+        key = _key(f"CONN#{user_id}", "CONN")
+        if touched is None:
+            return self._delete(key)
+        return self._delete(key, "touched = :t", t=touched)
 
-    # -- the grant's single-flight refresh ---------------------------------------------
+    def connection_touched(self, user_id: str) -> str | None:
+        """The marker the last sign-in left on the connection (None: no connection)."""
+        answer = self.db.get_item(
+            TableName=self.table,
+            Key=_key(f"CONN#{user_id}", "CONN"),
+            ConsistentRead=True,
+            ProjectionExpression="touched",
+        )
+        item = answer.get("Item")
+        return str(_unmarshal(item).get("touched", "")) if item else None
 
-    def acquire_lease(self, session_id: str, *, version: int, owner: str, now_ms: int, lease_ms: int) -> bool:
+    # -- the grant's single-flight refresh ---------------------------------------------------
+
+    def acquire_lease(self, user_id: str, *, version: int, owner: str, now_ms: int, lease_ms: int) -> bool:
         """Take the refresh lease if the grant is still at ``version`` and nobody holds a live lease."""
-        try:
-            self.db.update_item(
-                TableName=self.table,
-                Key=_key(f"SESSION#{session_id}", "SESSION"),
-                UpdateExpression="SET lease_owner = :o, lease_until = :until",
-                ConditionExpression="grant_version = :v AND grant_status = :active AND "
-                "(attribute_not_exists(lease_until) OR lease_until < :now)",
-                ExpressionAttributeValues={
-                    ":o": _s(owner),
-                    ":until": _n(now_ms + lease_ms),
-                    ":v": _n(version),
-                    ":active": _s(ACTIVE),
-                    ":now": _n(now_ms),
-                },
-            )
-        except self.db.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        return self._update(
+            _key(f"CONN#{user_id}", "CONN"),
+            "SET lease_owner = :o, lease_until = :until",
+            "version = :v AND grant_status = :active AND (attribute_not_exists(lease_until) OR lease_until < :now)",
+            o=owner,
+            until=now_ms + lease_ms,
+            v=version,
+            active=ACTIVE,
+            now=now_ms,
+        )
 
     def save_refreshed_grant(
-        self, session: Session, *, owner: str, box: SealedBox, expires_at: datetime, obtained_at: datetime
+        self, conn: Connection, *, owner: str, box: SealedBox, expires_at: datetime, obtained_at: datetime
     ) -> bool:
-        """Store the new grant and release the lease, only if we still hold it and the session
-        still exists (a logout during the refresh is never undone)."""
-        try:
-            self.db.update_item(
-                TableName=self.table,
-                Key=_key(f"SESSION#{session.id}", "SESSION"),
-                UpdateExpression="SET grant_box = :box, grant_expires_at = :exp, grant_version = :next, "
-                "grant_obtained_at = :got, due_day = :day, due_at = :exp "
-                "REMOVE lease_owner, lease_until",
-                ConditionExpression="lease_owner = :o",
-                ExpressionAttributeValues={
-                    ":box": _box(box),
-                    ":exp": _s(iso(expires_at)),
-                    ":next": _n(session.grant_version + 1),
-                    ":o": _s(owner),
-                    ":day": _s(_due_day(expires_at)),
-                    ":got": _s(iso(obtained_at)),
-                },
-            )
-        except self.db.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        """Store the new grant and release the lease, only while we hold it (a sign-in, a
+        disconnect or a logout during the refresh is never undone)."""
+        return self._update(
+            _key(f"CONN#{conn.user_id}", "CONN"),
+            "SET grant_box = :box, grant_expires_at = :exp, version = :next, grant_obtained_at = :got, "
+            "due_day = :day, due_at = :exp REMOVE lease_owner, lease_until",
+            "lease_owner = :o",
+            box=_box(box),
+            exp=iso(expires_at),
+            next=conn.version + 1,
+            o=owner,
+            day=_due_day(expires_at),
+            got=iso(obtained_at),
+        )
 
-    def release_lease(self, session_id: str, *, owner: str) -> None:
-        try:
-            self.db.update_item(
-                TableName=self.table,
-                Key=_key(f"SESSION#{session_id}", "SESSION"),
-                UpdateExpression="REMOVE lease_owner, lease_until",
-                ConditionExpression="lease_owner = :o",
-                ExpressionAttributeValues={":o": _s(owner)},
-            )
-        except self.db.exceptions.ConditionalCheckFailedException:
-            pass
+    def release_lease(self, user_id: str, *, owner: str) -> None:
+        self._update(_key(f"CONN#{user_id}", "CONN"), "REMOVE lease_owner, lease_until", "lease_owner = :o", o=owner)
 
-    def mark_reauth_required(self, session_id: str, *, owner: str) -> bool:
+    def mark_reauth_required(self, user_id: str, *, owner: str) -> bool:
         """The grant is dead at Figma: drop its ciphertext and leave the refresh index."""
-        try:
-            self.db.update_item(
-                TableName=self.table,
-                Key=_key(f"SESSION#{session_id}", "SESSION"),
-                UpdateExpression="SET grant_status = :r REMOVE grant_box, due_day, due_at, lease_owner, lease_until",
-                ConditionExpression="lease_owner = :o",
-                ExpressionAttributeValues={":r": _s(REAUTH_REQUIRED), ":o": _s(owner)},
-            )
-        except self.db.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        return self._update(
+            _key(f"CONN#{user_id}", "CONN"),
+            "SET grant_status = :r REMOVE grant_box, due_day, due_at, lease_owner, lease_until",
+            "lease_owner = :o",
+            r=REAUTH_REQUIRED,
+            o=owner,
+        )
 
-    def due_pages(self, *, start: datetime, end: datetime) -> Iterator[list[Session]]:
-        """Active grants expiring in [start, end], a query page at a time, via the day-bucketed
-        index: items read grow with the number expiring, never with the table (no scan)."""
+    def due_pages(self, *, start: datetime, end: datetime) -> Iterator[list[Connection]]:
+        """Active connections whose grant expires in [start, end], a query page at a time, via
+        the day-bucketed index: items read grow with the number due, never with the table."""
         day = start.date()
         while day <= end.date():
             kwargs: dict[str, Any] = {}
@@ -325,134 +391,235 @@ class Store:
                     TableName=self.table,
                     IndexName=BY_REFRESH_DUE,
                     KeyConditionExpression="due_day = :d AND due_at BETWEEN :a AND :b",
-                    ExpressionAttributeValues={":d": _s(day.isoformat()), ":a": _s(iso(start)), ":b": _s(iso(end))},
+                    ExpressionAttributeValues=_values({"d": day.isoformat(), "a": iso(start), "b": iso(end)}),
                     **kwargs,
                 )
-                yield [_session_from(item) for item in answer.get("Items", [])]
+                yield [_connection_from(_unmarshal(item)) for item in answer.get("Items", [])]
                 if "LastEvaluatedKey" not in answer:
                     break
                 kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
             day = day.fromordinal(day.toordinal() + 1)
 
-    # -- token-mode tickets ------------------------------------------------------------
+    # -- the scheduler's pause (Figma's Retry-After outlives a batch) --------------------------
+
+    def scheduler_paused_until(self) -> datetime | None:
+        answer = self.db.get_item(TableName=self.table, Key=_key("SCHEDULER", "PAUSE"), ConsistentRead=True)
+        return parse_iso(_unmarshal(answer["Item"])["until"]) if "Item" in answer else None
+
+    def pause_scheduler(self, until: datetime) -> None:
+        item = _marshal(pk="SCHEDULER", sk="PAUSE", until=iso(until), ttl=int(until.timestamp()) + 86400)
+        self.db.put_item(TableName=self.table, Item=item)
+
+    # -- token-mode tickets ------------------------------------------------------------------
 
     def redeem_ticket(self, ticket_hash: str) -> Ticket | None:
         """Consume a ticket atomically (a second redemption finds nothing)."""
         answer = self.db.delete_item(
             TableName=self.table, Key=_key(f"TICKET#{ticket_hash}", "TICKET"), ReturnValues="ALL_OLD"
         )
-        item = answer.get("Attributes")
-        if not item:
+        if not answer.get("Attributes"):
             return None
+        item = _unmarshal(answer["Attributes"])
         return Ticket(
             ticket_hash=ticket_hash,
-            session_id=item["session_id"]["S"],
-            app_challenge=item["app_challenge"]["S"],
-            sealed_token=item["sealed_token"]["B"],
-            expires_at=parse_iso(item["expires_at"]["S"]),
+            session_id=item["session_id"],
+            app_challenge=item["app_challenge"],
+            sealed_token=bytes(item["sealed_token"]),
+            expires_at=parse_iso(item["expires_at"]),
         )
 
     def activate_session(self, session_id: str) -> bool:
-        try:
-            self.db.update_item(
-                TableName=self.table,
-                Key=_key(f"SESSION#{session_id}", "SESSION"),
-                UpdateExpression="SET activated = :t",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues={":t": {"BOOL": True}},
-            )
-        except self.db.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        return self._update(
+            _key(f"SESSION#{session_id}", "SESSION"), "SET activated = :t", "attribute_exists(pk)", t=True
+        )
 
 
-# -- item mapping ----------------------------------------------------------------------
+# -- marshalling: the only place that knows DynamoDB's attribute-value format ---------------
 
 
-def _s(value: str) -> dict[str, Any]:
-    return {"S": value}
+def _serializer() -> Any:
+    from boto3.dynamodb.types import TypeSerializer
+
+    return TypeSerializer()
 
 
-def _n(value: int) -> dict[str, Any]:
-    return {"N": str(value)}
+def _marshal(**fields: Any) -> dict[str, Any]:
+    """An item from plain values (None means: no such attribute)."""
+    serialize = _serializer().serialize
+    return {name: serialize(value) for name, value in fields.items() if value is not None}
 
 
-def _l(values: tuple[str, ...]) -> dict[str, Any]:
-    return {"L": [_s(v) for v in values]}
+def _values(values: dict[str, Any]) -> dict[str, Any]:
+    serialize = _serializer().serialize
+    return {f":{name}": value if _is_attribute(value) else serialize(value) for name, value in values.items()}
+
+
+def _is_attribute(value: Any) -> bool:
+    return isinstance(value, dict) and len(value) == 1 and next(iter(value)) in ("M", "B", "S", "N")
+
+
+def _unmarshal(item: dict[str, Any]) -> dict[str, Any]:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserialize = TypeDeserializer().deserialize
+    return {name: deserialize(value) for name, value in item.items()}
+
+
+def _cancelled_by(exc: Any, index: int) -> bool:
+    """Whether a cancelled transaction failed only on item ``index``'s condition."""
+    reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+    return (
+        len(reasons) > index
+        and reasons[index] == "ConditionalCheckFailed"
+        and all(code in ("None", None) for i, code in enumerate(reasons) if i != index)
+    )
 
 
 def _key(pk: str, sk: str) -> dict[str, Any]:
-    return {"pk": _s(pk), "sk": _s(sk)}
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def _connection_update(
+    table: str,
+    key: dict[str, Any],
+    set_part: str,
+    remove_part: str,
+    condition: str,
+    values: dict[str, Any],
+    offline: bool,
+) -> dict[str, Any]:
+    """A transaction's Update of a connection. An online connection lives as long as its
+    newest session (``ttl``); an offline one (OFFLINE_ACCESS) until it is disconnected."""
+    if offline:
+        values = {k: v for k, v in values.items() if k != "ttl"}
+        remove_part = (remove_part + ", #ttl") if remove_part else "REMOVE #ttl"
+    else:
+        set_part += ", #ttl = :ttl"
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": key,
+            "UpdateExpression": f"{set_part} {remove_part}".strip(),
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": {"#ttl": "ttl"},
+            "ExpressionAttributeValues": _values(values),
+        }
+    }
 
 
 def _box(box: SealedBox) -> dict[str, Any]:
     return {"M": {"k": {"B": box.encrypted_key}, "n": {"B": box.nonce}, "c": {"B": box.ciphertext}}}
 
 
+def _box_from(value: dict[str, Any]) -> SealedBox:
+    return SealedBox(bytes(value["k"]), bytes(value["n"]), bytes(value["c"]))
+
+
 def _due_day(moment: datetime) -> str:
     return moment.date().isoformat()
 
 
-def _session_item(s: Session) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        "pk": _s(f"SESSION#{s.id}"),
-        "sk": _s("SESSION"),
-        "user_id": _s(s.user_id),
-        "user_key": _s(f"USER#{s.user_id}"),
-        "created_at": _s(iso(s.created_at)),
-        "expires_at": _s(iso(s.expires_at)),
-        "ttl": _n(int(s.expires_at.timestamp())),
-        "profile": {
-            "M": {"handle": _s(s.profile.handle), "email": _s(s.profile.email), "img_url": _s(s.profile.img_url)}
-        },
-        "scopes": _l(s.scopes),
-        "grant_status": _s(s.grant_status),
-        "grant_version": _n(s.grant_version),
-        "activated": {"BOOL": s.activated},
+def _conn_grant_values(c: Connection) -> dict[str, Any]:
+    if c.grant_box is None or c.grant_expires_at is None:
+        raise ValueError("a sign-in always brings a grant")
+    return {
+        "h": c.profile.handle,
+        "e": c.profile.email,
+        "i": c.profile.img_url,
+        "sc": list(c.scopes),
+        "st": ACTIVE,
+        "box": _box(c.grant_box),
+        "exp": iso(c.grant_expires_at),
+        "day": _due_day(c.grant_expires_at),
+        "t": c.signed_in_ms,
     }
-    if s.grant_box is not None and s.grant_expires_at is not None:
-        item["grant_box"] = _box(s.grant_box)
-        item["grant_expires_at"] = _s(iso(s.grant_expires_at))
-        if s.grant_obtained_at is not None:  # set by refreshes only (login grants don't count)
-            item["grant_obtained_at"] = _s(iso(s.grant_obtained_at))
-        item["due_day"] = _s(_due_day(s.grant_expires_at))
-        item["due_at"] = _s(iso(s.grant_expires_at))
-    return item
+
+
+def _session_item(s: Session) -> dict[str, Any]:
+    return _marshal(
+        pk=f"SESSION#{s.id}",
+        sk="SESSION",
+        user_id=s.user_id,
+        user_key=f"USER#{s.user_id}",
+        created_at=iso(s.created_at),
+        expires_at=iso(s.expires_at),
+        ttl=int(s.expires_at.timestamp()),
+        client=s.client,
+        activated=s.activated,
+    )
 
 
 def _session_from(item: dict[str, Any]) -> Session:
-    profile = item["profile"]["M"]
-    box = None
-    if "grant_box" in item:
-        m = item["grant_box"]["M"]
-        box = SealedBox(m["k"]["B"], m["n"]["B"], m["c"]["B"])
     return Session(
-        id=item["pk"]["S"].removeprefix("SESSION#"),
-        user_id=item["user_id"]["S"],
-        created_at=parse_iso(item["created_at"]["S"]),
-        expires_at=parse_iso(item["expires_at"]["S"]),
-        profile=Profile(profile["handle"]["S"], profile["email"]["S"], profile["img_url"]["S"]),
-        scopes=tuple(v["S"] for v in item["scopes"]["L"]),
-        grant_status=item["grant_status"]["S"],
-        grant_box=box,
-        grant_expires_at=parse_iso(item["grant_expires_at"]["S"]) if "grant_expires_at" in item else None,
-        grant_version=int(item["grant_version"]["N"]),
-        grant_obtained_at=parse_iso(item["grant_obtained_at"]["S"]) if "grant_obtained_at" in item else None,
-        lease_until_ms=int(item.get("lease_until", {}).get("N", "0")),
-        activated=item.get("activated", {}).get("BOOL", True),
+        id=item["pk"].removeprefix("SESSION#"),
+        user_id=item["user_id"],
+        created_at=parse_iso(item["created_at"]),
+        expires_at=parse_iso(item["expires_at"]),
+        client=item["client"] if item.get("client") in CLIENTS else "web",
+        activated=item.get("activated", True),
+    )
+
+
+def _connection_item(c: Connection, *, ttl: datetime | None) -> dict[str, Any]:
+    """A whole connection item, as a sign-in leaves it (the local stack seeds these)."""
+    if c.grant_box is None or c.grant_expires_at is None:
+        raise ValueError("a stored connection has a grant or is reauth_required")
+    return {
+        **_marshal(
+            pk=f"CONN#{c.user_id}",
+            sk="CONN",
+            handle=c.profile.handle,
+            email=c.profile.email,
+            img_url=c.profile.img_url,
+            scopes=list(c.scopes),
+            grant_status=c.status,
+            grant_expires_at=iso(c.grant_expires_at),
+            due_day=_due_day(c.grant_expires_at),
+            due_at=iso(c.grant_expires_at),
+            version=c.version,
+            signed_in_ms=c.signed_in_ms,
+            touched="seed",
+            ttl=int(ttl.timestamp()) if ttl else None,
+        ),
+        "grant_box": _box(c.grant_box),
+    }
+
+
+def _connection_from(item: dict[str, Any]) -> Connection:
+    return Connection(
+        user_id=item["pk"].removeprefix("CONN#"),
+        profile=Profile(item.get("handle", ""), item.get("email", ""), item.get("img_url", "")),
+        scopes=tuple(item.get("scopes", ())),
+        status=item.get("grant_status", REAUTH_REQUIRED),
+        grant_box=_box_from(item["grant_box"]) if "grant_box" in item else None,
+        grant_expires_at=parse_iso(item["grant_expires_at"]) if "grant_expires_at" in item else None,
+        grant_obtained_at=parse_iso(item["grant_obtained_at"]) if "grant_obtained_at" in item else None,
+        version=int(item.get("version", 1)),
+        signed_in_ms=int(item.get("signed_in_ms", 0)),
+        lease_until_ms=int(item.get("lease_until", 0)),
     )
 
 
 def _ticket_item(t: Ticket) -> dict[str, Any]:
-    return {
-        "pk": _s(f"TICKET#{t.ticket_hash}"),
-        "sk": _s("TICKET"),
-        "session_id": _s(t.session_id),
-        "app_challenge": _s(t.app_challenge),
-        "sealed_token": {"B": t.sealed_token},
-        "expires_at": _s(iso(t.expires_at)),
-        "ttl": _n(int(t.expires_at.timestamp())),
-    }
+    return _marshal(
+        pk=f"TICKET#{t.ticket_hash}",
+        sk="TICKET",
+        session_id=t.session_id,
+        app_challenge=t.app_challenge,
+        sealed_token=t.sealed_token,
+        expires_at=iso(t.expires_at),
+        ttl=int(t.expires_at.timestamp()),
+    )
 
 
-__all__ = ["Store", "Session", "Profile", "LoginTransaction", "Ticket", "ACTIVE", "REAUTH_REQUIRED"]
+__all__ = [
+    "ACTIVE",
+    "CLIENTS",
+    "REAUTH_REQUIRED",
+    "Connection",
+    "LoginTransaction",
+    "Profile",
+    "Session",
+    "Store",
+    "Ticket",
+]

@@ -1,8 +1,8 @@
 """KMS envelope encryption for Figma grants.
 
-Each session's grant is sealed with AES-256-GCM under a data key from ``GenerateDataKey``,
-bound by a KMS encryption context (purpose, session id, user id): a ciphertext copied into
-another row fails to decrypt. Decrypted data keys are cached in memory for a bounded time
+Each connection's grant is sealed with AES-256-GCM under a data key from ``GenerateDataKey``,
+bound by a KMS encryption context (purpose, Figma user id): a ciphertext copied into another
+user's row fails to decrypt. Decrypted data keys are cached in memory for a bounded time
 and count so a warm session read costs no KMS call.
 """
 
@@ -33,9 +33,10 @@ class SealedBox:
     ciphertext: bytes
 
 
-def grant_context(session_id: str, user_id: str) -> dict[str, str]:
-    """The encryption context of a grant: nothing secret, everything that identifies its row."""
-    return {"purpose": PURPOSE, "session_id": session_id, "user_id": user_id}
+def grant_context(user_id: str) -> dict[str, str]:
+    """The encryption context of a connection's grant: nothing secret, everything that
+    identifies its row (a box copied into another user's connection fails to open)."""
+    return {"purpose": PURPOSE, "user_id": user_id}
 
 
 class DataKeyCache:

@@ -10,7 +10,7 @@ import pytest
 from devstack.faults import AwsFaults
 from figma_auth import oauth, runtime
 from tests.support.browser import Browser, query_of, sign_in, start_login
-from tests.support.stack import SESSION_COOKIE, Stack, session_item, update_session
+from tests.support.stack import SESSION_COOKIE, Stack, connection_item, session_item, update_connection
 
 THROTTLES = [
     ("dynamodb", "ThrottlingException"),
@@ -25,9 +25,9 @@ def faults(stack: Stack) -> AwsFaults:
     return AwsFaults()
 
 
-def signed_in(stack: Stack) -> tuple[Browser, dict]:
+def signed_in(stack: Stack, user: str = "ada") -> tuple[Browser, dict]:
     browser = Browser(origin=stack.api)
-    sign_in(browser, stack.api)
+    sign_in(browser, stack.api, user=user)
     return browser, browser.get(f"{stack.api}/auth/session").json()
 
 
@@ -100,7 +100,7 @@ def test_callback_failing_after_figma_answered_redirects_with_the_code_and_leave
 @pytest.mark.parametrize(
     ("service", "operation", "code"),
     [
-        ("dynamodb", "GetItem", "ThrottlingException"),
+        ("dynamodb", "BatchGetItem", "ThrottlingException"),
         ("kms", "Decrypt", "ThrottlingException"),
         ("kms", "Decrypt", "KMSInvalidStateException"),
     ],
@@ -138,18 +138,18 @@ def test_refresh_losing_one_lease_race_recovers(stack: Stack):
 )
 def test_refresh_failing_between_figmas_answer_and_our_write_loses_nothing(stack: Stack, code, status, error):
     browser, view = signed_in(stack)
-    sid = view["session"]["id"]
-    before = session_item(stack.table, sid)
+    uid = view["user"]["id"]
+    before = connection_item(stack.table, uid)
     f = faults(stack)
     f.fail("dynamodb", "UpdateItem", code, skip=1)  # the lease goes through, the save does not
 
     response = browser.post(f"{stack.api}/auth/refresh?min_validity=999999")
 
     assert response.status_code == status and response.json()["error"] == error
-    after = session_item(stack.table, sid)
-    assert after["grant_box"] == before["grant_box"] and after["grant_version"] == before["grant_version"]
+    after = connection_item(stack.table, uid)
+    assert after["grant_box"] == before["grant_box"] and after["version"] == before["version"]
     assert "lease_owner" in after  # held by the failed refresher until it expires (20 s)
-    update_session(stack.table, sid, "SET lease_until = :past", {":past": {"N": str(int(time.time() * 1000) - 1)}})
+    update_connection(stack.table, uid, "SET lease_until = :past", {":past": {"N": str(int(time.time() * 1000) - 1)}})
     again = browser.post(f"{stack.api}/auth/refresh?min_validity=999999")
     assert again.status_code == 200  # the old refresh token still works: nothing was lost
     assert stack.emulator.me(again.json()["provider"]["access_token"]).status_code == 200
@@ -157,12 +157,12 @@ def test_refresh_failing_between_figmas_answer_and_our_write_loses_nothing(stack
 
 def test_refresh_kms_throttled_is_503_and_the_grant_is_intact(stack: Stack):
     browser, view = signed_in(stack)
-    before = session_item(stack.table, view["session"]["id"])
+    before = connection_item(stack.table, view["user"]["id"])
     f = faults(stack)
     f.fail("kms", "Decrypt", "ThrottlingException")
 
     assert_unavailable(browser.post(f"{stack.api}/auth/refresh?min_validity=999999"))
-    after = session_item(stack.table, view["session"]["id"])
+    after = connection_item(stack.table, view["user"]["id"])
     assert after["grant_box"] == before["grant_box"] and "refresh" not in stack.emulator.calls()
 
 
@@ -185,7 +185,7 @@ def test_logout_throttled_is_503_and_the_sessions_remain(stack: Stack, body, ope
 def test_proxy_read_throttled_is_503_and_figma_is_not_called(stack: Stack):
     browser, _ = signed_in(stack)
     f = faults(stack)
-    f.fail("dynamodb", "GetItem", "ThrottlingException")
+    f.fail("dynamodb", "BatchGetItem", "ThrottlingException")
 
     assert_unavailable(browser.get(f"{stack.api}/figma/v1/me"))
     assert stack.emulator.calls().get("me") == 1  # only the login's
@@ -209,14 +209,14 @@ def test_ticket_redeem_throttled_is_503_and_the_ticket_still_works(stack: Stack,
 def test_scheduler_decrypt_throttled_for_one_grant_fails_it_alone(stack: Stack):
     from devstack.lambdas import Containers, LambdaContext, load_module
 
-    for _ in range(3):
-        signed_in(stack)
+    for user in ("ada", "grace", "alan"):
+        signed_in(stack, user)
     for item in stack.table.items():
-        if item["pk"]["S"].startswith("SESSION#"):  # make them due
+        if item["pk"]["S"].startswith("CONN#"):  # make them due
             due = oauth.iso(oauth.utcnow() + __import__("datetime").timedelta(minutes=10))
-            update_session(
+            update_connection(
                 stack.table,
-                item["pk"]["S"].removeprefix("SESSION#"),
+                item["pk"]["S"].removeprefix("CONN#"),
                 "SET due_at = :d, due_day = :day, grant_expires_at = :d",
                 {":d": {"S": due}, ":day": {"S": due[:10]}},
             )
@@ -236,13 +236,13 @@ def test_scheduler_decrypt_throttled_for_one_grant_fails_it_alone(stack: Stack):
 @pytest.mark.parametrize("kind", ["malformed", "html", "missing_fields", "negative_expires"])
 def test_refresh_with_a_malformed_figma_answer_is_502_figma_error_and_the_grant_is_intact(stack: Stack, kind):
     browser, view = signed_in(stack)
-    before = session_item(stack.table, view["session"]["id"])
+    before = connection_item(stack.table, view["user"]["id"])
     stack.emulator.fault("refresh", kind)
 
     response = browser.post(f"{stack.api}/auth/refresh?min_validity=999999")
 
     assert response.status_code == 502 and response.json()["error"] == "figma_error"
-    after = session_item(stack.table, view["session"]["id"])
+    after = connection_item(stack.table, view["user"]["id"])
     assert after["grant_box"] == before["grant_box"] and "lease_owner" not in after
 
 
@@ -262,7 +262,7 @@ def test_marking_a_dead_grant_throttled_is_503_and_the_next_try_marks_it(stack: 
     f.fail("dynamodb", "UpdateItem", "ThrottlingException", skip=1)  # the lease, then the mark fails
 
     assert_unavailable(browser.post(f"{stack.api}/auth/refresh?min_validity=999999"))
-    update_session(stack.table, view["session"]["id"], "SET lease_until = :past", {":past": {"N": "1"}})
+    update_connection(stack.table, view["user"]["id"], "SET lease_until = :past", {":past": {"N": "1"}})
     again = browser.post(f"{stack.api}/auth/refresh?min_validity=999999")
     assert again.status_code == 401 and again.json()["error"] == "reauth_required"
 

@@ -19,4 +19,4 @@ def test_delete_user_removes_their_sessions_grants_and_profile_and_nobody_elses(
     assert "2 session(s)" in capsys.readouterr().out
     assert ada.get(f"{stack.api}/auth/session").status_code == 401
     assert grace.get(f"{stack.api}/auth/session").status_code == 200
-    assert stack.table.kinds() == {"SESSION": 1, "USER": 1}
+    assert stack.table.kinds() == {"SESSION": 1, "CONN": 1}

@@ -10,7 +10,15 @@ import httpx
 import pytest
 
 from tests.support.browser import Browser, sign_in
-from tests.support.stack import SESSION_COOKIE, EventCapture, Stack, session_item, update_session
+from tests.support.stack import (
+    SESSION_COOKIE,
+    EventCapture,
+    Stack,
+    connection_item,
+    session_item,
+    update_connection,
+    update_session,
+)
 
 
 def signed_in(stack: Stack, user: str = "ada") -> tuple[Browser, dict]:
@@ -19,9 +27,9 @@ def signed_in(stack: Stack, user: str = "ada") -> tuple[Browser, dict]:
     return browser, browser.get(f"{stack.api}/auth/session").json()
 
 
-def age_grant(stack: Stack, session_id: str) -> None:
+def age_grant(stack: Stack, user_id: str) -> None:
     """Make the last refresh look old, so the next one is not deduplicated (5 s window)."""
-    update_session(stack.table, session_id, "SET grant_obtained_at = :t", {":t": {"S": "2026-01-01T00:00:00Z"}})
+    update_connection(stack.table, user_id, "SET grant_obtained_at = :t", {":t": {"S": "2026-01-01T00:00:00Z"}})
 
 
 def bearer(browser: Browser, stack: Stack) -> dict[str, str]:
@@ -32,7 +40,7 @@ def test_refresh_returns_a_new_working_token_and_keeps_the_old_refresh_token(sta
     browser, before = signed_in(stack)
 
     first = browser.post(f"{stack.api}/auth/refresh?min_validity=999999")
-    age_grant(stack, before["session"]["id"])
+    age_grant(stack, before["user"]["id"])
     second = browser.post(f"{stack.api}/auth/refresh?min_validity=999999")
 
     assert first.status_code == 200 and second.status_code == 200
@@ -54,7 +62,7 @@ def test_refresh_stores_a_rotated_refresh_token_when_figma_sends_one(stack: Stac
     for _ in range(3):  # each refresh must use the newest refresh token or Figma rejects it
         response = browser.post(f"{stack.api}/auth/refresh?min_validity=999999")
         assert response.status_code == 200 and response.json()["provider"]["status"] == "active"
-        age_grant(stack, view["session"]["id"])
+        age_grant(stack, view["user"]["id"])
     assert stack.emulator.calls()["refresh"] == 3
 
 
@@ -109,9 +117,9 @@ def test_twenty_concurrent_refreshes_cost_one_figma_call_and_agree_on_the_token(
 def test_a_crashed_refreshers_lease_expires_and_is_taken_over(stack: Stack):
     browser, view = signed_in(stack)
     lease_until = int(time.time() * 1000) + 1500  # a refresher that died 18.5 s into its 20 s lease
-    update_session(
+    update_connection(
         stack.table,
-        view["session"]["id"],
+        view["user"]["id"],
         "SET lease_owner = :o, lease_until = :u",
         {":o": {"S": "dead-refresher"}, ":u": {"N": str(lease_until)}},
     )
@@ -121,7 +129,7 @@ def test_a_crashed_refreshers_lease_expires_and_is_taken_over(stack: Stack):
     assert response.status_code == 200
     assert response.json()["provider"]["access_token"] != view["provider"]["access_token"]
     assert int(time.time() * 1000) >= lease_until
-    assert "lease_owner" not in session_item(stack.table, view["session"]["id"])
+    assert "lease_owner" not in connection_item(stack.table, view["user"]["id"])
 
 
 def test_a_revoked_grant_becomes_reauth_required_and_the_app_is_told_once(stack: Stack):
@@ -138,23 +146,19 @@ def test_a_revoked_grant_becomes_reauth_required_and_the_app_is_told_once(stack:
     assert session.status_code == 200
     assert session.json()["provider"]["status"] == "reauth_required"
     assert "access_token" not in session.json()["provider"]
-    item = session_item(stack.table, view["session"]["id"])
+    item = connection_item(stack.table, view["user"]["id"])
     assert "grant_box" not in item and "due_day" not in item
     received = events.received()
     assert len(received) == 1
     assert received[0]["detail-type"] == "GrantNeedsReauth" and received[0]["source"] == "figma-auth"
-    assert received[0]["detail"] == {
-        "user_id": view["user"]["id"],
-        "session_id": view["session"]["id"],
-        "reason": "figma_rejected_refresh",
-    }
+    assert received[0]["detail"] == {"user_id": view["user"]["id"], "reason": "figma_rejected_refresh"}
     assert "figu_" not in str(received) and "figr_" not in str(received)
 
 
 @pytest.mark.parametrize(("kind", "times"), [("500", 2), ("503", 2), ("429", 1), ("hang", 2)])
 def test_figma_outage_during_refresh_is_503_and_leaves_the_stored_grant_untouched(stack: Stack, kind, times):
     browser, view = signed_in(stack)
-    before = session_item(stack.table, view["session"]["id"])
+    before = connection_item(stack.table, view["user"]["id"])
     stack.emulator.fault("refresh", kind, times=times, retry_after=7)
 
     response = browser.post(f"{stack.api}/auth/refresh?min_validity=999999")
@@ -162,8 +166,8 @@ def test_figma_outage_during_refresh_is_503_and_leaves_the_stored_grant_untouche
     assert response.status_code == 503 and response.json()["error"] == "figma_unavailable"
     if kind == "429":
         assert response.headers["retry-after"] == "7"
-    after = session_item(stack.table, view["session"]["id"])
-    assert after["grant_box"] == before["grant_box"] and after["grant_version"] == before["grant_version"]
+    after = connection_item(stack.table, view["user"]["id"])
+    assert after["grant_box"] == before["grant_box"] and after["version"] == before["version"]
     assert "lease_owner" not in after
     assert browser.post(f"{stack.api}/auth/refresh?min_validity=999999").status_code == 200
 
@@ -187,8 +191,8 @@ def test_session_read_refreshes_transparently_inside_the_leeway(stack: Stack):
 
 def test_session_read_during_a_figma_outage_still_answers_with_the_stored_token(stack: Stack):
     browser, view = signed_in(stack)
-    update_session(
-        stack.table, view["session"]["id"], "SET grant_expires_at = :t", {":t": {"S": "2026-01-01T00:00:00Z"}}
+    update_connection(
+        stack.table, view["user"]["id"], "SET grant_expires_at = :t", {":t": {"S": "2026-01-01T00:00:00Z"}}
     )
     stack.emulator.fault("refresh", "500", times=2)
 
@@ -294,9 +298,10 @@ def test_every_stored_item_carries_a_ttl(stack: Stack):
     Browser(origin=stack.api).get(
         f"{stack.api}/auth/figma/authorize", params={"success": f"{stack.api}/a", "failure": f"{stack.api}/b"}
     )
-    for item in stack.table.items():
-        if not item["pk"]["S"].startswith("USER#"):  # the user profile lives until deleted
-            assert int(item["ttl"]["N"]) > time.time()
+    items = stack.table.items()
+    assert {i["pk"]["S"].split("#")[0] for i in items} == {"TX", "SESSION", "CONN"}
+    for item in items:  # a connection lives as long as its newest session (OFFLINE_ACCESS: until disconnected)
+        assert int(item["ttl"]["N"]) > time.time()
 
 
 def test_sessions_lists_the_users_sessions_and_marks_the_current_one(stack: Stack):
@@ -309,4 +314,11 @@ def test_sessions_lists_the_users_sessions_and_marks_the_current_one(stack: Stac
     assert len(body["sessions"]) == 2
     assert {s["current"] for s in body["sessions"]} == {True, False}
     current = next(s for s in body["sessions"] if s["current"])
-    assert current["id"] == mine["session"]["id"] and set(current) == {"id", "created_at", "expires_at", "current"}
+    assert current["id"] == mine["session"]["id"] and set(current) == {
+        "id",
+        "created_at",
+        "expires_at",
+        "current",
+        "client",
+    }
+    assert {s["client"] for s in body["sessions"]} == {"web"}

@@ -290,7 +290,7 @@ def test_stored_grant_is_encrypted_and_session_stored_only_as_a_hash(stack: Stac
     dump = repr(stack.table.items())
 
     assert token not in dump and access not in dump and "figr_" not in dump and "figu_" not in dump
-    assert stack.table.kinds() == {"SESSION": 1, "USER": 1}
+    assert stack.table.kinds() == {"SESSION": 1, "CONN": 1}
 
 
 def test_cors_echoes_only_allowed_origins(stack: Stack, browser: Browser):
@@ -330,8 +330,8 @@ def test_aws_calls_per_request_stay_on_the_floor(stack: Stack, browser: Browser)
     # grant decrypts the data key once, later reads use its cache.
     counter.reset()
     browser.get(f"{stack.api}/auth/session")
-    assert counter.by_service("dynamodb") == {"GetItem": 1} and counter.by_service("kms") == {"Decrypt": 1}
+    assert counter.by_service("dynamodb") == {"BatchGetItem": 1} and counter.by_service("kms") == {"Decrypt": 1}
 
     counter.reset()
     browser.get(f"{stack.api}/auth/session")
-    assert counter.by_service("dynamodb") == {"GetItem": 1} and counter.total("kms") == 0
+    assert counter.by_service("dynamodb") == {"BatchGetItem": 1} and counter.total("kms") == 0

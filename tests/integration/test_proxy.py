@@ -204,4 +204,4 @@ def test_a_warm_proxy_call_costs_one_dynamodb_read_and_no_kms(stack: Stack, user
     counter.reset()
     user.get(f"{stack.api}/figma/v1/me")
 
-    assert counter.by_service("dynamodb") == {"GetItem": 1} and counter.total("kms") == 0
+    assert counter.by_service("dynamodb") == {"BatchGetItem": 1} and counter.total("kms") == 0

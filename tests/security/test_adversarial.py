@@ -10,7 +10,7 @@ import pytest
 from devstack.figma_emulator import FigmaEmulator
 from figma_auth import oauth
 from tests.support.browser import Browser, query_of, sign_in, start_login
-from tests.support.stack import SESSION_COOKIE, Stack, session_item, update_session
+from tests.support.stack import SESSION_COOKIE, Stack, connection_item, update_connection
 
 
 def test_a_session_cookie_planted_before_login_is_replaced_and_never_valid(stack: Stack):
@@ -39,12 +39,12 @@ def test_the_old_cookie_is_dead_after_logout(stack: Stack):
 
 def test_a_ciphertext_copied_into_another_row_fails_closed(stack: Stack):
     mallory, ada = Browser(origin=stack.api), Browser(origin=stack.api)
-    sign_in(mallory, stack.api)
+    sign_in(mallory, stack.api, user="grace")
     sign_in(ada, stack.api)
-    mallory_id = mallory.get(f"{stack.api}/auth/session").json()["session"]["id"]
-    ada_id = ada.get(f"{stack.api}/auth/session").json()["session"]["id"]
-    stolen_box = session_item(stack.table, ada_id)["grant_box"]
-    update_session(stack.table, mallory_id, "SET grant_box = :b", {":b": stolen_box})
+    mallory_id = mallory.get(f"{stack.api}/auth/session").json()["user"]["id"]
+    ada_id = ada.get(f"{stack.api}/auth/session").json()["user"]["id"]
+    stolen_box = connection_item(stack.table, ada_id)["grant_box"]
+    update_connection(stack.table, mallory_id, "SET grant_box = :b", {":b": stolen_box})
     stack.cold_start()  # a new container too: nothing cached may paper over it
 
     response = mallory.get(f"{stack.api}/auth/session")

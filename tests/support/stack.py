@@ -180,5 +180,17 @@ def update_session(table: Table, session_id: str, expression: str, values: dict[
     client.update_item(TableName=table.name, Key=key, UpdateExpression=expression, ExpressionAttributeValues=values)
 
 
+def connection_item(table: Table, user_id: str) -> dict[str, Any] | None:
+    client = aws.client("dynamodb", table.endpoint)
+    key = {"pk": {"S": f"CONN#{user_id}"}, "sk": {"S": "CONN"}}
+    return client.get_item(TableName=table.name, Key=key, ConsistentRead=True).get("Item")
+
+
+def update_connection(table: Table, user_id: str, expression: str, values: dict[str, Any]) -> None:
+    client = aws.client("dynamodb", table.endpoint)
+    key = {"pk": {"S": f"CONN#{user_id}"}, "sk": {"S": "CONN"}}
+    client.update_item(TableName=table.name, Key=key, UpdateExpression=expression, ExpressionAttributeValues=values)
+
+
 def last_figma_request(stack: Stack) -> dict[str, Any]:
     return dict(httpx.get(f"{stack.emulator.url}/_emulator/last_request").json())

@@ -107,7 +107,7 @@ def test_the_session_view_schema_has_the_contracts_fields_and_no_refresh_token()
     assert set(schemas["UserInfo"]["properties"]) == {"id", "handle", "email", "img_url"}
     assert set(schemas["SessionInfo"]["properties"]) == {"id", "created_at", "expires_at"}
     assert "session_token" in schemas["TokenResponse"]["required"]
-    assert set(schemas["SessionSummary"]["properties"]) == {"id", "created_at", "expires_at", "current"}
+    assert set(schemas["SessionSummary"]["properties"]) == {"id", "created_at", "expires_at", "current", "client"}
     assert "refresh_token" not in json.dumps(DOC)
 
 

@@ -1,0 +1,175 @@
+"""The refresh engine: the one place that renews a connection's Figma grant.
+
+Lease → refresh at Figma → store the new grant (or mark the grant dead and tell the app once)
+→ release. Every caller uses it: the session read, ``POST /auth/refresh``, the proxy and the
+scheduled refresh. Single-flight per connection across threads and Lambda containers: the
+winner of a conditional lease on the connection item calls Figma; the others wait for its
+result and re-read. Time is injected (``clock``, ``monotonic``, ``sleep``), so a test of a
+lease expiry or a peer that never finishes takes milliseconds.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from figma_auth import oauth
+from figma_auth.errors import FigmaUnavailable, GrantUnreadable, ReauthRequired, Unauthorized
+from figma_auth.figma import FigmaClient
+from figma_auth.observability import logger, metrics_count
+from figma_auth.store import ACTIVE, Connection, Store
+from figma_auth.vault import Vault, grant_context
+
+LEASE_MS = 20_000  # longer than Figma's worst refresh (2 attempts x 8 s)
+WAIT_FOR_PEER_SECONDS = 10.0  # how long a request waits for another's refresh
+JUST_REFRESHED = timedelta(seconds=5)  # a refresh reuses a grant another refresh produced this recently
+
+Outcome = Literal["refreshed", "skipped", "reauth_required"]
+
+
+@dataclass(frozen=True)
+class Fresh:
+    """A connection and its opened grant, valid as asked."""
+
+    connection: Connection
+    grant: oauth.FigmaGrant
+
+
+class RefreshEngine:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        vault: Vault,
+        figma: FigmaClient,
+        clock: Callable[[], datetime],
+        publish: Callable[[str, dict[str, Any]], None],
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        wait_for_peer: float = WAIT_FOR_PEER_SECONDS,
+    ) -> None:
+        self.store, self.vault, self.figma = store, vault, figma
+        self.clock, self.publish = clock, publish
+        self.monotonic, self.sleep = monotonic, sleep
+        self.wait_for_peer = wait_for_peer
+
+    # -- request paths: a grant valid for at least min_validity seconds ----------------------
+
+    def fresh(self, conn: Connection, min_validity: int | None, *, force: bool = False) -> Fresh:
+        """The connection's grant, valid for at least ``min_validity`` seconds (``force``: a
+        new access token whatever the expiry). Waits for a peer's refresh rather than call
+        Figma twice; a grant a refresh produced seconds ago is reused, so a burst of refreshes
+        (tabs, sessions, retries) costs one Figma call."""
+        owner = oauth.random_token(12)
+        deadline = self.monotonic() + self.wait_for_peer
+        start_version = conn.version
+        pause = 0.05
+        while True:
+            if conn.status != ACTIVE or conn.grant_box is None or conn.grant_expires_at is None:
+                raise ReauthRequired()
+            now = self.clock()
+            moved_on = conn.version > start_version
+            young = conn.grant_obtained_at is not None and now - conn.grant_obtained_at < JUST_REFRESHED
+            validity = timedelta(seconds=min_validity or 0)
+            if moved_on or young or (not force and conn.grant_expires_at - now > validity):
+                return Fresh(conn, self.open(conn))
+            if conn.lease_until_ms < _ms(now):
+                done = self._attempt(conn, owner)
+                if done is not None:
+                    return done
+            if self.monotonic() > deadline:
+                raise FigmaUnavailable("Another refresh of this grant is still running; try again.", retry_after=2)
+            self.sleep(pause * random.uniform(0.5, 1.5))  # nosec B311 - jitter, not crypto
+            pause = min(pause * 2, 0.4)
+            latest = self.store.get_connection(conn.user_id)
+            if latest is None:
+                raise Unauthorized("This Figma connection was disconnected. Sign in with Figma again.")
+            conn = latest
+
+    # -- the scheduler: one due connection, no waiting ----------------------------------------
+
+    def refresh_due(self, conn: Connection, *, gate: AbstractContextManager[Any] | None = None) -> Outcome:
+        """Refresh a connection the scheduler found due. ``gate`` wraps the Figma call (the
+        scheduler's concurrency and Retry-After pause). Skipped when another refresher holds
+        it; a Figma outage raises (the stored grant stays as it was)."""
+        if conn.status != ACTIVE or conn.lease_until_ms >= _ms(self.clock()):
+            return "skipped"
+        try:
+            done = self._attempt(conn, oauth.random_token(12), gate=gate)
+        except ReauthRequired:
+            return "reauth_required"
+        return "skipped" if done is None else "refreshed"
+
+    # -- the protocol ------------------------------------------------------------------------
+
+    def _attempt(
+        self, conn: Connection, owner: str, *, gate: AbstractContextManager[Any] | None = None
+    ) -> Fresh | None:
+        """Lease → Figma → store (or mark dead) → release. None when another refresher holds
+        the lease or ours lapsed: the caller re-reads."""
+        if not self.store.acquire_lease(
+            conn.user_id, version=conn.version, owner=owner, now_ms=_ms(self.clock()), lease_ms=LEASE_MS
+        ):
+            return None
+        try:
+            grant = self.open(conn)
+            with gate or nullcontext():
+                new = self.figma.refresh(grant, now=self.clock)
+        except ReauthRequired:
+            self.grant_died(conn, owner=owner)
+            raise
+        except BaseException:
+            self.store.release_lease(conn.user_id, owner=owner)  # the stored grant stays as it was
+            raise
+        return self._store(conn, new, owner=owner)
+
+    def _store(self, conn: Connection, new: oauth.FigmaGrant, *, owner: str) -> Fresh | None:
+        if conn.grant_box is None:
+            raise ReauthRequired()
+        box = self.vault.reseal(conn.grant_box, grant_plaintext(new), grant_context(conn.user_id))
+        obtained = self.clock()
+        if not self.store.save_refreshed_grant(
+            conn, owner=owner, box=box, expires_at=new.expires_at, obtained_at=obtained
+        ):
+            return None  # a sign-in, a disconnect or a lapsed lease got there first
+        updated = replace(
+            conn,
+            grant_box=box,
+            grant_expires_at=new.expires_at,
+            version=conn.version + 1,
+            grant_obtained_at=obtained,
+            lease_until_ms=0,
+        )
+        logger.info("figma grant refreshed", extra={"grant_version": updated.version})
+        return Fresh(updated, new)
+
+    def grant_died(self, conn: Connection, *, owner: str, reason: str = "figma_rejected_refresh") -> bool:
+        """Figma rejected the grant: mark the connection, and tell the app once (EventBridge) so
+        it can ask the user to sign in again. True when this call was the one that marked it."""
+        if not self.store.mark_reauth_required(conn.user_id, owner=owner):
+            return False
+        metrics_count("GrantNeedsReauth")
+        self.publish("GrantNeedsReauth", {"user_id": conn.user_id, "reason": reason})
+        return True
+
+    def open(self, conn: Connection) -> oauth.FigmaGrant:
+        if conn.grant_box is None or conn.grant_expires_at is None:
+            raise ReauthRequired()
+        plain = self.vault.open(conn.grant_box, grant_context(conn.user_id))
+        try:
+            return oauth.FigmaGrant(plain["access_token"], plain["refresh_token"], conn.grant_expires_at, conn.scopes)
+        except KeyError as exc:
+            raise GrantUnreadable() from exc
+
+
+def grant_plaintext(grant: oauth.FigmaGrant) -> dict[str, str]:
+    return {"access_token": grant.access_token, "refresh_token": grant.refresh_token}
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
