@@ -26,8 +26,9 @@ class _ConditionFailed(Exception):
 
 
 class ModelDynamoDB:
-    """``query`` on the by_refresh_due index (by due_day, 100 items a page) and ``update_item``
-    (always succeeds: one scheduler, no contention). Counts calls."""
+    """``query`` on the by_refresh_due index (by due_day, 100 items a page), ``update_item``
+    (always succeeds: one scheduler, no contention) and the scheduler's pause marker
+    (``get_item``/``put_item``). Counts calls."""
 
     exceptions = SimpleNamespace(ConditionalCheckFailedException=_ConditionFailed)
 
@@ -36,7 +37,7 @@ class ModelDynamoDB:
         self.by_day: dict[str, list[dict[str, Any]]] = {}
         for item in sorted(items, key=lambda i: i["due_at"]["S"]):
             self.by_day.setdefault(item["due_day"]["S"], []).append(item)
-        self.calls: dict[str, int] = {"Query": 0, "UpdateItem": 0}
+        self.calls: dict[str, int] = {"Query": 0, "UpdateItem": 0, "GetItem": 0, "PutItem": 0}
         self.pages: list[dict[str, Any]] = []
         self._lock = threading.Lock()
 
@@ -60,6 +61,14 @@ class ModelDynamoDB:
 
     def update_item(self, **kwargs: Any) -> dict[str, Any]:
         self._call("UpdateItem")
+        return {}
+
+    def get_item(self, **kwargs: Any) -> dict[str, Any]:
+        self._call("GetItem")
+        return {}  # no pause: Figma has not asked the scheduler to wait
+
+    def put_item(self, **kwargs: Any) -> dict[str, Any]:
+        self._call("PutItem")
         return {}
 
 

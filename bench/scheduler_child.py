@@ -2,13 +2,12 @@
 Prints a JSON line: the batch report, wall seconds and DynamoDB items read by queries.
 
 Default: the refresh_scheduler function's own handler against the moto server (real parts).
-With BENCH_MODEL_ITEMS=<file>: the same RefreshScheduler and AuthService, with the AWS
-latency model (bench/aws_model.py) injected as the Store's and Vault's clients.
+With BENCH_MODEL_ITEMS=<file>: the same RefreshScheduler, refresh engine and AuthService, with
+the AWS latency model (bench/aws_model.py) injected as the Store's and Vault's clients.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import os
@@ -41,7 +40,6 @@ def run_handler() -> dict[str, Any]:
 def run_model(path: str) -> dict[str, Any]:
     from bench.aws_model import ModelDynamoDB, ModelKMS
     from figma_auth import runtime
-    from figma_auth.figma import FigmaClient
     from figma_auth.service import AuthService
     from figma_auth.settings import Settings
     from figma_auth.store import Store
@@ -57,12 +55,10 @@ def run_model(path: str) -> dict[str, Any]:
         settings=config,
         store=Store(table_name="model", client=db),
         vault=Vault(kms=kms, key_id="model"),
-        figma=FigmaClient(
-            api_url=config.figma_api_url, client_id=config.figma_client_id, client_secret=lambda: "unused"
-        ),
+        figma=runtime.figma_client(config),
     )
     started = time.perf_counter()
-    report = asyncio.run(runtime.refresh_batch(service, remaining_ms=lambda: 900_000))
+    report = runtime.refresh_batch(service, remaining_ms=lambda: 900_000)
     seconds = time.perf_counter() - started
     read = sum(int(i["Count"]) for i in db.pages)
     return {

@@ -260,9 +260,9 @@ class AuthService:
     def _join_newer_sign_in(self, tx: LoginTransaction, user_id: str, now: datetime) -> LoginDone:
         new = self._new_session(tx, user_id, now)
         if not self.store.join_connection(new.session, ticket=new.ticket, offline=self.settings.offline_access):
-            raise FigmaUnavailable(
-                "Another sign-in of this Figma account is still finishing; try again.", retry_after=1
-            )
+            # No connection to join: not a race we can resolve (or the other sign-in is still
+            # writing). Figma refused the token it had just issued.
+            raise FigmaError("Figma refused the token it had just issued; sign in again")
         metrics_count("SignInJoinedNewerGrant")
         return new.done(tx)
 

@@ -181,3 +181,19 @@ def test_every_auth_response_has_the_security_headers(stack: Stack):
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["referrer-policy"] == "no-referrer"
         assert response.status_code < 500
+
+
+def test_a_session_token_with_another_users_id_spliced_in_finds_nothing(stack: Stack):
+    from figma_auth.oauth import b64url
+
+    ada, grace = Browser(origin=stack.api), Browser(origin=stack.api)
+    sign_in(ada, stack.api)
+    sign_in(grace, stack.api, user="grace")
+    grace_id = grace.get(f"{stack.api}/auth/session").json()["user"]["id"]
+    secret = ada.jar(stack.api)[SESSION_COOKIE].partition(".")[2]
+
+    forged = {"Authorization": f"Bearer {b64url(grace_id.encode())}.{secret}"}
+    response = ada.http.get(f"{stack.api}/auth/session", headers=forged)
+
+    assert response.status_code == 401 and response.json()["error"] == "unauthorized"
+    assert ada.get(f"{stack.api}/auth/session").status_code == 200

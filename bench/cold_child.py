@@ -1,0 +1,103 @@
+"""One cold start, as a whole process: `python -m bench.cold_child MODE FUNCTION EVENT_FILE`.
+
+figma-auth: import the function's handler (its init: settings, resolver, routes), then serve
+            the event once, against the local stack: its AWS clients are created and used.
+baseline:   a minimal handler doing the same work with plain boto3 (and urllib for Figma): the
+            same AWS calls the function makes for that event, listed in BASELINE_CALLS.
+
+The parent times the whole process, spawn to exit, alternating the two modes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import uuid
+from typing import Any
+
+# (service, operation) per function: what the figma-auth handler calls for its bench event,
+# as the calls-per-request section counts them; "figma" is one HTTP call to the emulator.
+BASELINE_CALLS: dict[str, list[str]] = {
+    "authorize": ["dynamodb:PutItem"],
+    "callback": ["dynamodb:DeleteItem", "figma", "figma", "kms:GenerateDataKey", "dynamodb:TransactWriteItems"],
+    "session": ["dynamodb:BatchGetItem", "kms:Decrypt"],
+    "refresh": ["dynamodb:BatchGetItem", "dynamodb:UpdateItem", "kms:Decrypt", "figma", "dynamodb:UpdateItem"],
+    "figma_proxy": ["dynamodb:BatchGetItem", "kms:Decrypt", "figma"],
+    "logout": ["dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query"],
+    "refresh_scheduler": ["dynamodb:GetItem", "dynamodb:Query"],
+}
+
+
+class Context:
+    function_name = "bench"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:bench"
+    aws_request_id = "bench"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 300_000
+
+
+def figma_auth(function: str, event: dict[str, Any]) -> Any:
+    import importlib
+
+    module = importlib.import_module(f"functions.{function}.app")
+    return module.lambda_handler(event, Context())
+
+
+def baseline(function: str) -> None:
+    import urllib.request
+
+    import boto3
+
+    table = os.environ["TABLE_NAME"]
+    ddb = boto3.client("dynamodb")
+    kms = boto3.client("kms") if any(c.startswith("kms:") for c in BASELINE_CALLS[function]) else None
+    key = {"pk": {"S": f"BENCH#{uuid.uuid4().hex}"}, "sk": {"S": "BENCH"}}
+    for call in BASELINE_CALLS[function]:
+        if call == "figma":
+            urllib.request.urlopen(os.environ["FIGMA_API_URL"] + "/_emulator/stats", timeout=5).read()  # noqa: S310
+        elif call == "dynamodb:PutItem":
+            ddb.put_item(TableName=table, Item=key)
+        elif call == "dynamodb:DeleteItem":
+            ddb.delete_item(TableName=table, Key=key)
+        elif call == "dynamodb:GetItem":
+            ddb.get_item(TableName=table, Key=key, ConsistentRead=True)
+        elif call == "dynamodb:BatchGetItem":
+            ddb.batch_get_item(RequestItems={table: {"Keys": [key], "ConsistentRead": True}})
+        elif call == "dynamodb:UpdateItem":
+            ddb.update_item(
+                TableName=table, Key=key, UpdateExpression="SET v = :v", ExpressionAttributeValues={":v": {"N": "1"}}
+            )
+        elif call == "dynamodb:Query":
+            ddb.query(
+                TableName=table,
+                KeyConditionExpression="pk = :p",
+                ExpressionAttributeValues={":p": key["pk"]},
+            )
+        elif call == "dynamodb:TransactWriteItems":
+            ddb.transact_write_items(TransactItems=[{"Put": {"TableName": table, "Item": key}}])
+        elif call == "kms:GenerateDataKey" and kms is not None:
+            kms.generate_data_key(KeyId=os.environ["KMS_KEY_ID"], KeySpec="AES_256")
+        elif call == "kms:Decrypt" and kms is not None:
+            import base64
+
+            kms.decrypt(CiphertextBlob=base64.b64decode(os.environ["BENCH_KMS_BLOB"]))
+
+
+def main(argv: list[str]) -> int:
+    mode, function, event_path = argv
+    if mode == "figma-auth":
+        with open(event_path) as f:
+            result = figma_auth(function, json.load(f))
+        status = result.get("statusCode") if isinstance(result, dict) else 200
+        print(json.dumps({"status": status}))
+    else:
+        baseline(function)
+        print(json.dumps({"status": 0}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

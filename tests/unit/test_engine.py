@@ -1,0 +1,271 @@
+"""The refresh engine with in-memory fakes and injected time: single flight, waiting for a
+peer, lease take-over, dead grants, outages. No AWS, no HTTP, no real waiting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from figma_auth.engine import JUST_REFRESHED, LEASE_MS, RefreshEngine
+from figma_auth.errors import FigmaUnavailable, ReauthRequired, Unauthorized
+from figma_auth.oauth import FigmaGrant
+from figma_auth.store import ACTIVE, REAUTH_REQUIRED, Connection, Profile
+from figma_auth.vault import SealedBox
+
+START = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class Clock:
+    """Wall clock and monotonic clock that only move when someone sleeps."""
+
+    now: datetime = START
+    slept: float = 0.0
+    on_sleep: list[Any] = field(default_factory=list)  # callbacks run once, at the next sleep
+
+    def wall(self) -> datetime:
+        return self.now
+
+    def monotonic(self) -> float:
+        return self.slept
+
+    def sleep(self, seconds: float) -> None:
+        self.slept += seconds
+        self.now += timedelta(seconds=seconds)
+        while self.on_sleep:
+            self.on_sleep.pop(0)()
+
+
+class FakeStore:
+    """One connection item with the conditional semantics of the real Store."""
+
+    def __init__(self, conn: Connection, clock: Clock) -> None:
+        self.conn: Connection | None = conn
+        self.owner: str | None = None
+        self.clock = clock
+        self.saves = 0
+
+    def _ms(self) -> int:
+        return int(self.clock.now.timestamp() * 1000)
+
+    def get_connection(self, user_id: str) -> Connection | None:
+        return self.conn
+
+    def acquire_lease(self, user_id: str, *, version: int, owner: str, now_ms: int, lease_ms: int) -> bool:
+        c = self.conn
+        if c is None or c.version != version or c.status != ACTIVE or c.lease_until_ms >= now_ms:
+            return False
+        self.owner, self.conn = owner, replace(c, lease_until_ms=now_ms + lease_ms)
+        return True
+
+    def save_refreshed_grant(
+        self, conn: Connection, *, owner: str, box: SealedBox, expires_at: datetime, obtained_at: datetime
+    ) -> bool:
+        if self.conn is None or self.owner != owner:
+            return False
+        self.saves += 1
+        self.owner = None
+        self.conn = replace(
+            self.conn,
+            grant_box=box,
+            grant_expires_at=expires_at,
+            grant_obtained_at=obtained_at,
+            version=self.conn.version + 1,
+            lease_until_ms=0,
+        )
+        return True
+
+    def release_lease(self, user_id: str, *, owner: str) -> None:
+        if self.conn is not None and self.owner == owner:
+            self.owner, self.conn = None, replace(self.conn, lease_until_ms=0)
+
+    def mark_reauth_required(self, user_id: str, *, owner: str) -> bool:
+        if self.conn is None or self.owner != owner:
+            return False
+        self.owner = None
+        self.conn = replace(self.conn, status=REAUTH_REQUIRED, grant_box=None, lease_until_ms=0)
+        return True
+
+    def peer_takes_lease(self) -> None:
+        assert self.conn is not None
+        self.owner = "peer"
+        self.conn = replace(self.conn, lease_until_ms=self._ms() + LEASE_MS)
+
+    def peer_finishes(self) -> None:
+        assert self.conn is not None and self.conn.grant_expires_at is not None
+        self.owner = None
+        self.conn = replace(
+            self.conn,
+            version=self.conn.version + 1,
+            grant_box=SealedBox(b"k", b"n", b"peer|refresh-1"),
+            grant_expires_at=self.clock.now + timedelta(hours=1),
+            grant_obtained_at=self.clock.now,
+            lease_until_ms=0,
+        )
+
+
+class FakeVault:
+    """Boxes hold ``access|refresh`` in clear: the engine's logic, not the crypto, is under test."""
+
+    def open(self, box: SealedBox, context: dict[str, str]) -> dict[str, str]:
+        access, refresh = box.ciphertext.decode().split("|")
+        return {"access_token": access, "refresh_token": refresh}
+
+    def reseal(self, previous: SealedBox, plaintext: dict[str, str], context: dict[str, str]) -> SealedBox:
+        return SealedBox(
+            previous.encrypted_key, b"n", f"{plaintext['access_token']}|{plaintext['refresh_token']}".encode()
+        )
+
+
+class FakeFigma:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.calls = 0
+        self.fail: Exception | None = None
+
+    def refresh(self, grant: FigmaGrant, *, now: Any) -> FigmaGrant:
+        self.calls += 1
+        if self.fail is not None:
+            raise self.fail
+        return FigmaGrant(f"access-{self.calls}", grant.refresh_token, now() + timedelta(hours=1), grant.scopes)
+
+
+def world(expires_in: timedelta = timedelta(minutes=2)) -> tuple[RefreshEngine, FakeStore, FakeFigma, Clock, list]:
+    clock = Clock()
+    conn = Connection(
+        user_id="42",
+        profile=Profile("Ada", "ada@example.com", ""),
+        scopes=("current_user:read",),
+        grant_box=SealedBox(b"k", b"n", b"access-0|refresh-0"),
+        grant_expires_at=START + expires_in,
+    )
+    store, figma, events = FakeStore(conn, clock), FakeFigma(clock), []
+    engine = RefreshEngine(
+        store=store,  # type: ignore[arg-type]
+        vault=FakeVault(),  # type: ignore[arg-type]
+        figma=figma,  # type: ignore[arg-type]
+        clock=clock.wall,
+        publish=lambda kind, detail: events.append((kind, detail)),
+        monotonic=clock.monotonic,
+        sleep=clock.sleep,
+    )
+    return engine, store, figma, clock, events
+
+
+def test_a_grant_valid_long_enough_is_opened_without_calling_figma():
+    engine, store, figma, _, _ = world(expires_in=timedelta(hours=1))
+
+    fresh = engine.fresh(store.conn, 300)  # type: ignore[arg-type]
+
+    assert fresh.grant.access_token == "access-0" and figma.calls == 0 and store.saves == 0
+
+
+def test_an_expiring_grant_is_refreshed_once_and_stored_with_the_next_version():
+    engine, store, figma, _, _ = world()
+
+    fresh = engine.fresh(store.conn, 300)  # type: ignore[arg-type]
+
+    assert fresh.grant.access_token == "access-1" and figma.calls == 1
+    assert store.conn is not None and store.conn.version == 2 and store.owner is None
+    assert fresh.grant.refresh_token == "refresh-0"  # Figma sent none: the old one is kept
+
+
+def test_a_caller_that_finds_a_peer_refreshing_waits_and_takes_the_peers_grant():
+    engine, store, figma, clock, _ = world()
+    stale = store.conn
+    store.peer_takes_lease()
+    clock.on_sleep.append(store.peer_finishes)
+
+    fresh = engine.fresh(stale, 300)  # type: ignore[arg-type]
+
+    assert figma.calls == 0 and fresh.grant.access_token == "peer"
+    assert clock.slept < 1  # one short pause, not a lease's length
+
+
+def test_a_peer_that_never_finishes_ends_in_figma_unavailable_after_the_wait_limit():
+    engine, store, figma, clock, _ = world()
+    store.peer_takes_lease()
+
+    with pytest.raises(FigmaUnavailable):
+        engine.fresh(store.conn, 300)  # type: ignore[arg-type]
+
+    assert figma.calls == 0 and 10 <= clock.slept < 11  # ten seconds of injected time, none real
+
+
+def test_a_crashed_refreshers_lease_is_taken_over_once_it_expires():
+    engine, store, figma, clock, _ = world()
+    assert store.conn is not None
+    store.owner = "died-18.5-s-into-its-lease"
+    store.conn = replace(store.conn, lease_until_ms=int(START.timestamp() * 1000) + 1500)
+
+    fresh = engine.fresh(store.conn, 300)
+
+    assert figma.calls == 1 and fresh.grant.access_token == "access-1" and store.saves == 1
+    assert 1.5 <= clock.slept < 3  # it waited the lease out, no longer
+
+
+def test_a_dead_grant_is_marked_once_and_the_app_told_once():
+    engine, store, figma, _, events = world()
+    figma.fail = ReauthRequired()
+    first = store.conn
+
+    with pytest.raises(ReauthRequired):
+        engine.fresh(first, 300)  # type: ignore[arg-type]
+    with pytest.raises(ReauthRequired):
+        engine.fresh(store.conn, 300)  # type: ignore[arg-type]
+
+    assert store.conn is not None and store.conn.status == REAUTH_REQUIRED and store.conn.grant_box is None
+    assert events == [("GrantNeedsReauth", {"user_id": "42", "reason": "figma_rejected_refresh"})]
+    assert figma.calls == 1
+
+
+def test_a_figma_outage_releases_the_lease_and_leaves_the_grant_as_it_was():
+    engine, store, figma, _, _ = world()
+    before = store.conn
+    figma.fail = FigmaUnavailable(retry_after=7)
+
+    with pytest.raises(FigmaUnavailable):
+        engine.fresh(before, 300)  # type: ignore[arg-type]
+
+    assert store.conn == replace(before, lease_until_ms=0) and store.owner is None  # type: ignore[arg-type]
+
+
+def test_a_grant_refreshed_seconds_ago_is_reused_even_when_a_new_token_is_asked_for():
+    engine, store, figma, clock, _ = world()
+    engine.fresh(store.conn, 300, force=True)  # type: ignore[arg-type]
+    clock.sleep(JUST_REFRESHED.total_seconds() / 2)
+
+    again = engine.fresh(store.conn, None, force=True)  # type: ignore[arg-type]
+
+    assert figma.calls == 1 and again.grant.access_token == "access-1"
+
+
+def test_a_disconnected_connection_while_waiting_is_unauthorized():
+    engine, store, _, clock, _ = world()
+    stale = store.conn
+    store.peer_takes_lease()
+    clock.on_sleep.append(lambda: setattr(store, "conn", None))
+
+    with pytest.raises(Unauthorized):
+        engine.fresh(stale, 300)  # type: ignore[arg-type]
+
+
+def test_the_scheduler_path_skips_a_leased_connection_and_refreshes_a_free_one():
+    engine, store, figma, _, _ = world()
+    store.peer_takes_lease()
+    assert engine.refresh_due(store.conn) == "skipped"  # type: ignore[arg-type]
+    store.release_lease("42", owner="peer")
+
+    assert engine.refresh_due(store.conn) == "refreshed"  # type: ignore[arg-type]
+    assert figma.calls == 1
+
+
+def test_the_scheduler_path_reports_a_dead_grant_without_raising():
+    engine, store, figma, _, events = world()
+    figma.fail = ReauthRequired()
+
+    assert engine.refresh_due(store.conn) == "reauth_required"  # type: ignore[arg-type]
+    assert len(events) == 1
