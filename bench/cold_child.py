@@ -24,8 +24,14 @@ BASELINE_CALLS: dict[str, list[str]] = {
     "session": ["dynamodb:BatchGetItem", "kms:Decrypt"],
     "refresh": ["dynamodb:BatchGetItem", "dynamodb:UpdateItem", "kms:Decrypt", "figma", "dynamodb:UpdateItem"],
     "figma_proxy": ["dynamodb:BatchGetItem", "kms:Decrypt", "figma"],
-    "logout": ["dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query"],
-    "refresh_scheduler": ["dynamodb:GetItem", "dynamodb:Query"],
+    "logout": [
+        "dynamodb:BatchGetItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:DeleteItem",
+    ],
+    "refresh_scheduler": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Query"],
 }
 
 
@@ -91,7 +97,7 @@ def main(argv: list[str]) -> int:
     if mode == "figma-auth":
         with open(event_path) as f:
             result = figma_auth(function, json.load(f))
-        status = result.get("statusCode") if isinstance(result, dict) else 200
+        status = result.get("statusCode", 200) if isinstance(result, dict) else 200  # the scheduler: a report
         print(json.dumps({"status": status}))
     else:
         baseline(function)

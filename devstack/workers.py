@@ -211,6 +211,24 @@ def _worker_main(conn: Connection, fn: Function, env: dict[str, str]) -> None:
 # -- the parent's view -----------------------------------------------------------------------
 
 
+_MAIN_LOCK = threading.Lock()
+
+
+def _start_without_main(proc: Any) -> None:
+    """Start ``proc`` without multiprocessing re-running the parent's ``__main__`` in it (it
+    does so for a script or ``-m`` module, e.g. a bench script with top-level code): a Lambda
+    container runs its handler's module and nothing of whoever started the local stack."""
+    import types
+
+    with _MAIN_LOCK:
+        main = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            proc.start()
+        finally:
+            sys.modules["__main__"] = main
+
+
 class WorkerInitError(RuntimeError):
     """The function's module failed to load (a bad setting, an import error)."""
 
@@ -220,7 +238,7 @@ class Worker:
         self.fn, self.env, self.out = fn, env, out
         self.conn, child = _CTX.Pipe()
         self.proc = _CTX.Process(target=_worker_main, args=(child, fn, env), daemon=True, name=f"lambda-{fn.name}")
-        self.proc.start()
+        _start_without_main(self.proc)
         child.close()
         self.init_ms = 0.0
         kind, value = self._next(timeout=60)

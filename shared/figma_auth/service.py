@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -415,25 +415,17 @@ class AuthService:
         if conn.status != ACTIVE:
             raise ReauthRequired()
         fresh = self.engine.fresh(conn, self.settings.refresh_leeway_seconds)
-        answer = forward(
-            self.figma.http,
-            url=target,
-            method=method,
-            token=fresh.grant.access_token,
-            body=body,
-            content_type=content_type,
-        )
+
+        def call(token: str) -> ProxyResponse:
+            return forward(
+                self.figma.http, url=target, method=method, token=token, body=body, content_type=content_type
+            )
+
+        answer = call(fresh.grant.access_token)
         if is_invalid_token(answer):
             metrics_count("ProxyRefreshOnInvalidToken")
-            fresh = self.engine.fresh(fresh.connection, None, force=True)
-            answer = forward(
-                self.figma.http,
-                url=target,
-                method=method,
-                token=fresh.grant.access_token,
-                body=body,
-                content_type=content_type,
-            )
+            stale = replace(fresh.connection, grant_obtained_at=None)  # a real refresh, not the 5 s reuse
+            answer = call(self.engine.fresh(stale, None, force=True).grant.access_token)
             if is_invalid_token(answer):
                 raise ReauthRequired()
         if answer.status >= 500:

@@ -168,28 +168,32 @@ class EventCapture:
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
 
 
-def session_item(table: Table, session_id: str) -> dict[str, Any] | None:
+def _item(table: Table, pk: str, sk: str) -> dict[str, Any] | None:
     client = aws.client("dynamodb", table.endpoint)
-    key = {"pk": {"S": f"SESSION#{session_id}"}, "sk": {"S": "SESSION"}}
+    key = {"pk": {"S": pk}, "sk": {"S": sk}}
     return client.get_item(TableName=table.name, Key=key, ConsistentRead=True).get("Item")
+
+
+def _update(table: Table, pk: str, sk: str, expression: str, values: dict[str, Any]) -> None:
+    client = aws.client("dynamodb", table.endpoint)
+    key = {"pk": {"S": pk}, "sk": {"S": sk}}
+    client.update_item(TableName=table.name, Key=key, UpdateExpression=expression, ExpressionAttributeValues=values)
+
+
+def session_item(table: Table, session_id: str) -> dict[str, Any] | None:
+    return _item(table, f"SESSION#{session_id}", "SESSION")
 
 
 def update_session(table: Table, session_id: str, expression: str, values: dict[str, Any]) -> None:
-    client = aws.client("dynamodb", table.endpoint)
-    key = {"pk": {"S": f"SESSION#{session_id}"}, "sk": {"S": "SESSION"}}
-    client.update_item(TableName=table.name, Key=key, UpdateExpression=expression, ExpressionAttributeValues=values)
+    _update(table, f"SESSION#{session_id}", "SESSION", expression, values)
 
 
 def connection_item(table: Table, user_id: str) -> dict[str, Any] | None:
-    client = aws.client("dynamodb", table.endpoint)
-    key = {"pk": {"S": f"CONN#{user_id}"}, "sk": {"S": "CONN"}}
-    return client.get_item(TableName=table.name, Key=key, ConsistentRead=True).get("Item")
+    return _item(table, f"CONN#{user_id}", "CONN")
 
 
 def update_connection(table: Table, user_id: str, expression: str, values: dict[str, Any]) -> None:
-    client = aws.client("dynamodb", table.endpoint)
-    key = {"pk": {"S": f"CONN#{user_id}"}, "sk": {"S": "CONN"}}
-    client.update_item(TableName=table.name, Key=key, UpdateExpression=expression, ExpressionAttributeValues=values)
+    _update(table, f"CONN#{user_id}", "CONN", expression, values)
 
 
 def last_figma_request(stack: Stack) -> dict[str, Any]:
