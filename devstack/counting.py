@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from typing import Any
 
 
@@ -16,6 +16,7 @@ class AwsCalls:
         from figma_auth import aws
 
         self.calls: Counter[str] = Counter()
+        self.by_function: defaultdict[str, Counter[str]] = defaultdict(Counter)  # the local stack's, per function
         aws._session().events.register("before-call", self._count)  # handlers loaded in-process
         HOOKS.counters.append(self)  # and the local stack's workers
 
@@ -31,3 +32,4 @@ class AwsCalls:
 
     def reset(self) -> None:
         self.calls.clear()
+        self.by_function.clear()

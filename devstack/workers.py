@@ -116,7 +116,7 @@ class Hooks:
     def armed(self) -> bool:
         return any(plan[4] != 0 for plan in self.plans())
 
-    def apply(self, plans_after: list[list[Any]], fired: list[str], calls: Counter[str]) -> None:
+    def apply(self, plans_after: list[list[Any]], fired: list[str], calls: Counter[str], function: str) -> None:
         """Write back what the worker consumed of each plan, and what it fired and called."""
         i = 0
         for f in self.faults:
@@ -127,6 +127,7 @@ class Hooks:
             f.fired.extend(fired)  # every AwsFaults of a test sees what fired
         for counter in self.counters:
             counter.calls.update(calls)
+            counter.by_function[function].update(calls)
 
 
 HOOKS = Hooks()
@@ -270,7 +271,7 @@ class Worker:
         message = self._next(timeout=self.fn.timeout + 1)  # the worker's own clock stops at Timeout
         kind = message[0]
         if kind in ("result", "error"):
-            hooks.apply(message[2], message[3], message[4])
+            hooks.apply(message[2], message[3], message[4], self.fn.logical_id)
             return ("ok", message[1]) if kind == "result" else ("error", None)
         return kind, message[1]
 

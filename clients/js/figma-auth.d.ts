@@ -17,6 +17,8 @@ export interface SessionSummary {
   created_at: string;
   expires_at: string;
   current: boolean;
+  /** How the session was made: cookie sign-in, token mode, or device sign-in. */
+  client: "web" | "token" | "device";
 }
 
 export class FigmaAuthError extends Error {
@@ -44,7 +46,8 @@ export class FigmaAuth {
   getSession(): Promise<SessionView>;
   refresh(options?: { minValidity?: number }): Promise<SessionView>;
   listSessions(): Promise<SessionSummary[]>;
-  signOut(options?: { all?: boolean }): Promise<void>;
+  /** End this session; `all`: every session of the user; `disconnect` (with `all`): the Figma connection too. */
+  signOut(options?: { all?: boolean; disconnect?: boolean }): Promise<void>;
   figma(path: string, init?: RequestInit): Promise<Response>;
   readonly sessionToken: string | null;
 }

@@ -89,10 +89,12 @@ export class FigmaAuth {
     return (await this.#json("GET", "/auth/sessions")).sessions;
   }
 
-  /** End this session, or all of the user's sessions with { all: true }. */
-  async signOut({ all = false } = {}) {
+  /** End this session; { all: true }: every session of the user; { all: true, disconnect: true }:
+   * the user's Figma connection too (even with OFFLINE_ACCESS). */
+  async signOut({ all = false, disconnect = false } = {}) {
     try {
-      await this.#json("POST", "/auth/logout", all ? { all: true } : undefined);
+      const body = all ? (disconnect ? { all: true, disconnect: true } : { all: true }) : undefined;
+      await this.#json("POST", "/auth/logout", body);
     } finally {
       this.storage.removeItem(TOKEN_KEY);
     }

@@ -1,0 +1,84 @@
+"""Every AWS call a function makes is granted to it in template.yaml. moto enforces no IAM, so
+without this a missing permission would only show on the first deploy, as AccessDenied."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from devstack import template
+from devstack.counting import AwsCalls
+from figma_auth import oauth
+from tests.support.browser import Browser, query_of, sign_in, start_login
+from tests.support.stack import SESSION_COOKIE, Stack, update_connection
+
+
+# IAM authorizes a transaction item by item: ours put sessions and tickets and update connections.
+NEEDS = {"dynamodb:TransactWriteItems": {"dynamodb:PutItem", "dynamodb:UpdateItem"}}
+
+
+def needed(calls: list[str]) -> set[str]:
+    return {action for call in calls for action in NEEDS.get(call, {call})}
+
+
+def granted(logical_id: str) -> set[str]:
+    """The AWS actions the template allows the function (resources aside)."""
+    props = template.load()["Resources"][logical_id]["Properties"]
+    actions: set[str] = set()
+    for policy in props.get("Policies") or []:
+        for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
+            if statement.get("Effect") == "Allow":
+                found = statement["Action"]
+                actions |= set(found if isinstance(found, list) else [found])
+    return actions
+
+
+def every_flow(stack: Stack) -> None:
+    """Each route's main paths, the failure paths that write, and a scheduled run."""
+    api = stack.api
+    laptop, phone = Browser(origin=api), Browser(origin=api)
+    sign_in(laptop, api, scopes="current_user:read,file_content:read")
+    sign_in(phone, api)
+    again = start_login(laptop, api)  # signed in: authorize reads the connection's scopes
+    laptop.get(again.callback_url)
+    laptop.get(f"{api}/auth/session")
+    laptop.get(f"{api}/auth/sessions")
+    laptop.post(f"{api}/auth/refresh")
+    phone.get(f"{api}/figma/v1/me")
+    verifier = oauth.random_token(48)
+    token_tab = Browser(origin=api)
+    done = sign_in(token_tab, api, mode="token", code_challenge=oauth.pkce_challenge(verifier))
+    ticket = query_of(done.headers["location"])["ticket"]
+    token_tab.post(f"{api}/auth/token", json={"ticket": ticket, "code_verifier": verifier})
+    user_id = laptop.get(f"{api}/auth/session").json()["user"]["id"]
+    update_connection(stack.table, user_id, "SET grant_obtained_at = :t", {":t": {"S": "2026-01-01T00:00:00Z"}})
+    stack.emulator.config(token_lifetime=600)
+    grace = Browser(origin=api)
+    sign_in(grace, api, user="grace")
+    fn = stack.containers.by_name("refresh_scheduler")
+    stack.containers.invoke(fn, {"source": "aws.events", "detail": {}})  # grace's grant is due: refreshed
+    stack.emulator.revoke()
+    laptop.post(f"{api}/auth/refresh")  # a dead grant: marked, the app told
+    phone.post(f"{api}/auth/logout", json={"session_id": laptop.get(f"{api}/auth/session").json()["session"]["id"]})
+    phone.post(f"{api}/auth/logout")
+    grace.post(f"{api}/auth/logout", json={"all": True, "disconnect": True})
+    token = laptop.jar(api).get(SESSION_COOKIE)
+    Browser(origin=api).http.post(f"{api}/auth/logout", headers={"Authorization": f"Bearer {token}"})
+
+
+def test_every_aws_call_a_function_makes_is_granted_to_it_in_the_template(stack: Stack):
+    counter = AwsCalls()
+
+    every_flow(stack)
+
+    seen: dict[str, Any] = {fn: sorted(calls) for fn, calls in counter.by_function.items()}
+    assert set(seen) >= {
+        "AuthorizeFunction",
+        "CallbackFunction",
+        "SessionFunction",
+        "RefreshFunction",
+        "LogoutFunction",
+        "FigmaProxyFunction",
+        "RefreshSchedulerFunction",
+    }, seen
+    missing = {fn: sorted(needed(calls) - granted(fn)) for fn, calls in seen.items()}
+    assert not any(missing.values()), missing

@@ -1,0 +1,174 @@
+"""The service's session tokens and logout rules, with an in-memory store: what ends, and when
+the user's connection (their Figma grant) goes with it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from figma_auth import oauth
+from figma_auth.errors import InvalidRequest
+from figma_auth.models import LogoutRequest
+from figma_auth.service import AuthService, Credentials, new_session_token, user_of_token
+from figma_auth.settings import Settings
+from figma_auth.store import Connection, Profile, Session
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+SETTINGS = {
+    "FIGMA_CLIENT_ID": "cid",
+    "FIGMA_CLIENT_SECRET": "secret",
+    "TABLE_NAME": "t",
+    "KMS_KEY_ID": "k",
+    "ALLOWED_ORIGINS": "https://app.example.com",
+}
+
+
+@pytest.mark.parametrize("user_id", ["1143925780461227139", "9", "user.with.dots", "x" * 128])
+def test_a_session_token_names_its_user(user_id: str):
+    token = new_session_token(user_id)
+    assert user_of_token(token) == user_id and token != new_session_token(user_id)
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "",
+        "no-dot-at-all",
+        "MTE0." + "a" * 42,  # secret too short
+        "MTE0." + "a" * 44,  # too long
+        "." + "a" * 43,  # no user
+        "!!!!." + "a" * 43,  # not base64url
+        oauth.b64url(b"\xff\xfe") + "." + "a" * 43,  # not UTF-8
+        oauth.b64url(b"a\nb") + "." + "a" * 43,  # not printable
+        oauth.b64url(b"x" * 129) + "." + "a" * 43,  # longer than any Figma id
+    ],
+)
+def test_a_malformed_session_token_names_nobody(token: str):
+    assert user_of_token(token) is None
+
+
+@dataclass
+class MemoryStore:
+    sessions: dict[str, Session] = field(default_factory=dict)
+    connections: dict[str, tuple[Connection, str]] = field(default_factory=dict)  # user → (conn, touched)
+    deleted_connections: list[str] = field(default_factory=list)
+
+    def session_with_connection(self, session_id: str, user_id: str) -> tuple[Any, Any]:
+        conn = self.connections.get(user_id)
+        return self.sessions.get(session_id), conn[0] if conn else None
+
+    def delete_session(self, session_id: str, *, user_id: str | None = None) -> bool:
+        found = self.sessions.get(session_id)
+        if found is None or (user_id is not None and found.user_id != user_id):
+            return False
+        del self.sessions[session_id]
+        return True
+
+    def user_sessions(self, user_id: str) -> list[Session]:
+        return [s for s in self.sessions.values() if s.user_id == user_id]
+
+    def delete_sessions(self, ids: list[str]) -> None:
+        for sid in ids:
+            self.sessions.pop(sid, None)
+
+    def connection_touched(self, user_id: str) -> str | None:
+        conn = self.connections.get(user_id)
+        return conn[1] if conn else None
+
+    def delete_connection(self, user_id: str, *, touched: str | None = None) -> bool:
+        conn = self.connections.get(user_id)
+        if conn is None or (touched is not None and conn[1] != touched):
+            return False
+        del self.connections[user_id]
+        self.deleted_connections.append(user_id)
+        return True
+
+    def sign_in(self, user_id: str) -> str:
+        token = new_session_token(user_id)
+        session = Session(oauth.hash_secret(token), user_id, NOW, NOW + timedelta(days=30))
+        self.sessions[session.id] = session
+        conn = Connection(user_id, Profile("Ada", "ada@example.com", ""), ("current_user:read",))
+        self.connections[user_id] = (conn, session.id)
+        return token
+
+
+def service(store: MemoryStore, **env: str) -> AuthService:
+    return AuthService(
+        settings=Settings.from_env({**SETTINGS, **env}),
+        store=store,  # type: ignore[arg-type]
+        vault=None,  # type: ignore[arg-type]
+        figma=None,  # type: ignore[arg-type]
+        clock=lambda: NOW,
+    )
+
+
+def cookie(token: str) -> Credentials:
+    return Credentials(token, "cookie")
+
+
+def test_ending_one_of_two_sessions_keeps_the_connection_and_the_last_one_takes_it():
+    store = MemoryStore()
+    laptop, phone = store.sign_in("42"), store.sign_in("42")
+    auth = service(store)
+
+    assert auth.logout(cookie(laptop), LogoutRequest()) is True
+    assert "42" in store.connections
+    assert auth.logout(cookie(phone), LogoutRequest()) is True
+    assert store.connections == {} and store.sessions == {}
+
+
+def test_offline_access_keeps_the_connection_after_the_last_session():
+    store = MemoryStore()
+    auth = service(store, OFFLINE_ACCESS="true")
+
+    auth.logout(cookie(store.sign_in("42")), LogoutRequest())
+
+    assert "42" in store.connections and store.sessions == {}
+
+
+def test_all_ends_every_session_of_the_user_and_nobody_elses():
+    store = MemoryStore()
+    mine, _ = store.sign_in("42"), store.sign_in("42")
+    theirs = store.sign_in("7")
+
+    service(store).logout(cookie(mine), LogoutRequest(all=True))
+
+    assert [s.user_id for s in store.sessions.values()] == ["7"] and set(store.connections) == {"7"}
+    assert service(store).authenticate(cookie(theirs)).session.user_id == "7"
+
+
+def test_disconnect_deletes_the_connection_even_with_offline_access():
+    store = MemoryStore()
+    auth = service(store, OFFLINE_ACCESS="true")
+
+    auth.logout(cookie(store.sign_in("42")), LogoutRequest(all=True, disconnect=True))
+
+    assert store.connections == {} and store.deleted_connections == ["42"]
+
+
+def test_disconnect_without_all_is_invalid_request():
+    store = MemoryStore()
+    with pytest.raises(InvalidRequest):
+        service(store).logout(cookie(store.sign_in("42")), LogoutRequest(disconnect=True))
+    assert len(store.sessions) == 1
+
+
+def test_a_sign_in_that_joined_meanwhile_keeps_the_connection_on_logout_all():
+    store = MemoryStore()
+    token = store.sign_in("42")
+    auth = service(store)
+    original = store.user_sessions
+
+    def a_sign_in_joins_while_we_delete(user_id: str) -> list[Session]:
+        found = original(user_id)
+        conn, _ = store.connections["42"]
+        store.connections["42"] = (conn, "a-new-session")  # what sign_in's transaction writes
+        return found
+
+    store.user_sessions = a_sign_in_joins_while_we_delete  # type: ignore[method-assign]
+    auth.logout(cookie(token), LogoutRequest(all=True))
+
+    assert "42" in store.connections  # the newcomer's session still has its grant
