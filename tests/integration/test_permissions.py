@@ -11,7 +11,6 @@ from figma_auth import oauth
 from tests.support.browser import Browser, query_of, sign_in, start_login
 from tests.support.stack import SESSION_COOKIE, Stack, update_connection
 
-
 # IAM authorizes a transaction item by item: ours put sessions and tickets and update connections.
 NEEDS = {"dynamodb:TransactWriteItems": {"dynamodb:PutItem", "dynamodb:UpdateItem"}}
 
