@@ -74,7 +74,6 @@ def test_consent_denied_lands_on_the_failure_url(live: Stack):
         ("token", "hang", 1, "figma_unavailable"),
         ("me", "500", 2, "figma_unavailable"),
         ("me", "malformed", 1, "figma_error"),
-        ("me", "hang", 2, "figma_unavailable"),
     ],
 )
 def test_figma_faults_during_callback_end_on_the_failure_url_with_nothing_stored(

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from figma_auth.errors import FigmaUnavailable, ReauthRequired
-from figma_auth.figma import FigmaClient, RetryPolicy
+from figma_auth.figma import FigmaClient, RetryPolicy, forward
 from figma_auth.oauth import FigmaGrant
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
@@ -116,3 +116,23 @@ def test_invalid_grant_at_refresh_is_reauth_required():
 
     with pytest.raises(ReauthRequired):
         figma.refresh(GRANT, now=lambda: NOW)
+
+
+def test_a_proxied_call_that_times_out_is_figma_unavailable_502_and_never_replayed():
+    calls: list[httpx.Request] = []
+
+    def hang(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        raise httpx.ReadTimeout("Figma did not answer", request=request)
+
+    with pytest.raises(FigmaUnavailable) as caught:
+        forward(
+            httpx.Client(transport=httpx.MockTransport(hang)),
+            url="https://api.figma.test/v1/files/AbC",
+            method="POST",
+            token="figu_token",
+            body=b"{}",
+            content_type="application/json",
+        )
+
+    assert caught.value.status == 502 and len(calls) == 1
