@@ -104,6 +104,9 @@ class EmulatorState:
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     access_tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
     refresh_tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # each user's live tokens, so one-token mode costs O(1) per call however many users there are
+    user_access: dict[str, set[str]] = field(default_factory=dict)
+    user_refresh: dict[str, set[str]] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
     calls: Counter[str] = field(default_factory=Counter)
     in_flight: Counter[str] = field(default_factory=Counter)  # requests being answered now
@@ -136,6 +139,8 @@ class EmulatorState:
             self.codes.clear()
             self.access_tokens.clear()
             self.refresh_tokens.clear()
+            self.user_access.clear()
+            self.user_refresh.clear()
             self.faults.clear()
             self.calls.clear()
             self.in_flight.clear()
@@ -153,19 +158,19 @@ class EmulatorState:
     def issue(self, user_key: str, scopes: list[str], grant_id: str) -> dict[str, Any]:
         """A code exchange: a new grant (call with the lock held)."""
         if self.one_token_per_user:
-            for record in self.refresh_tokens.values():
-                if record["user"] == user_key:
-                    record["revoked"] = True
+            for old in self.user_refresh.pop(user_key, set()):
+                self.refresh_tokens[old]["revoked"] = True
         refresh = "figr_" + secrets.token_urlsafe(32)
         self.refresh_tokens[refresh] = {"user": user_key, "scopes": scopes, "grant": grant_id, "revoked": False}
+        self.user_refresh.setdefault(user_key, set()).add(refresh)
         return {"access": self.new_access_token(user_key, scopes, grant_id), "refresh": refresh}
 
     def new_access_token(self, user_key: str, scopes: list[str], grant_id: str) -> str:
         """An access token for the user (call with the lock held); in one-token mode the
         user's previous access tokens stop working."""
         if self.one_token_per_user:
-            for token in [t for t, r in self.access_tokens.items() if r["user"] == user_key]:
-                del self.access_tokens[token]
+            for old in self.user_access.pop(user_key, set()):
+                self.access_tokens.pop(old, None)
         access = "figu_" + secrets.token_urlsafe(32)
         self.access_tokens[access] = {
             "user": user_key,
@@ -173,6 +178,7 @@ class EmulatorState:
             "expires": time.time() + self.token_lifetime,
             "grant": grant_id,
         }
+        self.user_access.setdefault(user_key, set()).add(access)
         return access
 
 
@@ -447,6 +453,7 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
                 record["revoked"] = True
                 new = "figr_" + secrets.token_urlsafe(32)
                 self.state.refresh_tokens[new] = {**record, "revoked": False}
+                self.state.user_refresh.setdefault(record["user"], set()).add(new)
                 body["refresh_token"] = new
         return self.send_json(200, body)
 

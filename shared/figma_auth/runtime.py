@@ -41,13 +41,14 @@ def service() -> AuthService:
     )
 
 
-def figma_client(config: Settings, retry: RetryPolicy | None = None) -> FigmaClient:
+def figma_client(config: Settings, retry: RetryPolicy | None = None, http: Any = None) -> FigmaClient:
     return FigmaClient(
         api_url=config.figma_api_url,
         client_id=config.figma_client_id,
         client_secret=_client_secret(config),
         refresh_style=config.figma_refresh_style,
         retry=retry,
+        http=http,
     )
 
 
@@ -111,18 +112,16 @@ def refresh_batch(auth: AuthService, *, remaining_ms: Any, pages: Store | None =
     from figma_auth.scheduler import RefreshScheduler
 
     config = auth.settings
-    figma = figma_client(config, RetryPolicy(retry_rate_limited=False))
+    # The container's HTTP client (its TLS context and warm connections), with the scheduler's policy.
+    figma = figma_client(config, RetryPolicy(retry_rate_limited=False), http=auth.figma.http)
     engine = RefreshEngine(store=auth.store, vault=auth.vault, figma=figma, clock=auth.clock, publish=auth.publish)
-    try:
-        scheduler = RefreshScheduler(
-            engine=engine,
-            store=auth.store,
-            pages=pages,
-            concurrency=config.refresh_concurrency,
-            ahead_seconds=config.refresh_ahead_seconds,
-            remaining_ms=remaining_ms,
-            clock=auth.clock,
-        )
-        return scheduler.run().as_dict()
-    finally:
-        figma.http.close()
+    scheduler = RefreshScheduler(
+        engine=engine,
+        store=auth.store,
+        pages=pages,
+        concurrency=config.refresh_concurrency,
+        ahead_seconds=config.refresh_ahead_seconds,
+        remaining_ms=remaining_ms,
+        clock=auth.clock,
+    )
+    return scheduler.run().as_dict()

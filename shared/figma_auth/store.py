@@ -19,6 +19,7 @@ deletes expired items days late).
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -437,10 +438,18 @@ class Store:
 # -- marshalling: the only place that knows DynamoDB's attribute-value format ---------------
 
 
+@functools.cache
 def _serializer() -> Any:
     from boto3.dynamodb.types import TypeSerializer
 
     return TypeSerializer()
+
+
+@functools.cache
+def _deserializer() -> Any:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    return TypeDeserializer()
 
 
 def _marshal(**fields: Any) -> dict[str, Any]:
@@ -459,9 +468,7 @@ def _is_attribute(value: Any) -> bool:
 
 
 def _unmarshal(item: dict[str, Any]) -> dict[str, Any]:
-    from boto3.dynamodb.types import TypeDeserializer
-
-    deserialize = TypeDeserializer().deserialize
+    deserialize = _deserializer().deserialize
     return {name: deserialize(value) for name, value in item.items()}
 
 
