@@ -88,14 +88,10 @@ class _Handler(BaseHTTPRequestHandler):
         started = time.perf_counter()
         parts = urlsplit(self.path)
         body = self.read_body()
-        if body is None:
+        if isinstance(body, int):  # what API Gateway answers before any function runs
             self.close_connection = True  # the rest of the body is still on the wire
-            self.respond(
-                413,
-                {"Content-Type": "application/json"},
-                [],
-                b'{"error":"invalid_request","message":"request body is too large or its length is unreadable"}',
-            )
+            message = b"Request Entity Too Large" if body == 413 else b"Bad Request"
+            self.respond(body, {"Content-Type": "application/json"}, [], b'{"message":"' + message + b'"}')
             return
         if method == "GET" and parts.path in _STATIC_FILES:
             name, ctype = _STATIC_FILES[parts.path]
@@ -151,8 +147,9 @@ class _Handler(BaseHTTPRequestHandler):
             ms = (time.perf_counter() - started) * 1000
             print(f"[local-api] {method} {parts.path} -> {status} ({ms:.0f} ms)", file=sys.stderr, flush=True)
 
-    def read_body(self) -> bytes | None:
-        """The whole request body (Content-Length or chunked), or None when over API Gateway's limit."""
+    def read_body(self) -> bytes | int:
+        """The whole request body (Content-Length or chunked); or the status API Gateway answers
+        instead: 413 over its 10 MB limit, 400 for a length or chunking it cannot read."""
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
             chunks, total = [], 0
             while True:
@@ -160,22 +157,24 @@ class _Handler(BaseHTTPRequestHandler):
                 try:
                     size = int(size_line, 16)
                 except ValueError:
-                    return None
+                    return 400
                 if size == 0:
                     while self.rfile.readline(1024).strip():  # trailers
                         pass
                     return b"".join(chunks)
                 total += size
                 if total > MAX_BODY:
-                    return None
+                    return 413
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline(1024)  # CRLF after each chunk
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
-            return None
-        if length < 0 or length > MAX_BODY:
-            return None
+            return 400
+        if length < 0:
+            return 400
+        if length > MAX_BODY:
+            return 413
         return self.rfile.read(length) if length else b""
 
     def openapi(self) -> bytes:

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from figma_auth import aws
-from figma_auth.figma import FigmaClient, RetryPolicy
 from figma_auth.observability import logger
-from figma_auth.service import AuthService
 from figma_auth.settings import Settings
-from figma_auth.store import Store
-from figma_auth.vault import Vault
+
+if TYPE_CHECKING:  # the use cases load on the first request, not at a handler's import
+    from figma_auth.figma import FigmaClient, RetryPolicy
+    from figma_auth.service import AuthService
+    from figma_auth.store import Store
 
 
 @functools.cache
@@ -31,6 +32,10 @@ def check() -> Settings:
 
 @functools.cache
 def service() -> AuthService:
+    from figma_auth.service import AuthService
+    from figma_auth.store import Store
+    from figma_auth.vault import Vault
+
     config = settings()
     return AuthService(
         settings=config,
@@ -42,6 +47,8 @@ def service() -> AuthService:
 
 
 def figma_client(config: Settings, retry: RetryPolicy | None = None, http: Any = None) -> FigmaClient:
+    from figma_auth.figma import FigmaClient
+
     return FigmaClient(
         api_url=config.figma_api_url,
         client_id=config.figma_client_id,
@@ -95,6 +102,7 @@ def reset() -> None:
 def run_scheduled_refresh(*, remaining_ms: Any) -> dict[str, Any]:
     """One scheduled batch; outcomes go to Powertools metrics and the returned report."""
     from figma_auth.observability import metrics_count
+    from figma_auth.store import Store
 
     config = settings()
     pages = Store(table_name=config.table_name, client=aws.dynamodb_paging())
@@ -109,6 +117,7 @@ def refresh_batch(auth: AuthService, *, remaining_ms: Any, pages: Store | None =
     """One batch of the scheduled refresh with ``auth``'s settings and collaborators: the same
     engine as the request paths, over a Figma client that leaves 429s to the scheduler."""
     from figma_auth.engine import RefreshEngine
+    from figma_auth.figma import RetryPolicy
     from figma_auth.scheduler import RefreshScheduler
 
     config = auth.settings

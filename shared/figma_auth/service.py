@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from figma_auth import oauth
+from figma_auth.credentials import SESSION_COOKIE, Credentials, LoginDone, LoginStart, tx_cookie_name
 from figma_auth.engine import Fresh, RefreshEngine, grant_plaintext
 from figma_auth.errors import (
     AccessDenied,
@@ -52,32 +53,8 @@ from figma_auth.vault import Vault, grant_context, open_with_secret, seal_with_s
 TRANSACTION_TTL = timedelta(minutes=10)
 TICKET_TTL = timedelta(seconds=60)
 TICKET_PURPOSE = b"ticket"  # what a ticket seals: the session token it trades for
-SESSION_COOKIE = "__Host-figma_auth_session"
-TX_COOKIE_PREFIX = "__Host-figma_auth_tx_"
 SECRET_LENGTH = 43  # random_token(32)
 MAX_USER_ID = 128
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """What the request presented: a session token from a cookie or a Bearer header."""
-
-    token: str | None
-    via: str | None  # "cookie" | "bearer" | None
-
-
-@dataclass(frozen=True)
-class LoginStart:
-    redirect_url: str
-    tx_cookie_name: str
-    tx_cookie_value: str
-    tx_cookie_max_age: int
-
-
-@dataclass(frozen=True)
-class LoginDone:
-    redirect_url: str
-    session_token: str | None  # cookie mode: the value of the session cookie to set
 
 
 @dataclass(frozen=True)
@@ -101,11 +78,6 @@ class Current:
 
     session: Session
     connection: Connection
-
-
-def tx_cookie_name(state: str) -> str:
-    """One transaction cookie per login, so two tabs signing in at once don't collide."""
-    return TX_COOKIE_PREFIX + oauth.hash_secret(state)[:16]
 
 
 def new_session_token(user_id: str) -> str:

@@ -25,6 +25,7 @@ from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from pydantic import BaseModel
 
 from figma_auth import runtime
+from figma_auth.credentials import SESSION_COOKIE, Credentials, LoginDone, LoginStart, tx_cookie_name
 from figma_auth.errors import (
     CsrfRejected,
     FigmaAuthError,
@@ -36,7 +37,6 @@ from figma_auth.errors import (
 from figma_auth.models import dump
 from figma_auth.oauth import append_query
 from figma_auth.observability import logger
-from figma_auth.service import SESSION_COOKIE, Credentials, LoginDone, LoginStart, tx_cookie_name
 from figma_auth.settings import Settings
 
 if TYPE_CHECKING:

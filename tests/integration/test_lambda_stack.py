@@ -102,3 +102,17 @@ def test_a_repeated_origin_header_reaches_the_function_joined_and_fails_the_csrf
 
     assert response.status_code == 403 and response.json()["error"] == "csrf_rejected"
     assert user.get(f"{stack.api}/auth/session").status_code == 200
+
+
+def test_an_unreadable_content_length_gets_api_gateways_400_before_any_function_runs(stack: Stack):
+    import socket
+    from urllib.parse import urlsplit
+
+    address = urlsplit(stack.api)
+    with socket.create_connection((address.hostname, address.port), timeout=10) as raw:
+        raw.sendall(b"POST /auth/logout HTTP/1.1\r\nHost: x\r\nContent-Length: COz)fT@\r\n\r\n")
+        answer = b""
+        while chunk := raw.recv(4096):  # the server closes the connection after answering
+            answer += chunk
+
+    assert answer.startswith(b"HTTP/1.1 400") and answer.endswith(b'{"message":"Bad Request"}')

@@ -1,0 +1,39 @@
+"""What a request presents and what a sign-in hands back: small types the web adapter and the
+service share. Kept apart from service.py so a handler's cold start imports no use case code
+before its first request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from figma_auth import oauth
+
+SESSION_COOKIE = "__Host-figma_auth_session"
+TX_COOKIE_PREFIX = "__Host-figma_auth_tx_"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What the request presented: a session token from a cookie or a Bearer header."""
+
+    token: str | None
+    via: str | None  # "cookie" | "bearer" | None
+
+
+@dataclass(frozen=True)
+class LoginStart:
+    redirect_url: str
+    tx_cookie_name: str
+    tx_cookie_value: str
+    tx_cookie_max_age: int
+
+
+@dataclass(frozen=True)
+class LoginDone:
+    redirect_url: str
+    session_token: str | None  # cookie mode: the value of the session cookie to set
+
+
+def tx_cookie_name(state: str) -> str:
+    """One transaction cookie per login, so two tabs signing in at once don't collide."""
+    return TX_COOKIE_PREFIX + oauth.hash_secret(state)[:16]
