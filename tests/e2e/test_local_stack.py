@@ -150,3 +150,10 @@ def test_a_chunked_request_body_is_read_whole(live: Stack):
 
     assert rejected.status_code == 400 and rejected.json()["message"].startswith("all:")
     assert httpx.get(f"{live.api}/auth/session", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_swagger_ui_at_docs_shows_the_same_document(live: Stack):
+    page = Browser().get(f"{live.api}/docs")
+
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "SwaggerUIBundle" in page.text and '"/auth/figma/authorize"' in page.text
