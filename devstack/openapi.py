@@ -87,6 +87,7 @@ def _as_answered(doc: dict[str, Any], query_models: dict[tuple[str, str], type[A
         for method, operation in item.items():
             responses = operation.get("responses", {})
             responses.pop("422", None)
+            _with_gateway_answers(responses)
             for status, response in responses.items():
                 if status == "204" or status.startswith("3"):
                     response.pop("content", None)
@@ -106,6 +107,32 @@ def _as_answered(doc: dict[str, Any], query_models: dict[tuple[str, str], type[A
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
     return doc
+
+
+# What API Gateway itself answers, before or instead of a function: an unreadable request (400),
+# a body over 10 MB (413), the stage's throttle (429), a function past its Timeout (503).
+GATEWAY = {
+    "type": "object",
+    "required": ["message"],
+    "properties": {"message": {"type": "string", "description": "API Gateway's own answer, e.g. Bad Request."}},
+}
+_GATEWAY_STATUSES = {
+    "400": "Bad Request",
+    "413": "Request Entity Too Large",
+    "429": "Too Many Requests",
+    "503": "Service Unavailable",
+}
+
+
+def _with_gateway_answers(responses: dict[str, Any]) -> None:
+    for status, text in _GATEWAY_STATUSES.items():
+        ours = responses.get(status, {}).get("content", {}).get("application/json", {}).get("schema")
+        schema = {"anyOf": [ours, GATEWAY]} if ours else GATEWAY
+        description = responses.get(status, {}).get("description")
+        responses[status] = {
+            "description": f"{description}; or API Gateway's {text}" if description else f"API Gateway: {text}",
+            "content": {"application/json": {"schema": schema}},
+        }
 
 
 _PROXY_PARAMETER = {
