@@ -109,30 +109,30 @@ class Store:
         self.db = client
         self.sleep = sleep
 
-    # -- the two ways every write here is made ---------------------------------------------
+    # -- every single-item conditional write -------------------------------------------------
 
     def _update(self, key: dict[str, Any], expression: str, condition: str | None = None, **values: Any) -> bool:
         """One UpdateItem with ``:name`` values; False when ``condition`` did not hold."""
-        kwargs: dict[str, Any] = {"UpdateExpression": expression}
-        if condition:
-            kwargs["ConditionExpression"] = condition
-        if values:
-            kwargs["ExpressionAttributeValues"] = _values(values)
-        try:
-            self.db.update_item(TableName=self.table, Key=key, **kwargs)
-        except self.db.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        return self._conditional(self.db.update_item, key, condition, values, UpdateExpression=expression)
 
     def _delete(self, key: dict[str, Any], condition: str | None = None, **values: Any) -> bool:
         """One DeleteItem; False when ``condition`` did not hold."""
-        kwargs: dict[str, Any] = {}
+        return self._conditional(self.db.delete_item, key, condition, values)
+
+    def _conditional(
+        self,
+        write: Callable[..., Any],
+        key: dict[str, Any],
+        condition: str | None,
+        values: dict[str, Any],
+        **extra: Any,
+    ) -> bool:
         if condition:
-            kwargs["ConditionExpression"] = condition
+            extra["ConditionExpression"] = condition
         if values:
-            kwargs["ExpressionAttributeValues"] = _values(values)
+            extra["ExpressionAttributeValues"] = _values(values)
         try:
-            self.db.delete_item(TableName=self.table, Key=key, **kwargs)
+            write(TableName=self.table, Key=key, **extra)
         except self.db.exceptions.ConditionalCheckFailedException:
             return False
         return True
@@ -460,11 +460,7 @@ def _marshal(**fields: Any) -> dict[str, Any]:
 
 def _values(values: dict[str, Any]) -> dict[str, Any]:
     serialize = _serializer().serialize
-    return {f":{name}": value if _is_attribute(value) else serialize(value) for name, value in values.items()}
-
-
-def _is_attribute(value: Any) -> bool:
-    return isinstance(value, dict) and len(value) == 1 and next(iter(value)) in ("M", "B", "S", "N")
+    return {f":{name}": serialize(value) for name, value in values.items()}
 
 
 def _unmarshal(item: dict[str, Any]) -> dict[str, Any]:
@@ -514,8 +510,8 @@ def _connection_update(
     }
 
 
-def _box(box: SealedBox) -> dict[str, Any]:
-    return {"M": {"k": {"B": box.encrypted_key}, "n": {"B": box.nonce}, "c": {"B": box.ciphertext}}}
+def _box(box: SealedBox) -> dict[str, bytes]:
+    return {"k": box.encrypted_key, "n": box.nonce, "c": box.ciphertext}
 
 
 def _box_from(value: dict[str, Any]) -> SealedBox:
@@ -571,25 +567,23 @@ def _connection_item(c: Connection, *, ttl: datetime | None) -> dict[str, Any]:
     """A whole connection item, as a sign-in leaves it (the local stack seeds these)."""
     if c.grant_box is None or c.grant_expires_at is None:
         raise ValueError("a stored connection has a grant or is reauth_required")
-    return {
-        **_marshal(
-            pk=f"CONN#{c.user_id}",
-            sk="CONN",
-            handle=c.profile.handle,
-            email=c.profile.email,
-            img_url=c.profile.img_url,
-            scopes=list(c.scopes),
-            grant_status=c.status,
-            grant_expires_at=iso(c.grant_expires_at),
-            due_day=_due_day(c.grant_expires_at),
-            due_at=iso(c.grant_expires_at),
-            version=c.version,
-            signed_in_ms=c.signed_in_ms,
-            touched="seed",
-            ttl=int(ttl.timestamp()) if ttl else None,
-        ),
-        "grant_box": _box(c.grant_box),
-    }
+    return _marshal(
+        pk=f"CONN#{c.user_id}",
+        sk="CONN",
+        handle=c.profile.handle,
+        email=c.profile.email,
+        img_url=c.profile.img_url,
+        scopes=list(c.scopes),
+        grant_status=c.status,
+        grant_expires_at=iso(c.grant_expires_at),
+        due_day=_due_day(c.grant_expires_at),
+        due_at=iso(c.grant_expires_at),
+        version=c.version,
+        signed_in_ms=c.signed_in_ms,
+        touched="seed",
+        ttl=int(ttl.timestamp()) if ttl else None,
+        grant_box=_box(c.grant_box),
+    )
 
 
 def _connection_from(item: dict[str, Any]) -> Connection:

@@ -33,6 +33,7 @@ from figma_auth.errors import (
     NotFound,
     ResponseTooLarge,
     TemporarilyUnavailable,
+    status_of,
 )
 from figma_auth.models import dump
 from figma_auth.oauth import append_query
@@ -178,7 +179,7 @@ def _event(app: APIGatewayHttpResolver) -> APIGatewayProxyEventV2:
 
 
 def query(app: APIGatewayHttpResolver) -> dict[str, str]:
-    """Single-valued query parameters (repeats were rejected in ``handle``)."""
+    """Single-valued query parameters (repeats were rejected by ``reject_malformed_query``)."""
     return dict(parse_qsl(_event(app).raw_query_string or "", keep_blank_values=True))
 
 
@@ -392,8 +393,6 @@ def responses(
 ) -> dict[int, Any]:
     """Powertools ``responses=``: the success answers, then each error status with the codes
     it can carry (as an enum of the body's ``error``)."""
-    from figma_auth.errors import status_of
-
     out: dict[int, Any] = {}
     for status, answer in ok.items():
         if isinstance(answer, str):
