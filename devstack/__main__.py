@@ -38,7 +38,12 @@ def start_backends(port: int, *, emulator_port: int = 0, demo_port: int = 5173) 
     resources = aws.create_resources(moto_url)
     for name, value in resources.env().items():
         os.environ[name] = value
-    info: dict[str, Any] = {"moto": moto_url, "table": resources.table_name, "kms_key_id": resources.key_id}
+    info: dict[str, Any] = {
+        "moto": moto_url,
+        "table": resources.table_name,
+        "kms_key_id": resources.key_id,
+        "jwt_key_id": resources.jwt_key_id,
+    }
     callback = os.environ.get("CALLBACK_URL") or f"http://127.0.0.1:{port}/auth/figma/callback"
     if not os.environ.get("FIGMA_CLIENT_ID"):
         from devstack.figma_emulator import FigmaEmulator
@@ -52,6 +57,7 @@ def start_backends(port: int, *, emulator_port: int = 0, demo_port: int = 5173) 
         info["emulator"] = emulator.url
     _setdefault_env(
         {
+            "ISSUER": f"http://127.0.0.1:{port}",
             "CALLBACK_URL": callback,
             "ALLOWED_ORIGINS": ",".join(
                 dict.fromkeys(
@@ -108,6 +114,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"  Figma            {info.get('emulator', 'real Figma (FIGMA_CLIENT_ID is set)')}")
         print(f"  DynamoDB + KMS   {info['moto']}   (moto server, table {info['table']})")
         print(f"  redirect_uri     {info['callback_url']}")
+        print(
+            "  backend (IAM)    sign /connections/... with AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing,"
+            " region us-east-1, service execute-api"
+        )
         print("Ctrl-C stops everything.\n", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -133,6 +143,8 @@ def invoke(args: argparse.Namespace) -> int:
                 "AWS_ENDPOINT_URL": running["moto"],
                 "TABLE_NAME": running["table"],
                 "KMS_KEY_ID": running["kms_key_id"],
+                "JWT_KEY_ID": running.get("jwt_key_id", ""),
+                "ISSUER": running["api"],
             }
         )
         if "emulator" in running:

@@ -122,6 +122,17 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         route, params = found
+        authorizer = None
+        if route.auth == "AWS_IAM":  # API Gateway checks the signature; no function runs without one
+            from devstack import sigv4
+
+            caller = sigv4.verify(
+                method=method, raw_path=parts.path, raw_query=parts.query, headers=dict(self.headers), body=body
+            )
+            if caller is None:
+                self.respond(403, {"Content-Type": "application/json"}, [], b'{"message":"Forbidden"}')
+                return
+            authorizer = caller.authorizer()
         host = self.headers.get("Host") or "127.0.0.1"
         event = http_event(
             method=method,
@@ -133,6 +144,7 @@ class _Handler(BaseHTTPRequestHandler):
             path_params=params,
             domain=host,
             source_ip=self.client_address[0],
+            authorizer=authorizer,
         )
         fn = self.containers.functions[route.function]
         try:

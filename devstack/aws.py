@@ -24,6 +24,7 @@ class Resources:
     endpoint: str
     table_name: str
     key_id: str
+    jwt_key_id: str
 
     def env(self) -> dict[str, str]:
         return {
@@ -31,6 +32,7 @@ class Resources:
             "AWS_ENDPOINT_URL": self.endpoint,
             "TABLE_NAME": self.table_name,
             "KMS_KEY_ID": self.key_id,
+            "JWT_KEY_ID": self.jwt_key_id,
         }
 
 
@@ -104,16 +106,31 @@ def create_resources(endpoint: str, table_name: str = "figma-auth-local") -> Res
     if ttl:
         ddb.update_time_to_live(TableName=table_name, TimeToLiveSpecification=ttl)
     kms = client("kms", endpoint)
-    key = kms.create_key(Description="figma-auth local key")["KeyMetadata"]
-    # The functions name the key by alias: a moto reset and a new key keep their environment
-    # (and so their warm workers) the same, as a redeploy that keeps the key would.
-    alias = f"alias/{table_name}"
-    kms.create_alias(AliasName=alias, TargetKeyId=key["KeyId"])
-    return Resources(endpoint, table_name, alias)
+    # The functions name the keys by alias, and the keys outlive a reset (see ``reset``): the
+    # functions' environment, warm workers and cached public keys stay right, as they do
+    # across the deploys of a stack that keeps its keys.
+    grant_key = _key_alias(kms, f"alias/{table_name}", Description="figma-auth local key")
+    jwt_key = _key_alias(
+        kms,
+        f"alias/{table_name}-jwt",
+        Description="figma-auth local JWT signing key",
+        KeySpec="ECC_NIST_P256",
+        KeyUsage="SIGN_VERIFY",
+    )
+    return Resources(endpoint, table_name, grant_key, jwt_key)
+
+
+def _key_alias(kms: Any, alias: str, **spec: str) -> str:
+    """``alias``, naming a key made with ``spec`` (made now unless the alias exists)."""
+    if not any(a["AliasName"] == alias for a in kms.list_aliases()["Aliases"]):
+        kms.create_alias(AliasName=alias, TargetKeyId=kms.create_key(**spec)["KeyMetadata"]["KeyId"])
+    return alias
 
 
 def reset(endpoint: str) -> None:
-    """Forget everything moto holds (between tests)."""
+    """Forget the table, events and queues moto holds (between tests); keep the KMS keys."""
     import httpx
 
-    httpx.post(f"{endpoint}/moto-api/reset").raise_for_status()
+    from devstack.moto_atomic import RESET_PATH
+
+    httpx.post(f"{endpoint}{RESET_PATH}").raise_for_status()

@@ -82,6 +82,7 @@ def http_event(
     path_params: dict[str, str],
     domain: str,
     source_ip: str = "127.0.0.1",
+    authorizer: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """An API Gateway HTTP API payload-v2 event, as API Gateway builds it."""
     lowered: dict[str, str] = {}
@@ -127,6 +128,8 @@ def http_event(
         },
         "isBase64Encoded": not is_text,
     }
+    if authorizer:
+        event["requestContext"]["authorizer"] = authorizer
     if cookies:
         event["cookies"] = cookies
     if query:

@@ -6,6 +6,9 @@ DynamoDB never allows. Lambda-faithful workers make such concurrency real here, 
 AWS answers requests one at a time, as one atomic step each. (A dev-stack fix in the dev stack:
 the product relies on DynamoDB's documented semantics.)
 
+``POST /_devstack/reset`` forgets everything but the KMS keys, which a stack keeps across
+deploys (the functions' warm workers cache a key's public half, as Lambda containers do).
+
 ``python -m devstack.moto_atomic HOST PORT`` serves it in its own process (the bench).
 """
 
@@ -19,6 +22,24 @@ from typing import Any
 from moto.server import ThreadedMotoServer
 
 
+RESET_PATH = "/_devstack/reset"
+
+
+def reset_keeping_keys() -> None:
+    """moto's reset of every service, then the KMS keys and aliases as they were."""
+    from moto.kms.models import kms_backends
+    from moto.moto_api._internal.models import moto_api_backend
+
+    kept = [
+        (account, region, dict(backend.__dict__))
+        for account, regions in kms_backends.items()
+        for region, backend in regions.items()
+    ]
+    moto_api_backend.reset()
+    for account, region, state in kept:
+        kms_backends[account][region].__dict__.update(state)
+
+
 class Serialized:
     """A WSGI app that runs ``app`` for one request at a time, body included."""
 
@@ -28,6 +49,10 @@ class Serialized:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         with self.lock:
+            if environ.get("PATH_INFO") == RESET_PATH and environ.get("REQUEST_METHOD") == "POST":
+                reset_keeping_keys()
+                start_response("200 OK", [("Content-Type", "application/json")])
+                return [b"{}"]
             return list(self.app(environ, start_response))
 
 

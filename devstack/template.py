@@ -36,6 +36,7 @@ class Route:
     path: str  # /auth/session, /figma/{proxy+}
     function: str  # logical id
     pattern: re.Pattern[str] = field(compare=False)
+    auth: str = "NONE"  # or AWS_IAM: API Gateway checks a SigV4 signature before the function runs
 
     def match(self, method: str, path: str) -> dict[str, str] | None:
         if self.method not in ("ANY", method):
@@ -92,7 +93,8 @@ def routes(doc: dict[str, Any]) -> list[Route]:
             if event.get("Type") != "HttpApi":
                 continue
             path, method = event["Properties"]["Path"], event["Properties"]["Method"].upper()
-            out.append(Route(method if method != "*" else "ANY", path, logical_id, _compile(path)))
+            auth = str((event["Properties"].get("Auth") or {}).get("Authorizer") or "NONE")
+            out.append(Route(method if method != "*" else "ANY", path, logical_id, _compile(path), auth))
     # Literal paths before greedy ones, as API Gateway prefers the most specific route.
     return sorted(out, key=lambda r: ("+}" in r.path, -len(r.path)))
 

@@ -62,6 +62,7 @@ def base_env(api_url: str, emulator_url: str, resources: aws.Resources) -> dict[
         "FIGMA_AUTH_URL": f"{emulator_url}/oauth",
         "FIGMA_API_URL": emulator_url,
         "CALLBACK_URL": f"{api_url}/auth/figma/callback",
+        "ISSUER": api_url,
         "ALLOWED_ORIGINS": f"{api_url},http://127.0.0.1:5173,http://localhost:5173",
     }
 

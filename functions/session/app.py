@@ -1,5 +1,6 @@
 """The current session (Appwrite: getSession('current')), the user's sessions
-(listSessions) and token mode's ticket exchange (createSession(userId, secret))."""
+(listSessions), token mode's ticket exchange (createSession(userId, secret)), and JWTs for
+the app's own API (createJWT) with the keys that verify them."""
 
 from __future__ import annotations
 
@@ -10,7 +11,15 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from figma_auth import runtime, web
-from figma_auth.models import SessionList, SessionView, TokenRequest, TokenResponse
+from figma_auth.models import (
+    Jwks,
+    JwtResponse,
+    OpenIdConfiguration,
+    SessionList,
+    SessionView,
+    TokenRequest,
+    TokenResponse,
+)
 from figma_auth.observability import logger, metrics
 
 runtime.check()
@@ -47,6 +56,38 @@ def list_sessions() -> Any:
 def exchange_ticket(request: Annotated[TokenRequest, Body()]) -> Any:
     token, view = runtime.service().redeem_ticket(request)
     return web.json_response(TokenResponse(session_token=token, **dict(view)))
+
+
+@app.post(
+    "/auth/jwt",
+    summary="A short-lived ES256 JWT naming the user, for the app's own API (Appwrite: createJWT)",
+    responses=web.responses(
+        {200: JwtResponse}, ("unauthorized", "csrf_rejected", "not_found", "temporarily_unavailable")
+    ),
+    security=web.SESSION_SECURITY,
+)
+def create_jwt() -> Any:
+    creds = web.credentials(app)
+    web.require_trusted_origin(app, creds)
+    return web.json_response(runtime.service().create_jwt(creds, issuer=web.issuer(app)))
+
+
+@app.get(
+    "/.well-known/jwks.json",
+    summary="The public keys (JWK, ES256) that verify the JWTs of POST /auth/jwt",
+    responses=web.responses({200: Jwks}, ("not_found", "temporarily_unavailable")),
+)
+def jwks() -> Any:
+    return web.cacheable(web.json_response(runtime.service().jwks()))
+
+
+@app.get(
+    "/.well-known/openid-configuration",
+    summary="Issuer and jwks_uri, for JWT authorizers (API Gateway, Auth0-style verifiers)",
+    responses=web.responses({200: OpenIdConfiguration}, ("not_found",)),
+)
+def openid_configuration() -> Any:
+    return web.cacheable(web.json_response(runtime.service().openid_configuration(web.issuer(app))))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

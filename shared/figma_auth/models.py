@@ -169,6 +169,47 @@ class SessionList(_Output):
     sessions: list[SessionSummary]
 
 
+class JwtResponse(_Output):
+    """``POST /auth/jwt``: a short-lived ES256 JWT for the app's own API (Appwrite: createJWT)."""
+
+    jwt: Annotated[str, Field(description="Send to your API as Authorization: Bearer …; it ends at expires_at.")]
+    expires_at: Timestamp
+
+
+class Jwk(_Output):
+    kty: Literal["EC"]
+    crv: Literal["P-256"]
+    x: str
+    y: str
+    kid: str
+    use: Literal["sig"]
+    alg: Literal["ES256"]
+
+
+class Jwks(_Output):
+    """``GET /.well-known/jwks.json``: the public keys that verify our JWTs (two during a key rotation)."""
+
+    keys: list[Jwk]
+
+
+class OpenIdConfiguration(_Output):
+    """``GET /.well-known/openid-configuration``: what a JWT authorizer reads to find the keys."""
+
+    issuer: str
+    jwks_uri: str
+    id_token_signing_alg_values_supported: list[str]
+    subject_types_supported: list[str]
+    response_types_supported: list[str]
+    claims_supported: list[str]
+
+
+class ConnectionView(_Output):
+    """``GET /connections/{user_id}`` (backend, AWS IAM): the user and a fresh Figma token."""
+
+    user: UserInfo
+    provider: ProviderInfo
+
+
 # -- parsing -------------------------------------------------------------------------------
 
 

@@ -33,16 +33,23 @@ def check() -> Settings:
 @functools.cache
 def service() -> AuthService:
     from figma_auth.service import AuthService
+    from figma_auth.signing import JwtSigner
     from figma_auth.store import Store
     from figma_auth.vault import Vault
 
     config = settings()
+    signer = (
+        JwtSigner(kms=aws.kms(), key_id=config.jwt_key_id, also_serve=config.jwt_verify_key_ids)
+        if config.jwt_key_id
+        else None
+    )
     return AuthService(
         settings=config,
         store=Store(table_name=config.table_name, client=aws.dynamodb()),
         vault=Vault(kms=aws.kms(), key_id=config.kms_key_id),
         figma=figma_client(config),
         publish=_publisher(config),
+        signer=signer,
     )
 
 

@@ -29,6 +29,7 @@ from figma_auth.errors import (
     InvalidGrant,
     InvalidRequest,
     InvalidState,
+    NotFound,
     ReauthRequired,
     Unauthorized,
 )
@@ -36,7 +37,11 @@ from figma_auth.figma import FigmaClient, ProxyResponse, TokenRejected, forward,
 from figma_auth.models import (
     AuthorizeQuery,
     CallbackQuery,
+    ConnectionView,
+    Jwks,
+    JwtResponse,
     LogoutRequest,
+    OpenIdConfiguration,
     ProviderInfo,
     SessionInfo,
     SessionList,
@@ -47,6 +52,7 @@ from figma_auth.models import (
 )
 from figma_auth.observability import metrics_count
 from figma_auth.settings import Settings
+from figma_auth.signing import ALG, JwtSigner, claims, lifetime_end
 from figma_auth.store import ACTIVE, Connection, LoginTransaction, Profile, Session, Store, Ticket
 from figma_auth.vault import Vault, grant_context, open_with_secret, seal_with_secret
 
@@ -111,6 +117,7 @@ class AuthService:
         clock: Callable[[], datetime] = oauth.utcnow,
         publish: Callable[[str, dict[str, Any]], None] | None = None,
         engine: RefreshEngine | None = None,
+        signer: JwtSigner | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -119,6 +126,7 @@ class AuthService:
         self.clock = clock
         self.publish = publish or (lambda detail_type, detail: None)
         self.engine = engine or RefreshEngine(store=store, vault=vault, figma=figma, clock=clock, publish=self.publish)
+        self.signer = signer
 
     # -- authorize ---------------------------------------------------------------------
 
@@ -218,6 +226,7 @@ class AuthService:
         if len(user.id) > MAX_USER_ID:
             raise FigmaError("Figma's user id is longer than expected")
         new = self._new_session(tx, user.id, now)
+        existed = self.store.connection_touched(user.id) is not None
         connection = Connection(
             user_id=user.id,
             profile=Profile(user.handle, user.email, user.img_url),
@@ -227,6 +236,8 @@ class AuthService:
             signed_in_ms=exchanged_ms,
         )
         self.store.sign_in(new.session, connection, ticket=new.ticket, offline=self.settings.offline_access)
+        if not existed:
+            self.publish("ConnectionCreated", {"user_id": user.id, "scopes": list(grant.scopes)})
         return new.done(tx)
 
     def _join_newer_sign_in(self, tx: LoginTransaction, user_id: str, now: datetime) -> LoginDone:
@@ -360,8 +371,10 @@ class AuthService:
         for offline use. A partial failure raises TemporarilyUnavailable (retry finishes)."""
         touched = self.store.connection_touched(user_id)
         self.store.delete_sessions([s.id for s in self.store.user_sessions(user_id)])
-        if disconnect or not self.settings.offline_access:
-            self.store.delete_connection(user_id, touched=None if disconnect else touched)
+        if (disconnect or not self.settings.offline_access) and self.store.delete_connection(
+            user_id, touched=None if disconnect else touched
+        ):
+            self._connection_deleted(user_id, "disconnect" if disconnect else "logout")
 
     def _forget_unused_connection(self, user_id: str) -> None:
         """After a session ended: the last one takes the connection with it (OFFLINE_ACCESS
@@ -370,20 +383,109 @@ class AuthService:
             return
         touched = self.store.connection_touched(user_id)
         now = self.clock()
-        if touched is not None and not any(
-            s.activated and s.expires_at > now for s in self.store.user_sessions(user_id)
+        if (
+            touched is not None
+            and not any(s.activated and s.expires_at > now for s in self.store.user_sessions(user_id))
+            and self.store.delete_connection(user_id, touched=touched)
         ):
-            self.store.delete_connection(user_id, touched=touched)
+            self._connection_deleted(user_id, "logout")
+
+    def _connection_deleted(self, user_id: str, reason: str) -> None:
+        metrics_count("ConnectionDeleted")
+        self.publish("ConnectionDeleted", {"user_id": user_id, "reason": reason})
+
+    # -- JWTs for the app's own API -------------------------------------------------------
+
+    def create_jwt(self, creds: Credentials, *, issuer: str) -> JwtResponse:
+        """POST /auth/jwt: a short-lived ES256 JWT naming the session's user (1 KMS Sign)."""
+        signer = self._signer()
+        current = self.authenticate(creds)
+        now = self.clock()
+        ends = lifetime_end(now, self.settings.jwt_ttl_seconds, current.session.expires_at)
+        profile = current.connection.profile
+        body = claims(
+            issuer=issuer,
+            audience=self.settings.jwt_audience,
+            subject=current.session.user_id,
+            session_id=current.session.id,
+            now=now,
+            expires_at=ends,
+            profile={"name": profile.handle, "email": profile.email, "picture": profile.img_url},
+        )
+        return JwtResponse(jwt=signer.sign(body), expires_at=oauth.iso(ends))
+
+    def jwks(self) -> Jwks:
+        return Jwks.model_validate(self._signer().jwks())
+
+    def openid_configuration(self, issuer: str) -> OpenIdConfiguration:
+        self._signer()
+        return OpenIdConfiguration(
+            issuer=issuer,
+            jwks_uri=f"{issuer}/.well-known/jwks.json",
+            id_token_signing_alg_values_supported=[ALG],
+            subject_types_supported=["public"],
+            response_types_supported=["id_token"],
+            claims_supported=["iss", "aud", "sub", "sid", "iat", "nbf", "exp", "jti", "name", "email", "picture"],
+        )
+
+    def _signer(self) -> JwtSigner:
+        if self.signer is None:
+            raise NotFound("JWTs are not enabled on this deployment: set JWT_KEY_ID to a KMS ECC_NIST_P256 key.")
+        return self.signer
+
+    # -- backend access (AWS IAM) -------------------------------------------------------------
+
+    def connection_view(self, user_id: str) -> ConnectionView:
+        """GET /connections/{user_id}: the user and a fresh token (refreshed single-flight first
+        when within REFRESH_LEEWAY_SECONDS); a dead grant answers status reauth_required."""
+        conn = self._connection(user_id)
+        fresh = None
+        if conn.status == ACTIVE:
+            try:
+                fresh = self.engine.fresh(conn, self.settings.refresh_leeway_seconds)
+            except ReauthRequired:
+                fresh = None
+        conn = fresh.connection if fresh else conn
+        return ConnectionView(user=self._user(conn), provider=self._provider(conn, fresh, expose=True))
+
+    def disconnect(self, user_id: str) -> None:
+        """DELETE /connections/{user_id}: the grant and every session of the user."""
+        if self.store.connection_touched(_checked_user_id(user_id)) is None and not self.store.user_sessions(user_id):
+            raise NotFound("No Figma connection for this user.")
+        self.end_user(user_id, disconnect=True)
+
+    def _connection(self, user_id: str) -> Connection:
+        conn = self.store.get_connection(_checked_user_id(user_id))
+        if conn is None:
+            raise NotFound("No Figma connection for this user.")
+        return conn
 
     # -- the Figma proxy ----------------------------------------------------------------
 
     def proxy(
         self, creds: Credentials, *, method: str, path: str, query: str, body: bytes | None, content_type: str | None
     ) -> ProxyResponse:
-        """Call FIGMA_API_URL/{path} with the user's token (refreshed first when expiring;
-        refreshed once more and retried once if Figma calls it invalid)."""
-        target = self.settings.figma_api_url + oauth.proxy_path(path) + (f"?{query}" if query else "")
+        """Call FIGMA_API_URL/{path} with the session user's token."""
+        target = self._proxy_target(path, query)
         conn = self.authenticate(creds).connection
+        return self._call_figma(conn, target, method=method, body=body, content_type=content_type)
+
+    def proxy_as(
+        self, user_id: str, *, method: str, path: str, query: str, body: bytes | None, content_type: str | None
+    ) -> ProxyResponse:
+        """ANY /connections/{user_id}/figma/{proxy+} (backend): the same call, as that user."""
+        target = self._proxy_target(path, query)
+        conn = self._connection(user_id)
+        return self._call_figma(conn, target, method=method, body=body, content_type=content_type)
+
+    def _proxy_target(self, path: str, query: str) -> str:
+        return self.settings.figma_api_url + oauth.proxy_path(path) + (f"?{query}" if query else "")
+
+    def _call_figma(
+        self, conn: Connection, target: str, *, method: str, body: bytes | None, content_type: str | None
+    ) -> ProxyResponse:
+        """Call ``target`` with the connection's token (refreshed first when expiring; refreshed
+        once more and retried once if Figma calls it invalid)."""
         if conn.status != ACTIVE:
             raise ReauthRequired()
         fresh = self.engine.fresh(conn, self.settings.refresh_leeway_seconds)
@@ -408,31 +510,37 @@ class AuthService:
     # -- views -------------------------------------------------------------------------
 
     def view(self, session: Session, conn: Connection, fresh: Fresh | None) -> SessionView:
-        active = conn.status == ACTIVE and fresh is not None
-        exposed = (
-            {"access_token": fresh.grant.access_token}
-            if fresh and active and self.settings.expose_provider_token
-            else {}
+        return SessionView(
+            session=SessionInfo(
+                id=session.id, created_at=oauth.iso(session.created_at), expires_at=oauth.iso(session.expires_at)
+            ),
+            user=self._user(conn),
+            provider=self._provider(conn, fresh, expose=self.settings.expose_provider_token),
         )
-        provider = ProviderInfo(
+
+    @staticmethod
+    def _user(conn: Connection) -> UserInfo:
+        profile = conn.profile
+        return UserInfo(id=conn.user_id, handle=profile.handle, email=profile.email, img_url=profile.img_url)
+
+    @staticmethod
+    def _provider(conn: Connection, fresh: Fresh | None, *, expose: bool) -> ProviderInfo:
+        active = conn.status == ACTIVE and fresh is not None
+        exposed = {"access_token": fresh.grant.access_token} if fresh and active and expose else {}
+        return ProviderInfo(
             name="figma",
             **exposed,
             expires_at=oauth.iso(conn.grant_expires_at) if active and conn.grant_expires_at else None,
             scopes=list(conn.scopes),
             status="active" if active else "reauth_required",
         )
-        return SessionView(
-            session=SessionInfo(
-                id=session.id, created_at=oauth.iso(session.created_at), expires_at=oauth.iso(session.expires_at)
-            ),
-            user=UserInfo(
-                id=session.user_id,
-                handle=conn.profile.handle,
-                email=conn.profile.email,
-                img_url=conn.profile.img_url,
-            ),
-            provider=provider,
-        )
+
+
+def _checked_user_id(user_id: str) -> str:
+    """A Figma user id as a path names it; anything else names no connection (404)."""
+    if not 0 < len(user_id) <= MAX_USER_ID or not user_id.isprintable():
+        raise NotFound("No Figma connection for this user.")
+    return user_id
 
 
 __all__ = ["AuthService", "Credentials", "FigmaAuthError", "SESSION_COOKIE"]

@@ -93,6 +93,20 @@ def _refresh_style(value: Any) -> str:
     )
 
 
+def _issuer(value: Any) -> str:
+    from urllib.parse import urlsplit
+
+    text = _url(value)
+    parts = urlsplit(text)
+    if parts.query or parts.fragment or text.endswith("/"):
+        raise ValueError(f"must be the API's base URL with no trailing slash, query or fragment, got {value!r}")
+    return text
+
+
+def _key_ids(value: Any) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(item.strip() for item in str(value).split(",") if item.strip()))
+
+
 Url = Annotated[str, BeforeValidator(_url)]
 
 
@@ -134,6 +148,12 @@ class Settings(BaseModel):
     figma_refresh_style: Annotated[
         Literal["refresh", "token"], BeforeValidator(_refresh_style), Field(alias="FIGMA_REFRESH_STYLE")
     ] = "refresh"
+
+    issuer: Annotated[str | None, BeforeValidator(_issuer), Field(alias="ISSUER")] = None  # None: from the request
+    jwt_audience: Annotated[str, Field(alias="JWT_AUDIENCE", min_length=1, max_length=256)] = "figma-auth"
+    jwt_ttl_seconds: Annotated[int, _whole(60, 3600), Field(alias="JWT_TTL_SECONDS")] = 900
+    jwt_key_id: Annotated[str | None, Field(alias="JWT_KEY_ID")] = None
+    jwt_verify_key_ids: Annotated[tuple[str, ...], BeforeValidator(_key_ids), Field(alias="JWT_VERIFY_KEY_IDS")] = ()
 
     @model_validator(mode="after")
     def _one_secret_source(self) -> Settings:

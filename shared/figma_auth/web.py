@@ -163,6 +163,15 @@ def json_response(body: BaseModel | Any, status: int = 200, cookies: list[Cookie
     return Response(status, JSON, json.dumps(payload), cookies=cookies or [])
 
 
+KEYS_MAX_AGE = 300  # JWKS and discovery: verifiers re-read within 5 minutes (a rotation pre-publishes longer)
+
+
+def cacheable(response: Response[Any]) -> Response[Any]:
+    """Public, shared-cacheable for KEYS_MAX_AGE: what verifiers of our JWTs fetch."""
+    response.headers["Cache-Control"] = f"public, max-age={KEYS_MAX_AGE}"
+    return response
+
+
 def redirect(url: str, cookies: list[Cookie] | None = None, status: int = 302) -> Response[Any]:
     return Response(status, None, "", {"Location": url}, cookies or [])
 
@@ -282,24 +291,36 @@ def callback_response(app: APIGatewayHttpResolver) -> Response[Any]:
     return redirect(done.redirect_url, jar, status=303)
 
 
-def proxy_response(app: APIGatewayHttpResolver) -> Response[Any]:
-    """ANY /figma/{proxy+}: forward to Figma with the user's token and return its answer."""
+def issuer(app: APIGatewayHttpResolver) -> str:
+    """ISSUER, or this API's own base URL (API Gateway sets domainName, not the client)."""
+    configured = runtime.settings().issuer
+    return configured or f"https://{_event(app).request_context.domain_name}"
+
+
+def proxy_response(app: APIGatewayHttpResolver, *, as_user: str | None = None) -> Response[Any]:
+    """Forward to Figma and return its answer: ANY /figma/{proxy+} with the session user's
+    token, or (``as_user``, backend routes behind AWS IAM) ANY /connections/{id}/figma/{proxy+}."""
     event = _event(app)
-    creds = credentials(app)
     method = event.request_context.http.method.upper()
-    if method != "GET":
-        require_trusted_origin(app, creds)
     body = raw_body(app)
     if body is not None and len(body) > MAX_PROXY_REQUEST:
         raise InvalidRequest("request body is too large (1 MB at most)")
-    answer = runtime.service().proxy(
-        creds,
-        method=method,
-        path=(event.raw_path or "").removeprefix("/figma/"),
-        query=event.raw_query_string or "",
-        body=body or None,
-        content_type=event.headers.get("content-type"),
-    )
+    # The Figma path is what follows /figma/ in the raw (still percent-encoded) path.
+    segments = 1 if as_user is None else 3
+    call: dict[str, Any] = {
+        "method": method,
+        "path": (event.raw_path or "").split("/", segments + 1)[-1],
+        "query": event.raw_query_string or "",
+        "body": body or None,
+        "content_type": event.headers.get("content-type"),
+    }
+    if as_user is None:
+        creds = credentials(app)
+        if method != "GET":
+            require_trusted_origin(app, creds)
+        answer = runtime.service().proxy(creds, **call)
+    else:
+        answer = runtime.service().proxy_as(as_user, **call)
     textual = answer.content_type.startswith(("application/json", "text/"))
     try:
         payload: str | bytes = answer.body.decode() if textual else answer.body
@@ -333,8 +354,9 @@ def handle(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> 
     headers["Vary"] = "Origin"
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "no-referrer"
-    if str(event.get("rawPath") or "/").startswith("/auth/"):
-        headers["Cache-Control"] = "no-store"
+    # Sessions, tokens, your Figma data: never stored by a browser or shared cache, unless
+    # the route said otherwise (the public keys).
+    headers.setdefault("Cache-Control", "no-store")
     logger.info(
         "request",
         extra={
@@ -384,6 +406,7 @@ def _error_code(result: dict[str, Any]) -> str | None:
 # -- what the OpenAPI document says of each route ------------------------------------------
 
 SESSION_SECURITY: list[dict[str, list[str]]] = [{"sessionCookie": []}, {"bearerToken": []}]
+IAM_SECURITY: list[dict[str, list[str]]] = [{"awsSigV4": []}]
 
 
 def responses(
@@ -423,4 +446,13 @@ def security_schemes() -> dict[str, Any]:
     return {
         "sessionCookie": APIKey.model_validate({"type": "apiKey", "name": SESSION_COOKIE, "in": "cookie"}),
         "bearerToken": HTTPBearer(description="Token mode's session_token."),
+        "awsSigV4": APIKey.model_validate(
+            {
+                "type": "apiKey",
+                "name": "Authorization",
+                "in": "header",
+                "description": "AWS Signature Version 4 (service execute-api) by a principal allowed "
+                "execute-api:Invoke on the route (API Gateway's AWS_IAM authorization).",
+            }
+        ),
     }

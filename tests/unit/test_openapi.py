@@ -29,6 +29,7 @@ CONTRACT_CODES = {
     "response_too_large",
     "temporarily_unavailable",
     "server_error",
+    "not_found",
 }
 PROXY_METHODS = {"get", "post", "put", "patch", "delete"}
 
@@ -95,6 +96,7 @@ def test_error_codes_are_the_contracts_with_the_contracts_statuses():
                                 "response_too_large": "502",
                                 "temporarily_unavailable": "503",
                                 "server_error": "500",
+                                "not_found": "404",
                             }[code]
                         ), (code, status)
     assert seen == CONTRACT_CODES
@@ -112,11 +114,16 @@ def test_the_session_view_schema_has_the_contracts_fields_and_no_refresh_token()
     assert "refresh_token" not in json.dumps(DOC)
 
 
-def test_session_routes_declare_cookie_or_bearer_and_login_routes_none():
+def test_session_routes_declare_cookie_or_bearer_backend_routes_sigv4_and_login_routes_none():
+    session_paths = ("/auth/session", "/auth/sessions", "/auth/refresh", "/auth/jwt")
     for path, item in DOC["paths"].items():
         for method, operation in item.items():
-            needs_session = path in ("/auth/session", "/auth/sessions", "/auth/refresh") or path.startswith("/figma/")
-            assert ("security" in operation) == needs_session, (method, path)
+            if path.startswith("/connections/"):
+                assert operation["security"] == [{"awsSigV4": []}], (method, path)
+            elif path in session_paths or path.startswith("/figma/"):
+                assert operation["security"] == [{"sessionCookie": []}, {"bearerToken": []}], (method, path)
+            else:
+                assert "security" not in operation, (method, path)
     assert DOC["components"]["securitySchemes"]["sessionCookie"]["name"] == "__Host-figma_auth_session"
 
 

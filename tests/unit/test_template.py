@@ -19,7 +19,14 @@ CONTRACT_ROUTES = {
     ("POST", "/auth/refresh"),
     ("POST", "/auth/logout"),
     ("ANY", "/figma/{proxy+}"),
+    ("POST", "/auth/jwt"),
+    ("GET", "/.well-known/jwks.json"),
+    ("GET", "/.well-known/openid-configuration"),
+    ("GET", "/connections/{user_id}"),
+    ("DELETE", "/connections/{user_id}"),
+    ("ANY", "/connections/{user_id}/figma/{proxy+}"),
 }
+IAM_ROUTES = {r for r in CONTRACT_ROUTES if r[1].startswith("/connections/")}
 PREFLIGHT = ("OPTIONS", "/{proxy+}")  # CORS preflights reach the functions: API Gateway configures no CORS
 
 
@@ -62,7 +69,7 @@ def test_api_gateway_configures_no_cors_so_the_functions_headers_pass_through(tr
 
 def test_every_function_role_is_on_the_path_the_key_policy_admits(transformed):
     roles = resources(transformed, "AWS::IAM::Role")
-    assert len(roles) == 7
+    assert len(roles) == 8
     for role in roles.values():
         assert role["Properties"]["Path"] == {"Fn::Sub": "/figma-auth/${AWS::StackName}/"}
     use = transformed["Resources"]["Key"]["Properties"]["KeyPolicy"]["Statement"][1]
@@ -88,15 +95,64 @@ def test_only_the_functions_that_call_figma_may_read_the_client_secret(transform
             for statement in policy["PolicyDocument"]["Statement"]:
                 if "secretsmanager:GetSecretValue" in statement["Action"]:
                     readers.add(name.removesuffix("FunctionRole"))
-    assert readers == {"Callback", "Session", "Refresh", "FigmaProxy", "RefreshScheduler"}
+    assert readers == {"Callback", "Session", "Refresh", "FigmaProxy", "RefreshScheduler", "Backend"}
 
 
 def test_every_function_is_arm64_python313_with_its_own_log_group_and_a_timeout_under_the_api_limit(transformed):
     functions = resources(transformed, "AWS::Lambda::Function")
-    assert len(functions) == 7
+    assert len(functions) == 8
     for name, fn in functions.items():
         props = fn["Properties"]
         assert props["Architectures"] == ["arm64"] and props["Runtime"] == "python3.13"
         assert "LogGroup" in props["LoggingConfig"]
         limit = 300 if name == "RefreshSchedulerFunction" else 30
         assert props["Timeout"] <= limit, name
+
+
+def test_backend_routes_and_only_they_are_aws_iam_and_nothing_else_is_authorized_by_api_gateway(transformed):
+    (api,) = resources(transformed, "AWS::ApiGatewayV2::Api").values()
+    paths = api["Properties"]["Body"]["paths"]
+    iam = set()
+    for path, item in paths.items():
+        for method, operation in item.items():
+            security = operation.get("security")
+            if security:
+                assert security == [{"AWS_IAM": []}], (method, path)
+                iam.add((method.upper().replace("X-AMAZON-APIGATEWAY-ANY-METHOD", "ANY"), path))
+    assert iam == IAM_ROUTES
+
+
+def test_the_jwt_keys_sign_es256_for_the_session_function_role_only(transformed):
+    doc = transformed["Resources"]
+    for name in ("JwtKeyA", "JwtKeyB"):
+        props = doc[name]["Properties"]
+        assert (props["KeySpec"], props["KeyUsage"]) == ("ECC_NIST_P256", "SIGN_VERIFY")
+        admin, use = props["KeyPolicy"]["Statement"]
+        assert not {"kms:Sign", "kms:Decrypt", "kms:GenerateDataKey"} & set(admin["Action"])
+        assert set(use["Action"]) == {"kms:Sign", "kms:GetPublicKey"}
+        role_arn = use["Condition"]["ArnEquals"]["aws:PrincipalArn"]["Fn::GetAtt"]
+        assert role_arn in ("SessionFunctionRole.Arn", ["SessionFunctionRole", "Arn"])
+    for name, role in resources(transformed, "AWS::IAM::Role").items():  # no role policy reaches them
+        for policy in role["Properties"].get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                assert not {"kms:Sign", "kms:GetPublicKey"} & set(actions), name
+    env = doc["SessionFunction"]["Properties"]["Environment"]["Variables"]
+    condition, if_a, if_b = env["JWT_KEY_ID"]["Fn::If"]
+    assert condition == "SignsWithJwtKeyA" and "JwtKeyA" in str(if_a) and "JwtKeyB" in str(if_b)
+
+
+def test_a_signing_key_the_stack_does_not_create_is_refused_before_deploy():
+    (rule,) = load()["Rules"]["JwtSigningKeyExists"]["Assertions"]
+    keys, signing = "JwtKeys", "JwtSigningKey"
+
+    def holds(values: dict[str, str]) -> bool:
+        either = rule["Assert"]["Fn::Or"]
+        return any(
+            values[a["Fn::Equals"][0]["Ref"]]
+            == (a["Fn::Equals"][1] if isinstance(a["Fn::Equals"][1], str) else values[a["Fn::Equals"][1]["Ref"]])
+            for a in either
+        )
+
+    assert holds({keys: "A", signing: "A"}) and holds({keys: "AB", signing: "B"}) and holds({keys: "B", signing: "B"})
+    assert not holds({keys: "A", signing: "B"}) and not holds({keys: "B", signing: "A"})

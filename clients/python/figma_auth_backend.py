@@ -1,0 +1,128 @@
+"""figma-auth from your backend: a user's Figma connection, signed with your AWS credentials.
+
+The /connections/... routes are protected by AWS IAM (SigV4), so no secret is shared: any
+role allowed ``execute-api:Invoke`` on them (see the README) can call them. Needs only boto3
+(for credentials and botocore's signer) and httpx.
+
+    from figma_auth_backend import FigmaAuthBackend
+
+    auth = FigmaAuthBackend("https://abc123.execute-api.eu-west-1.amazonaws.com")
+    token = auth.get_token("1234567890")                  # a fresh Figma access token
+    me = auth.figma("1234567890", "GET", "/v1/me").json()  # or let figma-auth call Figma
+    auth.disconnect("1234567890")                        # the grant and every session
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import boto3
+import httpx
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+
+__all__ = ["FigmaAuthBackend", "FigmaAuthError", "ReauthRequired"]
+
+
+class FigmaAuthError(Exception):
+    """figma-auth (or API Gateway) refused: ``status``, the contract's ``error`` code, its message."""
+
+    def __init__(self, status: int, error: str, message: str) -> None:
+        super().__init__(f"{status} {error}: {message}")
+        self.status, self.error, self.message = status, error, message
+
+
+class ReauthRequired(FigmaAuthError):
+    """The user's Figma grant is dead (revoked, expired): they must sign in with Figma again."""
+
+
+class FigmaAuthBackend:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        region: str | None = None,
+        session: boto3.session.Session | None = None,
+        http: httpx.Client | None = None,
+    ) -> None:
+        """``base_url``: figma-auth's ApiUrl output. ``region``: the API's region (default: the
+        region in the execute-api host, else your boto3 session's)."""
+        self.base_url = base_url.rstrip("/")
+        self.session = session or boto3.session.Session()
+        host = urlsplit(self.base_url).hostname or ""
+        from_host = host.split(".")[2] if host.endswith(".amazonaws.com") and ".execute-api." in host else None
+        self.region = region or from_host or self.session.region_name or "us-east-1"
+        self.http = http or httpx.Client(timeout=30)
+
+    def connection(self, user_id: str) -> dict[str, Any]:
+        """``{"user": {...}, "provider": {...}}``: the token is refreshed first when it expires soon."""
+        answer = self._send("GET", f"/connections/{_segment(user_id)}")
+        _raise_for(answer)
+        body: dict[str, Any] = answer.json()
+        return body
+
+    def get_token(self, user_id: str) -> str:
+        """A Figma access token for ``user_id`` that is valid for at least a few minutes."""
+        provider = self.connection(user_id)["provider"]
+        if provider["status"] != "active" or "access_token" not in provider:
+            raise ReauthRequired(200, "reauth_required", "the user must sign in with Figma again")
+        return str(provider["access_token"])
+
+    def figma(self, user_id: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Call Figma's REST API as ``user_id`` (``path`` like ``/v1/files/KEY``); Figma's own
+        answer comes back as is. figma-auth's refusals raise FigmaAuthError."""
+        answer = self._send(method, f"/connections/{_segment(user_id)}/figma/{path.lstrip('/')}", **kwargs)
+        if _is_ours(answer):
+            _raise_for(answer)
+        return answer
+
+    def disconnect(self, user_id: str) -> None:
+        """Delete the user's Figma grant and end every session of theirs."""
+        _raise_for(self._send("DELETE", f"/connections/{_segment(user_id)}"))
+
+    def _send(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None, content: Any = None
+    ) -> httpx.Response:
+        request = self.http.build_request(method, self.base_url + path, params=params, json=json, content=content)
+        body = request.read()
+        aws = AWSRequest(method=method, url=str(request.url), data=body, headers={"Host": request.url.netloc.decode()})
+        if request.headers.get("content-type"):
+            aws.headers["Content-Type"] = request.headers["content-type"]
+        credentials = self.session.get_credentials()
+        if credentials is None:
+            raise FigmaAuthError(0, "no_credentials", "no AWS credentials found (boto3's usual chain)")
+        SigV4Auth(credentials.get_frozen_credentials(), "execute-api", self.region).add_auth(aws)
+        for name, value in aws.headers.items():
+            request.headers[name] = value
+        return self.http.send(request)
+
+
+def _segment(user_id: str) -> str:
+    return quote(user_id, safe="")
+
+
+def _is_ours(answer: httpx.Response) -> bool:
+    """figma-auth's own {"error", "message"} (or API Gateway's {"message"}) rather than Figma's."""
+    if answer.status_code < 400 or not answer.headers.get("content-type", "").startswith("application/json"):
+        return False
+    try:
+        body = answer.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and (
+        set(body) == {"error", "message"} or (set(body) == {"message"} and answer.status_code in (403, 429, 503))
+    )
+
+
+def _raise_for(answer: httpx.Response) -> None:
+    if answer.status_code < 400:
+        return
+    try:
+        body = answer.json()
+    except ValueError:
+        body = {}
+    error = str(body.get("error") or ("forbidden" if answer.status_code == 403 else f"http_{answer.status_code}"))
+    message = str(body.get("message") or answer.reason_phrase)
+    kind = ReauthRequired if error == "reauth_required" else FigmaAuthError
+    raise kind(answer.status_code, error, message)

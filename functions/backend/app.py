@@ -1,0 +1,71 @@
+"""Backend access, behind API Gateway's AWS_IAM authorization (SigV4): a user's Figma
+connection with a fresh token (Nango: getToken), disconnect, and calls to Figma as that
+user. For the app's own servers and jobs; never reachable with a browser session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from figma_auth import runtime, web
+from figma_auth.models import ConnectionView
+from figma_auth.observability import logger, metrics
+
+runtime.check()
+app = web.create_app()
+CONNECTION = "/connections/{user_id}"
+
+
+@app.get(
+    web.route_rule(CONNECTION),
+    summary="The user's Figma connection with a fresh access token (refreshed first when expiring)",
+    responses=web.responses({200: ConnectionView}, ("not_found", "figma_error", "temporarily_unavailable")),
+    security=web.IAM_SECURITY,
+)
+def get_connection(user_id: str) -> Any:
+    return web.json_response(runtime.service().connection_view(user_id))
+
+
+@app.delete(
+    web.route_rule(CONNECTION),
+    summary="Disconnect: delete the user's Figma grant and end every session of theirs",
+    responses=web.responses({204: "Disconnected."}, ("not_found", "temporarily_unavailable")),
+    security=web.IAM_SECURITY,
+)
+def disconnect(user_id: str) -> Any:
+    runtime.service().disconnect(user_id)
+    return web.no_content()
+
+
+@app.route(
+    web.route_rule(CONNECTION + web.PROXY_PATH),
+    ["GET", "POST", "PUT", "PATCH", "DELETE"],
+    summary="Call Figma's REST API as this user (same rules as /figma/{proxy+})",
+    responses=web.responses(
+        {200: "Figma's response (any status Figma answers with is passed through)."},
+        (
+            "invalid_request",
+            "invalid_path",
+            "not_found",
+            "reauth_required",
+            "figma_error",
+            "figma_unavailable",
+            "response_too_large",
+            "temporarily_unavailable",
+        ),
+        {"figma_unavailable": (502, 503)},
+    ),
+    security=web.IAM_SECURITY,
+)
+def proxy(user_id: str) -> Any:
+    return web.proxy_response(app, as_user=user_id)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@metrics.log_metrics(raise_on_empty_metrics=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    caller = ((event.get("requestContext") or {}).get("authorizer") or {}).get("iam") or {}
+    logger.append_keys(caller=caller.get("userArn"))  # who called, for the audit trail (no secrets)
+    return web.handle(app, event, context)
