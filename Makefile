@@ -34,8 +34,8 @@ invoke: $(STAMP)
 	$(BIN)/python -m devstack invoke $(FN) $(EVENT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check shared functions devstack tests bench
-	$(BIN)/ruff format --check shared functions devstack tests bench
+	$(BIN)/ruff check shared functions devstack tests bench clients/python examples
+	$(BIN)/ruff format --check shared functions devstack tests bench clients/python examples
 	$(BIN)/mypy
 
 unit: $(STAMP)
@@ -65,6 +65,7 @@ scan: $(SCAN_STAMP)
 
 sam: $(STAMP)
 	$(BIN)/sam validate --lint
+	$(BIN)/sam validate --lint -t examples/protected-api/template.yaml
 	$(BIN)/sam build --parallel --cached
 
 # The browser tests drive Debian's chromium (never a downloaded browser): install it when we can

@@ -201,7 +201,7 @@ def calls_per_request(stack: LocalStack) -> str:
 
     attempt: list[Any] = []
     measure("authorize", "1 DynamoDB write, 0 KMS", lambda: attempt.append(start_login(browser, api)))
-    measure("callback", "2 Figma + 1 KMS + ≤ 2 DynamoDB", lambda: browser.get(attempt[0].callback_url))
+    measure("callback", "2 Figma + 1 KMS + ≤ 3 DynamoDB", lambda: browser.get(attempt[0].callback_url))
     stack.containers.recycle()  # new containers: new clients, empty data-key caches
     measure("session (cold container)", "—", lambda: browser.get(f"{api}/auth/session"))
     measure("session (warm)", "1 DynamoDB read + 0 KMS", lambda: browser.get(f"{api}/auth/session"))
@@ -211,6 +211,15 @@ def calls_per_request(stack: LocalStack) -> str:
     stack.containers.recycle()
     measure("proxy (cold container)", "—", lambda: browser.get(f"{api}/figma/v1/me"))
     measure("proxy (warm)", "1 Figma + 1 DynamoDB, 0 KMS", lambda: browser.get(f"{api}/figma/v1/me"))
+    stack.containers.recycle()
+    measure("POST /auth/jwt (cold container)", "—", lambda: browser.post(f"{api}/auth/jwt"))
+    measure("POST /auth/jwt (warm)", "1 KMS Sign + ≤ 1 DynamoDB", lambda: browser.post(f"{api}/auth/jwt"))
+    measure("JWKS (warm)", "0 AWS calls", lambda: browser.get(f"{api}/.well-known/jwks.json"))
+    user_id = browser.get(f"{api}/auth/session").json()["user"]["id"]
+    helper = backend_helper(api)
+    stack.containers.recycle()
+    measure("GET /connections/{id} (cold container)", "—", lambda: helper.connection(user_id))
+    measure("GET /connections/{id} (warm)", "1 DynamoDB + 0 KMS", lambda: helper.connection(user_id))
     measure("logout (the last session: the connection goes too)", "—", lambda: browser.post(f"{api}/auth/logout"))
     return (
         "Counted with botocore's event hooks inside the local stack's workers (one process per container) and "
@@ -218,6 +227,21 @@ def calls_per_request(stack: LocalStack) -> str:
         "(the session token carries the user id).\n\n"
         + md_table(["request", "Figma", "DynamoDB", "KMS", "AWS calls", "target"], rows)
     )
+
+
+def backend_helper(api: str) -> Any:
+    """clients/python's helper, signing with the local credentials (as a backend would with its own)."""
+    import boto3
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "clients" / "python"))
+    from figma_auth_backend import FigmaAuthBackend
+
+    session = boto3.session.Session(
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106 - the local stack's documented credentials
+        region_name="us-east-1",
+    )
+    return FigmaAuthBackend(api, session=session)
 
 
 # 3. warm handler latency ----------------------------------------------------------------------
@@ -705,6 +729,7 @@ PRICES = {  # us-east-1 list prices, USD
     "ddb_write_unit": 0.625 / 1e6,
     "ddb_read_unit": 0.125 / 1e6,
     "kms_request": 0.03 / 1e4,
+    "kms_asymmetric_request": 0.15 / 1e4,  # Sign with an ECC key
 }
 
 
@@ -724,14 +749,23 @@ def cost_model() -> str:
         "DynamoDB": PRICES["ddb_read_unit"] * 1,  # one strongly consistent read of a < 4 KB item
         "KMS": 0.0,
     }
-    rows = [[k, f"${login[k] * 1e6:,.2f}", f"${read[k] * 1e6:,.2f}"] for k in login]
-    rows.append(["**total**", f"**${sum(login.values()) * 1e6:,.2f}**", f"**${sum(read.values()) * 1e6:,.2f}**"])
+    jwt = {  # POST /auth/jwt, warm: one session read and one KMS Sign (asymmetric: $0.15/10k)
+        "Lambda": PRICES["lambda_request"] + gb * 0.03 * PRICES["lambda_gb_s_arm"],
+        "API Gateway": PRICES["http_api_request"],
+        "DynamoDB": PRICES["ddb_read_unit"] * 1,
+        "KMS": PRICES["kms_asymmetric_request"],
+    }
+    columns = (login, read, jwt)
+    rows = [[k, *(f"${c[k] * 1e6:,.2f}" for c in columns)] for k in login]
+    rows.append(["**total**", *(f"**${sum(c.values()) * 1e6:,.2f}**" for c in columns)])
     return (
         "From the call counts above and AWS list prices (us-east-1: Lambda arm64 $0.0000133334/GB-s + $0.20/M "
         "requests, HTTP API $1.00/M, DynamoDB on-demand $0.625/M writes and $0.125/M reads — transactions count "
-        "double —, KMS $0.03/10k). 512 MB functions; Figma's round trip assumed 200 ms; "
+        "double —, KMS $0.03/10k, $0.15/10k for ECC Sign). 512 MB functions; Figma's round trip assumed 200 ms; "
         "warm containers.\n\n"
-        + md_table(["", "per 1M logins", "per 1M session reads"], rows)
+        + md_table(["", "per 1M logins", "per 1M session reads", "per 1M JWTs"], rows)
+        + "\n\nJWKS and discovery reads cost no AWS call beyond the request (the public key is cached per "
+        "container), and verifiers cache them for 5 minutes."
         + "\n\nFor comparison (published pricing *models*; check current figures before quoting): Amazon Cognito "
         "bills per monthly active user (a free band, then a per-MAU rate per feature plan: Lite, Essentials, "
         "Plus), whatever the number of logins or token refreshes; Appwrite Cloud bills a monthly plan fee per "

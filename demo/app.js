@@ -78,6 +78,16 @@ $("file-form").addEventListener("submit", (event) => {
   });
 });
 
+$("create-jwt").addEventListener("click", () =>
+  busy($("create-jwt"), async () => {
+    const { jwt, expires_at } = await auth.createJWT();
+    const bytes = (part) => Uint8Array.from(atob(part.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+    const decode = (part) => JSON.parse(new TextDecoder().decode(bytes(part)));
+    const [header, claims] = jwt.split(".").slice(0, 2).map(decode);
+    $("jwt-claims").textContent = JSON.stringify({ header, claims, expires_at }, null, 2);
+    $("jwt-claims").hidden = false;
+  }));
+
 $("signout").addEventListener("click", () => busy($("signout"), async () => { await auth.signOut(); render(null); }));
 $("signout-all").addEventListener("click", () => busy($("signout-all"), async () => { await auth.signOut({ all: true }); render(null); }));
 

@@ -21,7 +21,6 @@ from typing import Any
 
 from moto.server import ThreadedMotoServer
 
-
 RESET_PATH = "/_devstack/reset"
 
 

@@ -88,6 +88,12 @@ def _as_answered(doc: dict[str, Any], query_models: dict[tuple[str, str], type[A
             responses = operation.get("responses", {})
             responses.pop("422", None)
             _with_gateway_answers(responses)
+            if {"awsSigV4": []} in operation.get("security", []):  # AWS_IAM: no signature, no function
+                responses["403"] = {
+                    "description": "API Gateway: Forbidden (missing, invalid or stale SigV4 signature, or "
+                    "the caller may not execute-api:Invoke this route)",
+                    "content": {"application/json": {"schema": GATEWAY}},
+                }
             for status, response in responses.items():
                 if status == "204" or status.startswith("3"):
                     response.pop("content", None)

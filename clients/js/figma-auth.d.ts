@@ -21,6 +21,13 @@ export interface SessionSummary {
   client: "web" | "token" | "device";
 }
 
+export interface JWT {
+  /** ES256, signed by a KMS key: claims iss, aud, sub (Figma user id), sid, iat, nbf, exp, jti, name, email, picture. */
+  jwt: string;
+  /** When it stops being accepted (ISO 8601, UTC). It does not end at sign-out. */
+  expires_at: string;
+}
+
 export class FigmaAuthError extends Error {
   /** The server's stable error code, e.g. "unauthorized", "reauth_required", "access_denied". */
   code: string;
@@ -45,6 +52,8 @@ export class FigmaAuth {
   completeSignIn(url?: string): Promise<Omit<SessionView, never> | null>;
   getSession(): Promise<SessionView>;
   refresh(options?: { minValidity?: number }): Promise<SessionView>;
+  /** A short-lived JWT for your own API (Appwrite: account.createJWT()). */
+  createJWT(): Promise<JWT>;
   listSessions(): Promise<SessionSummary[]>;
   /** End this session; `all`: every session of the user; `disconnect` (with `all`): the Figma connection too. */
   signOut(options?: { all?: boolean; disconnect?: boolean }): Promise<void>;

@@ -84,6 +84,16 @@ export class FigmaAuth {
     return this.#json("POST", `/auth/refresh${query}`);
   }
 
+  /**
+   * A short-lived JWT (ES256) naming the signed-in user, for your own API (Appwrite:
+   * account.createJWT()). Send it as `Authorization: Bearer <jwt>`; your API verifies it against
+   * `${endpoint}/.well-known/jwks.json` (an API Gateway JWT authorizer does this with no code).
+   * Resolves to { jwt, expires_at }.
+   */
+  createJWT() {
+    return this.#json("POST", "/auth/jwt");
+  }
+
   /** The user's sessions: [{ id, created_at, expires_at, current }]. */
   async listSessions() {
     return (await this.#json("GET", "/auth/sessions")).sessions;

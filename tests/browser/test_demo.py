@@ -85,6 +85,30 @@ def test_open_file_by_key_goes_through_the_proxy(page, live: Stack):
     assert live.emulator.calls()["files"] == 1
 
 
+@pytest.mark.parametrize("mode, host", [("cookie", "127.0.0.1"), ("token", "localhost")])
+def test_get_a_jwt_shows_claims_that_verify_against_the_jwks(page, live: Stack, mode: str, host: str):
+    import json
+
+    import httpx
+    import jwt as pyjwt
+
+    sign_in(page, live, mode=mode, host=host)
+    page.wait_for_selector("#signed-in:not([hidden])")
+
+    with page.expect_response("**/auth/jwt") as answer:
+        page.click("#create-jwt")
+
+    page.wait_for_selector("#jwt-claims:not([hidden])")
+    shown = json.loads(page.text_content("#jwt-claims"))
+    assert shown["header"]["alg"] == "ES256" and shown["claims"]["name"] == "Ada Lovelace"
+    assert shown["claims"]["iss"] == live.api and shown["claims"]["aud"] == "figma-auth"
+    (key,) = httpx.get(f"{live.api}/.well-known/jwks.json").json()["keys"]
+    assert key["kid"] == shown["header"]["kid"]
+    # The page's JWT itself, as the app's API would receive it, verifies against the JWKS.
+    claims = pyjwt.decode(answer.value.json()["jwt"], pyjwt.PyJWK(key).key, algorithms=["ES256"], audience="figma-auth")
+    assert claims == shown["claims"]
+
+
 def test_sign_out_shows_the_signed_out_view_and_the_session_is_gone(page, live: Stack):
     sign_in(page, live)
     page.wait_for_selector("#signed-in:not([hidden])")

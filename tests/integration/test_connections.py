@@ -212,5 +212,5 @@ def test_a_dead_grant_is_reauth_required_in_every_session_and_the_app_is_told_on
     assert phone.post(f"{stack.api}/auth/refresh").json()["error"] == "reauth_required"
 
     assert phone.get(f"{stack.api}/auth/session").json()["provider"]["status"] == "reauth_required"
-    assert [e["detail-type"] for e in events.received()] == ["GrantNeedsReauth"]
+    assert [e["detail-type"] for e in events.received()] == ["ConnectionCreated", "GrantNeedsReauth"]
     assert SESSION_COOKIE in laptop.jar(stack.api)  # the sessions stay: sign in again to revive them

@@ -11,7 +11,15 @@ from devstack.lambdas import Containers, LambdaContext, load_module
 from tests.support.stack import Stack
 
 EVENTS = sorted(p for p in (Path(__file__).resolve().parents[2] / "events").glob("*.json") if p.stem != "env.example")
-EXPECTED = {"authorize": 302, "callback": 400, "session": 401, "refresh": 401, "logout": 204, "figma_proxy": 401}
+EXPECTED = {
+    "authorize": 302,
+    "callback": 400,
+    "session": 401,
+    "refresh": 401,
+    "logout": 204,
+    "figma_proxy": 401,
+    "backend": 404,
+}
 
 
 def test_every_function_has_an_event():

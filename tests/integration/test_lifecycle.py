@@ -133,8 +133,8 @@ def test_a_crashed_refreshers_lease_expires_and_is_taken_over(stack: Stack):
 
 
 def test_a_revoked_grant_becomes_reauth_required_and_the_app_is_told_once(stack: Stack):
-    events = EventCapture(stack.moto)
     browser, view = signed_in(stack)
+    events = EventCapture(stack.moto)
     stack.emulator.revoke()
 
     refresh = browser.post(f"{stack.api}/auth/refresh?min_validity=999999")

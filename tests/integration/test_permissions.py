@@ -8,6 +8,7 @@ from typing import Any
 from devstack import template
 from devstack.counting import AwsCalls
 from figma_auth import oauth
+from tests.integration.test_backend_access import backend
 from tests.support.browser import Browser, query_of, sign_in, start_login
 from tests.support.stack import SESSION_COOKIE, Stack, update_connection
 
@@ -20,9 +21,17 @@ def needed(calls: list[str]) -> set[str]:
 
 
 def granted(logical_id: str) -> set[str]:
-    """The AWS actions the template allows the function (resources aside)."""
-    props = template.load()["Resources"][logical_id]["Properties"]
+    """The AWS actions the template allows the function (resources aside): its role's policies,
+    and the key policies that name its role (the JWT keys)."""
+    doc = template.load()
+    props = doc["Resources"][logical_id]["Properties"]
     actions: set[str] = set()
+    for resource in doc["Resources"].values():
+        if resource.get("Type") != "AWS::KMS::Key":
+            continue
+        for statement in resource["Properties"]["KeyPolicy"]["Statement"]:
+            if f"{logical_id}Role" in str(statement.get("Condition", "")):
+                actions |= set(statement["Action"])
     for policy in props.get("Policies") or []:
         for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
             if statement.get("Effect") == "Allow":
@@ -49,6 +58,11 @@ def every_flow(stack: Stack) -> None:
     ticket = query_of(done.headers["location"])["ticket"]
     token_tab.post(f"{api}/auth/token", json={"ticket": ticket, "code_verifier": verifier})
     user_id = laptop.get(f"{api}/auth/session").json()["user"]["id"]
+    laptop.post(f"{api}/auth/jwt")
+    Browser().get(f"{api}/.well-known/jwks.json")
+    Browser().get(f"{api}/.well-known/openid-configuration")
+    backend(stack).get_token(user_id)
+    backend(stack).figma(user_id, "GET", "/v1/me")
     update_connection(stack.table, user_id, "SET grant_obtained_at = :t", {":t": {"S": "2026-01-01T00:00:00Z"}})
     stack.emulator.config(token_lifetime=600)
     grace = Browser(origin=api)
@@ -60,6 +74,9 @@ def every_flow(stack: Stack) -> None:
     phone.post(f"{api}/auth/logout", json={"session_id": laptop.get(f"{api}/auth/session").json()["session"]["id"]})
     phone.post(f"{api}/auth/logout")
     grace.post(f"{api}/auth/logout", json={"all": True, "disconnect": True})
+    alan = Browser(origin=api)
+    sign_in(alan, api, user="alan")
+    backend(stack).disconnect(alan.get(f"{api}/auth/session").json()["user"]["id"])
     token = laptop.jar(api).get(SESSION_COOKIE)
     Browser(origin=api).http.post(f"{api}/auth/logout", headers={"Authorization": f"Bearer {token}"})
 
@@ -78,6 +95,8 @@ def test_every_aws_call_a_function_makes_is_granted_to_it_in_the_template(stack:
         "LogoutFunction",
         "FigmaProxyFunction",
         "RefreshSchedulerFunction",
+        "BackendFunction",
     }, seen
+    assert {"kms:Sign", "kms:GetPublicKey"} <= set(seen["SessionFunction"])
     missing = {fn: sorted(needed(calls) - granted(fn)) for fn, calls in seen.items()}
     assert not any(missing.values()), missing

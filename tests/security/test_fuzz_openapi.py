@@ -82,6 +82,35 @@ def test_anonymous_requests_never_fail_on_our_side_and_bad_input_is_4xx(case: An
     _run(case, api, "anonymous")
 
 
+class SigV4:
+    """requests' auth hook: sign each generated request as a backend would (botocore, local credentials)."""
+
+    def __call__(self, request: Any) -> Any:
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+
+        body = request.body.encode() if isinstance(request.body, str) else (request.body or b"")
+        signed = AWSRequest(
+            method=request.method,
+            url=request.url,
+            data=body,
+            headers={"Host": request.headers.get("Host") or request.url.split("/")[2]},
+        )
+        SigV4Auth(Credentials("testing", "testing"), "execute-api", "us-east-1").add_auth(signed)
+        request.headers.update(dict(signed.headers.items()))
+        return request
+
+
+@schema.include(path_regex="^/connections/").parametrize()
+@FUZZ
+def test_signed_backend_requests_never_fail_on_our_side_and_bad_input_is_4xx(case: Any, api: str) -> None:
+    with _lock:
+        _examples["backend"] += 1
+    response = case.call_and_validate(base_url=api, checks=CHECKS, allow_redirects=False, timeout=30, auth=SigV4())
+    assert response.status_code != 403, "API Gateway (the local stack) refused the signature"
+
+
 @schema.exclude(method="POST", path="/auth/logout").parametrize()
 @FUZZ
 def test_signed_in_requests_never_fail_on_our_side_and_bad_input_is_4xx(
