@@ -27,7 +27,7 @@ THIS_SESSION = LogoutRequest()  # an empty body: end the caller's own session
     ),
 )
 def logout(request: Annotated[LogoutRequest, Body(description="Empty: this session.")] = THIS_SESSION) -> Any:
-    web.reject_null_body(app)
+    web.require_object_body(app)
     creds = web.credentials(app)
     web.require_trusted_origin(app, creds)
     ended_own = runtime.service().logout(creds, request)

@@ -54,6 +54,7 @@ def list_sessions() -> Any:
     responses=web.responses({200: TokenResponse}, ("invalid_request", "invalid_grant", "temporarily_unavailable")),
 )
 def exchange_ticket(request: Annotated[TokenRequest, Body()]) -> Any:
+    web.require_object_body(app)
     token, view = runtime.service().redeem_ticket(request)
     return web.json_response(TokenResponse(session_token=token, **dict(view)))
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
 
 ALG = "ES256"
-KMS_ALG = "ECDSA_SHA_256"
+
 MAX_SIGNED_BYTES = 4096  # KMS Sign's limit for a RAW message
 # DER SubjectPublicKeyInfo of an EC P-256 key up to the uncompressed point (04 || x || y).
 _P256_SPKI_PREFIX = bytes.fromhex("3059301306072a8648ce3d020106082a8648ce3d030107034200")
@@ -124,7 +124,9 @@ class JwtSigner:
         signing_input = f"{_segment(header)}.{_segment(body)}".encode("ascii")
         if len(signing_input) > MAX_SIGNED_BYTES:
             raise FigmaAuthError("The JWT's claims are too long to sign.")
-        answer = self.kms.sign(KeyId=self.key_id, Message=signing_input, MessageType="RAW", SigningAlgorithm=KMS_ALG)
+        answer = self.kms.sign(
+            KeyId=self.key_id, Message=signing_input, MessageType="RAW", SigningAlgorithm="ECDSA_SHA_256"
+        )
         return f"{signing_input.decode('ascii')}.{b64url(jose_signature(answer['Signature']))}"
 
 

@@ -332,9 +332,17 @@ def proxy_response(app: APIGatewayHttpResolver, *, as_user: str | None = None) -
     return Response(answer.status, answer.content_type, payload, dict(answer.headers))
 
 
-def reject_null_body(app: APIGatewayHttpResolver) -> None:
-    """An optional JSON object may be absent, not ``null`` (validation reads both as None)."""
-    if (_event(app).body or "").strip() == "null":
+def require_object_body(app: APIGatewayHttpResolver) -> None:
+    """A JSON body, when there is one, must be an object: validation reads ``null`` as absent,
+    and Powertools validates a list by its first element (found by the fuzzer)."""
+    raw = (_event(app).body or "").strip()
+    if not raw:
+        return
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        return  # validation has answered malformed JSON already
+    if not isinstance(parsed, dict):
         raise InvalidRequest("request body must be a JSON object (or empty)")
 
 

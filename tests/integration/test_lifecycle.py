@@ -255,7 +255,9 @@ def test_logout_cannot_end_another_users_session(stack: Stack):
     assert theirs.get(f"{stack.api}/auth/session").status_code == 200
 
 
-@pytest.mark.parametrize("body", ['{"all": "yes"}', '{"session_id": 5}', '{"everything": true}', "[1]", "{not json"])
+@pytest.mark.parametrize(
+    "body", ['{"all": "yes"}', '{"session_id": 5}', '{"everything": true}', "[1]", '[{"all": true}]', "{not json"]
+)
 def test_logout_with_a_malformed_body_is_invalid_request_and_ends_nothing(stack: Stack, body: str):
     browser, _ = signed_in(stack)
     response = browser.post(f"{stack.api}/auth/logout", content=body, headers={"Content-Type": "application/json"})

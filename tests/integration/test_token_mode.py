@@ -112,6 +112,7 @@ def test_a_session_waiting_for_its_ticket_is_not_listed(stack: Stack, browser: B
         '{"ticket": 5, "code_verifier": "x"}',
         "not json",
         "[]",
+        '[{"ticket": "' + "a" * 40 + '", "code_verifier": "' + "v" * 50 + '"}]',
         '{"ticket": "' + "a" * 40 + '", "code_verifier": "short"}',
         '{"ticket": "' + "a" * 40 + '", "code_verifier": "' + "v" * 50 + '", "extra": 1}',
     ],

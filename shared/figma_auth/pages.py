@@ -1,0 +1,82 @@
+"""The device sign-in's pages (GET /auth/device/verify): plain HTML, no script, no framework,
+the local home page's look. Every value is escaped; the CSP allows nothing but the inline
+style and forms back to this origin."""
+
+from __future__ import annotations
+
+from html import escape
+
+CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+_STYLE = """
+body { font-family: system-ui, sans-serif; background: #f6f6f8; margin: 0; color: #222; }
+main { max-width: 520px; margin: 40px auto; background: #fff; padding: 24px 32px; border-radius: 12px;
+       box-shadow: 0 2px 10px #0001; }
+h1 { font-size: 22px; } h1 small { font-size: 14px; color: #888; font-weight: normal; }
+.code { font: 600 34px/1.2 ui-monospace, monospace; letter-spacing: 4px; text-align: center; background: #f1f5ff;
+        padding: 14px; border-radius: 10px; margin: 18px 0; }
+.button, button { display: inline-block; background: #0d99ff; color: #fff; padding: 10px 16px; border-radius: 8px;
+                  text-decoration: none; border: 0; font-size: 15px; cursor: pointer; }
+input { font: 600 22px ui-monospace, monospace; letter-spacing: 3px; text-transform: uppercase; padding: 8px 10px;
+        width: 12ch; border: 1px solid #ccc; border-radius: 8px; }
+.error { background: #fee; color: #a00; padding: 10px 14px; border-radius: 8px; }
+.ok { background: #e9f9ee; color: #135d2b; padding: 10px 14px; border-radius: 8px; }
+.hint { color: #777; font-size: 13px; } ul { padding-left: 20px; }
+"""
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<title>{escape(title)}</title><link rel="icon" href="data:,"><style>{_STYLE}</style></head>'
+        f"<body><main><h1>figma-auth <small>device sign-in</small></h1>{body}</main></body></html>"
+    )
+
+
+def enter_code(action: str, problem: str | None = None) -> str:
+    """Ask for the code the plugin, extension or CLI shows."""
+    error = f'<p class="error" role="alert">{escape(problem)}</p>' if problem else ""
+    return _page(
+        "Enter your code",
+        f"{error}<p>Enter the code shown in Figma (or your editor, or terminal):</p>"
+        f'<form method="get" action="{escape(action)}">'
+        '<p><input name="user_code" autocomplete="off" autocapitalize="characters" spellcheck="false" '
+        'maxlength="12" placeholder="XXXX-XXXX" required aria-label="code"> '
+        '<button type="submit">Continue</button></p></form>',
+    )
+
+
+def confirm(action: str, user_code: str, scopes: list[str], confirm_value: str) -> str:
+    """Show the code and the scopes; continue to Figma only when the person says they match."""
+    items = "".join(f"<li><code>{escape(s)}</code></li>" for s in scopes)
+    return _page(
+        "Confirm the code",
+        "<p>Check that this is the code shown in Figma (or your editor, or terminal):</p>"
+        f'<div class="code" id="user-code">{escape(user_code)}</div>'
+        f"<p>Continuing signs that app in with your Figma account and lets it:</p><ul>{items}</ul>"
+        '<p class="hint">If you did not start this, or the code differs, close this page: someone may be '
+        "trying to get you to sign them in.</p>"
+        f'<form method="get" action="{escape(action)}">'
+        f'<input type="hidden" name="user_code" value="{escape(user_code)}">'
+        f'<input type="hidden" name="confirm" value="{escape(confirm_value)}">'
+        '<button id="confirm" type="submit">The codes match — continue to Figma</button></form>',
+    )
+
+
+def done() -> str:
+    return _page(
+        "Signed in",
+        '<p class="ok" id="done" role="status">You\'re signed in — return to Figma.</p>'
+        '<p class="hint">You can close this page.</p>',
+    )
+
+
+def failed(code: str, message: str) -> str:
+    return _page(
+        "Not signed in",
+        f'<p class="error" id="failed" role="alert" data-error="{escape(code)}">{escape(message)}</p>'
+        '<p class="hint">Start again from Figma (or your editor, or terminal).</p>',
+    )
