@@ -57,7 +57,36 @@ def build(*, server: str = LOCAL_SERVER) -> dict[str, Any]:
                 app.get_openapi_schema(title="figma-auth", version=version, security_schemes=security_schemes())
             )
             query_models.update(_query_models(app))
-    return _as_answered(json.loads(merge.get_openapi_json_schema()), query_models)
+    return _with_bodies(_as_answered(json.loads(merge.get_openapi_json_schema()), query_models))
+
+
+# Bodies a route parses itself (JSON or form, RFC 8628 clients post forms: web.form_or_json), so
+# Powertools cannot see them: (method, path) → (required, the models it accepts).
+_FORM_OR_JSON = {
+    ("post", "/auth/token"): (True, ("TokenRequest", "DeviceTokenRequest")),
+    ("post", "/auth/device"): (False, ("DeviceRequest",)),
+}
+
+
+def _with_bodies(doc: dict[str, Any]) -> dict[str, Any]:
+    from figma_auth import models
+
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    for (method, path), (required, names) in _FORM_OR_JSON.items():
+        refs = []
+        for name in names:
+            schema = getattr(models, name).model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas[name] = {k: v for k, v in schema.items() if k != "$defs"}
+            refs.append({"$ref": f"#/components/schemas/{name}"})
+        schema = refs[0] if len(refs) == 1 else {"oneOf": refs}
+        doc["paths"][path][method]["requestBody"] = {
+            "required": required,
+            "content": {
+                "application/json": {"schema": schema},
+                "application/x-www-form-urlencoded": {"schema": schema},
+            },
+        }
+    return doc
 
 
 def _query_models(app: Any) -> dict[tuple[str, str], type[Any]]:

@@ -1,4 +1,5 @@
-"""GET /auth/figma/authorize: start "Sign in with Figma" (Appwrite: createOAuth2Session)."""
+"""GET /auth/figma/authorize: start "Sign in with Figma" (Appwrite: createOAuth2Session); and the
+device sign-in of plugins and CLIs (RFC 8628): POST /auth/device, GET /auth/device/verify."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from figma_auth import runtime, web
-from figma_auth.models import AuthorizeQuery
+from figma_auth.models import AuthorizeQuery, DeviceRequest, DeviceStart
 from figma_auth.observability import logger
 
 runtime.check()  # bad settings fail the cold start with one line naming the variable
@@ -28,6 +29,48 @@ def authorize(params: Annotated[AuthorizeQuery, Query()]) -> Any:
     service = runtime.service()
     start = service.start_login(params, callback_url=web.callback_url(app), creds=web.credentials(app))
     return web.authorize_response(start)
+
+
+@app.post(
+    "/auth/device",
+    summary="Plugins, the VS Code extension, CLIs: start a device sign-in (RFC 8628 §3.1; JSON or form body)",
+    responses=web.responses({200: DeviceStart}, ("invalid_request", "invalid_scope", "temporarily_unavailable")),
+)
+def start_device() -> Any:
+    request = web.validated(DeviceRequest, web.form_or_json(app))
+    verify_url = web.issuer(app) + web.DEVICE_VERIFY_PATH
+    return web.json_response(runtime.service().start_device(request, verify_url=verify_url))
+
+
+@app.get(
+    web.DEVICE_VERIFY_PATH,
+    summary="The page a person opens to confirm the device's code, then to Figma (HTML)",
+    responses={
+        200: {
+            "description": "An HTML page: enter the code, confirm it, or the outcome.",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        },
+        302: {"description": "The person confirmed the code: on to Figma's consent page."},
+        400: {
+            "description": "An HTML page naming the problem.",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        },
+        404: {
+            "description": "An HTML page: that code is not right.",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        },
+        429: {
+            "description": "An HTML page: too many wrong codes from this address.",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        },
+        503: {
+            "description": "An HTML page: try again shortly.",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        },
+    },
+)
+def verify_device() -> Any:
+    return web.device_verify_response(app)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

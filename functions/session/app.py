@@ -4,14 +4,15 @@ the app's own API (createJWT) with the keys that verify them."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from figma_auth import runtime, web
 from figma_auth.models import (
+    DEVICE_GRANT,
+    DeviceTokenRequest,
     Jwks,
     JwtResponse,
     OpenIdConfiguration,
@@ -50,13 +51,29 @@ def list_sessions() -> Any:
 
 @app.post(
     "/auth/token",
-    summary="Token mode: trade the ticket and your PKCE verifier for a session token",
-    responses=web.responses({200: TokenResponse}, ("invalid_request", "invalid_grant", "temporarily_unavailable")),
+    summary="Token mode: trade the ticket and your PKCE verifier for a session token; "
+    "device sign-in: poll with the device code (RFC 8628 §3.4, JSON or form body)",
+    responses=web.responses(
+        {200: TokenResponse},
+        (
+            "invalid_request",
+            "invalid_grant",
+            "authorization_pending",
+            "slow_down",
+            "access_denied",
+            "expired_token",
+            "temporarily_unavailable",
+        ),
+    ),
 )
-def exchange_ticket(request: Annotated[TokenRequest, Body()]) -> Any:
-    web.require_object_body(app)
-    token, view = runtime.service().redeem_ticket(request)
-    return web.json_response(TokenResponse(session_token=token, **dict(view)))
+def token() -> Any:
+    data = web.form_or_json(app)
+    service = runtime.service()
+    if data.get("grant_type") == DEVICE_GRANT:
+        session_token, view = service.poll_device(web.validated(DeviceTokenRequest, data))
+    else:
+        session_token, view = service.redeem_ticket(web.validated(TokenRequest, data))
+    return web.json_response(TokenResponse(session_token=session_token, **dict(view)))
 
 
 @app.post(

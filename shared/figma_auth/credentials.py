@@ -10,6 +10,7 @@ from figma_auth import oauth
 
 SESSION_COOKIE = "__Host-figma_auth_session"
 TX_COOKIE_PREFIX = "__Host-figma_auth_tx_"
+DEVICE_COOKIE = "__Host-figma_auth_device"  # binds the verify page's "codes match" to this browser
 
 
 @dataclass(frozen=True)

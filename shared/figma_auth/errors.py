@@ -65,6 +65,26 @@ class AccessDenied(FigmaAuthError):
     default_message = "The user declined access at Figma."
 
 
+class AuthorizationPending(FigmaAuthError):
+    code, status = "authorization_pending", 400
+    default_message = "The person has not confirmed the code yet; poll again after the interval."
+
+
+class SlowDown(FigmaAuthError):
+    code, status = "slow_down", 400
+    default_message = "Polling too fast: wait the interval (now 5 s longer) between polls."
+
+
+class ExpiredToken(FigmaAuthError):
+    code, status = "expired_token", 400
+    default_message = "The device code expired. Start signing in again."
+
+
+class TooManyAttempts(FigmaAuthError):
+    code, status = "too_many_attempts", 429
+    default_message = "Too many wrong codes from this address. Wait 15 minutes and try again."
+
+
 class Unauthorized(FigmaAuthError):
     code, status = "unauthorized", 401
     default_message = "No valid session. Sign in with Figma first."

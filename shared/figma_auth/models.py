@@ -111,6 +111,26 @@ class LogoutRequest(_Input):
     session_id: Annotated[str | None, Field(min_length=1, max_length=128)] = None
 
 
+class DeviceRequest(_Input):
+    """``POST /auth/device`` (JSON or form): the scopes the plugin or CLI needs."""
+
+    scopes: Annotated[
+        str | None,
+        Field(max_length=1024, description="Comma-separated Figma scopes; DEFAULT_SCOPES when absent."),
+    ] = None
+
+
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+
+
+class DeviceTokenRequest(_Input):
+    """``POST /auth/token`` with the device grant (RFC 8628 §3.4), JSON or form-encoded."""
+
+    grant_type: Literal["urn:ietf:params:oauth:grant-type:device_code"]
+    device_code: Annotated[str, Field(min_length=43, max_length=43, pattern=URL_SAFE)]
+    client_id: Annotated[str | None, Field(max_length=256, description="Ignored (RFC 8628 clients send it).")] = None
+
+
 # -- responses -----------------------------------------------------------------------------
 
 
@@ -150,6 +170,18 @@ class TokenResponse(SessionView):
     """``POST /auth/token``: the session view plus the bearer token for this session."""
 
     session_token: Annotated[str, Field(description="Send as Authorization: Bearer …; keep it secret.")]
+
+
+class DeviceStart(_Output):
+    """``POST /auth/device`` (RFC 8628 §3.2): show ``user_code``, open ``verification_uri_complete``,
+    then poll ``POST /auth/token`` every ``interval`` seconds."""
+
+    device_code: Annotated[str, Field(description="Secret: keep it in the plugin or CLI; it polls with it.")]
+    user_code: Annotated[str, Field(description="Show it to the person: 8 letters as XXXX-XXXX.")]
+    verification_uri: str
+    verification_uri_complete: str
+    expires_in: int
+    interval: int
 
 
 class SessionSummary(_Output):

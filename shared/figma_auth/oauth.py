@@ -80,6 +80,25 @@ def derive(secret: str, purpose: str) -> str:
     return b64url(hmac.new(secret.encode("utf-8"), purpose.encode("utf-8"), hashlib.sha256).digest())
 
 
+# RFC 8628 §6.1: no vowels (no words), no look-alikes (no 0/O, 1/I/L confusion: letters only,
+# and only consonants): 20 letters, 8 of them ≈ 2^34.6 codes, shown XXXX-XXXX.
+USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
+
+
+def new_user_code() -> str:
+    return "".join(secrets.choice(USER_CODE_ALPHABET) for _ in range(8))
+
+
+def show_user_code(code: str) -> str:
+    return f"{code[:4]}-{code[4:]}"
+
+
+def parse_user_code(text: str) -> str | None:
+    """What a person typed (any case, with or without the dash or spaces) as the 8 letters, or None."""
+    letters = "".join(ch for ch in text.upper() if ch not in "- ")
+    return letters if len(letters) == 8 and all(ch in USER_CODE_ALPHABET for ch in letters) else None
+
+
 def constant_time_equal(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
 

@@ -23,6 +23,8 @@ from figma_auth.credentials import SESSION_COOKIE, Credentials, LoginDone, Login
 from figma_auth.engine import Fresh, RefreshEngine, grant_plaintext
 from figma_auth.errors import (
     AccessDenied,
+    AuthorizationPending,
+    ExpiredToken,
     FigmaAuthError,
     FigmaError,
     FigmaUnavailable,
@@ -31,6 +33,9 @@ from figma_auth.errors import (
     InvalidState,
     NotFound,
     ReauthRequired,
+    SlowDown,
+    TemporarilyUnavailable,
+    TooManyAttempts,
     Unauthorized,
 )
 from figma_auth.figma import FigmaClient, ProxyResponse, TokenRejected, forward, is_invalid_token
@@ -38,6 +43,9 @@ from figma_auth.models import (
     AuthorizeQuery,
     CallbackQuery,
     ConnectionView,
+    DeviceRequest,
+    DeviceStart,
+    DeviceTokenRequest,
     Jwks,
     JwtResponse,
     LogoutRequest,
@@ -53,7 +61,17 @@ from figma_auth.models import (
 from figma_auth.observability import metrics_count
 from figma_auth.settings import Settings
 from figma_auth.signing import ALG, JwtSigner, claims, lifetime_end
-from figma_auth.store import ACTIVE, Connection, LoginTransaction, Profile, Session, Store, Ticket
+from figma_auth.store import (
+    ACTIVE,
+    Connection,
+    DeviceApproval,
+    DeviceCode,
+    LoginTransaction,
+    Profile,
+    Session,
+    Store,
+    Ticket,
+)
 from figma_auth.vault import Vault, grant_context, open_with_secret, seal_with_secret
 
 TRANSACTION_TTL = timedelta(minutes=10)
@@ -61,16 +79,21 @@ TICKET_TTL = timedelta(seconds=60)
 TICKET_PURPOSE = b"ticket"  # what a ticket seals: the session token it trades for
 SECRET_LENGTH = 43  # random_token(32)
 MAX_USER_ID = 128
+MAX_CODE_VIEWS = 5  # a user code's verify page can be opened this often (then it is burned)
+MAX_WRONG_CODES = 10  # wrong user codes one client address may type per window
+GUESS_WINDOW_SECONDS = 900
 
 
 @dataclass(frozen=True)
 class NewSession:
-    """A session being created by a sign-in; in token mode with the ticket that will carry it."""
+    """What a sign-in creates: a session (in token mode with the ticket that will carry it), or
+    for a device sign-in the approval its poll will turn into a session."""
 
-    session: Session
-    token: str
-    ticket: Ticket | None
-    ticket_value: str | None
+    session: Session | None
+    token: str | None
+    ticket: Ticket | None = None
+    ticket_value: str | None = None
+    device: DeviceApproval | None = None
 
     def done(self, tx: LoginTransaction) -> LoginDone:
         if self.ticket_value is not None:
@@ -140,6 +163,27 @@ class AuthService:
         app_challenge = params.code_challenge if mode == "token" else None
         if mode == "token" and app_challenge is None:
             raise InvalidRequest("token mode needs code_challenge: the S256 challenge (43 chars) of your verifier")
+        return self._begin_login(
+            success=success,
+            failure=failure,
+            scopes=scopes,
+            mode=mode,
+            app_challenge=app_challenge,
+            callback_url=callback_url,
+        )
+
+    def _begin_login(
+        self,
+        *,
+        success: str,
+        failure: str,
+        scopes: tuple[str, ...],
+        mode: str,
+        app_challenge: str | None,
+        callback_url: str,
+        device_hash: str | None = None,
+    ) -> LoginStart:
+        """Store the login transaction; the redirect to Figma and the browser's transaction cookie."""
         state = oauth.random_token(32)
         browser_secret = oauth.random_token(32)
         pkce = self.settings.figma_pkce
@@ -154,6 +198,7 @@ class AuthService:
             pkce=pkce,
             app_challenge=app_challenge,
             expires_at=self.clock() + TRANSACTION_TTL,
+            device_hash=device_hash,
         )
         self.store.put_transaction(tx)
         verifier = oauth.derive(browser_secret, "pkce:" + state)  # never stored: the cookie holds its seed
@@ -201,6 +246,8 @@ class AuthService:
         on the user's connection (unless a sign-in that finished later put a newer one)."""
         error = query.get("error")
         if error is not None:
+            if error == "access_denied" and tx.device_hash is not None:
+                self.store.deny_device(tx.device_hash)  # the plugin's poll answers access_denied
             raise AccessDenied() if error == "access_denied" else FigmaError("Figma returned an error")
         code = query.get("code", "")
         if not 0 < len(code) <= 512 or not code.isascii() or not code.isprintable():
@@ -235,14 +282,19 @@ class AuthService:
             grant_expires_at=grant.expires_at,
             signed_in_ms=exchanged_ms,
         )
-        self.store.sign_in(new.session, connection, ticket=new.ticket, offline=self.settings.offline_access)
+        self.store.sign_in(
+            new.session, connection, ticket=new.ticket, device=new.device, offline=self.settings.offline_access
+        )
         if not existed:
             self.publish("ConnectionCreated", {"user_id": user.id, "scopes": list(grant.scopes)})
         return new.done(tx)
 
     def _join_newer_sign_in(self, tx: LoginTransaction, user_id: str, now: datetime) -> LoginDone:
         new = self._new_session(tx, user_id, now)
-        if not self.store.join_connection(new.session, ticket=new.ticket, offline=self.settings.offline_access):
+        joined = self.store.join_connection(
+            user_id, new.session, ticket=new.ticket, device=new.device, offline=self.settings.offline_access
+        )
+        if not joined:
             # No connection to join: not a race we can resolve (or the other sign-in is still
             # writing). Figma refused the token it had just issued.
             raise FigmaError("Figma refused the token it had just issued; sign in again")
@@ -250,6 +302,9 @@ class AuthService:
         return new.done(tx)
 
     def _new_session(self, tx: LoginTransaction, user_id: str, now: datetime) -> NewSession:
+        lifetime = timedelta(days=self.settings.session_ttl_days)
+        if tx.device_hash is not None:
+            return NewSession(None, None, device=DeviceApproval(tx.device_hash, user_id, now, now + lifetime))
         token = new_session_token(user_id)
         token_mode = tx.mode == "token"
         session = Session(
@@ -273,6 +328,115 @@ class AuthService:
             expires_at=now + TICKET_TTL,
         )
         return NewSession(session, token, ticket, ticket_value)
+
+    # -- device sign-in (RFC 8628): plugins, the VS Code extension, CLIs --------------------
+
+    def start_device(self, request: DeviceRequest, *, verify_url: str) -> DeviceStart:
+        """POST /auth/device: a device code for the plugin (kept secret), a user code for the person."""
+        scopes = (
+            tuple(oauth.parse_scopes(request.scopes)) if request.scopes is not None else self.settings.default_scopes
+        )
+        ttl, interval = self.settings.device_code_ttl_seconds, self.settings.device_poll_interval_seconds
+        device_code = oauth.random_token(32)
+        expires_at = self.clock() + timedelta(seconds=ttl)
+        for _ in range(5):  # a user code already in use (one in 2^34 per live code): draw another
+            user_code = oauth.new_user_code()
+            device = DeviceCode(
+                device_hash=oauth.hash_secret(device_code),
+                user_code_hash=oauth.hash_secret(user_code),
+                scopes=scopes,
+                expires_at=expires_at,
+                interval_ms=interval * 1000,
+            )
+            if self.store.put_device(device):
+                break
+        else:
+            raise TemporarilyUnavailable("Could not draw a free user code; try again.")
+        shown = oauth.show_user_code(user_code)
+        return DeviceStart(
+            device_code=device_code,
+            user_code=shown,
+            verification_uri=verify_url,
+            verification_uri_complete=oauth.append_query(verify_url, {"user_code": shown}),
+            expires_in=ttl,
+            interval=interval,
+        )
+
+    def device_to_confirm(self, typed: str, *, client: str) -> tuple[str, DeviceCode]:
+        """The verify page: the pending device sign-in a typed code names (shown XXXX-XXXX). Wrong
+        codes count against the client's address; a code opened too often is burned."""
+        now = self.clock()
+        window = str(int(now.timestamp()) // GUESS_WINDOW_SECONDS)
+        if self.store.wrong_codes(client, window) >= MAX_WRONG_CODES:
+            raise TooManyAttempts()
+        code = oauth.parse_user_code(typed)
+        device, burned = (
+            self.store.device_by_user_code(oauth.hash_secret(code), max_views=MAX_CODE_VIEWS) if code else (None, False)
+        )
+        if burned:
+            raise ExpiredToken("This code was opened too many times. Start signing in again from your app.")
+        if code is None or device is None:
+            until = datetime.fromtimestamp((int(window) + 1) * GUESS_WINDOW_SECONDS, now.tzinfo)
+            self.store.count_wrong_code(client, window, until=until)
+            raise NotFound("That code is not right. Check it against the one your app shows and type it again.")
+        if device.expires_at <= now or device.status != "pending":
+            raise ExpiredToken("This code expired or was already used. Start signing in again from your app.")
+        return oauth.show_user_code(code), device
+
+    def confirm_device(
+        self, typed: str, confirmation: str, browser_secret: str | None, *, callback_url: str, verify_url: str
+    ) -> LoginStart:
+        """The person confirmed the code on our page (the page's value, bound to this browser's
+        cookie): start the Figma sign-in that will approve the device."""
+        code = oauth.parse_user_code(typed)
+        expected = oauth.derive(browser_secret, "device:" + code) if code and browser_secret else None
+        if code is None or expected is None or not oauth.constant_time_equal(expected, confirmation):
+            raise InvalidState("Confirm the code on this page first (it was opened in another browser or expired).")
+        found, burned = self.store.device_by_user_code(oauth.hash_secret(code), max_views=MAX_CODE_VIEWS + 1)
+        if burned or found is None or found.expires_at <= self.clock() or found.status != "pending":
+            raise ExpiredToken("This code expired or was already used. Start signing in again from your app.")
+        return self._begin_login(
+            success=oauth.append_query(verify_url, {"result": "done"}),
+            failure=verify_url,
+            scopes=found.scopes,
+            mode="device",
+            app_challenge=None,
+            callback_url=callback_url,
+            device_hash=found.device_hash,
+        )
+
+    def poll_device(self, request: DeviceTokenRequest) -> tuple[str, SessionView]:
+        """POST /auth/token, device grant: pending, slow_down, denied, expired, or (once) a session."""
+        now = self.clock()
+        now_ms = int(now.timestamp() * 1000)
+        device_hash = oauth.hash_secret(request.device_code)
+        device, early = self.store.poll_device(device_hash, now_ms=now_ms)
+        if device is None:
+            raise InvalidGrant("Unknown device_code (or it expired long ago). Start signing in again.")
+        if device.expires_at <= now:
+            raise ExpiredToken()
+        if device.status == "delivered":
+            raise InvalidGrant("This device code was already used: it gives one session, once.")
+        if early:
+            interval_ms = device.interval_ms + 5000
+            self.store.slow_down(device_hash, now_ms=now_ms, interval_ms=interval_ms)
+            raise SlowDown(f"Polling too fast: wait {interval_ms // 1000} s between polls.")
+        if device.status == "denied":
+            raise AccessDenied("The person declined at Figma.")
+        if device.status != "approved" or device.user_id is None:
+            raise AuthorizationPending()
+        token = new_session_token(device.user_id)
+        session = Session(
+            id=oauth.hash_secret(token),
+            user_id=device.user_id,
+            created_at=now,
+            expires_at=now + timedelta(days=self.settings.session_ttl_days),
+            client="device",
+            activated=True,
+        )
+        if not self.store.deliver_device(device, session, offline=self.settings.offline_access):
+            raise InvalidGrant("This device code was already used: it gives one session, once.")
+        return token, self.session_view(Credentials(token, "bearer"))
 
     # -- token mode --------------------------------------------------------------------
 

@@ -155,6 +155,9 @@ class Settings(BaseModel):
     jwt_key_id: Annotated[str | None, Field(alias="JWT_KEY_ID")] = None
     jwt_verify_key_ids: Annotated[tuple[str, ...], BeforeValidator(_key_ids), Field(alias="JWT_VERIFY_KEY_IDS")] = ()
 
+    device_code_ttl_seconds: Annotated[int, _whole(60, 1800), Field(alias="DEVICE_CODE_TTL_SECONDS")] = 600
+    device_poll_interval_seconds: Annotated[int, _whole(1, 60), Field(alias="DEVICE_POLL_INTERVAL_SECONDS")] = 5
+
     @model_validator(mode="after")
     def _one_secret_source(self) -> Settings:
         if self.figma_client_secret is None and not self.figma_client_secret_arn:

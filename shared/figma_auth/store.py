@@ -8,6 +8,9 @@ Items (``pk`` / ``sk``)::
     CONN#<figma user id>    / CONN     profile, scopes, sealed grant, status, version, lease,
                                        due_day + due_at while active (the refresh index)
     TICKET#<sha256(ticket)> / TICKET   token mode: seals the session token, 60 s
+    DEVICE#<sha256(device code)> / DEVICE    device sign-in: scopes, status, poll pacing
+    USERCODE#<sha256(user code)> / USERCODE  the device sign-in a person's code names
+    GUESS#<client address>#<window> / GUESS  wrong user codes from one address (15 min)
     SCHEDULER               / PAUSE    Figma's Retry-After for the scheduled refresh
 
 GSIs: ``by_user`` (``user_key`` → the user's sessions) and ``by_refresh_due`` (``due_day`` →
@@ -26,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from figma_auth.errors import TemporarilyUnavailable
+from figma_auth.errors import ExpiredToken, TemporarilyUnavailable
 from figma_auth.oauth import iso, parse_iso
 from figma_auth.vault import SealedBox
 
@@ -54,6 +57,7 @@ class LoginTransaction:
     pkce: bool  # whether a code_challenge was sent to Figma
     app_challenge: str | None  # token mode: S256 of the SPA's own verifier
     expires_at: datetime
+    device_hash: str | None = None  # device mode: the device sign-in this login approves
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,33 @@ class Ticket:
     expires_at: datetime
 
 
+@dataclass(frozen=True)
+class DeviceCode:
+    """A device sign-in (RFC 8628): started by a plugin or CLI, confirmed by a person."""
+
+    device_hash: str
+    user_code_hash: str
+    scopes: tuple[str, ...]
+    expires_at: datetime
+    interval_ms: int
+    status: str = "pending"  # pending → approved (Figma said yes) → delivered (polled); or denied
+    user_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DeviceApproval:
+    """A callback approving a device sign-in: the session is created by the device's poll."""
+
+    device_hash: str
+    user_id: str
+    now: datetime
+    lives_until: datetime  # the connection must live at least until the device's session could
+
+
+class DeviceNotPending(ExpiredToken):
+    default_message = "This code expired or was already used. Start signing in again from your plugin or app."
+
+
 class Store:
     def __init__(self, *, table_name: str, client: DynamoDBClient, sleep: Callable[[float], None] = time.sleep) -> None:
         self.table = table_name
@@ -111,9 +142,18 @@ class Store:
 
     # -- every single-item conditional write -------------------------------------------------
 
-    def _update(self, key: dict[str, Any], expression: str, condition: str | None = None, **values: Any) -> bool:
-        """One UpdateItem with ``:name`` values; False when ``condition`` did not hold."""
-        return self._conditional(self.db.update_item, key, condition, values, UpdateExpression=expression)
+    def _update(
+        self,
+        key: dict[str, Any],
+        expression: str,
+        condition: str | None = None,
+        *,
+        names: dict[str, str] | None = None,
+        **values: Any,
+    ) -> bool:
+        """One UpdateItem with ``:name`` values (and ``#name`` names); False when ``condition`` did not hold."""
+        extra: dict[str, Any] = {"ExpressionAttributeNames": names} if names else {}
+        return self._conditional(self.db.update_item, key, condition, values, UpdateExpression=expression, **extra)
 
     def _delete(self, key: dict[str, Any], condition: str | None = None, **values: Any) -> bool:
         """One DeleteItem; False when ``condition`` did not hold."""
@@ -151,6 +191,7 @@ class Store:
             mode=tx.mode,
             pkce=tx.pkce,
             app_challenge=tx.app_challenge,
+            device_hash=tx.device_hash,
             expires_at=iso(tx.expires_at),
             ttl=int(tx.expires_at.timestamp()),
         )
@@ -183,65 +224,115 @@ class Store:
             pkce=item["pkce"],
             app_challenge=item.get("app_challenge"),
             expires_at=parse_iso(item["expires_at"]),
+            device_hash=item.get("device_hash"),
         )
         return tx if tx.expires_at > now else None
 
     # -- sign-in: the session and the connection's new grant, together ----------------------
 
     def sign_in(
-        self, session: Session, connection: Connection, *, ticket: Ticket | None = None, offline: bool = False
+        self,
+        session: Session | None,
+        connection: Connection,
+        *,
+        ticket: Ticket | None = None,
+        device: DeviceApproval | None = None,
+        offline: bool = False,
     ) -> bool:
-        """Create ``session`` and put ``connection``'s grant on the user's connection in one
-        transaction. A connection whose grant came from a sign-in that finished later keeps
-        it (the session is created all the same): returns False then. Any lease in flight is
-        dropped, so a refresh of the replaced grant can never store over the new one."""
-        conn_key = _key(f"CONN#{connection.user_id}", "CONN")
-        session_put = self._put_new(_session_item(session))
-        extra = [self._put_new(_ticket_item(ticket))] if ticket is not None else []
-        joined = {"touch": session.id, "ttl": int(session.expires_at.timestamp())}
+        """Put ``connection``'s grant on the user's connection and, in the same transaction,
+        create ``session`` (with its ticket) or approve a device sign-in (whose session the
+        device's poll creates). A connection whose grant came from a sign-in that finished later
+        keeps it (the rest is done all the same): returns False then. Any lease in flight is
+        dropped, so a refresh of the replaced grant can never store over the new one. A device
+        sign-in that is no longer pending raises DeviceNotPending."""
+        joined = _joined(session, device)
         replace_grant = _connection_update(
             self.table,
-            conn_key,
+            _key(f"CONN#{connection.user_id}", "CONN"),
             "SET handle = :h, email = :e, img_url = :i, scopes = :sc, grant_status = :st, grant_box = :box, "
             "grant_expires_at = :exp, due_day = :day, due_at = :exp, signed_in_ms = :t, "
             "version = if_not_exists(version, :zero) + :one, created_at = if_not_exists(created_at, :now), "
             "touched = :touch",
             "REMOVE grant_obtained_at, lease_owner, lease_until",
             "attribute_not_exists(signed_in_ms) OR signed_in_ms < :t",
-            {**_conn_grant_values(connection), "zero": 0, "one": 1, "now": iso(session.created_at), **joined},
+            {**_conn_grant_values(connection), "zero": 0, "one": 1, "now": joined["now"], **joined["values"]},
             offline,
         )
+        items, at = self._with_companions(replace_grant, session, ticket, device)
         try:
-            items: Any = [session_put, replace_grant, *extra]
             self.db.transact_write_items(TransactItems=items)
             return True
         except self.db.exceptions.TransactionCanceledException as exc:
-            if not _cancelled_by(exc, 1):
-                raise
-        self.join_connection(session, ticket=ticket, offline=offline)  # a newer grant is there: keep it
+            self._raise_unless_cancelled_by(exc, at, device)
+        self.join_connection(connection.user_id, session, ticket=ticket, device=device, offline=offline)
         return False
 
-    def join_connection(self, session: Session, *, ticket: Ticket | None = None, offline: bool = False) -> bool:
-        """Create ``session`` on the user's existing connection, leaving its grant as it is
-        (one transaction with the ticket). False when the user has no connection."""
+    def join_connection(
+        self,
+        user_id: str,
+        session: Session | None,
+        *,
+        ticket: Ticket | None = None,
+        device: DeviceApproval | None = None,
+        offline: bool = False,
+    ) -> bool:
+        """Create ``session`` (or approve ``device``) on the user's existing connection, leaving
+        its grant as it is, in one transaction. False when the user has no connection."""
+        joined = _joined(session, device)
         keep_grant = _connection_update(
             self.table,
-            _key(f"CONN#{session.user_id}", "CONN"),
+            _key(f"CONN#{user_id}", "CONN"),
             "SET touched = :touch",
             "",
             "attribute_exists(pk)",
-            {"touch": session.id, "ttl": int(session.expires_at.timestamp())},
+            joined["values"],
             offline,
         )
-        extra = [self._put_new(_ticket_item(ticket))] if ticket is not None else []
-        items: Any = [self._put_new(_session_item(session)), keep_grant, *extra]
+        items, at = self._with_companions(keep_grant, session, ticket, device)
         try:
             self.db.transact_write_items(TransactItems=items)
         except self.db.exceptions.TransactionCanceledException as exc:
-            if _cancelled_by(exc, 1):
-                return False
-            raise
+            self._raise_unless_cancelled_by(exc, at, device)
+            return False
         return True
+
+    def _with_companions(
+        self,
+        connection_update: dict[str, Any],
+        session: Session | None,
+        ticket: Ticket | None,
+        device: DeviceApproval | None,
+    ) -> tuple[Any, int]:
+        """The transaction's items and the index of the connection's update."""
+        items: list[dict[str, Any]] = [self._put_new(_session_item(session))] if session is not None else []
+        at = len(items)
+        items.append(connection_update)
+        if ticket is not None:
+            items.append(self._put_new(_ticket_item(ticket)))
+        if device is not None:
+            items.append(self._device_approval(device))
+        return items, at
+
+    def _device_approval(self, device: DeviceApproval) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": _key(f"DEVICE#{device.device_hash}", "DEVICE"),
+                "UpdateExpression": "SET #st = :approved, user_id = :u",
+                "ConditionExpression": "#st = :pending AND expires_at > :now",
+                "ExpressionAttributeNames": {"#st": "status"},
+                "ExpressionAttributeValues": _values(
+                    {"approved": "approved", "u": device.user_id, "pending": "pending", "now": iso(device.now)}
+                ),
+            }
+        }
+
+    def _raise_unless_cancelled_by(self, exc: Any, at: int, device: DeviceApproval | None) -> None:
+        reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+        if device is not None and reasons and reasons[-1] == "ConditionalCheckFailed":
+            raise DeviceNotPending()
+        if not _cancelled_by(exc, at):
+            raise exc
 
     def _put_new(self, item: dict[str, Any]) -> dict[str, Any]:
         return {"Put": {"TableName": self.table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
@@ -410,6 +501,141 @@ class Store:
     def pause_scheduler(self, until: datetime) -> None:
         item = _marshal(pk="SCHEDULER", sk="PAUSE", until=iso(until), ttl=int(until.timestamp()) + 86400)
         self.db.put_item(TableName=self.table, Item=item)
+
+    # -- device sign-in (RFC 8628) -------------------------------------------------------------
+
+    def put_device(self, device: DeviceCode) -> bool:
+        """Store a new device sign-in and its user code; False if the user code is taken."""
+        ttl = int(device.expires_at.timestamp())
+        device_item = _marshal(
+            pk=f"DEVICE#{device.device_hash}",
+            sk="DEVICE",
+            user_code_hash=device.user_code_hash,
+            scopes=list(device.scopes),
+            status=device.status,
+            expires_at=iso(device.expires_at),
+            interval_ms=device.interval_ms,
+            next_poll_ms=0,
+            ttl=ttl,
+        )
+        code_item = _marshal(
+            pk=f"USERCODE#{device.user_code_hash}", sk="USERCODE", device_hash=device.device_hash, views=0, ttl=ttl
+        )
+        try:
+            puts: Any = [self._put_new(device_item), self._put_new(code_item)]
+            self.db.transact_write_items(TransactItems=puts)
+        except self.db.exceptions.TransactionCanceledException as exc:
+            if _cancelled_by(exc, 1):
+                return False
+            raise
+        return True
+
+    def device_by_user_code(self, user_code_hash: str, *, max_views: int) -> tuple[DeviceCode | None, bool]:
+        """The device sign-in a user code names, counting this look (False: looked at too often)."""
+        try:
+            answer = self.db.update_item(
+                TableName=self.table,
+                Key=_key(f"USERCODE#{user_code_hash}", "USERCODE"),
+                UpdateExpression="ADD #views :one",
+                ConditionExpression="attribute_exists(pk) AND #views < :max",
+                ExpressionAttributeNames={"#views": "views"},
+                ExpressionAttributeValues=_values({"one": 1, "max": max_views}),
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except self.db.exceptions.ConditionalCheckFailedException as exc:
+            return None, "Item" in getattr(exc, "response", {})
+        return self.device(str(_unmarshal(answer["Attributes"])["device_hash"])), False
+
+    def device(self, device_hash: str) -> DeviceCode | None:
+        answer = self.db.get_item(
+            TableName=self.table, Key=_key(f"DEVICE#{device_hash}", "DEVICE"), ConsistentRead=True
+        )
+        return _device_from(device_hash, _unmarshal(answer["Item"])) if "Item" in answer else None
+
+    def poll_device(self, device_hash: str, *, now_ms: int, slack_ms: int = 250) -> tuple[DeviceCode | None, bool]:
+        """One poll: (the sign-in, whether it came too early). A poll in time costs this one write."""
+        key = _key(f"DEVICE#{device_hash}", "DEVICE")
+        try:
+            answer = self.db.update_item(
+                TableName=self.table,
+                Key=key,
+                UpdateExpression="SET next_poll_ms = :now + interval_ms",
+                ConditionExpression="attribute_exists(pk) AND next_poll_ms <= :soon",
+                ExpressionAttributeValues=_values({"now": now_ms, "soon": now_ms + slack_ms}),
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except self.db.exceptions.ConditionalCheckFailedException as exc:
+            item = getattr(exc, "response", {}).get("Item")
+            return (_device_from(device_hash, _unmarshal(item)), True) if item else (None, False)
+        return _device_from(device_hash, _unmarshal(answer["Attributes"])), False
+
+    def slow_down(self, device_hash: str, *, now_ms: int, interval_ms: int) -> None:
+        """RFC 8628 §3.5: the interval grows by 5 s for every poll that came too early."""
+        self._update(
+            _key(f"DEVICE#{device_hash}", "DEVICE"),
+            "SET interval_ms = :i, next_poll_ms = :next",
+            "attribute_exists(pk)",
+            i=interval_ms,
+            next=now_ms + interval_ms,
+        )
+
+    def deny_device(self, device_hash: str) -> bool:
+        return self._update(
+            _key(f"DEVICE#{device_hash}", "DEVICE"),
+            "SET #st = :denied",
+            "#st = :pending",
+            names={"#st": "status"},
+            denied="denied",
+            pending="pending",
+        )
+
+    def deliver_device(self, device: DeviceCode, session: Session, *, offline: bool = False) -> bool:
+        """The approved sign-in's session, once: created with the device marked delivered."""
+        delivered = {
+            "Update": {
+                "TableName": self.table,
+                "Key": _key(f"DEVICE#{device.device_hash}", "DEVICE"),
+                "UpdateExpression": "SET #st = :delivered",
+                "ConditionExpression": "#st = :approved",
+                "ExpressionAttributeNames": {"#st": "status"},
+                "ExpressionAttributeValues": _values({"delivered": "delivered", "approved": "approved"}),
+            }
+        }
+        keep_grant = _connection_update(
+            self.table,
+            _key(f"CONN#{session.user_id}", "CONN"),
+            "SET touched = :touch",
+            "",
+            "attribute_exists(pk)",
+            {"touch": session.id, "ttl": int(session.expires_at.timestamp())},
+            offline,
+        )
+        try:
+            items: Any = [self._put_new(_session_item(session)), keep_grant, delivered]
+            self.db.transact_write_items(TransactItems=items)
+        except self.db.exceptions.TransactionCanceledException as exc:
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            if "ConditionalCheckFailed" in reasons:
+                return False
+            raise
+        return True
+
+    def wrong_codes(self, client: str, window: str) -> int:
+        answer = self.db.get_item(
+            TableName=self.table, Key=_key(f"GUESS#{client}#{window}", "GUESS"), ConsistentRead=True
+        )
+        return int(_unmarshal(answer["Item"]).get("misses", 0)) if "Item" in answer else 0
+
+    def count_wrong_code(self, client: str, window: str, *, until: datetime) -> None:
+        self.db.update_item(
+            TableName=self.table,
+            Key=_key(f"GUESS#{client}#{window}", "GUESS"),
+            UpdateExpression="ADD misses :one SET #ttl = :ttl",
+            ExpressionAttributeNames={"#ttl": "ttl"},
+            ExpressionAttributeValues=_values({"one": 1, "ttl": int(until.timestamp())}),
+        )
 
     # -- token-mode tickets ------------------------------------------------------------------
 
@@ -601,6 +827,34 @@ def _connection_from(item: dict[str, Any]) -> Connection:
     )
 
 
+def _device_from(device_hash: str, item: dict[str, Any]) -> DeviceCode:
+    return DeviceCode(
+        device_hash=device_hash,
+        user_code_hash=str(item["user_code_hash"]),
+        scopes=tuple(item["scopes"]),
+        expires_at=parse_iso(item["expires_at"]),
+        interval_ms=int(item["interval_ms"]),
+        status=str(item["status"]),
+        user_id=item.get("user_id"),
+    )
+
+
+def _joined(session: Session | None, device: DeviceApproval | None) -> dict[str, Any]:
+    """What a sign-in leaves on the connection: the marker of who joined it last, and how long
+    it must live at least (its newest session, or the session a device will poll for)."""
+    if session is not None:
+        return {
+            "now": iso(session.created_at),
+            "values": {"touch": session.id, "ttl": int(session.expires_at.timestamp())},
+        }
+    if device is None:
+        raise ValueError("a sign-in creates a session or approves a device")
+    return {
+        "now": iso(device.now),
+        "values": {"touch": f"device:{device.device_hash}", "ttl": int(device.lives_until.timestamp())},
+    }
+
+
 def _ticket_item(t: Ticket) -> dict[str, Any]:
     return _marshal(
         pk=f"TICKET#{t.ticket_hash}",
@@ -618,6 +872,9 @@ __all__ = [
     "CLIENTS",
     "REAUTH_REQUIRED",
     "Connection",
+    "DeviceApproval",
+    "DeviceCode",
+    "DeviceNotPending",
     "LoginTransaction",
     "Profile",
     "Session",

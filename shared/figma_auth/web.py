@@ -25,7 +25,7 @@ from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from pydantic import BaseModel
 
 from figma_auth import runtime
-from figma_auth.credentials import SESSION_COOKIE, Credentials, LoginDone, LoginStart, tx_cookie_name
+from figma_auth.credentials import DEVICE_COOKIE, SESSION_COOKIE, Credentials, LoginDone, LoginStart, tx_cookie_name
 from figma_auth.errors import (
     CsrfRejected,
     FigmaAuthError,
@@ -36,7 +36,7 @@ from figma_auth.errors import (
     status_of,
 )
 from figma_auth.models import dump
-from figma_auth.oauth import append_query
+from figma_auth.oauth import append_query, derive, random_token
 from figma_auth.observability import logger
 from figma_auth.settings import Settings
 
@@ -205,6 +205,9 @@ def credentials(app: APIGatewayHttpResolver) -> Credentials:
     if auth:
         scheme, _, token = auth.partition(" ")
         return Credentials(token.strip() if scheme.lower() == "bearer" else None, "bearer")
+    origin = _event(app).headers.get("origin")
+    if origin is not None and origin not in runtime.settings().allowed_origins:
+        return Credentials(None, None)  # cookies are honoured only from ALLOWED_ORIGINS
     cookie = cookies(app).get(SESSION_COOKIE)
     return Credentials(cookie, "cookie" if cookie else None)
 
@@ -297,6 +300,70 @@ def issuer(app: APIGatewayHttpResolver) -> str:
     return configured or f"https://{_event(app).request_context.domain_name}"
 
 
+def device_verify_response(app: APIGatewayHttpResolver) -> Response[Any]:
+    """GET /auth/device/verify: ask for the code, show it with the scopes to confirm, then (the
+    person confirmed, in this browser) on to Figma; after the callback, the outcome in words."""
+    from figma_auth import pages
+
+    params = query(app)
+    verify_url = issuer(app) + DEVICE_VERIFY_PATH
+    if params.get("result") == "done":
+        return html_response(pages.done())
+    if "error" in params:
+        code = params["error"] if params["error"] in _DEVICE_OUTCOMES else "server_error"
+        return html_response(pages.failed(code, _DEVICE_OUTCOMES.get(code, "Something went wrong on our side.")))
+    typed = params.get("user_code", "")
+    if not typed:
+        return html_response(pages.enter_code(DEVICE_VERIFY_PATH))
+    service = runtime.service()
+    try:
+        if "confirm" in params:
+            start = service.confirm_device(
+                typed,
+                params["confirm"],
+                cookies(app).get(DEVICE_COOKIE),
+                callback_url=callback_url(app),
+                verify_url=verify_url,
+            )
+            response = authorize_response(start)
+            response.cookies.append(_device_cookie("", 0))
+            return response
+        shown, device = service.device_to_confirm(typed, client=_event(app).request_context.http.source_ip)
+    except FigmaAuthError as exc:
+        if isinstance(exc, NotFound):
+            return html_response(pages.enter_code(DEVICE_VERIFY_PATH, exc.message), status=404)
+        return html_response(pages.failed(exc.code, exc.message), status=exc.status)
+    secret = random_token(32)
+    page = pages.confirm(
+        DEVICE_VERIFY_PATH, shown, list(device.scopes), derive(secret, "device:" + shown.replace("-", ""))
+    )
+    return html_response(page, cookies=[_device_cookie(secret, 600)])
+
+
+DEVICE_VERIFY_PATH = "/auth/device/verify"
+_DEVICE_OUTCOMES = {
+    "access_denied": "You declined at Figma, so the app was not signed in.",
+    "expired_token": "This code expired or was already used. Start signing in again from your app.",
+    "invalid_state": "This sign-in expired or was started in another browser. Start again from your app.",
+    "figma_error": "Figma answered with an error. Start again from your app.",
+    "figma_unavailable": "Figma is unavailable right now. Try again in a minute.",
+    "temporarily_unavailable": "We are busy right now. Try again in a minute.",
+    "server_error": "Something went wrong on our side.",
+}
+
+
+def html_response(page: str, *, status: int = 200, cookies: list[Cookie] | None = None) -> Response[Any]:
+    from figma_auth.pages import CSP
+
+    return Response(status, "text/html; charset=utf-8", page, {"Content-Security-Policy": CSP}, cookies=cookies or [])
+
+
+def _device_cookie(value: str, max_age: int) -> Cookie:
+    return Cookie(
+        DEVICE_COOKIE, value, path="/", secure=True, http_only=True, same_site=SameSite.LAX_MODE, max_age=max_age
+    )
+
+
 def proxy_response(app: APIGatewayHttpResolver, *, as_user: str | None = None) -> Response[Any]:
     """Forward to Figma and return its answer: ANY /figma/{proxy+} with the session user's
     token, or (``as_user``, backend routes behind AWS IAM) ANY /connections/{id}/figma/{proxy+}."""
@@ -332,6 +399,47 @@ def proxy_response(app: APIGatewayHttpResolver, *, as_user: str | None = None) -
     return Response(answer.status, answer.content_type, payload, dict(answer.headers))
 
 
+FORM = "application/x-www-form-urlencoded"
+
+
+def form_or_json(app: APIGatewayHttpResolver) -> dict[str, Any]:
+    """A body sent as JSON or form-encoded (RFC 8628 clients post forms) as a dict; empty: ``{}``."""
+    event = _event(app)
+    kind = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
+    try:
+        text = (raw_body(app) or b"").decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidRequest("request body is not UTF-8") from None
+    if not text.strip():
+        return {}
+    if kind == FORM:
+        pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=16) if len(text) <= 4096 else None
+        if pairs is None or len({k for k, _ in pairs}) != len(pairs):
+            raise InvalidRequest("form body is too long or repeats a field")
+        return dict(pairs)
+    if kind not in ("application/json", ""):
+        raise InvalidRequest(f"send the body as JSON or {FORM}")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise InvalidRequest("request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise InvalidRequest("request body must be a JSON object (or empty)")
+    return data
+
+
+def validated[M: BaseModel](model: type[M], data: dict[str, Any]) -> M:
+    """``data`` as ``model``, or 400 invalid_request naming the first bad field (never its value)."""
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False)[0]
+        where = ".".join(str(part) for part in first.get("loc", ())) or "body"
+        raise InvalidRequest(f"{where}: {first.get('msg', 'invalid')}") from None
+
+
 def require_object_body(app: APIGatewayHttpResolver) -> None:
     """A JSON body, when there is one, must be an object: validation reads ``null`` as absent,
     and Powertools validates a list by its first element (found by the fuzzer)."""
@@ -359,6 +467,7 @@ def handle(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> 
     else:
         result = app.resolve(event, context)
     headers = result.setdefault("headers", {})
+    _open_cors(event, result, headers)
     headers["Vary"] = "Origin"
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "no-referrer"
@@ -375,6 +484,25 @@ def handle(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> 
         },
     )
     return result
+
+
+def _open_cors(event: dict[str, Any], result: dict[str, Any], headers: dict[str, Any]) -> None:
+    """Any other origin (a plugin's ``null`` included) may call without credentials: Bearer
+    tokens and device sign-in need no cookie, and cookies from it are ignored (``credentials``)."""
+    origin = (event.get("headers") or {}).get("origin")
+    if not origin or origin in runtime.settings().allowed_origins:
+        return
+    if any(name.lower() == "access-control-allow-origin" for name in headers):
+        return
+    headers["Access-Control-Allow-Origin"] = "*"
+    headers["Access-Control-Expose-Headers"] = ",".join(EXPOSED_HEADERS)
+    method = str(((event.get("requestContext") or {}).get("http") or {}).get("method", "")).upper()
+    if method == "OPTIONS":  # the preflight: Powertools answers it for ALLOWED_ORIGINS only
+        result.update(statusCode=204, body="")
+        headers.pop("Content-Type", None)
+        headers["Access-Control-Allow-Methods"] = "GET,POST,PUT,PATCH,DELETE,OPTIONS"
+        headers["Access-Control-Allow-Headers"] = "Authorization,Content-Type"
+        headers["Access-Control-Max-Age"] = "600"
 
 
 def _refused(problem: FigmaAuthError, request_headers: dict[str, str]) -> dict[str, Any]:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 from devstack import template
 from devstack.counting import AwsCalls
 from figma_auth import oauth
 from tests.integration.test_backend_access import backend
-from tests.support.browser import Browser, query_of, sign_in, start_login
+from tests.support.browser import Browser, confirm_device, query_of, sign_in, start_login
 from tests.support.stack import SESSION_COOKIE, Stack, update_connection
 
 # IAM authorizes a transaction item by item: ours put sessions and tickets and update connections.
@@ -40,6 +42,15 @@ def granted(logical_id: str) -> set[str]:
     return actions
 
 
+def update_device_pacing(stack: Stack) -> None:
+    """Let the next poll through now (instead of waiting the interval out)."""
+    from tests.support.stack import _update
+
+    for item in stack.table.items():
+        if item["pk"]["S"].startswith("DEVICE#"):
+            _update(stack.table, item["pk"]["S"], "DEVICE", "SET next_poll_ms = :z", {":z": {"N": "0"}})
+
+
 def every_flow(stack: Stack) -> None:
     """Each route's main paths, the failure paths that write, and a scheduled run."""
     api = stack.api
@@ -61,6 +72,16 @@ def every_flow(stack: Stack) -> None:
     laptop.post(f"{api}/auth/jwt")
     Browser().get(f"{api}/.well-known/jwks.json")
     Browser().get(f"{api}/.well-known/openid-configuration")
+    device = httpx.post(f"{api}/auth/device", json={}).json()
+    poll = {"grant_type": "urn:ietf:params:oauth:grant-type:device_code", "device_code": device["device_code"]}
+    httpx.post(f"{api}/auth/token", json=poll)  # pending
+    httpx.post(f"{api}/auth/token", json=poll)  # too early: slow_down
+    Browser().get(f"{api}/auth/device/verify", params={"user_code": "BBBB-BBBB"})  # a wrong code
+    confirm_device(Browser(), device["verification_uri_complete"])
+    update_device_pacing(stack)
+    httpx.post(f"{api}/auth/token", json=poll)  # the session
+    denied = httpx.post(f"{api}/auth/device", json={}).json()
+    confirm_device(Browser(), denied["verification_uri_complete"], decision="deny")
     backend(stack).get_token(user_id)
     backend(stack).figma(user_id, "GET", "/v1/me")
     update_connection(stack.table, user_id, "SET grant_obtained_at = :t", {":t": {"S": "2026-01-01T00:00:00Z"}})

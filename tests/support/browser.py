@@ -93,10 +93,26 @@ def start_login(
     query = {"success": success or f"{api}/app/done", "failure": failure or f"{api}/app/failed", **params}
     authorize = browser.get(f"{api}/auth/figma/authorize", params=query)
     assert authorize.status_code == 302, authorize.text
-    consent = read_consent(browser.get(authorize.headers["location"]))
+    return LoginAttempt(authorize, decide_at_figma(browser, authorize.headers["location"], decision, user))
+
+
+def decide_at_figma(browser: Browser, figma_url: str, decision: str = "allow", user: str = "ada") -> str:
+    """Figma's consent page, answered like a person would; returns where Figma sends the browser."""
+    consent = read_consent(browser.get(figma_url))
     decided = browser.post(consent.action, data={**consent.fields, "decision": decision, "user": user})
     assert decided.status_code == 302, decided.text
-    return LoginAttempt(authorize, decided.headers["location"])
+    return str(decided.headers["location"])
+
+
+def confirm_device(browser: Browser, verify_url: str, *, decision: str = "allow", user: str = "ada") -> httpx.Response:
+    """A person opening the device's link: confirm the code on our page, decide at Figma, land
+    on our outcome page. Returns the callback's redirect (to that page)."""
+    page = browser.get(verify_url)
+    assert page.status_code == 200, page.text
+    fields = {html.unescape(k): html.unescape(v) for k, v in _HIDDEN.findall(page.text)}
+    to_figma = browser.get(verify_url.split("?")[0], params=fields)
+    assert to_figma.status_code == 302, to_figma.text
+    return browser.get(decide_at_figma(browser, to_figma.headers["location"], decision, user))
 
 
 def sign_in(browser: Browser, api: str, **kwargs: Any) -> httpx.Response:

@@ -30,6 +30,10 @@ CONTRACT_CODES = {
     "temporarily_unavailable",
     "server_error",
     "not_found",
+    "authorization_pending",
+    "slow_down",
+    "access_denied",
+    "expired_token",
 }
 PROXY_METHODS = {"get", "post", "put", "patch", "delete"}
 
@@ -97,6 +101,10 @@ def test_error_codes_are_the_contracts_with_the_contracts_statuses():
                                 "temporarily_unavailable": "503",
                                 "server_error": "500",
                                 "not_found": "404",
+                                "authorization_pending": "400",
+                                "slow_down": "400",
+                                "access_denied": "400",
+                                "expired_token": "400",
                             }[code]
                         ), (code, status)
     assert seen == CONTRACT_CODES

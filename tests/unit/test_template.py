@@ -25,6 +25,8 @@ CONTRACT_ROUTES = {
     ("GET", "/connections/{user_id}"),
     ("DELETE", "/connections/{user_id}"),
     ("ANY", "/connections/{user_id}/figma/{proxy+}"),
+    ("POST", "/auth/device"),
+    ("GET", "/auth/device/verify"),
 }
 IAM_ROUTES = {r for r in CONTRACT_ROUTES if r[1].startswith("/connections/")}
 PREFLIGHT = ("OPTIONS", "/{proxy+}")  # CORS preflights reach the functions: API Gateway configures no CORS
@@ -138,8 +140,8 @@ def test_the_jwt_keys_sign_es256_for_the_session_function_role_only(transformed)
                 actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
                 assert not {"kms:Sign", "kms:GetPublicKey"} & set(actions), name
     env = doc["SessionFunction"]["Properties"]["Environment"]["Variables"]
-    condition, if_a, if_b = env["JWT_KEY_ID"]["Fn::If"]
-    assert condition == "SignsWithJwtKeyA" and "JwtKeyA" in str(if_a) and "JwtKeyB" in str(if_b)
+    condition, if_b, otherwise_a = env["JWT_KEY_ID"]["Fn::If"]
+    assert condition == "SignsWithJwtKeyB" and "JwtKeyB" in str(if_b) and "JwtKeyA" in str(otherwise_a)
 
 
 def test_a_signing_key_the_stack_does_not_create_is_refused_before_deploy():

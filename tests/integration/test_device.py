@@ -1,0 +1,268 @@
+"""Device sign-in (RFC 8628) for Figma plugins, the VS Code extension and CLIs: the device
+starts, a person confirms the code on our page and consents at Figma, the device polls."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+
+from devstack.counting import AwsCalls
+from tests.support.browser import Browser, confirm_device, decide_at_figma
+from tests.support.stack import Stack
+
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+
+
+@pytest.fixture
+def fast(reconfigure) -> None:  # noqa: ANN001
+    reconfigure(DEVICE_POLL_INTERVAL_SECONDS="1")
+
+
+def start(stack: Stack, **body: Any) -> dict[str, Any]:
+    answer = httpx.post(f"{stack.api}/auth/device", json=body, headers={"Origin": "null"})
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json())
+
+
+def poll(stack: Stack, device_code: str, *, form: bool = False) -> httpx.Response:
+    body = {"grant_type": DEVICE_GRANT, "device_code": device_code}
+    if form:
+        return httpx.post(f"{stack.api}/auth/token", data=body, headers={"Origin": "null"})
+    return httpx.post(f"{stack.api}/auth/token", json=body, headers={"Origin": "null"})
+
+
+def error_of(answer: httpx.Response) -> tuple[int, str]:
+    return answer.status_code, answer.json()["error"]
+
+
+def test_start_gives_codes_uris_and_pacing_and_stores_only_hashes(stack: Stack):
+    started = start(stack, scopes="current_user:read,file_content:read")
+
+    assert re.fullmatch(r"[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}", started["user_code"])
+    assert started["verification_uri"] == f"{stack.api}/auth/device/verify"
+    assert started["verification_uri_complete"] == f"{stack.api}/auth/device/verify?user_code={started['user_code']}"
+    assert (started["expires_in"], started["interval"]) == (600, 5)
+    stored = str(stack.table.items())
+    assert started["device_code"] not in stored and started["user_code"].replace("-", "") not in stored
+
+
+def test_the_whole_flow_polls_pending_then_gives_one_session_once(stack: Stack, fast):
+    started = start(stack)
+    assert error_of(poll(stack, started["device_code"])) == (400, "authorization_pending")
+
+    done = confirm_device(Browser(), started["verification_uri_complete"])
+    assert done.status_code == 303 and done.headers["location"].endswith("/auth/device/verify?result=done")
+    page = httpx.get(done.headers["location"])
+    assert "You're signed in — return to Figma" in page.text
+
+    granted = _poll_until_ready(stack, started["device_code"])
+    assert granted.status_code == 200
+    body = granted.json()
+    assert body["user"]["handle"] == "Ada Lovelace" and body["provider"]["status"] == "active"
+    me = httpx.get(f"{stack.api}/figma/v1/me", headers={"Authorization": f"Bearer {body['session_token']}"})
+    assert me.status_code == 200 and me.json()["handle"] == "Ada Lovelace"
+    sessions = httpx.get(
+        f"{stack.api}/auth/sessions", headers={"Authorization": f"Bearer {body['session_token']}"}
+    ).json()["sessions"]
+    assert [s["client"] for s in sessions] == ["device"]
+    assert error_of(_poll_until_ready(stack, started["device_code"])) == (400, "invalid_grant")  # once
+
+
+def _poll_until_ready(stack: Stack, device_code: str, interval: int = 1) -> httpx.Response:
+    """Poll as RFC 8628 asks a device to: wait ``interval`` seconds between polls, 5 more after
+    each slow_down. (The waits are the protocol's pacing, which the server enforces.)"""
+    import time
+
+    for _ in range(20):
+        time.sleep(interval)
+        answer = poll(stack, device_code)
+        if answer.status_code == 200:
+            return answer
+        error = answer.json()["error"]
+        if error == "slow_down":
+            interval += 5
+        elif error != "authorization_pending":
+            return answer
+    raise AssertionError("still pending after 20 polls")
+
+
+def test_form_encoded_start_and_poll_work_as_rfc_8628_clients_send_them(stack: Stack):
+    answer = httpx.post(f"{stack.api}/auth/device", data={"scopes": "current_user:read"})
+    assert answer.status_code == 200, answer.text
+
+    polled = poll(stack, answer.json()["device_code"], form=True)
+
+    assert error_of(polled) == (400, "authorization_pending")
+
+
+def test_polling_faster_than_the_interval_is_slow_down_and_the_interval_grows_by_5s(stack: Stack):
+    started = start(stack)
+    assert error_of(poll(stack, started["device_code"])) == (400, "authorization_pending")
+
+    too_soon = poll(stack, started["device_code"])
+    again = poll(stack, started["device_code"])
+
+    assert error_of(too_soon) == (400, "slow_down") and "10 s" in too_soon.json()["message"]
+    assert error_of(again) == (400, "slow_down") and "15 s" in again.json()["message"]
+
+
+def test_a_declined_consent_makes_the_poll_access_denied(stack: Stack, fast):
+    started = start(stack)
+
+    done = confirm_device(Browser(), started["verification_uri_complete"], decision="deny")
+
+    assert done.status_code == 303 and "error=access_denied" in done.headers["location"]
+    page = httpx.get(done.headers["location"])
+    assert 'data-error="access_denied"' in page.text and "declined" in page.text
+    assert error_of(_poll_until_ready(stack, started["device_code"])) == (400, "access_denied")
+
+
+def test_an_expired_code_is_expired_token_at_the_poll_and_on_the_page(stack: Stack, reconfigure):
+    from tests.support.stack import _update
+
+    started = start(stack)
+    for item in stack.table.items():
+        if item["pk"]["S"].startswith("DEVICE#"):
+            _update(
+                stack.table, item["pk"]["S"], "DEVICE", "SET expires_at = :e", {":e": {"S": "2020-01-01T00:00:00Z"}}
+            )
+
+    assert error_of(poll(stack, started["device_code"])) == (400, "expired_token")
+    page = httpx.get(started["verification_uri_complete"])
+    assert page.status_code == 400 and 'data-error="expired_token"' in page.text
+
+
+def test_an_unknown_device_code_is_invalid_grant_and_a_malformed_poll_is_invalid_request(stack: Stack):
+    assert error_of(poll(stack, "A" * 43)) == (400, "invalid_grant")
+    bad = httpx.post(f"{stack.api}/auth/token", json={"grant_type": DEVICE_GRANT, "device_code": "short"})
+    assert error_of(bad) == (400, "invalid_request") and "device_code" in bad.json()["message"]
+
+
+def test_a_link_sent_by_someone_else_needs_the_victim_to_see_and_confirm_the_code(stack: Stack):
+    started = start(stack)  # the attacker's device
+    victim = Browser()
+    code = started["user_code"].replace("-", "")
+
+    # The attacker's crafted link: "confirmed" without the page the victim never saw.
+    forged = victim.get(f"{stack.api}/auth/device/verify", params={"user_code": code, "confirm": "A" * 43})
+    # A confirmation value from the attacker's own browser, replayed into the victim's.
+    attacker = Browser()
+    page = attacker.get(started["verification_uri_complete"])
+    value = re.search(r'name="confirm" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    replayed = victim.get(f"{stack.api}/auth/device/verify", params={"user_code": code, "confirm": value})
+
+    for answer in (forged, replayed):
+        assert answer.status_code == 400 and 'data-error="invalid_state"' in answer.text
+    assert "location" not in forged.headers and "location" not in replayed.headers  # never on to Figma
+    shown = victim.get(started["verification_uri_complete"])
+    assert started["user_code"] in shown.text and "Check that this is the code" in shown.text
+
+
+def test_wrong_codes_are_limited_per_client_address(stack: Stack):
+    browser = Browser()
+    for _ in range(10):
+        wrong = browser.get(f"{stack.api}/auth/device/verify", params={"user_code": "BBBB-BBBB"})
+        assert wrong.status_code == 404 and "not right" in wrong.text
+    started = start(stack)
+
+    blocked = browser.get(started["verification_uri_complete"])  # even the right code, now
+
+    assert blocked.status_code == 429 and 'data-error="too_many_attempts"' in blocked.text
+
+
+def test_a_code_can_be_opened_five_times_then_it_is_burned(stack: Stack):
+    other = start(stack)
+    for _ in range(5):
+        assert Browser().get(other["verification_uri_complete"]).status_code == 200
+    burned = Browser().get(other["verification_uri_complete"])
+    assert burned.status_code == 400 and 'data-error="expired_token"' in burned.text
+
+
+def test_the_verify_page_without_a_code_asks_for_one_and_is_locked_down(stack: Stack):
+    page = httpx.get(f"{stack.api}/auth/device/verify")
+
+    assert page.status_code == 200 and 'name="user_code"' in page.text
+    assert page.headers["content-type"].startswith("text/html")
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["cache-control"] == "no-store"
+
+
+def test_a_typed_code_in_any_case_with_or_without_the_dash_finds_the_sign_in(stack: Stack):
+    started = start(stack)
+    typed = started["user_code"].replace("-", " ").lower()
+
+    page = httpx.get(f"{stack.api}/auth/device/verify", params={"user_code": typed})
+
+    assert page.status_code == 200 and started["user_code"] in page.text
+
+
+def test_the_consent_can_come_late_but_not_after_the_code_expired(stack: Stack):
+    started = start(stack)
+    person = Browser()
+    page = person.get(started["verification_uri_complete"])
+    fields = dict(re.findall(r'name="(user_code|confirm)" value="([^"]+)"', page.text))
+    to_figma = person.get(f"{stack.api}/auth/device/verify", params=fields)
+    callback = decide_at_figma(person, to_figma.headers["location"])
+    from tests.support.stack import _update
+
+    for item in stack.table.items():
+        if item["pk"]["S"].startswith("DEVICE#"):
+            _update(
+                stack.table, item["pk"]["S"], "DEVICE", "SET expires_at = :e", {":e": {"S": "2020-01-01T00:00:00Z"}}
+            )
+
+    done = person.get(callback)
+
+    assert done.status_code == 303 and "error=expired_token" in done.headers["location"]
+    assert not [i for i in stack.table.items() if i["pk"]["S"].startswith("SESSION#")]
+
+
+def test_plugins_and_other_origins_get_cors_without_credentials_and_cookies_stay_for_allowed_origins(stack: Stack):
+    preflight = httpx.options(
+        f"{stack.api}/auth/token",
+        headers={
+            "Origin": "null",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    device = httpx.post(f"{stack.api}/auth/device", json={}, headers={"Origin": "null"})
+    allowed = httpx.options(
+        f"{stack.api}/auth/session",
+        headers={"Origin": "http://127.0.0.1:5173", "Access-Control-Request-Method": "GET"},
+    )
+
+    assert preflight.status_code == 204 and preflight.headers["access-control-allow-origin"] == "*"
+    assert "content-type" in preflight.headers["access-control-allow-headers"].lower()
+    assert "access-control-allow-credentials" not in preflight.headers
+    assert device.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in device.headers
+    assert allowed.headers["access-control-allow-origin"] == "http://127.0.0.1:5173"
+    assert allowed.headers["access-control-allow-credentials"] == "true"
+
+
+def test_a_session_cookie_sent_from_a_foreign_origin_is_not_honoured(stack: Stack):
+    from tests.support.browser import sign_in
+    from tests.support.stack import SESSION_COOKIE
+
+    browser = Browser(origin=stack.api)
+    sign_in(browser, stack.api)
+    cookie = {"Cookie": f"{SESSION_COOKIE}={browser.jar(stack.api)[SESSION_COOKIE]}"}
+
+    foreign = httpx.get(f"{stack.api}/auth/session", headers={**cookie, "Origin": "null"})
+    own = httpx.get(f"{stack.api}/auth/session", headers=cookie)
+
+    assert foreign.status_code == 401 and own.status_code == 200
+
+
+def test_a_pending_poll_costs_one_dynamodb_call_and_no_kms(stack: Stack):
+    started = start(stack)
+    counter = AwsCalls()
+
+    assert error_of(poll(stack, started["device_code"])) == (400, "authorization_pending")
+
+    assert counter.by_service("dynamodb") == {"UpdateItem": 1} and counter.total("kms") == 0
