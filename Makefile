@@ -34,8 +34,8 @@ invoke: $(STAMP)
 	$(BIN)/python -m devstack invoke $(FN) $(EVENT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check shared functions devstack tests bench clients/python examples
-	$(BIN)/ruff format --check shared functions devstack tests bench clients/python examples
+	$(BIN)/ruff check shared functions devstack tests bench clients/python clients/cli clients/figma-plugin examples
+	$(BIN)/ruff format --check shared functions devstack tests bench clients/python clients/cli clients/figma-plugin examples
 	$(BIN)/mypy
 
 unit: $(STAMP)

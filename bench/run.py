@@ -15,6 +15,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 FUNCTIONS = ["authorize", "callback", "session", "refresh", "logout", "figma_proxy", "refresh_scheduler"]
@@ -220,6 +222,9 @@ def calls_per_request(stack: LocalStack) -> str:
     stack.containers.recycle()
     measure("GET /connections/{id} (cold container)", "—", lambda: helper.connection(user_id))
     measure("GET /connections/{id} (warm)", "1 DynamoDB + 0 KMS", lambda: helper.connection(user_id))
+    device = httpx.post(f"{api}/auth/device", json={}).json()
+    grant = {"grant_type": "urn:ietf:params:oauth:grant-type:device_code", "device_code": device["device_code"]}
+    measure("device poll (pending)", "1 DynamoDB + 0 KMS", lambda: httpx.post(f"{api}/auth/token", json=grant))
     measure("logout (the last session: the connection goes too)", "—", lambda: browser.post(f"{api}/auth/logout"))
     return (
         "Counted with botocore's event hooks inside the local stack's workers (one process per container) and "

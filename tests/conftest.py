@@ -124,7 +124,8 @@ def browser(stack: Stack) -> Iterator[Browser]:
 
 @pytest.fixture(scope="session")
 def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, SubprocessStack]]:
-    proc = SubprocessStack(Path(tmp_path_factory.mktemp("devstack")))
+    # Device sign-ins poll every second here (5 s by default), so the plugin and CLI tests are quick.
+    proc = SubprocessStack(Path(tmp_path_factory.mktemp("devstack")), env={"DEVICE_POLL_INTERVAL_SECONDS": "1"})
     info = proc.wait_ready()
     stack = Stack(
         info["api"], EmulatorControl(info["emulator"]), Table(info["moto"], info["table"]), info["moto"], info["demo"]

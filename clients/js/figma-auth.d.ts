@@ -2,7 +2,7 @@ export type Mode = "cookie" | "token";
 
 export interface SessionView {
   session: { id: string; created_at: string; expires_at: string };
-  user: { id: string; handle: string; email: string; img_url: string };
+  user: { id: string; handle: string | null; email: string | null; img_url: string | null };
   provider: {
     name: "figma";
     access_token?: string;
@@ -19,6 +19,15 @@ export interface SessionSummary {
   current: boolean;
   /** How the session was made: cookie sign-in, token mode, or device sign-in. */
   client: "web" | "token" | "device";
+}
+
+export interface DeviceCode {
+  /** Show it to the person: 8 letters as XXXX-XXXX. */
+  user_code: string;
+  verification_uri: string;
+  /** Open this (it carries the code); the page asks the person to confirm it matches. */
+  verification_uri_complete: string;
+  expires_in: number;
 }
 
 export interface JWT {
@@ -50,6 +59,13 @@ export class FigmaAuth {
   constructor(options: FigmaAuthOptions);
   signIn(options?: { success?: string; failure?: string; scopes?: string | string[] }): Promise<void>;
   completeSignIn(url?: string): Promise<Omit<SessionView, never> | null>;
+  /** Device sign-in (RFC 8628) for Figma plugins, VS Code, CLIs; use mode "token". */
+  signInWithDevice(options?: {
+    open?: (url: string) => void | Promise<void>;
+    onCode?: (code: DeviceCode) => void | Promise<void>;
+    signal?: AbortSignal;
+    scopes?: string | string[];
+  }): Promise<SessionView>;
   getSession(): Promise<SessionView>;
   refresh(options?: { minValidity?: number }): Promise<SessionView>;
   /** A short-lived JWT for your own API (Appwrite: account.createJWT()). */

@@ -7,9 +7,13 @@
 //   await auth.refresh();                                               // ≈ updateSession('current')
 //   const file = await (await auth.figma("v1/files/KEY")).json();       // Figma, via our proxy
 //   await auth.signOut({ all: true });                                  // ≈ deleteSessions()
+//
+// Figma plugins, VS Code, anything that cannot take a redirect: mode "token" and
+//   await auth.signInWithDevice({ open: (url) => figma.openExternal(url), onCode: ({ user_code }) => show(user_code) });
 
 const TOKEN_KEY = "figma-auth:session-token";
 const VERIFIER_KEY = "figma-auth:verifier";
+const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
 
 /** An error from the figma-auth API: `code` is the server's stable `error` value. */
 export class FigmaAuthError extends Error {
@@ -71,6 +75,35 @@ export class FigmaAuth {
     this.storage.setItem(TOKEN_KEY, body.session_token);
     const { session_token: _, ...view } = body;
     return view;
+  }
+
+  /**
+   * Device sign-in (RFC 8628), for Figma plugins, the VS Code extension, CLIs: anything that
+   * cannot receive a redirect. `onCode({ user_code, verification_uri, verification_uri_complete,
+   * expires_in })`: show the code; `open(url)`: open the person's browser there (a plugin calls
+   * figma.openExternal). Polls until the person confirmed and consented; resolves to the session
+   * view, keeping the session token in `storage` for Bearer calls (use mode "token"). Rejects
+   * with FigmaAuthError "access_denied", "expired_token", or "aborted" (`signal`).
+   */
+  async signInWithDevice({ open, onCode, signal, scopes } = {}) {
+    const body = scopes ? { scopes: [].concat(scopes).join(",") } : {};
+    const started = await this.#json("POST", "/auth/device", body, false);
+    const { device_code: deviceCode, interval, ...shown } = started;
+    if (onCode) await onCode(shown);
+    if (open) await open(started.verification_uri_complete);
+    let wait = interval;
+    for (;;) {
+      await pause(wait * 1000, signal);
+      try {
+        const answer = await this.#json("POST", "/auth/token", { grant_type: DEVICE_GRANT, device_code: deviceCode }, false);
+        this.storage.setItem(TOKEN_KEY, answer.session_token);
+        const { session_token: _, ...view } = answer;
+        return view;
+      } catch (err) {
+        if (err.code === "slow_down") wait += 5;
+        else if (err.code !== "authorization_pending") throw err;
+      }
+    }
   }
 
   /** The current session, user and Figma token. Throws FigmaAuthError("unauthorized") when signed out. */
@@ -169,6 +202,15 @@ export class FigmaAuth {
     if (body.error === "unauthorized" && this.mode === "token") this.storage.removeItem(TOKEN_KEY);
     throw new FigmaAuthError(body.error || `http_${response.status}`, body.message, response.status);
   }
+}
+
+function pause(ms, signal) {
+  return new Promise((resolve, reject) => {
+    const aborted = () => reject(new FigmaAuthError("aborted", "Sign-in was cancelled."));
+    if (signal?.aborted) return aborted();
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => { clearTimeout(timer); aborted(); }, { once: true });
+  });
 }
 
 function randomString(bytes) {

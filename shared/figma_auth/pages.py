@@ -1,15 +1,20 @@
 """The device sign-in's pages (GET /auth/device/verify): plain HTML, no script, no framework,
-the local home page's look. Every value is escaped; the CSP allows nothing but the inline
-style and forms back to this origin."""
+the local home page's look. Every value is escaped; see ``csp`` for what the page may do."""
 
 from __future__ import annotations
 
 from html import escape
 
-CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
-)
+
+def csp(figma_origin: str) -> str:
+    """Nothing but the inline style, and forms back to this origin, which redirect to Figma's
+    consent page (browsers apply form-action to a form's redirects too)."""
+    return (
+        f"default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self' {figma_origin}; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    )
+
+
 _STYLE = """
 body { font-family: system-ui, sans-serif; background: #f6f6f8; margin: 0; color: #222; }
 main { max-width: 520px; margin: 40px auto; background: #fff; padding: 24px 32px; border-radius: 12px;

@@ -205,10 +205,13 @@ def credentials(app: APIGatewayHttpResolver) -> Credentials:
     if auth:
         scheme, _, token = auth.partition(" ")
         return Credentials(token.strip() if scheme.lower() == "bearer" else None, "bearer")
-    origin = _event(app).headers.get("origin")
-    if origin is not None and origin not in runtime.settings().allowed_origins:
-        return Credentials(None, None)  # cookies are honoured only from ALLOWED_ORIGINS
     cookie = cookies(app).get(SESSION_COOKIE)
+    if cookie and _event(app).request_context.http.method.upper() in ("GET", "HEAD"):
+        origin = _event(app).headers.get("origin")
+        if origin is not None and origin not in runtime.settings().allowed_origins:
+            # Cookies are honoured only from ALLOWED_ORIGINS: a read from another origin is
+            # anonymous (a state change from one is csrf_rejected by require_trusted_origin).
+            return Credentials(None, None)
     return Credentials(cookie, "cookie" if cookie else None)
 
 
@@ -353,9 +356,15 @@ _DEVICE_OUTCOMES = {
 
 
 def html_response(page: str, *, status: int = 200, cookies: list[Cookie] | None = None) -> Response[Any]:
-    from figma_auth.pages import CSP
+    from urllib.parse import urlsplit
 
-    return Response(status, "text/html; charset=utf-8", page, {"Content-Security-Policy": CSP}, cookies=cookies or [])
+    from figma_auth.pages import csp
+
+    figma = urlsplit(runtime.settings().figma_auth_url)
+    policy = csp(f"{figma.scheme}://{figma.netloc}")
+    return Response(
+        status, "text/html; charset=utf-8", page, {"Content-Security-Policy": policy}, cookies=cookies or []
+    )
 
 
 def _device_cookie(value: str, max_age: int) -> Cookie:

@@ -293,7 +293,9 @@ def test_stored_grant_is_encrypted_and_session_stored_only_as_a_hash(stack: Stac
     assert stack.table.kinds() == {"SESSION": 1, "CONN": 1}
 
 
-def test_cors_echoes_only_allowed_origins(stack: Stack, browser: Browser):
+def test_cors_is_credentialed_only_for_allowed_origins_and_open_without_credentials_to_others(
+    stack: Stack, browser: Browser
+):
     allowed = browser.http.get(f"{stack.api}/auth/session", headers={"Origin": "http://127.0.0.1:5173"})
     foreign = browser.http.get(f"{stack.api}/auth/session", headers={"Origin": "https://evil.example"})
     null = browser.http.get(f"{stack.api}/auth/session", headers={"Origin": "null"})
@@ -309,8 +311,9 @@ def test_cors_echoes_only_allowed_origins(stack: Stack, browser: Browser):
     assert allowed.headers["access-control-allow-origin"] == "http://127.0.0.1:5173"
     assert allowed.headers["access-control-allow-credentials"] == "true"
     assert "Origin" in allowed.headers["vary"]
-    for response in (foreign, null):
-        assert "access-control-allow-origin" not in response.headers
+    for response in (foreign, null):  # plugins (null) and others: Bearer tokens, never cookies
+        assert response.headers["access-control-allow-origin"] == "*"
+        assert "access-control-allow-credentials" not in response.headers
     assert preflight.status_code == 204
     assert preflight.headers["access-control-allow-origin"] == "http://127.0.0.1:5173"
     assert "authorization" in preflight.headers["access-control-allow-headers"].lower()

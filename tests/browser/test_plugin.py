@@ -1,0 +1,126 @@
+"""The sample Figma plugin in real Chromium: a host page plays Figma (a stub of the plugin API
+running the real code.js) and loads the built ui.html in <iframe sandbox="allow-scripts">, a
+real `null` origin. openExternal reaches the test, which opens the link in a second page as the
+person would: confirm the code, consent at Figma."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from devstack.template import ROOT
+from tests.browser.conftest import ARTIFACTS
+from tests.support.stack import Stack
+
+pytestmark = pytest.mark.e2e
+
+sys.path.insert(0, str(ROOT / "clients" / "figma-plugin"))
+from build import build  # noqa: E402
+
+STUB = """
+window.figma = {
+  fileKey: "PluginFile1",
+  showUI(html) {
+    const frame = document.createElement("iframe");
+    frame.id = "plugin-ui";
+    frame.setAttribute("sandbox", "allow-scripts");  // as Figma's plugin UI: a null origin
+    frame.style.cssText = "width: 340px; height: 460px; border: 1px solid #ccc";
+    frame.srcdoc = html;
+    document.body.append(frame);
+    window.addEventListener("message", (event) => {
+      if (event.source === frame.contentWindow && event.data && event.data.pluginMessage) {
+        figma.ui.onmessage(event.data.pluginMessage);
+      }
+    });
+  },
+  ui: {
+    onmessage: null,
+    postMessage(msg) { document.getElementById("plugin-ui").contentWindow.postMessage({ pluginMessage: msg }, "*"); },
+  },
+  clientStorage: {
+    data: new Map(),
+    async getAsync(key) { return this.data.get(key); },
+    async setAsync(key, value) { this.data.set(key, value); document.body.dataset.saved = "yes"; },
+    async deleteAsync(key) { this.data.delete(key); },
+  },
+  openExternal(url) { document.body.dataset.opened = url; },  // handed to the test
+  closePlugin() {},
+};
+"""
+
+
+def host_page(api: str) -> str:
+    code = (ROOT / "clients" / "figma-plugin" / "code.js").read_text()
+    return (
+        "<!doctype html><html><body><h3>Figma (test host)</h3>"
+        f"<script>{STUB}\nconst __html__ = {json.dumps(build(api)).replace('</', '<\\/')};\n{code}</script></body></html>"
+    )
+
+
+def open_plugin(page, stack: Stack) -> None:  # type: ignore[no-untyped-def]
+    page.set_content(host_page(stack.api))
+
+
+def opened_url(page) -> str:  # type: ignore[no-untyped-def]
+    """The URL the plugin passed to figma.openExternal."""
+    page.wait_for_function("() => document.body.dataset.opened")
+    return str(page.evaluate("() => document.body.dataset.opened"))
+
+
+def test_the_plugin_signs_in_with_the_device_flow_and_opens_the_file_through_the_proxy(page, live: Stack):
+    open_plugin(page, live)
+    ui = page.frame_locator("#plugin-ui")
+
+    ui.locator("#signin").click()
+    ui.locator("#waiting:not([hidden])").wait_for()
+    shown = ui.locator("#code").text_content()
+    person = page.context.new_page()
+    person.goto(opened_url(page))
+    assert person.text_content("#user-code") == shown  # the person checks the code matches
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("#plugin-ui").screenshot(path=str(ARTIFACTS / "plugin-code.png"))
+    person.set_viewport_size({"width": 640, "height": 560})
+    person.screenshot(path=str(ARTIFACTS / "device-verify.png"))
+    person.click("#confirm")
+    person.wait_for_url("**/oauth?**")
+    person.click("#allow")
+    person.wait_for_selector("#done")
+    assert "return to Figma" in person.text_content("#done")
+
+    ui.locator("#signed-in:not([hidden])").wait_for()
+    assert ui.locator("#handle").text_content() == "Ada Lovelace"
+    assert page.evaluate("() => document.body.dataset.saved") == "yes"  # kept in figma.clientStorage by code.js
+    ui.locator("#open-file").click()
+    ui.locator("#file:not([hidden])").wait_for()
+    assert "Design file PluginFile1" in ui.locator("#file").text_content()
+    page.locator("#plugin-ui").screenshot(path=str(ARTIFACTS / "plugin-signed-in.png"))
+
+
+def test_a_declined_consent_shows_access_denied_in_the_plugin(page, live: Stack):
+    open_plugin(page, live)
+    ui = page.frame_locator("#plugin-ui")
+
+    ui.locator("#signin").click()
+    person = page.context.new_page()
+    person.goto(opened_url(page))
+    person.click("#confirm")
+    person.wait_for_url("**/oauth?**")
+    person.click("#deny")
+    person.wait_for_selector("#failed")
+
+    ui.locator("#error:not([hidden])").wait_for()
+    assert ui.locator("#error").get_attribute("data-code") == "access_denied"
+    assert ui.locator("#signed-out:not([hidden])").count() == 1
+
+
+def test_the_plugin_iframe_really_has_a_null_origin(page, live: Stack):
+    open_plugin(page, live)
+    frame = next(f for f in page.frames if f != page.main_frame)
+
+    assert frame.evaluate("() => self.origin") == "null"
+    assert (
+        frame.evaluate("() => { try { localStorage.length; return 'storage'; } catch (e) { return 'blocked'; } }")
+        == "blocked"
+    )
