@@ -58,6 +58,8 @@ def start_backends(port: int, *, emulator_port: int = 0, demo_port: int = 5173) 
     _setdefault_env(
         {
             "ISSUER": f"http://127.0.0.1:{port}",
+            # What the demo SPA and the sample plugin ask for (production default: DEFAULT_SCOPES only).
+            "ALLOWED_SCOPES": "current_user:read,file_content:read,file_comments:read,file_comments:write",
             "CALLBACK_URL": callback,
             "ALLOWED_ORIGINS": ",".join(
                 dict.fromkeys(

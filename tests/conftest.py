@@ -19,6 +19,7 @@ from devstack import aws
 from devstack.api import LocalApi
 from devstack.figma_emulator import FigmaEmulator
 from devstack.lambdas import Containers
+from figma_auth.oauth import FIGMA_SCOPES
 from tests.support.browser import Browser
 from tests.support.stack import EmulatorControl, Stack, SubprocessStack, Table
 
@@ -63,6 +64,7 @@ def base_env(api_url: str, emulator_url: str, resources: aws.Resources) -> dict[
         "FIGMA_API_URL": emulator_url,
         "CALLBACK_URL": f"{api_url}/auth/figma/callback",
         "ISSUER": api_url,
+        "ALLOWED_SCOPES": ",".join(sorted(FIGMA_SCOPES)),  # tests ask for many; one test narrows it
         "ALLOWED_ORIGINS": f"{api_url},http://127.0.0.1:5173,http://localhost:5173",
     }
 

@@ -55,22 +55,31 @@ export class FigmaAuth {
 
   /**
    * Finish a sign-in on the page Figma returned to. Throws FigmaAuthError when the URL carries
-   * ?error=. In token mode trades ?ticket for a session token (kept in sessionStorage) and
-   * removes the ticket from the address bar. Returns the session, or null if nothing to finish.
+   * ?error=. In token mode trades the #ticket (the fragment: it never reaches your servers) for a
+   * session token (kept in sessionStorage) and removes it from the address bar. A ticket this
+   * tab did not ask for (a sign-in someone else started) is burned, never redeemed for them, and
+   * throws "invalid_grant". Returns the session, or null if nothing to finish.
    */
   async completeSignIn(url = location.href) {
     const here = new URL(url);
     const error = here.searchParams.get("error");
-    const ticket = here.searchParams.get("ticket");
+    const fragment = new URLSearchParams(here.hash.slice(1));
+    const ticket = fragment.get("ticket");
     if (!error && !ticket) return null;
     here.searchParams.delete("error");
     here.searchParams.delete("error_description");
-    here.searchParams.delete("ticket");
-    history.replaceState(history.state, "", here.pathname + here.search + here.hash);
+    fragment.delete("ticket");
+    const rest = fragment.toString();
+    history.replaceState(history.state, "", here.pathname + here.search + (rest ? `#${rest}` : ""));
     if (error) throw new FigmaAuthError(error, `Sign-in failed: ${error}`);
     const verifier = this.storage.getItem(VERIFIER_KEY);
     this.storage.removeItem(VERIFIER_KEY);
-    if (!verifier) throw new FigmaAuthError("invalid_grant", "No sign-in was started in this tab");
+    if (!verifier) {
+      // Burn it: redeeming with a verifier nobody has spends the ticket, so whoever started that
+      // sign-in (and holds its verifier) cannot redeem it as the person who landed here.
+      await this.#json("POST", "/auth/token", { ticket, code_verifier: randomString(48) }, false).catch(() => {});
+      throw new FigmaAuthError("invalid_grant", "No sign-in was started in this tab; the ticket was discarded.");
+    }
     const body = await this.#json("POST", "/auth/token", { ticket, code_verifier: verifier }, false);
     this.storage.setItem(TOKEN_KEY, body.session_token);
     const { session_token: _, ...view } = body;

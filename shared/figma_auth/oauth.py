@@ -122,20 +122,44 @@ def normalise_origin(value: str) -> str:
     return _origin_of(parts)
 
 
-def validate_return_url(url: Any, allowed_origins: Iterable[str]) -> str:
-    """Return ``url`` if it is an absolute http(s) URL on one of ``allowed_origins``.
+MAX_RETURN_URL = 1024
+
+
+def validate_return_url(url: Any, allowed_origins: Iterable[str], exact: Iterable[str] = ()) -> str:
+    """Return ``url`` if it is an absolute http(s) URL on one of ``allowed_origins`` (and, when
+    ``exact`` URLs are configured, one of them: origin and path, any query).
 
     Rejects everything an open-redirect corpus throws: ``//host``, backslashes, control
     characters and whitespace, userinfo, non-ASCII (IDN look-alikes), ``javascript:``,
-    ``data:``, other ports, other hosts.
+    ``data:``, other ports, other hosts, and what a browser's URL parser calls invalid.
     """
     if not isinstance(url, str) or not url:
         raise InvalidRedirect("success and failure must be absolute URLs on an allowed origin")
+    if len(url) > MAX_RETURN_URL:
+        raise InvalidRedirect(f"success and failure may be {MAX_RETURN_URL} characters at most")
     parts = _strict_split(url)
     origin = _origin_of(parts)
     if origin not in set(allowed_origins):
         raise InvalidRedirect(f"{origin} is not in ALLOWED_ORIGINS")
+    exact = tuple(exact)
+    if exact and f"{origin}{parts.path or '/'}" not in exact:
+        raise InvalidRedirect(f"{origin}{parts.path or '/'} is not in ALLOWED_REDIRECT_URLS")
     return url
+
+
+def exact_redirect(url: str) -> str:
+    """An ALLOWED_REDIRECT_URLS entry as compared: origin and path, no query or fragment."""
+    parts = _strict_split(url)
+    if parts.query or parts.fragment:
+        raise InvalidRedirect("an allowed redirect URL has no query or fragment (any query is accepted)")
+    return f"{_origin_of(parts)}{parts.path or '/'}"
+
+
+def origin_of_url(url: str) -> str:
+    return _origin_of(_strict_split(url))
+
+
+_NETLOC_RE = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[^\[\]:]+)(:[0-9]*)?")
 
 
 def _strict_split(url: str):  # type: ignore[no-untyped-def]
@@ -155,6 +179,10 @@ def _strict_split(url: str):  # type: ignore[no-untyped-def]
         raise InvalidRedirect("URL must be absolute")
     if "@" in parts.netloc or not parts.netloc:
         raise InvalidRedirect("URL must not contain userinfo")
+    if not _NETLOC_RE.fullmatch(parts.netloc) or (parts.netloc.startswith("[") and ":" not in (parts.hostname or "")):
+        # What a browser (WHATWG URL) calls invalid: text after "]" ([::1]evil.com), or a
+        # bracketed name that is no IPv6 address ([v1.example.com]).
+        raise InvalidRedirect("URL host is malformed")
     if parts.netloc.endswith(":"):
         raise InvalidRedirect("URL has an empty port")
     host = parts.hostname or ""
@@ -187,6 +215,13 @@ def append_query(url: str, params: Mapping[str, str]) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
 
 
+def append_fragment(url: str, params: Mapping[str, str]) -> str:
+    """Put ``params`` in ``url``'s fragment (replacing any fragment): a fragment never reaches
+    the app's servers, logs or Referer headers."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, urlencode(list(params.items()))))
+
+
 _PROXY_SEGMENT = re.compile(r"^[A-Za-z0-9_\-.~:,]{1,256}$")
 
 
@@ -203,10 +238,23 @@ def proxy_path(path: str) -> str:
         segments.pop()
     if not segments or segments[0] not in ("v1", "v2"):
         raise InvalidPath("Only Figma API paths are allowed: /figma/v1/… or /figma/v2/…")
+    if len(segments) > 1 and segments[1].lower() == "oauth":
+        # Figma's OAuth endpoints are ours to call (with the client secret), never a client's.
+        raise InvalidPath("Figma's OAuth endpoints cannot be called through the proxy.")
     for segment in segments:
         if segment in (".", "..") or not _PROXY_SEGMENT.fullmatch(segment):
             raise InvalidPath()
     return "/" + "/".join(segments)
+
+
+def proxy_query(query: str) -> str:
+    """A query string to pass on to Figma, or InvalidRequest: printable ASCII only (a raw
+    control byte or non-ASCII character is no URL)."""
+    from figma_auth.errors import InvalidRequest
+
+    if len(query) > 2048 or not all(" " < ch < "\x7f" for ch in query):
+        raise InvalidRequest("the query string has characters a URL cannot carry; percent-encode them")
+    return query
 
 
 # ---------------------------------------------------------------------------------------

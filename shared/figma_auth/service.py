@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,6 +30,7 @@ from figma_auth.errors import (
     FigmaUnavailable,
     InvalidGrant,
     InvalidRequest,
+    InvalidScope,
     InvalidState,
     NotFound,
     ReauthRequired,
@@ -79,6 +80,7 @@ TICKET_TTL = timedelta(seconds=60)
 TICKET_PURPOSE = b"ticket"  # what a ticket seals: the session token it trades for
 SECRET_LENGTH = 43  # random_token(32)
 MAX_USER_ID = 128
+FORCED_REFRESH_SPACING = timedelta(seconds=30)  # the proxy's refresh after an "invalid token" answer
 MAX_CODE_VIEWS = 5  # a user code's verify page can be opened this often (then it is burned)
 MAX_WRONG_CODES = 10  # wrong user codes one client address may type per window
 GUESS_WINDOW_SECONDS = 900
@@ -97,7 +99,7 @@ class NewSession:
 
     def done(self, tx: LoginTransaction) -> LoginDone:
         if self.ticket_value is not None:
-            return LoginDone(oauth.append_query(tx.success_url, {"ticket": self.ticket_value}), None)
+            return LoginDone(oauth.append_fragment(tx.success_url, {"ticket": self.ticket_value}), None)
         return LoginDone(tx.success_url, self.token)
 
 
@@ -154,10 +156,10 @@ class AuthService:
     # -- authorize ---------------------------------------------------------------------
 
     def start_login(self, params: AuthorizeQuery, *, callback_url: str, creds: Credentials | None = None) -> LoginStart:
-        allowed = self.settings.allowed_origins
-        success = oauth.validate_return_url(params.success, allowed)
-        failure = oauth.validate_return_url(params.failure, allowed)
-        scopes = tuple(oauth.parse_scopes(params.scopes)) if params.scopes is not None else self.settings.default_scopes
+        allowed, exact = self.settings.allowed_origins, self.settings.allowed_redirect_urls
+        success = oauth.validate_return_url(params.success, allowed, exact)
+        failure = oauth.validate_return_url(params.failure, allowed, exact)
+        scopes = self._requested_scopes(params.scopes)
         scopes = self._with_connection_scopes(scopes, creds)
         mode = params.mode
         app_challenge = params.code_challenge if mode == "token" else None
@@ -211,6 +213,16 @@ class AuthService:
             code_challenge=oauth.pkce_challenge(verifier) if pkce else None,
         )
         return LoginStart(url, tx_cookie_name(state), browser_secret, int(TRANSACTION_TTL.total_seconds()))
+
+    def _requested_scopes(self, raw: str | None) -> tuple[str, ...]:
+        """The scopes asked for (DEFAULT_SCOPES when none): Figma's, and ALLOWED_SCOPES' only."""
+        if raw is None:
+            return self.settings.default_scopes
+        scopes = tuple(oauth.parse_scopes(raw))
+        refused = [s for s in scopes if s not in self.settings.scopes_allowed]
+        if refused:
+            raise InvalidScope(f"{refused[0]!r} is not in this app's ALLOWED_SCOPES")
+        return scopes
 
     def _with_connection_scopes(self, requested: tuple[str, ...], creds: Credentials | None) -> tuple[str, ...]:
         """A signed-in user's new sign-in asks for what their connection holds too: one
@@ -333,9 +345,7 @@ class AuthService:
 
     def start_device(self, request: DeviceRequest, *, verify_url: str) -> DeviceStart:
         """POST /auth/device: a device code for the plugin (kept secret), a user code for the person."""
-        scopes = (
-            tuple(oauth.parse_scopes(request.scopes)) if request.scopes is not None else self.settings.default_scopes
-        )
+        scopes = self._requested_scopes(request.scopes)
         ttl, interval = self.settings.device_code_ttl_seconds, self.settings.device_poll_interval_seconds
         device_code = oauth.random_token(32)
         expires_at = self.clock() + timedelta(seconds=ttl)
@@ -643,6 +653,7 @@ class AuthService:
         return self._call_figma(conn, target, method=method, body=body, content_type=content_type)
 
     def _proxy_target(self, path: str, query: str) -> str:
+        query = oauth.proxy_query(query)
         return self.settings.figma_api_url + oauth.proxy_path(path) + (f"?{query}" if query else "")
 
     def _call_figma(
@@ -660,12 +671,14 @@ class AuthService:
             )
 
         answer = call(fresh.grant.access_token)
-        if is_invalid_token(answer):
+        obtained = fresh.connection.grant_obtained_at
+        if is_invalid_token(answer) and (obtained is None or self.clock() - obtained >= FORCED_REFRESH_SPACING):
+            # Figma calls the token invalid: renew it once and try again, at most once per
+            # connection per 30 s (a client cannot spend the app's refresh budget). A dead grant
+            # shows as the refresh's own answer (reauth_required); a second "invalid" is
+            # Figma's answer, passed on.
             metrics_count("ProxyRefreshOnInvalidToken")
-            stale = replace(fresh.connection, grant_obtained_at=None)  # a real refresh, not the 5 s reuse
-            answer = call(self.engine.fresh(stale, None, force=True).grant.access_token)
-            if is_invalid_token(answer):
-                raise ReauthRequired()
+            answer = call(self.engine.fresh(fresh.connection, None, force=True).grant.access_token)
         if answer.status >= 500:
             raise FigmaUnavailable(f"Figma answered HTTP {answer.status}", status=502)
         metrics_count(f"ProxyCalls{answer.status // 100}xx")

@@ -107,6 +107,21 @@ def _key_ids(value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(item.strip() for item in str(value).split(",") if item.strip()))
 
 
+def _redirect_urls(value: Any) -> tuple[str, ...]:
+    from figma_auth.oauth import exact_redirect
+
+    urls = []
+    for item in str(value).split(","):
+        item = item.strip()
+        if not item:
+            continue
+        try:
+            urls.append(exact_redirect(item))
+        except InvalidRedirect as exc:
+            raise ValueError(f"has {item[:80]!r}: {exc.message}") from None
+    return tuple(dict.fromkeys(urls))
+
+
 Url = Annotated[str, BeforeValidator(_url)]
 
 
@@ -155,8 +170,31 @@ class Settings(BaseModel):
     jwt_key_id: Annotated[str | None, Field(alias="JWT_KEY_ID")] = None
     jwt_verify_key_ids: Annotated[tuple[str, ...], BeforeValidator(_key_ids), Field(alias="JWT_VERIFY_KEY_IDS")] = ()
 
+    allowed_scopes: Annotated[tuple[str, ...] | None, BeforeValidator(_scopes), Field(alias="ALLOWED_SCOPES")] = None
+    allowed_redirect_urls: Annotated[
+        tuple[str, ...], BeforeValidator(_redirect_urls), Field(alias="ALLOWED_REDIRECT_URLS")
+    ] = ()
     device_code_ttl_seconds: Annotated[int, _whole(60, 1800), Field(alias="DEVICE_CODE_TTL_SECONDS")] = 600
     device_poll_interval_seconds: Annotated[int, _whole(1, 60), Field(alias="DEVICE_POLL_INTERVAL_SECONDS")] = 5
+
+    @model_validator(mode="after")
+    def _redirects_and_scopes_agree(self) -> Settings:
+        from figma_auth.oauth import origin_of_url
+
+        off = [u for u in self.allowed_redirect_urls if origin_of_url(u) not in self.allowed_origins]
+        if off:
+            raise ConfigurationError(
+                f"ALLOWED_REDIRECT_URLS has {off[0]!r}, whose origin is not in ALLOWED_ORIGINS: add it there too"
+            )
+        missing = [s for s in self.default_scopes if s not in self.scopes_allowed]
+        if missing:
+            raise ConfigurationError(f"DEFAULT_SCOPES has {missing[0]!r}, which ALLOWED_SCOPES does not allow")
+        return self
+
+    @property
+    def scopes_allowed(self) -> tuple[str, ...]:
+        """ALLOWED_SCOPES, or DEFAULT_SCOPES when it is not set."""
+        return self.allowed_scopes if self.allowed_scopes is not None else self.default_scopes
 
     @model_validator(mode="after")
     def _one_secret_source(self) -> Settings:

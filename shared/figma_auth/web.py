@@ -388,7 +388,7 @@ def proxy_response(app: APIGatewayHttpResolver, *, as_user: str | None = None) -
         "path": (event.raw_path or "").split("/", segments + 1)[-1],
         "query": event.raw_query_string or "",
         "body": body or None,
-        "content_type": event.headers.get("content-type"),
+        "content_type": _forwardable_content_type(event.headers.get("content-type")),
     }
     if as_user is None:
         creds = credentials(app)
@@ -397,7 +397,8 @@ def proxy_response(app: APIGatewayHttpResolver, *, as_user: str | None = None) -
         answer = runtime.service().proxy(creds, **call)
     else:
         answer = runtime.service().proxy_as(as_user, **call)
-    textual = answer.content_type.startswith(("application/json", "text/"))
+    content_type, extra = _served_as(answer.content_type)
+    textual = content_type.startswith("application/json")
     try:
         payload: str | bytes = answer.body.decode() if textual else answer.body
     except UnicodeDecodeError:
@@ -405,7 +406,24 @@ def proxy_response(app: APIGatewayHttpResolver, *, as_user: str | None = None) -
     encoded_size = len(json.dumps(payload)) if isinstance(payload, str) else len(payload) * 4 // 3
     if encoded_size + 8192 > LAMBDA_RESPONSE_LIMIT:
         raise ResponseTooLarge()
-    return Response(answer.status, answer.content_type, payload, dict(answer.headers))
+    headers = {**dict(answer.headers), **extra, "Content-Security-Policy": "default-src 'none'; sandbox"}
+    return Response(answer.status, content_type, payload, headers)
+
+
+def _forwardable_content_type(value: str | None) -> str | None:
+    if value is not None and (len(value) > 256 or not all(" " <= ch < "\x7f" for ch in value)):
+        raise InvalidRequest("Content-Type must be printable ASCII")
+    return value
+
+
+def _served_as(upstream: str) -> tuple[str, dict[str, str]]:
+    """What a proxied answer is served as from the API's own origin (the one holding the session
+    cookie): JSON and images as they are; anything else (an HTML error page from something in
+    front of Figma) as a download that no browser renders."""
+    kind = upstream.split(";")[0].strip().lower()
+    if kind == "application/json" or (kind.startswith("image/") and kind != "image/svg+xml"):
+        return upstream, {}
+    return "application/octet-stream", {"Content-Disposition": "attachment"}
 
 
 FORM = "application/x-www-form-urlencoded"
@@ -478,6 +496,7 @@ def handle(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> 
     headers = result.setdefault("headers", {})
     _open_cors(event, result, headers)
     headers["Vary"] = "Origin"
+    headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"  # HTTPS only, 2 years
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "no-referrer"
     # Sessions, tokens, your Figma data: never stored by a browser or shared cache, unless

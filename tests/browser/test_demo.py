@@ -141,3 +141,34 @@ def test_consent_denied_shows_the_error_code(page, live: Stack):
     assert "access_denied" in page.text_content("#error")
     assert "error=" not in page.url  # the code is shown, then cleaned from the address bar
     assert page.is_visible("#signed-out")
+
+
+def test_a_ticket_from_a_sign_in_someone_else_started_is_burned_not_redeemed(page, live: Stack):
+    """Finding 1 of the hardening issue: the attacker starts a token-mode sign-in with their own
+    verifier, the victim approves at Figma and lands on the app with the ticket. The demo must
+    not leave that ticket for the attacker to redeem."""
+    import httpx
+
+    from figma_auth import oauth
+    from tests.support.browser import Browser, start_login, ticket_of
+
+    attacker_verifier = oauth.random_token(48)
+    victim = Browser(origin=live.api)
+    attempt = start_login(  # the attacker's link, opened and approved by the victim
+        victim,
+        live.api,
+        success=demo_url(live, "localhost"),
+        failure=demo_url(live, "localhost"),
+        mode="token",
+        code_challenge=oauth.pkce_challenge(attacker_verifier),
+    )
+    landing = victim.get(attempt.callback_url).headers["location"]
+    ticket = ticket_of(landing)
+
+    page.goto(landing)  # the victim's browser runs the app with the ticket in the fragment
+
+    page.wait_for_selector("#error:not([hidden])")
+    assert page.get_attribute("#error", "data-code") == "invalid_grant"
+    assert "ticket" not in page.url
+    stolen = httpx.post(f"{live.api}/auth/token", json={"ticket": ticket, "code_verifier": attacker_verifier})
+    assert stolen.status_code == 400 and stolen.json()["error"] == "invalid_grant"

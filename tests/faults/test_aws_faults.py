@@ -9,7 +9,7 @@ import pytest
 
 from devstack.faults import AwsFaults
 from figma_auth import oauth, runtime
-from tests.support.browser import Browser, query_of, sign_in, start_login
+from tests.support.browser import Browser, sign_in, start_login, ticket_of
 from tests.support.stack import SESSION_COOKIE, Stack, connection_item, session_item, update_connection
 
 THROTTLES = [
@@ -194,7 +194,7 @@ def test_proxy_read_throttled_is_503_and_figma_is_not_called(stack: Stack):
 def test_ticket_redeem_throttled_is_503_and_the_ticket_still_works(stack: Stack, browser: Browser):
     verifier = oauth.random_token(48)
     done = sign_in(browser, stack.api, mode="token", code_challenge=oauth.pkce_challenge(verifier))
-    ticket = query_of(done.headers["location"])["ticket"]
+    ticket = ticket_of(done.headers["location"])
     f = faults(stack)
     f.fail("dynamodb", "DeleteItem", "ThrottlingException")
 
@@ -277,7 +277,7 @@ def test_listing_sessions_throttled_is_503(stack: Stack):
 def test_ticket_activation_throttled_is_503_and_the_pending_session_stays_unusable(stack: Stack, browser: Browser):
     verifier = oauth.random_token(48)
     done = sign_in(browser, stack.api, mode="token", code_challenge=oauth.pkce_challenge(verifier))
-    ticket = query_of(done.headers["location"])["ticket"]
+    ticket = ticket_of(done.headers["location"])
     f = faults(stack)
     f.fail("dynamodb", "UpdateItem", "ThrottlingException")
 

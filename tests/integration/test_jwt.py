@@ -18,7 +18,7 @@ from jwt import PyJWKClient
 
 from devstack.faults import AwsFaults
 from figma_auth import oauth
-from tests.support.browser import Browser, query_of, sign_in
+from tests.support.browser import Browser, sign_in, ticket_of
 from tests.support.stack import SESSION_COOKIE, Stack
 
 
@@ -82,7 +82,7 @@ def test_a_bearer_session_gets_a_jwt_without_an_origin(stack: Stack):
     done = sign_in(tab, stack.api, mode="token", code_challenge=oauth.pkce_challenge(verifier))
     token = tab.post(
         f"{stack.api}/auth/token",
-        json={"ticket": query_of(done.headers["location"])["ticket"], "code_verifier": verifier},
+        json={"ticket": ticket_of(done.headers["location"]), "code_verifier": verifier},
     ).json()["session_token"]
 
     answer = httpx.post(f"{stack.api}/auth/jwt", headers={"Authorization": f"Bearer {token}"})

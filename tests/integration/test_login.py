@@ -113,6 +113,46 @@ def test_authorize_with_an_unknown_scope_is_invalid_scope(stack: Stack, browser:
     assert "file_read" in response.json()["message"]
 
 
+def test_a_documented_scope_outside_allowed_scopes_is_invalid_scope_before_figma(
+    stack: Stack, browser: Browser, reconfigure
+):
+    reconfigure(ALLOWED_SCOPES="current_user:read")
+
+    response = browser.get(
+        f"{stack.api}/auth/figma/authorize",
+        params={"success": f"{stack.api}/a", "failure": f"{stack.api}/b", "scopes": "current_user:read,webhooks:write"},
+    )
+    device = browser.http.post(f"{stack.api}/auth/device", json={"scopes": "file_variables:write"})
+
+    for answer in (response, device):
+        assert answer.status_code == 400 and answer.json()["error"] == "invalid_scope"
+        assert "ALLOWED_SCOPES" in answer.json()["message"]
+    assert stack.table.items() == [] and "authorize" not in stack.emulator.calls()
+
+
+def test_with_allowed_redirect_urls_only_those_exact_paths_are_return_urls(stack: Stack, browser: Browser, reconfigure):
+    reconfigure(ALLOWED_REDIRECT_URLS=f"{stack.api}/app/done,{stack.api}/app/failed")
+
+    def authorize(success: str) -> int:
+        return browser.get(
+            f"{stack.api}/auth/figma/authorize", params={"success": success, "failure": f"{stack.api}/app/failed"}
+        ).status_code
+
+    assert authorize(f"{stack.api}/app/done") == 302
+    assert authorize(f"{stack.api}/app/done?next=%2Ffiles") == 302  # any query
+    assert authorize(f"{stack.api}/app/redirector?to=evil") == 400  # same origin, another path
+    assert authorize(f"{stack.api}/app/done/") == 400
+
+
+def test_a_return_url_over_1024_characters_is_invalid_redirect(stack: Stack, browser: Browser):
+    long = f"{stack.api}/a?x=" + "y" * 1024
+
+    response = browser.get(f"{stack.api}/auth/figma/authorize", params={"success": long, "failure": f"{stack.api}/b"})
+
+    assert response.status_code == 400 and response.json()["error"] == "invalid_redirect"
+    assert stack.table.items() == []
+
+
 def test_authorize_with_a_repeated_parameter_is_invalid_request(stack: Stack, browser: Browser):
     url = f"{stack.api}/auth/figma/authorize?success={stack.api}/a&success=https://evil.example/&failure={stack.api}/b"
     response = browser.get(url)

@@ -11,7 +11,7 @@ from devstack import template
 from devstack.counting import AwsCalls
 from figma_auth import oauth
 from tests.integration.test_backend_access import backend
-from tests.support.browser import Browser, confirm_device, query_of, sign_in, start_login
+from tests.support.browser import Browser, confirm_device, sign_in, start_login, ticket_of
 from tests.support.stack import SESSION_COOKIE, Stack, update_connection
 
 # IAM authorizes a transaction item by item: ours put sessions and tickets and update connections.
@@ -66,7 +66,7 @@ def every_flow(stack: Stack) -> None:
     verifier = oauth.random_token(48)
     token_tab = Browser(origin=api)
     done = sign_in(token_tab, api, mode="token", code_challenge=oauth.pkce_challenge(verifier))
-    ticket = query_of(done.headers["location"])["ticket"]
+    ticket = ticket_of(done.headers["location"])
     token_tab.post(f"{api}/auth/token", json={"ticket": ticket, "code_verifier": verifier})
     user_id = laptop.get(f"{api}/auth/session").json()["user"]["id"]
     laptop.post(f"{api}/auth/jwt")

@@ -201,3 +201,78 @@ def test_a_warm_proxy_call_costs_one_dynamodb_read_and_no_kms(stack: Stack, user
     user.get(f"{stack.api}/figma/v1/me")
 
     assert counter.by_service("dynamodb") == {"BatchGetItem": 1} and counter.total("kms") == 0
+
+
+# -- hardening (issue 17) ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["v1/oauth/refresh", "v1/oauth/token", "v1/OAuth/token", "v2/oauth/anything"])
+def test_figmas_oauth_endpoints_cannot_be_reached_through_the_proxy(stack: Stack, user: Browser, path: str):
+    response = user.post(f"{stack.api}/figma/{path}", data={"refresh_token": "x"})
+
+    assert response.status_code == 400 and response.json()["error"] == "invalid_path"
+    calls = stack.emulator.calls()
+    assert "refresh" not in calls and calls["token"] == 1  # the sign-in's exchange only
+
+
+def test_repeated_invalid_token_answers_cost_at_most_one_refresh_per_30s_and_keep_the_session(
+    stack: Stack, user: Browser
+):
+    for _ in range(10):
+        stack.emulator.fault("files", "403", times=2)  # Figma: "Invalid token", before and after a refresh
+        response = user.get(f"{stack.api}/figma/v1/files/AbC123")
+        assert response.status_code == 403  # Figma's own answer, passed on: not reauth_required
+
+    assert stack.emulator.calls()["refresh"] == 1
+    session = user.get(f"{stack.api}/auth/session").json()
+    assert session["provider"]["status"] == "active"
+
+
+def test_proxy_answers_are_never_cached_nor_rendered_as_html_from_our_origin(stack: Stack, user: Browser):
+    json_answer = user.get(f"{stack.api}/figma/v1/me")
+    stack.emulator.fault("me", "html")  # an HTML page from something in front of Figma
+    html_answer = user.get(f"{stack.api}/figma/v1/me")
+
+    for answer in (json_answer, html_answer):
+        assert answer.headers["cache-control"] == "no-store"
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["content-security-policy"] == "default-src 'none'; sandbox"
+    assert json_answer.headers["content-type"].startswith("application/json")
+    assert html_answer.headers["content-type"] == "application/octet-stream"
+    assert html_answer.headers["content-disposition"] == "attachment"
+
+
+@pytest.mark.parametrize("raw", ["/figma/v1/me?a=\x7f", "/figma/v1/me?a=\x00b", "/figma/v1/me?a=\x01"])
+def test_raw_control_bytes_in_the_proxy_query_are_invalid_request(stack: Stack, user: Browser, raw: str):
+    import socket
+
+    cookie = "; ".join(f"{k}={v}" for k, v in user.jar(stack.api).items())
+    host, port = stack.api.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as conn:
+        conn.sendall(
+            f"GET {raw} HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n".encode("latin-1")
+        )
+        head = conn.recv(65536).split(b"\r\n", 1)[0]
+
+    status = int(head.split()[1])
+    assert 400 <= status < 500, head
+
+
+def test_a_non_ascii_content_type_is_invalid_request(stack: Stack, user: Browser):
+    response = user.post(
+        f"{stack.api}/figma/v1/files/AbC/comments",
+        content=b"{}",
+        headers={"Content-Type": "application/json; x=é".encode()},
+    )
+
+    assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+
+
+def test_every_answer_carries_hsts(stack: Stack, user: Browser):
+    for answer in (
+        user.get(f"{stack.api}/auth/session"),
+        user.get(f"{stack.api}/figma/v1/me"),
+        user.get(f"{stack.api}/auth/figma/authorize"),  # an error
+        user.get(f"{stack.api}/.well-known/jwks.json"),
+    ):
+        assert answer.headers["strict-transport-security"] == "max-age=63072000; includeSubDomains"

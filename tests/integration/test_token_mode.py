@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from figma_auth import oauth
-from tests.support.browser import Browser, query_of, sign_in
+from tests.support.browser import Browser, sign_in, ticket_of
 from tests.support.stack import SESSION_COOKIE, Stack
 
 
@@ -14,8 +14,8 @@ def token_login(stack: Stack, browser: Browser) -> tuple[str, str]:
     """Sign in in token mode; returns (ticket, verifier)."""
     verifier = oauth.random_token(48)
     done = sign_in(browser, stack.api, mode="token", code_challenge=oauth.pkce_challenge(verifier))
-    assert done.headers["location"].startswith(f"{stack.api}/app/done?ticket=")
-    return query_of(done.headers["location"])["ticket"], verifier
+    assert done.headers["location"].startswith(f"{stack.api}/app/done#ticket=")
+    return ticket_of(done.headers["location"]), verifier
 
 
 def test_token_mode_needs_a_code_challenge(stack: Stack, browser: Browser):

@@ -9,7 +9,7 @@ import pytest
 
 from devstack.figma_emulator import FigmaEmulator
 from figma_auth import oauth
-from tests.support.browser import Browser, query_of, sign_in, start_login
+from tests.support.browser import Browser, sign_in, start_login, ticket_of
 from tests.support.stack import SESSION_COOKIE, Stack, connection_item, update_connection
 
 
@@ -92,7 +92,7 @@ def test_no_response_ever_carries_a_refresh_token_or_the_client_secret(stack: St
         seen.append(json.dumps(dict(response.headers)) + response.text)
     verifier = oauth.random_token(48)
     done = sign_in(browser, stack.api, mode="token", code_challenge=oauth.pkce_challenge(verifier))
-    ticket = query_of(done.headers["location"])["ticket"]
+    ticket = ticket_of(done.headers["location"])
     seen.append(browser.post(f"{stack.api}/auth/token", json={"ticket": ticket, "code_verifier": verifier}).text)
 
     everything = "\n".join(seen)
@@ -116,7 +116,7 @@ def test_logs_across_every_flow_hold_no_secret(stack: Stack, emulator: FigmaEmul
     browser.get(f"{stack.api}/figma/v1/files/AbC")
     verifier = oauth.random_token(48)
     done = sign_in(browser, stack.api, mode="token", code_challenge=oauth.pkce_challenge(verifier))
-    ticket = query_of(done.headers["location"])["ticket"]
+    ticket = ticket_of(done.headers["location"])
     token = browser.post(f"{stack.api}/auth/token", json={"ticket": ticket, "code_verifier": verifier}).json()[
         "session_token"
     ]

@@ -121,5 +121,12 @@ def sign_in(browser: Browser, api: str, **kwargs: Any) -> httpx.Response:
     return browser.get(attempt.callback_url)
 
 
+def ticket_of(url: str) -> str:
+    """Token mode's ticket: in the success URL's fragment, never its query."""
+    parts = urlsplit(url)
+    assert "ticket" not in parse_qs(parts.query), url
+    return parse_qs(parts.fragment)["ticket"][0]
+
+
 def query_of(url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}

@@ -75,3 +75,18 @@ def test_origins_are_normalised_and_deduplicated():
 def test_callback_url_may_be_left_to_api_gateway():
     env = {k: v for k, v in GOOD.items() if k != "CALLBACK_URL"}
     assert Settings.from_env(env).callback_url is None
+
+
+def test_exact_redirect_urls_must_be_on_allowed_origins_and_default_scopes_allowed():
+    with pytest.raises(ConfigurationError, match="ALLOWED_REDIRECT_URLS has 'https://other.example.com/done'"):
+        Settings.from_env({**GOOD, "ALLOWED_REDIRECT_URLS": "https://other.example.com/done"})
+    with pytest.raises(ConfigurationError, match="DEFAULT_SCOPES has 'file_content:read'"):
+        Settings.from_env({**GOOD, "DEFAULT_SCOPES": "file_content:read", "ALLOWED_SCOPES": "current_user:read"})
+    with pytest.raises(ConfigurationError, match="ALLOWED_REDIRECT_URLS has"):
+        Settings.from_env({**GOOD, "ALLOWED_REDIRECT_URLS": "https://app.example.com/auth/done?x=1"})
+    exact = Settings.from_env({**GOOD, "ALLOWED_REDIRECT_URLS": "https://APP.example.com:443/auth/done"})
+    assert exact.allowed_redirect_urls == ("https://app.example.com/auth/done",)
+
+
+def test_without_allowed_scopes_only_the_default_scopes_are_allowed():
+    assert Settings.from_env(GOOD).scopes_allowed == ("current_user:read",)
