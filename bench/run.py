@@ -745,7 +745,8 @@ def cost_model() -> str:
     login = {
         "Lambda": 2 * PRICES["lambda_request"] + gb * (0.03 + 2 * figma_rtt + 0.05) * PRICES["lambda_gb_s_arm"],
         "API Gateway": 2 * PRICES["http_api_request"],
-        "DynamoDB": PRICES["ddb_write_unit"] * (1 + 1 + 2 * 2 + 2 * 1),  # put tx, delete tx, transact: 2× units
+        # put tx, delete tx, transact (2× units); one read: whether the user has a connection
+        "DynamoDB": PRICES["ddb_write_unit"] * (1 + 1 + 2 * 2 + 2 * 1) + PRICES["ddb_read_unit"] * 1,
         "KMS": 1 * PRICES["kms_request"],
     }
     read = {

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -81,6 +82,7 @@ TICKET_PURPOSE = b"ticket"  # what a ticket seals: the session token it trades f
 SECRET_LENGTH = 43  # random_token(32)
 MAX_USER_ID = 128
 FORCED_REFRESH_SPACING = timedelta(seconds=30)  # the proxy's refresh after an "invalid token" answer
+MAX_CARRIED_URLS = 3000  # the return URLs in the transaction cookie (2 × 1,024 characters, base64url)
 MAX_CODE_VIEWS = 5  # a user code's verify page can be opened this often (then it is burned)
 MAX_WRONG_CODES = 10  # wrong user codes one client address may type per window
 GUESS_WINDOW_SECONDS = 900
@@ -185,15 +187,20 @@ class AuthService:
         callback_url: str,
         device_hash: str | None = None,
     ) -> LoginStart:
-        """Store the login transaction; the redirect to Figma and the browser's transaction cookie."""
+        """Store the login transaction; the redirect to Figma and the browser's transaction cookie.
+
+        The return URLs (up to 2 KB) travel in that cookie and the item keeps only their hash:
+        an anonymous authorize stores well under 1 KB however long the URLs are."""
         state = oauth.random_token(32)
         browser_secret = oauth.random_token(32)
+        carried = oauth.b64url(json.dumps([success, failure], separators=(",", ":")).encode())
         pkce = self.settings.figma_pkce
         tx = LoginTransaction(
             state_hash=oauth.hash_secret(state),
             binding=oauth.derive(browser_secret, "binding:" + state),
             success_url=success,
             failure_url=failure,
+            urls_hash=oauth.hash_secret(carried),
             redirect_uri=callback_url,
             scopes=scopes,
             mode=mode,
@@ -212,7 +219,8 @@ class AuthService:
             state=state,
             code_challenge=oauth.pkce_challenge(verifier) if pkce else None,
         )
-        return LoginStart(url, tx_cookie_name(state), browser_secret, int(TRANSACTION_TTL.total_seconds()))
+        cookie = f"{browser_secret}.{carried}"
+        return LoginStart(url, tx_cookie_name(state), cookie, int(TRANSACTION_TTL.total_seconds()))
 
     def _requested_scopes(self, raw: str | None) -> tuple[str, ...]:
         """The scopes asked for (DEFAULT_SCOPES when none): Figma's, and ALLOWED_SCOPES' only."""
@@ -243,14 +251,19 @@ class AuthService:
             state = CallbackQuery.model_validate(dict(query)).state
         except ValidationError:
             raise InvalidState() from None
-        browser_secret = cookies.get(tx_cookie_name(state))
-        if not browser_secret or len(browser_secret) > 128:
+        browser_secret, _, carried = (cookies.get(tx_cookie_name(state)) or "").partition(".")
+        if not browser_secret or len(browser_secret) > 128 or not 0 < len(carried) <= MAX_CARRIED_URLS:
             raise InvalidState()  # not this browser's login: Figma is never called
         tx = self.store.take_transaction(
             oauth.hash_secret(state), oauth.derive(browser_secret, "binding:" + state), self.clock()
         )
-        if tx is None:
+        if tx is None or not oauth.constant_time_equal(oauth.hash_secret(carried), tx.urls_hash):
             raise InvalidState()
+        try:
+            success, failure = json.loads(base64.urlsafe_b64decode(carried + "=" * (-len(carried) % 4)))
+        except (ValueError, TypeError):
+            raise InvalidState() from None
+        tx = replace(tx, success_url=str(success), failure_url=str(failure))
         return tx, oauth.derive(browser_secret, "pkce:" + state)
 
     def complete_login(self, tx: LoginTransaction, verifier: str, query: Mapping[str, str]) -> LoginDone:

@@ -49,7 +49,7 @@ class LoginTransaction:
 
     state_hash: str
     binding: str  # hash bound to the browser's transaction cookie
-    success_url: str
+    success_url: str  # the URLs travel in the browser's transaction cookie, not in the item
     failure_url: str
     redirect_uri: str  # exactly what authorize sent to Figma
     scopes: tuple[str, ...]
@@ -58,6 +58,7 @@ class LoginTransaction:
     app_challenge: str | None  # token mode: S256 of the SPA's own verifier
     expires_at: datetime
     device_hash: str | None = None  # device mode: the device sign-in this login approves
+    urls_hash: str = ""  # the hash of the return URLs the browser's cookie carries
 
 
 @dataclass(frozen=True)
@@ -184,8 +185,7 @@ class Store:
             pk=f"TX#{tx.state_hash}",
             sk="TX",
             binding=tx.binding,
-            success_url=tx.success_url,
-            failure_url=tx.failure_url,
+            urls_hash=tx.urls_hash,
             redirect_uri=tx.redirect_uri,
             scopes=list(tx.scopes),
             mode=tx.mode,
@@ -216,8 +216,9 @@ class Store:
         tx = LoginTransaction(
             state_hash=state_hash,
             binding=item["binding"],
-            success_url=item["success_url"],
-            failure_url=item["failure_url"],
+            success_url="",  # from the browser's cookie, checked against urls_hash
+            failure_url="",
+            urls_hash=str(item.get("urls_hash", "")),
             redirect_uri=item["redirect_uri"],
             scopes=tuple(item["scopes"]),
             mode=item["mode"],

@@ -153,6 +153,34 @@ def test_a_return_url_over_1024_characters_is_invalid_redirect(stack: Stack, bro
     assert stack.table.items() == []
 
 
+def test_an_anonymous_authorize_with_the_longest_return_urls_stores_under_1_kb(stack: Stack, browser: Browser):
+    import json as _json
+
+    longest = f"{stack.api}/a?x=" + "y" * (1024 - len(f"{stack.api}/a?x="))
+
+    response = browser.get(f"{stack.api}/auth/figma/authorize", params={"success": longest, "failure": longest})
+
+    assert response.status_code == 302
+    (item,) = stack.table.items()
+    assert len(_json.dumps(item)) < 1024 and "yyyy" not in _json.dumps(item)
+
+
+def test_return_urls_swapped_in_the_transaction_cookie_are_invalid_state(stack: Stack, browser: Browser):
+    from figma_auth import oauth
+
+    attempt = start_login(browser, stack.api)
+    jar = browser.jar(stack.api)
+    name = next(k for k in jar if k.startswith("__Host-figma_auth_tx_"))
+    secret, _, _ = jar[name].partition(".")
+    evil = oauth.b64url(b'["https://evil.example/","https://evil.example/"]')
+    jar[name] = f"{secret}.{evil}"
+
+    response = browser.get(attempt.callback_url)
+
+    assert response.status_code == 400 and response.json()["error"] == "invalid_state"
+    assert "token" not in stack.emulator.calls()
+
+
 def test_authorize_with_a_repeated_parameter_is_invalid_request(stack: Stack, browser: Browser):
     url = f"{stack.api}/auth/figma/authorize?success={stack.api}/a&success=https://evil.example/&failure={stack.api}/b"
     response = browser.get(url)

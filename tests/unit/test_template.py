@@ -158,3 +158,13 @@ def test_a_signing_key_the_stack_does_not_create_is_refused_before_deploy():
 
     assert holds({keys: "A", signing: "A"}) and holds({keys: "AB", signing: "B"}) and holds({keys: "B", signing: "B"})
     assert not holds({keys: "A", signing: "B"}) and not holds({keys: "B", signing: "A"})
+
+
+def test_anonymous_routes_that_write_are_throttled_below_the_stage(transformed):
+    (stage,) = resources(transformed, "AWS::ApiGatewayV2::Stage").values()
+    props = stage["Properties"]
+    default = props["DefaultRouteSettings"]["ThrottlingRateLimit"]
+    routes = props["RouteSettings"]
+    for route in ("GET /auth/figma/authorize", "POST /auth/device", "GET /auth/device/verify"):
+        assert routes[route]["ThrottlingRateLimit"] < default, route
+    assert set(routes) <= {f"{m} {p}" for m, p in CONTRACT_ROUTES}  # each names a real route
