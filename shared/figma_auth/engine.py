@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from figma_auth import deadline as request_deadline
 from figma_auth import oauth
 from figma_auth.errors import FigmaUnavailable, GrantUnreadable, ReauthRequired, Unauthorized
 from figma_auth.figma import FigmaClient
@@ -66,7 +67,7 @@ class RefreshEngine:
         Figma twice; a grant a refresh produced seconds ago is reused, so a burst of refreshes
         (tabs, sessions, retries) costs one Figma call."""
         owner = oauth.random_token(12)
-        deadline = self.monotonic() + self.wait_for_peer
+        deadline = self.monotonic() + request_deadline.bounded(self.wait_for_peer, clock=self.monotonic)
         start_version = conn.version
         pause = 0.05
         while True:

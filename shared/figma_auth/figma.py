@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from figma_auth import oauth
+from figma_auth import deadline, oauth
 from figma_auth.errors import FigmaError, FigmaUnavailable, ReauthRequired
 
 if TYPE_CHECKING:
@@ -149,14 +149,26 @@ class FigmaClient:
         attempt = 0
         while True:
             attempt += 1
+            read = deadline.bounded(self.read_timeout)
+            if read < deadline.MIN_ATTEMPT_SECONDS:
+                raise FigmaUnavailable("Figma is too slow to answer within this request; try again.", retry_after=2)
+            timeout = httpx.Timeout(read, connect=min(self.connect_timeout, read))
             try:
-                response = self.http.request(method, self.api_url + path, **kwargs)
+                response = self.http.request(method, self.api_url + path, timeout=timeout, **kwargs)
             except httpx.TransportError as exc:  # timeouts, refused, reset
-                self.sleep(policy.wait_or_raise(attempt, None, exc))
+                self._wait(policy.wait_or_raise(attempt, None, exc), None)
                 continue
             if not policy.retryable(response):
                 return response
-            self.sleep(policy.wait_or_raise(attempt, response, None))
+            self._wait(policy.wait_or_raise(attempt, response, None), response)
+
+    def _wait(self, seconds: float, response: httpx.Response | None) -> None:
+        """Sleep before the next try, if the request has time for the wait and a try after it."""
+        remaining = deadline.left()
+        if remaining is not None and seconds + deadline.MIN_ATTEMPT_SECONDS > remaining:
+            status = f"HTTP {response.status_code}" if response is not None else "no answer"
+            raise FigmaUnavailable(f"Figma answered {status}; try again shortly.", retry_after=max(1, round(seconds)))
+        self.sleep(seconds)
 
 
 @dataclass(frozen=True)
@@ -193,7 +205,7 @@ def forward(
             url,
             headers=headers,
             content=body,
-            timeout=httpx.Timeout(PROXY_READ_TIMEOUT, connect=CONNECT_TIMEOUT),
+            timeout=httpx.Timeout(deadline.bounded(PROXY_READ_TIMEOUT), connect=deadline.bounded(CONNECT_TIMEOUT)),
         ) as response:
             chunks, size = [], 0
             for chunk in response.iter_bytes():

@@ -24,7 +24,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from pydantic import BaseModel
 
-from figma_auth import runtime
+from figma_auth import deadline, runtime
 from figma_auth.credentials import DEVICE_COOKIE, SESSION_COOKIE, Credentials, LoginDone, LoginStart, tx_cookie_name
 from figma_auth.errors import (
     CsrfRejected,
@@ -487,6 +487,15 @@ def require_object_body(app: APIGatewayHttpResolver) -> None:
 def handle(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Resolve ``event`` with ``app``, add the security headers, write one log line."""
     started = time.perf_counter()
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    bound = deadline.start(remaining() if callable(remaining) else None)
+    try:
+        return _handle(app, event, context, started)
+    finally:
+        deadline.finish(bound)
+
+
+def _handle(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any, started: float) -> dict[str, Any]:
     headers_in = event.get("headers") or {}
     if str(headers_in.get("content-type", "")).startswith("multipart/") and event.get("body"):
         # No route reads multipart, and Powertools' parser fails on a malformed one: refuse first.

@@ -314,6 +314,24 @@ def test_figma_hanging_during_callback_fails_within_15_seconds_with_nothing_stor
     assert stack.table.items() == []
 
 
+def test_a_slow_figma_with_a_long_retry_after_still_lands_on_the_failure_url_within_the_callbacks_timeout(
+    stack: Stack, browser: Browser
+):
+    """Finding 5 of the hardening issue, as found: 4.5 s per Figma answer and one 429 with
+    Retry-After: 5 on /v1/me took 18.7 s against the callback's 15 s timeout (API Gateway's bare
+    503 in AWS, with the code already spent). The local stack kills a function at its Timeout."""
+    attempt = start_login(browser, stack.api)
+    stack.emulator.config(latency_ms=4500)
+    stack.emulator.fault("me", "429", times=1, retry_after=5)
+
+    response = browser.get(attempt.callback_url)
+
+    assert response.status_code == 303, response.text  # our answer, not the gateway's 503
+    assert response.headers["location"] == f"{stack.api}/app/failed?error=figma_unavailable"
+    assert response.elapsed.total_seconds() < 15
+    assert stack.table.items() == []
+
+
 def test_every_callback_response_is_uncacheable_and_sends_no_referrer(stack: Stack, browser: Browser):
     attempt = start_login(browser, stack.api)
     ok = browser.get(attempt.callback_url)
