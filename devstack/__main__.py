@@ -102,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
     except WorkerInitError as exc:
         print(f"figma-auth: a function failed to start: {exc}", file=sys.stderr)
         return 2
+    api_server.handler.demo_url = demo.url
     api_server.attach(containers).start()
     demo.start(api_server.url)
     info.update({"ready": True, "api": api_server.url, "demo": demo.url, "pid": os.getpid()})
@@ -113,9 +114,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"\nfigma-auth is running: open {api_server.url}/ and click 'Sign in with Figma'.")
         print(f"  API              {api_server.url}   (routes from template.yaml)")
         print(f"  demo SPA         {demo.url}   (its own origin, built on clients/js)")
-        print(f"  Figma            {info.get('emulator', 'real Figma (FIGMA_CLIENT_ID is set)')}")
+        figma = (
+            f"{info['emulator']}   (the Figma emulator stands in for Figma: set FIGMA_CLIENT_ID to use yours)"
+            if "emulator" in info
+            else "real Figma (FIGMA_CLIENT_ID is set)"
+        )
+        print(f"  Figma            {figma}")
         print(f"  DynamoDB + KMS   {info['moto']}   (moto server, table {info['table']})")
         print(f"  redirect_uri     {info['callback_url']}")
+        print(f"  allowed origins  {os.environ['ALLOWED_ORIGINS']}   (ALLOWED_ORIGINS: where your app may run)")
         print(
             "  backend (IAM)    sign /connections/... with AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing,"
             " region us-east-1, service execute-api"
@@ -160,13 +167,13 @@ def invoke(args: argparse.Namespace) -> int:
         _setdefault_env(
             {
                 "CALLBACK_URL": running["callback_url"],
-                "ALLOWED_ORIGINS": "http://127.0.0.1:3000,http://127.0.0.1:5173,http://localhost:5173",
+                "ALLOWED_ORIGINS": running["api"] + ",http://127.0.0.1:5173,http://localhost:5173",
                 "POWERTOOLS_METRICS_DISABLED": "true",
             }
         )
         print(f"# against the running stack ({running['api']})", file=sys.stderr)
     else:
-        start_backends(3000)
+        start_backends(int(os.environ.get("PORT", "3000")))
         print("# no running stack: using a throwaway moto server and Figma emulator", file=sys.stderr)
     containers = Containers(out=lambda: sys.stderr)  # the function's logs; stdout is the response
     try:

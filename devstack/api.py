@@ -49,6 +49,7 @@ class LocalApi(BackgroundServer):
 class _Handler(BaseHTTPRequestHandler):
     containers: Containers
     log: bool
+    demo_url: str = "http://127.0.0.1:5173"  # the demo SPA's address (make run sets the real one)
     _openapi: bytes | None = None
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out in separate writes: no 40 ms ACK stall
@@ -104,7 +105,7 @@ class _Handler(BaseHTTPRequestHandler):
                     "X-Content-Type-Options": "nosniff",
                 },
                 [],
-                (STATIC / name).read_bytes(),
+                (STATIC / name).read_bytes().replace(b"{{DEMO_URL}}", self.demo_url.encode()),
             )
             return
         if method == "GET" and parts.path == "/openapi.json":

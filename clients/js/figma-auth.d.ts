@@ -37,9 +37,38 @@ export interface JWT {
   expires_at: string;
 }
 
+/** Every `code` a FigmaAuthError can carry: the server's (README's error table) and the client's own. */
+export type ErrorCode =
+  | "invalid_request"
+  | "invalid_redirect"
+  | "invalid_scope"
+  | "invalid_state"
+  | "invalid_grant"
+  | "invalid_path"
+  | "access_denied"
+  | "unauthorized"
+  | "reauth_required"
+  | "csrf_rejected"
+  | "not_found"
+  | "authorization_pending"
+  | "slow_down"
+  | "expired_token"
+  | "figma_error"
+  | "figma_unavailable"
+  | "response_too_large"
+  | "temporarily_unavailable"
+  | "server_error"
+  /** the client's own: the API could not be reached (offline, DNS, CORS) */
+  | "network_error"
+  /** the client's own: signInWithDevice was cancelled through its AbortSignal */
+  | "aborted"
+  /** the client's own: an answer without an error code (e.g. API Gateway's 429 or 503) */
+  | `http_${number}`;
+
 export class FigmaAuthError extends Error {
-  /** The server's stable error code, e.g. "unauthorized", "reauth_required", "access_denied". */
-  code: string;
+  /** A stable code, e.g. "unauthorized", "reauth_required", "access_denied". */
+  code: ErrorCode;
+  /** The HTTP status (0 for the client's own errors). */
   status: number;
 }
 

@@ -28,7 +28,7 @@ READ_TIMEOUT = 5.0
 MAX_RETRY_AFTER = 5.0  # seconds we are willing to wait inside one request
 REFRESH_PATH = "/v1/oauth/refresh"  # FIGMA_REFRESH_STYLE=refresh (Figma's OpenAPI spec)
 TOKEN_PATH = "/v1/oauth/token"  # FIGMA_REFRESH_STYLE=token: grant_type=refresh_token
-_DEAD_GRANT_CODES = {"invalid_grant", "invalid_token", "expired", "revoked", "invalid"}
+_DEAD_GRANT_CODES = {"invalid_grant", "invalid_token"}  # Figma's explicit "this refresh token is dead"
 
 
 class TokenRejected(FigmaError):
@@ -233,13 +233,22 @@ def is_invalid_token(response: ProxyResponse) -> bool:
 
 
 def refresh_result(response: httpx.Response, grant: oauth.FigmaGrant, now: datetime) -> oauth.FigmaGrant:
-    """Interpret Figma's answer to a refresh."""
+    """Interpret Figma's answer to a refresh. The grant dies (ReauthRequired) only when Figma
+    says in so many words that the refresh token is invalid or revoked; any other refusal (an
+    HTML page from something in front of Figma, an empty or unknown 4xx) is figma_error and
+    the grant is kept: one bad minute at Figma's edge must not sign every user out."""
     if response.status_code in (400, 401, 403):
         code = oauth.figma_error_code(_json_or_none(response))
         if code == "invalid_client":
             raise FigmaError("Figma rejected our client credentials (invalid_client): check the secret")
-        if code in _DEAD_GRANT_CODES or code is None:
+        if code in _DEAD_GRANT_CODES:
             raise ReauthRequired()
+        from figma_auth.observability import metrics_count
+
+        metrics_count("RefreshAnswerUnrecognised")
+        raise FigmaError(
+            f"Figma refused the refresh (HTTP {response.status_code}) without saying why; the grant is kept"
+        )
     if response.status_code != 200:
         raise FigmaError(f"Figma's refresh answered HTTP {response.status_code}")
     return oauth.parse_refresh_response(_json(response), now=now, previous=grant)

@@ -32,7 +32,6 @@ FIGMA_SCOPES: frozenset[str] = frozenset(
         "file_variables:read",
         "file_variables:write",
         "file_versions:read",
-        "files:read",
         "library_analytics:read",
         "library_assets:read",
         "library_content:read",
@@ -268,6 +267,12 @@ def parse_scopes(raw: str) -> list[str]:
     scopes = list(dict.fromkeys(s for s in re.split(r"[,\s]+", raw.strip()) if s))
     if not scopes:
         raise InvalidScope("no scope requested")
+    if "files:read" in scopes:
+        raise InvalidScope(
+            "files:read is deprecated: Figma no longer grants it to new or re-published apps. Ask for the "
+            "granular scopes you need instead: file_content:read, file_metadata:read, file_versions:read, "
+            "file_comments:read, file_dev_resources:read, library_content:read"
+        )
     unknown = [s for s in scopes if s not in FIGMA_SCOPES]
     if unknown:
         shown = ", ".join(repr(s[:40]) for s in unknown[:3])
@@ -355,12 +360,21 @@ def figma_error_code(body: Any) -> str | None:
     if isinstance(err, str):
         return err.lower()
     message = body.get("message") if err is True else body.get("err")
-    if isinstance(message, str):
-        lowered = message.lower()
-        for code in ("invalid_grant", "invalid_client", "invalid_token", "expired", "revoked", "invalid"):
-            if code in lowered:
-                return code
+    if not isinstance(message, str):
+        return None
+    lowered = message.lower()
+    for code in ("invalid_client", "invalid_grant", "invalid_token"):
+        if code in lowered:
+            return code
+    # Figma's prose shapes: "Invalid refresh token", "Invalid token", "Token expired", "… revoked"
+    if _TOKEN_PROBLEM.search(lowered):
+        return "invalid_token"
     return None
+
+
+_TOKEN_PROBLEM = re.compile(
+    r"\b(invalid|expired|revoked)\s+(refresh\s+|access\s+)?token\b|\btoken\s+(is\s+|was\s+|has\s+been\s+)?(invalid|expired|revoked)\b"
+)
 
 
 def utcnow() -> datetime:

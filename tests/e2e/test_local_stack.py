@@ -157,3 +157,9 @@ def test_swagger_ui_at_docs_shows_the_same_document(live: Stack):
 
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "SwaggerUIBundle" in page.text and '"/auth/figma/authorize"' in page.text
+
+
+def test_the_home_pages_demo_link_follows_the_demo_port(live: Stack):
+    page = Browser().get(f"{live.api}/")
+
+    assert f'href="{live.demo}"' in page.text and "{{DEMO_URL}}" not in page.text

@@ -136,3 +136,41 @@ def test_a_proxied_call_that_times_out_is_figma_unavailable_502_and_never_replay
         )
 
     assert caught.value.status == 502 and len(calls) == 1
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(400, json={"error": "invalid_grant"}),
+        httpx.Response(400, json={"error": True, "status": 400, "message": "Invalid refresh token"}),
+        httpx.Response(401, json={"status": 401, "err": "Token expired"}),
+        httpx.Response(403, json={"status": 403, "err": "Invalid token"}),
+    ],
+    ids=["invalid_grant", "invalid refresh token", "token expired", "invalid token"],
+)
+def test_only_figmas_explicit_dead_token_answers_end_a_grant(answer: httpx.Response):
+    figma, _, _ = client([answer])
+
+    with pytest.raises(ReauthRequired):
+        figma.refresh(GRANT, now=lambda: NOW)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(403, text="<html><body>Forbidden</body></html>", headers={"Content-Type": "text/html"}),
+        httpx.Response(400, content=b""),
+        httpx.Response(400, json={"error": "invalid_request"}),
+        httpx.Response(401, json={"error": "invalid_client"}),
+        httpx.Response(403, json={"status": 403, "err": "Invalid request"}),
+    ],
+    ids=["html 403", "empty 400", "invalid_request", "invalid_client", "invalid request prose"],
+)
+def test_any_other_refusal_is_figma_error_and_keeps_the_grant(answer: httpx.Response):
+    from figma_auth.errors import FigmaError
+
+    figma, _, _ = client([answer])
+
+    with pytest.raises(FigmaError) as refused:
+        figma.refresh(GRANT, now=lambda: NOW)
+    assert not isinstance(refused.value, ReauthRequired) and refused.value.code == "figma_error"

@@ -213,9 +213,10 @@ def test_refresh_with_a_new_refresh_token_stores_it():
     ("body", "code"),
     [
         ({"error": "invalid_grant", "error_description": "revoked"}, "invalid_grant"),
-        ({"error": True, "status": 400, "message": "Invalid refresh token", "i18n": None}, "invalid"),
-        ({"status": 403, "err": "Invalid token"}, "invalid"),
+        ({"error": True, "status": 400, "message": "Invalid refresh token", "i18n": None}, "invalid_token"),
+        ({"status": 403, "err": "Invalid token"}, "invalid_token"),
         ({"error": "invalid_client"}, "invalid_client"),
+        ({"status": 400, "err": "Invalid request"}, None),
         ({"status": 500, "err": "Internal error"}, None),
         ("not a dict", None),
     ],
@@ -246,3 +247,12 @@ def test_a_proxy_segment_with_a_trailing_newline_is_invalid_path():
 
     with pytest.raises(InvalidPath):
         oauth.proxy_path("v1/files/abc\n")
+
+
+def test_the_deprecated_files_read_scope_is_invalid_scope_naming_the_granular_ones():
+    from figma_auth.errors import InvalidScope
+
+    with pytest.raises(InvalidScope) as refused:
+        oauth.parse_scopes("current_user:read,files:read")
+
+    assert "deprecated" in refused.value.message and "file_content:read" in refused.value.message

@@ -168,3 +168,19 @@ def test_anonymous_routes_that_write_are_throttled_below_the_stage(transformed):
     for route in ("GET /auth/figma/authorize", "POST /auth/device", "GET /auth/device/verify"):
         assert routes[route]["ThrottlingRateLimit"] < default, route
     assert set(routes) <= {f"{m} {p}" for m, p in CONTRACT_ROUTES}  # each names a real route
+
+
+def test_every_output_url_uses_the_custom_domain_when_one_is_set():
+    outputs = load()["Outputs"]
+    for name in ("ApiUrl", "AuthorizeUrl", "Issuer"):
+        condition, with_domain, without = outputs[name]["Value"]["Fn::If"]
+        assert condition == "HasCustomDomain" and "${CustomDomainName}" in str(with_domain), name
+        assert "execute-api" in str(without), name
+
+
+def test_the_secrets_arn_is_an_output_and_one_secret_source_is_required():
+    doc = load()
+    value = doc["Outputs"]["FigmaClientSecretArn"]["Value"]["Fn::If"]
+    assert value[0] == "CreateSecret" and value[2] == {"Ref": "FigmaClientSecretArn"}
+    (rule,) = doc["Rules"]["FigmaClientSecretGiven"]["Assertions"]
+    assert "FigmaClientSecret" in str(rule["Assert"]) and "FigmaClientSecretArn" in str(rule["Assert"])
