@@ -11,12 +11,13 @@ export PYTHONPATH := $(CURDIR)/shared:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 PORT ?= 3000
 
-.PHONY: chromium run test lint unit integration e2e browser sam scan invoke bench openapi clean help
+.PHONY: chromium run test lint unit integration e2e browser sam scan invoke env-json bench openapi clean help
 
 help:
 	@echo "make run     - local stack on http://127.0.0.1:$(PORT) (moto + Figma emulator)"
 	@echo "make test    - everything: lint, unit, integration, e2e, sam validate + build"
 	@echo "make invoke FN=session EVENT=events/session.json - one handler, no Docker"
+	@echo "make env-json - env.json for sam local invoke --env-vars, against the running make run"
 	@echo "make bench   - benchmarks -> docs/BENCHMARKS.md"
 	@echo "make openapi - regenerate docs/openapi.json from the handlers (make test fails when stale)"
 
@@ -28,6 +29,9 @@ $(STAMP): requirements-dev.txt shared/requirements.txt
 
 run: $(STAMP)
 	$(BIN)/python -m devstack run --port $(PORT)
+
+env-json: $(STAMP)
+	$(BIN)/python -m devstack env-json
 
 invoke: $(STAMP)
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=session EVENT=events/session.json"; exit 2; }

@@ -105,7 +105,15 @@ def run(args: argparse.Namespace) -> int:
     api_server.handler.demo_url = demo.url
     api_server.attach(containers).start()
     demo.start(api_server.url)
-    info.update({"ready": True, "api": api_server.url, "demo": demo.url, "pid": os.getpid()})
+    info.update(
+        {
+            "ready": True,
+            "api": api_server.url,
+            "demo": demo.url,
+            "pid": os.getpid(),
+            "allowed_origins": os.environ["ALLOWED_ORIGINS"],
+        }
+    )
     state_file = Path(args.state_file)
     state_file.write_text(json.dumps(info, indent=2))
     if args.json:
@@ -144,7 +152,7 @@ def invoke(args: argparse.Namespace) -> int:
     from devstack.workers import WorkerInitError
 
     event = json.loads(Path(args.event).read_text())
-    running = _running_stack()
+    running = _running_stack(Path(args.state_file))
     if running:
         os.environ.update(
             {
@@ -188,10 +196,10 @@ def invoke(args: argparse.Namespace) -> int:
     return 0
 
 
-def _running_stack() -> dict[str, Any] | None:
-    if not STATE_FILE.exists():
+def _running_stack(state_file: Path = STATE_FILE) -> dict[str, Any] | None:
+    if not state_file.exists():
         return None
-    info: dict[str, Any] = json.loads(STATE_FILE.read_text())
+    info: dict[str, Any] = json.loads(state_file.read_text())
     try:
         import httpx
 
@@ -213,9 +221,18 @@ def main(argv: list[str] | None = None) -> int:
     p_inv = sub.add_parser("invoke", help="run one handler on an event file")
     p_inv.add_argument("function")
     p_inv.add_argument("event")
+    p_inv.add_argument("--state-file", default=str(STATE_FILE), help="the running stack to invoke against")
+    p_env = sub.add_parser("env-json", help="write env.json for `sam local invoke --env-vars` (the running stack)")
+    p_env.add_argument("--state-file", default=str(STATE_FILE))
+    p_env.add_argument("--out", default=str(ROOT / "env.json"))
+    p_env.add_argument("--host", default="host.docker.internal", help="how Docker containers reach this machine")
     p_doc = sub.add_parser("openapi", help="write docs/openapi.json from the handlers' routes and models")
     p_doc.add_argument("--check", action="store_true", help="exit 1 if docs/openapi.json is stale")
     args = parser.parse_args(argv)
+    if args.command == "env-json":
+        from devstack import samlocal
+
+        return samlocal.main(Path(args.state_file), Path(args.out), args.host)
     if args.command == "openapi":
         from devstack import openapi
 

@@ -266,3 +266,20 @@ def test_a_pending_poll_costs_one_dynamodb_call_and_no_kms(stack: Stack):
     assert error_of(poll(stack, started["device_code"])) == (400, "authorization_pending")
 
     assert counter.by_service("dynamodb") == {"UpdateItem": 1} and counter.total("kms") == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "&".join(f"client_id={i}" for i in range(40)) + f"&grant_type={DEVICE_GRANT}&device_code=x",
+        f"grant_type={DEVICE_GRANT}&grant_type={DEVICE_GRANT}&device_code=" + "A" * 43,
+        "x=" + "y" * 5000,
+    ],
+    ids=["many fields (found by the fuzzer)", "a repeated field", "too long"],
+)
+def test_a_malformed_form_poll_is_invalid_request(stack: Stack, body: str):
+    answer = httpx.post(
+        f"{stack.api}/auth/token", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+
+    assert error_of(answer) == (400, "invalid_request")
