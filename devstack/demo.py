@@ -1,5 +1,6 @@
 """Serves the demo SPA (demo/) and the JS client on their own origin (:5173), as a real app
-would be hosted apart from the API."""
+would be hosted apart from the API; and, once built, the React example at /react/
+(`cd examples/react && npm ci && BASE_PATH=/react/ npx vite build`)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from devstack.template import ROOT
 
 DEMO = ROOT / "demo"
 CLIENT = ROOT / "clients" / "js"
+REACT = ROOT / "examples" / "react" / "dist"
 TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".ts": "text/plain; charset=utf-8",
+    ".svg": "image/svg+xml",
 }
 
 
@@ -50,7 +53,7 @@ class _Handler(BaseHTTPRequestHandler):
             "/figma-auth.js": CLIENT / "figma-auth.js",
             "/figma-auth.d.ts": CLIENT / "figma-auth.d.ts",
         }
-        target = files.get(path)
+        target = files.get(path) or _react_file(path)
         if target is None or not target.exists():
             return self.send(404, b"not found", "text/plain")
         return self.send(200, target.read_bytes(), TYPES[target.suffix])
@@ -69,3 +72,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
         self.wfile.write(body)
+
+
+def _react_file(path: str) -> Any:
+    """A file of the built React example under /react/ (None outside it or for a path escape)."""
+    if not path.startswith("/react/"):
+        return None
+    relative = path.removeprefix("/react/") or "index.html"
+    target = (REACT / relative).resolve()
+    if not target.is_relative_to(REACT.resolve()) or target.suffix not in TYPES:
+        return None
+    return target

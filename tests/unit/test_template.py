@@ -184,3 +184,27 @@ def test_the_secrets_arn_is_an_output_and_one_secret_source_is_required():
     assert value[0] == "CreateSecret" and value[2] == {"Ref": "FigmaClientSecretArn"}
     (rule,) = doc["Rules"]["FigmaClientSecretGiven"]["Assertions"]
     assert "FigmaClientSecret" in str(rule["Assert"]) and "FigmaClientSecretArn" in str(rule["Assert"])
+
+
+def test_samconfig_environments_deploy_without_prompts_and_localhost_only_in_dev():
+    import tomllib
+
+    from samcli.cli.types import CfnParameterOverridesType
+
+    from devstack.template import ROOT
+
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    declared = set(load()["Parameters"])
+    parsed = {}
+    for env in ("dev", "prod"):
+        deploy = config[env]["deploy"]["parameters"]
+        values = CfnParameterOverridesType().convert(deploy["parameter_overrides"], None, None)
+        assert set(values) <= declared, env  # SAM's own parser, the template's own parameter names
+        assert {"FigmaClientId", "FigmaClientSecretArn", "AllowedOrigins"} <= set(values), env
+        parsed[env] = values
+    assert (
+        "localhost" in parsed["dev"]["AllowedOrigins"]
+        and config["dev"]["deploy"]["parameters"]["confirm_changeset"] is False
+    )
+    assert "localhost" not in parsed["prod"]["AllowedOrigins"] and "127.0.0.1" not in parsed["prod"]["AllowedOrigins"]
+    assert parsed["prod"]["TableDeletionProtection"] == "true" and parsed["dev"]["TableDeletionProtection"] == "false"

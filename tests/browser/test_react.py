@@ -1,0 +1,63 @@
+"""examples/react in real Chromium: built with Vite (npm packages from the registry, cached in
+~/.npm), served on the demo's origin at /react/, signing in through the running stack in
+token mode under React's StrictMode (every component mounted twice)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+
+from devstack.template import ROOT
+from tests.support.stack import Stack, SubprocessStack
+
+pytestmark = pytest.mark.e2e
+
+APP = ROOT / "examples" / "react"
+
+
+@pytest.fixture(scope="module")
+def react(running_stack: tuple[Stack, SubprocessStack]) -> Iterator[str]:
+    stack, _ = running_stack
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.fail("the React example needs Node.js and npm (apt-get install nodejs npm)")
+    if not (APP / "node_modules" / ".package-lock.json").exists():
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=APP, check=True, capture_output=True, timeout=600)
+    env = {**os.environ, "VITE_FIGMA_AUTH_URL": stack.api, "BASE_PATH": "/react/"}
+    built = subprocess.run(
+        [npm, "exec", "--", "vite", "build"], cwd=APP, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    yield f"{stack.demo}/react/"
+
+
+def test_the_react_app_signs_in_once_under_strict_mode_and_signs_out(page, react: str, live: Stack):
+    redemptions: list[str] = []
+    page.on("request", lambda r: r.url.endswith("/auth/token") and redemptions.append(r.method))
+
+    page.goto(react)
+    page.click("#signin")
+    page.wait_for_url("**/oauth?**")
+    page.click("#allow")
+
+    page.wait_for_selector("#signed-in")
+    assert page.text_content("#handle") == "Ada Lovelace"
+    assert "ticket" not in page.url
+    assert redemptions == ["POST"]  # one completeSignIn() for the page, though StrictMode mounts twice
+    page.click("#signout")
+    page.wait_for_selector("#signed-out")
+
+
+def test_a_declined_consent_renders_the_error_instead_of_breaking_the_app(page, react: str, live: Stack):
+    page.goto(react)
+    page.click("#signin")
+    page.wait_for_url("**/oauth?**")
+    page.click("#deny")
+
+    page.wait_for_selector("#error")
+    assert page.get_attribute("#error", "data-code") == "access_denied"
+    assert page.locator("#signin").count() == 1  # the app still works: sign in again
