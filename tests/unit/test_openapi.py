@@ -149,3 +149,17 @@ def test_every_operation_documents_what_api_gateway_answers_itself():
             for status in ("400", "413", "429", "503"):
                 schema = operation["responses"][status]["content"]["application/json"]["schema"]
                 assert {"message"} in [set(part.get("required", [])) for part in schema.get("anyOf", [schema])]
+
+
+def test_the_js_types_name_every_error_code_the_server_and_the_client_can_give():
+    import re
+
+    from figma_auth.errors import FigmaAuthError, _all
+
+    typed = (ROOT / "clients" / "js" / "figma-auth.d.ts").read_text()
+    union = typed[typed.index("export type ErrorCode") : typed.index("export class FigmaAuthError")]
+    named = set(re.findall(r'\| "([a-z_]+)"', union))
+    server = {cls.code for cls in _all(FigmaAuthError)} - {"too_many_attempts"}  # an HTML page's, not JSON
+    assert server <= named, server - named
+    assert {"network_error", "aborted"} <= named and "`http_${number}`" in union
+    assert "handle: string | null" in typed and "email: string | null" in typed and "img_url: string | null" in typed
