@@ -252,7 +252,7 @@ class _Handler(BaseHTTPRequestHandler):
                     "path": path,
                     "query": dict(self.query),
                     "headers": dict(self.headers.items()),
-                    "body": self.raw_body.decode(),
+                    "body": self.raw_body.decode(errors="replace"),
                 }
         if endpoint != "authorize" and self.state.latency_ms:
             # Counted while waiting out the latency, before the answer is written: a client

@@ -381,6 +381,8 @@ def proxy_response(app: APIGatewayHttpResolver, *, as_user: str | None = None) -
     body = raw_body(app)
     if body is not None and len(body) > MAX_PROXY_REQUEST:
         raise InvalidRequest("request body is too large (1 MB at most)")
+    if body and method == "GET":
+        raise InvalidRequest("a GET request carries no body")
     # The Figma path is what follows /figma/ in the raw (still percent-encoded) path.
     segments = 1 if as_user is None else 3
     call: dict[str, Any] = {

@@ -276,3 +276,11 @@ def test_every_answer_carries_hsts(stack: Stack, user: Browser):
         user.get(f"{stack.api}/.well-known/jwks.json"),
     ):
         assert answer.headers["strict-transport-security"] == "max-age=63072000; includeSubDomains"
+
+
+def test_a_get_with_a_body_is_invalid_request_and_never_reaches_figma(stack: Stack, user: Browser):
+    """Found by the raw-bytes property test: a GET with a (non-UTF-8) body."""
+    response = user.request("GET", f"{stack.api}/figma/v1/me", content=b"\x80")
+
+    assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+    assert "me" not in stack.emulator.calls() or stack.emulator.calls()["me"] == 1  # the sign-in's only
