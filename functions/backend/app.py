@@ -41,22 +41,9 @@ def disconnect(user_id: str) -> Any:
 
 @app.route(
     web.route_rule(CONNECTION + web.PROXY_PATH),
-    ["GET", "POST", "PUT", "PATCH", "DELETE"],
+    web.PROXY_METHODS,
     summary="Call Figma's REST API as this user (same rules as /figma/{proxy+})",
-    responses=web.responses(
-        {200: "Figma's response (any status Figma answers with is passed through)."},
-        (
-            "invalid_request",
-            "invalid_path",
-            "not_found",
-            "reauth_required",
-            "figma_error",
-            "figma_unavailable",
-            "response_too_large",
-            "temporarily_unavailable",
-        ),
-        {"figma_unavailable": (502, 503)},
-    ),
+    responses=web.proxy_responses("not_found"),
     security=web.IAM_SECURITY,
 )
 def proxy(user_id: str) -> Any:

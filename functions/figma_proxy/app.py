@@ -17,23 +17,9 @@ app = web.create_app()
 
 @app.route(
     web.route_rule(web.PROXY_PATH),
-    ["GET", "POST", "PUT", "PATCH", "DELETE"],
+    web.PROXY_METHODS,
     summary="Call Figma's REST API (v1/…, v2/…) with the user's token; Figma's answer comes back as is",
-    responses=web.responses(
-        {200: "Figma's response (any status Figma answers with is passed through)."},
-        (
-            "invalid_request",
-            "invalid_path",
-            "unauthorized",
-            "reauth_required",
-            "csrf_rejected",
-            "figma_error",
-            "figma_unavailable",
-            "response_too_large",
-            "temporarily_unavailable",
-        ),
-        {"figma_unavailable": (502, 503)},  # 502 Figma failed the call, 503 the refresh
-    ),
+    responses=web.proxy_responses("unauthorized", "csrf_rejected"),
     security=web.SESSION_SECURITY,
 )
 def proxy() -> Any:

@@ -499,13 +499,18 @@ class AuthService:
     def session_view(self, creds: Credentials) -> SessionView:
         """GET /auth/session: refreshes transparently when the token is within the leeway."""
         current = self.authenticate(creds)
-        fresh = None
-        if current.connection.status == ACTIVE:
-            try:
-                fresh = self.engine.fresh(current.connection, self.settings.refresh_leeway_seconds)
-            except ReauthRequired:
-                fresh = None
+        fresh = self._fresh_within_leeway(current.connection)
         return self.view(current.session, fresh.connection if fresh else current.connection, fresh)
+
+    def _fresh_within_leeway(self, conn: Connection) -> Fresh | None:
+        """The connection's grant, refreshed first when it expires within the leeway; None when
+        the grant is dead (the view then says reauth_required)."""
+        if conn.status != ACTIVE:
+            return None
+        try:
+            return self.engine.fresh(conn, self.settings.refresh_leeway_seconds)
+        except ReauthRequired:
+            return None
 
     def refresh(self, creds: Credentials, min_validity: int | None) -> SessionView:
         """POST /auth/refresh: a fresh token unless the current one outlives ``min_validity``."""
@@ -556,11 +561,10 @@ class AuthService:
     def end_user(self, user_id: str, *, disconnect: bool) -> None:
         """Every session of the user; the connection too when asked or when it is not kept
         for offline use. A partial failure raises TemporarilyUnavailable (retry finishes)."""
-        touched = self.store.connection_touched(user_id)
+        # Only a logout needs the marker (a sign-in that joined meanwhile keeps the connection).
+        touched = None if disconnect else self.store.connection_touched(user_id)
         self.store.delete_sessions([s.id for s in self.store.user_sessions(user_id)])
-        if (disconnect or not self.settings.offline_access) and self.store.delete_connection(
-            user_id, touched=None if disconnect else touched
-        ):
+        if (disconnect or not self.settings.offline_access) and self.store.delete_connection(user_id, touched=touched):
             self._connection_deleted(user_id, "disconnect" if disconnect else "logout")
 
     def _forget_unused_connection(self, user_id: str) -> None:
@@ -626,12 +630,7 @@ class AuthService:
         """GET /connections/{user_id}: the user and a fresh token (refreshed single-flight first
         when within REFRESH_LEEWAY_SECONDS); a dead grant answers status reauth_required."""
         conn = self._connection(user_id)
-        fresh = None
-        if conn.status == ACTIVE:
-            try:
-                fresh = self.engine.fresh(conn, self.settings.refresh_leeway_seconds)
-            except ReauthRequired:
-                fresh = None
+        fresh = self._fresh_within_leeway(conn)
         conn = fresh.connection if fresh else conn
         return ConnectionView(user=self._user(conn), provider=self._provider(conn, fresh, expose=True))
 

@@ -279,16 +279,7 @@ class Store:
     ) -> bool:
         """Create ``session`` (or approve ``device``) on the user's existing connection, leaving
         its grant as it is, in one transaction. False when the user has no connection."""
-        joined = _joined(session, device)
-        keep_grant = _connection_update(
-            self.table,
-            _key(f"CONN#{user_id}", "CONN"),
-            "SET touched = :touch",
-            "",
-            "attribute_exists(pk)",
-            joined["values"],
-            offline,
-        )
+        keep_grant = self._keep_grant(user_id, _joined(session, device)["values"], offline)
         items, at = self._with_companions(keep_grant, session, ticket, device)
         try:
             self.db.transact_write_items(TransactItems=items)
@@ -296,6 +287,18 @@ class Store:
             self._raise_unless_cancelled_by(exc, at, device)
             return False
         return True
+
+    def _keep_grant(self, user_id: str, joined: dict[str, Any], offline: bool) -> dict[str, Any]:
+        """A transaction's Update marking who joined the user's existing connection (its grant as is)."""
+        return _connection_update(
+            self.table,
+            _key(f"CONN#{user_id}", "CONN"),
+            "SET touched = :touch",
+            "",
+            "attribute_exists(pk)",
+            joined,
+            offline,
+        )
 
     def _with_companions(
         self,
@@ -604,15 +607,7 @@ class Store:
                 "ExpressionAttributeValues": _values({"delivered": "delivered", "approved": "approved"}),
             }
         }
-        keep_grant = _connection_update(
-            self.table,
-            _key(f"CONN#{session.user_id}", "CONN"),
-            "SET touched = :touch",
-            "",
-            "attribute_exists(pk)",
-            {"touch": session.id, "ttl": int(session.expires_at.timestamp())},
-            offline,
-        )
+        keep_grant = self._keep_grant(session.user_id, _joined(session, None)["values"], offline)
         try:
             items: Any = [self._put_new(_session_item(session)), keep_grant, delivered]
             self.db.transact_write_items(TransactItems=items)

@@ -617,6 +617,27 @@ def responses(
     return out
 
 
+PROXY_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+def proxy_responses(*errors: str) -> dict[int, Any]:
+    """What a proxy route answers: Figma's own response, or ours (``errors`` beside the proxy's)."""
+    return responses(
+        {200: "Figma's response (any status Figma answers with is passed through)."},
+        (
+            "invalid_request",
+            "invalid_path",
+            *errors,
+            "reauth_required",
+            "figma_error",
+            "figma_unavailable",
+            "response_too_large",
+            "temporarily_unavailable",
+        ),
+        {"figma_unavailable": (502, 503)},  # 502 Figma failed the call, 503 the refresh
+    )
+
+
 def security_schemes() -> dict[str, Any]:
     """The two ways a route with ``SESSION_SECURITY`` accepts a session."""
     from aws_lambda_powertools.event_handler.openapi.models import APIKey, HTTPBearer
