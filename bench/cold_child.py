@@ -31,6 +31,7 @@ BASELINE_CALLS: dict[str, list[str]] = {
         "dynamodb:Query",
         "dynamodb:DeleteItem",
     ],
+    "backend": ["dynamodb:GetItem", "kms:Decrypt"],
     "refresh_scheduler": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Query"],
 }
 

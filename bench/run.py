@@ -19,7 +19,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-FUNCTIONS = ["authorize", "callback", "session", "refresh", "logout", "figma_proxy", "refresh_scheduler"]
+FUNCTIONS = ["authorize", "callback", "session", "refresh", "logout", "figma_proxy", "backend", "refresh_scheduler"]
 
 
 def compiled_layer() -> str:
@@ -305,7 +305,7 @@ class BenchRequests:
         """A login up to Figma's redirect, without HTTP: authorize in-process, then the code
         the emulator's consent form would have issued."""
         from devstack.lambdas import LambdaContext, load_module
-        from figma_auth import oauth
+        from figma_auth import tokens
         from tests.support.browser import query_of
 
         if self._authorize is None:
@@ -314,7 +314,7 @@ class BenchRequests:
             self.event("GET", "/auth/figma/authorize", self.authorize_query), LambdaContext("bench", 30)
         )
         figma_query = query_of(started["headers"]["Location"])
-        code = oauth.random_token(24)
+        code = tokens.random_token(24)
         state = self.stack.emulator.state
         with state.lock:
             state.codes[code] = {
@@ -332,14 +332,15 @@ class BenchRequests:
     def logout_event(self) -> dict[str, Any]:
         """A user with one session: its logout also deletes the connection (the full path)."""
         from devstack.seed import PLACEHOLDER, seed_user_id
-        from figma_auth import oauth
-        from figma_auth.service import new_session_token
-        from figma_auth.store import Connection, Profile, Session, _connection_item, _session_item
+        from figma_auth import times, tokens
+        from figma_auth.items import connection_item, session_item
+        from figma_auth.records import Connection, Profile, Session
+        from figma_auth.tokens import new_session_token
 
         user_id = seed_user_id()
         token = new_session_token(user_id)
-        now = oauth.utcnow()
-        session = Session(oauth.hash_secret(token), user_id, now, now + timedelta(days=1))
+        now = times.utcnow()
+        session = Session(tokens.hash_secret(token), user_id, now, now + timedelta(days=1))
         conn = Connection(
             user_id,
             Profile("a", "a@example.com", ""),
@@ -347,8 +348,8 @@ class BenchRequests:
             grant_box=PLACEHOLDER,
             grant_expires_at=now + timedelta(hours=1),
         )
-        self.db.put_item(TableName=self.table, Item=_session_item(session))
-        self.db.put_item(TableName=self.table, Item=_connection_item(conn, ttl=session.expires_at))
+        self.db.put_item(TableName=self.table, Item=session_item(session))
+        self.db.put_item(TableName=self.table, Item=connection_item(conn, ttl=session.expires_at))
         return self.event(
             "POST", "/auth/logout", "", {"origin": self.api, "cookie": f"__Host-figma_auth_session={token}"}
         )
@@ -368,6 +369,8 @@ class BenchRequests:
             return self.signed_in("GET", "/figma/v1/me")
         if name == "logout":
             return self.logout_event()
+        if name == "backend":  # API Gateway checked the SigV4 signature before the function runs
+            return self.event("GET", "/connections/" + self.conn_pk["S"].removeprefix("CONN#"))
         return {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
 
 
@@ -532,11 +535,11 @@ def scheduler_run(
     """Real parts: the refresh_scheduler handler against the moto server, over ``due`` + ``others``
     users (connections) with ``sessions_per_user`` sessions each."""
     from devstack.seed import seed_connections
-    from figma_auth import oauth
+    from figma_auth import times
 
     stack.fresh_table()
     _reset_emulator(stack)
-    now = oauth.utcnow()
+    now = times.utcnow()
     common = {
         "endpoint": stack.moto,
         "table": stack.resources.table_name,
@@ -573,11 +576,11 @@ def scheduler_model_run(stack: LocalStack, *, due: int, latency_ms: int = 100) -
     from bench.aws_model import ModelKMS
     from bench.scheduler_child import encode
     from devstack.seed import user_items
-    from figma_auth import oauth
+    from figma_auth import times
     from figma_auth.vault import Vault
 
     _reset_emulator(stack)
-    now = oauth.utcnow()
+    now = times.utcnow()
     vault = Vault(kms=ModelKMS(latency_ms=0), key_id="model")
     expiries = [now + timedelta(minutes=5 + i % 50) for i in range(due)]
     items = [  # the due connections: the only items the scheduler's index query can return
@@ -673,7 +676,7 @@ def scheduler_at_scale(stack: LocalStack) -> tuple[str, list[dict[str, Any]], di
         "process (peak RSS is that process's VmHWM). Two runs of the same code:\n\n"
         f"- **real parts**: the `refresh_scheduler` handler against the moto server (DynamoDB + KMS over HTTP), "
         f"{real['sessions']:,} sessions of {real['total']:,} users, {due:,} of whose connections are due.\n"
-        f"- **AWS latency model**: the same `RefreshScheduler`, refresh engine and `AuthService`, with in-memory "
+        f"- **AWS latency model**: the same `RefreshScheduler`, refresh engine and runtime `Parts`, with in-memory "
         f"stand-ins for the DynamoDB and KMS calls injected as the Store's and Vault's clients, each call taking "
         f"a fixed {DYNAMODB_MS:.0f} ms (DynamoDB) or {KMS_MS:.0f} ms (KMS) — AWS's in-region order of magnitude. "
         "Grants are still issued, refreshed and re-sealed for real (emulator over HTTP, AES-GCM).\n\n"

@@ -2,7 +2,7 @@
 Prints a JSON line: the batch report, wall seconds and DynamoDB items read by queries.
 
 Default: the refresh_scheduler function's own handler against the moto server (real parts).
-With BENCH_MODEL_ITEMS=<file>: the same RefreshScheduler, refresh engine and AuthService, with
+With BENCH_MODEL_ITEMS=<file>: the same RefreshScheduler, refresh engine and runtime Parts, with
 the AWS latency model (bench/aws_model.py) injected as the Store's and Vault's clients.
 """
 
@@ -40,7 +40,6 @@ def run_handler() -> dict[str, Any]:
 def run_model(path: str) -> dict[str, Any]:
     from bench.aws_model import ModelDynamoDB, ModelKMS
     from figma_auth import runtime
-    from figma_auth.service import AuthService
     from figma_auth.settings import Settings
     from figma_auth.store import Store
     from figma_auth.vault import Vault
@@ -51,14 +50,15 @@ def run_model(path: str) -> dict[str, Any]:
     db, kms = ModelDynamoDB(items), ModelKMS()
     del items
     table_mb = reset_peak_rss()  # the in-memory table is the model's, not the scheduler's
-    service = AuthService(
+    parts = runtime.Parts(
         settings=config,
         store=Store(table_name="model", client=db),
         vault=Vault(kms=kms, key_id="model"),
         figma=runtime.figma_client(config),
+        publish=lambda detail_type, detail: None,
     )
     started = time.perf_counter()
-    report = runtime.refresh_batch(service, remaining_ms=lambda: 900_000)
+    report = runtime.refresh_batch(parts, remaining_ms=lambda: 900_000)
     seconds = time.perf_counter() - started
     read = sum(int(i["Count"]) for i in db.pages)
     return {

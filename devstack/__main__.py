@@ -23,7 +23,6 @@ from devstack import aws
 from devstack.template import ROOT
 
 STATE_FILE = ROOT / ".devstack.json"
-EMULATOR_CLIENT = {"FIGMA_CLIENT_ID": "local-client-id", "FIGMA_CLIENT_SECRET": "local-client-secret"}
 
 
 def _setdefault_env(values: dict[str, str]) -> None:
@@ -46,7 +45,7 @@ def start_backends(port: int, *, emulator_port: int = 0, demo_port: int = 5173) 
     }
     callback = os.environ.get("CALLBACK_URL") or f"http://127.0.0.1:{port}/auth/figma/callback"
     if not os.environ.get("FIGMA_CLIENT_ID"):
-        from devstack.figma_emulator import FigmaEmulator
+        from devstack.figma_emulator import EMULATOR_CLIENT, FigmaEmulator
 
         emulator = FigmaEmulator(port=emulator_port).start()
         emulator.state.redirect_uris.add(callback)
@@ -165,6 +164,8 @@ def invoke(args: argparse.Namespace) -> int:
             }
         )
         if "emulator" in running:
+            from devstack.figma_emulator import EMULATOR_CLIENT
+
             os.environ.update(
                 {
                     **EMULATOR_CLIENT,

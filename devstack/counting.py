@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
+from devstack.hooks import HOOKS
+
 
 class AwsCalls:
     """Register before the first request of a test: every client the layer creates after
@@ -12,7 +14,6 @@ class AwsCalls:
     reports each API call it makes."""
 
     def __init__(self) -> None:
-        from devstack.workers import HOOKS
         from figma_auth import aws
 
         self.calls: Counter[str] = Counter()

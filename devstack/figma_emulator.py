@@ -89,10 +89,14 @@ class Fault:
     retry_after: int = 1
 
 
+# The OAuth client the emulator knows, as the local stack's environment names it.
+EMULATOR_CLIENT = {"FIGMA_CLIENT_ID": "local-client-id", "FIGMA_CLIENT_SECRET": "local-client-secret"}
+
+
 @dataclass
 class EmulatorState:
-    client_id: str = "local-client-id"
-    client_secret: str = "local-client-secret"
+    client_id: str = EMULATOR_CLIENT["FIGMA_CLIENT_ID"]
+    client_secret: str = EMULATOR_CLIENT["FIGMA_CLIENT_SECRET"]
     redirect_uris: set[str] = field(default_factory=set)
     latency_ms: int = 0
     token_lifetime: int = 3600

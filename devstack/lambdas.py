@@ -12,8 +12,9 @@ from typing import Any
 from urllib.parse import unquote
 
 from devstack import template
+from devstack.hooks import HOOKS
 from devstack.template import Function, Route
-from devstack.workers import HOOKS, FunctionPool, LambdaContext, load_module
+from devstack.workers import FunctionPool, LambdaContext, load_module
 
 __all__ = ["Containers", "LambdaContext", "http_event", "load_module"]
 

@@ -38,7 +38,7 @@ def build(*, server: str = LOCAL_SERVER) -> dict[str, Any]:
     from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
     from aws_lambda_powertools.event_handler.openapi.models import Server
 
-    from figma_auth.web import security_schemes
+    from figma_auth.openapi import security_schemes
 
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
     merge = OpenAPIMerge(

@@ -40,7 +40,7 @@ def env_values(state: dict[str, Any], *, host: str = DOCKER_HOST) -> dict[str, d
         "FIGMA_CLIENT_SECRET_ARN": "",
     }
     if "emulator" in state:
-        from devstack.__main__ import EMULATOR_CLIENT
+        from devstack.figma_emulator import EMULATOR_CLIENT
 
         values.update(EMULATOR_CLIENT)
         values.update({"FIGMA_AUTH_URL": f"{state['emulator']}/oauth", "FIGMA_API_URL": seen(state["emulator"])})

@@ -11,8 +11,9 @@ from typing import Any
 
 from devstack import aws
 from devstack.figma_emulator import EmulatorState
-from figma_auth import oauth
-from figma_auth.store import Connection, Profile, Session, _connection_item, _session_item
+from figma_auth import tokens
+from figma_auth.items import connection_item, session_item
+from figma_auth.records import Connection, Profile, Session
 from figma_auth.vault import SealedBox, Vault, grant_context
 
 PLACEHOLDER = SealedBox(b"\0" * 32, b"\0" * 12, b"\0" * 64)
@@ -40,9 +41,9 @@ def user_items(
         box = PLACEHOLDER
         if vault is not None:
             with emulator.lock:
-                tokens = emulator.issue(user_id, ["current_user:read"], secrets.token_hex(8))
+                issued = emulator.issue(user_id, ["current_user:read"], secrets.token_hex(8))
             box = vault.seal(
-                {"access_token": tokens["access"], "refresh_token": tokens["refresh"]}, grant_context(user_id)
+                {"access_token": issued["access"], "refresh_token": issued["refresh"]}, grant_context(user_id)
             )
         conn = Connection(
             user_id=user_id,
@@ -53,10 +54,10 @@ def user_items(
             signed_in_ms=int(now.timestamp() * 1000),
         )
         session_expiry = now + timedelta(days=30)
-        items = [_connection_item(conn, ttl=session_expiry)]
+        items = [connection_item(conn, ttl=session_expiry)]
         for _ in range(sessions_per_user):
-            session_id = oauth.hash_secret(oauth.random_token())
-            items.append(_session_item(Session(session_id, user_id, now, session_expiry)))
+            session_id = tokens.hash_secret(tokens.random_token())
+            items.append(session_item(Session(session_id, user_id, now, session_expiry)))
         out.append((user_id, items))
     return out
 

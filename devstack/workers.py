@@ -30,11 +30,11 @@ import threading
 import time
 import traceback
 import uuid
-from collections import Counter
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+from devstack.hooks import Hooks, WorkerHooks
 from devstack.template import ROOT, Function
 
 _CTX = multiprocessing.get_context("forkserver")
@@ -95,44 +95,6 @@ def deployment_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in _VOLATILE_ENV}
 
 
-# -- hooks that travel with an event ---------------------------------------------------------
-
-
-class Hooks:
-    """AWS faults and call counters registered by tests; applied in whichever worker serves."""
-
-    def __init__(self) -> None:
-        self.faults: list[Any] = []  # devstack.faults.AwsFaults
-        self.counters: list[Any] = []  # devstack.counting.AwsCalls
-        self.lock = threading.Lock()
-
-    def clear(self) -> None:
-        self.faults.clear()
-        self.counters.clear()
-
-    def plans(self) -> list[list[Any]]:
-        return [plan for f in self.faults for plan in f.planned]
-
-    def armed(self) -> bool:
-        return any(plan[4] != 0 for plan in self.plans())
-
-    def apply(self, plans_after: list[list[Any]], fired: list[str], calls: Counter[str], function: str) -> None:
-        """Write back what the worker consumed of each plan, and what it fired and called."""
-        i = 0
-        for f in self.faults:
-            for plan in f.planned:
-                if i < len(plans_after):
-                    plan[4], plan[5] = plans_after[i][4], plans_after[i][5]
-                i += 1
-            f.fired.extend(fired)  # every AwsFaults of a test sees what fired
-        for counter in self.counters:
-            counter.calls.update(calls)
-            counter.by_function[function].update(calls)
-
-
-HOOKS = Hooks()
-
-
 # -- the worker process ----------------------------------------------------------------------
 
 
@@ -154,27 +116,6 @@ class _Pipe:
         return False
 
 
-class _WorkerHooks:
-    """The worker's side of Hooks: one botocore before-call handler, armed per event."""
-
-    def __init__(self) -> None:
-        self.plans: list[list[Any]] = []
-        self.count = False
-        self.fired: list[str] = []
-        self.calls: Counter[str] = Counter()
-
-    def arm(self, plans: list[list[Any]], count: bool) -> None:
-        self.plans, self.count, self.fired, self.calls = plans, count, [], Counter()
-
-    def __call__(self, model: Any, params: Any = None, **_: Any) -> Any:
-        from devstack.faults import answer_for
-
-        name = f"{model.service_model.service_name}:{model.name}"
-        if self.count:
-            self.calls[name] += 1
-        return answer_for(self.plans, model, self.fired, params)
-
-
 def _worker_main(conn: Connection, fn: Function, env: dict[str, str]) -> None:
     os.environ.clear()
     os.environ.update(env)
@@ -183,7 +124,7 @@ def _worker_main(conn: Connection, fn: Function, env: dict[str, str]) -> None:
             sys.path.insert(0, path)
     sys.stdout = sys.stderr = _Pipe(conn)  # type: ignore[assignment]
     started = time.perf_counter()
-    hooks = _WorkerHooks()
+    hooks = WorkerHooks()
     try:
         from figma_auth import aws
 

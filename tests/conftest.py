@@ -17,7 +17,7 @@ from hypothesis import settings as _hypothesis_settings  # noqa: E402
 
 from devstack import aws
 from devstack.api import LocalApi
-from devstack.figma_emulator import FigmaEmulator
+from devstack.figma_emulator import EMULATOR_CLIENT, FigmaEmulator
 from devstack.lambdas import Containers
 from figma_auth.oauth import FIGMA_SCOPES
 from tests.support.browser import Browser
@@ -58,8 +58,7 @@ def local_api() -> Iterator[LocalApi]:
 def base_env(api_url: str, emulator_url: str, resources: aws.Resources) -> dict[str, str]:
     return {
         **resources.env(),
-        "FIGMA_CLIENT_ID": "local-client-id",
-        "FIGMA_CLIENT_SECRET": "local-client-secret",
+        **EMULATOR_CLIENT,
         "FIGMA_AUTH_URL": f"{emulator_url}/oauth",
         "FIGMA_API_URL": emulator_url,
         "CALLBACK_URL": f"{api_url}/auth/figma/callback",
@@ -74,7 +73,7 @@ def stack(
     moto_endpoint: str, emulator: FigmaEmulator, local_api: LocalApi, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Stack]:
     """A clean world per test: new table + key, emulator reset, settings re-read."""
-    from devstack.workers import HOOKS
+    from devstack.hooks import HOOKS
     from figma_auth import runtime
 
     HOOKS.clear()

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from figma_auth import runtime, web
+from figma_auth import device_page, openapi, runtime, web
 from figma_auth.models import AuthorizeQuery, DeviceRequest, DeviceStart
 from figma_auth.observability import logger
 
@@ -20,30 +20,29 @@ app = web.create_app()
 @app.get(
     "/auth/figma/authorize",
     summary="Start Sign in with Figma (Appwrite: createOAuth2Session / createOAuth2Token)",
-    responses=web.responses(
+    responses=openapi.responses(
         {302: "To Figma's consent page; sets the login transaction cookie."},
         ("invalid_request", "invalid_redirect", "invalid_scope", "temporarily_unavailable"),
     ),
 )
 def authorize(params: Annotated[AuthorizeQuery, Query()]) -> Any:
-    service = runtime.service()
-    start = service.start_login(params, callback_url=web.callback_url(app), creds=web.credentials(app))
+    start = runtime.start_sign_in().start(params, callback_url=web.callback_url(app), creds=web.credentials(app))
     return web.authorize_response(start)
 
 
 @app.post(
     "/auth/device",
     summary="Plugins, the VS Code extension, CLIs: start a device sign-in (RFC 8628 §3.1; JSON or form body)",
-    responses=web.responses({200: DeviceStart}, ("invalid_request", "invalid_scope", "temporarily_unavailable")),
+    responses=openapi.responses({200: DeviceStart}, ("invalid_request", "invalid_scope", "temporarily_unavailable")),
 )
 def start_device() -> Any:
     request = web.validated(DeviceRequest, web.form_or_json(app))
-    verify_url = web.issuer(app) + web.DEVICE_VERIFY_PATH
-    return web.json_response(runtime.service().start_device(request, verify_url=verify_url))
+    verify_url = web.issuer(app) + device_page.DEVICE_VERIFY_PATH
+    return web.json_response(runtime.device().start(request, verify_url=verify_url))
 
 
 @app.get(
-    web.DEVICE_VERIFY_PATH,
+    device_page.DEVICE_VERIFY_PATH,
     summary="The page a person opens to confirm the device's code, then to Figma (HTML)",
     responses={
         200: {
@@ -70,7 +69,7 @@ def start_device() -> Any:
     },
 )
 def verify_device() -> Any:
-    return web.device_verify_response(app)
+    return device_page.verify_response(app)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

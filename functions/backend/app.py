@@ -9,7 +9,7 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from figma_auth import runtime, web
+from figma_auth import openapi, proxy_http, runtime, web
 from figma_auth.models import ConnectionView
 from figma_auth.observability import logger, metrics
 
@@ -21,33 +21,33 @@ CONNECTION = "/connections/{user_id}"
 @app.get(
     web.route_rule(CONNECTION),
     summary="The user's Figma connection with a fresh access token (refreshed first when expiring)",
-    responses=web.responses({200: ConnectionView}, ("not_found", "figma_error", "temporarily_unavailable")),
-    security=web.IAM_SECURITY,
+    responses=openapi.responses({200: ConnectionView}, ("not_found", "figma_error", "temporarily_unavailable")),
+    security=openapi.IAM_SECURITY,
 )
 def get_connection(user_id: str) -> Any:
-    return web.json_response(runtime.service().connection_view(user_id))
+    return web.json_response(runtime.connections().view(user_id))
 
 
 @app.delete(
     web.route_rule(CONNECTION),
     summary="Disconnect: delete the user's Figma grant and end every session of theirs",
-    responses=web.responses({204: "Disconnected."}, ("not_found", "temporarily_unavailable")),
-    security=web.IAM_SECURITY,
+    responses=openapi.responses({204: "Disconnected."}, ("not_found", "temporarily_unavailable")),
+    security=openapi.IAM_SECURITY,
 )
 def disconnect(user_id: str) -> Any:
-    runtime.service().disconnect(user_id)
+    runtime.connections().disconnect(user_id)
     return web.no_content()
 
 
 @app.route(
-    web.route_rule(CONNECTION + web.PROXY_PATH),
-    web.PROXY_METHODS,
+    web.route_rule(CONNECTION + proxy_http.PROXY_PATH),
+    proxy_http.PROXY_METHODS,
     summary="Call Figma's REST API as this user (same rules as /figma/{proxy+})",
-    responses=web.proxy_responses("not_found"),
-    security=web.IAM_SECURITY,
+    responses=openapi.proxy_responses("not_found"),
+    security=openapi.IAM_SECURITY,
 )
 def proxy(user_id: str) -> Any:
-    return web.proxy_response(app, as_user=user_id)
+    return proxy_http.proxy_response(app, as_user=user_id)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

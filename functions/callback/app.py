@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from figma_auth import runtime, web
+from figma_auth import openapi, runtime, web
+from figma_auth.credentials import tx_cookie_name
 from figma_auth.observability import logger
+from figma_auth.urls import append_query
 
 runtime.check()
 app = web.create_app()
@@ -18,7 +21,7 @@ app = web.create_app()
 @app.get(
     "/auth/figma/callback",
     summary="Figma redirects here; exchanges the code and creates the session",
-    responses=web.responses(
+    responses=openapi.responses(
         {
             303: "To the success URL (cookie mode: sets the session cookie; token mode: #ticket=… in the "
             "fragment), or to the failure URL with ?error=access_denied|figma_error|figma_unavailable|…"
@@ -32,7 +35,26 @@ def callback(
     code: Annotated[str | None, Query(description="Figma's authorization code (single use).")] = None,
     error: Annotated[str | None, Query(description="Figma's error, e.g. access_denied.")] = None,
 ) -> Any:
-    return web.callback_response(app)
+    return complete(app)
+
+
+def complete(app: APIGatewayHttpResolver) -> Response[Any]:
+    """Without a trustworthy transaction: 400 JSON (Figma never called). With one: a redirect to
+    its success URL (cookie mode with the session cookie), or to its failure URL with ``?error=``."""
+    sign_in = runtime.complete_sign_in()
+    params = web.query(app)
+    tx, verifier = sign_in.take_transaction(params, web.cookies(app))
+    clear_tx = web.short_cookie(tx_cookie_name(params["state"]), "", 0)
+    try:
+        done = sign_in.complete(tx, verifier, params)
+    except Exception as exc:  # every failure after a trustworthy transaction goes to the app
+        error = web.classify(exc)
+        logger.info("login failed", extra={"error": error.code})
+        return web.redirect(append_query(tx.failure_url, {"error": error.code}), [clear_tx], status=303)
+    jar = [clear_tx]
+    if done.session_token is not None:
+        jar.append(web.session_cookie(done.session_token, runtime.settings()))
+    return web.redirect(done.redirect_url, jar, status=303)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from figma_auth import runtime, web
+from figma_auth import openapi, proxy_http, runtime, web
 from figma_auth.observability import logger, metrics
 
 runtime.check()
@@ -16,14 +16,14 @@ app = web.create_app()
 
 
 @app.route(
-    web.route_rule(web.PROXY_PATH),
-    web.PROXY_METHODS,
+    web.route_rule(proxy_http.PROXY_PATH),
+    proxy_http.PROXY_METHODS,
     summary="Call Figma's REST API (v1/…, v2/…) with the user's token; Figma's answer comes back as is",
-    responses=web.proxy_responses("unauthorized", "csrf_rejected"),
-    security=web.SESSION_SECURITY,
+    responses=openapi.proxy_responses("unauthorized", "csrf_rejected"),
+    security=openapi.SESSION_SECURITY,
 )
 def proxy() -> Any:
-    return web.proxy_response(app)
+    return proxy_http.proxy_response(app)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from figma_auth import runtime, web
+from figma_auth import openapi, runtime, web
 from figma_auth.models import LogoutRequest
 from figma_auth.observability import logger
 
@@ -21,7 +21,7 @@ THIS_SESSION = LogoutRequest()  # an empty body: end the caller's own session
 @app.post(
     "/auth/logout",
     summary="End this session, one of the user's, or all (Appwrite: deleteSession / deleteSessions)",
-    responses=web.responses(
+    responses=openapi.responses(
         {204: "Done (also when there was no session); clears the cookie when this session ended."},
         ("invalid_request", "csrf_rejected", "temporarily_unavailable"),
     ),
@@ -30,7 +30,7 @@ def logout(request: Annotated[LogoutRequest, Body(description="Empty: this sessi
     web.require_object_body(app)
     creds = web.credentials(app)
     web.require_trusted_origin(app, creds)
-    ended_own = runtime.service().logout(creds, request)
+    ended_own = runtime.sessions().logout(creds, request)
     return web.no_content([web.clear_session_cookie(runtime.settings())] if ended_own else [])
 
 

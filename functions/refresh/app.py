@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from figma_auth import runtime, web
+from figma_auth import openapi, runtime, web
 from figma_auth.models import RefreshQuery, SessionView
 from figma_auth.observability import logger, metrics
 
@@ -19,7 +19,7 @@ app = web.create_app()
 @app.post(
     "/auth/refresh",
     summary="Renew the Figma access token, single-flight (Appwrite: updateSession('current'))",
-    responses=web.responses(
+    responses=openapi.responses(
         {200: SessionView},
         (
             "invalid_request",
@@ -31,12 +31,12 @@ app = web.create_app()
             "temporarily_unavailable",
         ),
     ),
-    security=web.SESSION_SECURITY,
+    security=openapi.SESSION_SECURITY,
 )
 def refresh(params: Annotated[RefreshQuery, Query()]) -> Any:
     creds = web.credentials(app)
     web.require_trusted_origin(app, creds)
-    return web.json_response(runtime.service().refresh(creds, params.min_validity))
+    return web.json_response(runtime.sessions().refresh(creds, params.min_validity))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

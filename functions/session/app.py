@@ -9,7 +9,7 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from figma_auth import runtime, web
+from figma_auth import openapi, runtime, web
 from figma_auth.models import (
     DEVICE_GRANT,
     DeviceTokenRequest,
@@ -30,30 +30,30 @@ app = web.create_app()
 @app.get(
     "/auth/session",
     summary="The current session, user and Figma token (Appwrite: getSession('current'))",
-    responses=web.responses(
+    responses=openapi.responses(
         {200: SessionView}, ("unauthorized", "figma_error", "figma_unavailable", "temporarily_unavailable")
     ),
-    security=web.SESSION_SECURITY,
+    security=openapi.SESSION_SECURITY,
 )
 def get_session() -> Any:
-    return web.json_response(runtime.service().session_view(web.credentials(app)))
+    return web.json_response(runtime.sessions().view(web.credentials(app)))
 
 
 @app.get(
     "/auth/sessions",
     summary="The user's active sessions (Appwrite: listSessions)",
-    responses=web.responses({200: SessionList}, ("unauthorized", "temporarily_unavailable")),
-    security=web.SESSION_SECURITY,
+    responses=openapi.responses({200: SessionList}, ("unauthorized", "temporarily_unavailable")),
+    security=openapi.SESSION_SECURITY,
 )
 def list_sessions() -> Any:
-    return web.json_response(runtime.service().list_sessions(web.credentials(app)))
+    return web.json_response(runtime.sessions().list(web.credentials(app)))
 
 
 @app.post(
     "/auth/token",
     summary="Token mode: trade the ticket and your PKCE verifier for a session token; "
     "device sign-in: poll with the device code (RFC 8628 §3.4, JSON or form body)",
-    responses=web.responses(
+    responses=openapi.responses(
         {200: TokenResponse},
         (
             "invalid_request",
@@ -68,44 +68,43 @@ def list_sessions() -> Any:
 )
 def token() -> Any:
     data = web.form_or_json(app)
-    service = runtime.service()
     if data.get("grant_type") == DEVICE_GRANT:
-        session_token, view = service.poll_device(web.validated(DeviceTokenRequest, data))
+        session_token, view = runtime.device().poll(web.validated(DeviceTokenRequest, data))
     else:
-        session_token, view = service.redeem_ticket(web.validated(TokenRequest, data))
+        session_token, view = runtime.redeem_ticket()(web.validated(TokenRequest, data))
     return web.json_response(TokenResponse(session_token=session_token, **dict(view)))
 
 
 @app.post(
     "/auth/jwt",
     summary="A short-lived ES256 JWT naming the user, for the app's own API (Appwrite: createJWT)",
-    responses=web.responses(
+    responses=openapi.responses(
         {200: JwtResponse}, ("unauthorized", "csrf_rejected", "not_found", "temporarily_unavailable")
     ),
-    security=web.SESSION_SECURITY,
+    security=openapi.SESSION_SECURITY,
 )
 def create_jwt() -> Any:
     creds = web.credentials(app)
     web.require_trusted_origin(app, creds)
-    return web.json_response(runtime.service().create_jwt(creds, issuer=web.issuer(app)))
+    return web.json_response(runtime.jwts().create(creds, issuer=web.issuer(app)))
 
 
 @app.get(
     "/.well-known/jwks.json",
     summary="The public keys (JWK, ES256) that verify the JWTs of POST /auth/jwt",
-    responses=web.responses({200: Jwks}, ("not_found", "temporarily_unavailable")),
+    responses=openapi.responses({200: Jwks}, ("not_found", "temporarily_unavailable")),
 )
 def jwks() -> Any:
-    return web.cacheable(web.json_response(runtime.service().jwks()))
+    return web.cacheable(web.json_response(runtime.jwts().jwks()))
 
 
 @app.get(
     "/.well-known/openid-configuration",
     summary="Issuer and jwks_uri, for JWT authorizers (API Gateway, Auth0-style verifiers)",
-    responses=web.responses({200: OpenIdConfiguration}, ("not_found",)),
+    responses=openapi.responses({200: OpenIdConfiguration}, ("not_found",)),
 )
 def openid_configuration() -> Any:
-    return web.cacheable(web.json_response(runtime.service().openid_configuration(web.issuer(app))))
+    return web.cacheable(web.json_response(runtime.jwts().openid_configuration(web.issuer(app))))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

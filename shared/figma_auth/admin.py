@@ -5,7 +5,7 @@
 (the region and credentials come from the usual AWS environment, e.g. AWS_REGION, AWS_PROFILE)
 
 deletes every session and the Figma connection (profile and grant) stored for a user (e.g. a
-GDPR request).
+GDPR request), with the same use case as a disconnect (``EndUser``).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import sys
 
 from figma_auth import aws
 from figma_auth.store import Store
+from figma_auth.times import utcnow
+from figma_auth.usecases.sessions import EndUser
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,10 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     delete.add_argument("--table", required=True, help="the stack's TableName output")
     args = parser.parse_args(argv)
     store = Store(table_name=args.table, client=aws.dynamodb())
-    sessions = [s.id for s in store.user_sessions(args.user_id)]
-    store.delete_sessions(sessions)
-    store.delete_connection(args.user_id)
-    print(f"deleted user {args.user_id}: {len(sessions)} session(s) and the Figma connection (profile and grant)")
+    sessions = len(store.user_sessions(args.user_id))
+    # An operator's deletion notifies no app (no event bus is configured here).
+    EndUser(store=store, publish=lambda detail_type, detail: None, offline_access=False, clock=utcnow)(
+        args.user_id, disconnect=True
+    )
+    print(f"deleted user {args.user_id}: {sessions} session(s) and the Figma connection (profile and grant)")
     return 0
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from figma_auth import oauth
+from figma_auth import tokens
 
 SESSION_COOKIE = "__Host-figma_auth_session"
 TX_COOKIE_PREFIX = "__Host-figma_auth_tx_"
@@ -37,4 +37,4 @@ class LoginDone:
 
 def tx_cookie_name(state: str) -> str:
     """One transaction cookie per login, so two tabs signing in at once don't collide."""
-    return TX_COOKIE_PREFIX + oauth.hash_secret(state)[:16]
+    return TX_COOKIE_PREFIX + tokens.hash_secret(state)[:16]

@@ -16,21 +16,46 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from figma_auth import deadline as request_deadline
-from figma_auth import oauth
+from figma_auth import oauth, tokens
 from figma_auth.errors import FigmaUnavailable, GrantUnreadable, ReauthRequired, Unauthorized
-from figma_auth.figma import FigmaClient
 from figma_auth.observability import logger, metrics_count
-from figma_auth.store import ACTIVE, Connection, Store
-from figma_auth.vault import Vault, grant_context
+from figma_auth.records import ACTIVE, Connection
+from figma_auth.vault import SealedBox, grant_context
 
 LEASE_MS = 20_000  # longer than Figma's worst refresh (2 attempts x 8 s)
 WAIT_FOR_PEER_SECONDS = 10.0  # how long a request waits for another's refresh
 JUST_REFRESHED = timedelta(seconds=5)  # a refresh reuses a grant another refresh produced this recently
 
 Outcome = Literal["refreshed", "skipped", "reauth_required"]
+Publish = Callable[[str, dict[str, Any]], None]
+
+
+class GrantStore(Protocol):
+    """What the engine reads and writes of a connection: its grant, under a lease."""
+
+    def get_connection(self, user_id: str) -> Connection | None: ...
+    def acquire_lease(self, user_id: str, *, version: int, owner: str, now_ms: int, lease_ms: int) -> bool: ...
+    def save_refreshed_grant(
+        self, conn: Connection, *, owner: str, box: SealedBox, expires_at: datetime, obtained_at: datetime
+    ) -> bool: ...
+    def release_lease(self, user_id: str, *, owner: str) -> None: ...
+    def mark_reauth_required(self, user_id: str, *, owner: str) -> bool: ...
+
+
+class GrantVault(Protocol):
+    """Opens a sealed grant, and seals a new one under the same data key."""
+
+    def open(self, box: SealedBox, context: dict[str, str]) -> dict[str, Any]: ...
+    def reseal(self, previous: SealedBox, plaintext: dict[str, Any], context: dict[str, str]) -> SealedBox: ...
+
+
+class Refresher(Protocol):
+    """Figma's refresh endpoint."""
+
+    def refresh(self, grant: oauth.FigmaGrant, *, now: Callable[[], datetime]) -> oauth.FigmaGrant: ...
 
 
 @dataclass(frozen=True)
@@ -45,11 +70,11 @@ class RefreshEngine:
     def __init__(
         self,
         *,
-        store: Store,
-        vault: Vault,
-        figma: FigmaClient,
+        store: GrantStore,
+        vault: GrantVault,
+        figma: Refresher,
         clock: Callable[[], datetime],
-        publish: Callable[[str, dict[str, Any]], None],
+        publish: Publish,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         wait_for_peer: float = WAIT_FOR_PEER_SECONDS,
@@ -66,7 +91,7 @@ class RefreshEngine:
         new access token whatever the expiry). Waits for a peer's refresh rather than call
         Figma twice; a grant a refresh produced seconds ago is reused, so a burst of refreshes
         (tabs, sessions, retries) costs one Figma call."""
-        owner = oauth.random_token(12)
+        owner = tokens.random_token(12)
         deadline = self.monotonic() + request_deadline.bounded(self.wait_for_peer, clock=self.monotonic)
         start_version = conn.version
         pause = 0.05
@@ -101,7 +126,7 @@ class RefreshEngine:
         if conn.status != ACTIVE or conn.lease_until_ms >= _ms(self.clock()):
             return "skipped"
         try:
-            done = self._attempt(conn, oauth.random_token(12), gate=gate)
+            done = self._attempt(conn, tokens.random_token(12), gate=gate)
         except ReauthRequired:
             return "reauth_required"
         return "skipped" if done is None else "refreshed"

@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
 
 class FigmaAuthError(Exception):
     """Base class: ``code`` is the public ``error`` value, ``status`` the HTTP status."""
@@ -133,6 +136,37 @@ class GrantUnreadable(FigmaAuthError):
 
     code, status = "unauthorized", 401
     default_message = "The stored Figma grant could not be verified. Sign in again."
+
+
+class DeviceNotPending(ExpiredToken):
+    default_message = "This code expired or was already used. Start signing in again from your plugin or app."
+
+
+class SessionsLeft(TemporarilyUnavailable):
+    """A batch delete left sessions behind after its retries: the same request finishes it."""
+
+    default_message = "Some sessions could not be deleted yet; send the same request again to finish."
+
+
+class Problem(NamedTuple):
+    """The first thing pydantic found wrong, as one line can say it (never the input: it may be a secret)."""
+
+    where: str  # dotted location, without the request part ("body", "query", ...)
+    what: str  # pydantic's message
+    kind: str  # pydantic's error type, e.g. "missing"
+
+    def line(self) -> str:
+        return f"{self.where}: {self.what}"
+
+
+def first_problem(errors: Sequence[Mapping[str, Any]]) -> Problem:
+    """The first of pydantic's ``errors()`` as a Problem: the one-line errors of the web adapter
+    and of settings come from here."""
+    if not errors:
+        return Problem("body", "The request is malformed.", "")
+    first = errors[0]
+    loc = [str(part) for part in first.get("loc", ()) if part not in ("query", "body", "header", "path")]
+    return Problem(".".join(loc) or "body", str(first.get("msg", "invalid")), str(first.get("type", "")))
 
 
 def status_of(code: str) -> int:

@@ -1,4 +1,4 @@
-"""The one HTTP client for Figma: code exchange, refresh, identity.
+"""The one HTTP client for Figma: code exchange, refresh, identity, and the proxy's calls.
 
 Short timeouts; bounded, jittered retries only where a replay is safe (refresh and
 ``/v1/me``, never the single-use code exchange); ``Retry-After`` honoured within a
@@ -7,6 +7,7 @@ deadline; every failure mapped to a FigmaAuthError the caller can act on.
 
 from __future__ import annotations
 
+import copy
 import random
 import time
 from collections.abc import Callable
@@ -50,6 +51,20 @@ class FigmaUser:
     img_url: str
 
 
+@dataclass(frozen=True)
+class ProxyResponse:
+    status: int
+    body: bytes
+    content_type: str
+    headers: dict[str, str]
+
+
+PROXY_READ_TIMEOUT = 25.0  # under API Gateway's 30 s
+MAX_PROXY_BODY = 6 * 1024 * 1024  # read no further: Lambda can't return more
+_PASS_HEADERS = ("retry-after",)
+_PASS_PREFIXES = ("x-figma-", "x-ratelimit-", "ratelimit-")
+
+
 class FigmaClient:
     """Talks to ``api_url`` with HTTP Basic client credentials; takes an injected httpx client."""
 
@@ -74,6 +89,13 @@ class FigmaClient:
         self.retry = retry or RetryPolicy()
         self.connect_timeout, self.read_timeout = connect_timeout, read_timeout
         self.sleep = sleep
+
+    def with_retry(self, retry: RetryPolicy) -> FigmaClient:
+        """The same client (credentials, HTTP connections) under another retry policy."""
+        sibling = copy.copy(self)
+        sibling._http = self.http  # created now, so both share one pool of warm connections
+        sibling.retry = retry
+        return sibling
 
     @property
     def http(self) -> httpx.Client:
@@ -135,6 +157,48 @@ class FigmaClient:
             img_url=_text(body.get("img_url"), 2048),
         )
 
+    # -- the proxy ------------------------------------------------------------------------
+
+    def forward(
+        self, target: str, *, method: str, token: str, body: bytes | None, content_type: str | None
+    ) -> ProxyResponse:
+        """One proxied call to ``target`` (a checked API path and query) with the user's token;
+        nothing of the client's but the body.
+
+        Never retried (a POST may not be idempotent). Reads at most MAX_PROXY_BODY bytes.
+        """
+        import httpx
+
+        from figma_auth.errors import ResponseTooLarge
+
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        if content_type:
+            headers["Content-Type"] = content_type
+        try:
+            with self.http.stream(
+                method,
+                self.api_url + target,
+                headers=headers,
+                content=body,
+                timeout=httpx.Timeout(deadline.bounded(PROXY_READ_TIMEOUT), connect=deadline.bounded(CONNECT_TIMEOUT)),
+            ) as response:
+                chunks, size = [], 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > MAX_PROXY_BODY:
+                        raise ResponseTooLarge()
+                    chunks.append(chunk)
+        except httpx.TransportError as exc:
+            raise FigmaUnavailable("Figma did not answer in time.", status=502) from exc
+        passed = {
+            name: value
+            for name, value in response.headers.items()
+            if name.lower() in _PASS_HEADERS or name.lower().startswith(_PASS_PREFIXES)
+        }
+        return ProxyResponse(
+            response.status_code, b"".join(chunks), response.headers.get("content-type", "application/json"), passed
+        )
+
     # -- plumbing -----------------------------------------------------------------------
 
     def _basic(self) -> httpx.BasicAuth:
@@ -169,60 +233,6 @@ class FigmaClient:
             status = f"HTTP {response.status_code}" if response is not None else "no answer"
             raise FigmaUnavailable(f"Figma answered {status}; try again shortly.", retry_after=max(1, round(seconds)))
         self.sleep(seconds)
-
-
-@dataclass(frozen=True)
-class ProxyResponse:
-    status: int
-    body: bytes
-    content_type: str
-    headers: dict[str, str]
-
-
-PROXY_READ_TIMEOUT = 25.0  # under API Gateway's 30 s
-MAX_PROXY_BODY = 6 * 1024 * 1024  # read no further: Lambda can't return more
-_PASS_HEADERS = ("retry-after",)
-_PASS_PREFIXES = ("x-figma-", "x-ratelimit-", "ratelimit-")
-
-
-def forward(
-    http: httpx.Client, *, url: str, method: str, token: str, body: bytes | None, content_type: str | None
-) -> ProxyResponse:
-    """One proxied call to Figma with the user's token; nothing of the client's but the body.
-
-    Never retried (a POST may not be idempotent). Reads at most MAX_PROXY_BODY bytes.
-    """
-    import httpx
-
-    from figma_auth.errors import ResponseTooLarge
-
-    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-    if content_type:
-        headers["Content-Type"] = content_type
-    try:
-        with http.stream(
-            method,
-            url,
-            headers=headers,
-            content=body,
-            timeout=httpx.Timeout(deadline.bounded(PROXY_READ_TIMEOUT), connect=deadline.bounded(CONNECT_TIMEOUT)),
-        ) as response:
-            chunks, size = [], 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > MAX_PROXY_BODY:
-                    raise ResponseTooLarge()
-                chunks.append(chunk)
-    except httpx.TransportError as exc:
-        raise FigmaUnavailable("Figma did not answer in time.", status=502) from exc
-    passed = {
-        name: value
-        for name, value in response.headers.items()
-        if name.lower() in _PASS_HEADERS or name.lower().startswith(_PASS_PREFIXES)
-    }
-    return ProxyResponse(
-        response.status_code, b"".join(chunks), response.headers.get("content-type", "application/json"), passed
-    )
 
 
 def is_invalid_token(response: ProxyResponse) -> bool:

@@ -1,23 +1,40 @@
-"""Factories for the collaborators a Lambda container shares between invocations.
+"""The composition root: the one place that builds a Lambda container's collaborators (settings,
+the store, the vault, the Figma client, the publisher, the refresh engine, the JWT signer) and
+the use cases each function serves.
 
-Built lazily on first use and cached per container; ``reset()`` forgets them (tests).
-Handlers call ``check()`` at import so bad settings fail the cold start with one line.
+Everything is built lazily on first use and cached per container; ``reset()`` forgets it
+(tests). Handlers call ``check()`` at import so bad settings fail the cold start with one line,
+and name the use cases they serve (``runtime.sessions()``, ``runtime.proxy()``, …) inside their
+routes: a handler's cold start imports no use-case code before its first request.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from figma_auth import aws
 from figma_auth.observability import logger
 from figma_auth.settings import Settings
+from figma_auth.times import utcnow
 
 if TYPE_CHECKING:  # the use cases load on the first request, not at a handler's import
-    from figma_auth.figma import FigmaClient, RetryPolicy
-    from figma_auth.service import AuthService
+    from figma_auth.engine import Publish, RefreshEngine
+    from figma_auth.figma import FigmaClient
+    from figma_auth.signing import JwtSigner
     from figma_auth.store import Store
+    from figma_auth.usecases.authorize import StartSignIn
+    from figma_auth.usecases.connections import BackendConnections
+    from figma_auth.usecases.device import DeviceSignIn
+    from figma_auth.usecases.jwts import AppJwts
+    from figma_auth.usecases.proxy import FigmaProxy
+    from figma_auth.usecases.sessions import Authenticate, EndUser, Sessions
+    from figma_auth.usecases.signin import CompleteSignIn, RedeemTicket
+    from figma_auth.vault import Vault
 
 
 @functools.cache
@@ -30,9 +47,29 @@ def check() -> Settings:
     return settings()
 
 
+@dataclass
+class Parts:
+    """A container's collaborators, shared by every use case it serves."""
+
+    settings: Settings
+    store: Store
+    vault: Vault
+    figma: FigmaClient
+    publish: Publish
+    clock: Callable[[], datetime] = utcnow
+    signer: JwtSigner | None = None
+    engine: RefreshEngine = field(init=False)
+
+    def __post_init__(self) -> None:
+        from figma_auth.engine import RefreshEngine
+
+        self.engine = RefreshEngine(
+            store=self.store, vault=self.vault, figma=self.figma, clock=self.clock, publish=self.publish
+        )
+
+
 @functools.cache
-def service() -> AuthService:
-    from figma_auth.service import AuthService
+def parts() -> Parts:
     from figma_auth.signing import JwtSigner
     from figma_auth.store import Store
     from figma_auth.vault import Vault
@@ -43,7 +80,7 @@ def service() -> AuthService:
         if config.jwt_key_id
         else None
     )
-    return AuthService(
+    return Parts(
         settings=config,
         store=Store(table_name=config.table_name, client=aws.dynamodb()),
         vault=Vault(kms=aws.kms(), key_id=config.kms_key_id),
@@ -53,7 +90,180 @@ def service() -> AuthService:
     )
 
 
-def figma_client(config: Settings, retry: RetryPolicy | None = None, http: Any = None) -> FigmaClient:
+# -- the use cases, one each per container ----------------------------------------------------
+
+
+@functools.cache
+def authenticate() -> Authenticate:
+    from figma_auth.usecases.sessions import Authenticate
+
+    return Authenticate(store=parts().store, clock=parts().clock)
+
+
+@functools.cache
+def start_sign_in() -> StartSignIn:
+    from figma_auth.usecases.authorize import StartSignIn
+
+    p = parts()
+    return StartSignIn(settings=p.settings, store=p.store, authenticate=authenticate(), clock=p.clock)
+
+
+@functools.cache
+def complete_sign_in() -> CompleteSignIn:
+    from figma_auth.usecases.signin import CompleteSignIn
+
+    p = parts()
+    return CompleteSignIn(
+        store=p.store,
+        vault=p.vault,
+        figma=p.figma,
+        clock=p.clock,
+        publish=p.publish,
+        session_ttl_days=p.settings.session_ttl_days,
+        offline_access=p.settings.offline_access,
+    )
+
+
+@functools.cache
+def end_user() -> EndUser:
+    return _end_user(parts())
+
+
+def _end_user(p: Parts) -> EndUser:
+    from figma_auth.usecases.sessions import EndUser
+
+    return EndUser(store=p.store, publish=p.publish, offline_access=p.settings.offline_access, clock=p.clock)
+
+
+@functools.cache
+def sessions() -> Sessions:
+    from figma_auth.usecases.sessions import Sessions
+
+    p = parts()
+    return Sessions(
+        store=p.store,
+        authenticate=authenticate(),
+        engine=p.engine,
+        end_user=end_user(),
+        clock=p.clock,
+        leeway_seconds=p.settings.refresh_leeway_seconds,
+        expose_token=p.settings.expose_provider_token,
+    )
+
+
+@functools.cache
+def redeem_ticket() -> RedeemTicket:
+    from figma_auth.usecases.signin import RedeemTicket
+
+    return RedeemTicket(store=parts().store, view=sessions().view, clock=parts().clock)
+
+
+@functools.cache
+def device() -> DeviceSignIn:
+    from figma_auth.usecases.device import DeviceSignIn
+
+    p = parts()
+    return DeviceSignIn(
+        store=p.store,
+        login=start_sign_in(),
+        view=sessions().view,
+        clock=p.clock,
+        code_ttl_seconds=p.settings.device_code_ttl_seconds,
+        poll_interval_seconds=p.settings.device_poll_interval_seconds,
+        session_ttl_days=p.settings.session_ttl_days,
+        offline_access=p.settings.offline_access,
+    )
+
+
+@functools.cache
+def proxy() -> FigmaProxy:
+    from figma_auth.usecases.proxy import FigmaProxy
+
+    p = parts()
+    return FigmaProxy(
+        store=p.store,
+        authenticate=authenticate(),
+        engine=p.engine,
+        figma=p.figma,
+        clock=p.clock,
+        leeway_seconds=p.settings.refresh_leeway_seconds,
+    )
+
+
+@functools.cache
+def connections() -> BackendConnections:
+    from figma_auth.usecases.connections import BackendConnections
+
+    p = parts()
+    return BackendConnections(
+        store=p.store, engine=p.engine, end_user=end_user(), leeway_seconds=p.settings.refresh_leeway_seconds
+    )
+
+
+@functools.cache
+def jwts() -> AppJwts:
+    from figma_auth.usecases.jwts import AppJwts
+
+    p = parts()
+    return AppJwts(
+        signer=p.signer,
+        authenticate=authenticate(),
+        audience=p.settings.jwt_audience,
+        ttl_seconds=p.settings.jwt_ttl_seconds,
+        clock=p.clock,
+    )
+
+
+def reset() -> None:
+    """Forget everything built (tests that change the environment between cases)."""
+    factories = (settings, parts, authenticate, start_sign_in, complete_sign_in, end_user, sessions)
+    for factory in (*factories, redeem_ticket, device, proxy, connections, jwts):
+        factory.cache_clear()
+    aws.reset()
+
+
+# -- the scheduled refresh ------------------------------------------------------------------------
+
+
+def run_scheduled_refresh(*, remaining_ms: Any) -> dict[str, Any]:
+    """One scheduled batch; outcomes go to Powertools metrics and the returned report."""
+    from figma_auth.observability import metrics_count
+    from figma_auth.store import Store
+
+    pages = Store(table_name=settings().table_name, client=aws.dynamodb_paging())
+    report = refresh_batch(parts(), remaining_ms=remaining_ms, pages=pages)
+    for outcome in ("refreshed", "skipped", "reauth_required", "failed"):
+        metrics_count(f"Grants{outcome.title().replace('_', '')}", report[outcome])
+    logger.info("scheduled refresh done", extra={k: v for k, v in report.items() if k != "failures"})
+    return report
+
+
+def refresh_batch(p: Parts, *, remaining_ms: Any, pages: Store | None = None) -> dict[str, Any]:
+    """One batch of the scheduled refresh with ``p``'s collaborators: the same engine as the
+    request paths, over a Figma client that leaves 429s to the scheduler."""
+    from figma_auth.engine import RefreshEngine
+    from figma_auth.figma import RetryPolicy
+    from figma_auth.usecases.scheduled_refresh import RefreshScheduler
+
+    # The container's Figma client (its TLS context and warm connections), with the scheduler's policy.
+    figma = p.figma.with_retry(RetryPolicy(retry_rate_limited=False))
+    engine = RefreshEngine(store=p.store, vault=p.vault, figma=figma, clock=p.clock, publish=p.publish)
+    scheduler = RefreshScheduler(
+        engine=engine,
+        store=p.store,
+        pages=pages or p.store,
+        concurrency=p.settings.refresh_concurrency,
+        ahead_seconds=p.settings.refresh_ahead_seconds,
+        remaining_ms=remaining_ms,
+        clock=p.clock,
+    )
+    return scheduler.run().as_dict()
+
+
+# -- outside systems ------------------------------------------------------------------------------
+
+
+def figma_client(config: Settings) -> FigmaClient:
     from figma_auth.figma import FigmaClient
 
     return FigmaClient(
@@ -61,8 +271,6 @@ def figma_client(config: Settings, retry: RetryPolicy | None = None, http: Any =
         client_id=config.figma_client_id,
         client_secret=_client_secret(config),
         refresh_style=config.figma_refresh_style,
-        retry=retry,
-        http=http,
     )
 
 
@@ -98,46 +306,3 @@ def _publisher(config: Settings) -> Any:
             logger.warning("could not publish event", extra={"detail_type": detail_type})
 
     return publish
-
-
-def reset() -> None:
-    settings.cache_clear()
-    service.cache_clear()
-    aws.reset()
-
-
-def run_scheduled_refresh(*, remaining_ms: Any) -> dict[str, Any]:
-    """One scheduled batch; outcomes go to Powertools metrics and the returned report."""
-    from figma_auth.observability import metrics_count
-    from figma_auth.store import Store
-
-    config = settings()
-    pages = Store(table_name=config.table_name, client=aws.dynamodb_paging())
-    report = refresh_batch(service(), remaining_ms=remaining_ms, pages=pages)
-    for outcome in ("refreshed", "skipped", "reauth_required", "failed"):
-        metrics_count(f"Grants{outcome.title().replace('_', '')}", report[outcome])
-    logger.info("scheduled refresh done", extra={k: v for k, v in report.items() if k != "failures"})
-    return report
-
-
-def refresh_batch(auth: AuthService, *, remaining_ms: Any, pages: Store | None = None) -> dict[str, Any]:
-    """One batch of the scheduled refresh with ``auth``'s settings and collaborators: the same
-    engine as the request paths, over a Figma client that leaves 429s to the scheduler."""
-    from figma_auth.engine import RefreshEngine
-    from figma_auth.figma import RetryPolicy
-    from figma_auth.scheduler import RefreshScheduler
-
-    config = auth.settings
-    # The container's HTTP client (its TLS context and warm connections), with the scheduler's policy.
-    figma = figma_client(config, RetryPolicy(retry_rate_limited=False), http=auth.figma.http)
-    engine = RefreshEngine(store=auth.store, vault=auth.vault, figma=figma, clock=auth.clock, publish=auth.publish)
-    scheduler = RefreshScheduler(
-        engine=engine,
-        store=auth.store,
-        pages=pages,
-        concurrency=config.refresh_concurrency,
-        ahead_seconds=config.refresh_ahead_seconds,
-        remaining_ms=remaining_ms,
-        clock=auth.clock,
-    )
-    return scheduler.run().as_dict()

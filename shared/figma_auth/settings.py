@@ -13,8 +13,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
-from figma_auth.errors import ConfigurationError, InvalidRedirect, InvalidScope
-from figma_auth.oauth import normalise_origin, parse_scopes
+from figma_auth.errors import ConfigurationError, InvalidRedirect, InvalidScope, first_problem
+from figma_auth.oauth import parse_scopes
+from figma_auth.urls import normalise_origin
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -108,7 +109,7 @@ def _key_ids(value: Any) -> tuple[str, ...]:
 
 
 def _redirect_urls(value: Any) -> tuple[str, ...]:
-    from figma_auth.oauth import exact_redirect
+    from figma_auth.urls import exact_redirect
 
     urls = []
     for item in str(value).split(","):
@@ -179,7 +180,7 @@ class Settings(BaseModel):
 
     @model_validator(mode="after")
     def _redirects_and_scopes_agree(self) -> Settings:
-        from figma_auth.oauth import origin_of_url
+        from figma_auth.urls import origin_of_url
 
         off = [u for u in self.allowed_redirect_urls if origin_of_url(u) not in self.allowed_origins]
         if off:
@@ -229,10 +230,10 @@ class Settings(BaseModel):
 
 def _one_line(exc: ValidationError) -> str:
     """``NAME problem`` for the first error, naming the environment variable."""
-    first = exc.errors(include_url=False, include_input=False)[0]
-    name = str(first["loc"][0]) if first["loc"] else ""
+    problem = first_problem(exc.errors(include_url=False, include_input=False))
+    name = problem.where if problem.where != "body" else ""
     field = next((f for f in Settings.model_fields.values() if f.alias == name), None)
-    if first["type"] == "missing":
+    if problem.kind == "missing":
         what = field.description if field is not None and field.description else "it has no default"
         return f"{name} is required: {what}"
-    return f"{name} {str(first['msg']).removeprefix('Value error, ')}"
+    return f"{name} {problem.what.removeprefix('Value error, ')}"

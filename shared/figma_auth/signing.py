@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from figma_auth.errors import FigmaAuthError
-from figma_auth.oauth import b64url, random_token
+from figma_auth.tokens import b64url, random_token
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient

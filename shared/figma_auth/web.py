@@ -25,18 +25,16 @@ from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from pydantic import BaseModel
 
 from figma_auth import deadline, runtime
-from figma_auth.credentials import DEVICE_COOKIE, SESSION_COOKIE, Credentials, LoginDone, LoginStart, tx_cookie_name
+from figma_auth.credentials import SESSION_COOKIE, Credentials, LoginStart
 from figma_auth.errors import (
     CsrfRejected,
     FigmaAuthError,
     InvalidRequest,
     NotFound,
-    ResponseTooLarge,
     TemporarilyUnavailable,
-    status_of,
+    first_problem,
 )
 from figma_auth.models import dump
-from figma_auth.oauth import append_query, derive, random_token
 from figma_auth.observability import logger
 from figma_auth.settings import Settings
 
@@ -45,8 +43,6 @@ if TYPE_CHECKING:
 
 JSON = "application/json"
 MAX_QUERY_LENGTH = 4096
-MAX_PROXY_REQUEST = 1024 * 1024  # the body a proxied call may carry
-LAMBDA_RESPONSE_LIMIT = 6 * 1024 * 1024
 GREEDY = ".+"  # Powertools' catch-all rule: what API Gateway's {name+} matches
 
 
@@ -58,7 +54,6 @@ def route_rule(template_path: str) -> str:
     return re.sub(r"\{(\w+)\}", r"<\1>", re.sub(r"\{\w+\+\}", GREEDY, template_path))
 
 
-PROXY_PATH = "/figma/{proxy+}"
 _THROTTLED = {
     "ThrottlingException",
     "ProvisionedThroughputExceededException",
@@ -125,12 +120,7 @@ def create_app() -> APIGatewayHttpResolver:
 def validation_message(exc: RequestValidationError) -> str:
     """``where: what`` for the first problem; never the input (it may be a secret)."""
     errors = exc.errors()
-    if not errors:
-        return "The request is malformed."
-    first = errors[0]
-    loc = [str(part) for part in first.get("loc", ()) if part not in ("query", "body", "header", "path")]
-    where = ".".join(loc) or "body"
-    return f"{where}: {first.get('msg', 'invalid')}"
+    return first_problem(errors).line() if errors else "The request is malformed."
 
 
 def classify(exc: BaseException) -> FigmaAuthError:
@@ -185,6 +175,11 @@ def no_content(cookies: list[Cookie] | None = None) -> Response[Any]:
 
 def _event(app: APIGatewayHttpResolver) -> APIGatewayProxyEventV2:
     return app.current_event
+
+
+def client_address(app: APIGatewayHttpResolver) -> str:
+    """The caller's IP address as API Gateway saw it."""
+    return _event(app).request_context.http.source_ip
 
 
 def query(app: APIGatewayHttpResolver) -> dict[str, str]:
@@ -257,11 +252,18 @@ def _session_cookie(value: str, settings: Settings, max_age: int) -> Cookie:
     )
 
 
-def _tx_cookie(name: str, value: str, max_age: int) -> Cookie:
+def short_cookie(name: str, value: str, max_age: int) -> Cookie:
+    """A short-lived cookie of one flow (a login's transaction, the verify page's confirmation)."""
     return Cookie(name, value, path="/", secure=True, http_only=True, same_site=SameSite.LAX_MODE, max_age=max_age)
 
 
-# -- the two redirecting flows -----------------------------------------------------------
+def authorize_response(start: LoginStart) -> Response[Any]:
+    """On to Figma, with the login's transaction cookie."""
+    cookie = short_cookie(start.tx_cookie_name, start.tx_cookie_value, start.tx_cookie_max_age)
+    return redirect(start.redirect_url, [cookie])
+
+
+# -- this API's own URLs ------------------------------------------------------------------
 
 
 def callback_url(app: APIGatewayHttpResolver) -> str:
@@ -272,160 +274,10 @@ def callback_url(app: APIGatewayHttpResolver) -> str:
     return f"https://{_event(app).request_context.domain_name}/auth/figma/callback"
 
 
-def authorize_response(start: LoginStart) -> Response[Any]:
-    return redirect(
-        start.redirect_url, [_tx_cookie(start.tx_cookie_name, start.tx_cookie_value, start.tx_cookie_max_age)]
-    )
-
-
-def callback_response(app: APIGatewayHttpResolver) -> Response[Any]:
-    """Complete a login. Without a trustworthy transaction: 400 JSON (Figma never called).
-    With one: a redirect to its success URL, or to its failure URL with ``?error=``."""
-    service = runtime.service()
-    params = query(app)
-    tx, verifier = service.take_transaction(params, cookies(app))
-    clear_tx = _tx_cookie(tx_cookie_name(params["state"]), "", 0)
-    try:
-        done: LoginDone = service.complete_login(tx, verifier, params)
-    except Exception as exc:  # every failure after a trustworthy transaction goes to the app
-        error = classify(exc)
-        logger.info("login failed", extra={"error": error.code})
-        return redirect(append_query(tx.failure_url, {"error": error.code}), [clear_tx], status=303)
-    jar = [clear_tx]
-    if done.session_token is not None:
-        jar.append(session_cookie(done.session_token, service.settings))
-    return redirect(done.redirect_url, jar, status=303)
-
-
 def issuer(app: APIGatewayHttpResolver) -> str:
     """ISSUER, or this API's own base URL (API Gateway sets domainName, not the client)."""
     configured = runtime.settings().issuer
     return configured or f"https://{_event(app).request_context.domain_name}"
-
-
-def device_verify_response(app: APIGatewayHttpResolver) -> Response[Any]:
-    """GET /auth/device/verify: ask for the code, show it with the scopes to confirm, then (the
-    person confirmed, in this browser) on to Figma; after the callback, the outcome in words."""
-    from figma_auth import pages
-
-    params = query(app)
-    verify_url = issuer(app) + DEVICE_VERIFY_PATH
-    if params.get("result") == "done":
-        return html_response(pages.done())
-    if "error" in params:
-        code = params["error"] if params["error"] in _DEVICE_OUTCOMES else "server_error"
-        return html_response(pages.failed(code, _DEVICE_OUTCOMES.get(code, "Something went wrong on our side.")))
-    typed = params.get("user_code", "")
-    if not typed:
-        return html_response(pages.enter_code(DEVICE_VERIFY_PATH))
-    service = runtime.service()
-    try:
-        if "confirm" in params:
-            start = service.confirm_device(
-                typed,
-                params["confirm"],
-                cookies(app).get(DEVICE_COOKIE),
-                callback_url=callback_url(app),
-                verify_url=verify_url,
-            )
-            response = authorize_response(start)
-            response.cookies.append(_device_cookie("", 0))
-            return response
-        shown, device = service.device_to_confirm(typed, client=_event(app).request_context.http.source_ip)
-    except FigmaAuthError as exc:
-        if isinstance(exc, NotFound):
-            return html_response(pages.enter_code(DEVICE_VERIFY_PATH, exc.message), status=404)
-        return html_response(pages.failed(exc.code, exc.message), status=exc.status)
-    secret = random_token(32)
-    page = pages.confirm(
-        DEVICE_VERIFY_PATH, shown, list(device.scopes), derive(secret, "device:" + shown.replace("-", ""))
-    )
-    return html_response(page, cookies=[_device_cookie(secret, 600)])
-
-
-DEVICE_VERIFY_PATH = "/auth/device/verify"
-_DEVICE_OUTCOMES = {
-    "access_denied": "You declined at Figma, so the app was not signed in.",
-    "expired_token": "This code expired or was already used. Start signing in again from your app.",
-    "invalid_state": "This sign-in expired or was started in another browser. Start again from your app.",
-    "figma_error": "Figma answered with an error. Start again from your app.",
-    "figma_unavailable": "Figma is unavailable right now. Try again in a minute.",
-    "temporarily_unavailable": "We are busy right now. Try again in a minute.",
-    "server_error": "Something went wrong on our side.",
-}
-
-
-def html_response(page: str, *, status: int = 200, cookies: list[Cookie] | None = None) -> Response[Any]:
-    from urllib.parse import urlsplit
-
-    from figma_auth.pages import csp
-
-    figma = urlsplit(runtime.settings().figma_auth_url)
-    policy = csp(f"{figma.scheme}://{figma.netloc}")
-    return Response(
-        status, "text/html; charset=utf-8", page, {"Content-Security-Policy": policy}, cookies=cookies or []
-    )
-
-
-def _device_cookie(value: str, max_age: int) -> Cookie:
-    return Cookie(
-        DEVICE_COOKIE, value, path="/", secure=True, http_only=True, same_site=SameSite.LAX_MODE, max_age=max_age
-    )
-
-
-def proxy_response(app: APIGatewayHttpResolver, *, as_user: str | None = None) -> Response[Any]:
-    """Forward to Figma and return its answer: ANY /figma/{proxy+} with the session user's
-    token, or (``as_user``, backend routes behind AWS IAM) ANY /connections/{id}/figma/{proxy+}."""
-    event = _event(app)
-    method = event.request_context.http.method.upper()
-    body = raw_body(app)
-    if body is not None and len(body) > MAX_PROXY_REQUEST:
-        raise InvalidRequest("request body is too large (1 MB at most)")
-    if body and method == "GET":
-        raise InvalidRequest("a GET request carries no body")
-    # The Figma path is what follows /figma/ in the raw (still percent-encoded) path.
-    segments = 1 if as_user is None else 3
-    call: dict[str, Any] = {
-        "method": method,
-        "path": (event.raw_path or "").split("/", segments + 1)[-1],
-        "query": event.raw_query_string or "",
-        "body": body or None,
-        "content_type": _forwardable_content_type(event.headers.get("content-type")),
-    }
-    if as_user is None:
-        creds = credentials(app)
-        if method != "GET":
-            require_trusted_origin(app, creds)
-        answer = runtime.service().proxy(creds, **call)
-    else:
-        answer = runtime.service().proxy_as(as_user, **call)
-    content_type, extra = _served_as(answer.content_type)
-    textual = content_type.startswith("application/json")
-    try:
-        payload: str | bytes = answer.body.decode() if textual else answer.body
-    except UnicodeDecodeError:
-        payload = answer.body
-    encoded_size = len(json.dumps(payload)) if isinstance(payload, str) else len(payload) * 4 // 3
-    if encoded_size + 8192 > LAMBDA_RESPONSE_LIMIT:
-        raise ResponseTooLarge()
-    headers = {**dict(answer.headers), **extra, "Content-Security-Policy": "default-src 'none'; sandbox"}
-    return Response(answer.status, content_type, payload, headers)
-
-
-def _forwardable_content_type(value: str | None) -> str | None:
-    if value is not None and (len(value) > 256 or not all(" " <= ch < "\x7f" for ch in value)):
-        raise InvalidRequest("Content-Type must be printable ASCII")
-    return value
-
-
-def _served_as(upstream: str) -> tuple[str, dict[str, str]]:
-    """What a proxied answer is served as from the API's own origin (the one holding the session
-    cookie): JSON and images as they are; anything else (an HTML error page from something in
-    front of Figma) as a download that no browser renders."""
-    kind = upstream.split(";")[0].strip().lower()
-    if kind == "application/json" or (kind.startswith("image/") and kind != "image/svg+xml"):
-        return upstream, {}
-    return "application/octet-stream", {"Content-Disposition": "attachment"}
 
 
 FORM = "application/x-www-form-urlencoded"
@@ -467,9 +319,7 @@ def validated[M: BaseModel](model: type[M], data: dict[str, Any]) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors(include_url=False, include_input=False)[0]
-        where = ".".join(str(part) for part in first.get("loc", ())) or "body"
-        raise InvalidRequest(f"{where}: {first.get('msg', 'invalid')}") from None
+        raise InvalidRequest(first_problem(exc.errors(include_url=False, include_input=False)).line()) from None
 
 
 def require_object_body(app: APIGatewayHttpResolver) -> None:
@@ -579,79 +429,3 @@ def _error_code(result: dict[str, Any]) -> str | None:
     except ValueError:
         return None
     return code if isinstance(code, str) else None
-
-
-# -- what the OpenAPI document says of each route ------------------------------------------
-
-SESSION_SECURITY: list[dict[str, list[str]]] = [{"sessionCookie": []}, {"bearerToken": []}]
-IAM_SECURITY: list[dict[str, list[str]]] = [{"awsSigV4": []}]
-
-
-def responses(
-    ok: dict[int, str | type[BaseModel]],
-    errors: tuple[str, ...],
-    error_status: dict[str, tuple[int, ...]] | None = None,
-) -> dict[int, Any]:
-    """Powertools ``responses=``: the success answers, then each error status with the codes
-    it can carry (as an enum of the body's ``error``)."""
-    out: dict[int, Any] = {}
-    for status, answer in ok.items():
-        if isinstance(answer, str):
-            out[status] = {"description": answer}
-        else:
-            out[status] = {"description": answer.__doc__ or "OK", "content": {JSON: {"model": answer}}}
-    by_status: dict[int, list[str]] = {}
-    for code in (*errors, "server_error"):  # any route can fail on a bug
-        for status in (error_status or {}).get(code, (status_of(code),)):
-            by_status.setdefault(status, []).append(code)
-    for status, codes in sorted(by_status.items()):
-        schema = {
-            "type": "object",
-            "required": ["error", "message"],
-            "properties": {
-                "error": {"type": "string", "enum": codes, "description": "A stable code from the README's table."},
-                "message": {"type": "string", "description": "What went wrong and what to do, for humans."},
-            },
-        }
-        out[status] = {"description": ", ".join(codes), "content": {JSON: {"schema": schema}}}
-    return out
-
-
-PROXY_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-
-
-def proxy_responses(*errors: str) -> dict[int, Any]:
-    """What a proxy route answers: Figma's own response, or ours (``errors`` beside the proxy's)."""
-    return responses(
-        {200: "Figma's response (any status Figma answers with is passed through)."},
-        (
-            "invalid_request",
-            "invalid_path",
-            *errors,
-            "reauth_required",
-            "figma_error",
-            "figma_unavailable",
-            "response_too_large",
-            "temporarily_unavailable",
-        ),
-        {"figma_unavailable": (502, 503)},  # 502 Figma failed the call, 503 the refresh
-    )
-
-
-def security_schemes() -> dict[str, Any]:
-    """The two ways a route with ``SESSION_SECURITY`` accepts a session."""
-    from aws_lambda_powertools.event_handler.openapi.models import APIKey, HTTPBearer
-
-    return {
-        "sessionCookie": APIKey.model_validate({"type": "apiKey", "name": SESSION_COOKIE, "in": "cookie"}),
-        "bearerToken": HTTPBearer(description="Token mode's session_token."),
-        "awsSigV4": APIKey.model_validate(
-            {
-                "type": "apiKey",
-                "name": "Authorization",
-                "in": "header",
-                "description": "AWS Signature Version 4 (service execute-api) by a principal allowed "
-                "execute-api:Invoke on the route (API Gateway's AWS_IAM authorization).",
-            }
-        ),
-    }

@@ -149,10 +149,10 @@ def test_a_ticket_from_a_sign_in_someone_else_started_is_burned_not_redeemed(pag
     not leave that ticket for the attacker to redeem."""
     import httpx
 
-    from figma_auth import oauth
+    from figma_auth import oauth, tokens
     from tests.support.browser import Browser, start_login, ticket_of
 
-    attacker_verifier = oauth.random_token(48)
+    attacker_verifier = tokens.random_token(48)
     victim = Browser(origin=live.api)
     attempt = start_login(  # the attacker's link, opened and approved by the victim
         victim,

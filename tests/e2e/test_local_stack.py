@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from devstack.figma_emulator import EMULATOR_CLIENT
 from tests.support.browser import Browser, sign_in, start_login
 from tests.support.stack import SESSION_COOKIE, Stack, SubprocessStack
 
@@ -100,7 +101,7 @@ def test_the_stack_logs_one_line_per_request_and_no_secret(running_stack: tuple[
     browser.get(attempt.callback_url)
     secrets += list(browser.jar(live.api).values())
     secrets.append(browser.get(f"{live.api}/auth/session").json()["provider"]["access_token"])
-    secrets.append("local-client-secret")
+    secrets.append(EMULATOR_CLIENT["FIGMA_CLIENT_SECRET"])
 
     log = proc.log_path.read_text()
 

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from devstack.faults import AwsFaults
-from figma_auth import oauth, runtime
+from figma_auth import oauth, runtime, times, tokens
 from tests.support.browser import Browser, sign_in, start_login, ticket_of
 from tests.support.stack import SESSION_COOKIE, Stack, connection_item, session_item, update_connection
 
@@ -192,7 +192,7 @@ def test_proxy_read_throttled_is_503_and_figma_is_not_called(stack: Stack):
 
 
 def test_ticket_redeem_throttled_is_503_and_the_ticket_still_works(stack: Stack, browser: Browser):
-    verifier = oauth.random_token(48)
+    verifier = tokens.random_token(48)
     done = sign_in(browser, stack.api, mode="token", code_challenge=oauth.pkce_challenge(verifier))
     ticket = ticket_of(done.headers["location"])
     f = faults(stack)
@@ -213,7 +213,7 @@ def test_scheduler_decrypt_throttled_for_one_grant_fails_it_alone(stack: Stack):
         signed_in(stack, user)
     for item in stack.table.items():
         if item["pk"]["S"].startswith("CONN#"):  # make them due
-            due = oauth.iso(oauth.utcnow() + __import__("datetime").timedelta(minutes=10))
+            due = times.iso(times.utcnow() + __import__("datetime").timedelta(minutes=10))
             update_connection(
                 stack.table,
                 item["pk"]["S"].removeprefix("CONN#"),
@@ -275,7 +275,7 @@ def test_listing_sessions_throttled_is_503(stack: Stack):
 
 
 def test_ticket_activation_throttled_is_503_and_the_pending_session_stays_unusable(stack: Stack, browser: Browser):
-    verifier = oauth.random_token(48)
+    verifier = tokens.random_token(48)
     done = sign_in(browser, stack.api, mode="token", code_challenge=oauth.pkce_challenge(verifier))
     ticket = ticket_of(done.headers["location"])
     f = faults(stack)

@@ -7,7 +7,7 @@ import threading
 
 from devstack.faults import AwsFaults
 from devstack.figma_emulator import FigmaEmulator
-from figma_auth import oauth, runtime
+from figma_auth import oauth, runtime, tokens
 from tests.support.browser import Browser, query_of, sign_in, start_login, ticket_of
 from tests.support.stack import SESSION_COOKIE, Stack, connection_item
 
@@ -21,7 +21,7 @@ def signed_in(stack: Stack, user: str = "ada", **params: str) -> tuple[Browser, 
 
 def token_mode_session(stack: Stack) -> str:
     browser = Browser(origin=stack.api)
-    verifier = oauth.random_token(48)
+    verifier = tokens.random_token(48)
     done = sign_in(browser, stack.api, mode="token", code_challenge=oauth.pkce_challenge(verifier))
     ticket = ticket_of(done.headers["location"])
     answer = browser.post(f"{stack.api}/auth/token", json={"ticket": ticket, "code_verifier": verifier})

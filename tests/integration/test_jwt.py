@@ -17,7 +17,7 @@ import pytest
 from jwt import PyJWKClient
 
 from devstack.faults import AwsFaults
-from figma_auth import oauth
+from figma_auth import oauth, tokens
 from tests.support.browser import Browser, sign_in, ticket_of
 from tests.support.stack import SESSION_COOKIE, Stack
 
@@ -52,7 +52,7 @@ def segments(token: str) -> list[dict[str, Any]]:
 
 
 def encode(part: dict[str, Any]) -> str:
-    return oauth.b64url(json.dumps(part, separators=(",", ":")).encode())
+    return tokens.b64url(json.dumps(part, separators=(",", ":")).encode())
 
 
 def test_a_signed_in_user_gets_a_jwt_that_a_third_party_verifier_accepts(stack: Stack):
@@ -77,7 +77,7 @@ def test_a_signed_in_user_gets_a_jwt_that_a_third_party_verifier_accepts(stack: 
 
 
 def test_a_bearer_session_gets_a_jwt_without_an_origin(stack: Stack):
-    verifier = oauth.random_token(48)
+    verifier = tokens.random_token(48)
     tab = Browser(origin=stack.api)
     done = sign_in(tab, stack.api, mode="token", code_challenge=oauth.pkce_challenge(verifier))
     token = tab.post(
@@ -116,7 +116,7 @@ def test_tampered_expired_foreign_audience_alg_none_and_hs256_confused_tokens_ar
     # HS256 "keyed" with the public key: the classic confusion a verifier must refuse.
     hs_head = encode({**header, "alg": "HS256"})
     mac = hmac.new(json.dumps(public_jwk).encode(), f"{hs_head}.{body}".encode(), hashlib.sha256).digest()
-    confused = f"{hs_head}.{body}.{oauth.b64url(mac)}"
+    confused = f"{hs_head}.{body}.{tokens.b64url(mac)}"
 
     for bad in (tampered, alg_none, confused):
         with pytest.raises(pyjwt.PyJWTError):

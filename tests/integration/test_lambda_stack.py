@@ -14,8 +14,9 @@ import httpx
 
 from devstack.counting import AwsCalls
 from devstack.figma_emulator import FigmaEmulator
+from devstack.hooks import HOOKS
 from devstack.template import Function
-from devstack.workers import HOOKS, TIMED_OUT, FunctionPool
+from devstack.workers import TIMED_OUT, FunctionPool
 from tests.support.browser import Browser, sign_in
 from tests.support.stack import SESSION_COOKIE, Stack
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from devstack.counting import AwsCalls
+from devstack.figma_emulator import EMULATOR_CLIENT
 from tests.support.browser import Browser, query_of, sign_in, start_login
 from tests.support.stack import SESSION_COOKIE, Stack
 
@@ -57,7 +58,7 @@ def test_authorize_sends_the_browser_to_figma_with_every_required_parameter(stac
     location = response.headers["location"]
     assert location.startswith(f"{stack.emulator.url}/oauth?")
     q = query_of(location)
-    assert q["client_id"] == "local-client-id"
+    assert q["client_id"] == EMULATOR_CLIENT["FIGMA_CLIENT_ID"]
     assert q["redirect_uri"] == f"{stack.api}/auth/figma/callback"
     assert q["scope"] == "current_user:read,file_content:read"
     assert q["response_type"] == "code"
@@ -166,13 +167,13 @@ def test_an_anonymous_authorize_with_the_longest_return_urls_stores_under_1_kb(s
 
 
 def test_return_urls_swapped_in_the_transaction_cookie_are_invalid_state(stack: Stack, browser: Browser):
-    from figma_auth import oauth
+    from figma_auth import tokens
 
     attempt = start_login(browser, stack.api)
     jar = browser.jar(stack.api)
     name = next(k for k in jar if k.startswith("__Host-figma_auth_tx_"))
     secret, _, _ = jar[name].partition(".")
-    evil = oauth.b64url(b'["https://evil.example/","https://evil.example/"]')
+    evil = tokens.b64url(b'["https://evil.example/","https://evil.example/"]')
     jar[name] = f"{secret}.{evil}"
 
     response = browser.get(attempt.callback_url)

@@ -9,7 +9,7 @@ import httpx
 
 from devstack import template
 from devstack.counting import AwsCalls
-from figma_auth import oauth
+from figma_auth import oauth, tokens
 from tests.integration.test_backend_access import backend
 from tests.support.browser import Browser, confirm_device, sign_in, start_login, ticket_of
 from tests.support.stack import SESSION_COOKIE, Stack, update_connection
@@ -63,7 +63,7 @@ def every_flow(stack: Stack) -> None:
     laptop.get(f"{api}/auth/sessions")
     laptop.post(f"{api}/auth/refresh")
     phone.get(f"{api}/figma/v1/me")
-    verifier = oauth.random_token(48)
+    verifier = tokens.random_token(48)
     token_tab = Browser(origin=api)
     done = sign_in(token_tab, api, mode="token", code_challenge=oauth.pkce_challenge(verifier))
     ticket = ticket_of(done.headers["location"])

@@ -14,7 +14,7 @@ from devstack.counting import AwsCalls
 from devstack.figma_emulator import FigmaEmulator
 from devstack.lambdas import Containers, LambdaContext, load_module
 from devstack.seed import seed_connections
-from figma_auth import oauth
+from figma_auth import times
 from tests.support.stack import EventCapture, Stack, connection_item, update_connection
 
 
@@ -32,7 +32,7 @@ def seed(
 ) -> tuple[list[str], list[str]]:
     """Users whose connections are due (and later), each with ``sessions_per_user`` sessions."""
     stack.emulator.config(token_lifetime=86400)  # as Figma: longer than REFRESH_AHEAD_SECONDS
-    now = oauth.utcnow()
+    now = times.utcnow()
     expiries = [now + timedelta(minutes=5 + i % 50) for i in range(due)] + [
         now + timedelta(hours=3, minutes=i % 500) for i in range(later)
     ]

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from figma_auth import oauth
+from figma_auth import oauth, tokens
 from tests.support.browser import Browser, sign_in, ticket_of
 from tests.support.stack import SESSION_COOKIE, Stack
 
 
 def token_login(stack: Stack, browser: Browser) -> tuple[str, str]:
     """Sign in in token mode; returns (ticket, verifier)."""
-    verifier = oauth.random_token(48)
+    verifier = tokens.random_token(48)
     done = sign_in(browser, stack.api, mode="token", code_challenge=oauth.pkce_challenge(verifier))
     assert done.headers["location"].startswith(f"{stack.api}/app/done#ticket=")
     return ticket_of(done.headers["location"]), verifier

@@ -7,15 +7,15 @@ import json
 
 import pytest
 
-from devstack.figma_emulator import FigmaEmulator
-from figma_auth import oauth
+from devstack.figma_emulator import EMULATOR_CLIENT, FigmaEmulator
+from figma_auth import oauth, tokens
 from tests.support.browser import Browser, sign_in, start_login, ticket_of
 from tests.support.stack import SESSION_COOKIE, Stack, connection_item, update_connection
 
 
 def test_a_session_cookie_planted_before_login_is_replaced_and_never_valid(stack: Stack):
     victim = Browser(origin=stack.api)
-    planted = oauth.random_token()  # the attacker knows this value
+    planted = tokens.random_token()  # the attacker knows this value
     victim.jar(stack.api)[SESSION_COOKIE] = planted
 
     sign_in(victim, stack.api)
@@ -90,7 +90,7 @@ def test_no_response_ever_carries_a_refresh_token_or_the_client_secret(stack: St
         browser.get(f"{stack.api}/figma/v1/me"),
     ):
         seen.append(json.dumps(dict(response.headers)) + response.text)
-    verifier = oauth.random_token(48)
+    verifier = tokens.random_token(48)
     done = sign_in(browser, stack.api, mode="token", code_challenge=oauth.pkce_challenge(verifier))
     ticket = ticket_of(done.headers["location"])
     seen.append(browser.post(f"{stack.api}/auth/token", json={"ticket": ticket, "code_verifier": verifier}).text)
@@ -98,7 +98,7 @@ def test_no_response_ever_carries_a_refresh_token_or_the_client_secret(stack: St
     everything = "\n".join(seen)
     refresh_tokens = list(emulator.state.refresh_tokens)
     assert refresh_tokens and not any(token in everything for token in refresh_tokens)
-    assert "local-client-secret" not in everything
+    assert EMULATOR_CLIENT["FIGMA_CLIENT_SECRET"] not in everything
 
 
 def test_logs_across_every_flow_hold_no_secret(stack: Stack, emulator: FigmaEmulator):
@@ -106,7 +106,7 @@ def test_logs_across_every_flow_hold_no_secret(stack: Stack, emulator: FigmaEmul
 
     captured = io.StringIO()  # everything the functions print: the lines CloudWatch would keep
     stack.containers.sinks.append(captured)
-    secrets: list[str] = ["local-client-secret"]
+    secrets: list[str] = [EMULATOR_CLIENT["FIGMA_CLIENT_SECRET"]]
     browser = Browser(origin=stack.api)
     attempt = start_login(browser, stack.api)
     secrets += [attempt.callback_query["code"], attempt.callback_query["state"], *browser.jar(stack.api).values()]
@@ -114,7 +114,7 @@ def test_logs_across_every_flow_hold_no_secret(stack: Stack, emulator: FigmaEmul
     secrets += list(browser.jar(stack.api).values())
     browser.post(f"{stack.api}/auth/refresh?min_validity=999999")
     browser.get(f"{stack.api}/figma/v1/files/AbC")
-    verifier = oauth.random_token(48)
+    verifier = tokens.random_token(48)
     done = sign_in(browser, stack.api, mode="token", code_challenge=oauth.pkce_challenge(verifier))
     ticket = ticket_of(done.headers["location"])
     token = browser.post(f"{stack.api}/auth/token", json={"ticket": ticket, "code_verifier": verifier}).json()[
@@ -184,7 +184,7 @@ def test_every_auth_response_has_the_security_headers(stack: Stack):
 
 
 def test_a_session_token_with_another_users_id_spliced_in_finds_nothing(stack: Stack):
-    from figma_auth.oauth import b64url
+    from figma_auth.tokens import b64url
 
     ada, grace = Browser(origin=stack.api), Browser(origin=stack.api)
     sign_in(ada, stack.api)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 import pytest
 
@@ -18,7 +20,7 @@ class Clock:
         return self.now
 
 
-def client(handler, slept: list[float]) -> FigmaClient:  # type: ignore[no-untyped-def]
+def client(handler: Callable[[httpx.Request], httpx.Response], slept: list[float]) -> FigmaClient:
     return FigmaClient(
         api_url="https://figma.test",
         client_id="id",
@@ -28,11 +30,11 @@ def client(handler, slept: list[float]) -> FigmaClient:  # type: ignore[no-untyp
     )
 
 
-def test_without_a_deadline_nothing_is_bounded():
+def test_without_a_deadline_nothing_is_bounded() -> None:
     assert deadline.left() is None and deadline.bounded(25.0) == 25.0
 
 
-def test_the_margin_is_kept_and_bounded_never_goes_negative():
+def test_the_margin_is_kept_and_bounded_never_goes_negative() -> None:
     clock = Clock()
     token = deadline.start(10_000, clock=clock)
     try:
@@ -44,7 +46,7 @@ def test_the_margin_is_kept_and_bounded_never_goes_negative():
     assert deadline.left() is None
 
 
-def test_a_retry_after_longer_than_the_time_left_gives_up_at_once_without_sleeping():
+def test_a_retry_after_longer_than_the_time_left_gives_up_at_once_without_sleeping() -> None:
     slept: list[float] = []
     calls = []
 
@@ -61,7 +63,7 @@ def test_a_retry_after_longer_than_the_time_left_gives_up_at_once_without_sleepi
     assert slept == [] and calls == ["/v1/me"] and refused.value.retry_after == 5
 
 
-def test_a_retry_after_that_fits_is_waited_out():
+def test_a_retry_after_that_fits_is_waited_out() -> None:
     slept: list[float] = []
     answers = iter([httpx.Response(429, headers={"Retry-After": "1"}), httpx.Response(200, json={"id": "1"})])
 
@@ -73,12 +75,17 @@ def test_a_retry_after_that_fits_is_waited_out():
     assert user.id == "1" and slept == [1.0]
 
 
-def test_a_call_is_never_started_with_less_than_a_second_left():
+def test_a_call_is_never_started_with_less_than_a_second_left() -> None:
     calls: list[str] = []
     token = deadline.start(int((deadline.MARGIN_SECONDS + 0.5) * 1000))
     try:
         with pytest.raises(FigmaUnavailable):
-            client(lambda request: calls.append("x") or httpx.Response(200), []).me("token")
+
+            def answer(request: httpx.Request) -> httpx.Response:
+                calls.append("x")
+                return httpx.Response(200)
+
+            client(answer, []).me("token")
     finally:
         deadline.finish(token)
     assert calls == []

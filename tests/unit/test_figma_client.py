@@ -9,14 +9,16 @@ import httpx
 import pytest
 
 from figma_auth.errors import FigmaUnavailable, ReauthRequired
-from figma_auth.figma import FigmaClient, RetryPolicy, forward
+from figma_auth.figma import FigmaClient, RetryPolicy
 from figma_auth.oauth import FigmaGrant
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 GRANT = FigmaGrant("figu_old-token-000000000000", "figr_refresh-token-0000000000", NOW, ("current_user:read",))
 
 
-def client(answers: list, *, style: str = "refresh", retry: RetryPolicy | None = None):  # type: ignore[no-untyped-def]
+def client(
+    answers: list[httpx.Response | Exception], *, style: str = "refresh", retry: RetryPolicy | None = None
+) -> tuple[FigmaClient, list[httpx.Request], list[float]]:
     seen: list[httpx.Request] = []
     slept: list[float] = []
 
@@ -43,7 +45,7 @@ def ok() -> httpx.Response:
     return httpx.Response(200, json={"access_token": "figu_new-token-000000000000", "expires_in": 3600})
 
 
-def test_a_timeout_is_retried_once_then_figma_unavailable_without_real_waiting():
+def test_a_timeout_is_retried_once_then_figma_unavailable_without_real_waiting() -> None:
     figma, seen, slept = client([httpx.ReadTimeout("slow"), httpx.ReadTimeout("slow")])
 
     with pytest.raises(FigmaUnavailable):
@@ -52,7 +54,7 @@ def test_a_timeout_is_retried_once_then_figma_unavailable_without_real_waiting()
     assert len(seen) == 2 and len(slept) == 1 and slept[0] < 1
 
 
-def test_a_short_retry_after_is_waited_out_and_the_call_retried():
+def test_a_short_retry_after_is_waited_out_and_the_call_retried() -> None:
     figma, seen, slept = client([httpx.Response(429, headers={"Retry-After": "2"}), ok()])
 
     grant = figma.refresh(GRANT, now=lambda: NOW)
@@ -61,7 +63,7 @@ def test_a_short_retry_after_is_waited_out_and_the_call_retried():
     assert grant.expires_at == NOW + timedelta(hours=1) and grant.refresh_token == GRANT.refresh_token
 
 
-def test_a_retry_after_longer_than_we_wait_gives_up_at_once_and_passes_it_on():
+def test_a_retry_after_longer_than_we_wait_gives_up_at_once_and_passes_it_on() -> None:
     figma, seen, slept = client([httpx.Response(429, headers={"Retry-After": "396749"})])
 
     with pytest.raises(FigmaUnavailable) as caught:
@@ -70,7 +72,7 @@ def test_a_retry_after_longer_than_we_wait_gives_up_at_once_and_passes_it_on():
     assert caught.value.retry_after == 396749 and slept == [] and len(seen) == 1
 
 
-def test_the_scheduler_policy_never_retries_a_429():
+def test_the_scheduler_policy_never_retries_a_429() -> None:
     figma, seen, slept = client(
         [httpx.Response(429, headers={"Retry-After": "1"})], retry=RetryPolicy(retry_rate_limited=False)
     )
@@ -88,7 +90,7 @@ def test_the_scheduler_policy_never_retries_a_429():
         ("token", "/v1/oauth/token", b"grant_type=refresh_token&refresh_token=figr_refresh-token-0000000000"),
     ],
 )
-def test_figma_refresh_style_picks_the_endpoint_and_form(style: str, path: str, form: bytes):
+def test_figma_refresh_style_picks_the_endpoint_and_form(style: str, path: str, form: bytes) -> None:
     figma, seen, _ = client([ok()], style=style)
 
     figma.refresh(GRANT, now=lambda: NOW)
@@ -97,7 +99,7 @@ def test_figma_refresh_style_picks_the_endpoint_and_form(style: str, path: str, 
     assert seen[0].headers["authorization"].startswith("Basic ")
 
 
-def test_a_new_refresh_token_in_the_answer_replaces_the_old_one():
+def test_a_new_refresh_token_in_the_answer_replaces_the_old_one() -> None:
     answer = httpx.Response(
         200,
         json={
@@ -111,14 +113,14 @@ def test_a_new_refresh_token_in_the_answer_replaces_the_old_one():
     assert figma.refresh(GRANT, now=lambda: NOW).refresh_token == "figr_rotated-00000000000"
 
 
-def test_invalid_grant_at_refresh_is_reauth_required():
+def test_invalid_grant_at_refresh_is_reauth_required() -> None:
     figma, _, _ = client([httpx.Response(400, json={"error": "invalid_grant"})])
 
     with pytest.raises(ReauthRequired):
         figma.refresh(GRANT, now=lambda: NOW)
 
 
-def test_a_proxied_call_that_times_out_is_figma_unavailable_502_and_never_replayed():
+def test_a_proxied_call_that_times_out_is_figma_unavailable_502_and_never_replayed() -> None:
     calls: list[httpx.Request] = []
 
     def hang(request: httpx.Request) -> httpx.Response:
@@ -126,9 +128,13 @@ def test_a_proxied_call_that_times_out_is_figma_unavailable_502_and_never_replay
         raise httpx.ReadTimeout("Figma did not answer", request=request)
 
     with pytest.raises(FigmaUnavailable) as caught:
-        forward(
-            httpx.Client(transport=httpx.MockTransport(hang)),
-            url="https://api.figma.test/v1/files/AbC",
+        FigmaClient(
+            api_url="https://api.figma.test",
+            client_id="cid",
+            client_secret=lambda: "secret",
+            http=httpx.Client(transport=httpx.MockTransport(hang)),
+        ).forward(
+            "/v1/files/AbC",
             method="POST",
             token="figu_token",
             body=b"{}",
@@ -148,7 +154,7 @@ def test_a_proxied_call_that_times_out_is_figma_unavailable_502_and_never_replay
     ],
     ids=["invalid_grant", "invalid refresh token", "token expired", "invalid token"],
 )
-def test_only_figmas_explicit_dead_token_answers_end_a_grant(answer: httpx.Response):
+def test_only_figmas_explicit_dead_token_answers_end_a_grant(answer: httpx.Response) -> None:
     figma, _, _ = client([answer])
 
     with pytest.raises(ReauthRequired):
@@ -166,7 +172,7 @@ def test_only_figmas_explicit_dead_token_answers_end_a_grant(answer: httpx.Respo
     ],
     ids=["html 403", "empty 400", "invalid_request", "invalid_client", "invalid request prose"],
 )
-def test_any_other_refusal_is_figma_error_and_keeps_the_grant(answer: httpx.Response):
+def test_any_other_refusal_is_figma_error_and_keeps_the_grant(answer: httpx.Response) -> None:
     from figma_auth.errors import FigmaError
 
     figma, _, _ = client([answer])

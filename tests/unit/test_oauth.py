@@ -3,37 +3,38 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qsl
 
 import pytest
 
-from figma_auth import oauth
+from figma_auth import oauth, times, tokens, urls
 from figma_auth.errors import FigmaError, InvalidRedirect, InvalidScope
 
 ALLOWED = ("https://app.example.com", "http://127.0.0.1:5173", "http://localhost:5173")
 NOW = datetime(2026, 11, 28, 14, 0, tzinfo=UTC)
 
 
-def test_pkce_challenge_matches_rfc_7636_appendix_b():
+def test_pkce_challenge_matches_rfc_7636_appendix_b() -> None:
     assert oauth.pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk") == (
         "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
     )
 
 
-def test_random_tokens_carry_256_bits_and_never_repeat():
-    tokens = {oauth.random_token() for _ in range(1000)}
-    assert len(tokens) == 1000
-    assert all(len(t) == 43 and oauth.is_url_safe_token(t, min_len=43, max_len=43) for t in tokens)
+def test_random_tokens_carry_256_bits_and_never_repeat() -> None:
+    drawn = {tokens.random_token() for _ in range(1000)}
+    assert len(drawn) == 1000
+    assert all(len(t) == 43 and tokens.is_url_safe_token(t, min_len=43, max_len=43) for t in drawn)
 
 
-def test_derived_values_differ_by_purpose_and_secret():
-    assert oauth.derive("s1", "pkce:x") != oauth.derive("s1", "binding:x")
-    assert oauth.derive("s1", "pkce:x") != oauth.derive("s2", "pkce:x")
-    assert oauth.derive("s1", "pkce:x") == oauth.derive("s1", "pkce:x")
+def test_derived_values_differ_by_purpose_and_secret() -> None:
+    assert tokens.derive("s1", "pkce:x") != tokens.derive("s1", "binding:x")
+    assert tokens.derive("s1", "pkce:x") != tokens.derive("s2", "pkce:x")
+    assert tokens.derive("s1", "pkce:x") == tokens.derive("s1", "pkce:x")
 
 
-def test_a_derived_verifier_is_a_valid_pkce_verifier():
-    verifier = oauth.derive(oauth.random_token(), "pkce:state")
-    assert 43 <= len(verifier) <= 128 and oauth.is_url_safe_token(verifier, min_len=43, max_len=128)
+def test_a_derived_verifier_is_a_valid_pkce_verifier() -> None:
+    verifier = tokens.derive(tokens.random_token(), "pkce:state")
+    assert 43 <= len(verifier) <= 128 and tokens.is_url_safe_token(verifier, min_len=43, max_len=128)
 
 
 @pytest.mark.parametrize(
@@ -46,8 +47,8 @@ def test_a_derived_verifier_is_a_valid_pkce_verifier():
         "http://localhost:5173/cb",
     ],
 )
-def test_return_urls_on_an_allowed_origin_pass(url: str):
-    assert oauth.validate_return_url(url, ALLOWED) == url
+def test_return_urls_on_an_allowed_origin_pass(url: str) -> None:
+    assert urls.validate_return_url(url, ALLOWED) == url
 
 
 OPEN_REDIRECT_CORPUS = [
@@ -96,26 +97,26 @@ OPEN_REDIRECT_CORPUS = [
 
 
 @pytest.mark.parametrize("url", OPEN_REDIRECT_CORPUS)
-def test_open_redirect_corpus_is_rejected(url: str):
+def test_open_redirect_corpus_is_rejected(url: str) -> None:
     with pytest.raises(InvalidRedirect):
-        oauth.validate_return_url(url, ALLOWED)
+        urls.validate_return_url(url, ALLOWED)
 
 
 @pytest.mark.parametrize("value", [None, 42, ["https://app.example.com/"], {"u": 1}])
-def test_non_string_return_urls_are_rejected(value: object):
+def test_non_string_return_urls_are_rejected(value: object) -> None:
     with pytest.raises(InvalidRedirect):
-        oauth.validate_return_url(value, ALLOWED)
+        urls.validate_return_url(value, ALLOWED)
 
 
-def test_origins_normalise_case_and_default_ports():
-    assert oauth.normalise_origin("HTTPS://App.Example.com:443") == "https://app.example.com"
-    assert oauth.normalise_origin("http://localhost:5173/") == "http://localhost:5173"
+def test_origins_normalise_case_and_default_ports() -> None:
+    assert urls.normalise_origin("HTTPS://App.Example.com:443") == "https://app.example.com"
+    assert urls.normalise_origin("http://localhost:5173/") == "http://localhost:5173"
     for bad in ("https://app.example.com/path", "*", "null", "https://*.example.com"):
         with pytest.raises(InvalidRedirect):
-            oauth.normalise_origin(bad)
+            urls.normalise_origin(bad)
 
 
-def test_scopes_accept_commas_and_spaces_and_drop_duplicates():
+def test_scopes_accept_commas_and_spaces_and_drop_duplicates() -> None:
     assert oauth.parse_scopes("current_user:read, file_content:read current_user:read") == [
         "current_user:read",
         "file_content:read",
@@ -123,12 +124,12 @@ def test_scopes_accept_commas_and_spaces_and_drop_duplicates():
 
 
 @pytest.mark.parametrize("raw", ["", "  ", "file_read", "current_user:read,admin", "files:write", "x" * 2000])
-def test_unknown_or_empty_scopes_are_invalid_scope(raw: str):
+def test_unknown_or_empty_scopes_are_invalid_scope(raw: str) -> None:
     with pytest.raises(InvalidScope):
         oauth.parse_scopes(raw)
 
 
-def test_authorize_url_carries_the_oauth_parameters_and_keeps_existing_query():
+def test_authorize_url_carries_the_oauth_parameters_and_keeps_existing_query() -> None:
     url = oauth.authorize_url(
         auth_url="https://www.figma.com/oauth?x=1",
         client_id="cid",
@@ -137,7 +138,7 @@ def test_authorize_url_carries_the_oauth_parameters_and_keeps_existing_query():
         state="S",
         code_challenge="C",
     )
-    q = oauth.parse_qsl(url.split("?", 1)[1])
+    q = parse_qsl(url.split("?", 1)[1])
     assert dict(q) == {
         "x": "1",
         "client_id": "cid",
@@ -150,14 +151,14 @@ def test_authorize_url_carries_the_oauth_parameters_and_keeps_existing_query():
     }
 
 
-def test_append_query_puts_parameters_before_the_fragment():
-    assert oauth.append_query("https://a.example/p?x=1#/r", {"error": "access_denied"}) == (
+def test_append_query_puts_parameters_before_the_fragment() -> None:
+    assert urls.append_query("https://a.example/p?x=1#/r", {"error": "access_denied"}) == (
         "https://a.example/p?x=1&error=access_denied#/r"
     )
-    assert oauth.append_query("https://a.example/p?error=old", {"error": "new"}) == "https://a.example/p?error=new"
+    assert urls.append_query("https://a.example/p?error=old", {"error": "new"}) == "https://a.example/p?error=new"
 
 
-def test_token_response_becomes_a_grant_with_absolute_expiry():
+def test_token_response_becomes_a_grant_with_absolute_expiry() -> None:
     grant = oauth.parse_token_response(
         {"access_token": "figu_a", "refresh_token": "figr_b", "expires_in": 7776000, "user_id": 1},
         now=NOW,
@@ -189,19 +190,19 @@ def test_token_response_becomes_a_grant_with_absolute_expiry():
         {"access_token": "a" * 5000, "refresh_token": "b", "expires_in": 60},
     ],
 )
-def test_malformed_token_responses_are_rejected_closed(body: object):
+def test_malformed_token_responses_are_rejected_closed(body: object) -> None:
     with pytest.raises(FigmaError):
         oauth.parse_token_response(body, now=NOW, scopes=[])
 
 
-def test_refresh_without_a_new_refresh_token_keeps_the_old_one():
+def test_refresh_without_a_new_refresh_token_keeps_the_old_one() -> None:
     old = oauth.FigmaGrant("figu_old", "figr_keep", NOW, ("current_user:read",))
     new = oauth.parse_refresh_response({"access_token": "figu_new", "expires_in": 3600}, now=NOW, previous=old)
     assert (new.access_token, new.refresh_token, new.scopes) == ("figu_new", "figr_keep", old.scopes)
     assert new.expires_at == NOW + timedelta(hours=1)
 
 
-def test_refresh_with_a_new_refresh_token_stores_it():
+def test_refresh_with_a_new_refresh_token_stores_it() -> None:
     old = oauth.FigmaGrant("figu_old", "figr_old", NOW)
     new = oauth.parse_refresh_response(
         {"access_token": "figu_new", "refresh_token": "figr_new", "expires_in": 60}, now=NOW, previous=old
@@ -221,35 +222,36 @@ def test_refresh_with_a_new_refresh_token_stores_it():
         ("not a dict", None),
     ],
 )
-def test_figma_errors_are_read_in_all_three_shapes(body: object, code: str | None):
+def test_figma_errors_are_read_in_all_three_shapes(body: object, code: str | None) -> None:
     assert oauth.figma_error_code(body) == code
 
 
-def test_iso_times_are_utc_with_z_and_round_trip():
-    assert oauth.iso(NOW) == "2026-11-28T14:00:00Z"
-    assert oauth.parse_iso("2026-11-28T14:00:00Z") == NOW
+def test_iso_times_are_utc_with_z_and_round_trip() -> None:
+    assert times.iso(NOW) == "2026-11-28T14:00:00Z"
+    assert times.parse_iso("2026-11-28T14:00:00Z") == NOW
 
 
 @pytest.mark.parametrize("value", ["A" * 43 + "\n", "A" * 42 + "\n"])
-def test_a_trailing_newline_never_passes_as_a_token(value: str):
-    assert not oauth.is_url_safe_token(value, min_len=42, max_len=44)
+def test_a_trailing_newline_never_passes_as_a_token(value: str) -> None:
+    assert not tokens.is_url_safe_token(value, min_len=42, max_len=44)
 
 
-def test_a_token_response_with_a_trailing_newline_is_rejected():
+def test_a_token_response_with_a_trailing_newline_is_rejected() -> None:
     with pytest.raises(FigmaError):
         oauth.parse_token_response(
             {"access_token": "figu_a\n", "refresh_token": "figr_b", "expires_in": 60}, now=NOW, scopes=[]
         )
 
 
-def test_a_proxy_segment_with_a_trailing_newline_is_invalid_path():
+def test_a_proxy_segment_with_a_trailing_newline_is_invalid_path() -> None:
     from figma_auth.errors import InvalidPath
+    from figma_auth.usecases.proxy import proxy_path
 
     with pytest.raises(InvalidPath):
-        oauth.proxy_path("v1/files/abc\n")
+        proxy_path("v1/files/abc\n")
 
 
-def test_the_deprecated_files_read_scope_is_invalid_scope_naming_the_granular_ones():
+def test_the_deprecated_files_read_scope_is_invalid_scope_naming_the_granular_ones() -> None:
     from figma_auth.errors import InvalidScope
 
     with pytest.raises(InvalidScope) as refused:

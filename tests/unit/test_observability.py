@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from figma_auth.observability import metrics, metrics_count
 
 
-def test_counting_with_metrics_disabled_buffers_nothing(monkeypatch):
+def test_counting_with_metrics_disabled_buffers_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
     metrics.clear_metrics()
 
@@ -15,7 +17,7 @@ def test_counting_with_metrics_disabled_buffers_nothing(monkeypatch):
     assert metrics.metric_set == {}
 
 
-def test_counting_with_metrics_enabled_buffers_until_the_flush(monkeypatch):
+def test_counting_with_metrics_enabled_buffers_until_the_flush(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
     metrics.clear_metrics()
 

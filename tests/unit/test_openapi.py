@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from devstack import template
 
@@ -38,7 +39,7 @@ CONTRACT_CODES = {
 PROXY_METHODS = {"get", "post", "put", "patch", "delete"}
 
 
-def _error_enums(operation: dict) -> dict[str, set[str]]:
+def _error_enums(operation: dict[str, Any]) -> dict[str, set[str]]:
     out = {}
     for status, response in operation["responses"].items():
         schema = response.get("content", {}).get("application/json", {}).get("schema", {})
@@ -49,7 +50,7 @@ def _error_enums(operation: dict) -> dict[str, set[str]]:
     return out
 
 
-def test_the_copy_in_docs_is_what_the_handlers_generate():
+def test_the_copy_in_docs_is_what_the_handlers_generate() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("TABLE_NAME", "KMS_KEY_ID")}
     result = subprocess.run(
         [sys.executable, "-m", "devstack", "openapi", "--check"], cwd=ROOT, env=env, capture_output=True, text=True
@@ -57,7 +58,7 @@ def test_the_copy_in_docs_is_what_the_handlers_generate():
     assert result.returncode == 0, result.stderr
 
 
-def test_it_is_openapi_3_1_with_every_template_route_and_no_other():
+def test_it_is_openapi_3_1_with_every_template_route_and_no_other() -> None:
     routes = template.routes(template.load())
     documented = {
         (method, path) for path, item in DOC["paths"].items() for method in item if not method.startswith("x-")
@@ -73,7 +74,7 @@ def test_it_is_openapi_3_1_with_every_template_route_and_no_other():
     assert documented == expected
 
 
-def test_error_codes_are_the_contracts_with_the_contracts_statuses():
+def test_error_codes_are_the_contracts_with_the_contracts_statuses() -> None:
     seen: set[str] = set()
     for item in DOC["paths"].values():
         for operation in item.values():
@@ -110,7 +111,7 @@ def test_error_codes_are_the_contracts_with_the_contracts_statuses():
     assert seen == CONTRACT_CODES
 
 
-def test_the_session_view_schema_has_the_contracts_fields_and_no_refresh_token():
+def test_the_session_view_schema_has_the_contracts_fields_and_no_refresh_token() -> None:
     schemas = DOC["components"]["schemas"]
     view = schemas["SessionView"]
     assert set(view["required"]) == {"session", "user", "provider"}
@@ -122,7 +123,7 @@ def test_the_session_view_schema_has_the_contracts_fields_and_no_refresh_token()
     assert "refresh_token" not in json.dumps(DOC)
 
 
-def test_session_routes_declare_cookie_or_bearer_backend_routes_sigv4_and_login_routes_none():
+def test_session_routes_declare_cookie_or_bearer_backend_routes_sigv4_and_login_routes_none() -> None:
     session_paths = ("/auth/session", "/auth/sessions", "/auth/refresh", "/auth/jwt")
     for path, item in DOC["paths"].items():
         for method, operation in item.items():
@@ -135,7 +136,7 @@ def test_session_routes_declare_cookie_or_bearer_backend_routes_sigv4_and_login_
     assert DOC["components"]["securitySchemes"]["sessionCookie"]["name"] == "__Host-figma_auth_session"
 
 
-def test_the_authorize_parameters_are_the_contracts():
+def test_the_authorize_parameters_are_the_contracts() -> None:
     params = {p["name"]: p for p in DOC["paths"]["/auth/figma/authorize"]["get"]["parameters"]}
     assert set(params) == {"success", "failure", "scopes", "mode", "code_challenge"}
     assert params["success"]["required"] and params["failure"]["required"]
@@ -143,7 +144,7 @@ def test_the_authorize_parameters_are_the_contracts():
     assert not any("null" in json.dumps(p["schema"]) for p in params.values())
 
 
-def test_every_operation_documents_what_api_gateway_answers_itself():
+def test_every_operation_documents_what_api_gateway_answers_itself() -> None:
     for item in DOC["paths"].values():
         for operation in item.values():
             for status in ("400", "413", "429", "503"):
@@ -151,7 +152,7 @@ def test_every_operation_documents_what_api_gateway_answers_itself():
                 assert {"message"} in [set(part.get("required", [])) for part in schema.get("anyOf", [schema])]
 
 
-def test_the_js_types_name_every_error_code_the_server_and_the_client_can_give():
+def test_the_js_types_name_every_error_code_the_server_and_the_client_can_give() -> None:
     import re
 
     from figma_auth.errors import FigmaAuthError, _all

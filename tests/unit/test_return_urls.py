@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from figma_auth import oauth
+from figma_auth import urls
 from figma_auth.errors import InvalidRedirect
 
 ALLOWED = [
@@ -51,20 +51,22 @@ rests = st.sampled_from(["", "/", "/x", "/a?b=c", "/#frag", "?q", "#f", "/\\evil
 
 @settings(max_examples=1500)
 @given(schemes, separators, userinfo, hosts, ports, rests)
-def test_every_url_we_accept_a_browser_parses_to_the_same_allowed_origin(scheme, sep, user, host, port, rest):
+def test_every_url_we_accept_a_browser_parses_to_the_same_allowed_origin(
+    scheme: str, sep: str, user: str, host: str, port: str, rest: str
+) -> None:
     url = f"{scheme}{sep}{user}{host}{port}{rest}"
     try:
-        accepted = oauth.validate_return_url(url, ALLOWED)
+        accepted = urls.validate_return_url(url, ALLOWED)
     except InvalidRedirect:
         return
     assert ada_url.check_url(accepted), url
     origin = ada_url.URL(accepted).origin
     assert origin in ALLOWED, (url, origin)
-    assert origin == oauth.normalise_origin(origin)
+    assert origin == urls.normalise_origin(origin)
 
 
 @pytest.mark.parametrize("url", ["http://[::1]evil.com:5173/", "https://[v1.example.com]/"])
-def test_the_two_shapes_a_browser_calls_invalid_are_refused(url: str):
+def test_the_two_shapes_a_browser_calls_invalid_are_refused(url: str) -> None:
     assert not ada_url.check_url(url)
     with pytest.raises(InvalidRedirect):
-        oauth.validate_return_url(url, ALLOWED)
+        urls.validate_return_url(url, ALLOWED)

@@ -17,7 +17,7 @@ GOOD = {
 }
 
 
-def test_defaults_follow_the_contract():
+def test_defaults_follow_the_contract() -> None:
     s = Settings.from_env(GOOD)
     assert s.figma_auth_url == "https://www.figma.com/oauth" and s.figma_api_url == "https://api.figma.com"
     assert s.default_scopes == ("current_user:read",) and s.session_ttl_days == 30
@@ -26,20 +26,20 @@ def test_defaults_follow_the_contract():
     assert s.allowed_origins == ("https://app.example.com",)
 
 
-def test_the_client_secret_never_shows_in_repr_or_a_dump():
+def test_the_client_secret_never_shows_in_repr_or_a_dump() -> None:
     settings = Settings.from_env({**GOOD, "FIGMA_CLIENT_SECRET": "s3cr3t-value"})
     assert "s3cr3t-value" not in repr(settings) and "s3cr3t-value" not in settings.model_dump_json()
     assert settings.client_secret == "s3cr3t-value"
 
 
 @pytest.mark.parametrize("missing", ["FIGMA_CLIENT_ID", "TABLE_NAME", "KMS_KEY_ID", "ALLOWED_ORIGINS"])
-def test_a_missing_required_variable_is_named(missing: str):
+def test_a_missing_required_variable_is_named(missing: str) -> None:
     env = {k: v for k, v in GOOD.items() if k != missing}
     with pytest.raises(ConfigurationError, match=missing):
         Settings.from_env(env)
 
 
-def test_a_missing_secret_names_both_ways_to_give_it():
+def test_a_missing_secret_names_both_ways_to_give_it() -> None:
     env = {k: v for k, v in GOOD.items() if k != "FIGMA_CLIENT_SECRET"}
     with pytest.raises(ConfigurationError, match="FIGMA_CLIENT_SECRET.*FIGMA_CLIENT_SECRET_ARN"):
         Settings.from_env(env)
@@ -61,23 +61,23 @@ def test_a_missing_secret_names_both_ways_to_give_it():
         ("SESSION_COOKIE_SAMESITE", "Sometimes"),
     ],
 )
-def test_a_bad_value_is_one_line_naming_the_variable(name: str, value: str):
+def test_a_bad_value_is_one_line_naming_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigurationError) as caught:
         Settings.from_env({**GOOD, name: value})
     assert name in str(caught.value) and "\n" not in str(caught.value)
 
 
-def test_origins_are_normalised_and_deduplicated():
+def test_origins_are_normalised_and_deduplicated() -> None:
     s = Settings.from_env({**GOOD, "ALLOWED_ORIGINS": "https://APP.example.com:443, https://app.example.com,,"})
     assert s.allowed_origins == ("https://app.example.com",)
 
 
-def test_callback_url_may_be_left_to_api_gateway():
+def test_callback_url_may_be_left_to_api_gateway() -> None:
     env = {k: v for k, v in GOOD.items() if k != "CALLBACK_URL"}
     assert Settings.from_env(env).callback_url is None
 
 
-def test_exact_redirect_urls_must_be_on_allowed_origins_and_default_scopes_allowed():
+def test_exact_redirect_urls_must_be_on_allowed_origins_and_default_scopes_allowed() -> None:
     with pytest.raises(ConfigurationError, match="ALLOWED_REDIRECT_URLS has 'https://other.example.com/done'"):
         Settings.from_env({**GOOD, "ALLOWED_REDIRECT_URLS": "https://other.example.com/done"})
     with pytest.raises(ConfigurationError, match="DEFAULT_SCOPES has 'file_content:read'"):
@@ -88,5 +88,5 @@ def test_exact_redirect_urls_must_be_on_allowed_origins_and_default_scopes_allow
     assert exact.allowed_redirect_urls == ("https://app.example.com/auth/done",)
 
 
-def test_without_allowed_scopes_only_the_default_scopes_are_allowed():
+def test_without_allowed_scopes_only_the_default_scopes_are_allowed() -> None:
     assert Settings.from_env(GOOD).scopes_allowed == ("current_user:read",)

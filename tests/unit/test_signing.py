@@ -4,6 +4,7 @@ independent implementation (the ``cryptography`` package and PyJWT)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt as pyjwt
 import pytest
@@ -22,7 +23,7 @@ def spki(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> bytes:
     return key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
-def test_a_token_signed_as_kms_signs_verifies_with_pyjwt_against_our_jwk():
+def test_a_token_signed_as_kms_signs_verifies_with_pyjwt_against_our_jwk() -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     jwk = jwk_of(spki(key))
     header = pyjwt.utils.base64url_encode(b'{"alg":"ES256","typ":"JWT","kid":"' + jwk["kid"].encode() + b'"}')
@@ -37,14 +38,14 @@ def test_a_token_signed_as_kms_signs_verifies_with_pyjwt_against_our_jwk():
 
 
 @given(st.integers(1, 2**256 - 1), st.integers(1, 2**256 - 1))
-def test_any_r_and_s_come_out_as_32_bytes_each(r: int, s: int):
+def test_any_r_and_s_come_out_as_32_bytes_each(r: int, s: int) -> None:
     raw = jose_signature(encode_dss_signature(r, s))
 
     assert len(raw) == 64
     assert (int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")) == (r, s)
 
 
-def test_the_kid_names_the_key_material():
+def test_the_kid_names_the_key_material() -> None:
     one, two = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
 
     assert jwk_of(spki(one))["kid"] == jwk_of(spki(one))["kid"] != jwk_of(spki(two))["kid"]
@@ -58,18 +59,18 @@ def test_the_kid_names_the_key_material():
         lambda: ec.generate_private_key(ec.SECP256K1()),
     ],
 )
-def test_a_key_that_is_not_p256_is_refused(other):
+def test_a_key_that_is_not_p256_is_refused(other: Any) -> None:
     with pytest.raises(ValueError, match="ECC_NIST_P256"):
         jwk_of(spki(other()))
 
 
-def test_a_malformed_signature_is_refused():
+def test_a_malformed_signature_is_refused() -> None:
     for bad in (b"", b"\x31\x06\x02\x01\x01\x02\x01\x01", b"\x30\x06\x03\x01\x01\x02\x01\x01"):
         with pytest.raises((ValueError, IndexError)):
             jose_signature(bad)
 
 
-def test_claims_leave_out_what_figma_did_not_give_and_never_outlive_the_session():
+def test_claims_leave_out_what_figma_did_not_give_and_never_outlive_the_session() -> None:
     ends = lifetime_end(NOW, 900, NOW + timedelta(days=30))
     body = claims(
         issuer="https://auth.example.com",

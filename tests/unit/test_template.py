@@ -48,14 +48,17 @@ def transformed() -> dict[str, Any]:
         def load(self) -> dict[str, str]:
             return {}
 
-    return transform(doc, {"FigmaClientId": "id", "AllowedOrigins": "https://app.example.com"}, NoManagedPolicies())
+    done: dict[str, Any] = transform(
+        doc, {"FigmaClientId": "id", "AllowedOrigins": "https://app.example.com"}, NoManagedPolicies()
+    )
+    return done
 
 
 def resources(doc: dict[str, Any], kind: str) -> dict[str, Any]:
     return {k: v for k, v in doc["Resources"].items() if v["Type"] == kind}
 
 
-def test_the_api_serves_exactly_the_contracts_routes():
+def test_the_api_serves_exactly_the_contracts_routes() -> None:
     routes = set()
     for res in load()["Resources"].values():
         for event in (res.get("Properties", {}).get("Events") or {}).values():
@@ -64,12 +67,12 @@ def test_the_api_serves_exactly_the_contracts_routes():
     assert routes == CONTRACT_ROUTES | {PREFLIGHT}
 
 
-def test_api_gateway_configures_no_cors_so_the_functions_headers_pass_through(transformed):
+def test_api_gateway_configures_no_cors_so_the_functions_headers_pass_through(transformed: dict[str, Any]) -> None:
     (api,) = resources(transformed, "AWS::ApiGatewayV2::Api").values()
     assert "CorsConfiguration" not in api["Properties"]
 
 
-def test_every_function_role_is_on_the_path_the_key_policy_admits(transformed):
+def test_every_function_role_is_on_the_path_the_key_policy_admits(transformed: dict[str, Any]) -> None:
     roles = resources(transformed, "AWS::IAM::Role")
     assert len(roles) == 8
     for role in roles.values():
@@ -79,7 +82,7 @@ def test_every_function_role_is_on_the_path_the_key_policy_admits(transformed):
     assert set(use["Action"]) == {"kms:GenerateDataKey", "kms:Decrypt"}
 
 
-def test_no_data_action_is_granted_on_every_resource_and_kms_needs_the_context(transformed):
+def test_no_data_action_is_granted_on_every_resource_and_kms_needs_the_context(transformed: dict[str, Any]) -> None:
     for name, role in resources(transformed, "AWS::IAM::Role").items():
         for policy in role["Properties"].get("Policies", []):
             for statement in policy["PolicyDocument"]["Statement"]:
@@ -90,7 +93,7 @@ def test_no_data_action_is_granted_on_every_resource_and_kms_needs_the_context(t
                     assert statement["Condition"]["StringEquals"]["kms:EncryptionContext:purpose"] == "figma-grant"
 
 
-def test_only_the_functions_that_call_figma_may_read_the_client_secret(transformed):
+def test_only_the_functions_that_call_figma_may_read_the_client_secret(transformed: dict[str, Any]) -> None:
     readers = set()
     for name, role in resources(transformed, "AWS::IAM::Role").items():
         for policy in role["Properties"].get("Policies", []):
@@ -100,7 +103,9 @@ def test_only_the_functions_that_call_figma_may_read_the_client_secret(transform
     assert readers == {"Callback", "Session", "Refresh", "FigmaProxy", "RefreshScheduler", "Backend"}
 
 
-def test_every_function_is_arm64_python313_with_its_own_log_group_and_a_timeout_under_the_api_limit(transformed):
+def test_every_function_is_arm64_python313_with_its_own_log_group_and_a_timeout_under_the_api_limit(
+    transformed: dict[str, Any],
+) -> None:
     functions = resources(transformed, "AWS::Lambda::Function")
     assert len(functions) == 8
     for name, fn in functions.items():
@@ -111,7 +116,9 @@ def test_every_function_is_arm64_python313_with_its_own_log_group_and_a_timeout_
         assert props["Timeout"] <= limit, name
 
 
-def test_backend_routes_and_only_they_are_aws_iam_and_nothing_else_is_authorized_by_api_gateway(transformed):
+def test_backend_routes_and_only_they_are_aws_iam_and_nothing_else_is_authorized_by_api_gateway(
+    transformed: dict[str, Any],
+) -> None:
     (api,) = resources(transformed, "AWS::ApiGatewayV2::Api").values()
     paths = api["Properties"]["Body"]["paths"]
     iam = set()
@@ -124,7 +131,7 @@ def test_backend_routes_and_only_they_are_aws_iam_and_nothing_else_is_authorized
     assert iam == IAM_ROUTES
 
 
-def test_the_jwt_keys_sign_es256_for_the_session_function_role_only(transformed):
+def test_the_jwt_keys_sign_es256_for_the_session_function_role_only(transformed: dict[str, Any]) -> None:
     doc = transformed["Resources"]
     for name in ("JwtKeyA", "JwtKeyB"):
         props = doc[name]["Properties"]
@@ -144,7 +151,7 @@ def test_the_jwt_keys_sign_es256_for_the_session_function_role_only(transformed)
     assert condition == "SignsWithJwtKeyB" and "JwtKeyB" in str(if_b) and "JwtKeyA" in str(otherwise_a)
 
 
-def test_a_signing_key_the_stack_does_not_create_is_refused_before_deploy():
+def test_a_signing_key_the_stack_does_not_create_is_refused_before_deploy() -> None:
     (rule,) = load()["Rules"]["JwtSigningKeyExists"]["Assertions"]
     keys, signing = "JwtKeys", "JwtSigningKey"
 
@@ -160,7 +167,7 @@ def test_a_signing_key_the_stack_does_not_create_is_refused_before_deploy():
     assert not holds({keys: "A", signing: "B"}) and not holds({keys: "B", signing: "A"})
 
 
-def test_anonymous_routes_that_write_are_throttled_below_the_stage(transformed):
+def test_anonymous_routes_that_write_are_throttled_below_the_stage(transformed: dict[str, Any]) -> None:
     (stage,) = resources(transformed, "AWS::ApiGatewayV2::Stage").values()
     props = stage["Properties"]
     default = props["DefaultRouteSettings"]["ThrottlingRateLimit"]
@@ -170,7 +177,7 @@ def test_anonymous_routes_that_write_are_throttled_below_the_stage(transformed):
     assert set(routes) <= {f"{m} {p}" for m, p in CONTRACT_ROUTES}  # each names a real route
 
 
-def test_every_output_url_uses_the_custom_domain_when_one_is_set():
+def test_every_output_url_uses_the_custom_domain_when_one_is_set() -> None:
     outputs = load()["Outputs"]
     for name in ("ApiUrl", "AuthorizeUrl", "Issuer"):
         condition, with_domain, without = outputs[name]["Value"]["Fn::If"]
@@ -178,7 +185,7 @@ def test_every_output_url_uses_the_custom_domain_when_one_is_set():
         assert "execute-api" in str(without), name
 
 
-def test_the_secrets_arn_is_an_output_and_one_secret_source_is_required():
+def test_the_secrets_arn_is_an_output_and_one_secret_source_is_required() -> None:
     doc = load()
     value = doc["Outputs"]["FigmaClientSecretArn"]["Value"]["Fn::If"]
     assert value[0] == "CreateSecret" and value[2] == {"Ref": "FigmaClientSecretArn"}
@@ -186,7 +193,7 @@ def test_the_secrets_arn_is_an_output_and_one_secret_source_is_required():
     assert "FigmaClientSecret" in str(rule["Assert"]) and "FigmaClientSecretArn" in str(rule["Assert"])
 
 
-def test_samconfig_environments_deploy_without_prompts_and_localhost_only_in_dev():
+def test_samconfig_environments_deploy_without_prompts_and_localhost_only_in_dev() -> None:
     import tomllib
 
     from samcli.cli.types import CfnParameterOverridesType

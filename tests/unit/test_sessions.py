@@ -1,33 +1,28 @@
-"""The service's session tokens and logout rules, with an in-memory store: what ends, and when
-the user's connection (their Figma grant) goes with it."""
+"""Session tokens, and the sessions use case's logout rules with an in-memory store typed
+against the use case's Protocols: what ends, and when the user's connection (their Figma
+grant) goes with it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
-from figma_auth import oauth
+from figma_auth import tokens
+from figma_auth.credentials import Credentials
+from figma_auth.engine import Fresh
 from figma_auth.errors import InvalidRequest
 from figma_auth.models import LogoutRequest
-from figma_auth.service import AuthService, Credentials, new_session_token, user_of_token
-from figma_auth.settings import Settings
-from figma_auth.store import Connection, Profile, Session
+from figma_auth.records import Connection, Profile, Session
+from figma_auth.tokens import new_session_token, user_of_token
+from figma_auth.usecases.sessions import Authenticate, EndUser, Sessions
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-SETTINGS = {
-    "FIGMA_CLIENT_ID": "cid",
-    "FIGMA_CLIENT_SECRET": "secret",
-    "TABLE_NAME": "t",
-    "KMS_KEY_ID": "k",
-    "ALLOWED_ORIGINS": "https://app.example.com",
-}
 
 
 @pytest.mark.parametrize("user_id", ["1143925780461227139", "9", "user.with.dots", "x" * 128])
-def test_a_session_token_names_its_user(user_id: str):
+def test_a_session_token_names_its_user(user_id: str) -> None:
     token = new_session_token(user_id)
     assert user_of_token(token) == user_id and token != new_session_token(user_id)
 
@@ -41,12 +36,12 @@ def test_a_session_token_names_its_user(user_id: str):
         "MTE0." + "a" * 44,  # too long
         "." + "a" * 43,  # no user
         "!!!!." + "a" * 43,  # not base64url
-        oauth.b64url(b"\xff\xfe") + "." + "a" * 43,  # not UTF-8
-        oauth.b64url(b"a\nb") + "." + "a" * 43,  # not printable
-        oauth.b64url(b"x" * 129) + "." + "a" * 43,  # longer than any Figma id
+        tokens.b64url(b"\xff\xfe") + "." + "a" * 43,  # not UTF-8
+        tokens.b64url(b"a\nb") + "." + "a" * 43,  # not printable
+        tokens.b64url(b"x" * 129) + "." + "a" * 43,  # longer than any Figma id
     ],
 )
-def test_a_malformed_session_token_names_nobody(token: str):
+def test_a_malformed_session_token_names_nobody(token: str) -> None:
     assert user_of_token(token) is None
 
 
@@ -56,7 +51,7 @@ class MemoryStore:
     connections: dict[str, tuple[Connection, str]] = field(default_factory=dict)  # user → (conn, touched)
     deleted_connections: list[str] = field(default_factory=list)
 
-    def session_with_connection(self, session_id: str, user_id: str) -> tuple[Any, Any]:
+    def session_with_connection(self, session_id: str, user_id: str) -> tuple[Session | None, Connection | None]:
         conn = self.connections.get(user_id)
         return self.sessions.get(session_id), conn[0] if conn else None
 
@@ -67,8 +62,14 @@ class MemoryStore:
         del self.sessions[session_id]
         return True
 
+    joins_while_listing: bool = False
+
     def user_sessions(self, user_id: str) -> list[Session]:
-        return [s for s in self.sessions.values() if s.user_id == user_id]
+        found = [s for s in self.sessions.values() if s.user_id == user_id]
+        if self.joins_while_listing and user_id in self.connections:
+            conn, _ = self.connections[user_id]
+            self.connections[user_id] = (conn, "a-new-session")  # what sign_in's transaction writes
+        return found
 
     def delete_sessions(self, ids: list[str]) -> None:
         for sid in ids:
@@ -88,28 +89,58 @@ class MemoryStore:
 
     def sign_in(self, user_id: str) -> str:
         token = new_session_token(user_id)
-        session = Session(oauth.hash_secret(token), user_id, NOW, NOW + timedelta(days=30))
+        session = Session(tokens.hash_secret(token), user_id, NOW, NOW + timedelta(days=30))
         self.sessions[session.id] = session
         conn = Connection(user_id, Profile("Ada", "ada@example.com", ""), ("current_user:read",))
         self.connections[user_id] = (conn, session.id)
         return token
 
 
-def service(store: MemoryStore, **env: str) -> AuthService:
-    return AuthService(
-        settings=Settings.from_env({**SETTINGS, **env}),
-        store=store,  # type: ignore[arg-type]
-        vault=None,  # type: ignore[arg-type]
-        figma=None,  # type: ignore[arg-type]
-        clock=lambda: NOW,
-    )
+class NoRefresh:
+    """Logout never renews a grant: a call here fails the test."""
+
+    def fresh(self, conn: Connection, min_validity: int | None, *, force: bool = False) -> Fresh:
+        raise AssertionError("logout refreshed a grant")
+
+
+@dataclass
+class Published:
+    events: list[tuple[str, dict[str, object]]] = field(default_factory=list)
+
+    def __call__(self, detail_type: str, detail: dict[str, object]) -> None:
+        self.events.append((detail_type, detail))
+
+
+class World:
+    """The sessions use case over ``store``, as runtime wires it."""
+
+    def __init__(self, store: MemoryStore, *, offline: bool = False) -> None:
+        self.published = Published()
+        self.authenticate = Authenticate(store=store, clock=lambda: NOW)
+        end_user = EndUser(store=store, publish=self.published, offline_access=offline, clock=lambda: NOW)
+        self.sessions = Sessions(
+            store=store,
+            authenticate=self.authenticate,
+            engine=NoRefresh(),
+            end_user=end_user,
+            clock=lambda: NOW,
+            leeway_seconds=300,
+            expose_token=True,
+        )
+
+    def logout(self, creds: Credentials, request: LogoutRequest) -> bool:
+        return self.sessions.logout(creds, request)
+
+
+def service(store: MemoryStore, *, offline: bool = False) -> World:
+    return World(store, offline=offline)
 
 
 def cookie(token: str) -> Credentials:
     return Credentials(token, "cookie")
 
 
-def test_ending_one_of_two_sessions_keeps_the_connection_and_the_last_one_takes_it():
+def test_ending_one_of_two_sessions_keeps_the_connection_and_the_last_one_takes_it() -> None:
     store = MemoryStore()
     laptop, phone = store.sign_in("42"), store.sign_in("42")
     auth = service(store)
@@ -120,16 +151,16 @@ def test_ending_one_of_two_sessions_keeps_the_connection_and_the_last_one_takes_
     assert store.connections == {} and store.sessions == {}
 
 
-def test_offline_access_keeps_the_connection_after_the_last_session():
+def test_offline_access_keeps_the_connection_after_the_last_session() -> None:
     store = MemoryStore()
-    auth = service(store, OFFLINE_ACCESS="true")
+    auth = service(store, offline=True)
 
     auth.logout(cookie(store.sign_in("42")), LogoutRequest())
 
     assert "42" in store.connections and store.sessions == {}
 
 
-def test_all_ends_every_session_of_the_user_and_nobody_elses():
+def test_all_ends_every_session_of_the_user_and_nobody_elses() -> None:
     store = MemoryStore()
     mine, _ = store.sign_in("42"), store.sign_in("42")
     theirs = store.sign_in("7")
@@ -140,35 +171,27 @@ def test_all_ends_every_session_of_the_user_and_nobody_elses():
     assert service(store).authenticate(cookie(theirs)).session.user_id == "7"
 
 
-def test_disconnect_deletes_the_connection_even_with_offline_access():
+def test_disconnect_deletes_the_connection_even_with_offline_access() -> None:
     store = MemoryStore()
-    auth = service(store, OFFLINE_ACCESS="true")
+    auth = service(store, offline=True)
 
     auth.logout(cookie(store.sign_in("42")), LogoutRequest(all=True, disconnect=True))
 
     assert store.connections == {} and store.deleted_connections == ["42"]
 
 
-def test_disconnect_without_all_is_invalid_request():
+def test_disconnect_without_all_is_invalid_request() -> None:
     store = MemoryStore()
     with pytest.raises(InvalidRequest):
         service(store).logout(cookie(store.sign_in("42")), LogoutRequest(disconnect=True))
     assert len(store.sessions) == 1
 
 
-def test_a_sign_in_that_joined_meanwhile_keeps_the_connection_on_logout_all():
+def test_a_sign_in_that_joined_meanwhile_keeps_the_connection_on_logout_all() -> None:
     store = MemoryStore()
     token = store.sign_in("42")
     auth = service(store)
-    original = store.user_sessions
-
-    def a_sign_in_joins_while_we_delete(user_id: str) -> list[Session]:
-        found = original(user_id)
-        conn, _ = store.connections["42"]
-        store.connections["42"] = (conn, "a-new-session")  # what sign_in's transaction writes
-        return found
-
-    store.user_sessions = a_sign_in_joins_while_we_delete  # type: ignore[method-assign]
+    store.joins_while_listing = True  # a sign-in joins the connection while we delete its sessions
     auth.logout(cookie(token), LogoutRequest(all=True))
 
     assert "42" in store.connections  # the newcomer's session still has its grant

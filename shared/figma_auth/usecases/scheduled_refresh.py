@@ -15,17 +15,35 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from figma_auth.engine import RefreshEngine
+from figma_auth.engine import Outcome
 from figma_auth.errors import FigmaUnavailable
-from figma_auth.oauth import iso
 from figma_auth.observability import logger
-from figma_auth.store import Connection, Store
+from figma_auth.records import Connection
+from figma_auth.times import iso
 
 LOOK_BACK = timedelta(days=1)  # grants whose refresh failed recently are retried too
+
+
+class PauseStore(Protocol):
+    """Where the scheduler keeps Figma's Retry-After between batches."""
+
+    def scheduler_paused_until(self) -> datetime | None: ...
+    def pause_scheduler(self, until: datetime) -> None: ...
+
+
+class DuePages(Protocol):
+    def due_pages(self, *, start: datetime, end: datetime) -> Iterator[list[Connection]]: ...
+
+
+class DueRefresher(Protocol):
+    """The refresh engine, as the scheduler uses it."""
+
+    def refresh_due(self, conn: Connection, *, gate: AbstractContextManager[Any] | None = None) -> Outcome: ...
 
 
 @dataclass
@@ -90,9 +108,9 @@ class RefreshScheduler:
     def __init__(
         self,
         *,
-        engine: RefreshEngine,
-        store: Store,
-        pages: Store | None = None,
+        engine: DueRefresher,
+        store: PauseStore,
+        pages: DuePages,
         concurrency: int,
         ahead_seconds: int,
         remaining_ms: Callable[[], int],
@@ -101,9 +119,9 @@ class RefreshScheduler:
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        """``pages``: where the due connections are read from (default ``store``); the runtime
-        passes one whose client waits longer for a 1 MB query page."""
-        self.engine, self.store, self.pages = engine, store, pages or store
+        """``pages``: where the due connections are read from (the runtime passes a store whose
+        client waits longer for a 1 MB query page)."""
+        self.engine, self.store, self.pages = engine, store, pages
         self.concurrency = concurrency
         self.ahead = timedelta(seconds=ahead_seconds)
         self.remaining_ms, self.safety_ms = remaining_ms, safety_ms

@@ -1,0 +1,122 @@
+"""The domain's nouns: what a sign-in, a session and a connection are, independent of how
+DynamoDB stores them (``items``) or who reads them (the use cases)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from figma_auth.vault import SealedBox
+
+ACTIVE = "active"
+REAUTH_REQUIRED = "reauth_required"
+CLIENTS = ("web", "token", "device")
+Client = Literal["web", "token", "device"]
+
+
+@dataclass(frozen=True)
+class LoginTransaction:
+    """One sign-in attempt between authorize and callback (10 minutes at most)."""
+
+    state_hash: str
+    binding: str  # hash bound to the browser's transaction cookie
+    success_url: str  # the URLs travel in the browser's transaction cookie, not in the item
+    failure_url: str
+    redirect_uri: str  # exactly what authorize sent to Figma
+    scopes: tuple[str, ...]
+    mode: str
+    pkce: bool  # whether a code_challenge was sent to Figma
+    app_challenge: str | None  # token mode: S256 of the SPA's own verifier
+    expires_at: datetime
+    device_hash: str | None = None  # device mode: the device sign-in this login approves
+    urls_hash: str = ""  # the hash of the return URLs the browser's cookie carries
+
+
+@dataclass(frozen=True)
+class Profile:
+    handle: str
+    email: str
+    img_url: str
+
+
+@dataclass(frozen=True)
+class Session:
+    """An app session: who, until when, from which kind of client. Its grant is the user's
+    connection's."""
+
+    id: str  # public id: SHA-256 of the session token
+    user_id: str
+    created_at: datetime
+    expires_at: datetime
+    client: Client = "web"
+    activated: bool = True
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A Figma user's connection to this app: the one grant Figma keeps for them."""
+
+    user_id: str
+    profile: Profile
+    scopes: tuple[str, ...]
+    status: str = ACTIVE
+    grant_box: SealedBox | None = field(default=None, repr=False)
+    grant_expires_at: datetime | None = None
+    grant_obtained_at: datetime | None = None  # set by refreshes (a sign-in's grant doesn't count)
+    version: int = 1  # +1 on every new grant (sign-in or refresh)
+    signed_in_ms: int = 0  # when the current grant's code exchange finished: newer sign-ins win
+    lease_until_ms: int = 0
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """Token mode: a one-time ticket that trades for the session token it seals."""
+
+    ticket_hash: str
+    session_id: str
+    app_challenge: str
+    sealed_token: bytes = field(repr=False)
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class DeviceCode:
+    """A device sign-in (RFC 8628): started by a plugin or CLI, confirmed by a person."""
+
+    device_hash: str
+    user_code_hash: str
+    scopes: tuple[str, ...]
+    expires_at: datetime
+    interval_ms: int
+    status: str = "pending"  # pending → approved (Figma said yes) → delivered (polled); or denied
+    user_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DeviceApproval:
+    """A callback approving a device sign-in: the session is created by the device's poll."""
+
+    device_hash: str
+    user_id: str
+    now: datetime
+    lives_until: datetime  # the connection must live at least until the device's session could
+
+
+@dataclass(frozen=True)
+class SignInWrite:
+    """What one sign-in writes beside the connection's grant, in the same transaction: the new
+    session (in token mode with its ticket), or the approval of a device sign-in."""
+
+    session: Session | None
+    ticket: Ticket | None = None
+    device: DeviceApproval | None = None
+    offline: bool = False  # OFFLINE_ACCESS: the connection outlives its sessions
+
+
+@dataclass(frozen=True)
+class Current:
+    """An authenticated request: its session and the user's connection."""
+
+    session: Session
+    connection: Connection

@@ -1,0 +1,171 @@
+"""Sessions: who a request is (``Authenticate``), the session view, refresh and list, logout,
+and ending every session of a user (``EndUser``, also the backend's disconnect and the
+operator's delete-user).
+
+The Figma grant belongs to the user's **connection** (one per Figma user id), not to a
+session: Figma keeps one active token per user per app, so every session of a user reads the
+connection's current token, a sign-in replaces it, and one refresh serves them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from figma_auth.credentials import Credentials
+from figma_auth.engine import Publish
+from figma_auth.errors import InvalidRequest, ReauthRequired, Unauthorized
+from figma_auth.models import LogoutRequest, SessionList, SessionSummary, SessionView
+from figma_auth.observability import metrics_count
+from figma_auth.records import ACTIVE, Connection, Current, Session
+from figma_auth.times import iso
+from figma_auth.tokens import hash_secret, user_of_token
+from figma_auth.usecases.views import FreshGrants, fresh_within_leeway, session_view
+
+Clock = Callable[[], datetime]
+Authenticator = Callable[[Credentials], Current]
+
+
+class SessionReader(Protocol):
+    def session_with_connection(self, session_id: str, user_id: str) -> tuple[Session | None, Connection | None]: ...
+    def delete_session(self, session_id: str, *, user_id: str | None = None) -> bool: ...
+
+
+class Authenticate:
+    """The session a token names and its user's connection (one DynamoDB read); an expired
+    session is deleted on sight."""
+
+    def __init__(self, *, store: SessionReader, clock: Clock) -> None:
+        self.store, self.clock = store, clock
+
+    def __call__(self, creds: Credentials) -> Current:
+        token = creds.token
+        user_id = user_of_token(token) if token else None
+        if token is None or user_id is None:
+            raise Unauthorized()
+        session, connection = self.store.session_with_connection(hash_secret(token), user_id)
+        if session is None or not session.activated or session.user_id != user_id:
+            raise Unauthorized()
+        if session.expires_at <= self.clock():
+            self.store.delete_session(session.id)
+            raise Unauthorized("Your session expired. Sign in with Figma again.")
+        if connection is None:
+            raise Unauthorized("This Figma connection was disconnected. Sign in with Figma again.")
+        return Current(session, connection)
+
+
+class UserStore(Protocol):
+    def user_sessions(self, user_id: str) -> list[Session]: ...
+    def delete_sessions(self, session_ids: list[str]) -> None: ...
+    def connection_touched(self, user_id: str) -> str | None: ...
+    def delete_connection(self, user_id: str, *, touched: str | None = None) -> bool: ...
+
+
+class EndUser:
+    """Every session of a user; the connection too when asked (``disconnect``) or when it is not
+    kept for offline use. A partial failure raises TemporarilyUnavailable (a retry finishes)."""
+
+    def __init__(self, *, store: UserStore, publish: Publish, offline_access: bool, clock: Clock) -> None:
+        self.store, self.publish, self.offline_access, self.clock = store, publish, offline_access, clock
+
+    def __call__(self, user_id: str, *, disconnect: bool) -> None:
+        # Only a logout needs the marker (a sign-in that joined meanwhile keeps the connection).
+        touched = None if disconnect else self.store.connection_touched(user_id)
+        self.store.delete_sessions([s.id for s in self.store.user_sessions(user_id)])
+        if (disconnect or not self.offline_access) and self.store.delete_connection(user_id, touched=touched):
+            self._deleted(user_id, "disconnect" if disconnect else "logout")
+
+    def forget_unused_connection(self, user_id: str) -> None:
+        """After a session ended: the last one takes the connection with it (OFFLINE_ACCESS
+        keeps it), unless a sign-in joined the connection meanwhile."""
+        if self.offline_access:
+            return
+        touched = self.store.connection_touched(user_id)
+        now = self.clock()
+        if (
+            touched is not None
+            and not any(s.activated and s.expires_at > now for s in self.store.user_sessions(user_id))
+            and self.store.delete_connection(user_id, touched=touched)
+        ):
+            self._deleted(user_id, "logout")
+
+    def _deleted(self, user_id: str, reason: str) -> None:
+        metrics_count("ConnectionDeleted")
+        self.publish("ConnectionDeleted", {"user_id": user_id, "reason": reason})
+
+
+class SessionStore(Protocol):
+    def user_sessions(self, user_id: str) -> list[Session]: ...
+    def delete_session(self, session_id: str, *, user_id: str | None = None) -> bool: ...
+
+
+class Sessions:
+    """GET /auth/session, POST /auth/refresh, GET /auth/sessions, POST /auth/logout."""
+
+    def __init__(
+        self,
+        *,
+        store: SessionStore,
+        authenticate: Authenticator,
+        engine: FreshGrants,
+        end_user: EndUser,
+        clock: Clock,
+        leeway_seconds: int,
+        expose_token: bool,
+    ) -> None:
+        self.store, self.authenticate, self.engine, self.end_user = store, authenticate, engine, end_user
+        self.clock, self.leeway_seconds, self.expose_token = clock, leeway_seconds, expose_token
+
+    def view(self, creds: Credentials) -> SessionView:
+        """The session, its user and the Figma token, refreshed first when within the leeway."""
+        current = self.authenticate(creds)
+        fresh = fresh_within_leeway(self.engine, current.connection, self.leeway_seconds)
+        conn = fresh.connection if fresh else current.connection
+        return session_view(current.session, conn, fresh, expose=self.expose_token)
+
+    def refresh(self, creds: Credentials, min_validity: int | None) -> SessionView:
+        """A fresh token unless the current one outlives ``min_validity``."""
+        current = self.authenticate(creds)
+        if current.connection.status != ACTIVE:
+            raise ReauthRequired()
+        # Without min_validity, "refresh" means: always get a new access token.
+        fresh = self.engine.fresh(current.connection, min_validity, force=min_validity is None)
+        return session_view(current.session, fresh.connection, fresh, expose=self.expose_token)
+
+    def list(self, creds: Credentials) -> SessionList:
+        current = self.authenticate(creds).session
+        now = self.clock()
+        rows = [
+            SessionSummary(
+                id=s.id,
+                created_at=iso(s.created_at),
+                expires_at=iso(s.expires_at),
+                current=s.id == current.id,
+                client=s.client,
+            )
+            for s in sorted(self.store.user_sessions(current.user_id), key=lambda s: s.created_at)
+            if s.activated and s.expires_at > now
+        ]
+        return SessionList(sessions=rows)
+
+    def logout(self, creds: Credentials, request: LogoutRequest) -> bool:
+        """End the current session, one of the user's sessions, or all (and with
+        ``disconnect`` the connection too). Returns True when the caller's own session is
+        gone (so its cookie must be cleared)."""
+        if request.disconnect and not request.all:
+            raise InvalidRequest('disconnect ends every session: send {"all": true, "disconnect": true}')
+        try:
+            current = self.authenticate(creds)
+        except Unauthorized:
+            return True  # idempotent: nothing to end
+        session = current.session
+        if request.all:
+            self.end_user(session.user_id, disconnect=request.disconnect)
+            return True
+        if request.session_id is not None and request.session_id != session.id:
+            self.store.delete_session(request.session_id, user_id=session.user_id)
+            return False
+        self.store.delete_session(session.id)
+        self.end_user.forget_unused_connection(session.user_id)
+        return True

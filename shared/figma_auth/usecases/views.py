@@ -1,0 +1,58 @@
+"""The session and connection views (the contract's JSON), and the one rule for what a view
+shows: the connection's grant, refreshed first when it expires within the leeway."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from figma_auth.engine import Fresh
+from figma_auth.errors import ReauthRequired
+from figma_auth.models import ConnectionView, ProviderInfo, SessionInfo, SessionView, UserInfo
+from figma_auth.records import ACTIVE, Connection, Session
+from figma_auth.times import iso
+
+
+class FreshGrants(Protocol):
+    """The refresh engine, as request paths use it."""
+
+    def fresh(self, conn: Connection, min_validity: int | None, *, force: bool = False) -> Fresh: ...
+
+
+def fresh_within_leeway(engine: FreshGrants, conn: Connection, leeway_seconds: int) -> Fresh | None:
+    """The connection's grant, refreshed first when it expires within the leeway; None when
+    the grant is dead (the view then says reauth_required)."""
+    if conn.status != ACTIVE:
+        return None
+    try:
+        return engine.fresh(conn, leeway_seconds)
+    except ReauthRequired:
+        return None
+
+
+def session_view(session: Session, conn: Connection, fresh: Fresh | None, *, expose: bool) -> SessionView:
+    return SessionView(
+        session=SessionInfo(id=session.id, created_at=iso(session.created_at), expires_at=iso(session.expires_at)),
+        user=user_info(conn),
+        provider=provider_info(conn, fresh, expose=expose),
+    )
+
+
+def connection_view(conn: Connection, fresh: Fresh | None) -> ConnectionView:
+    return ConnectionView(user=user_info(conn), provider=provider_info(conn, fresh, expose=True))
+
+
+def user_info(conn: Connection) -> UserInfo:
+    profile = conn.profile
+    return UserInfo(id=conn.user_id, handle=profile.handle, email=profile.email, img_url=profile.img_url)
+
+
+def provider_info(conn: Connection, fresh: Fresh | None, *, expose: bool) -> ProviderInfo:
+    active = conn.status == ACTIVE and fresh is not None
+    exposed = {"access_token": fresh.grant.access_token} if fresh and active and expose else {}
+    return ProviderInfo(
+        name="figma",
+        **exposed,
+        expires_at=iso(conn.grant_expires_at) if active and conn.grant_expires_at else None,
+        scopes=list(conn.scopes),
+        status="active" if active else "reauth_required",
+    )

@@ -1,0 +1,146 @@
+"""The layout stays as the use-case split left it, read from the tree's own source (AST): no
+class over 250 lines and no function over 60 in the layer, and no import cycle in the layer,
+the handlers or the dev stack (imports inside functions count; type-only imports don't run)."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+LAYER = ROOT / "shared" / "figma_auth"
+MAX_CLASS_LINES = 250
+MAX_FUNCTION_LINES = 60
+
+
+def modules(folder: Path, package: str) -> dict[str, Path]:
+    """Module name → file, for every .py file below ``folder`` (``package`` is its import name)."""
+    out = {}
+    for path in sorted(folder.rglob("*.py")):
+        parts = list(path.relative_to(folder).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        out[".".join([package, *parts])] = path
+    return out
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _runtime_imports(tree: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
+    """Every import statement that can run, at any depth; ``if TYPE_CHECKING:`` bodies left out."""
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node
+        children = list(ast.iter_child_nodes(node))
+        if isinstance(node, ast.If) and _is_type_checking(node):
+            children = list(node.orelse)
+        stack.extend(children)
+
+
+def imports_of(path: Path, name: str, known: set[str]) -> set[str]:
+    """The modules of ``known`` that ``path`` (module ``name``) imports."""
+    found: set[str] = set()
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    for node in _runtime_imports(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        else:
+            base = node.module or ""
+            if node.level:
+                base = ".".join(
+                    package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else [])
+                )
+            targets = [base] + [f"{base}.{alias.name}" for alias in node.names]
+        for target in targets:
+            while target and target not in known:
+                target = target.rpartition(".")[0]
+            if target and target != name:
+                found.add(target)
+    return found
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    out: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph[node]):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                out.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return out
+
+
+def import_graph() -> dict[str, set[str]]:
+    known = {
+        **modules(LAYER, "figma_auth"),
+        **modules(ROOT / "functions", "functions"),
+        **modules(ROOT / "devstack", "devstack"),
+    }
+    return {name: imports_of(path, name, set(known)) for name, path in known.items()}
+
+
+def test_the_cycle_finder_finds_a_cycle_of_lazy_imports(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("def f():\n    from pkg import b\n")
+    (tmp_path / "b.py").write_text("from pkg.a import f\n")
+    (tmp_path / "c.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg import a\n")
+    found = modules(tmp_path, "pkg")
+    graph = {name: imports_of(path, name, set(found)) for name, path in found.items()}
+    assert graph["pkg.c"] == set()  # a type-only import runs never
+    assert cycles(graph) == [["pkg.a", "pkg.b"]]
+
+
+def test_no_import_cycle_in_the_layer_the_handlers_or_the_dev_stack() -> None:
+    graph = import_graph()
+    assert len(graph) > 60 and any(graph.values())  # the tree was read
+    assert cycles(graph) == []
+
+
+def _units(kind: type[ast.AST]) -> list[tuple[str, int]]:
+    out = []
+    for path in sorted(LAYER.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, kind) and isinstance(node, (ast.ClassDef, ast.FunctionDef)):
+                end = node.end_lineno or node.lineno
+                out.append((f"{path.relative_to(ROOT)}:{node.name}", end - node.lineno + 1))
+    return out
+
+
+@pytest.mark.parametrize(("kind", "limit"), [(ast.ClassDef, MAX_CLASS_LINES), (ast.FunctionDef, MAX_FUNCTION_LINES)])
+def test_no_class_or_function_in_the_layer_is_over_its_size(kind: type[ast.AST], limit: int) -> None:
+    units = _units(kind)
+    assert len(units) > 20  # the tree was read
+    assert [(name, lines) for name, lines in units if lines > limit] == []
