@@ -9,8 +9,7 @@ import sys
 import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, NamedTuple
 
 from devstack.lambdas import Containers, http_event
 from devstack.serving import BackgroundServer
@@ -87,7 +86,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def serve(self, method: str) -> None:
         started = time.perf_counter()
-        parts = urlsplit(self.path)
+        parts = _request_target(self.requestline.split(" ")[1] if self.requestline.count(" ") >= 2 else self.path)
         body = self.read_body()
         if isinstance(body, int):  # what API Gateway answers before any function runs
             self.close_connection = True  # the rest of the body is still on the wire
@@ -130,7 +129,7 @@ class _Handler(BaseHTTPRequestHandler):
             caller = sigv4.verify(
                 method=method, raw_path=parts.path, raw_query=parts.query, headers=dict(self.headers), body=body
             )
-            if caller is None:
+            if caller is None or not caller.may_invoke(method, parts.path):  # signature, then the caller's policy
                 self.respond(403, {"Content-Type": "application/json"}, [], b'{"message":"Forbidden"}')
                 return
             authorizer = caller.authorizer()
@@ -229,3 +228,15 @@ def to_http(result: Any) -> tuple[int, dict[str, str], list[str], bytes]:
     raw = result.get("body") or ""
     payload = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode()
     return int(result["statusCode"]), headers, list(result.get("cookies") or []), payload
+
+
+class _Target(NamedTuple):
+    path: str
+    query: str
+
+
+def _request_target(target: str) -> _Target:
+    """The request line's path and query as sent: ``//connections/x`` stays that path (http.server
+    collapses leading slashes in ``self.path``, urlsplit would read ``connections`` as a host)."""
+    path, _, query = target.partition("#")[0].partition("?")
+    return _Target(path, query)

@@ -8,7 +8,7 @@ OAuth:  GET /oauth (consent page) -> POST /oauth/decide -> redirect_uri?code=&st
         One active access token per user (a new exchange or refresh kills the previous one),
         as Figma documents; the one_token_per_user knob switches it off.
 REST:   GET /v1/me, GET /v1/files/:key, GET /v1/files/:key/nodes, GET|POST /v1/files/:key/comments
-Knobs:  GET /_emulator/stats, POST /_emulator/reset, POST /_emulator/config {latency_ms,
+Knobs:  GET /_emulator/stats, POST /_emulator/reset, POST /_emulator/config {latency_ms, slow_body_ms,
         token_lifetime, rotate_refresh_tokens, hang_seconds, one_token_per_user}, POST /_emulator/faults {endpoint, kind, times,
         retry_after}, POST /_emulator/revoke {user_id?}, POST /_emulator/expire_access_tokens
 Fault kinds: 500, 502, 503, 429, hang (no answer), stall (answers once released), malformed, html, missing_fields, negative_expires,
@@ -99,6 +99,7 @@ class EmulatorState:
     client_secret: str = EMULATOR_CLIENT["FIGMA_CLIENT_SECRET"]
     redirect_uris: set[str] = field(default_factory=set)
     latency_ms: int = 0
+    slow_body_ms: int = 0  # REST and OAuth answers' bodies, one byte every slow_body_ms
     token_lifetime: int = 3600
     rotate_refresh_tokens: bool = False
     # Figma keeps one active access token per user per app: a new exchange or refresh kills the
@@ -153,6 +154,7 @@ class EmulatorState:
             self.revoked_grants.clear()
             self.last_rest_request = {}
             self.latency_ms = 0
+            self.slow_body_ms = 0
             self.token_lifetime = 3600
             self.rotate_refresh_tokens = False
             self.one_token_per_user = True
@@ -543,6 +545,7 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
             with s.lock:
                 for name in (
                     "latency_ms",
+                    "slow_body_ms",
                     "token_lifetime",
                     "rotate_refresh_tokens",
                     "hang_seconds",
@@ -580,7 +583,14 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(body)
+        drip = self.state.slow_body_ms / 1000 if self.path.startswith("/v1/") else 0
+        if not drip:
+            self.wfile.write(body)
+            return
+        for byte in body:  # a body sent one byte at a time (slow_body_ms between bytes)
+            self.wfile.write(bytes([byte]))
+            self.wfile.flush()
+            time.sleep(drip)
 
     def send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         self.send_raw(status, json.dumps(body).encode(), "application/json; charset=utf-8", headers)

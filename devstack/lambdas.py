@@ -58,8 +58,8 @@ class Containers:
     def route(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         for candidate in self.routes:
             params = candidate.match(method, path)
-            if params is not None:
-                return candidate, params
+            if params is not None:  # API Gateway hands path parameters to the function decoded
+                return candidate, {name: unquote(value) for name, value in params.items()}
         return None
 
 

@@ -1,12 +1,13 @@
 """Sign in with Figma from a terminal (the device flow, RFC 8628), then call Figma through the
-figma-auth proxy. Needs only httpx.
+figma-auth proxy. Python's standard library only: nothing to install.
 
     python clients/cli/figma_login.py https://abc123.execute-api.eu-west-1.amazonaws.com
-    python clients/cli/figma_login.py http://127.0.0.1:3000 --scopes current_user:read
+    python clients/cli/figma_login.py http://127.0.0.1:3000 --scope "current_user:read file_content:read"
 
-It prints a code and a link; open the link, check the code, allow access at Figma. Then it
-prints who you are (GET /v1/me through the proxy). The session token is never printed: save it
-(e.g. in your OS keychain) if your tool needs to call again later.
+It reads the issuer's RFC 8414 metadata, prints a code and a link; open the link, check the
+code, allow access at Figma. Then it prints who you are (GET /v1/me through the proxy). The
+session token is never printed: save it (e.g. in your OS keychain) if your tool needs it later.
+Any stock RFC 8628 client does the same from the issuer URL alone.
 """
 
 from __future__ import annotations
@@ -15,19 +16,40 @@ import argparse
 import json
 import sys
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 import webbrowser
-
-import httpx
+from typing import Any
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+CLIENT_ID = "figma-auth-cli"  # shown to the person on the verify page
 
 
-def sign_in(http: httpx.Client, scopes: str | None, *, open_browser: bool) -> str:
-    """The device flow: the session token, or SystemExit with what went wrong."""
-    started = http.post("/auth/device", json={"scopes": scopes} if scopes else {})
-    if started.status_code != 200:
-        raise SystemExit(f"could not start: {started.status_code} {started.text}")
-    device = started.json()
+def call(method: str, url: str, *, form: dict[str, str] | None = None, token: str | None = None) -> tuple[int, Any]:
+    """One HTTP request; (status, JSON body). Error answers are read, not raised."""
+    data = urllib.parse.urlencode(form).encode() if form is not None else None
+    headers = {"Accept": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310 - http(s) only
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+            return answer.status, json.loads(answer.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def sign_in(issuer: str, scope: str | None, *, open_browser: bool) -> str:
+    """The device flow: the access token (our session token), or SystemExit with what went wrong."""
+    status, metadata = call("GET", f"{issuer}/.well-known/oauth-authorization-server")
+    if status != 200 or metadata.get("issuer") != issuer:
+        raise SystemExit(f"{issuer} is not a figma-auth issuer (RFC 8414 metadata: {status})")
+    status, device = call(
+        "POST",
+        metadata["device_authorization_endpoint"],
+        form={"client_id": CLIENT_ID, **({"scope": scope} if scope else {})},
+    )
+    if status != 200:
+        raise SystemExit(f"could not start: {device.get('error')}: {device.get('error_description')}")
     print(f"Open {device['verification_uri']} and enter the code {device['user_code']}", flush=True)
     print(f"or open {device['verification_uri_complete']}", flush=True)
     if open_browser:
@@ -35,29 +57,29 @@ def sign_in(http: httpx.Client, scopes: str | None, *, open_browser: bool) -> st
     interval = device["interval"]
     deadline = time.monotonic() + device["expires_in"]
     while time.monotonic() < deadline:
-        time.sleep(interval)  # RFC 8628: wait the interval between polls
-        answer = http.post("/auth/token", data={"grant_type": DEVICE_GRANT, "device_code": device["device_code"]})
-        if answer.status_code == 200:
-            return str(answer.json()["session_token"])
-        error = answer.json().get("error")
-        if error == "slow_down":
+        time.sleep(interval)  # RFC 8628 §3.5: wait the interval between polls
+        poll = {"grant_type": DEVICE_GRANT, "device_code": device["device_code"], "client_id": CLIENT_ID}
+        status, answer = call("POST", metadata["token_endpoint"], form=poll)
+        if status == 200:
+            return str(answer["access_token"])
+        if answer.get("error") == "slow_down":
             interval += 5
-        elif error != "authorization_pending":
-            raise SystemExit(f"not signed in: {error}: {answer.json().get('message')}")
+        elif answer.get("error") != "authorization_pending":
+            raise SystemExit(f"not signed in: {answer.get('error')}: {answer.get('error_description')}")
     raise SystemExit("not signed in: the code expired")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Sign in with Figma (device flow) and print /v1/me.")
-    parser.add_argument("api", help="figma-auth's ApiUrl, e.g. http://127.0.0.1:3000")
-    parser.add_argument("--scopes", help="comma-separated Figma scopes (default: the API's DEFAULT_SCOPES)")
+    parser.add_argument("issuer", help="figma-auth's Issuer (its ApiUrl), e.g. http://127.0.0.1:3000")
+    parser.add_argument("--scope", help="space-separated Figma scopes (default: the API's DEFAULT_SCOPES)")
     parser.add_argument("--no-browser", action="store_true", help="only print the link")
     args = parser.parse_args(argv)
-    with httpx.Client(base_url=args.api.rstrip("/"), timeout=30) as http:
-        token = sign_in(http, args.scopes, open_browser=not args.no_browser)
-        me = http.get("/figma/v1/me", headers={"Authorization": f"Bearer {token}"})
-        print(json.dumps(me.json(), indent=2))
-    return 0 if me.status_code == 200 else 1
+    issuer = args.issuer.rstrip("/")
+    token = sign_in(issuer, args.scope, open_browser=not args.no_browser)
+    status, me = call("GET", f"{issuer}/figma/v1/me", token=token)
+    print(json.dumps(me, indent=2))
+    return 0 if status == 200 else 1
 
 
 if __name__ == "__main__":

@@ -25,6 +25,33 @@ export class FigmaAuthError extends Error {
   }
 }
 
+/**
+ * A Figma API path ("v1/files/KEY?depth=1") that stays on Figma's API: its path part holds no
+ * "."/".." segment (raw or percent-encoded), no encoded slash or backslash, and there is no "#".
+ * A key taken from your own input can't make the call reach somewhere else.
+ */
+function figmaPath(path) {
+  const text = String(path).replace(/^\/+/, "");
+  const refuse = (why) => {
+    throw new FigmaAuthError("invalid_path", `${why} (nothing was sent)`);
+  };
+  if (text.includes("#")) refuse("the path has '#'");
+  const segments = text.split("?")[0].split("/");
+  if (segments.length > 1 && segments[segments.length - 1] === "") segments.pop(); // a trailing slash
+  for (const segment of segments) {
+    let plain;
+    try {
+      plain = decodeURIComponent(segment);
+    } catch {
+      refuse("the path has a malformed percent-encoding");
+    }
+    if (plain === "" || plain === "." || plain === ".." || /[\/\\%]/.test(plain)) {
+      refuse(`the path has a segment that is not plain: ${segment.slice(0, 40)}`);
+    }
+  }
+  return text;
+}
+
 export class FigmaAuth {
   /**
    * @param {{endpoint: string, mode?: "cookie"|"token", storage?: Storage, fetch?: typeof fetch,
@@ -158,7 +185,7 @@ export class FigmaAuth {
    * refreshing once if Figma rejects it. Returns the fetch Response.
    */
   async figma(path, init = {}) {
-    const clean = String(path).replace(/^\/+/, "");
+    const clean = figmaPath(path);
     if (this.proxy) {
       const response = await this.fetch(`${this.endpoint}/figma/${clean}`, this.#init(init.method || "GET", init));
       if (response.status === 401) await this.#raise(response);

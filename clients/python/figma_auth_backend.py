@@ -15,7 +15,7 @@ role allowed ``execute-api:Invoke`` on them (see the README) can call them. Need
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import boto3
 import httpx
@@ -72,7 +72,8 @@ class FigmaAuthBackend:
     def figma(self, user_id: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Call Figma's REST API as ``user_id`` (``path`` like ``/v1/files/KEY``); Figma's own
         answer comes back as is. figma-auth's refusals raise FigmaAuthError."""
-        answer = self._send(method, f"/connections/{_segment(user_id)}/figma/{path.lstrip('/')}", **kwargs)
+        prefix = f"/connections/{_segment(user_id)}/figma/"
+        answer = self._send(method, prefix + _figma_path(path), prefix=prefix, **kwargs)
         if _is_ours(answer):
             _raise_for(answer)
         return answer
@@ -82,9 +83,19 @@ class FigmaAuthBackend:
         _raise_for(self._send("DELETE", f"/connections/{_segment(user_id)}"))
 
     def _send(
-        self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None, content: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        prefix: str | None = None,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        content: Any = None,
     ) -> httpx.Response:
         request = self.http.build_request(method, self.base_url + path, params=params, json=json, content=content)
+        base_path = urlsplit(self.base_url).path
+        if prefix is not None and not request.url.raw_path.decode().startswith(base_path + prefix):
+            raise _invalid_path("the request would leave this user's /figma/ routes")  # never signed
         body = request.read()
         aws = AWSRequest(method=method, url=str(request.url), data=body, headers={"Host": request.url.netloc.decode()})
         if request.headers.get("content-type"):
@@ -100,6 +111,27 @@ class FigmaAuthBackend:
 
 def _segment(user_id: str) -> str:
     return quote(user_id, safe="")
+
+
+def _figma_path(path: str) -> str:
+    """A Figma API path (``/v1/files/KEY``) that stays under this user's ``/figma/`` routes: no
+    ``.``/``..`` segment (raw or percent-encoded), no encoded slash or backslash, no ``?`` or
+    ``#`` (send a query with ``params=``). A key taken from your own input can't reach
+    another user's routes."""
+    if "?" in path or "#" in path:
+        raise _invalid_path("the path has '?' or '#': send query parameters with params=")
+    segments = path.lstrip("/").split("/")
+    if len(segments) > 1 and segments[-1] == "":
+        segments.pop()  # one trailing slash is harmless
+    for segment in segments:
+        plain = unquote(segment)
+        if plain in ("", ".", "..") or "/" in plain or "\\" in plain or "%" in plain:
+            raise _invalid_path(f"the path has a segment that is not plain: {segment[:40]!r}")
+    return path.lstrip("/")
+
+
+def _invalid_path(why: str) -> FigmaAuthError:
+    return FigmaAuthError(0, "invalid_path", f"{why} (nothing was sent)")
 
 
 def _is_ours(answer: httpx.Response) -> bool:

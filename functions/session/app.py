@@ -1,6 +1,7 @@
 """The current session (Appwrite: getSession('current')), the user's sessions
-(listSessions), token mode's ticket exchange (createSession(userId, secret)), and JWTs for
-the app's own API (createJWT) with the keys that verify them."""
+(listSessions), the token endpoint (token mode's ticket exchange, Appwrite's
+createSession(userId, secret), and the device grant's poll), JWTs for the app's own API
+(createJWT) with the keys that verify them, and the discovery documents (RFC 8414)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from figma_auth import openapi, runtime, web
+from figma_auth.errors import InvalidRequest
 from figma_auth.models import (
     DEVICE_GRANT,
     DeviceTokenRequest,
     Jwks,
     JwtResponse,
-    OpenIdConfiguration,
+    ServerMetadata,
     SessionList,
     SessionView,
     TokenRequest,
@@ -25,6 +27,10 @@ from figma_auth.observability import logger, metrics
 
 runtime.check()
 app = web.create_app()
+UNSUPPORTED_GRANT = (
+    f"grant_type: this endpoint takes {DEVICE_GRANT} (device sign-in), "
+    "or no grant_type with a ticket and code_verifier (token mode)"
+)
 
 
 @app.get(
@@ -64,15 +70,22 @@ def list_sessions() -> Any:
             "expired_token",
             "temporarily_unavailable",
         ),
+        oauth=True,
     ),
 )
 def token() -> Any:
-    data = web.form_or_json(app)
-    if data.get("grant_type") == DEVICE_GRANT:
-        session_token, view = runtime.device().poll(web.validated(DeviceTokenRequest, data))
-    else:
-        session_token, view = runtime.redeem_ticket()(web.validated(TokenRequest, data))
-    return web.json_response(TokenResponse(session_token=session_token, **dict(view)))
+    try:
+        data = web.form_or_json(app)
+        grant = data.get("grant_type")
+        if grant == DEVICE_GRANT:
+            answer = runtime.device().poll(web.validated(DeviceTokenRequest, data))
+        elif not grant:
+            answer = runtime.redeem_ticket()(web.validated(TokenRequest, data))
+        else:
+            raise InvalidRequest(UNSUPPORTED_GRANT)
+    except Exception as exc:  # RFC 6749 §5.2's error shape for every failure of this endpoint
+        return web.oauth_error_response(exc)
+    return web.not_cached(web.json_response(answer))
 
 
 @app.post(
@@ -99,12 +112,21 @@ def jwks() -> Any:
 
 
 @app.get(
+    "/.well-known/oauth-authorization-server",
+    summary="RFC 8414 metadata: the device flow's endpoints, the token endpoint, scopes, jwks_uri",
+    responses=openapi.responses({200: ServerMetadata}, ()),
+)
+def authorization_server_metadata() -> Any:
+    return web.cacheable(web.json_response(runtime.discovery().metadata(web.issuer(app))))
+
+
+@app.get(
     "/.well-known/openid-configuration",
-    summary="Issuer and jwks_uri, for JWT authorizers (API Gateway, Auth0-style verifiers)",
-    responses=openapi.responses({200: OpenIdConfiguration}, ("not_found",)),
+    summary="The same document, for JWT authorizers (API Gateway, OpenID-style verifiers) and clients",
+    responses=openapi.responses({200: ServerMetadata}, ("not_found",)),
 )
 def openid_configuration() -> Any:
-    return web.cacheable(web.json_response(runtime.jwts().openid_configuration(web.issuer(app))))
+    return web.cacheable(web.json_response(runtime.discovery().openid_configuration(web.issuer(app))))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

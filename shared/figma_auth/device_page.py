@@ -57,9 +57,8 @@ def verify_response(app: APIGatewayHttpResolver) -> Response[Any]:
             return html_response(pages.enter_code(DEVICE_VERIFY_PATH, exc.message), status=404)
         return html_response(pages.failed(exc.code, exc.message), status=exc.status)
     secret = random_token(32)
-    page = pages.confirm(
-        DEVICE_VERIFY_PATH, shown, list(pending.scopes), derive(secret, "device:" + shown.replace("-", ""))
-    )
+    confirmation = derive(secret, "device:" + shown.replace("-", ""))
+    page = pages.confirm(DEVICE_VERIFY_PATH, shown, list(pending.scopes), confirmation, pending.client_id)
     return html_response(page, cookies=[_confirmation_cookie(secret, CONFIRM_SECONDS)])
 
 

@@ -61,6 +61,7 @@ class ProxyResponse:
 
 PROXY_READ_TIMEOUT = 25.0  # under API Gateway's 30 s
 MAX_PROXY_BODY = 6 * 1024 * 1024  # read no further: Lambda can't return more
+MAX_OAUTH_BODY = 1024 * 1024  # a token or /v1/me answer is a few hundred bytes
 _PASS_HEADERS = ("retry-after",)
 _PASS_PREFIXES = ("x-figma-", "x-ratelimit-", "ratelimit-")
 
@@ -169,8 +170,6 @@ class FigmaClient:
         """
         import httpx
 
-        from figma_auth.errors import ResponseTooLarge
-
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         if content_type:
             headers["Content-Type"] = content_type
@@ -182,12 +181,7 @@ class FigmaClient:
                 content=body,
                 timeout=httpx.Timeout(deadline.bounded(PROXY_READ_TIMEOUT), connect=deadline.bounded(CONNECT_TIMEOUT)),
             ) as response:
-                chunks, size = [], 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > MAX_PROXY_BODY:
-                        raise ResponseTooLarge()
-                    chunks.append(chunk)
+                content = read_within(response, deadline.bounded(PROXY_READ_TIMEOUT), limit=MAX_PROXY_BODY)
         except httpx.TransportError as exc:
             raise FigmaUnavailable("Figma did not answer in time.", status=502) from exc
         passed = {
@@ -196,7 +190,7 @@ class FigmaClient:
             if name.lower() in _PASS_HEADERS or name.lower().startswith(_PASS_PREFIXES)
         }
         return ProxyResponse(
-            response.status_code, b"".join(chunks), response.headers.get("content-type", "application/json"), passed
+            response.status_code, content, response.headers.get("content-type", "application/json"), passed
         )
 
     # -- plumbing -----------------------------------------------------------------------
@@ -210,6 +204,7 @@ class FigmaClient:
         import httpx
 
         policy = retry or self.retry
+        auth = kwargs.pop("auth", None)  # the client's send() takes it, not build_request()
         attempt = 0
         while True:
             attempt += 1
@@ -218,7 +213,15 @@ class FigmaClient:
                 raise FigmaUnavailable("Figma is too slow to answer within this request; try again.", retry_after=2)
             timeout = httpx.Timeout(read, connect=min(self.connect_timeout, read))
             try:
-                response = self.http.request(method, self.api_url + path, timeout=timeout, **kwargs)
+                request = self.http.build_request(method, self.api_url + path, timeout=timeout, **kwargs)
+                streamed = self.http.send(request, auth=auth, stream=True)
+                try:
+                    content = read_within(streamed, read, limit=MAX_OAUTH_BODY)
+                finally:
+                    streamed.close()
+                response = httpx.Response(
+                    streamed.status_code, headers=streamed.headers, content=content, request=request
+                )
             except httpx.TransportError as exc:  # timeouts, refused, reset
                 self._wait(policy.wait_or_raise(attempt, None, exc), None)
                 continue
@@ -233,6 +236,29 @@ class FigmaClient:
             status = f"HTTP {response.status_code}" if response is not None else "no answer"
             raise FigmaUnavailable(f"Figma answered {status}; try again shortly.", retry_after=max(1, round(seconds)))
         self.sleep(seconds)
+
+
+def read_within(response: httpx.Response, seconds: float, *, limit: int) -> bytes:
+    """The whole body, read within ``seconds`` in all, not per read: after each chunk the next
+    read may wait only the time left (httpcore takes the read timeout from the request's
+    ``timeout`` extension at every read), so a body sent a byte at a time cannot hold the request
+    past its deadline. Over ``limit`` bytes: ResponseTooLarge."""
+    from figma_auth.errors import ResponseTooLarge
+
+    ends = time.monotonic() + seconds
+    chunks, size = [], 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise ResponseTooLarge()
+        chunks.append(chunk)
+        left = ends - time.monotonic()
+        if left <= 0:
+            raise FigmaUnavailable("Figma's answer did not arrive in time.", status=502)
+        timeouts = response.request.extensions.get("timeout")
+        if isinstance(timeouts, dict):
+            timeouts["read"] = min(timeouts.get("read") or left, left)
+    return b"".join(chunks)
 
 
 def is_invalid_token(response: ProxyResponse) -> bool:

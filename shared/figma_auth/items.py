@@ -315,6 +315,7 @@ def device_items(device: DeviceCode) -> tuple[dict[str, Any], dict[str, Any]]:
         expires_at=iso(device.expires_at),
         interval_ms=device.interval_ms,
         next_poll_ms=0,
+        client_id=device.client_id,
         ttl=ttl,
     )
     code_item = marshal(
@@ -332,6 +333,7 @@ def device_from(device_hash: str, item: dict[str, Any]) -> DeviceCode:
         interval_ms=int(item["interval_ms"]),
         status=str(item["status"]),
         user_id=item.get("user_id"),
+        client_id=item.get("client_id"),
     )
 
 

@@ -30,8 +30,27 @@ class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
+class _OAuthInput(BaseModel):
+    """RFC 6749 §3.1, §3.2: parameters an OAuth endpoint does not know are ignored (what it
+    knows is validated strictly)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
+
+
 class _Output(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
+
+
+ClientId = Annotated[
+    str | None,
+    Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[\x20-\x7e]+$",
+        description="Your app's name as RFC 8628 clients send it (shown to the person on the verify page).",
+        examples=["figma-cli"],
+    ),
+]
 
 
 # -- requests ------------------------------------------------------------------------------
@@ -93,7 +112,7 @@ class RefreshQuery(BaseModel):
     ] = None
 
 
-class TokenRequest(_Input):
+class TokenRequest(_OAuthInput):
     """``POST /auth/token`` (token mode): the ticket from the success URL's fragment and the
     verifier whose S256 challenge started the login."""
 
@@ -111,24 +130,30 @@ class LogoutRequest(_Input):
     session_id: Annotated[str | None, Field(min_length=1, max_length=128)] = None
 
 
-class DeviceRequest(_Input):
-    """``POST /auth/device`` (JSON or form): the scopes the plugin or CLI needs."""
+class DeviceRequest(_OAuthInput):
+    """``POST /auth/device`` (RFC 8628 §3.1; JSON or form): who is signing in and the scopes it
+    needs, as ``scope`` (space-delimited, RFC 6749 §3.3) or ``scopes`` (comma-separated)."""
 
+    client_id: ClientId = None
+    scope: Annotated[
+        str | None,
+        Field(max_length=1024, description="Space-delimited Figma scopes (RFC 6749 §3.3); DEFAULT_SCOPES when absent."),
+    ] = None
     scopes: Annotated[
         str | None,
-        Field(max_length=1024, description="Comma-separated Figma scopes; DEFAULT_SCOPES when absent."),
+        Field(max_length=1024, description="Comma-separated Figma scopes (the same as scope; send one of them)."),
     ] = None
 
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
-class DeviceTokenRequest(_Input):
+class DeviceTokenRequest(_OAuthInput):
     """``POST /auth/token`` with the device grant (RFC 8628 §3.4), JSON or form-encoded."""
 
     grant_type: Literal["urn:ietf:params:oauth:grant-type:device_code"]
     device_code: Annotated[str, Field(min_length=43, max_length=43, pattern=URL_SAFE)]
-    client_id: Annotated[str | None, Field(max_length=256, description="Ignored (RFC 8628 clients send it).")] = None
+    client_id: ClientId = None
 
 
 # -- responses -----------------------------------------------------------------------------
@@ -167,9 +192,14 @@ class SessionView(_Output):
 
 
 class TokenResponse(SessionView):
-    """``POST /auth/token``: the session view plus the bearer token for this session."""
+    """``POST /auth/token``: RFC 6749 §5.1's token response (the session token is the access
+    token), with the session view."""
 
-    session_token: Annotated[str, Field(description="Send as Authorization: Bearer …; keep it secret.")]
+    access_token: Annotated[str, Field(description="The session token (RFC 6749 §5.1): send as Authorization: Bearer.")]
+    token_type: Literal["Bearer"]
+    expires_in: Annotated[int, Field(description="Seconds until the session ends.")]
+    scope: Annotated[str, Field(description="The Figma scopes the connection holds, space-delimited.")]
+    session_token: Annotated[str, Field(description="The same as access_token; keep it secret.")]
 
 
 class DeviceStart(_Output):
@@ -224,14 +254,21 @@ class Jwks(_Output):
     keys: list[Jwk]
 
 
-class OpenIdConfiguration(_Output):
-    """``GET /.well-known/openid-configuration``: what a JWT authorizer reads to find the keys."""
+class ServerMetadata(_Output):
+    """``GET /.well-known/oauth-authorization-server`` (RFC 8414) and
+    ``GET /.well-known/openid-configuration``: where standard clients find the device flow and
+    the token endpoint, and JWT verifiers the keys. Every URL is under ``issuer``."""
 
     issuer: str
-    jwks_uri: str
+    jwks_uri: Annotated[str | None, Field(description="Absent when JWTs are not enabled (no JWT_KEY_ID).")] = None
+    device_authorization_endpoint: str
+    token_endpoint: str
+    grant_types_supported: list[str]
+    token_endpoint_auth_methods_supported: list[str]
+    scopes_supported: list[str]
+    response_types_supported: list[str]
     id_token_signing_alg_values_supported: list[str]
     subject_types_supported: list[str]
-    response_types_supported: list[str]
     claims_supported: list[str]
 
 

@@ -22,9 +22,12 @@ def responses(
     ok: dict[int, str | type[BaseModel]],
     errors: tuple[str, ...],
     error_status: dict[str, tuple[int, ...]] | None = None,
+    *,
+    oauth: bool = False,
 ) -> dict[int, Any]:
     """Powertools ``responses=``: the success answers, then each error status with the codes
-    it can carry (as an enum of the body's ``error``)."""
+    it can carry (as an enum of the body's ``error``); ``oauth``: RFC 6749 §5.2's
+    ``error_description`` too."""
     out: dict[int, Any] = {}
     for status, answer in ok.items():
         if isinstance(answer, str):
@@ -42,8 +45,11 @@ def responses(
             "properties": {
                 "error": {"type": "string", "enum": codes, "description": "A stable code from the README's table."},
                 "message": {"type": "string", "description": "What went wrong and what to do, for humans."},
+                **({"error_description": {"type": "string", "description": "The same as message."}} if oauth else {}),
             },
         }
+        if oauth:
+            schema["required"] = ["error", "error_description", "message"]
         out[status] = {"description": ", ".join(codes), "content": {JSON: {"schema": schema}}}
     return out
 

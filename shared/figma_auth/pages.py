@@ -54,12 +54,18 @@ def enter_code(action: str, problem: str | None = None) -> str:
     )
 
 
-def confirm(action: str, user_code: str, scopes: list[str], confirm_value: str) -> str:
-    """Show the code and the scopes; continue to Figma only when the person says they match."""
+def confirm(action: str, user_code: str, scopes: list[str], confirm_value: str, client: str | None = None) -> str:
+    """Show the code, who asks and the scopes; continue to Figma only when the person says they match."""
     items = "".join(f"<li><code>{escape(s)}</code></li>" for s in scopes)
+    who = (
+        f'<p>Signing in: <strong id="client">{escape(client)}</strong> '
+        '<span class="hint">(the name the app gave itself)</span></p>'
+        if client
+        else '<p>Signing in: <strong id="client">an app on a device</strong></p>'
+    )
     return _page(
         "Confirm the code",
-        "<p>Check that this is the code shown in Figma (or your editor, or terminal):</p>"
+        f"{who}<p>Check that this is the code shown in Figma (or your editor, or terminal):</p>"
         f'<div class="code" id="user-code">{escape(user_code)}</div>'
         f"<p>Continuing signs that app in with your Figma account and lets it:</p><ul>{items}</ul>"
         '<p class="hint">If you did not start this, or the code differs, close this page: someone may be '

@@ -91,6 +91,7 @@ class DeviceCode:
     interval_ms: int
     status: str = "pending"  # pending → approved (Figma said yes) → delivered (polled); or denied
     user_id: str | None = None
+    client_id: str | None = None  # the app's name as the RFC 8628 client sent it (shown, never trusted)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the use cases load on the first request, not at a handler's
     from figma_auth.usecases.authorize import StartSignIn
     from figma_auth.usecases.connections import BackendConnections
     from figma_auth.usecases.device import DeviceSignIn
+    from figma_auth.usecases.discovery import Discovery
     from figma_auth.usecases.jwts import AppJwts
     from figma_auth.usecases.proxy import FigmaProxy
     from figma_auth.usecases.sessions import Authenticate, EndUser, Sessions
@@ -201,6 +202,14 @@ def connections() -> BackendConnections:
 
 
 @functools.cache
+def discovery() -> Discovery:
+    from figma_auth.usecases.discovery import Discovery
+
+    config = settings()  # settings alone: the metadata costs no AWS call (and no KMS client)
+    return Discovery(scopes=config.scopes_allowed, jwts=bool(config.jwt_key_id))
+
+
+@functools.cache
 def jwts() -> AppJwts:
     from figma_auth.usecases.jwts import AppJwts
 
@@ -217,7 +226,7 @@ def jwts() -> AppJwts:
 def reset() -> None:
     """Forget everything built (tests that change the environment between cases)."""
     factories = (settings, parts, authenticate, start_sign_in, complete_sign_in, end_user, sessions)
-    for factory in (*factories, redeem_ticket, device, proxy, connections, jwts):
+    for factory in (*factories, redeem_ticket, device, proxy, connections, discovery, jwts):
         factory.cache_clear()
     aws.reset()
 

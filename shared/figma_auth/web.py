@@ -148,6 +148,22 @@ def error_response(exc: FigmaAuthError) -> Response[Any]:
     return Response(exc.status, JSON, error_body(exc), headers)
 
 
+def oauth_error_response(exc: BaseException) -> Response[Any]:
+    """An OAuth endpoint's error (RFC 6749 §5.2): ``error`` and ``error_description``, and our
+    ``message``; never cached."""
+    error = classify(exc)
+    body = {"error": error.code, "error_description": error.message, "message": error.message}
+    headers = {"Pragma": "no-cache", **({"Retry-After": str(error.retry_after)} if error.retry_after else {})}
+    return Response(error.status, JSON, json.dumps(body), headers)
+
+
+def not_cached(response: Response[Any]) -> Response[Any]:
+    """RFC 6749 §5.1: a token response is never stored (``Cache-Control: no-store`` is added to
+    every response; ``Pragma`` is for HTTP/1.0 caches)."""
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
 def json_response(body: BaseModel | Any, status: int = 200, cookies: list[Cookie] | None = None) -> Response[Any]:
     payload = dump(body) if isinstance(body, BaseModel) else body
     return Response(status, JSON, json.dumps(payload), cookies=cookies or [])

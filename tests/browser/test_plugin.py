@@ -124,3 +124,49 @@ def test_the_plugin_iframe_really_has_a_null_origin(page, live: Stack):
         frame.evaluate("() => { try { localStorage.length; return 'storage'; } catch (e) { return 'blocked'; } }")
         == "blocked"
     )
+
+
+def test_hardening_9_the_plugin_ui_and_main_thread_take_only_their_documented_messages(page, live: Stack):
+    sessions: list[str] = []
+    page.on(
+        "request", lambda r: r.url.endswith("/auth/session") and sessions.append(r.headers.get("authorization", ""))
+    )
+    open_plugin(page, live)
+    ui = page.frame_locator("#plugin-ui")
+    ui.locator("#signed-out:not([hidden])").wait_for()
+    frame = next(f for f in page.frames if f != page.main_frame)
+
+    # Not from the parent: a message the UI posts to itself (as any script in a frame could) ...
+    frame.evaluate(
+        """() => window.postMessage({ pluginMessage: { type: "loaded", token: "evil", fileKey: "x" } }, "*")"""
+    )
+    # ... then the main thread's own message, with a real session: the UI handles them in order.
+    page.evaluate("(token) => figma.ui.postMessage({ type: 'loaded', token, fileKey: 'F1' })", token_session(live))
+    ui.locator("#signed-in:not([hidden])").wait_for()
+    assert sessions and not any("evil" in header for header in sessions)
+
+    # To the main thread: an off-site link, a token that is no token, an unknown type, no object.
+    page.evaluate("""async () => {
+        await figma.ui.onmessage({ type: "open", url: "https://evil.example/phish" });
+        await figma.ui.onmessage({ type: "save", token: { toString() { return "x"; } } });
+        await figma.ui.onmessage({ type: "eval", code: "1" });
+        await figma.ui.onmessage(null);
+    }""")
+    assert page.evaluate("() => document.body.dataset.opened") is None
+    assert page.evaluate("() => document.body.dataset.saved") is None
+    page.evaluate("(url) => figma.ui.onmessage({ type: 'open', url })", f"{live.api}/auth/device/verify?user_code=X")
+    assert page.evaluate("() => document.body.dataset.opened").endswith("/auth/device/verify?user_code=X")
+
+
+def token_session(stack: Stack) -> str:
+    """A token-mode session, signed in over HTTP: what the main thread keeps in clientStorage."""
+    from figma_auth import oauth, tokens
+    from tests.support.browser import Browser, sign_in, ticket_of
+
+    browser = Browser(origin=stack.api)
+    verifier = tokens.random_token(48)
+    done = sign_in(browser, stack.api, mode="token", code_challenge=oauth.pkce_challenge(verifier))
+    redeemed = browser.post(
+        f"{stack.api}/auth/token", json={"ticket": ticket_of(done.headers["location"]), "code_verifier": verifier}
+    )
+    return str(redeemed.json()["access_token"])

@@ -13,6 +13,7 @@ import pytest
 
 from devstack.template import ROOT
 from tests.support.stack import Stack, SubprocessStack
+from tests.support.stock import npm_ci
 
 pytestmark = pytest.mark.e2e
 
@@ -22,11 +23,8 @@ APP = ROOT / "examples" / "react"
 @pytest.fixture(scope="module")
 def react(running_stack: tuple[Stack, SubprocessStack]) -> Iterator[str]:
     stack, _ = running_stack
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.fail("the React example needs Node.js and npm (apt-get install nodejs npm)")
-    if not (APP / "node_modules" / ".package-lock.json").exists():
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=APP, check=True, capture_output=True, timeout=600)
+    npm_ci(APP)
+    npm = shutil.which("npm") or "npm"
     env = {**os.environ, "VITE_FIGMA_AUTH_URL": stack.api, "BASE_PATH": "/react/"}
     built = subprocess.run(
         [npm, "exec", "--", "vite", "build"], cwd=APP, env=env, capture_output=True, text=True, timeout=300

@@ -1,4 +1,5 @@
-"""clients/cli/figma_login.py against the running stack (what `make run` starts): it prints the
+"""clients/cli/figma_login.py against the running stack (what `make run` starts), on Python's
+standard library alone (no site-packages): it reads the issuer's RFC 8414 metadata, prints the
 link, a person (driven over HTTP) confirms the code and consents, the CLI prints /v1/me."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from tests.support.stack import Stack
 
 def test_the_cli_signs_in_with_the_device_flow_and_prints_who_you_are(live: Stack):
     cli = subprocess.Popen(
-        [sys.executable, str(ROOT / "clients" / "cli" / "figma_login.py"), live.api, "--no-browser"],
+        [sys.executable, "-S", str(ROOT / "clients" / "cli" / "figma_login.py"), live.api, "--no-browser"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

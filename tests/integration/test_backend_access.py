@@ -5,6 +5,7 @@ Python helper in clients/python, which signs with the caller's AWS credentials."
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sys
 from pathlib import Path
 
@@ -45,10 +46,12 @@ def signed(
     region: str = "us-east-1",
     service: str = "execute-api",
     when: dt.datetime | None = None,
+    key: str = "testing",
+    token: str | None = None,
 ) -> dict[str, str]:
     """The headers botocore's signer puts on a request (as any AWS SDK would)."""
     request = AWSRequest(method=method, url=url, data=body, headers={"Host": httpx.URL(url).netloc.decode()})
-    auth = SigV4Auth(Credentials("testing", secret), service, region)
+    auth = SigV4Auth(Credentials(key, secret, token), service, region)
     if when is None:
         auth.add_auth(request)
     else:  # a signature made at another time
@@ -60,7 +63,7 @@ def signed(
         scope = auth.credential_scope(request)
         headers = ";".join(sorted(auth.headers_to_sign(request)))
         request.headers["Authorization"] = (
-            f"AWS4-HMAC-SHA256 Credential=testing/{scope}, SignedHeaders={headers}, Signature={signature}"
+            f"AWS4-HMAC-SHA256 Credential={key}/{scope}, SignedHeaders={headers}, Signature={signature}"
         )
     return dict(request.headers.items())
 
@@ -183,3 +186,101 @@ def test_the_helper_module_needs_nothing_beyond_boto3_and_httpx():
     source = Path(ROOT / "clients" / "python" / "figma_auth_backend.py").read_text()
     imports = {line.split()[1].split(".")[0] for line in source.splitlines() if line.startswith(("import ", "from "))}
     assert imports <= {"__future__", "typing", "urllib", "boto3", "botocore", "httpx"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "../../../../{victim}/figma/v1/me",
+        "/v1/files/../../../../{victim}/figma/v1/me",
+        "/v1/files/%2e%2e/%2E%2E/%2e%2e/%2e%2e/{victim}/figma/v1/me",
+        "/v1/files/..%2F..%2F..%2F..%2F{victim}%2Ffigma%2Fv1%2Fme",
+        "/v1/files/.%2e/x",
+        "/v1/files/%252e%252e/x",
+        "/v1/files/a%5Cb",
+        "/v1/files/KEY?x=../../{victim}",
+        "/v1/files/KEY#../../{victim}",
+        "/v1//files",
+        "../../../../{victim}",
+    ],
+)
+def test_hardening_1_the_backend_helper_never_sends_a_path_that_leaves_the_users_figma_routes(stack: Stack, path: str):
+    _, ada = signed_in(stack, user="ada")
+    _, grace = signed_in(stack, user="grace")
+    before = stack.emulator.calls()
+
+    for method in ("GET", "DELETE"):
+        with pytest.raises(FigmaAuthError) as refused:
+            backend(stack).figma(ada["user"]["id"], method, path.format(victim=grace["user"]["id"]))
+        assert (refused.value.status, refused.value.error) == (0, "invalid_path")  # refused before signing
+
+    assert stack.emulator.calls() == before  # Figma was never called
+    assert connection_item(stack.table, grace["user"]["id"]) is not None  # Grace is still connected
+
+
+def test_hardening_1_a_plain_key_and_a_trailing_slash_still_reach_figma(stack: Stack):
+    _, ada = signed_in(stack, user="ada")
+    assert backend(stack).figma(ada["user"]["id"], "GET", "v1/files/AbC123/").status_code == 200
+    assert backend(stack).figma(ada["user"]["id"], "GET", "/v1/files/AbC123", params={"depth": "1"}).status_code == 200
+
+
+def test_hardening_8_a_made_up_session_token_is_forbidden(stack: Stack):
+    _, view = signed_in(stack)
+    url = f"{stack.api}/connections/{view['user']['id']}"
+
+    forged = httpx.get(url, headers=signed("GET", url, token="FwoGZXIvYXdzEJr//made-up"))
+
+    assert (forged.status_code, forged.json()) == (403, {"message": "Forbidden"})
+    assert httpx.get(url, headers=signed("GET", url)).status_code == 200
+
+
+def test_hardening_8_a_scoped_backend_gets_403_outside_its_iam_policy(stack: Stack, monkeypatch: pytest.MonkeyPatch):
+    _, ada = signed_in(stack, user="ada")
+    _, grace = signed_in(stack, user="grace")
+    ada_id, grace_id = ada["user"]["id"], grace["user"]["id"]
+    prefix = "arn:aws:execute-api:us-east-1:000000000000:local/$default"
+    policy = {  # the README's one-user policy, for Ada
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "execute-api:Invoke",
+                "Resource": [f"{prefix}/GET/connections/{ada_id}", f"{prefix}/GET/connections/{ada_id}/figma/*"],
+            }
+        ],
+    }
+    monkeypatch.setenv("DEVSTACK_IAM_USERS", json.dumps({"scoped": {"secret": "scoped-secret", "policy": policy}}))
+
+    def as_scoped(method: str, path: str) -> int:
+        url = f"{stack.api}{path}"
+        return httpx.request(method, url, headers=signed(method, url, key="scoped", secret="scoped-secret")).status_code
+
+    assert as_scoped("GET", f"/connections/{ada_id}") == 200
+    assert as_scoped("GET", f"/connections/{ada_id}/figma/v1/me") == 200
+    assert as_scoped("GET", f"/connections/{grace_id}") == 403
+    assert as_scoped("GET", f"/connections/{grace_id}/figma/v1/files/connections/{ada_id}/figma/x") == 403
+    assert as_scoped("DELETE", f"/connections/{ada_id}") == 403
+    assert as_scoped("POST", f"/connections/{ada_id}/figma/v1/files/K/comments") == 403
+    assert connection_item(stack.table, ada_id) is not None
+
+
+def test_hardening_8_path_parameters_arrive_decoded_and_an_encoded_user_id_names_no_connection(stack: Stack):
+    _, view = signed_in(stack)
+    user_id = view["user"]["id"]
+    encoded = "".join(f"%{ord(ch):02X}" for ch in user_id)  # every character percent-encoded
+
+    _, params = stack.containers.route("GET", f"/connections/{encoded}") or (None, {})
+    assert params == {"user_id": user_id}  # as API Gateway puts it in pathParameters
+
+    # The function reads the user from the raw path (Powertools matches rawPath), so an encoded id
+    # names nobody: a policy that denies the plain id cannot be side-stepped by encoding it.
+    url = f"{stack.api}/connections/{encoded}"
+    answer = httpx.get(url, headers=signed("GET", url))
+    assert (answer.status_code, answer.json()["error"]) == (404, "not_found")
+
+
+def test_hardening_8_a_doubled_slash_is_not_collapsed_into_a_route(stack: Stack):
+    _, view = signed_in(stack)
+    url = f"{stack.api}//connections/{view['user']['id']}"
+    answer = httpx.get(url, headers=signed("GET", url))
+    assert answer.status_code == 404

@@ -283,3 +283,72 @@ def test_a_malformed_form_poll_is_invalid_request(stack: Stack, body: str):
     )
 
     assert error_of(answer) == (400, "invalid_request")
+
+
+def _device_item(stack: Stack) -> dict[str, Any]:
+    (item,) = [i for i in stack.table.items() if i["pk"]["S"].startswith("DEVICE#")]
+    return item
+
+
+def test_rfc_8628_clients_send_client_id_and_a_space_delimited_scope_and_the_page_names_the_client(stack: Stack):
+    answer = httpx.post(
+        f"{stack.api}/auth/device",
+        data={"client_id": "figma-cli", "scope": "current_user:read file_content:read", "audience": "ignored"},
+    )
+
+    assert answer.status_code == 200, answer.text
+    item = _device_item(stack)
+    assert sorted(v["S"] for v in item["scopes"]["L"]) == ["current_user:read", "file_content:read"]
+    assert item["client_id"]["S"] == "figma-cli"
+    page = httpx.get(answer.json()["verification_uri_complete"])
+    assert '<strong id="client">figma-cli</strong>' in page.text
+
+
+def test_a_device_sign_in_without_client_id_is_named_an_app_on_a_device(stack: Stack):
+    page = httpx.get(start(stack, scopes="current_user:read")["verification_uri_complete"])
+    assert '<strong id="client">an app on a device</strong>' in page.text
+
+
+@pytest.mark.parametrize(
+    ("body", "same"),
+    [
+        ({"scope": "current_user:read file_content:read", "scopes": "file_content:read,current_user:read"}, True),
+        ({"scope": "current_user:read", "scopes": "current_user:read,file_content:read"}, False),
+    ],
+    ids=["the same scopes", "different scopes"],
+)
+def test_scope_and_scopes_may_both_come_only_naming_the_same_scopes(stack: Stack, body: dict[str, str], same: bool):
+    answer = httpx.post(f"{stack.api}/auth/device", json=body)
+
+    if same:
+        assert answer.status_code == 200, answer.text
+    else:
+        assert error_of(answer) == (400, "invalid_request") and "scope and scopes" in answer.json()["message"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"scope": "not_a_scope"}, {"client_id": "x" * 101}, {"client_id": "line\nbreak"}, {"scopes": 5}],
+    ids=["unknown scope", "client_id too long", "client_id not printable", "scopes not text"],
+)
+def test_what_the_device_endpoint_knows_is_still_validated(stack: Stack, body: dict[str, Any]):
+    answer = httpx.post(f"{stack.api}/auth/device", json=body)
+    assert answer.status_code == 400 and answer.json()["error"] in ("invalid_scope", "invalid_request")
+    assert stack.table.kinds()["DEVICE"] == 0
+
+
+def test_the_device_grant_answers_rfc_6749s_token_response_and_its_errors_carry_error_description(stack: Stack, fast):
+    started = start(stack, scope="current_user:read file_content:read")
+    pending = poll(stack, started["device_code"], form=True)
+    assert pending.json()["error_description"] == pending.json()["message"] and pending.headers["pragma"] == "no-cache"
+
+    confirm_device(Browser(), started["verification_uri_complete"])
+    granted = _poll_until_ready(stack, started["device_code"])
+
+    body = granted.json()
+    assert granted.status_code == 200 and body["access_token"] == body["session_token"]
+    assert body["token_type"] == "Bearer" and set(body["scope"].split(" ")) >= {"current_user:read"}
+    assert 30 * 86400 - 60 <= body["expires_in"] <= 30 * 86400
+    assert granted.headers["cache-control"] == "no-store" and granted.headers["pragma"] == "no-cache"
+    me = httpx.get(f"{stack.api}/auth/session", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert me.status_code == 200 and me.json()["user"]["handle"] == "Ada Lovelace"

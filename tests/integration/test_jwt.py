@@ -29,9 +29,12 @@ def signed_in(stack: Stack, user: str = "ada") -> Browser:
     return browser
 
 
-def verify(stack: Stack, token: str, *, audience: str = "figma-auth") -> dict[str, Any]:
-    """What the example API's JWT authorizer checks, with keys found through discovery."""
-    discovery = httpx.get(f"{stack.api}/.well-known/openid-configuration").json()
+def verify(
+    stack: Stack, token: str, *, audience: str = "figma-auth", metadata: str = "openid-configuration"
+) -> dict[str, Any]:
+    """What the example API's JWT authorizer checks, with keys found through discovery (OpenID's,
+    or RFC 8414's ``oauth-authorization-server``)."""
+    discovery = httpx.get(f"{stack.api}/.well-known/{metadata}").json()
     assert discovery["issuer"] == stack.api
     keys = PyJWKClient(discovery["jwks_uri"], cache_keys=False)
     key = keys.get_signing_key_from_jwt(token)
@@ -74,6 +77,16 @@ def test_a_signed_in_user_gets_a_jwt_that_a_third_party_verifier_accepts(stack: 
     assert (claims["name"], claims["email"]) == (session["user"]["handle"], session["user"]["email"])
     assert claims["picture"] == session["user"]["img_url"] and len(claims["jti"]) >= 16
     assert session["provider"]["access_token"] not in token  # never a Figma token
+
+
+def test_a_stock_verifier_finds_the_keys_through_rfc_8414_metadata_and_accepts_the_jwt(stack: Stack):
+    browser = signed_in(stack)
+    minted = browser.post(f"{stack.api}/auth/jwt", headers={"Origin": stack.api})
+    assert minted.status_code == 200, minted.text
+
+    claims = verify(stack, minted.json()["jwt"], metadata="oauth-authorization-server")
+
+    assert claims["iss"] == stack.api and claims["name"] == "Ada Lovelace"
 
 
 def test_a_bearer_session_gets_a_jwt_without_an_origin(stack: Stack):
@@ -225,3 +238,21 @@ def test_the_jwt_is_never_logged(stack: Stack):
     logs = captured.getvalue()
     assert '"route": "POST /auth/jwt"' in logs or '"route":"POST /auth/jwt"' in logs
     assert token.split(".")[2] not in logs and token.split(".")[1] not in logs
+
+
+def test_hardening_7_logout_all_and_disconnect_announce_the_jwts_session_within_the_request(stack: Stack):
+    from tests.support.stack import EventCapture
+
+    capture = EventCapture(stack.moto)
+    browser = signed_in(stack)
+    minted = browser.post(f"{stack.api}/auth/jwt", headers={"Origin": stack.api}).json()["jwt"]
+    sid = verify(stack, minted)["sid"]
+
+    ended = browser.post(
+        f"{stack.api}/auth/logout", json={"all": True, "disconnect": True}, headers={"Origin": stack.api}
+    )
+
+    assert ended.status_code == 204
+    announced = [e["detail"] for e in capture.received() if e["detail-type"] == "SessionEnded"]
+    assert {"user_id": verify(stack, minted)["sub"], "sid": sid, "reason": "disconnect"} in announced
+    assert minted not in json.dumps(announced)  # the event names the session, never a token

@@ -284,3 +284,47 @@ def test_a_get_with_a_body_is_invalid_request_and_never_reaches_figma(stack: Sta
 
     assert response.status_code == 400 and response.json()["error"] == "invalid_request"
     assert "me" not in stack.emulator.calls() or stack.emulator.calls()["me"] == 1  # the sign-in's only
+
+
+def test_hardening_6_a_body_sent_a_byte_at_a_time_ends_in_our_502_within_the_deadline(stack: Stack, user: Browser):
+    from devstack.lambdas import http_event
+    from devstack.template import Route, _compile
+    from devstack.workers import LambdaContext, load_module
+
+    stack.emulator.config(slow_body_ms=200)  # a design file (≈ 1 KB) would take minutes to arrive
+    fn = stack.containers.by_name("figma_proxy")
+    path = "/figma/v1/files/SlowFile1"
+    host = urlsplit(stack.api).netloc
+    event = http_event(
+        method="GET",
+        path=path,
+        raw_query="",
+        headers=[("host", host), ("cookie", f"{SESSION_COOKIE}={user.jar(stack.api)[SESSION_COOKIE]}")],
+        body=b"",
+        route=Route("GET", path, fn.logical_id, _compile(path)),
+        path_params={},
+        domain=host,
+    )
+
+    # 3 s left in the invocation (a 4 s Lambda): every read is bounded by what is left in all.
+    answer = load_module(fn).lambda_handler(event, LambdaContext(fn.logical_id, 4))
+
+    assert answer["statusCode"] == 502 and '"figma_unavailable"' in answer["body"]
+
+
+def test_hardening_6_an_oauth_answer_sent_a_byte_at_a_time_is_bounded_by_the_deadline_too(stack: Stack):
+    from figma_auth import deadline, runtime
+    from figma_auth.errors import FigmaUnavailable
+    from figma_auth.figma import TokenRejected
+
+    stack.emulator.config(slow_body_ms=200)
+    client = runtime.figma_client(runtime.settings())
+    bound = deadline.start(3000)
+    try:
+        with pytest.raises(FigmaUnavailable):
+            client.me("figu_not-a-token-000000000")  # Figma's 403 body, a byte every 200 ms
+    finally:
+        deadline.finish(bound)
+    stack.emulator.config(slow_body_ms=0)
+    with pytest.raises(TokenRejected):  # the same call answered at once is read as usual
+        client.me("figu_not-a-token-000000000")

@@ -43,7 +43,10 @@ def test_token_mode_sign_in_trades_ticket_and_verifier_for_a_working_session_tok
 
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"session_token", "session", "user", "provider"}
+    assert set(body) == {
+        *("access_token", "token_type", "expires_in", "scope"),  # RFC 6749 §5.1
+        *("session_token", "session", "user", "provider"),
+    }
     assert body["user"]["handle"] == "Ada Lovelace" and body["provider"]["status"] == "active"
     session = browser.http.get(
         f"{stack.api}/auth/session", headers={"Authorization": f"Bearer {body['session_token']}"}
@@ -114,12 +117,41 @@ def test_a_session_waiting_for_its_ticket_is_not_listed(stack: Stack, browser: B
         "[]",
         '[{"ticket": "' + "a" * 40 + '", "code_verifier": "' + "v" * 50 + '"}]',
         '{"ticket": "' + "a" * 40 + '", "code_verifier": "short"}',
-        '{"ticket": "' + "a" * 40 + '", "code_verifier": "' + "v" * 50 + '", "extra": 1}',
     ],
 )
 def test_a_malformed_token_request_is_invalid_request(stack: Stack, browser: Browser, body: str):
     response = browser.post(f"{stack.api}/auth/token", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+    assert response.json()["error_description"] == response.json()["message"]  # RFC 6749 §5.2
+
+
+def test_unknown_token_parameters_are_ignored_and_the_known_ones_still_decide(stack: Stack, browser: Browser):
+    ticket, verifier = token_login(stack, browser)
+    unknown = browser.post(
+        f"{stack.api}/auth/token", json={"ticket": "a" * 40, "code_verifier": "v" * 50, "client_id": "x", "extra": 1}
+    )
+    assert (unknown.status_code, unknown.json()["error"]) == (400, "invalid_grant")  # the ticket decides
+
+    granted = browser.post(f"{stack.api}/auth/token", json={"ticket": ticket, "code_verifier": verifier, "extra": 1})
+    assert granted.status_code == 200
+
+
+def test_a_redeemed_ticket_answers_as_rfc_6749_token_response_uncached(stack: Stack, browser: Browser):
+    ticket, verifier = token_login(stack, browser)
+
+    answer = browser.post(f"{stack.api}/auth/token", json={"ticket": ticket, "code_verifier": verifier})
+
+    body = answer.json()
+    assert answer.status_code == 200 and body["access_token"] == body["session_token"]
+    assert body["token_type"] == "Bearer" and body["scope"] == " ".join(body["provider"]["scopes"])
+    assert 30 * 86400 - 60 <= body["expires_in"] <= 30 * 86400  # SESSION_TTL_DAYS: to the session's end
+    assert answer.headers["cache-control"] == "no-store" and answer.headers["pragma"] == "no-cache"
+
+
+def test_another_grant_type_is_invalid_request_naming_the_grants_this_endpoint_takes(stack: Stack, browser: Browser):
+    answer = browser.post(f"{stack.api}/auth/token", data={"grant_type": "authorization_code", "code": "x"})
+    assert (answer.status_code, answer.json()["error"]) == (400, "invalid_request")
+    assert "device_code" in answer.json()["error_description"]
 
 
 def test_bearer_sessions_work_on_every_auth_route_without_origin(stack: Stack, browser: Browser):

@@ -195,3 +195,28 @@ def test_a_sign_in_that_joined_meanwhile_keeps_the_connection_on_logout_all() ->
     auth.logout(cookie(token), LogoutRequest(all=True))
 
     assert "42" in store.connections  # the newcomer's session still has its grant
+
+
+def test_hardening_7_every_ended_session_is_announced_with_its_sid_so_jwts_naming_it_can_be_refused() -> None:
+    store = MemoryStore()
+    laptop, phone, other = store.sign_in("42"), store.sign_in("42"), store.sign_in("42")
+    auth = service(store)
+    sid = {token: tokens.hash_secret(token) for token in (laptop, phone, other)}
+
+    auth.logout(cookie(laptop), LogoutRequest(session_id=sid[other]))  # one of the user's other sessions
+    auth.logout(cookie(laptop), LogoutRequest())  # this one
+    auth.logout(cookie(phone), LogoutRequest(all=True, disconnect=True))  # the rest
+
+    ended = [(d["sid"], d["reason"]) for t, d in auth.published.events if t == "SessionEnded"]
+    assert ended == [(sid[other], "logout"), (sid[laptop], "logout"), (sid[phone], "disconnect")]
+    assert all(d["user_id"] == "42" for t, d in auth.published.events if t == "SessionEnded")
+
+
+def test_hardening_7_a_session_that_was_not_deleted_is_not_announced() -> None:
+    store = MemoryStore()
+    mine, theirs = store.sign_in("42"), store.sign_in("7")
+    auth = service(store)
+
+    auth.logout(cookie(mine), LogoutRequest(session_id=tokens.hash_secret(theirs)))  # not this user's
+
+    assert [t for t, _ in auth.published.events] == [] and len(store.sessions) == 2

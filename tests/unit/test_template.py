@@ -22,6 +22,7 @@ CONTRACT_ROUTES = {
     ("POST", "/auth/jwt"),
     ("GET", "/.well-known/jwks.json"),
     ("GET", "/.well-known/openid-configuration"),
+    ("GET", "/.well-known/oauth-authorization-server"),
     ("GET", "/connections/{user_id}"),
     ("DELETE", "/connections/{user_id}"),
     ("ANY", "/connections/{user_id}/figma/{proxy+}"),
@@ -77,9 +78,86 @@ def test_every_function_role_is_on_the_path_the_key_policy_admits(transformed: d
     assert len(roles) == 8
     for role in roles.values():
         assert role["Properties"]["Path"] == {"Fn::Sub": "/figma-auth/${AWS::StackName}/"}
-    use = transformed["Resources"]["Key"]["Properties"]["KeyPolicy"]["Statement"][1]
+    statements = transformed["Resources"]["Key"]["Properties"]["KeyPolicy"]["Statement"]
+    (use,) = [st for st in statements if st["Sid"] == "OnlyThisStacksFunctionsUseItForFigmaGrants"]
     assert use["Condition"]["ArnLike"]["aws:PrincipalArn"]["Fn::Sub"].endswith(":role/figma-auth/${AWS::StackName}/*")
     assert set(use["Action"]) == {"kms:GenerateDataKey", "kms:Decrypt"}
+
+
+def kms_actions() -> set[str]:
+    """Every KMS action IAM knows, from botocore's service model (ReEncrypt is two actions in IAM)."""
+    import botocore.session
+
+    names = set(botocore.session.get_session().get_service_model("kms").operation_names) - {"ReEncrypt"}
+    return {f"kms:{name}" for name in names | {"ReEncryptFrom", "ReEncryptTo"}}
+
+
+def expand(patterns: str | list[str], known: set[str]) -> set[str]:
+    """The actions a statement's Action names, wildcards matched as IAM matches them (``*`` any
+    characters, ``?`` one, case-insensitive)."""
+    import fnmatch
+
+    wanted = [patterns] if isinstance(patterns, str) else patterns
+    return {a for a in known for p in wanted if fnmatch.fnmatchcase(a.lower(), p.lower())}
+
+
+# What a key's user can do with it: encrypt, decrypt, sign, derive, or grant any of these.
+KMS_USE = {
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:GenerateDataKeyPair",
+    "kms:GenerateDataKeyPairWithoutPlaintext",
+    "kms:GenerateMac",
+    "kms:VerifyMac",
+    "kms:Sign",
+    "kms:DeriveSharedSecret",
+    "kms:Decapsulate",
+    "kms:CreateGrant",
+    "kms:ImportKeyMaterial",
+}
+
+
+def test_hardening_2_only_the_session_role_reaches_sign_and_only_the_functions_roles_decrypt(
+    transformed: dict[str, Any],
+) -> None:
+    known = kms_actions()
+    assert KMS_USE <= known and len(known) > 50
+    session_roles = ({"Fn::GetAtt": ["SessionFunctionRole", "Arn"]}, {"Fn::GetAtt": "SessionFunctionRole.Arn"})
+    reached: dict[str, set[str]] = {}
+    for key in ("Key", "JwtKeyA", "JwtKeyB"):
+        for statement in transformed["Resources"][key]["Properties"]["KeyPolicy"]["Statement"]:
+            allowed = expand(statement["Action"], known)
+            assert allowed, (key, statement["Sid"])  # every pattern names real actions
+            condition = statement.get("Condition", {})
+            for action in allowed & KMS_USE:
+                reached.setdefault(action, set()).add(key)
+                if action == "kms:CreateGrant":  # only grants AWS services make for their own resources
+                    assert condition == {"Bool": {"kms:GrantIsForAWSResource": "true"}}, (key, statement["Sid"])
+                elif action == "kms:Sign":
+                    assert condition.keys() == {"ArnEquals"}, (key, statement["Sid"])
+                    assert condition["ArnEquals"] in [{"aws:PrincipalArn": role} for role in session_roles]
+                else:
+                    assert action in ("kms:Decrypt", "kms:GenerateDataKey") and key == "Key", (key, action)
+                    assert condition["ArnLike"]["aws:PrincipalArn"]["Fn::Sub"].endswith(
+                        ":role/figma-auth/${AWS::StackName}/*"
+                    )
+                    assert condition["StringEquals"] == {"kms:EncryptionContext:purpose": "figma-grant"}
+    assert reached == {
+        "kms:Decrypt": {"Key"},
+        "kms:GenerateDataKey": {"Key"},
+        "kms:Sign": {"JwtKeyA", "JwtKeyB"},
+        "kms:CreateGrant": {"Key", "JwtKeyA", "JwtKeyB"},
+    }
+
+
+def test_hardening_2_the_wildcard_expansion_catches_the_old_administrator_statement() -> None:
+    old = ["kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*", "kms:Get*"]
+    assert {"kms:CreateGrant", "kms:PutKeyPolicy"} <= expand(old, kms_actions())
+    assert expand(["kms:sign"], kms_actions()) == {"kms:Sign"}  # IAM matches actions case-insensitively
 
 
 def test_no_data_action_is_granted_on_every_resource_and_kms_needs_the_context(transformed: dict[str, Any]) -> None:
@@ -136,8 +214,12 @@ def test_the_jwt_keys_sign_es256_for_the_session_function_role_only(transformed:
     for name in ("JwtKeyA", "JwtKeyB"):
         props = doc[name]["Properties"]
         assert (props["KeySpec"], props["KeyUsage"]) == ("ECC_NIST_P256", "SIGN_VERIFY")
-        admin, use = props["KeyPolicy"]["Statement"]
+        by_sid = {st["Sid"]: st for st in props["KeyPolicy"]["Statement"]}
+        assert len(by_sid) == 3
+        admin, use = by_sid["AccountAdministersTheKeyButCannotSignWithIt"], by_sid["OnlyTheSessionFunctionSigns"]
+        grants = by_sid["GrantsOnlyForAwsServices"]
         assert not {"kms:Sign", "kms:Decrypt", "kms:GenerateDataKey"} & set(admin["Action"])
+        assert grants["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
         assert set(use["Action"]) == {"kms:Sign", "kms:GetPublicKey"}
         role_arn = use["Condition"]["ArnEquals"]["aws:PrincipalArn"]["Fn::GetAtt"]
         assert role_arn in ("SessionFunctionRole.Arn", ["SessionFunctionRole", "Arn"])

@@ -15,13 +15,14 @@ from figma_auth.errors import (
     AuthorizationPending,
     ExpiredToken,
     InvalidGrant,
+    InvalidRequest,
     InvalidState,
     NotFound,
     SlowDown,
     TemporarilyUnavailable,
     TooManyAttempts,
 )
-from figma_auth.models import DeviceRequest, DeviceStart, DeviceTokenRequest, SessionView
+from figma_auth.models import DeviceRequest, DeviceStart, DeviceTokenRequest, SessionView, TokenResponse
 from figma_auth.records import DeviceCode, Session
 from figma_auth.tokens import (
     constant_time_equal,
@@ -35,6 +36,7 @@ from figma_auth.tokens import (
 )
 from figma_auth.urls import append_query
 from figma_auth.usecases.authorize import StartSignIn
+from figma_auth.usecases.views import token_response
 
 MAX_CODE_VIEWS = 5  # a user code's verify page can be opened this often (then it is burned)
 MAX_WRONG_CODES = 10  # wrong user codes one client address may type per window
@@ -73,7 +75,7 @@ class DeviceSignIn:
 
     def start(self, request: DeviceRequest, *, verify_url: str) -> DeviceStart:
         """A device code for the plugin (kept secret), a user code for the person."""
-        scopes = self.login.requested_scopes(request.scopes)
+        scopes = self.login.requested_scopes(_scope_parameter(request))
         device_code = random_token(32)
         expires_at = self.clock() + timedelta(seconds=self.ttl)
         for _ in range(5):  # a user code already in use (one in 2^34 per live code): draw another
@@ -84,6 +86,7 @@ class DeviceSignIn:
                 scopes=scopes,
                 expires_at=expires_at,
                 interval_ms=self.interval * 1000,
+                client_id=request.client_id,
             )
             if self.store.put_device(device):
                 break
@@ -142,7 +145,7 @@ class DeviceSignIn:
             device_hash=found.device_hash,
         )
 
-    def poll(self, request: DeviceTokenRequest) -> tuple[str, SessionView]:
+    def poll(self, request: DeviceTokenRequest) -> TokenResponse:
         """Pending, slow_down, denied, expired, or (once) a session."""
         now = self.clock()
         now_ms = int(now.timestamp() * 1000)
@@ -173,4 +176,17 @@ class DeviceSignIn:
         )
         if not self.store.deliver_device(device, session, offline=self.offline):
             raise InvalidGrant("This device code was already used: it gives one session, once.")
-        return token, self.view(Credentials(token, "bearer"))
+        return token_response(token, self.view(Credentials(token, "bearer")), now)
+
+
+def _scope_parameter(request: DeviceRequest) -> str | None:
+    """RFC 8628 §3.1's ``scope`` (space-delimited) or our ``scopes`` (comma-separated); both
+    given must name the same scopes."""
+    scope, scopes = request.scope, request.scopes
+    if scope is not None and scopes is not None and _names(scope) != _names(scopes):
+        raise InvalidRequest("scope and scopes name different scopes: send one of them")
+    return scope if scope is not None else scopes
+
+
+def _names(raw: str) -> set[str]:
+    return {part for part in raw.replace(",", " ").split() if part}

@@ -1,5 +1,5 @@
 """Short-lived ES256 JWTs for the app's own API (Appwrite: createJWT), signed in KMS, and the
-keys and discovery document that verify them."""
+keys that verify them (the discovery document is ``usecases.discovery``)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,11 @@ from typing import Any, Protocol
 
 from figma_auth.credentials import Credentials
 from figma_auth.errors import NotFound
-from figma_auth.models import Jwks, JwtResponse, OpenIdConfiguration
+from figma_auth.models import Jwks, JwtResponse
 from figma_auth.records import Current
-from figma_auth.signing import ALG, claims, lifetime_end
+from figma_auth.signing import claims, lifetime_end
 from figma_auth.times import iso
-
-CLAIMS = ["iss", "aud", "sub", "sid", "iat", "nbf", "exp", "jti", "name", "email", "picture"]
+from figma_auth.usecases.discovery import NO_JWTS
 
 
 class Signer(Protocol):
@@ -23,7 +22,7 @@ class Signer(Protocol):
 
 
 class AppJwts:
-    """POST /auth/jwt, GET /.well-known/jwks.json and /.well-known/openid-configuration."""
+    """POST /auth/jwt and GET /.well-known/jwks.json."""
 
     def __init__(
         self,
@@ -58,18 +57,7 @@ class AppJwts:
     def jwks(self) -> Jwks:
         return Jwks.model_validate(self._signer().jwks())
 
-    def openid_configuration(self, issuer: str) -> OpenIdConfiguration:
-        self._signer()
-        return OpenIdConfiguration(
-            issuer=issuer,
-            jwks_uri=f"{issuer}/.well-known/jwks.json",
-            id_token_signing_alg_values_supported=[ALG],
-            subject_types_supported=["public"],
-            response_types_supported=["id_token"],
-            claims_supported=CLAIMS,
-        )
-
     def _signer(self) -> Signer:
         if self.signer is None:
-            raise NotFound("JWTs are not enabled on this deployment: set JWT_KEY_ID to a KMS ECC_NIST_P256 key.")
+            raise NotFound(NO_JWTS)
         return self.signer

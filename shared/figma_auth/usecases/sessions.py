@@ -72,9 +72,18 @@ class EndUser:
     def __call__(self, user_id: str, *, disconnect: bool) -> None:
         # Only a logout needs the marker (a sign-in that joined meanwhile keeps the connection).
         touched = None if disconnect else self.store.connection_touched(user_id)
-        self.store.delete_sessions([s.id for s in self.store.user_sessions(user_id)])
+        ended = [s.id for s in self.store.user_sessions(user_id)]
+        self.store.delete_sessions(ended)
+        reason = "disconnect" if disconnect else "logout"
+        for session_id in ended:
+            self.session_ended(user_id, session_id, reason)
         if (disconnect or not self.offline_access) and self.store.delete_connection(user_id, touched=touched):
-            self._deleted(user_id, "disconnect" if disconnect else "logout")
+            self._deleted(user_id, reason)
+
+    def session_ended(self, user_id: str, session_id: str, reason: str) -> None:
+        """Tell the app (EventBridge) that a session ended, so an API that trusts our JWTs can
+        refuse the ones naming it (``sid``) before they expire."""
+        self.publish("SessionEnded", {"user_id": user_id, "sid": session_id, "reason": reason})
 
     def forget_unused_connection(self, user_id: str) -> None:
         """After a session ended: the last one takes the connection with it (OFFLINE_ACCESS
@@ -164,8 +173,10 @@ class Sessions:
             self.end_user(session.user_id, disconnect=request.disconnect)
             return True
         if request.session_id is not None and request.session_id != session.id:
-            self.store.delete_session(request.session_id, user_id=session.user_id)
+            if self.store.delete_session(request.session_id, user_id=session.user_id):
+                self.end_user.session_ended(session.user_id, request.session_id, "logout")
             return False
-        self.store.delete_session(session.id)
+        if self.store.delete_session(session.id):
+            self.end_user.session_ended(session.user_id, session.id, "logout")
         self.end_user.forget_unused_connection(session.user_id)
         return True

@@ -16,7 +16,7 @@ from figma_auth.credentials import Credentials, LoginDone, tx_cookie_name
 from figma_auth.engine import Publish, grant_plaintext
 from figma_auth.errors import AccessDenied, FigmaAuthError, FigmaError, InvalidGrant, InvalidState
 from figma_auth.figma import CodeExchange, FigmaUser, TokenRejected
-from figma_auth.models import CallbackQuery, SessionView, TokenRequest
+from figma_auth.models import CallbackQuery, SessionView, TokenRequest, TokenResponse
 from figma_auth.oauth import pkce_challenge
 from figma_auth.observability import metrics_count
 from figma_auth.records import Connection, DeviceApproval, LoginTransaction, Profile, Session, SignInWrite, Ticket
@@ -29,6 +29,7 @@ from figma_auth.tokens import (
     random_token,
 )
 from figma_auth.urls import append_fragment
+from figma_auth.usecases.views import token_response
 from figma_auth.vault import SealedBox, grant_context, open_with_secret, seal_with_secret
 
 TICKET_TTL = timedelta(seconds=60)
@@ -206,7 +207,7 @@ class RedeemTicket:
     ) -> None:
         self.store, self.view, self.clock = store, view, clock
 
-    def __call__(self, request: TokenRequest) -> tuple[str, SessionView]:
+    def __call__(self, request: TokenRequest) -> TokenResponse:
         ticket, verifier = request.ticket, request.code_verifier
         record = self.store.redeem_ticket(hash_secret(ticket))  # burns it whatever follows
         if record is None or record.expires_at <= self.clock():
@@ -218,4 +219,4 @@ class RedeemTicket:
         token = opened.decode() if opened is not None else None
         if token is None or not self.store.activate_session(record.session_id):
             raise InvalidGrant()
-        return token, self.view(Credentials(token, "bearer"))
+        return token_response(token, self.view(Credentials(token, "bearer")), self.clock())

@@ -3,13 +3,14 @@ shows: the connection's grant, refreshed first when it expires within the leeway
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from figma_auth.engine import Fresh
 from figma_auth.errors import ReauthRequired
-from figma_auth.models import ConnectionView, ProviderInfo, SessionInfo, SessionView, UserInfo
+from figma_auth.models import ConnectionView, ProviderInfo, SessionInfo, SessionView, TokenResponse, UserInfo
 from figma_auth.records import ACTIVE, Connection, Session
-from figma_auth.times import iso
+from figma_auth.times import iso, parse_iso
 
 
 class FreshGrants(Protocol):
@@ -55,4 +56,18 @@ def provider_info(conn: Connection, fresh: Fresh | None, *, expose: bool) -> Pro
         expires_at=iso(conn.grant_expires_at) if active and conn.grant_expires_at else None,
         scopes=list(conn.scopes),
         status="active" if active else "reauth_required",
+    )
+
+
+def token_response(token: str, view: SessionView, now: datetime) -> TokenResponse:
+    """RFC 6749 §5.1's answer for a new session (the session token is the access token), with
+    the session view."""
+    ends = parse_iso(view.session.expires_at)
+    return TokenResponse(
+        access_token=token,
+        token_type="Bearer",
+        expires_in=max(0, int((ends - now).total_seconds())),
+        scope=" ".join(view.provider.scopes),
+        session_token=token,
+        **dict(view),
     )
