@@ -164,9 +164,10 @@ def _with_gateway_answers(responses: dict[str, Any]) -> None:
         ours = responses.get(status, {}).get("content", {}).get("application/json", {}).get("schema")
         schema = {"anyOf": [ours, GATEWAY]} if ours else GATEWAY
         description = responses.get(status, {}).get("description")
+        others = {k: v for k, v in responses.get(status, {}).get("content", {}).items() if k != "application/json"}
         responses[status] = {
             "description": f"{description}; or API Gateway's {text}" if description else f"API Gateway: {text}",
-            "content": {"application/json": {"schema": schema}},
+            "content": {**others, "application/json": {"schema": schema}},  # an HTML page's stays beside it
         }
 
 

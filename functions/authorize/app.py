@@ -38,38 +38,40 @@ def authorize(params: Annotated[AuthorizeQuery, Query()]) -> Any:
 def start_device() -> Any:
     request = web.validated(DeviceRequest, web.form_or_json(app))
     verify_url = web.issuer(app) + device_page.DEVICE_VERIFY_PATH
-    return web.json_response(runtime.device().start(request, verify_url=verify_url))
+    started = runtime.device().start(request, verify_url=verify_url, client_address=web.client_address(app))
+    return web.json_response(started)
+
+
+HTML_PAGE = {"content": {"text/html": {"schema": {"type": "string"}}}}
 
 
 @app.get(
     device_page.DEVICE_VERIFY_PATH,
-    summary="The page a person opens to confirm the device's code, then to Figma (HTML)",
+    summary="The page a person opens to enter or check the device's code (HTML); after confirming, on to Figma",
     responses={
-        200: {
-            "description": "An HTML page: enter the code, confirm it, or the outcome.",
-            "content": {"text/html": {"schema": {"type": "string"}}},
-        },
+        200: {"description": "An HTML page: the code form, or the outcome.", **HTML_PAGE},
         302: {"description": "The person confirmed the code: on to Figma's consent page."},
-        400: {
-            "description": "An HTML page naming the problem.",
-            "content": {"text/html": {"schema": {"type": "string"}}},
-        },
-        404: {
-            "description": "An HTML page: that code is not right.",
-            "content": {"text/html": {"schema": {"type": "string"}}},
-        },
-        429: {
-            "description": "An HTML page: too many wrong codes from this address.",
-            "content": {"text/html": {"schema": {"type": "string"}}},
-        },
-        503: {
-            "description": "An HTML page: try again shortly.",
-            "content": {"text/html": {"schema": {"type": "string"}}},
-        },
+        400: {"description": "An HTML page naming the problem.", **HTML_PAGE},
+        503: {"description": "An HTML page: try again shortly.", **HTML_PAGE},
     },
 )
 def verify_device() -> Any:
-    return device_page.verify_response(app)
+    return device_page.verify_page(app)
+
+
+@app.post(
+    device_page.DEVICE_VERIFY_PATH,
+    summary="The code form's answer (HTML, from our own page only): the sign-in to confirm, with who asks and from where",
+    responses={
+        200: {"description": "An HTML page: confirm the code, or type it (a link from elsewhere).", **HTML_PAGE},
+        400: {"description": "An HTML page naming the problem (e.g. not our page's form).", **HTML_PAGE},
+        404: {"description": "An HTML page: that code is not right.", **HTML_PAGE},
+        429: {"description": "An HTML page: too many wrong codes from this address or browser.", **HTML_PAGE},
+        503: {"description": "An HTML page: try again shortly.", **HTML_PAGE},
+    },
+)
+def look_up_device() -> Any:
+    return device_page.look_up(app)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

@@ -11,6 +11,7 @@ from figma_auth import tokens
 SESSION_COOKIE = "__Host-figma_auth_session"
 TX_COOKIE_PREFIX = "__Host-figma_auth_tx_"
 DEVICE_COOKIE = "__Host-figma_auth_device"  # binds the verify page's "codes match" to this browser
+VERIFY_COOKIE = "__Host-figma_auth_verify"  # this browser, on the verify page: its form and guessing budget
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,10 @@
-"""GET /auth/device/verify: the page a person opens to sign a device (plugin, CLI) in. It asks
-for the code, shows it with the scopes to confirm (bound to this browser by a short cookie),
-then sends the person on to Figma; after the callback it says the outcome in words."""
+"""/auth/device/verify: the page a person opens to sign a device (plugin, CLI) in.
+
+GET shows the code form (pre-filled from the app's link, or empty), setting this browser's
+verify cookie; the form POSTs the code with a value derived from that cookie, so only our own
+page can spend the guessing budget. The confirm page shows who asks, when and from where, and
+is bound to this browser by a short cookie; its GET goes on to Figma; after the callback the
+page says the outcome in words."""
 
 from __future__ import annotations
 
@@ -11,12 +15,14 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.shared.cookies import Cookie
 
 from figma_auth import pages, runtime, web
-from figma_auth.credentials import DEVICE_COOKIE
-from figma_auth.errors import FigmaAuthError, NotFound
-from figma_auth.tokens import derive, random_token
+from figma_auth.credentials import DEVICE_COOKIE, VERIFY_COOKIE
+from figma_auth.errors import FigmaAuthError, InvalidState, NotFound
+from figma_auth.tokens import constant_time_equal, derive, random_token
 
 DEVICE_VERIFY_PATH = "/auth/device/verify"
 CONFIRM_SECONDS = 600  # how long the page's "codes match" stays valid in this browser
+BROWSER_SECONDS = 3600  # this browser's verify cookie (its own guessing budget)
+TYPE_IT = "This sign-in was started elsewhere or a while ago: type the code your app shows to continue."
 _OUTCOMES = {
     "access_denied": "You declined at Figma, so the app was not signed in.",
     "expired_token": "This code expired or was already used. Start signing in again from your app.",
@@ -28,38 +34,65 @@ _OUTCOMES = {
 }
 
 
-def verify_response(app: APIGatewayHttpResolver) -> Response[Any]:
+def verify_page(app: APIGatewayHttpResolver) -> Response[Any]:
+    """GET: the outcome, the step on to Figma after a confirmation, or the code form."""
     params = web.query(app)
     if params.get("result") == "done":
         return html_response(pages.done())
     if "error" in params:
         code = params["error"] if params["error"] in _OUTCOMES else "server_error"
         return html_response(pages.failed(code, _OUTCOMES[code]))
-    typed = params.get("user_code", "")
-    if not typed:
-        return html_response(pages.enter_code(DEVICE_VERIFY_PATH))
-    device = runtime.device()
-    try:
-        if "confirm" in params:
-            start = device.confirm(
-                typed,
+    if "confirm" in params:
+        try:
+            start = runtime.device_verification().confirm(
+                params.get("user_code", ""),
                 params["confirm"],
                 web.cookies(app).get(DEVICE_COOKIE),
                 callback_url=web.callback_url(app),
                 verify_url=web.issuer(app) + DEVICE_VERIFY_PATH,
             )
-            response = web.authorize_response(start)
-            response.cookies.append(_confirmation_cookie("", 0))
-            return response
-        shown, pending = device.to_confirm(typed, client=web.client_address(app))
+        except FigmaAuthError as exc:
+            return html_response(pages.failed(exc.code, exc.message), status=exc.status)
+        response = web.authorize_response(start)
+        response.cookies.append(web.short_cookie(DEVICE_COOKIE, "", 0))
+        return response
+    return code_form(app, code=params.get("user_code", "")[:16] or None)
+
+
+def look_up(app: APIGatewayHttpResolver) -> Response[Any]:
+    """POST from our own form: the code's sign-in, shown to confirm, or the form again saying why."""
+    form = web.form_or_json(app)
+    browser = web.cookies(app).get(VERIFY_COOKIE)
+    sent = str(form.get("csrf", ""))
+    if not browser or not constant_time_equal(derive(browser, "verify-form"), sent):
+        problem = InvalidState("Open the link from your app again (this page was opened in another browser).")
+        return html_response(pages.failed(problem.code, problem.message), status=problem.status)
+    typed, from_link = str(form.get("user_code", "")), form.get("via") == "link"
+    try:
+        found = runtime.device_verification().look_up(
+            typed, address=web.client_address(app), browser=browser, from_link=from_link
+        )
+    except NotFound as exc:
+        return code_form(app, problem=exc.message, status=404)
     except FigmaAuthError as exc:
-        if isinstance(exc, NotFound):
-            return html_response(pages.enter_code(DEVICE_VERIFY_PATH, exc.message), status=404)
         return html_response(pages.failed(exc.code, exc.message), status=exc.status)
+    if found.must_type:
+        return code_form(app, problem=TYPE_IT)
     secret = random_token(32)
-    confirmation = derive(secret, "device:" + shown.replace("-", ""))
-    page = pages.confirm(DEVICE_VERIFY_PATH, shown, list(pending.scopes), confirmation, pending.client_id)
-    return html_response(page, cookies=[_confirmation_cookie(secret, CONFIRM_SECONDS)])
+    facts = pages.SignInFacts(found.device.client_id, found.started_minutes_ago, found.same_network)
+    confirmation = derive(secret, "device:" + found.user_code.replace("-", ""))
+    page = pages.confirm(DEVICE_VERIFY_PATH, found.user_code, list(found.device.scopes), confirmation, facts)
+    return html_response(page, cookies=[web.short_cookie(DEVICE_COOKIE, secret, CONFIRM_SECONDS)])
+
+
+def code_form(
+    app: APIGatewayHttpResolver, *, code: str | None = None, problem: str | None = None, status: int = 200
+) -> Response[Any]:
+    """The code form, tied to this browser's verify cookie (set now when it has none)."""
+    browser = web.cookies(app).get(VERIFY_COOKIE) or ""
+    jar = [] if browser else [web.short_cookie(VERIFY_COOKIE, browser := random_token(32), BROWSER_SECONDS)]
+    page = pages.enter_code(DEVICE_VERIFY_PATH, derive(browser, "verify-form"), problem, code=code)
+    return html_response(page, status=status, cookies=jar)
 
 
 def html_response(page: str, *, status: int = 200, cookies: list[Cookie] | None = None) -> Response[Any]:
@@ -68,7 +101,3 @@ def html_response(page: str, *, status: int = 200, cookies: list[Cookie] | None 
     return Response(
         status, "text/html; charset=utf-8", page, {"Content-Security-Policy": policy}, cookies=cookies or []
     )
-
-
-def _confirmation_cookie(value: str, max_age: int) -> Cookie:
-    return web.short_cookie(DEVICE_COOKIE, value, max_age)

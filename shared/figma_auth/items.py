@@ -316,6 +316,8 @@ def device_items(device: DeviceCode) -> tuple[dict[str, Any], dict[str, Any]]:
         interval_ms=device.interval_ms,
         next_poll_ms=0,
         client_id=device.client_id,
+        network=device.network,
+        started_at=iso(device.started_at) if device.started_at else None,
         ttl=ttl,
     )
     code_item = marshal(
@@ -334,6 +336,8 @@ def device_from(device_hash: str, item: dict[str, Any]) -> DeviceCode:
         status=str(item["status"]),
         user_id=item.get("user_id"),
         client_id=item.get("client_id"),
+        network=item.get("network"),
+        started_at=parse_iso(item["started_at"]) if "started_at" in item else None,
     )
 
 

@@ -3,6 +3,7 @@ the local home page's look. Every value is escaped; see ``csp`` for what the pag
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
 
 
@@ -41,40 +42,67 @@ def _page(title: str, body: str) -> str:
     )
 
 
-def enter_code(action: str, problem: str | None = None) -> str:
-    """Ask for the code the plugin, extension or CLI shows."""
+def enter_code(action: str, csrf: str, problem: str | None = None, *, code: str | None = None) -> str:
+    """Ask for the code the plugin, extension or CLI shows (``code``: the app's link pre-filled
+    it; the person still presses Continue, which posts this page's form)."""
     error = f'<p class="error" role="alert">{escape(problem)}</p>' if problem else ""
+    if code:
+        field = (
+            f'<div class="code" id="user-code">{escape(code)}</div>'
+            f'<input type="hidden" name="user_code" value="{escape(code)}">'
+            '<input type="hidden" name="via" value="link">'
+        )
+        ask = "<p>Your app opened this page with this code:</p>"
+    else:
+        field = (
+            '<p><input name="user_code" autocomplete="off" autocapitalize="characters" spellcheck="false" '
+            'maxlength="12" placeholder="XXXX-XXXX" required aria-label="code"></p>'
+            '<input type="hidden" name="via" value="typed">'
+        )
+        ask = "<p>Enter the code shown in Figma (or your editor, or terminal):</p>"
     return _page(
         "Enter your code",
-        f"{error}<p>Enter the code shown in Figma (or your editor, or terminal):</p>"
-        f'<form method="get" action="{escape(action)}">'
-        '<p><input name="user_code" autocomplete="off" autocapitalize="characters" spellcheck="false" '
-        'maxlength="12" placeholder="XXXX-XXXX" required aria-label="code"> '
-        '<button type="submit">Continue</button></p></form>',
+        f"{error}{ask}"
+        f'<form method="post" action="{escape(action)}">{field}'
+        f'<input type="hidden" name="csrf" value="{escape(csrf)}">'
+        '<button id="continue" type="submit">Continue</button></form>',
     )
 
 
-def confirm(action: str, user_code: str, scopes: list[str], confirm_value: str, client: str | None = None) -> str:
-    """Show the code, who asks and the scopes; continue to Figma only when the person says they match."""
+def confirm(action: str, user_code: str, scopes: list[str], confirm_value: str, about: SignInFacts) -> str:
+    """Show the code, who asks, when and from where, and the scopes; continue to Figma only when
+    the person says they match."""
     items = "".join(f"<li><code>{escape(s)}</code></li>" for s in scopes)
     who = (
-        f'<p>Signing in: <strong id="client">{escape(client)}</strong> '
-        '<span class="hint">(the name the app gave itself)</span></p>'
-        if client
-        else '<p>Signing in: <strong id="client">an app on a device</strong></p>'
+        f'<strong id="client">{escape(about.client)}</strong> <span class="hint">(the name the app gave itself)</span>'
+        if about.client
+        else '<strong id="client">an app on a device</strong>'
     )
+    when = "just now" if about.minutes_ago < 1 else f"{about.minutes_ago} minute{'s' * (about.minutes_ago != 1)} ago"
+    where = "from this browser's network" if about.same_network else "from another network than this browser's"
     return _page(
         "Confirm the code",
-        f"{who}<p>Check that this is the code shown in Figma (or your editor, or terminal):</p>"
+        f"<p>Signing in: {who}</p>"
+        f'<p id="started">Started {when}, <span id="network">{where}</span>.</p>'
+        "<p>Check that this is the code shown in Figma (or your editor, or terminal):</p>"
         f'<div class="code" id="user-code">{escape(user_code)}</div>'
         f"<p>Continuing signs that app in with your Figma account and lets it:</p><ul>{items}</ul>"
-        '<p class="hint">If you did not start this, or the code differs, close this page: someone may be '
-        "trying to get you to sign them in.</p>"
+        '<p class="error" id="warning">Only continue if you started this sign-in yourself, just now, and the code '
+        "matches. If someone sent you this link or the code, close this page: they would get your Figma account.</p>"
         f'<form method="get" action="{escape(action)}">'
         f'<input type="hidden" name="user_code" value="{escape(user_code)}">'
         f'<input type="hidden" name="confirm" value="{escape(confirm_value)}">'
         '<button id="confirm" type="submit">The codes match — continue to Figma</button></form>',
     )
+
+
+@dataclass(frozen=True)
+class SignInFacts:
+    """What the confirm page tells the person about the sign-in (RFC 8628 §5.4)."""
+
+    client: str | None
+    minutes_ago: int
+    same_network: bool
 
 
 def done() -> str:

@@ -92,6 +92,8 @@ class DeviceCode:
     status: str = "pending"  # pending → approved (Figma said yes) → delivered (polled); or denied
     user_id: str | None = None
     client_id: str | None = None  # the app's name as the RFC 8628 client sent it (shown, never trusted)
+    network: str | None = None  # a hash of the network (IPv4 /24, IPv6 /64) the sign-in started from
+    started_at: datetime | None = None
 
 
 @dataclass(frozen=True)

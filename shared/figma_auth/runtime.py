@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the use cases load on the first request, not at a handler's
     from figma_auth.usecases.authorize import StartSignIn
     from figma_auth.usecases.connections import BackendConnections
     from figma_auth.usecases.device import DeviceSignIn
+    from figma_auth.usecases.device_verify import DeviceVerification
     from figma_auth.usecases.discovery import Discovery
     from figma_auth.usecases.jwts import AppJwts
     from figma_auth.usecases.proxy import FigmaProxy
@@ -177,6 +178,13 @@ def device() -> DeviceSignIn:
 
 
 @functools.cache
+def device_verification() -> DeviceVerification:
+    from figma_auth.usecases.device_verify import DeviceVerification
+
+    return DeviceVerification(store=parts().store, login=start_sign_in(), clock=parts().clock)
+
+
+@functools.cache
 def proxy() -> FigmaProxy:
     from figma_auth.usecases.proxy import FigmaProxy
 
@@ -226,7 +234,7 @@ def jwts() -> AppJwts:
 def reset() -> None:
     """Forget everything built (tests that change the environment between cases)."""
     factories = (settings, parts, authenticate, start_sign_in, complete_sign_in, end_user, sessions)
-    for factory in (*factories, redeem_ticket, device, proxy, connections, discovery, jwts):
+    for factory in (*factories, redeem_ticket, device, device_verification, proxy, connections, discovery, jwts):
         factory.cache_clear()
     aws.reset()
 

@@ -78,6 +78,7 @@ def test_the_plugin_signs_in_with_the_device_flow_and_opens_the_file_through_the
     shown = ui.locator("#code").text_content()
     person = page.context.new_page()
     person.goto(opened_url(page))
+    person.click("#continue")  # our page's form: the look-up is a POST from it
     assert person.text_content("#user-code") == shown  # the person checks the code matches
     ARTIFACTS.mkdir(exist_ok=True)
     page.locator("#plugin-ui").screenshot(path=str(ARTIFACTS / "plugin-code.png"))
@@ -105,6 +106,7 @@ def test_a_declined_consent_shows_access_denied_in_the_plugin(page, live: Stack)
     ui.locator("#signin").click()
     person = page.context.new_page()
     person.goto(opened_url(page))
+    person.click("#continue")
     person.click("#confirm")
     person.wait_for_url("**/oauth?**")
     person.click("#deny")

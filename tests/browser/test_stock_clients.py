@@ -21,6 +21,7 @@ def test_a_stock_device_client_signs_in_while_a_person_confirms_in_chromium(page
         assert started["event"] == "started" and started["issuer"] == live.api
 
         page.goto(started["verification_uri_complete"])
+        page.click("#continue")  # our page's form
         assert page.text_content("#user-code") == started["user_code"]  # the person checks the code
         assert page.text_content("#client") == "figma-cli"  # and sees who asks
         page.click("#confirm")

@@ -3,6 +3,7 @@ starts, a person confirms the code on our page and consents at Figma, the device
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -10,7 +11,7 @@ import httpx
 import pytest
 
 from devstack.counting import AwsCalls
-from tests.support.browser import Browser, confirm_device, decide_at_figma
+from tests.support.browser import Browser, confirm_device, decide_at_figma, hidden_fields, look_up_code
 from tests.support.stack import Stack
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -131,7 +132,7 @@ def test_an_expired_code_is_expired_token_at_the_poll_and_on_the_page(stack: Sta
             )
 
     assert error_of(poll(stack, started["device_code"])) == (400, "expired_token")
-    page = httpx.get(started["verification_uri_complete"])
+    page = look_up_code(Browser(), started["verification_uri_complete"])
     assert page.status_code == 400 and 'data-error="expired_token"' in page.text
 
 
@@ -150,41 +151,71 @@ def test_a_link_sent_by_someone_else_needs_the_victim_to_see_and_confirm_the_cod
     forged = victim.get(f"{stack.api}/auth/device/verify", params={"user_code": code, "confirm": "A" * 43})
     # A confirmation value from the attacker's own browser, replayed into the victim's.
     attacker = Browser()
-    page = attacker.get(started["verification_uri_complete"])
+    page = look_up_code(attacker, started["verification_uri_complete"])
     value = re.search(r'name="confirm" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
     replayed = victim.get(f"{stack.api}/auth/device/verify", params={"user_code": code, "confirm": value})
 
     for answer in (forged, replayed):
         assert answer.status_code == 400 and 'data-error="invalid_state"' in answer.text
     assert "location" not in forged.headers and "location" not in replayed.headers  # never on to Figma
-    shown = victim.get(started["verification_uri_complete"])
+    shown = look_up_code(victim, started["verification_uri_complete"])
     assert started["user_code"] in shown.text and "Check that this is the code" in shown.text
 
 
-def test_wrong_codes_are_limited_per_client_address(stack: Stack):
-    browser = Browser()
+def test_hardening_4_wrong_codes_are_limited_per_browser_and_other_browsers_at_the_address_go_on(stack: Stack):
+    verify = f"{stack.api}/auth/device/verify"
+    guesser = Browser()
     for _ in range(10):
-        wrong = browser.get(f"{stack.api}/auth/device/verify", params={"user_code": "BBBB-BBBB"})
+        wrong = look_up_code(guesser, verify, typed="BBBB-BBBB")
         assert wrong.status_code == 404 and "not right" in wrong.text
     started = start(stack)
 
-    blocked = browser.get(started["verification_uri_complete"])  # even the right code, now
+    blocked = look_up_code(guesser, started["verification_uri_complete"])  # even the right code, now
+    neighbour = look_up_code(Browser(), started["verification_uri_complete"])  # same address, another browser
 
     assert blocked.status_code == 429 and 'data-error="too_many_attempts"' in blocked.text
+    assert neighbour.status_code == 200 and 'name="confirm"' in neighbour.text
+
+
+def test_hardening_4_a_cross_site_page_cannot_spend_the_guessing_budget(stack: Stack):
+    verify = f"{stack.api}/auth/device/verify"
+    for _ in range(20):  # <img src=".../verify?user_code=…">: a GET looks nothing up
+        assert httpx.get(verify, params={"user_code": "BBBB-BBBB"}).status_code == 200
+    for _ in range(20):  # a cross-site form: no verify cookie (SameSite) and no value from our page
+        forged = httpx.post(verify, data={"user_code": "BBBB-BBBB", "via": "typed", "csrf": "A" * 43})
+        assert forged.status_code == 400 and 'data-error="invalid_state"' in forged.text
+    assert stack.table.kinds()["GUESS"] == 0
+
+    started = start(stack)
+    assert 'name="confirm"' in look_up_code(Browser(), started["verification_uri_complete"]).text
+
+
+def test_hardening_4_parallel_guesses_never_spend_past_the_ceiling(stack: Stack):
+    from concurrent.futures import ThreadPoolExecutor
+
+    guesser = Browser()
+    fields = hidden_fields(guesser.get(f"{stack.api}/auth/device/verify"))
+    fields.update(user_code="BBBB-BBBB", via="typed")
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: guesser.post(f"{stack.api}/auth/device/verify", data=fields), range(16)))
+
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [404] * 10 + [429] * 6  # one conditional write per look-up: never an 11th
 
 
 def test_a_code_can_be_opened_five_times_then_it_is_burned(stack: Stack):
     other = start(stack)
     for _ in range(5):
-        assert Browser().get(other["verification_uri_complete"]).status_code == 200
-    burned = Browser().get(other["verification_uri_complete"])
+        assert look_up_code(Browser(), other["verification_uri_complete"]).status_code == 200
+    burned = look_up_code(Browser(), other["verification_uri_complete"])
     assert burned.status_code == 400 and 'data-error="expired_token"' in burned.text
 
 
 def test_the_verify_page_without_a_code_asks_for_one_and_is_locked_down(stack: Stack):
     page = httpx.get(f"{stack.api}/auth/device/verify")
 
-    assert page.status_code == 200 and 'name="user_code"' in page.text
+    assert page.status_code == 200 and 'name="user_code"' in page.text and '<form method="post"' in page.text
     assert page.headers["content-type"].startswith("text/html")
     assert "default-src 'none'" in page.headers["content-security-policy"]
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
@@ -195,15 +226,15 @@ def test_a_typed_code_in_any_case_with_or_without_the_dash_finds_the_sign_in(sta
     started = start(stack)
     typed = started["user_code"].replace("-", " ").lower()
 
-    page = httpx.get(f"{stack.api}/auth/device/verify", params={"user_code": typed})
+    page = look_up_code(Browser(), f"{stack.api}/auth/device/verify", typed=typed)
 
-    assert page.status_code == 200 and started["user_code"] in page.text
+    assert page.status_code == 200 and started["user_code"] in page.text and 'name="confirm"' in page.text
 
 
 def test_the_consent_can_come_late_but_not_after_the_code_expired(stack: Stack):
     started = start(stack)
     person = Browser()
-    page = person.get(started["verification_uri_complete"])
+    page = look_up_code(person, started["verification_uri_complete"])
     fields = dict(re.findall(r'name="(user_code|confirm)" value="([^"]+)"', page.text))
     to_figma = person.get(f"{stack.api}/auth/device/verify", params=fields)
     callback = decide_at_figma(person, to_figma.headers["location"])
@@ -300,12 +331,12 @@ def test_rfc_8628_clients_send_client_id_and_a_space_delimited_scope_and_the_pag
     item = _device_item(stack)
     assert sorted(v["S"] for v in item["scopes"]["L"]) == ["current_user:read", "file_content:read"]
     assert item["client_id"]["S"] == "figma-cli"
-    page = httpx.get(answer.json()["verification_uri_complete"])
+    page = look_up_code(Browser(), answer.json()["verification_uri_complete"])
     assert '<strong id="client">figma-cli</strong>' in page.text
 
 
 def test_a_device_sign_in_without_client_id_is_named_an_app_on_a_device(stack: Stack):
-    page = httpx.get(start(stack, scopes="current_user:read")["verification_uri_complete"])
+    page = look_up_code(Browser(), start(stack, scopes="current_user:read")["verification_uri_complete"])
     assert '<strong id="client">an app on a device</strong>' in page.text
 
 
@@ -352,3 +383,46 @@ def test_the_device_grant_answers_rfc_6749s_token_response_and_its_errors_carry_
     assert granted.headers["cache-control"] == "no-store" and granted.headers["pragma"] == "no-cache"
     me = httpx.get(f"{stack.api}/auth/session", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert me.status_code == 200 and me.json()["user"]["handle"] == "Ada Lovelace"
+
+
+def start_from(stack: Stack, address: str) -> dict[str, Any]:
+    """A device sign-in started from another loopback address (another network: 127.0.1.0/24)."""
+    with httpx.Client(transport=httpx.HTTPTransport(local_address=address)) as device:
+        answer = device.post(f"{stack.api}/auth/device", json={"client_id": "some-cli"})
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json())
+
+
+def test_hardening_5_a_link_from_this_network_just_now_goes_to_confirm_with_who_when_and_where(stack: Stack):
+    page = look_up_code(Browser(), start(stack, client_id="my-cli")["verification_uri_complete"])
+
+    assert 'name="confirm"' in page.text and '<strong id="client">my-cli</strong>' in page.text
+    assert 'Started just now, <span id="network">from this browser\'s network</span>' in page.text
+    assert 'id="warning"' in page.text and "someone sent you this link" in page.text
+
+
+def test_hardening_5_a_link_from_another_network_needs_the_code_typed(stack: Stack):
+    started = start_from(stack, "127.0.1.5")  # the attacker's device, elsewhere
+    victim = Browser()
+
+    clicked = look_up_code(victim, started["verification_uri_complete"])  # one click on the link
+
+    assert clicked.status_code == 200 and 'name="confirm"' not in clicked.text
+    assert "type the code your app shows" in clicked.text and 'name="via" value="typed"' in clicked.text
+    typed = look_up_code(victim, f"{stack.api}/auth/device/verify", typed=started["user_code"])
+    assert 'name="confirm"' in typed.text and "from another network than this browser's" in typed.text
+
+
+def test_hardening_5_an_old_link_needs_the_code_typed_and_says_how_old(stack: Stack):
+    from tests.support.stack import _update
+
+    started = start(stack)
+    (device,) = [i for i in stack.table.items() if i["pk"]["S"].startswith("DEVICE#")]
+    long_ago = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    _update(stack.table, device["pk"]["S"], "DEVICE", "SET started_at = :s", {":s": {"S": long_ago}})
+
+    clicked = look_up_code(Browser(), started["verification_uri_complete"])
+    typed = look_up_code(Browser(), f"{stack.api}/auth/device/verify", typed=started["user_code"])
+
+    assert 'name="confirm"' not in clicked.text and "type the code your app shows" in clicked.text
+    assert 'name="confirm"' in typed.text and "Started 7 minutes ago" in typed.text

@@ -256,3 +256,30 @@ def test_hardening_7_logout_all_and_disconnect_announce_the_jwts_session_within_
     announced = [e["detail"] for e in capture.received() if e["detail-type"] == "SessionEnded"]
     assert {"user_id": verify(stack, minted)["sub"], "sid": sid, "reason": "disconnect"} in announced
     assert minted not in json.dumps(announced)  # the event names the session, never a token
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [None, "null", "https://evil.example", "HTTP://127.0.0.1", "{api}.evil", "{api}/"],
+    ids=["no Origin", "null", "an evil origin", "upper-case scheme", "a .evil suffix", "a trailing slash"],
+)
+def test_what_held_a_cookie_jwt_needs_exactly_an_allowed_origin(stack: Stack, origin: str | None):
+    browser = signed_in(stack)
+    cookie = browser.jar(stack.api)[SESSION_COOKIE]
+    headers = {"Cookie": f"{SESSION_COOKIE}={cookie}"}
+    if origin is not None:
+        headers["Origin"] = origin.format(api=stack.api)
+
+    answer = httpx.post(f"{stack.api}/auth/jwt", headers=headers)
+
+    assert (answer.status_code, answer.json()["error"]) == (403, "csrf_rejected")
+
+
+def test_what_held_a_jwt_is_never_a_session_token(stack: Stack):
+    browser = signed_in(stack)
+    minted = browser.post(f"{stack.api}/auth/jwt", headers={"Origin": stack.api}).json()["jwt"]
+    bearer = {"Authorization": f"Bearer {minted}"}
+
+    for method, path in (("GET", "/auth/session"), ("GET", "/figma/v1/me"), ("POST", "/auth/jwt")):
+        answer = httpx.request(method, f"{stack.api}{path}", headers=bearer)
+        assert (answer.status_code, answer.json()["error"]) == (401, "unauthorized"), path

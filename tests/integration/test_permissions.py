@@ -11,7 +11,7 @@ from devstack import template
 from devstack.counting import AwsCalls
 from figma_auth import oauth, tokens
 from tests.integration.test_backend_access import backend
-from tests.support.browser import Browser, confirm_device, sign_in, start_login, ticket_of
+from tests.support.browser import Browser, confirm_device, look_up_code, sign_in, start_login, ticket_of
 from tests.support.stack import SESSION_COOKIE, Stack, update_connection
 
 # IAM authorizes a transaction item by item: ours put sessions and tickets and update connections.
@@ -76,7 +76,8 @@ def every_flow(stack: Stack) -> None:
     poll = {"grant_type": "urn:ietf:params:oauth:grant-type:device_code", "device_code": device["device_code"]}
     httpx.post(f"{api}/auth/token", json=poll)  # pending
     httpx.post(f"{api}/auth/token", json=poll)  # too early: slow_down
-    Browser().get(f"{api}/auth/device/verify", params={"user_code": "BBBB-BBBB"})  # a wrong code
+    look_up_code(Browser(), f"{api}/auth/device/verify", typed="BBBB-BBBB")  # a wrong code
+    Browser().get(f"{api}/.well-known/oauth-authorization-server")
     confirm_device(Browser(), device["verification_uri_complete"])
     update_device_pacing(stack)
     httpx.post(f"{api}/auth/token", json=poll)  # the session

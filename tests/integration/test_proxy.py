@@ -206,7 +206,22 @@ def test_a_warm_proxy_call_costs_one_dynamodb_read_and_no_kms(stack: Stack, user
 # -- hardening (issue 17) ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["v1/oauth/refresh", "v1/oauth/token", "v1/OAuth/token", "v2/oauth/anything"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "v1/oauth/refresh",
+        "v1/oauth/token",
+        "v1/OAuth/token",
+        "v2/oauth/anything",
+        "v1/%6fauth/token",
+        "v1/./oauth/token",
+        "v1//oauth/token",
+        "v1/x/../oauth/token",
+        "v1/oauth;x/token",
+        "v1/oauth%00/token",
+        "v1/@oauth/token",
+    ],
+)
 def test_figmas_oauth_endpoints_cannot_be_reached_through_the_proxy(stack: Stack, user: Browser, path: str):
     response = user.post(f"{stack.api}/figma/{path}", data={"refresh_token": "x"})
 

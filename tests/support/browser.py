@@ -104,13 +104,27 @@ def decide_at_figma(browser: Browser, figma_url: str, decision: str = "allow", u
     return str(decided.headers["location"])
 
 
+def hidden_fields(page: httpx.Response) -> dict[str, str]:
+    return {html.unescape(k): html.unescape(v) for k, v in _HIDDEN.findall(page.text)}
+
+
+def look_up_code(browser: Browser, verify_url: str, typed: str | None = None) -> httpx.Response:
+    """A person on our verify page: open it (the app's link, or the bare page), then press
+    Continue (having typed ``typed`` into the form, if given). Returns the page that answers."""
+    form = browser.get(verify_url)
+    assert form.status_code == 200, form.text
+    fields = hidden_fields(form)
+    if typed is not None:
+        fields.update(user_code=typed, via="typed")
+    return browser.post(verify_url.split("?")[0], data=fields)
+
+
 def confirm_device(browser: Browser, verify_url: str, *, decision: str = "allow", user: str = "ada") -> httpx.Response:
-    """A person opening the device's link: confirm the code on our page, decide at Figma, land
-    on our outcome page. Returns the callback's redirect (to that page)."""
-    page = browser.get(verify_url)
-    assert page.status_code == 200, page.text
-    fields = {html.unescape(k): html.unescape(v) for k, v in _HIDDEN.findall(page.text)}
-    to_figma = browser.get(verify_url.split("?")[0], params=fields)
+    """A person opening the device's link: press Continue, confirm the code on our page, decide
+    at Figma, land on our outcome page. Returns the callback's redirect (to that page)."""
+    page = look_up_code(browser, verify_url)
+    assert page.status_code == 200 and 'name="confirm"' in page.text, page.text
+    to_figma = browser.get(verify_url.split("?")[0], params=hidden_fields(page))
     assert to_figma.status_code == 302, to_figma.text
     return browser.get(decide_at_figma(browser, to_figma.headers["location"], decision, user))
 

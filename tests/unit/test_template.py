@@ -28,6 +28,7 @@ CONTRACT_ROUTES = {
     ("ANY", "/connections/{user_id}/figma/{proxy+}"),
     ("POST", "/auth/device"),
     ("GET", "/auth/device/verify"),
+    ("POST", "/auth/device/verify"),
 }
 IAM_ROUTES = {r for r in CONTRACT_ROUTES if r[1].startswith("/connections/")}
 PREFLIGHT = ("OPTIONS", "/{proxy+}")  # CORS preflights reach the functions: API Gateway configures no CORS
@@ -254,7 +255,12 @@ def test_anonymous_routes_that_write_are_throttled_below_the_stage(transformed: 
     props = stage["Properties"]
     default = props["DefaultRouteSettings"]["ThrottlingRateLimit"]
     routes = props["RouteSettings"]
-    for route in ("GET /auth/figma/authorize", "POST /auth/device", "GET /auth/device/verify"):
+    for route in (
+        "GET /auth/figma/authorize",
+        "POST /auth/device",
+        "GET /auth/device/verify",
+        "POST /auth/device/verify",
+    ):
         assert routes[route]["ThrottlingRateLimit"] < default, route
     assert set(routes) <= {f"{m} {p}" for m, p in CONTRACT_ROUTES}  # each names a real route
 

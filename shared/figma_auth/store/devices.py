@@ -94,17 +94,47 @@ class DevicesTable(Table):
             raise
         return True
 
-    def wrong_codes(self, client: str, window: str) -> int:
-        answer = self.db.get_item(
-            TableName=self.table, Key=items.key(f"GUESS#{client}#{window}", "GUESS"), ConsistentRead=True
-        )
-        return int(items.unmarshal(answer["Item"]).get("misses", 0)) if "Item" in answer else 0
+    def spend_guess(self, budgets: list[tuple[str, int]], *, until: datetime) -> bool:
+        """One code look-up from every ``(key, ceiling)`` budget, all or none, in one transaction of
+        conditional updates: parallel containers can never spend past a ceiling. False when one
+        is spent (each budget lives until ``until``, the end of its window)."""
+        ttl = int(until.timestamp())
+        updates = [
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": items.key(f"GUESS#{key}", "GUESS"),
+                    "UpdateExpression": "ADD looks :one SET #ttl = :ttl",
+                    "ConditionExpression": "attribute_not_exists(looks) OR looks < :max",
+                    "ExpressionAttributeNames": {"#ttl": "ttl"},
+                    "ExpressionAttributeValues": items.values({"one": 1, "ttl": ttl, "max": ceiling}),
+                }
+            }
+            for key, ceiling in budgets
+        ]
+        try:
+            self._transact(updates)
+        except self.db.exceptions.TransactionCanceledException as exc:
+            if "ConditionalCheckFailed" in items.cancellation_reasons(exc):
+                return False
+            raise
+        return True
 
-    def count_wrong_code(self, client: str, window: str, *, until: datetime) -> None:
-        self.db.update_item(
-            TableName=self.table,
-            Key=items.key(f"GUESS#{client}#{window}", "GUESS"),
-            UpdateExpression="ADD misses :one SET #ttl = :ttl",
-            ExpressionAttributeNames={"#ttl": "ttl"},
-            ExpressionAttributeValues=items.values({"one": 1, "ttl": int(until.timestamp())}),
-        )
+    def refund_guess(self, keys: list[str]) -> None:
+        """Give back what a right code spent: only wrong codes count against a budget."""
+        updates = [
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": items.key(f"GUESS#{key}", "GUESS"),
+                    "UpdateExpression": "ADD looks :minus",
+                    "ConditionExpression": "looks > :zero",
+                    "ExpressionAttributeValues": items.values({"minus": -1, "zero": 0}),
+                }
+            }
+            for key in keys
+        ]
+        try:
+            self._transact(updates)
+        except self.db.exceptions.TransactionCanceledException:
+            pass  # a window that ended meanwhile: nothing to give back
