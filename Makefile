@@ -1,6 +1,13 @@
 # figma-auth: the two commands are `make run` and `make test`.
 SHELL := /bin/bash
-export PYENV_VERSION ?= 3.11.7:3.13.0
+# With pyenv, pick its 3.13.0 (and 3.11.7 beside it) only where they are installed and nothing
+# chose a version already; without pyenv, or with other versions, leave the machine's choice alone.
+ifeq ($(origin PYENV_VERSION),undefined)
+PYENV_PICK := $(filter 3.11.7 3.13.0,$(shell pyenv versions --bare 2>/dev/null))
+ifneq ($(filter 3.13.0,$(PYENV_PICK)),)
+export PYENV_VERSION := $(subst $(eval) ,:,$(strip $(PYENV_PICK)))
+endif
+endif
 PYTHON ?= python3.13
 VENV := .venv
 BIN := $(VENV)/bin

@@ -31,6 +31,14 @@ def _setdefault_env(values: dict[str, str]) -> None:
             os.environ[name] = value
 
 
+def local_origins(port: int, demo_port: int, configured: str) -> str:
+    """ALLOWED_ORIGINS for the local stack: its own pages (home, demo, the React example's dev
+    server on 5173) always, and what ALLOWED_ORIGINS names added, not put in their place."""
+    own = [f"http://{host}:{p}" for p in (port, 5173, demo_port) for host in ("127.0.0.1", "localhost")]
+    added = [origin.strip() for origin in configured.split(",") if origin.strip()]
+    return ",".join(dict.fromkeys([*own, *added]))
+
+
 def start_backends(port: int, *, emulator_port: int = 0, demo_port: int = 5173) -> dict[str, Any]:
     """moto + resources + (maybe) the emulator, with os.environ pointed at them."""
     _, moto_url = aws.start_moto(int(os.environ.get("MOTO_PORT", "0")))
@@ -60,15 +68,11 @@ def start_backends(port: int, *, emulator_port: int = 0, demo_port: int = 5173) 
             # What the demo SPA and the sample plugin ask for (production default: DEFAULT_SCOPES only).
             "ALLOWED_SCOPES": "current_user:read,file_content:read,file_comments:read,file_comments:write",
             "CALLBACK_URL": callback,
-            "ALLOWED_ORIGINS": ",".join(
-                dict.fromkeys(
-                    f"http://{host}:{p}" for p in (port, 5173, demo_port) for host in ("127.0.0.1", "localhost")
-                )
-            ),
             "POWERTOOLS_METRICS_NAMESPACE": "FigmaAuth",
             "POWERTOOLS_METRICS_DISABLED": "true",
         }
     )
+    os.environ["ALLOWED_ORIGINS"] = local_origins(port, demo_port, os.environ.get("ALLOWED_ORIGINS", ""))
     info["callback_url"] = os.environ["CALLBACK_URL"]
     return info
 
@@ -129,7 +133,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"  Figma            {figma}")
         print(f"  DynamoDB + KMS   {info['moto']}   (moto server, table {info['table']})")
         print(f"  redirect_uri     {info['callback_url']}")
-        print(f"  allowed origins  {os.environ['ALLOWED_ORIGINS']}   (ALLOWED_ORIGINS: where your app may run)")
+        print(f"  allowed origins  {os.environ['ALLOWED_ORIGINS']}   (ALLOWED_ORIGINS adds yours)")
+        print(f"  React example    cd examples/react && npm ci && VITE_FIGMA_AUTH_URL={api_server.url} npm run dev")
         print(
             "  backend (IAM)    sign /connections/... with AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing,"
             " region us-east-1, service execute-api"

@@ -1,41 +1,72 @@
-"""Build the sample plugin's UI: one self-contained HTML file (a plugin UI cannot load scripts
-by relative URL), with the figma-auth JS client inlined and your API's URL filled in.
+"""Build the sample plugin into dist/: its UI as one self-contained HTML file (a plugin UI
+cannot load scripts by relative URL) with the figma-auth JS client inlined and your API's URL
+filled in, code.js, and a manifest.json whose network access names that URL.
 
     python clients/figma-plugin/build.py https://abc123.execute-api.eu-west-1.amazonaws.com
     python clients/figma-plugin/build.py http://127.0.0.1:3000      # against `make run`
+    python clients/figma-plugin/build.py https://auth.example.com --dev http://127.0.0.1:3000
 
-Then in Figma desktop: Plugins → Development → Import plugin from manifest… → this folder's
-manifest.json (put the same URL in its networkAccess.allowedDomains).
+A local URL (127.0.0.1, localhost) goes in devAllowedDomains (Figma allows those only while
+developing); any other in allowedDomains. Then in Figma desktop: Plugins → Development →
+Import plugin from manifest… → clients/figma-plugin/dist/manifest.json.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
+import shutil
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 HERE = Path(__file__).resolve().parent
 CLIENT = HERE.parent / "js" / "figma-auth.js"
 
 
-def build(api: str) -> str:
+def _base_url(api: str) -> str:
     api = api.rstrip("/")
     if not re.fullmatch(r"https?://[A-Za-z0-9.\-]+(:\d+)?", api):
         raise SystemExit(f"not an API base URL (scheme://host[:port], no path): {api!r}")
+    return api
+
+
+def _local(api: str) -> bool:
+    return urlsplit(api).hostname in ("127.0.0.1", "localhost")
+
+
+def manifest(api: str, dev: str | None = None) -> dict[str, object]:
+    """The sample's manifest.json with its network access generated from the endpoint(s)."""
+    base = json.loads((HERE / "manifest.json").read_text())
+    urls = [_base_url(u) for u in (api, dev) if u]
+    production = [u for u in urls if not _local(u)]
+    development = [u for u in urls if _local(u)]
+    access = {**base["networkAccess"], "allowedDomains": production or ["none"]}
+    access["devAllowedDomains"] = development
+    if not development:
+        del access["devAllowedDomains"]
+    return {**base, "main": "code.js", "ui": "ui.html", "networkAccess": access}
+
+
+def build(api: str) -> str:
+    api = _base_url(api)
     client = re.sub(r"^export ", "", CLIENT.read_text(), flags=re.MULTILINE)  # a classic script here
     page = (HERE / "ui.html").read_text()
     return page.replace("/*FIGMA_AUTH_CLIENT*/", client).replace('"__FIGMA_AUTH_API__"', json.dumps(api))
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print(__doc__, file=sys.stderr)
-        return 2
-    out = HERE / "dist" / "ui.html"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(build(argv[0]))
-    print(f"wrote {out.relative_to(HERE.parent.parent)}")
+    parser = argparse.ArgumentParser(description="Build the sample Figma plugin into dist/ for your figma-auth API.")
+    parser.add_argument("api", help="figma-auth's ApiUrl (or http://127.0.0.1:3000 for make run)")
+    parser.add_argument("--dev", help="a second, local URL to allow while developing")
+    args = parser.parse_args(argv)
+    out = HERE / "dist"
+    out.mkdir(exist_ok=True)
+    (out / "ui.html").write_text(build(args.api))
+    shutil.copyfile(HERE / "code.js", out / "code.js")
+    (out / "manifest.json").write_text(json.dumps(manifest(args.api, args.dev), indent=2) + "\n")
+    print(f"wrote {out.relative_to(HERE.parent.parent)}/: manifest.json, code.js, ui.html")
     return 0
 
 

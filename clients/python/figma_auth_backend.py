@@ -46,13 +46,19 @@ class FigmaAuthBackend:
         session: boto3.session.Session | None = None,
         http: httpx.Client | None = None,
     ) -> None:
-        """``base_url``: figma-auth's ApiUrl output. ``region``: the API's region (default: the
-        region in the execute-api host, else your boto3 session's)."""
+        """``base_url``: figma-auth's ApiUrl output. ``region``: the API's region, which SigV4
+        signs for: taken from an execute-api host, ``us-east-1`` for the local stack; on a
+        custom domain, pass it (never your boto3 default: a signature for another region is
+        a 403)."""
         self.base_url = base_url.rstrip("/")
         self.session = session or boto3.session.Session()
         host = urlsplit(self.base_url).hostname or ""
         from_host = host.split(".")[2] if host.endswith(".amazonaws.com") and ".execute-api." in host else None
-        self.region = region or from_host or self.session.region_name or "us-east-1"
+        local = "us-east-1" if host in ("127.0.0.1", "localhost") else None  # make run's region
+        found = region or from_host or local
+        if found is None:
+            raise ValueError(f"pass region=: the API's region (the host {host!r} does not say it)")
+        self.region = found
         self.http = http or httpx.Client(timeout=30)
 
     def connection(self, user_id: str) -> dict[str, Any]:
@@ -106,7 +112,16 @@ class FigmaAuthBackend:
         SigV4Auth(credentials.get_frozen_credentials(), "execute-api", self.region).add_auth(aws)
         for name, value in aws.headers.items():
             request.headers[name] = value
-        return self.http.send(request)
+        answer = self.http.send(request)
+        if answer.status_code == 403 and _is_ours(answer) and "error" not in answer.json():
+            raise FigmaAuthError(
+                403,
+                "forbidden",
+                f"API Gateway refused this {method} {path.split('?')[0]}: check the region it is signed for "
+                f"({self.region}), the credentials (access key …{credentials.access_key[-4:]}), and that your IAM "
+                "policy allows execute-api:Invoke on this method and path (README: the backend policies)",
+            )
+        return answer
 
 
 def _segment(user_id: str) -> str:

@@ -10,5 +10,7 @@ export default defineConfig({
   base: process.env.BASE_PATH || "/",
   plugins: [react()],
   resolve: { alias: { "figma-auth": client } },
-  server: { port: 5173, fs: { allow: ["..", "../.."] } },
+  // strictPort: fail when 5173 is taken instead of moving to a port ALLOWED_ORIGINS doesn't list
+  // (a sign-in would end on invalid_redirect); choose another with `npm run dev -- --port 5180`.
+  server: { port: 5173, strictPort: true, fs: { allow: ["..", "../.."] } },
 });

@@ -284,3 +284,29 @@ def test_hardening_8_a_doubled_slash_is_not_collapsed_into_a_route(stack: Stack)
     url = f"{stack.api}//connections/{view['user']['id']}"
     answer = httpx.get(url, headers=signed("GET", url))
     assert answer.status_code == 404
+
+
+def test_the_helper_signs_for_the_apis_region_not_boto3s_default(stack: Stack):
+    _, view = signed_in(stack)
+    session = boto3.session.Session(  # a backend whose AWS default is eu-west-1: every call was a 403
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="eu-west-1"
+    )
+
+    assert FigmaAuthBackend(stack.api, session=session).connection(view["user"]["id"])["user"]["id"]
+    assert (
+        FigmaAuthBackend("https://abc123.execute-api.ap-south-1.amazonaws.com", session=session).region == "ap-south-1"
+    )
+    with pytest.raises(ValueError, match="pass region="):
+        FigmaAuthBackend("https://auth.example.com", session=session)  # a custom domain says no region
+
+
+def test_a_403_from_api_gateway_says_what_to_check(stack: Stack):
+    _, view = signed_in(stack)
+    wrong = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="not-the-secret")
+
+    with pytest.raises(FigmaAuthError) as refused:
+        FigmaAuthBackend(stack.api, session=wrong).connection(view["user"]["id"])
+
+    assert (refused.value.status, refused.value.error) == (403, "forbidden")
+    for hint in ("region it is signed for (us-east-1)", "access key …ting", "IAM policy allows execute-api:Invoke"):
+        assert hint in refused.value.message
