@@ -128,12 +128,9 @@ def complete_sign_in() -> CompleteSignIn:
 
 @functools.cache
 def end_user() -> EndUser:
-    return _end_user(parts())
-
-
-def _end_user(p: Parts) -> EndUser:
     from figma_auth.usecases.sessions import EndUser
 
+    p = parts()
     return EndUser(store=p.store, publish=p.publish, offline_access=p.settings.offline_access, clock=p.clock)
 
 

@@ -1,4 +1,4 @@
-"""Hardening 2, item 3: every IAM policy the README shows for backends means what it says,
+"""Hardening 2, item 3: every IAM policy docs/BACKEND.md shows for backends means what it says,
 checked against request ARNs (attack paths included) with an evaluator that matches as IAM
 does: ``*`` matches ``/`` too, an explicit Deny wins."""
 
@@ -18,7 +18,7 @@ REGION, ACCOUNT, API_ID = "eu-west-1", "111122223333", "abc123defg"
 
 
 def readme_policies() -> dict[str, dict[str, Any]]:
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "docs" / "BACKEND.md").read_text()
     found = re.findall(r"<!-- policy: ([a-z-]+) -->\n```json\n(.*?)\n```", text, re.DOTALL)
     out = {}
     for name, body in found:
@@ -56,7 +56,7 @@ EXPECTED = {
 }
 
 
-def test_the_readme_shows_each_policy_this_test_checks() -> None:
+def test_the_docs_show_each_policy_this_test_checks() -> None:
     assert set(readme_policies()) == set(EXPECTED)
 
 
