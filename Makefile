@@ -18,12 +18,13 @@ export PYTHONPATH := $(CURDIR)/shared:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 PORT ?= 3000
 
-.PHONY: chromium run test lint unit integration e2e browser sam scan invoke env-json bench openapi clean help
+.PHONY: protected-api chromium run test lint unit integration e2e browser sam scan invoke env-json bench openapi clean help
 
 help:
 	@echo "make run     - local stack on http://127.0.0.1:$(PORT) (moto + Figma emulator)"
 	@echo "make test    - everything: lint, unit, integration, e2e, sam validate + build"
 	@echo "make invoke FN=session EVENT=events/session.json - one handler, no Docker"
+	@echo "make protected-api - examples/protected-api beside make run, checking its JWTs as API Gateway does"
 	@echo "make env-json - env.json for sam local invoke --env-vars, against the running make run"
 	@echo "make bench   - benchmarks -> docs/BENCHMARKS.md"
 	@echo "make openapi - regenerate docs/openapi.json from the handlers (make test fails when stale)"
@@ -36,6 +37,10 @@ $(STAMP): requirements-dev.txt shared/requirements.txt
 
 run: $(STAMP)
 	$(BIN)/python -m devstack run --port $(PORT)
+
+# examples/protected-api on :3300 (PROTECTED_PORT), trusting the running `make run`'s JWTs.
+protected-api: $(STAMP)
+	$(BIN)/python -m devstack protected-api
 
 env-json: $(STAMP)
 	$(BIN)/python -m devstack env-json

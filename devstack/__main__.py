@@ -232,6 +232,9 @@ def main(argv: list[str] | None = None) -> int:
     p_env.add_argument("--state-file", default=str(STATE_FILE))
     p_env.add_argument("--out", default=str(ROOT / "env.json"))
     p_env.add_argument("--host", default="host.docker.internal", help="how Docker containers reach this machine")
+    p_pro = sub.add_parser("protected-api", help="examples/protected-api, trusting the running stack's JWTs")
+    p_pro.add_argument("--state-file", default=str(STATE_FILE))
+    p_pro.add_argument("--port", type=int, default=int(os.environ.get("PROTECTED_PORT", "3300")))
     p_doc = sub.add_parser("openapi", help="write docs/openapi.json from the handlers' routes and models")
     p_doc.add_argument("--check", action="store_true", help="exit 1 if docs/openapi.json is stale")
     args = parser.parse_args(argv)
@@ -239,6 +242,10 @@ def main(argv: list[str] | None = None) -> int:
         from devstack import samlocal
 
         return samlocal.main(Path(args.state_file), Path(args.out), args.host)
+    if args.command == "protected-api":
+        from devstack import protected_api
+
+        return protected_api.main(Path(args.state_file), args.port)
     if args.command == "openapi":
         from devstack import openapi
 
