@@ -89,8 +89,11 @@ def code_form(
     app: APIGatewayHttpResolver, *, code: str | None = None, problem: str | None = None, status: int = 200
 ) -> Response[Any]:
     """The code form, tied to this browser's verify cookie (set now when it has none)."""
-    browser = web.cookies(app).get(VERIFY_COOKIE) or ""
-    jar = [] if browser else [web.short_cookie(VERIFY_COOKIE, browser := random_token(32), BROWSER_SECONDS)]
+    browser = web.cookies(app).get(VERIFY_COOKIE)
+    jar = []
+    if not browser:  # this browser's first visit: its own cookie (and guessing budget) from now on
+        browser = random_token(32)
+        jar.append(web.short_cookie(VERIFY_COOKIE, browser, BROWSER_SECONDS))
     page = pages.enter_code(DEVICE_VERIFY_PATH, derive(browser, "verify-form"), problem, code=code)
     return html_response(page, status=status, cookies=jar)
 

@@ -4,6 +4,7 @@ poll's pacing, and the wrong codes one client address typed."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from figma_auth import items
 from figma_auth.records import DeviceCode, Session
@@ -100,16 +101,12 @@ class DevicesTable(Table):
         is spent (each budget lives until ``until``, the end of its window)."""
         ttl = int(until.timestamp())
         updates = [
-            {
-                "Update": {
-                    "TableName": self.table,
-                    "Key": items.key(f"GUESS#{key}", "GUESS"),
-                    "UpdateExpression": "ADD looks :one SET #ttl = :ttl",
-                    "ConditionExpression": "attribute_not_exists(looks) OR looks < :max",
-                    "ExpressionAttributeNames": {"#ttl": "ttl"},
-                    "ExpressionAttributeValues": items.values({"one": 1, "ttl": ttl, "max": ceiling}),
-                }
-            }
+            self._guess_update(
+                key,
+                "ADD looks :one SET #ttl = :ttl",
+                "attribute_not_exists(looks) OR looks < :max",
+                {"one": 1, "ttl": ttl, "max": ceiling},
+            )
             for key, ceiling in budgets
         ]
         try:
@@ -123,18 +120,21 @@ class DevicesTable(Table):
     def refund_guess(self, keys: list[str]) -> None:
         """Give back what a right code spent: only wrong codes count against a budget."""
         updates = [
-            {
-                "Update": {
-                    "TableName": self.table,
-                    "Key": items.key(f"GUESS#{key}", "GUESS"),
-                    "UpdateExpression": "ADD looks :minus",
-                    "ConditionExpression": "looks > :zero",
-                    "ExpressionAttributeValues": items.values({"minus": -1, "zero": 0}),
-                }
-            }
-            for key in keys
+            self._guess_update(key, "ADD looks :minus", "looks > :zero", {"minus": -1, "zero": 0}) for key in keys
         ]
         try:
             self._transact(updates)
         except self.db.exceptions.TransactionCanceledException:
             pass  # a window that ended meanwhile: nothing to give back
+
+    def _guess_update(self, key: str, expression: str, condition: str, named: dict[str, int]) -> dict[str, Any]:
+        update: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": items.key(f"GUESS#{key}", "GUESS"),
+            "UpdateExpression": expression,
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": items.values(named),
+        }
+        if "#ttl" in expression:
+            update["ExpressionAttributeNames"] = {"#ttl": "ttl"}
+        return {"Update": update}
