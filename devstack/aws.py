@@ -1,4 +1,6 @@
-"""moto in server mode (a real HTTP endpoint) with the table and key template.yaml declares."""
+"""The local AWS: DynamoDB Local (AWS's engine, devstack/dynamodb.py) for the table and moto in
+server mode (a real HTTP endpoint) for KMS, EventBridge and Secrets Manager, with the table and
+keys template.yaml declares."""
 
 from __future__ import annotations
 
@@ -21,15 +23,17 @@ FAKE_CREDENTIALS = {
 
 @dataclass(frozen=True)
 class Resources:
-    endpoint: str
+    endpoint: str  # moto: KMS, EventBridge, Secrets Manager
     table_name: str
     key_id: str
     jwt_key_id: str
+    dynamodb: str  # DynamoDB Local
 
     def env(self) -> dict[str, str]:
         return {
             **FAKE_CREDENTIALS,
             "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb,  # boto3's per-service endpoint setting
             "TABLE_NAME": self.table_name,
             "KMS_KEY_ID": self.key_id,
             "JWT_KEY_ID": self.jwt_key_id,
@@ -37,16 +41,16 @@ class Resources:
 
 
 def start_moto(port: int = 0) -> tuple[Any, str]:
-    """Start moto's threaded server on 127.0.0.1 (atomic per request, as DynamoDB's writes
-    are: devstack/moto_atomic.py); returns (server, endpoint URL)."""
+    """Start moto's threaded server on 127.0.0.1 (devstack/moto_server.py); returns (server,
+    endpoint URL)."""
     import logging
 
-    from devstack.moto_atomic import AtomicMotoServer
+    from devstack.moto_server import MotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access line per AWS call
     for name, value in FAKE_CREDENTIALS.items():
         os.environ.setdefault(name, value)
-    server = AtomicMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = MotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     host, bound = server.get_host_and_port()
     return server, f"http://{host}:{bound}"
@@ -67,7 +71,7 @@ def start_moto_process(port: int = 0) -> tuple[Any, str]:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "devstack.moto_atomic", "127.0.0.1", str(port)],
+        [sys.executable, "-m", "devstack.moto_server", "127.0.0.1", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -89,10 +93,11 @@ def client(service: str, endpoint: str) -> Any:
     )  # noqa: S106
 
 
-def create_resources(endpoint: str, table_name: str = "figma-auth-local") -> Resources:
-    """Create the table (keys, GSIs, TTL from template.yaml) and the KMS key."""
+def create_resources(endpoint: str, dynamodb: str, table_name: str = "figma-auth-local") -> Resources:
+    """Create the table (keys, GSIs, TTL from template.yaml) on DynamoDB Local and the KMS keys
+    on moto."""
     props = template.table_properties(template.load())
-    ddb = client("dynamodb", endpoint)
+    ddb = client("dynamodb", dynamodb)
     create: dict[str, Any] = {
         "TableName": table_name,
         "AttributeDefinitions": props["AttributeDefinitions"],
@@ -117,7 +122,11 @@ def create_resources(endpoint: str, table_name: str = "figma-auth-local") -> Res
         KeySpec="ECC_NIST_P256",
         KeyUsage="SIGN_VERIFY",
     )
-    return Resources(endpoint, table_name, grant_key, jwt_key)
+    from devstack import events
+
+    bus = os.environ.get("EVENT_BUS_NAME") or "default"
+    events.install(client("sqs", endpoint), client("events", endpoint), bus)  # GET /_devstack/events
+    return Resources(endpoint, table_name, grant_key, jwt_key, dynamodb)
 
 
 def _key_alias(kms: Any, alias: str, **spec: str) -> str:
@@ -127,10 +136,13 @@ def _key_alias(kms: Any, alias: str, **spec: str) -> str:
     return alias
 
 
-def reset(endpoint: str) -> None:
-    """Forget the table, events and queues moto holds (between tests); keep the KMS keys."""
+def reset(endpoint: str, dynamodb: str) -> None:
+    """Forget every table (between tests) and the events and queues moto holds; keep the KMS keys."""
     import httpx
 
-    from devstack.moto_atomic import RESET_PATH
+    from devstack.moto_server import RESET_PATH
 
+    ddb = client("dynamodb", dynamodb)
+    for name in ddb.list_tables()["TableNames"]:
+        ddb.delete_table(TableName=name)
     httpx.post(f"{endpoint}{RESET_PATH}").raise_for_status()

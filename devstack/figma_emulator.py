@@ -7,10 +7,15 @@ OAuth:  GET /oauth (consent page) -> POST /oauth/decide -> redirect_uri?code=&st
         POST /v1/oauth/token   (HTTP Basic, form: grant_type=refresh_token, refresh_token): the same
         One active access token per user (a new exchange or refresh kills the previous one),
         as Figma documents; the one_token_per_user knob switches it off.
-REST:   GET /v1/me, GET /v1/files/:key, GET /v1/files/:key/nodes, GET|POST /v1/files/:key/comments
+REST:   every endpoint of Figma's REST spec (devstack/figma_api.py), each refused 403 without its
+        scope as Figma does; GET /v1/me, files, nodes, images, meta, versions and comments answer
+        data, the others Figma's shape with little in it; an unknown path is 404.
 Knobs:  GET /_emulator/stats, POST /_emulator/reset, POST /_emulator/config {latency_ms, slow_body_ms,
         token_lifetime, rotate_refresh_tokens, hang_seconds, one_token_per_user}, POST /_emulator/faults {endpoint, kind, times,
-        retry_after}, POST /_emulator/revoke {user_id?}, POST /_emulator/expire_access_tokens
+        retry_after}, POST /_emulator/revoke {user_id?}, POST /_emulator/expire_access_tokens,
+        POST /_emulator/narrow {user_id, scopes} (the grant keeps only those; refreshes say so in `scope`),
+        POST /_emulator/limits {enabled, seats, user_plans, file_plans, advance_seconds}: Figma's rate
+        limits per user, plan and tier (devstack/figma_limits.py), on by default (Full seat, Pro plan)
 Fault kinds: 500, 502, 503, 429, hang (no answer), stall (answers once released), malformed, html, missing_fields, negative_expires,
         invalid_grant, 401, 403 (invalid token), 403_no_access, 404.
 """
@@ -30,6 +35,8 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from devstack import figma_api
+from devstack.figma_limits import PLANS, SEATS, Limits
 from devstack.serving import BackgroundServer
 
 # Figma's scope list, kept apart from figma_auth.oauth on purpose: the emulator plays Figma, so a
@@ -119,6 +126,7 @@ class EmulatorState:
     comments: list[dict[str, Any]] = field(default_factory=list)
     revoked_grants: set[str] = field(default_factory=set)
     last_rest_request: dict[str, Any] = field(default_factory=dict)
+    limits: Limits = field(default_factory=Limits)  # Figma's rate limits (devstack/figma_limits.py)
     lock: threading.Lock = field(default_factory=threading.Lock)
     release: threading.Event = field(default_factory=threading.Event)
     arrived: threading.Condition = field(init=False)
@@ -153,6 +161,7 @@ class EmulatorState:
             self.comments.clear()
             self.revoked_grants.clear()
             self.last_rest_request = {}
+            self.limits.reset()
             self.latency_ms = 0
             self.slow_body_ms = 0
             self.token_lifetime = 3600
@@ -245,7 +254,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self.control(method, path)
         if (method, path) in routes:
             endpoint, fn = routes[(method, path)]
-        elif path.startswith("/v1/"):
+        elif path.startswith(("/v1/", "/v2/")):
             endpoint, fn = "files", self.rest
         else:
             return self.send_json(404, {"status": 404, "err": "Not found"})
@@ -455,6 +464,8 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
                 )
             access = self.state.new_access_token(record["user"], record["scopes"], record["grant"])
             body = {"access_token": access, "expires_in": self.state.token_lifetime, "token_type": "bearer"}
+            if record.get("narrowed"):  # RFC 6749 §5.1: scope is sent when it differs from the grant's
+                body["scope"] = " ".join(record["scopes"])
             if self.state.rotate_refresh_tokens:
                 record["revoked"] = True
                 new = "figr_" + secrets.token_urlsafe(32)
@@ -465,7 +476,8 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
 
     # -- REST ----------------------------------------------------------------------------
 
-    def _bearer_user(self) -> str | None:
+    def _bearer(self) -> dict[str, Any] | None:
+        """The access token's record (user, scopes), if the token is live."""
         header = self.headers.get("Authorization", "")
         token = header[7:] if header.startswith("Bearer ") else self.headers.get("X-Figma-Token", "")
         with self.state.lock:
@@ -473,20 +485,47 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
             grant_dead = record is not None and record["grant"] in self.state.revoked_grants
         if record is None or record["expires"] < time.time() or grant_dead:
             return None
-        return str(record["user"])
+        return record
+
+    def _allowed(self, path: str) -> str | None:
+        """The caller's user when the token is live and holds the endpoint's scope; otherwise
+        Figma's refusal has been sent (403 invalid token, 403 scope, 404 no such endpoint)."""
+        endpoint = figma_api.find(self.command, path)
+        if endpoint is None:
+            self.send_json(404, {"status": 404, "err": "Not found"})
+            return None
+        record = self._bearer()
+        if record is None:
+            self.send_json(403, {"status": 403, "err": "Invalid token"})
+            return None
+        refusal = figma_api.scope_refusal(endpoint, list(record["scopes"]))
+        if refusal is not None:
+            with self.state.lock:
+                self.state.calls["scope_refused"] += 1
+            self.send_json(403, refusal)
+            return None
+        user = str(record["user"])
+        with self.state.lock:
+            limited = self.state.limits.spend(user, endpoint.tier, figma_api.file_key(endpoint, path), time.time())
+            if limited is not None:
+                self.state.calls["rate_limited"] += 1
+        if limited is not None:
+            self.send_json(429, {"status": 429, "err": "Rate limit exceeded"}, limited.headers())
+            return None
+        return user
 
     def me(self) -> None:
-        user = self._bearer_user()
+        user = self._allowed("/v1/me")
         if user is None:
-            return self.send_json(403, {"status": 403, "err": "Invalid token"})
+            return None
         u = user_profile(user)
         host = self.headers.get("Host", "127.0.0.1")
         return self.send_json(200, {**u, "img_url": f"http://{host}/_emulator/avatar/{user}.svg"})
 
     def rest(self, path: str) -> None:
-        user = self._bearer_user()
+        user = self._allowed(path)
         if user is None:
-            return self.send_json(403, {"status": 403, "err": "Invalid token"})
+            return None
         segments = path.strip("/").split("/")
         if len(segments) >= 3 and segments[1] == "files":
             key = segments[2]
@@ -514,7 +553,18 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
                     self.state.comments.append(comment)
                     return self.send_json(200, comment)
                 return self.send_json(200, {"comments": [c for c in self.state.comments if c["file_key"] == key]})
-        return self.send_json(404, {"status": 404, "err": "Not found"})
+            if len(segments) == 4 and segments[3] == "meta":
+                return self.send_json(200, {"file": {"name": f"Design file {key}", "folder_name": "Drafts"}})
+            if len(segments) == 4 and segments[3] == "versions":
+                return self.send_json(200, {"versions": [{"id": "1", "label": None}], "pagination": {}})
+            if len(segments) == 4 and segments[3] == "images":
+                return self.send_json(200, {"error": False, "status": 200, "meta": {"images": {}}})
+        if len(segments) == 3 and segments[1] == "images":
+            ids = [i for i in self.query.get("ids", "").split(",") if i]
+            host = self.headers.get("Host", "127.0.0.1")
+            images = {i: f"http://{host}/_emulator/avatar/ada.svg" for i in ids}
+            return self.send_json(200, {"err": None, "images": images})
+        return self.send_json(200, {"status": 200, "error": False, "meta": {}})  # Figma's shape, little in it
 
     # -- control -------------------------------------------------------------------------
 
@@ -535,43 +585,18 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
                         "calls": dict(s.calls),
                         "peak_in_flight": dict(s.peak_in_flight),
                         "access_tokens": len(s.access_tokens),
+                        "rate_limited": s.limits.refused,
                         "refresh_tokens": len(s.refresh_tokens),
                     },
                 )
         body = json.loads(self.raw_body or b"{}") if method == "POST" else {}
-        if path == "/_emulator/reset":
-            s.reset()
-        elif path == "/_emulator/config":
-            with s.lock:
-                for name in (
-                    "latency_ms",
-                    "slow_body_ms",
-                    "token_lifetime",
-                    "rotate_refresh_tokens",
-                    "hang_seconds",
-                    "one_token_per_user",
-                ):
-                    if name in body:
-                        setattr(s, name, body[name])
-        elif path == "/_emulator/faults":
-            with s.lock:
-                s.faults.append(
-                    Fault(
-                        body["endpoint"], str(body["kind"]), int(body.get("times", 1)), int(body.get("retry_after", 1))
-                    )
-                )
-        elif path == "/_emulator/revoke":
-            with s.lock:
-                user_id = body.get("user_id")
-                for record in s.refresh_tokens.values():
-                    if user_id is None or user_profile(record["user"])["id"] == user_id:
-                        s.revoked_grants.add(record["grant"])
-        elif path == "/_emulator/expire_access_tokens":
-            with s.lock:
-                for record in s.access_tokens.values():
-                    record["expires"] = 0
-        else:
+        knob = _KNOBS.get(path)
+        if knob is None:
             return self.send_json(404, {"status": 404, "err": "Not found"})
+        try:
+            knob(s, body)
+        except (ValueError, KeyError, TypeError) as exc:
+            return self.send_json(400, {"status": 400, "err": f"bad knob: {exc}"})
         return self.send_json(200, {"ok": True})
 
     # -- responses -----------------------------------------------------------------------
@@ -600,6 +625,95 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
 
     def send_redirect(self, location: str) -> None:
         self.send_raw(302, b"", "text/plain", {"Location": location})
+
+
+# -- knobs (POST /_emulator/...) ---------------------------------------------------------------
+
+_CONFIGURABLE = (
+    "latency_ms",
+    "slow_body_ms",
+    "token_lifetime",
+    "rotate_refresh_tokens",
+    "hang_seconds",
+    "one_token_per_user",
+)
+
+
+def _reset(s: EmulatorState, body: dict[str, Any]) -> None:
+    s.reset()
+
+
+def _config(s: EmulatorState, body: dict[str, Any]) -> None:
+    with s.lock:
+        for name in _CONFIGURABLE:
+            if name in body:
+                setattr(s, name, body[name])
+
+
+def _fault(s: EmulatorState, body: dict[str, Any]) -> None:
+    with s.lock:
+        s.faults.append(
+            Fault(body["endpoint"], str(body["kind"]), int(body.get("times", 1)), int(body.get("retry_after", 1)))
+        )
+
+
+def _revoke(s: EmulatorState, body: dict[str, Any]) -> None:
+    with s.lock:
+        user_id = body.get("user_id")
+        for record in s.refresh_tokens.values():
+            if user_id is None or user_profile(record["user"])["id"] == user_id:
+                s.revoked_grants.add(record["grant"])
+
+
+def _narrow(s: EmulatorState, body: dict[str, Any]) -> None:
+    """The user's grant keeps only ``scopes`` from now on (its refreshes say so in ``scope``)."""
+    with s.lock:
+        user_id, kept = body["user_id"], set(body["scopes"])
+        for table in (s.refresh_tokens, s.access_tokens):
+            for record in table.values():
+                if user_profile(record["user"])["id"] == user_id:
+                    record["scopes"] = [x for x in record["scopes"] if x in kept]
+                    record["narrowed"] = True
+
+
+def _limits(s: EmulatorState, body: dict[str, Any]) -> None:
+    """{enabled?, seats?: {user: seat}, user_plans?: {user: plan}, file_plans?: {file_key: plan},
+    advance_seconds?: N (the rate limits' clock moves on)}; users by key (ada) or Figma id."""
+    ids = {u["id"]: key for key, u in USERS.items()}
+    with s.lock:
+        limits = s.limits
+        if "enabled" in body:
+            limits.enabled = bool(body["enabled"])
+        for user, seat in body.get("seats", {}).items():
+            if seat not in SEATS:
+                raise ValueError(f"seat {seat!r}: one of {SEATS}")
+            limits.seats[ids.get(user, user)] = seat
+        for user, plan in body.get("user_plans", {}).items():
+            if plan not in PLANS:
+                raise ValueError(f"plan {plan!r}: one of {PLANS}")
+            limits.user_plans[ids.get(user, user)] = plan
+        for key, plan in body.get("file_plans", {}).items():
+            if plan not in PLANS:
+                raise ValueError(f"plan {plan!r}: one of {PLANS}")
+            limits.file_plans[key] = plan
+        limits.clock_offset += float(body.get("advance_seconds", 0))
+
+
+def _expire_access_tokens(s: EmulatorState, body: dict[str, Any]) -> None:
+    with s.lock:
+        for record in s.access_tokens.values():
+            record["expires"] = 0
+
+
+_KNOBS = {
+    "/_emulator/reset": _reset,
+    "/_emulator/config": _config,
+    "/_emulator/faults": _fault,
+    "/_emulator/revoke": _revoke,
+    "/_emulator/narrow": _narrow,
+    "/_emulator/limits": _limits,
+    "/_emulator/expire_access_tokens": _expire_access_tokens,
+}
 
 
 def _file(key: str, query: dict[str, str]) -> dict[str, Any]:

@@ -34,6 +34,7 @@ def env_values(state: dict[str, Any], *, host: str = DOCKER_HOST) -> dict[str, d
         "TABLE_NAME": state["table"],
         "KMS_KEY_ID": state["kms_key_id"],
         "AWS_ENDPOINT_URL": seen(state["moto"]),
+        "AWS_ENDPOINT_URL_DYNAMODB": seen(state["dynamodb"]),
         "CALLBACK_URL": state["callback_url"],  # the browser's view: it is where Figma sends it
         "ISSUER": state["api"],
         "ALLOWED_ORIGINS": state.get("allowed_origins", f"{state['api']},http://127.0.0.1:5173,http://localhost:5173"),

@@ -65,6 +65,7 @@ def user_items(
 def seed_connections(
     *,
     endpoint: str,
+    dynamodb: str,
     table: str,
     key_id: str,
     emulator: EmulatorState,
@@ -76,7 +77,7 @@ def seed_connections(
 ) -> list[str]:
     """One user (connection + sessions) per expiry, written to the table; user ids returned in
     order. ``seal=False`` writes a placeholder box (saves one KMS call each)."""
-    db = aws.client("dynamodb", endpoint)
+    db = aws.client("dynamodb", dynamodb)
     vault = Vault(kms=aws.client("kms", endpoint), key_id=key_id) if seal else None
 
     def write(chunk: list[datetime]) -> list[str]:

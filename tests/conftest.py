@@ -1,4 +1,4 @@
-"""Shared fixtures: a moto server, the Figma emulator and the local API, all real HTTP.
+"""Shared fixtures: DynamoDB Local, a moto server, the Figma emulator and the local API, all real HTTP.
 
 `stack` gives each test a fresh table and key, a reset emulator and fresh handler settings.
 """
@@ -41,6 +41,16 @@ def moto_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def dynamodb_endpoint() -> Iterator[str]:
+    """AWS's DynamoDB Local: every store and integration test's table lives on AWS's engine."""
+    from devstack import dynamodb
+
+    proc, endpoint = dynamodb.start()
+    yield endpoint
+    dynamodb.stop(proc)
+
+
+@pytest.fixture(scope="session")
 def emulator() -> Iterator[FigmaEmulator]:
     emu = FigmaEmulator().start()
     yield emu
@@ -70,15 +80,19 @@ def base_env(api_url: str, emulator_url: str, resources: aws.Resources) -> dict[
 
 @pytest.fixture
 def stack(
-    moto_endpoint: str, emulator: FigmaEmulator, local_api: LocalApi, monkeypatch: pytest.MonkeyPatch
+    moto_endpoint: str,
+    dynamodb_endpoint: str,
+    emulator: FigmaEmulator,
+    local_api: LocalApi,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Stack]:
     """A clean world per test: new table + key, emulator reset, settings re-read."""
     from devstack.hooks import HOOKS
     from figma_auth import runtime
 
     HOOKS.clear()
-    aws.reset(moto_endpoint)
-    resources = aws.create_resources(moto_endpoint)
+    aws.reset(moto_endpoint, dynamodb_endpoint)
+    resources = aws.create_resources(moto_endpoint, dynamodb_endpoint)
     emulator.state.reset()
     emulator.state.redirect_uris = {f"{local_api.url}/auth/figma/callback"}
     for name, value in base_env(local_api.url, emulator.url, resources).items():
@@ -88,10 +102,13 @@ def stack(
     runtime.reset()
     if local_api.handler.containers is None:
         local_api.attach(Containers()).start()
+    from devstack.api import EVENT_LOG
+
+    EVENT_LOG.clear(aws.client("sqs", moto_endpoint))  # the events of this test only
     yield Stack(
         local_api.url,
         EmulatorControl(emulator.url),
-        Table(moto_endpoint, resources.table_name),
+        Table(dynamodb_endpoint, resources.table_name),
         moto_endpoint,
         containers=local_api.handler.containers,
     )
@@ -129,7 +146,11 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[St
     proc = SubprocessStack(Path(tmp_path_factory.mktemp("devstack")), env={"DEVICE_POLL_INTERVAL_SECONDS": "1"})
     info = proc.wait_ready()
     stack = Stack(
-        info["api"], EmulatorControl(info["emulator"]), Table(info["moto"], info["table"]), info["moto"], info["demo"]
+        info["api"],
+        EmulatorControl(info["emulator"]),
+        Table(info["dynamodb"], info["table"]),
+        info["moto"],
+        info["demo"],
     )
     yield stack, proc
     proc.stop()

@@ -2,10 +2,11 @@
 figma-auth proxy. Python's standard library only: nothing to install.
 
     python clients/cli/figma_login.py https://abc123.execute-api.eu-west-1.amazonaws.com
-    python clients/cli/figma_login.py http://127.0.0.1:3000 --scope "current_user:read file_content:read"
+    python clients/cli/figma_login.py http://127.0.0.1:3000 --file FILE_KEY
 
 It reads the issuer's RFC 8414 metadata, prints a code and a link; open the link, check the
-code, allow access at Figma. Then it prints who you are (GET /v1/me through the proxy). The
+code, allow access at Figma. Then it prints who you are (GET /v1/me through the proxy) and, with
+--file, the file's name (GET /v1/files/KEY: it asks for file_content:read, which that needs). The
 session token is never printed: save it (e.g. in your OS keychain) if your tool needs it later.
 Any stock RFC 8628 client does the same from the issuer URL alone.
 """
@@ -21,9 +22,11 @@ import urllib.parse
 import urllib.request
 import webbrowser
 from typing import Any
+from urllib.parse import quote
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 CLIENT_ID = "figma-auth-cli"  # shown to the person on the verify page
+SCOPES = "current_user:read file_content:read"  # who you are (/v1/me) and, with --file, a file's content
 
 
 def call(method: str, url: str, *, form: dict[str, str] | None = None, token: str | None = None) -> tuple[int, Any]:
@@ -72,14 +75,23 @@ def sign_in(issuer: str, scope: str | None, *, open_browser: bool) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Sign in with Figma (device flow) and print /v1/me.")
     parser.add_argument("issuer", help="figma-auth's Issuer (its ApiUrl), e.g. http://127.0.0.1:3000")
-    parser.add_argument("--scope", help="space-separated Figma scopes (default: the API's DEFAULT_SCOPES)")
+    parser.add_argument(
+        "--scope", default=SCOPES, help=f"space-separated Figma scopes (default: {SCOPES!r}, what this tool uses)"
+    )
+    parser.add_argument("--file", help="also open this Figma file (its key) through the proxy and print its name")
     parser.add_argument("--no-browser", action="store_true", help="only print the link")
     args = parser.parse_args(argv)
     issuer = args.issuer.rstrip("/")
     token = sign_in(issuer, args.scope, open_browser=not args.no_browser)
     status, me = call("GET", f"{issuer}/figma/v1/me", token=token)
     print(json.dumps(me, indent=2))
-    return 0 if status == 200 else 1
+    if status != 200:
+        return 1
+    if args.file:
+        status, file = call("GET", f"{issuer}/figma/v1/files/{quote(args.file, safe='')}?depth=1", token=token)
+        print(json.dumps({"file": file.get("name"), "status": status} if status == 200 else file, indent=2))
+        return 0 if status == 200 else 1
+    return 0
 
 
 if __name__ == "__main__":

@@ -8,8 +8,25 @@ export interface SessionView {
     access_token?: string;
     expires_at: string | null;
     scopes: string[];
+    /** Scopes Figma stopped granting at a refresh; a sign-in asking for them brings them back. */
+    revoked_scopes: string[];
+    /** Figma's rate limits in force for this user (their 429s, remembered; empty when none). */
+    rate_limits: RateLimit[];
     status: "active" | "reauth_required";
   };
+}
+
+export interface RateLimit {
+  /** Figma's endpoint tier: 1 (files, nodes, images) is the strictest. */
+  tier: number;
+  /** "user", or "file:<key>" (the limit of that file's plan). */
+  scope: string;
+  /** When Figma takes these calls again (ISO time). */
+  until: string;
+  /** "low": the seat or plan is the limit; "high": a burst. */
+  type: string | null;
+  plan_tier: string | null;
+  upgrade_link: string | null;
 }
 
 export interface SessionSummary {
@@ -57,6 +74,7 @@ export type ErrorCode =
   | "figma_unavailable"
   | "response_too_large"
   | "temporarily_unavailable"
+  | "rate_limited"
   | "server_error"
   /** the client's own: the API could not be reached (offline, DNS, CORS) */
   | "network_error"
@@ -70,6 +88,16 @@ export class FigmaAuthError extends Error {
   code: ErrorCode;
   /** The HTTP status (0 for the client's own errors). */
   status: number;
+  /** rate_limited: seconds until Figma takes the call again (may be days for a View seat). */
+  retryAfter?: number | null;
+  /** rate_limited: Figma's endpoint tier (1 strictest); null when Figma's own 429 was passed on. */
+  tier?: number | null;
+  /** rate_limited: "user", or "file:<key>" (that file's plan is the limit). */
+  scope?: string | null;
+  /** rate_limited: Figma's upgrade link (X-Figma-Upgrade-Link), when it gave one. */
+  upgradeLink?: string | null;
+  /** rate_limited: "low" (the seat or plan is the limit) or "high" (a burst). */
+  limitType?: string | null;
 }
 
 export interface FigmaAuthOptions {
@@ -102,6 +130,7 @@ export class FigmaAuth {
   listSessions(): Promise<SessionSummary[]>;
   /** End this session; `all`: every session of the user; `disconnect` (with `all`): the Figma connection too. */
   signOut(options?: { all?: boolean; disconnect?: boolean }): Promise<void>;
+  /** Figma's REST API through the proxy. Rejects with `rate_limited` (retryAfter, tier, upgradeLink) on a 429. */
   figma(path: string, init?: RequestInit): Promise<Response>;
   readonly sessionToken: string | null;
 }

@@ -189,6 +189,7 @@ export class FigmaAuth {
     if (this.proxy) {
       const response = await this.fetch(`${this.endpoint}/figma/${clean}`, this.#init(init.method || "GET", init));
       if (response.status === 401) await this.#raise(response);
+      if (response.status === 429) await this.#rateLimited(response);
       return response;
     }
     const call = async (token) =>
@@ -226,6 +227,31 @@ export class FigmaAuth {
     }
     if (!response.ok) await this.#raise(response);
     return response.status === 204 ? null : response.json();
+  }
+
+  /** Figma's 429 (passed on) or ours from the remembered limit: rate_limited, with retryAfter. */
+  async #rateLimited(response) {
+    let body = {};
+    try {
+      body = await response.json();
+    } catch {
+      /* not JSON */
+    }
+    const header = (name) => response.headers.get(name);
+    const figmas = body.error === "rate_limited" || body.err !== undefined || header("X-Figma-Rate-Limit-Type");
+    if (!figmas) throw new FigmaAuthError(body.error || "http_429", body.message, 429); // e.g. API Gateway's throttle
+    const retryAfter = Number(body.retry_after ?? header("Retry-After")) || null;
+    const error = new FigmaAuthError(
+      "rate_limited",
+      body.message || `Figma's rate limit is reached; retry in ${retryAfter ?? "a while"} s.`,
+      429,
+    );
+    error.retryAfter = retryAfter;
+    error.tier = body.tier ?? null;
+    error.scope = body.scope ?? null;
+    error.upgradeLink = body.upgrade_link ?? header("X-Figma-Upgrade-Link");
+    error.limitType = header("X-Figma-Rate-Limit-Type");
+    throw error;
   }
 
   async #raise(response) {

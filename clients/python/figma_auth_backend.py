@@ -22,7 +22,7 @@ import httpx
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
-__all__ = ["FigmaAuthBackend", "FigmaAuthError", "ReauthRequired"]
+__all__ = ["FigmaAuthBackend", "FigmaAuthError", "RateLimited", "ReauthRequired"]
 
 
 class FigmaAuthError(Exception):
@@ -35,6 +35,18 @@ class FigmaAuthError(Exception):
 
 class ReauthRequired(FigmaAuthError):
     """The user's Figma grant is dead (revoked, expired): they must sign in with Figma again."""
+
+
+class RateLimited(FigmaAuthError):
+    """Figma's rate limit for this user (or this file's plan) is reached: nothing was sent, or
+    Figma refused. ``retry_after`` seconds (days for a View seat's monthly budget: never sleep
+    it inside a request), Figma's endpoint ``tier``, its ``upgrade_link``."""
+
+    def __init__(
+        self, message: str, *, retry_after: int | None, tier: int | None, upgrade_link: str | None, scope: str | None
+    ) -> None:
+        super().__init__(429, "rate_limited", message)
+        self.retry_after, self.tier, self.upgrade_link, self.scope = retry_after, tier, upgrade_link, scope
 
 
 class FigmaAuthBackend:
@@ -77,9 +89,12 @@ class FigmaAuthBackend:
 
     def figma(self, user_id: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Call Figma's REST API as ``user_id`` (``path`` like ``/v1/files/KEY``); Figma's own
-        answer comes back as is. figma-auth's refusals raise FigmaAuthError."""
+        answer comes back as is. figma-auth's refusals raise FigmaAuthError; a 429 (Figma's, or
+        figma-auth's from the limit it remembers, without calling Figma) raises RateLimited."""
         prefix = f"/connections/{_segment(user_id)}/figma/"
         answer = self._send(method, prefix + _figma_path(path), prefix=prefix, **kwargs)
+        if answer.status_code == 429:
+            _raise_rate_limited(answer)
         if _is_ours(answer):
             _raise_for(answer)
         return answer
@@ -159,6 +174,25 @@ def _is_ours(answer: httpx.Response) -> bool:
         return False
     return isinstance(body, dict) and (
         set(body) == {"error", "message"} or (set(body) == {"message"} and answer.status_code in (403, 429, 503))
+    )
+
+
+def _raise_rate_limited(answer: httpx.Response) -> None:
+    try:
+        body = answer.json()
+    except ValueError:
+        body = {}
+    body = body if isinstance(body, dict) else {}
+    if body.get("error") not in (None, "rate_limited") or (set(body) == {"message"}):
+        _raise_for(answer)  # API Gateway's own throttle: no Figma limit behind it
+    header = answer.headers.get("retry-after", "")
+    retry_after = body.get("retry_after", int(header) if header.isdigit() else None)
+    raise RateLimited(
+        str(body.get("message") or body.get("err") or "Figma's rate limit is reached"),
+        retry_after=retry_after,
+        tier=body.get("tier"),
+        upgrade_link=body.get("upgrade_link") or answer.headers.get("x-figma-upgrade-link"),
+        scope=body.get("scope"),
     )
 
 

@@ -10,7 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from figma_auth import openapi, runtime, web
-from figma_auth.credentials import tx_cookie_name
+from figma_auth.credentials import LoginStart, tx_cookie_name
 from figma_auth.observability import logger
 from figma_auth.urls import append_query
 
@@ -52,6 +52,9 @@ def complete(app: APIGatewayHttpResolver) -> Response[Any]:
         logger.info("login failed", extra={"error": error.code})
         return web.redirect(append_query(tx.failure_url, {"error": error.code}), [clear_tx], status=303)
     jar = [clear_tx]
+    if isinstance(done, LoginStart):  # back to Figma once for the union of the connection's scopes
+        jar.append(web.short_cookie(done.tx_cookie_name, done.tx_cookie_value, done.tx_cookie_max_age))
+        return web.redirect(done.redirect_url, jar, status=303)
     if done.session_token is not None:
         jar.append(web.session_cookie(done.session_token, runtime.settings()))
     return web.redirect(done.redirect_url, jar, status=303)

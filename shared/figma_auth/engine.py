@@ -39,7 +39,14 @@ class GrantStore(Protocol):
     def get_connection(self, user_id: str) -> Connection | None: ...
     def acquire_lease(self, user_id: str, *, version: int, owner: str, now_ms: int, lease_ms: int) -> bool: ...
     def save_refreshed_grant(
-        self, conn: Connection, *, owner: str, box: SealedBox, expires_at: datetime, obtained_at: datetime
+        self,
+        conn: Connection,
+        *,
+        owner: str,
+        box: SealedBox,
+        expires_at: datetime,
+        obtained_at: datetime,
+        narrowed_to: tuple[str, ...] | None = None,
     ) -> bool: ...
     def release_lease(self, user_id: str, *, owner: str) -> None: ...
     def mark_reauth_required(self, user_id: str, *, owner: str) -> bool: ...
@@ -159,8 +166,10 @@ class RefreshEngine:
             raise ReauthRequired()
         box = self.vault.reseal(conn.grant_box, grant_plaintext(new), grant_context(conn.user_id))
         obtained = self.clock()
+        narrowed = tuple(s for s in conn.scopes if s in new.scopes)  # a refresh never widens
+        narrowed_to = narrowed if len(narrowed) < len(conn.scopes) else None
         if not self.store.save_refreshed_grant(
-            conn, owner=owner, box=box, expires_at=new.expires_at, obtained_at=obtained
+            conn, owner=owner, box=box, expires_at=new.expires_at, obtained_at=obtained, narrowed_to=narrowed_to
         ):
             return None  # a sign-in, a disconnect or a lapsed lease got there first
         updated = replace(
@@ -171,6 +180,11 @@ class RefreshEngine:
             grant_obtained_at=obtained,
             lease_until_ms=0,
         )
+        if narrowed_to is not None:
+            revoked = tuple(dict.fromkeys((*conn.revoked_scopes, *(s for s in conn.scopes if s not in narrowed))))
+            updated = replace(updated, scopes=narrowed_to, revoked_scopes=revoked)
+            metrics_count("GrantNarrowedByFigma")
+            logger.info("figma grant narrowed at refresh", extra={"revoked_scopes": list(revoked)})
         logger.info("figma grant refreshed", extra={"grant_version": updated.version})
         return Fresh(updated, new)
 

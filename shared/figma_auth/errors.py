@@ -25,6 +25,14 @@ class FigmaAuthError(Exception):
         if status is not None:  # same code, another status (the proxy answers 502 for Figma outages)
             self.status = status
 
+    def fields(self) -> dict[str, Any]:
+        """What the JSON body carries beside ``error`` and ``message``."""
+        return {}
+
+    def headers(self) -> dict[str, str]:
+        """Response headers beside ``Retry-After``."""
+        return {}
+
 
 class ConfigurationError(RuntimeError):
     """A missing or malformed setting; raised at cold start with one line naming it."""
@@ -111,6 +119,59 @@ class FigmaError(FigmaAuthError):
 class FigmaUnavailable(FigmaAuthError):
     code, status = "figma_unavailable", 503
     default_message = "Figma is unavailable or rate limiting us; try again shortly."
+
+
+class RateLimited(FigmaAuthError):
+    """Figma refused this user's calls of a tier (its 429, remembered): answered without Figma."""
+
+    code, status = "rate_limited", 429
+
+    def __init__(
+        self,
+        *,
+        retry_after: int,
+        tier: int,
+        scope: str,
+        limit_type: str | None,
+        plan_tier: str | None,
+        upgrade_link: str | None,
+    ) -> None:
+        what = "this file's plan" if scope.startswith("file:") else "this user"
+        why = " (the seat or plan is the limit: see upgrade_link)" if limit_type == "low" else ""
+        super().__init__(
+            f"Figma's Tier {tier} rate limit for {what} is reached{why}; Figma refuses these calls for "
+            f"{_duration(retry_after)} more, so none was sent.",
+            retry_after=retry_after,
+        )
+        self.tier, self.scope, self.limit_type = tier, scope, limit_type
+        self.plan_tier, self.upgrade_link = plan_tier, upgrade_link
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "retry_after": self.retry_after,
+            "tier": self.tier,
+            "scope": self.scope,
+            "upgrade_link": self.upgrade_link,
+        }
+
+    def headers(self) -> dict[str, str]:
+        recorded = {
+            "X-Figma-Rate-Limit-Type": self.limit_type,
+            "X-Figma-Plan-Tier": self.plan_tier,
+            "X-Figma-Upgrade-Link": self.upgrade_link,
+        }
+        return {name: value for name, value in recorded.items() if value}
+
+
+def _duration(seconds: int) -> str:
+    """396749 → "4 days 14 h"; 42 → "42 s"."""
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    if days:
+        return f"{days} day{'s' if days > 1 else ''}" + (f" {hours} h" if hours else "")
+    if hours:
+        return f"{hours} h {rest // 60} min"
+    return f"{rest // 60} min {rest % 60} s" if rest >= 60 else f"{rest} s"
 
 
 class ResponseTooLarge(FigmaAuthError):

@@ -20,6 +20,7 @@ from figma_auth.records import (
     DeviceCode,
     LoginTransaction,
     Profile,
+    RateLimit,
     Session,
     Ticket,
 )
@@ -109,6 +110,7 @@ def transaction_item(tx: LoginTransaction) -> dict[str, Any]:
         pkce=tx.pkce,
         app_challenge=tx.app_challenge,
         device_hash=tx.device_hash,
+        widened=tx.widened or None,
         expires_at=iso(tx.expires_at),
         ttl=int(tx.expires_at.timestamp()),
     )
@@ -128,6 +130,7 @@ def transaction_from(state_hash: str, item: dict[str, Any]) -> LoginTransaction:
         app_challenge=item.get("app_challenge"),
         expires_at=parse_iso(item["expires_at"]),
         device_hash=item.get("device_hash"),
+        widened=bool(item.get("widened", False)),
     )
 
 
@@ -231,6 +234,40 @@ def connection_from(item: dict[str, Any]) -> Connection:
         version=int(item.get("version", 1)),
         signed_in_ms=int(item.get("signed_in_ms", 0)),
         lease_until_ms=int(item.get("lease_until", 0)),
+        revoked_scopes=tuple(item.get("revoked_scopes", ())),
+        rate_limits=tuple(rate_limit_from(v) for k, v in item.items() if k.startswith(RATE_LIMIT_PREFIX)),
+    )
+
+
+# -- the rate-limit ledger: one attribute per entry on the connection item ---------------------
+
+RATE_LIMIT_PREFIX = "rl#"  # "rl#<tier>#<scope>": read with the connection, no extra read
+
+
+def rate_limit_attribute(limit: RateLimit) -> str:
+    return RATE_LIMIT_PREFIX + limit.key
+
+
+def rate_limit_value(limit: RateLimit) -> dict[str, Any]:
+    return {
+        "tier": limit.tier,
+        "scope": limit.scope,
+        "until": iso(limit.until),
+        "until_ms": int(limit.until.timestamp() * 1000),
+        "type": limit.type,
+        "plan_tier": limit.plan_tier,
+        "upgrade_link": limit.upgrade_link,
+    }
+
+
+def rate_limit_from(value: dict[str, Any]) -> RateLimit:
+    return RateLimit(
+        tier=int(value["tier"]),
+        scope=str(value["scope"]),
+        until=parse_iso(value["until"]),
+        type=value.get("type"),
+        plan_tier=value.get("plan_tier"),
+        upgrade_link=value.get("upgrade_link"),
     )
 
 

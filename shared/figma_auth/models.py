@@ -172,6 +172,20 @@ class UserInfo(_Output):
     img_url: str | None
 
 
+class RateLimitInfo(_Output):
+    """A Figma rate limit in force for this user (their 429, remembered)."""
+
+    tier: Annotated[int, Field(description="Figma's endpoint tier (1 strictest: files, nodes, images).")]
+    scope: Annotated[str, Field(description="`user`, or `file:<key>` (the limit of that file's plan).")]
+    until: Annotated[str, Field(description="When Figma takes these calls again (ISO time).")]
+    type: Annotated[
+        str | None,
+        Field(description="`low`: the seat or plan is the limit; `high`: a burst. From X-Figma-Rate-Limit-Type."),
+    ]
+    plan_tier: Annotated[str | None, Field(description="X-Figma-Plan-Tier.")]
+    upgrade_link: Annotated[str | None, Field(description="X-Figma-Upgrade-Link: where the user can raise it.")]
+
+
 class ProviderInfo(_Output):
     name: Literal["figma"] = "figma"
     access_token: Annotated[
@@ -180,6 +194,16 @@ class ProviderInfo(_Output):
     ] = None
     expires_at: Annotated[str | None, Field(description="Null when status is reauth_required.")]
     scopes: list[str]
+    revoked_scopes: Annotated[
+        list[str],
+        Field(
+            description="Scopes Figma stopped granting at a refresh (the user removed them at Figma); "
+            "a sign-in asking for them brings them back. Empty normally."
+        ),
+    ] = []
+    rate_limits: Annotated[
+        list[RateLimitInfo], Field(description="Figma's rate limits in force for this user (empty when none).")
+    ] = []
     status: Literal["active", "reauth_required"]
 
 

@@ -121,7 +121,7 @@ def parse_token_response(body: Any, *, now: datetime, scopes: Iterable[str]) -> 
         raise FigmaError("Figma's token response is not a JSON object")
     access = _token(body.get("access_token"), "access_token")
     refresh = _token(body.get("refresh_token"), "refresh_token")
-    return FigmaGrant(access, refresh, _expiry(body.get("expires_in"), now), tuple(scopes))
+    return FigmaGrant(access, refresh, _expiry(body.get("expires_in"), now), granted_scopes(body, tuple(scopes)))
 
 
 def parse_refresh_response(body: Any, *, now: datetime, previous: FigmaGrant) -> FigmaGrant:
@@ -131,7 +131,18 @@ def parse_refresh_response(body: Any, *, now: datetime, previous: FigmaGrant) ->
     access = _token(body.get("access_token"), "access_token")
     new_refresh = body.get("refresh_token")
     refresh = previous.refresh_token if new_refresh in (None, "") else _token(new_refresh, "refresh_token")
-    return FigmaGrant(access, refresh, _expiry(body.get("expires_in"), now), previous.scopes)
+    return FigmaGrant(access, refresh, _expiry(body.get("expires_in"), now), granted_scopes(body, previous.scopes))
+
+
+def granted_scopes(body: dict[str, Any], asked: tuple[str, ...]) -> tuple[str, ...]:
+    """RFC 6749 §5.1: ``scope`` is in the answer when it differs from what was asked (Figma
+    has not been seen to send it; unconfirmed). Only the asked-for scopes it names count: an
+    answer never widens a grant. Without it (or unreadable), what was asked."""
+    raw = body.get("scope")
+    if not isinstance(raw, str) or len(raw) > 2000:
+        return asked
+    named = set(re.split(r"[,\s]+", raw.strip()))
+    return tuple(s for s in asked if s in named)
 
 
 def _token(value: Any, name: str) -> str:

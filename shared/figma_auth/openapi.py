@@ -63,6 +63,7 @@ def proxy_responses(*errors: str) -> dict[int, Any]:
             "invalid_path",
             *errors,
             "reauth_required",
+            "rate_limited",
             "figma_error",
             "figma_unavailable",
             "response_too_large",

@@ -31,6 +31,7 @@ class LoginTransaction:
     expires_at: datetime
     device_hash: str | None = None  # device mode: the device sign-in this login approves
     urls_hash: str = ""  # the hash of the return URLs the browser's cookie carries
+    widened: bool = False  # the one return to Figma for the union of the connection's scopes
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,27 @@ class Session:
 
 
 @dataclass(frozen=True)
+class RateLimit:
+    """A Figma 429 remembered on the connection: calls of ``tier`` within ``scope`` ("user", or
+    "file:<key>" for one file's plan) are refused by Figma until ``until``."""
+
+    tier: int
+    scope: str
+    until: datetime
+    type: str | None = None  # X-Figma-Rate-Limit-Type: low (the seat/plan) | high (a burst)
+    plan_tier: str | None = None  # X-Figma-Plan-Tier
+    upgrade_link: str | None = None  # X-Figma-Upgrade-Link
+
+    @property
+    def key(self) -> str:
+        return f"{self.tier}#{self.scope}"
+
+    def covers(self, tier: int, scope: str) -> bool:
+        """A user entry covers every call of its tier; a file entry the calls naming that file."""
+        return self.tier == tier and self.scope in ("user", scope)
+
+
+@dataclass(frozen=True)
 class Connection:
     """A Figma user's connection to this app: the one grant Figma keeps for them."""
 
@@ -67,6 +89,12 @@ class Connection:
     version: int = 1  # +1 on every new grant (sign-in or refresh)
     signed_in_ms: int = 0  # when the current grant's code exchange finished: newer sign-ins win
     lease_until_ms: int = 0
+    revoked_scopes: tuple[str, ...] = ()  # dropped by Figma at a refresh since the last sign-in
+    rate_limits: tuple[RateLimit, ...] = ()  # Figma's 429s, as recorded (some may have expired)
+
+    def rate_limits_at(self, now: datetime) -> tuple[RateLimit, ...]:
+        """The entries still in force."""
+        return tuple(limit for limit in self.rate_limits if limit.until > now)
 
 
 @dataclass(frozen=True)

@@ -121,6 +121,7 @@ def complete_sign_in() -> CompleteSignIn:
         figma=p.figma,
         clock=p.clock,
         publish=p.publish,
+        restart=start_sign_in().begin,
         session_ttl_days=p.settings.session_ttl_days,
         offline_access=p.settings.offline_access,
     )
@@ -184,6 +185,7 @@ def device_verification() -> DeviceVerification:
 @functools.cache
 def proxy() -> FigmaProxy:
     from figma_auth.usecases.proxy import FigmaProxy
+    from figma_auth.usecases.rate_limits import RateLimitLedger
 
     p = parts()
     return FigmaProxy(
@@ -191,6 +193,7 @@ def proxy() -> FigmaProxy:
         authenticate=authenticate(),
         engine=p.engine,
         figma=p.figma,
+        ledger=RateLimitLedger(store=p.store, publish=p.publish, clock=p.clock),
         clock=p.clock,
         leeway_seconds=p.settings.refresh_leeway_seconds,
     )

@@ -55,6 +55,11 @@ def _scopes(value: Any) -> tuple[str, ...]:
         raise ValueError(exc.message) from None
 
 
+def _some_scopes(value: Any) -> tuple[str, ...]:
+    """A scope list that may be empty (unset)."""
+    return _scopes(value) if str(value).strip() else ()
+
+
 def _boolean(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -150,6 +155,9 @@ class Settings(BaseModel):
     default_scopes: Annotated[tuple[str, ...], BeforeValidator(_scopes), Field(alias="DEFAULT_SCOPES")] = (
         "current_user:read",
     )
+    # Asked for by every sign-in besides what the app asks (set it to what the app ever needs and
+    # no sign-in can narrow a connection, nor need a second consent at Figma).
+    base_scopes: Annotated[tuple[str, ...], BeforeValidator(_some_scopes), Field(alias="BASE_SCOPES")] = ()
     session_ttl_days: Annotated[int, _whole(1, 3650), Field(alias="SESSION_TTL_DAYS")] = 30
     expose_provider_token: Annotated[bool, BeforeValidator(_boolean), Field(alias="EXPOSE_PROVIDER_TOKEN")] = True
     figma_pkce: Annotated[bool, BeforeValidator(_boolean), Field(alias="FIGMA_PKCE")] = True
@@ -190,6 +198,9 @@ class Settings(BaseModel):
         missing = [s for s in self.default_scopes if s not in self.scopes_allowed]
         if missing:
             raise ConfigurationError(f"DEFAULT_SCOPES has {missing[0]!r}, which ALLOWED_SCOPES does not allow")
+        missing = [s for s in self.base_scopes if s not in self.scopes_allowed]
+        if missing:
+            raise ConfigurationError(f"BASE_SCOPES has {missing[0]!r}, which ALLOWED_SCOPES does not allow")
         return self
 
     @property

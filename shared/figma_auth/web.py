@@ -140,12 +140,12 @@ def classify(exc: BaseException) -> FigmaAuthError:
 
 
 def error_body(exc: FigmaAuthError) -> str:
-    return json.dumps({"error": exc.code, "message": exc.message})
+    return json.dumps({"error": exc.code, "message": exc.message, **exc.fields()})
 
 
 def error_response(exc: FigmaAuthError) -> Response[Any]:
     headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
-    return Response(exc.status, JSON, error_body(exc), headers)
+    return Response(exc.status, JSON, error_body(exc), {**headers, **exc.headers()})
 
 
 def oauth_error_response(exc: BaseException) -> Response[Any]:

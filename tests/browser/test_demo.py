@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, allow_at_figma
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -23,7 +23,7 @@ def sign_in(page, stack: Stack, *, mode: str = "cookie", host: str = "127.0.0.1"
         page.wait_for_selector("#signed-out:not([hidden])")
     page.click("#signin")
     page.wait_for_url("**/oauth?**")
-    page.click("#allow" if decision == "allow" else "#deny")
+    allow_at_figma(page, "#allow" if decision == "allow" else "#deny")
 
 
 def session_status(page, stack: Stack) -> int:  # type: ignore[no-untyped-def]
@@ -83,6 +83,23 @@ def test_open_file_by_key_goes_through_the_proxy(page, live: Stack):
     page.wait_for_selector("#file:not([hidden])")
     assert "Design file DemoKey42" in page.text_content("#file")
     assert live.emulator.calls()["files"] == 1
+
+
+def test_figmas_rate_limit_is_said_in_words_with_the_upgrade_link(page, live: Stack):
+    live.emulator.limits(seats={"ada": "view"}, file_plans={"DemoLimited1": "starter"})
+    sign_in(page, live)
+    page.wait_for_selector("#signed-in:not([hidden])")
+    page.fill("#file-key", "DemoLimited1")
+
+    for _ in range(8):  # a View seat's six file reads a month, Figma's 429, then ours
+        page.click("#open-file")
+        page.wait_for_selector("#open-file:not([disabled])")
+
+    assert page.get_attribute("#error", "data-code") == "rate_limited"
+    text = page.text_content("#error")
+    assert "Tier 1 rate limit for this file's plan" in text and "day" in text, text
+    assert page.get_attribute("#error a", "href").startswith("https://www.figma.com/")
+    assert live.emulator.calls()["files"] == 7
 
 
 @pytest.mark.parametrize("mode, host", [("cookie", "127.0.0.1"), ("token", "localhost")])

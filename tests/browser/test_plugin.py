@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from devstack.template import ROOT
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, allow_at_figma
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -86,7 +86,7 @@ def test_the_plugin_signs_in_with_the_device_flow_and_opens_the_file_through_the
     person.screenshot(path=str(ARTIFACTS / "device-verify.png"))
     person.click("#confirm")
     person.wait_for_url("**/oauth?**")
-    person.click("#allow")
+    allow_at_figma(person)
     person.wait_for_selector("#done")
     assert "return to Figma" in person.text_content("#done")
 

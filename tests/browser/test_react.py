@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from devstack.template import ROOT
+from tests.browser.conftest import allow_at_figma
 from tests.support.stack import Stack, SubprocessStack
 from tests.support.stock import npm_ci
 
@@ -40,7 +41,7 @@ def test_the_react_app_signs_in_once_under_strict_mode_and_signs_out(page, react
     page.goto(react)
     page.click("#signin")
     page.wait_for_url("**/oauth?**")
-    page.click("#allow")
+    allow_at_figma(page)
 
     page.wait_for_selector("#signed-in")
     assert page.text_content("#handle") == "Ada Lovelace"

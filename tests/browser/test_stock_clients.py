@@ -8,6 +8,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.browser.conftest import allow_at_figma
 from tests.support.stack import Stack
 from tests.support.stock import DeviceLogin
 
@@ -26,7 +27,7 @@ def test_a_stock_device_client_signs_in_while_a_person_confirms_in_chromium(page
         assert page.text_content("#client") == "figma-cli"  # and sees who asks
         page.click("#confirm")
         page.wait_for_url("**/oauth?**")
-        page.click("#allow")
+        allow_at_figma(page)
         page.wait_for_selector("#done")
         token = client.next()
     finally:

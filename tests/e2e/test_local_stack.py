@@ -96,7 +96,7 @@ def test_figma_faults_during_callback_end_on_the_failure_url_with_nothing_stored
 def test_the_stack_logs_one_line_per_request_and_no_secret(running_stack: tuple[Stack, SubprocessStack]):
     live, proc = running_stack
     browser = Browser(origin=live.api)
-    attempt = start_login(browser, live.api)
+    attempt = start_login(browser, live.api, user="logcheck")  # a user of its own: one consent, no widening
     secrets = [attempt.callback_query["code"], attempt.callback_query["state"], *browser.jar(live.api).values()]
     browser.get(attempt.callback_url)
     secrets += list(browser.jar(live.api).values())

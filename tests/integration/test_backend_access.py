@@ -31,9 +31,9 @@ def backend(stack: Stack) -> FigmaAuthBackend:
     return FigmaAuthBackend(stack.api, session=session)
 
 
-def signed_in(stack: Stack, user: str = "ada") -> tuple[Browser, dict]:
+def signed_in(stack: Stack, user: str = "ada", scopes: str = "current_user:read") -> tuple[Browser, dict]:
     browser = Browser(origin=stack.api)
-    assert sign_in(browser, stack.api, user=user).status_code == 303
+    assert sign_in(browser, stack.api, user=user, scopes=scopes).status_code == 303
     return browser, browser.get(f"{stack.api}/auth/session").json()
 
 
@@ -219,7 +219,7 @@ def test_hardening_1_the_backend_helper_never_sends_a_path_that_leaves_the_users
 
 
 def test_hardening_1_a_plain_key_and_a_trailing_slash_still_reach_figma(stack: Stack):
-    _, ada = signed_in(stack, user="ada")
+    _, ada = signed_in(stack, user="ada", scopes="current_user:read,file_content:read")
     assert backend(stack).figma(ada["user"]["id"], "GET", "v1/files/AbC123/").status_code == 200
     assert backend(stack).figma(ada["user"]["id"], "GET", "/v1/files/AbC123", params={"depth": "1"}).status_code == 200
 

@@ -240,7 +240,7 @@ def test_expired_login_transaction_is_invalid_state(stack: Stack, browser: Brows
     attempt = start_login(browser, stack.api)
     from devstack import aws
 
-    db = aws.client("dynamodb", stack.moto)
+    db = aws.client("dynamodb", stack.table.endpoint)
     tx = next(i for i in stack.table.items() if i["pk"]["S"].startswith("TX#"))
     db.update_item(
         TableName=stack.table.name,

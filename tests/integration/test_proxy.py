@@ -14,8 +14,9 @@ from tests.support.stack import SESSION_COOKIE, Stack, last_figma_request
 
 @pytest.fixture
 def user(stack: Stack) -> Browser:
+    """Signed in with the scopes these calls need (the emulator refuses others, as Figma does)."""
     browser = Browser(origin=stack.api)
-    sign_in(browser, stack.api)
+    sign_in(browser, stack.api, scopes="current_user:read,file_content:read,file_comments:read,file_comments:write")
     return browser
 
 

@@ -38,6 +38,7 @@ def seed(
     ]
     ids = seed_connections(
         endpoint=stack.moto,
+        dynamodb=stack.table.endpoint,
         table=stack.table.name,
         key_id=os.environ["KMS_KEY_ID"],
         emulator=emulator.state,

@@ -82,7 +82,7 @@ def test_an_expired_ticket_is_invalid_grant(stack: Stack, browser: Browser):
 
     ticket, verifier = token_login(stack, browser)
     item = next(i for i in stack.table.items() if i["pk"]["S"].startswith("TICKET#"))
-    aws.client("dynamodb", stack.moto).update_item(
+    aws.client("dynamodb", stack.table.endpoint).update_item(
         TableName=stack.table.name,
         Key={"pk": item["pk"], "sk": item["sk"]},
         UpdateExpression="SET expires_at = :t",

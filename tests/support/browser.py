@@ -119,20 +119,36 @@ def look_up_code(browser: Browser, verify_url: str, typed: str | None = None) ->
     return browser.post(verify_url.split("?")[0], data=fields)
 
 
-def confirm_device(browser: Browser, verify_url: str, *, decision: str = "allow", user: str = "ada") -> httpx.Response:
+def confirm_device(
+    browser: Browser, verify_url: str, *, decision: str = "allow", user: str = "ada", follow_widening: bool = True
+) -> httpx.Response:
     """A person opening the device's link: press Continue, confirm the code on our page, decide
     at Figma, land on our outcome page. Returns the callback's redirect (to that page)."""
     page = look_up_code(browser, verify_url)
     assert page.status_code == 200 and 'name="confirm"' in page.text, page.text
     to_figma = browser.get(verify_url.split("?")[0], params=hidden_fields(page))
     assert to_figma.status_code == 302, to_figma.text
-    return browser.get(decide_at_figma(browser, to_figma.headers["location"], decision, user))
+    done = browser.get(decide_at_figma(browser, to_figma.headers["location"], decision, user))
+    if follow_widening and _back_to_figma(done, verify_url):  # the person allows again (see sign_in)
+        done = browser.get(decide_at_figma(browser, done.headers["location"], decision, user))
+    return done
+
+
+def _back_to_figma(done: httpx.Response, api_url: str) -> bool:
+    location = done.headers.get("location", "")
+    ours = api_url.split("/auth/")[0]
+    return done.status_code == 303 and "/oauth?" in location and not location.startswith(ours)
 
 
 def sign_in(browser: Browser, api: str, **kwargs: Any) -> httpx.Response:
-    """The whole dance; returns our callback's response (a redirect to success or failure)."""
+    """The whole dance; returns our callback's response (a redirect to success or failure).
+    When the callback sends the browser back to Figma for the union of the connection's scopes
+    (a narrower sign-in, tests/integration/test_scopes.py), the person allows again."""
     attempt = start_login(browser, api, **kwargs)
-    return browser.get(attempt.callback_url)
+    done = browser.get(attempt.callback_url)
+    if _back_to_figma(done, api):
+        done = browser.get(decide_at_figma(browser, done.headers["location"], user=kwargs.get("user", "ada")))
+    return done
 
 
 def ticket_of(url: str) -> str:

@@ -1,4 +1,4 @@
-"""The local stack for tests: in-process (moto server + emulator + local API threads, all
+"""The local stack for tests: in-process (DynamoDB Local + moto server + emulator + local API threads, all
 over real HTTP) or as a subprocess running exactly what `make run` runs."""
 
 from __future__ import annotations
@@ -65,6 +65,15 @@ class EmulatorControl:
 
     def revoke(self, user_id: str | None = None) -> None:
         self.http.post(f"{self.url}/_emulator/revoke", json={"user_id": user_id} if user_id else {}).raise_for_status()
+
+    def limits(self, **knobs: Any) -> None:
+        """Figma's rate limits: enabled, seats {user: seat}, user_plans, file_plans {key: plan},
+        advance_seconds (the emulator's clock moves on)."""
+        self.http.post(f"{self.url}/_emulator/limits", json=knobs).raise_for_status()
+
+    def narrow(self, user_id: str, scopes: list[str]) -> None:
+        """The user's grant at Figma keeps only ``scopes`` (its refreshes then say so)."""
+        self.http.post(f"{self.url}/_emulator/narrow", json={"user_id": user_id, "scopes": scopes}).raise_for_status()
 
     def me(self, token: str) -> httpx.Response:
         return self.http.get(f"{self.url}/v1/me", headers={"Authorization": f"Bearer {token}"})
@@ -194,6 +203,12 @@ def connection_item(table: Table, user_id: str) -> dict[str, Any] | None:
 
 def update_connection(table: Table, user_id: str, expression: str, values: dict[str, Any]) -> None:
     _update(table, f"CONN#{user_id}", "CONN", expression, values)
+
+
+def published(stack: Stack, detail_type: str | None = None) -> list[dict[str, Any]]:
+    """The events the stack published (GET /_devstack/events), oldest first."""
+    events: list[dict[str, Any]] = httpx.get(f"{stack.api}/_devstack/events").json()["events"]
+    return [e for e in events if detail_type is None or e["detail_type"] == detail_type]
 
 
 def last_figma_request(stack: Stack) -> dict[str, Any]:

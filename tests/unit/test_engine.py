@@ -67,7 +67,14 @@ class FakeStore:
         return True
 
     def save_refreshed_grant(
-        self, conn: Connection, *, owner: str, box: SealedBox, expires_at: datetime, obtained_at: datetime
+        self,
+        conn: Connection,
+        *,
+        owner: str,
+        box: SealedBox,
+        expires_at: datetime,
+        obtained_at: datetime,
+        narrowed_to: tuple[str, ...] | None = None,
     ) -> bool:
         if self.conn is None or self.owner != owner:
             return False

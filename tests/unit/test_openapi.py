@@ -35,6 +35,7 @@ CONTRACT_CODES = {
     "slow_down",
     "access_denied",
     "expired_token",
+    "rate_limited",
 }
 PROXY_METHODS = {"get", "post", "put", "patch", "delete"}
 
@@ -106,6 +107,7 @@ def test_error_codes_are_the_contracts_with_the_contracts_statuses() -> None:
                                 "slow_down": "400",
                                 "access_denied": "400",
                                 "expired_token": "400",
+                                "rate_limited": "429",
                             }[code]
                         ), (code, status)
     assert seen == CONTRACT_CODES
@@ -115,7 +117,23 @@ def test_the_session_view_schema_has_the_contracts_fields_and_no_refresh_token()
     schemas = DOC["components"]["schemas"]
     view = schemas["SessionView"]
     assert set(view["required"]) == {"session", "user", "provider"}
-    assert set(schemas["ProviderInfo"]["properties"]) == {"name", "access_token", "expires_at", "scopes", "status"}
+    assert set(schemas["ProviderInfo"]["properties"]) == {
+        "name",
+        "access_token",
+        "expires_at",
+        "scopes",
+        "revoked_scopes",
+        "rate_limits",
+        "status",
+    }
+    assert set(schemas["RateLimitInfo"]["properties"]) == {
+        "tier",
+        "scope",
+        "until",
+        "type",
+        "plan_tier",
+        "upgrade_link",
+    }
     assert set(schemas["UserInfo"]["properties"]) == {"id", "handle", "email", "img_url"}
     assert set(schemas["SessionInfo"]["properties"]) == {"id", "created_at", "expires_at"}
     assert "session_token" in schemas["TokenResponse"]["required"]

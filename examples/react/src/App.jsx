@@ -1,4 +1,29 @@
-import { useFigmaAuth } from "./useFigmaAuth.js";
+import { useState } from "react";
+import { auth, useFigmaAuth } from "./useFigmaAuth.js";
+
+function OpenFile() {
+  const [key, setKey] = useState("");
+  const [file, setFile] = useState(null);
+  const [problem, setProblem] = useState(null);
+  async function open(event) {
+    event.preventDefault();
+    setProblem(null);
+    const response = await auth.figma(`v1/files/${encodeURIComponent(key)}?depth=1`);
+    const body = await response.json();
+    if (response.ok) setFile({ name: body.name, pages: body.document.children.map((p) => p.name) });
+    else setProblem(body.message || body.err || `Figma answered ${response.status}`);
+  }
+  return (
+    <form onSubmit={open}>
+      <label>
+        File key <input id="file-key" value={key} onChange={(e) => setKey(e.target.value)} required />
+      </label>{" "}
+      <button id="open-file">Open file</button>
+      {file && <pre id="file">{JSON.stringify(file, null, 2)}</pre>}
+      {problem && <p id="file-error" role="alert">{problem}</p>}
+    </form>
+  );
+}
 
 export default function App() {
   const { loading, view, error, signIn, signOut } = useFigmaAuth();
@@ -19,7 +44,10 @@ export default function App() {
             {view.user.img_url && <img src={view.user.img_url} alt="" width={32} height={32} />}{" "}
             <b id="handle">{view.user.handle ?? view.user.id}</b> <span id="email">{view.user.email}</span>
           </p>
-          <p>Figma token status: {view.provider.status}</p>
+          <p>
+            Figma token status: {view.provider.status} · scopes <span id="scopes">{view.provider.scopes.join(", ")}</span>
+          </p>
+          <OpenFile />
           <button id="signout" onClick={signOut}>
             Sign out
           </button>

@@ -12,6 +12,9 @@ export const auth = new FigmaAuth({
   mode: import.meta.env.VITE_FIGMA_AUTH_MODE || "token", // the API is on another site than the app
 });
 
+// What this app does with Figma, and so what it asks for: who you are, and your files' content.
+export const SCOPES = ["current_user:read", "file_content:read"];
+
 let settled = null;
 
 function settle() {
@@ -38,7 +41,7 @@ export function useFigmaAuth() {
 
   const signIn = useCallback(() => {
     const here = window.location.origin + window.location.pathname;
-    auth.signIn({ success: here, failure: here }).catch((error) => setState((s) => ({ ...s, error })));
+    auth.signIn({ success: here, failure: here, scopes: SCOPES }).catch((error) => setState((s) => ({ ...s, error })));
   }, []);
 
   const signOut = useCallback(async () => {

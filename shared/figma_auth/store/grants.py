@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
 from figma_auth import items
-from figma_auth.records import ACTIVE, REAUTH_REQUIRED, Connection
+from figma_auth.records import ACTIVE, REAUTH_REQUIRED, Connection, RateLimit
 from figma_auth.store.table import Table
 from figma_auth.times import iso, parse_iso
 from figma_auth.vault import SealedBox
+
+MAX_RATE_LIMITS = 50  # entries one connection's ledger holds (a job over many limited files)
 
 
 class GrantsTable(Table):
@@ -28,14 +31,28 @@ class GrantsTable(Table):
         )
 
     def save_refreshed_grant(
-        self, conn: Connection, *, owner: str, box: SealedBox, expires_at: datetime, obtained_at: datetime
+        self,
+        conn: Connection,
+        *,
+        owner: str,
+        box: SealedBox,
+        expires_at: datetime,
+        obtained_at: datetime,
+        narrowed_to: tuple[str, ...] | None = None,
     ) -> bool:
         """Store the new grant and release the lease, only while we hold it (a sign-in, a
-        disconnect or a logout during the refresh is never undone)."""
+        disconnect or a logout during the refresh is never undone). ``narrowed_to``: the scopes
+        Figma's refresh still grants, when fewer than the connection held."""
+        narrowing: dict[str, Any] = {}
+        extra = ""
+        if narrowed_to is not None:
+            gone = [s for s in conn.scopes if s not in narrowed_to]
+            narrowing = {"sc": list(narrowed_to), "rv": list(dict.fromkeys((*conn.revoked_scopes, *gone)))}
+            extra = ", scopes = :sc, revoked_scopes = :rv"
         return self._update(
             items.connection_key(conn.user_id),
             "SET grant_box = :box, grant_expires_at = :exp, version = :next, grant_obtained_at = :got, "
-            "due_day = :day, due_at = :exp REMOVE lease_owner, lease_until",
+            f"due_day = :day, due_at = :exp{extra} REMOVE lease_owner, lease_until",
             "lease_owner = :o",
             box=items.box(box),
             exp=iso(expires_at),
@@ -43,6 +60,27 @@ class GrantsTable(Table):
             o=owner,
             day=items.due_day(expires_at),
             got=iso(obtained_at),
+            **narrowing,
+        )
+
+    def record_rate_limit(self, conn: Connection, limit: RateLimit, *, now: datetime) -> bool:
+        """Remember Figma's 429 on the connection, unless an entry for the same tier and scope
+        is already in force (then False: someone recorded it first). Entries that expired are
+        removed in the same write, and the ledger keeps at most MAX_RATE_LIMITS (the ones
+        ending soonest go first)."""
+        live = [r for r in conn.rate_limits if r.until > now and r.key != limit.key]
+        kept = sorted(live, key=lambda r: r.until)[-(MAX_RATE_LIMITS - 1) :] if live else []
+        gone = [r for r in conn.rate_limits if r.key != limit.key and r not in kept]
+        names = {"#e": items.rate_limit_attribute(limit)}
+        names.update({f"#g{i}": items.rate_limit_attribute(r) for i, r in enumerate(gone)})
+        remove = (" REMOVE " + ", ".join(f"#g{i}" for i in range(len(gone)))) if gone else ""
+        return self._update(
+            items.connection_key(conn.user_id),
+            "SET #e = :e" + remove,
+            "attribute_exists(pk) AND (attribute_not_exists(#e) OR #e.until_ms <= :now)",
+            names=names,
+            e=items.rate_limit_value(limit),
+            now=int(now.timestamp() * 1000),
         )
 
     def release_lease(self, user_id: str, *, owner: str) -> None:

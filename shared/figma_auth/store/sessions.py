@@ -76,6 +76,17 @@ class SessionsTable(Table):
             return self._delete(key)
         return self._delete(key, "touched = :t", t=touched)
 
+    def connection_scopes(self, user_id: str) -> tuple[str, ...] | None:
+        """The scopes the user's connection holds (None: no connection)."""
+        answer = self.db.get_item(
+            TableName=self.table,
+            Key=items.connection_key(user_id),
+            ConsistentRead=True,
+            ProjectionExpression="scopes",
+        )
+        item = answer.get("Item")
+        return tuple(items.unmarshal(item).get("scopes", ())) if item else None
+
     def connection_touched(self, user_id: str) -> str | None:
         """The marker the last sign-in left on the connection (None: no connection)."""
         answer = self.db.get_item(

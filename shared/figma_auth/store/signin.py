@@ -55,7 +55,7 @@ class SignInTable(Table):
             "grant_expires_at = :exp, due_day = :day, due_at = :exp, signed_in_ms = :t, "
             "version = if_not_exists(version, :zero) + :one, created_at = if_not_exists(created_at, :now), "
             "touched = :touch",
-            "REMOVE grant_obtained_at, lease_owner, lease_until",
+            "REMOVE grant_obtained_at, lease_owner, lease_until, revoked_scopes",
             "attribute_not_exists(signed_in_ms) OR signed_in_ms < :t",
             {**items.grant_values(connection), "zero": 0, "one": 1, "now": joined["now"], **joined["values"]},
             write.offline,

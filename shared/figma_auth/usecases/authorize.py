@@ -19,6 +19,7 @@ from figma_auth.tokens import b64url, derive, hash_secret, random_token
 from figma_auth.urls import validate_return_url
 
 TRANSACTION_TTL = timedelta(minutes=10)
+IDENTITY_SCOPE = "current_user:read"  # /v1/me's scope: every sign-in reads who signed in
 
 
 class TransactionStore(Protocol):
@@ -66,6 +67,7 @@ class StartSignIn:
         app_challenge: str | None,
         callback_url: str,
         device_hash: str | None = None,
+        widened: bool = False,
     ) -> LoginStart:
         """Store the login transaction; the redirect to Figma and the browser's transaction cookie.
 
@@ -88,6 +90,7 @@ class StartSignIn:
             app_challenge=app_challenge,
             expires_at=self.clock() + TRANSACTION_TTL,
             device_hash=device_hash,
+            widened=widened,
         )
         self.store.put_transaction(tx)
         verifier = derive(browser_secret, "pkce:" + state)  # never stored: the cookie holds its seed
@@ -103,14 +106,17 @@ class StartSignIn:
         return LoginStart(url, tx_cookie_name(state), cookie, int(TRANSACTION_TTL.total_seconds()))
 
     def requested_scopes(self, raw: str | None) -> tuple[str, ...]:
-        """The scopes asked for (DEFAULT_SCOPES when none): Figma's, and ALLOWED_SCOPES' only."""
+        """The scopes asked for (DEFAULT_SCOPES when none): Figma's, and ALLOWED_SCOPES' only;
+        BASE_SCOPES always, and current_user:read, without which Figma's /v1/me (who signed
+        in) refuses the token."""
+        base = (IDENTITY_SCOPE, *self.settings.base_scopes)
         if raw is None:
-            return self.settings.default_scopes
+            return tuple(dict.fromkeys((*base, *self.settings.default_scopes)))
         scopes = tuple(parse_scopes(raw))
         refused = [s for s in scopes if s not in self.settings.scopes_allowed]
         if refused:
             raise InvalidScope(f"{refused[0]!r} is not in this app's ALLOWED_SCOPES")
-        return scopes
+        return tuple(dict.fromkeys((*base, *scopes)))
 
     def _with_connection_scopes(self, requested: tuple[str, ...], creds: Credentials | None) -> tuple[str, ...]:
         """A signed-in user's new sign-in asks for what their connection holds too: one

@@ -20,6 +20,7 @@ from figma_auth.figma import ProxyResponse, is_invalid_token
 from figma_auth.observability import metrics_count
 from figma_auth.records import ACTIVE, Connection, Current
 from figma_auth.usecases.connections import ConnectionReader, connection_of
+from figma_auth.usecases.rate_limits import RateLimitLedger
 from figma_auth.usecases.views import FreshGrants
 
 FORCED_REFRESH_SPACING = timedelta(seconds=30)  # the refresh after an "invalid token" answer
@@ -51,11 +52,12 @@ class FigmaProxy:
         authenticate: Callable[[Credentials], Current],
         engine: FreshGrants,
         figma: Forwarder,
+        ledger: RateLimitLedger,
         clock: Callable[[], datetime],
         leeway_seconds: int,
     ) -> None:
         self.store, self.authenticate, self.engine, self.figma = store, authenticate, engine, figma
-        self.clock, self.leeway_seconds = clock, leeway_seconds
+        self.ledger, self.clock, self.leeway_seconds = ledger, clock, leeway_seconds
 
     def as_session(self, creds: Credentials, call: ProxyCall) -> ProxyResponse:
         """ANY /figma/{path}: with the session user's token."""
@@ -69,9 +71,11 @@ class FigmaProxy:
 
     def _call(self, conn: Connection, target: str, call: ProxyCall) -> ProxyResponse:
         """Call ``target`` with the connection's token (refreshed first when expiring; refreshed
-        once more and retried once if Figma calls it invalid)."""
+        once more and retried once if Figma calls it invalid). A call Figma's remembered rate
+        limit covers is refused before anything else (rate_limited: no refresh, no Figma)."""
         if conn.status != ACTIVE:
             raise ReauthRequired()
+        tiered = self.ledger.check(conn, call.method, target)
         fresh = self.engine.fresh(conn, self.leeway_seconds)
 
         def send(token: str) -> ProxyResponse:
@@ -88,6 +92,7 @@ class FigmaProxy:
             # Figma's answer, passed on.
             metrics_count("ProxyRefreshOnInvalidToken")
             answer = send(self.engine.fresh(fresh.connection, None, force=True).grant.access_token)
+        self.ledger.remember(fresh.connection, tiered, answer)  # a 429: passed back as it came, and recorded
         if answer.status >= 500:
             raise FigmaUnavailable(f"Figma answered HTTP {answer.status}", status=502)
         metrics_count(f"ProxyCalls{answer.status // 100}xx")

@@ -131,7 +131,7 @@ class Sessions:
         current = self.authenticate(creds)
         fresh = fresh_within_leeway(self.engine, current.connection, self.leeway_seconds)
         conn = fresh.connection if fresh else current.connection
-        return session_view(current.session, conn, fresh, expose=self.expose_token)
+        return session_view(current.session, conn, fresh, expose=self.expose_token, now=self.clock())
 
     def refresh(self, creds: Credentials, min_validity: int | None) -> SessionView:
         """A fresh token unless the current one outlives ``min_validity``."""
@@ -140,7 +140,7 @@ class Sessions:
             raise ReauthRequired()
         # Without min_validity, "refresh" means: always get a new access token.
         fresh = self.engine.fresh(current.connection, min_validity, force=min_validity is None)
-        return session_view(current.session, fresh.connection, fresh, expose=self.expose_token)
+        return session_view(current.session, fresh.connection, fresh, expose=self.expose_token, now=self.clock())
 
     def list(self, creds: Credentials) -> SessionList:
         current = self.authenticate(creds).session

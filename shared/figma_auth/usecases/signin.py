@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from figma_auth.credentials import Credentials, LoginDone, tx_cookie_name
+from figma_auth.credentials import Credentials, LoginDone, LoginStart, tx_cookie_name
 from figma_auth.engine import Publish, grant_plaintext
 from figma_auth.errors import AccessDenied, FigmaAuthError, FigmaError, InvalidGrant, InvalidState
 from figma_auth.figma import CodeExchange, FigmaUser, TokenRejected
@@ -40,7 +40,7 @@ MAX_CARRIED_URLS = 3000  # the return URLs in the transaction cookie (2 × 1,024
 class CallbackStore(Protocol):
     def take_transaction(self, state_hash: str, binding: str, now: datetime) -> LoginTransaction | None: ...
     def deny_device(self, device_hash: str) -> bool: ...
-    def connection_touched(self, user_id: str) -> str | None: ...
+    def connection_scopes(self, user_id: str) -> tuple[str, ...] | None: ...
     def sign_in(self, write: SignInWrite, connection: Connection) -> bool: ...
     def join_connection(self, user_id: str, write: SignInWrite) -> bool: ...
 
@@ -50,6 +50,23 @@ class CodeExchanger(Protocol):
         self, *, code: str, redirect_uri: str, code_verifier: str | None, scopes: tuple[str, ...], now: datetime
     ) -> CodeExchange: ...
     def me(self, access_token: str) -> FigmaUser: ...
+
+
+class Restart(Protocol):
+    """StartSignIn.begin: a new login transaction and the redirect to Figma."""
+
+    def __call__(
+        self,
+        *,
+        success: str,
+        failure: str,
+        scopes: tuple[str, ...],
+        mode: str,
+        app_challenge: str | None,
+        callback_url: str,
+        device_hash: str | None = None,
+        widened: bool = False,
+    ) -> LoginStart: ...
 
 
 class Sealer(Protocol):
@@ -83,10 +100,12 @@ class CompleteSignIn:
         figma: CodeExchanger,
         clock: Callable[[], datetime],
         publish: Publish,
+        restart: Restart,
         session_ttl_days: int,
         offline_access: bool,
     ) -> None:
         self.store, self.vault, self.figma, self.clock, self.publish = store, vault, figma, clock, publish
+        self.restart = restart
         self.lifetime, self.offline = timedelta(days=session_ttl_days), offline_access
 
     def take_transaction(self, query: Mapping[str, str], cookies: Mapping[str, str]) -> tuple[LoginTransaction, str]:
@@ -108,9 +127,14 @@ class CompleteSignIn:
         tx = replace(tx, success_url=str(success), failure_url=str(failure))
         return tx, derive(browser_secret, "pkce:" + state)
 
-    def complete(self, tx: LoginTransaction, verifier: str, query: Mapping[str, str]) -> LoginDone:
+    def complete(self, tx: LoginTransaction, verifier: str, query: Mapping[str, str]) -> LoginDone | LoginStart:
         """Exchange the code, read the user, then in one write: the session, and the new grant
-        on the user's connection (unless a sign-in that finished later put a newer one)."""
+        on the user's connection (unless a sign-in that finished later put a newer one).
+
+        A sign-in never narrows the connection: when Figma's grant holds fewer scopes than the
+        connection did (a browser that could not be tied to the user beforehand asked for
+        less), nothing is written and the browser goes back to Figma once, at once, for the
+        union (a LoginStart); the session is created on that answer."""
         error = query.get("error")
         if error is not None:
             if error == "access_denied" and tx.device_hash is not None:
@@ -139,8 +163,11 @@ class CompleteSignIn:
             return self._join_newer_sign_in(tx, exchange.user_id_hint, now)
         if len(user.id) > MAX_USER_ID:
             raise FigmaError("Figma's user id is longer than expected")
+        held = self.store.connection_scopes(user.id)
+        if held is not None and not tx.widened and not set(held) <= set(grant.scopes):
+            return self._widen(tx, (*grant.scopes, *held))
         new = self._new_session(tx, user.id, now)
-        existed = self.store.connection_touched(user.id) is not None
+        existed = held is not None
         connection = Connection(
             user_id=user.id,
             profile=Profile(user.handle, user.email, user.img_url),
@@ -153,6 +180,20 @@ class CompleteSignIn:
         if not existed:
             self.publish("ConnectionCreated", {"user_id": user.id, "scopes": list(grant.scopes)})
         return new.done(tx)
+
+    def _widen(self, tx: LoginTransaction, scopes: tuple[str, ...]) -> LoginStart:
+        """Back to Figma, once, for the union of what was asked and what the connection holds."""
+        metrics_count("SignInWidened")
+        return self.restart(
+            success=tx.success_url,
+            failure=tx.failure_url,
+            scopes=tuple(dict.fromkeys(scopes)),
+            mode=tx.mode,
+            app_challenge=tx.app_challenge,
+            callback_url=tx.redirect_uri,
+            device_hash=tx.device_hash,
+            widened=True,
+        )
 
     def _join_newer_sign_in(self, tx: LoginTransaction, user_id: str, now: datetime) -> LoginDone:
         new = self._new_session(tx, user_id, now)

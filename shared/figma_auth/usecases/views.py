@@ -8,9 +8,18 @@ from typing import Protocol
 
 from figma_auth.engine import Fresh
 from figma_auth.errors import ReauthRequired
-from figma_auth.models import ConnectionView, ProviderInfo, SessionInfo, SessionView, TokenResponse, UserInfo
+from figma_auth.models import (
+    ConnectionView,
+    ProviderInfo,
+    RateLimitInfo,
+    SessionInfo,
+    SessionView,
+    TokenResponse,
+    UserInfo,
+)
 from figma_auth.records import ACTIVE, Connection, Session
-from figma_auth.times import iso, parse_iso
+from figma_auth.times import iso, parse_iso, utcnow
+from figma_auth.usecases.rate_limits import entry_view
 
 
 class FreshGrants(Protocol):
@@ -30,11 +39,13 @@ def fresh_within_leeway(engine: FreshGrants, conn: Connection, leeway_seconds: i
         return None
 
 
-def session_view(session: Session, conn: Connection, fresh: Fresh | None, *, expose: bool) -> SessionView:
+def session_view(
+    session: Session, conn: Connection, fresh: Fresh | None, *, expose: bool, now: datetime | None = None
+) -> SessionView:
     return SessionView(
         session=SessionInfo(id=session.id, created_at=iso(session.created_at), expires_at=iso(session.expires_at)),
         user=user_info(conn),
-        provider=provider_info(conn, fresh, expose=expose),
+        provider=provider_info(conn, fresh, expose=expose, now=now),
     )
 
 
@@ -47,14 +58,17 @@ def user_info(conn: Connection) -> UserInfo:
     return UserInfo(id=conn.user_id, handle=profile.handle, email=profile.email, img_url=profile.img_url)
 
 
-def provider_info(conn: Connection, fresh: Fresh | None, *, expose: bool) -> ProviderInfo:
+def provider_info(conn: Connection, fresh: Fresh | None, *, expose: bool, now: datetime | None = None) -> ProviderInfo:
     active = conn.status == ACTIVE and fresh is not None
+    limits = conn.rate_limits_at(now or utcnow())
     exposed = {"access_token": fresh.grant.access_token} if fresh and active and expose else {}
     return ProviderInfo(
         name="figma",
         **exposed,
         expires_at=iso(conn.grant_expires_at) if active and conn.grant_expires_at else None,
         scopes=list(conn.scopes),
+        revoked_scopes=list(conn.revoked_scopes),
+        rate_limits=[RateLimitInfo.model_validate(entry_view(limit)) for limit in limits],
         status="active" if active else "reauth_required",
     )
 

@@ -1,21 +1,19 @@
-"""moto's server with DynamoDB's write atomicity: one request at a time.
+"""moto's server for KMS, EventBridge and Secrets Manager, with a reset that keeps the keys.
 
-moto checks a ConditionExpression and then applies the write without a lock, so two
-concurrent conditional writes can both succeed (two refresh leases on one item), which real
-DynamoDB never allows. Lambda-faithful workers make such concurrency real here, so the local
-AWS answers requests one at a time, as one atomic step each. (A dev-stack fix in the dev stack:
-the product relies on DynamoDB's documented semantics.)
+DynamoDB is not here: it runs on AWS's DynamoDB Local (devstack/dynamodb.py). moto's
+conditional writes were not atomic (two concurrent refresh leases on one item could both
+succeed), so this server used to answer one request at a time; with the table on AWS's engine,
+moto serves only calls that carry no condition, concurrently.
 
 ``POST /_devstack/reset`` forgets everything but the KMS keys, which a stack keeps across
 deploys (the functions' warm workers cache a key's public half, as Lambda containers do).
 
-``python -m devstack.moto_atomic HOST PORT`` serves it in its own process (the bench).
+``python -m devstack.moto_server HOST PORT`` serves it in its own process (the bench).
 """
 
 from __future__ import annotations
 
 import sys
-import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -39,29 +37,27 @@ def reset_keeping_keys() -> None:
         kms_backends[account][region].__dict__.update(state)
 
 
-class Serialized:
-    """A WSGI app that runs ``app`` for one request at a time, body included."""
+class WithReset:
+    """moto's WSGI app, plus ``POST /_devstack/reset`` (everything but the KMS keys)."""
 
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
         self.app = app
-        self.lock = threading.Lock()
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        with self.lock:
-            if environ.get("PATH_INFO") == RESET_PATH and environ.get("REQUEST_METHOD") == "POST":
-                reset_keeping_keys()
-                start_response("200 OK", [("Content-Type", "application/json")])
-                return [b"{}"]
-            return list(self.app(environ, start_response))
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == RESET_PATH and environ.get("REQUEST_METHOD") == "POST":
+            reset_keeping_keys()
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [b"{}"]
+        return self.app(environ, start_response)
 
 
-def make_app() -> Serialized:
+def make_app() -> WithReset:
     from moto.server import DomainDispatcherApplication, create_backend_app
 
-    return Serialized(DomainDispatcherApplication(create_backend_app))
+    return WithReset(DomainDispatcherApplication(create_backend_app))
 
 
-class AtomicMotoServer(ThreadedMotoServer):
+class MotoServer(ThreadedMotoServer):
     def _server_entry(self) -> None:
         from moto.server import MotoRequestHandler
         from werkzeug.serving import make_server
@@ -73,7 +69,7 @@ class AtomicMotoServer(ThreadedMotoServer):
 
 def main(argv: list[str]) -> int:
     host, port = argv[0], int(argv[1])
-    server = AtomicMotoServer(ip_address=host, port=port, verbose=False)
+    server = MotoServer(ip_address=host, port=port, verbose=False)
     server._server_entry()
     return 0
 

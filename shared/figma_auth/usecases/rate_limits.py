@@ -1,0 +1,106 @@
+"""Figma's rate limits, remembered per connection: no call Figma will refuse is sent.
+
+A Figma 429 on a proxied call is passed back as it came and recorded on the connection (tier,
+what it covers, until when, Figma's headers), with one ``FigmaRateLimited`` event per entry.
+While an entry holds, calls it covers are answered ``429 rate_limited`` at once, without
+Figma; the entries are read with the connection the call reads anyway (no extra read), and
+entries whose time has passed cost nothing (they are dropped at the next write).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from figma_auth.engine import Publish
+from figma_auth.errors import RateLimited
+from figma_auth.figma import ProxyResponse
+from figma_auth.figma_tiers import Classified, classify
+from figma_auth.observability import logger, metrics_count
+from figma_auth.records import Connection, RateLimit
+from figma_auth.times import iso
+
+DEFAULT_RETRY_AFTER = 60  # a 429 without a readable Retry-After (Figma always sends one)
+MAX_RETRY_AFTER = 366 * 86400  # Figma's monthly budgets: days are normal; a year is not
+
+
+class LedgerStore(Protocol):
+    def record_rate_limit(self, conn: Connection, limit: RateLimit, *, now: datetime) -> bool: ...
+
+
+class RateLimitLedger:
+    def __init__(self, *, store: LedgerStore, publish: Publish, clock: Callable[[], datetime]) -> None:
+        self.store, self.publish, self.clock = store, publish, clock
+
+    def check(self, conn: Connection, method: str, path: str) -> Classified:
+        """The call's tier and scope; RateLimited (429, Figma never called) while an entry covers it."""
+        call = classify(method, path)
+        now = self.clock()
+        for limit in conn.rate_limits_at(now):
+            if limit.covers(call.tier, call.scope):
+                metrics_count(f"RateLimitAnsweredTier{limit.tier}")
+                raise refusal(limit, now)
+        return call
+
+    def remember(self, conn: Connection, call: Classified, answer: ProxyResponse) -> None:
+        """After Figma answered: a 429 becomes a ledger entry (and its one event)."""
+        if answer.status != 429:
+            return
+        now = self.clock()
+        headers = {name.lower(): value for name, value in answer.headers.items()}
+        limit = RateLimit(
+            tier=call.tier,
+            scope=call.scope,
+            until=now + timedelta(seconds=retry_after(headers.get("retry-after"))),
+            type=_header(headers, "x-figma-rate-limit-type"),
+            plan_tier=_header(headers, "x-figma-plan-tier"),
+            upgrade_link=_header(headers, "x-figma-upgrade-link"),
+        )
+        metrics_count(f"FigmaRateLimitedTier{call.tier}")
+        if not self.store.record_rate_limit(conn, limit, now=now):
+            return  # another call recorded this limit first: its event is out
+        if limit.type == "low":  # one per new entry: the alarm counts users whose seat or plan is the limit
+            metrics_count("FigmaRateLimitedLow")
+        logger.info("figma rate limit recorded", extra={"tier": limit.tier, "limit_type": limit.type})
+        self.publish("FigmaRateLimited", {"user_id": conn.user_id, **entry_view(limit)})
+
+
+def refusal(limit: RateLimit, now: datetime) -> RateLimited:
+    return RateLimited(
+        retry_after=max(1, math.ceil((limit.until - now).total_seconds())),
+        tier=limit.tier,
+        scope=limit.scope,
+        limit_type=limit.type,
+        plan_tier=limit.plan_tier,
+        upgrade_link=limit.upgrade_link,
+    )
+
+
+def entry_view(limit: RateLimit) -> dict[str, object]:
+    """``{tier, scope, until, type, plan_tier, upgrade_link}``: views and the event."""
+    return {
+        "tier": limit.tier,
+        "scope": limit.scope,
+        "until": iso(limit.until),
+        "type": limit.type,
+        "plan_tier": limit.plan_tier,
+        "upgrade_link": limit.upgrade_link,
+    }
+
+
+def retry_after(value: str | None) -> int:
+    """Figma's Retry-After in seconds (days are real: 396,749 s was seen), bounded."""
+    try:
+        seconds = int(str(value).strip())
+    except ValueError:
+        return DEFAULT_RETRY_AFTER
+    return min(max(seconds, 1), MAX_RETRY_AFTER)
+
+
+def _header(headers: dict[str, str], name: str) -> str | None:
+    value = headers.get(name)
+    if value is None or not value.isprintable() or len(value) > 512:
+        return None
+    return value
