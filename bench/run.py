@@ -21,6 +21,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 FUNCTIONS = ["authorize", "callback", "session", "refresh", "logout", "figma_proxy", "backend", "refresh_scheduler"]
+COLD_IMPORTS = [*FUNCTIONS, "webhooks", "webhook_receiver", "webhook_reconciler"]
 
 
 def compiled_layer() -> str:
@@ -80,7 +81,7 @@ def cold_imports(pairs: int = 7) -> tuple[str, dict[str, float]]:
         return statistics.median(ours) * 1000, statistics.median(base) * 1000, ratio
 
     rows, ratios = [], {}
-    for name in FUNCTIONS:
+    for name in COLD_IMPORTS:
         ms, boto, ratio = paired(f"functions.{name}.app")
         ratios[name] = ratio
         rows.append(
@@ -161,6 +162,8 @@ class LocalStack:
                 "FIGMA_API_URL": self.emulator.url,
                 "CALLBACK_URL": f"{self.api.url}/auth/figma/callback",
                 "ALLOWED_ORIGINS": self.api.url,
+                "ALLOWED_SCOPES": "current_user:read,file_content:read,webhooks:read,webhooks:write",
+                "ISSUER": self.api.url,
             }
         )
         self.containers = Containers()
@@ -248,6 +251,12 @@ def calls_per_request(stack: LocalStack) -> str:
     device = started[0].json()
     grant = {"grant_type": "urn:ietf:params:oauth:grant-type:device_code", "device_code": device["device_code"]}
     measure("device poll (pending)", "1 DynamoDB + 0 KMS", lambda: httpx.post(f"{api}/auth/token", json=grant))
+    payload = webhook_delivery(stack)
+    measure(
+        "webhook receiver (warm)",
+        "1 DynamoDB read + 1 conditional write + 1 PutEvents, 0 KMS, 0 Figma",
+        lambda: httpx.post(f"{api}/webhooks/figma", json={**payload, "timestamp": "bench-2"}),
+    )
     measure("logout (the last session: the connection goes too)", "—", lambda: browser.post(f"{api}/auth/logout"))
     return (
         "Counted with botocore's event hooks inside the local stack's workers (one process per container) and "
@@ -395,6 +404,26 @@ class BenchRequests:
         if name == "backend":  # API Gateway checked the SigV4 signature before the function runs
             return self.event("GET", "/connections/" + self.conn_pk["S"].removeprefix("CONN#"))
         return {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+
+
+def webhook_delivery(stack: LocalStack) -> dict[str, Any]:
+    """A webhook of its own user (grace), one edit delivered (the receiver is warm after it);
+    that delivery's payload, to send again as new ones."""
+    from tests.support.browser import Browser, sign_in
+
+    api = stack.api.url
+    grace = Browser(origin=api)
+    sign_in(grace, api, user="grace", scopes="current_user:read,webhooks:read,webhooks:write")
+    made = grace.post(f"{api}/auth/webhooks", json={"event_type": "FILE_UPDATE", "context": "file", "context_id": "W1"})
+    state = stack.emulator.state
+    state.wait_for_deliveries(1)  # the PING
+    httpx.post(
+        f"{stack.emulator.url}/_emulator/webhooks/trigger",
+        json={"event_type": "FILE_UPDATE", "file_key": "W1", "file_name": "bench"},
+    ).raise_for_status()
+    with state.lock:
+        payload: dict[str, Any] = state.webhooks.requests[made.json()["id"]][-1]["request_info"]["payload"]
+    return payload
 
 
 @contextlib.contextmanager

@@ -82,6 +82,30 @@ $("file-form").addEventListener("submit", (event) => {
   });
 });
 
+// "Watch this file": a FILE_UPDATE webhook at Figma for the signed-in user. Figma's events go to
+// the stack's EventBridge; locally, make run shows every published event at /_devstack/events,
+// which this list polls (in AWS your backend subscribes with an EventBridge rule instead).
+let eventsTimer = null;
+$("watch-file").addEventListener("click", () =>
+  busy($("watch-file"), async () => {
+    const key = $("file-key").value.trim();
+    if (!key) throw new FigmaAuthError("invalid_request", "Type a file key first.");
+    const hook = await auth.createWebhook({ event_type: "FILE_UPDATE", context: "file", context_id: key, description: "figma-auth demo" });
+    $("watching").textContent = `Watching ${key} (Figma webhook ${hook.id}): its edits appear below within seconds.`;
+    $("watching").hidden = false;
+    eventsTimer ??= setInterval(showEvents, 1000);
+    await showEvents();
+  }));
+
+async function showEvents() {
+  const { events } = await (await fetch(`${endpoint}/_devstack/events`)).json();
+  const figma = events.filter((e) => e.detail_type.startsWith("Figma "));
+  $("events").replaceChildren(...figma.map((e) => Object.assign(document.createElement("li"), {
+    textContent: `${e.time} · ${e.detail_type} · ${e.detail.file_name || e.detail.file_key || ""}`,
+  })));
+  $("events").hidden = figma.length === 0;
+}
+
 $("create-jwt").addEventListener("click", () =>
   busy($("create-jwt"), async () => {
     const { jwt, expires_at } = await auth.createJWT();

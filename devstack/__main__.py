@@ -72,7 +72,9 @@ def start_backends(port: int, *, emulator_port: int = 0, demo_port: int = 5173) 
         {
             "ISSUER": f"http://127.0.0.1:{port}",
             # What the demo SPA and the sample plugin ask for (production default: DEFAULT_SCOPES only).
-            "ALLOWED_SCOPES": "current_user:read,file_content:read,file_comments:read,file_comments:write",
+            "ALLOWED_SCOPES": (
+                "current_user:read,file_content:read,file_comments:read,file_comments:write,webhooks:read,webhooks:write"
+            ),
             "CALLBACK_URL": callback,
             "POWERTOOLS_METRICS_NAMESPACE": "FigmaAuth",
             "POWERTOOLS_METRICS_DISABLED": "true",

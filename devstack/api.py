@@ -176,7 +176,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.respond(204, {"Cache-Control": "no-store"}, [], b"")
             return
         body = json.dumps({"events": EVENT_LOG.read(sqs)}).encode()
-        self.respond(200, {"Content-Type": "application/json", "Cache-Control": "no-store"}, [], body)
+        headers = {"Content-Type": "application/json", "Cache-Control": "no-store", "Access-Control-Allow-Origin": "*"}
+        self.respond(200, headers, [], body)  # any local page may read it (the demo's list does)
 
     def read_body(self) -> bytes | int:
         """The whole request body (Content-Length or chunked); or the status API Gateway answers

@@ -18,6 +18,7 @@ class AwsCalls:
 
         self.calls: Counter[str] = Counter()
         self.by_function: defaultdict[str, Counter[str]] = defaultdict(Counter)  # the local stack's, per function
+        self.transact_items: defaultdict[str, Counter[str]] = defaultdict(Counter)  # "transact:Put", … per function
         aws._session().events.register("before-call", self._count)  # handlers loaded in-process
         HOOKS.counters.append(self)  # and the local stack's workers
 
@@ -34,3 +35,4 @@ class AwsCalls:
     def reset(self) -> None:
         self.calls.clear()
         self.by_function.clear()
+        self.transact_items.clear()

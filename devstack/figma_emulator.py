@@ -15,7 +15,8 @@ Knobs:  GET /_emulator/stats, POST /_emulator/reset, POST /_emulator/config {lat
         retry_after}, POST /_emulator/revoke {user_id?}, POST /_emulator/expire_access_tokens,
         POST /_emulator/narrow {user_id, scopes} (the grant keeps only those; refreshes say so in `scope`),
         POST /_emulator/limits {enabled, seats, user_plans, file_plans, advance_seconds}: Figma's rate
-        limits per user, plan and tier (devstack/figma_limits.py), on by default (Full seat, Pro plan)
+        limits per user, plan and tier (devstack/figma_limits.py), on by default (Full seat, Pro plan),
+        POST /_emulator/webhooks/{trigger,fail,forbid}: Webhooks V2 events (devstack/figma_webhooks.py)
 Fault kinds: 500, 502, 503, 429, hang (no answer), stall (answers once released), malformed, html, missing_fields, negative_expires,
         invalid_grant, 401, 403 (invalid token), 403_no_access, 404.
 """
@@ -35,8 +36,9 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from devstack import figma_api
+from devstack import figma_api, figma_webhooks
 from devstack.figma_limits import PLANS, SEATS, Limits
+from devstack.figma_webhooks import Webhooks
 from devstack.serving import BackgroundServer
 
 # Figma's scope list, kept apart from figma_auth.oauth on purpose: the emulator plays Figma, so a
@@ -127,6 +129,7 @@ class EmulatorState:
     revoked_grants: set[str] = field(default_factory=set)
     last_rest_request: dict[str, Any] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)  # Figma's rate limits (devstack/figma_limits.py)
+    webhooks: Webhooks = field(default_factory=Webhooks)  # Webhooks V2 (devstack/figma_webhooks.py)
     lock: threading.Lock = field(default_factory=threading.Lock)
     release: threading.Event = field(default_factory=threading.Event)
     arrived: threading.Condition = field(init=False)
@@ -138,6 +141,11 @@ class EmulatorState:
         """Block until ``endpoint`` has been called ``count`` times (tests synchronise on this)."""
         with self.arrived:
             return self.arrived.wait_for(lambda: self.calls[endpoint] >= count, timeout)
+
+    def wait_for_deliveries(self, count: int, timeout: float = 10) -> bool:
+        """Block until ``count`` webhook deliveries have been attempted (and answered)."""
+        with self.arrived:
+            return self.arrived.wait_for(lambda: self.webhooks.delivered >= count, timeout)
 
     def take_fault(self, endpoint: str) -> Fault | None:
         with self.lock:
@@ -162,6 +170,7 @@ class EmulatorState:
             self.revoked_grants.clear()
             self.last_rest_request = {}
             self.limits.reset()
+            self.webhooks.reset()
             self.latency_ms = 0
             self.slow_body_ms = 0
             self.token_lifetime = 3600
@@ -527,6 +536,8 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
         if user is None:
             return None
         segments = path.strip("/").split("/")
+        if segments[:2] == ["v2", "webhooks"]:
+            return self.webhooks_api(user, segments[2:])
         if len(segments) >= 3 and segments[1] == "files":
             key = segments[2]
             if len(segments) == 3 and self.command == "GET" and key == "HUGE":  # over Lambda's 6 MB
@@ -566,6 +577,31 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
             return self.send_json(200, {"err": None, "images": images})
         return self.send_json(200, {"status": 200, "error": False, "meta": {}})  # Figma's shape, little in it
 
+    def webhooks_api(self, user: str, rest: list[str]) -> None:
+        """/v2/webhooks[/{id}[/requests]] (Figma's shapes; the token's scope was checked)."""
+        s, method = self.state, self.command
+        body = figma_webhooks.json_body(self.raw_body) if method in ("POST", "PUT") else None
+        with s.lock:
+            if not rest and method == "POST":
+                status, answer = s.webhooks.create(user, s.client_id, body)
+                if status == 200 and answer["status"] == "ACTIVE":
+                    figma_webhooks.ping_later(s, s.webhooks.hooks[answer["id"]])
+                return self.send_json(status, answer)
+            if not rest and method == "GET":
+                return self.send_json(200, {"webhooks": s.webhooks.listed(user, self.query), "pagination": {}})
+            hook = s.webhooks.get(user, rest[0])
+            if hook is None:
+                return self.send_json(404, {"status": 404, "err": "Webhook not found"})
+            if len(rest) == 2 and rest[1] == "requests":
+                return self.send_json(200, {"requests": list(s.webhooks.requests.get(hook["id"], []))})
+            if method == "PUT" and isinstance(body, dict):
+                for name in ("status", "description", "endpoint", "passcode"):
+                    if name in body:
+                        hook[name] = body[name]
+            if method == "DELETE":
+                s.webhooks.hooks.pop(hook["id"], None)
+            return self.send_json(200, figma_webhooks.public(hook))
+
     # -- control -------------------------------------------------------------------------
 
     def control(self, method: str, path: str) -> None:
@@ -586,6 +622,8 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
                         "peak_in_flight": dict(s.peak_in_flight),
                         "access_tokens": len(s.access_tokens),
                         "rate_limited": s.limits.refused,
+                        "webhooks": len(s.webhooks.hooks),
+                        "deliveries": s.webhooks.delivered,
                         "refresh_tokens": len(s.refresh_tokens),
                     },
                 )
@@ -699,6 +737,25 @@ def _limits(s: EmulatorState, body: dict[str, Any]) -> None:
         limits.clock_offset += float(body.get("advance_seconds", 0))
 
 
+def _webhooks_trigger(s: EmulatorState, body: dict[str, Any]) -> None:
+    """A user edits (versions, comments on, deletes…) a file: the event goes to every matching
+    webhook, one delivery each, in order."""
+    with s.lock:
+        sends = [(hook, s.webhooks.payload(hook, body)) for hook in s.webhooks.matching(body)]
+    for hook, payload in sends:
+        figma_webhooks.deliver(s, hook, payload)
+
+
+def _webhooks_fail(s: EmulatorState, body: dict[str, Any]) -> None:
+    with s.lock:
+        s.webhooks.failing = bool(body.get("on", True))
+
+
+def _webhooks_forbid(s: EmulatorState, body: dict[str, Any]) -> None:
+    with s.lock:
+        s.webhooks.forbidden.add(str(body["context_id"]))
+
+
 def _expire_access_tokens(s: EmulatorState, body: dict[str, Any]) -> None:
     with s.lock:
         for record in s.access_tokens.values():
@@ -712,6 +769,9 @@ _KNOBS = {
     "/_emulator/revoke": _revoke,
     "/_emulator/narrow": _narrow,
     "/_emulator/limits": _limits,
+    "/_emulator/webhooks/trigger": _webhooks_trigger,
+    "/_emulator/webhooks/fail": _webhooks_fail,
+    "/_emulator/webhooks/forbid": _webhooks_forbid,
     "/_emulator/expire_access_tokens": _expire_access_tokens,
 }
 

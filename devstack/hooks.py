@@ -39,12 +39,16 @@ class Hooks:
             plan.times, plan.skip = after.times, after.skip
         for f in self.faults:
             f.fired.extend(fired)  # every AwsFaults of a test sees what fired
+        items = Counter({k: v for k, v in calls.items() if k.startswith(TRANSACT)})
+        api = Counter({k: v for k, v in calls.items() if not k.startswith(TRANSACT)})
         for counter in self.counters:
-            counter.calls.update(calls)
-            counter.by_function[function].update(calls)
+            counter.calls.update(api)
+            counter.by_function[function].update(api)
+            counter.transact_items[function].update(items)
 
 
 HOOKS = Hooks()
+TRANSACT = "transact:"  # a transaction's items by kind (IAM authorizes each: Put, Update, Delete, ConditionCheck)
 
 
 class WorkerHooks:
@@ -63,4 +67,7 @@ class WorkerHooks:
         name = f"{model.service_model.service_name}:{model.name}"
         if self.count:
             self.calls[name] += 1
+            if name == "dynamodb:TransactWriteItems":
+                for item in (params or {}).get("TransactItems", []):
+                    self.calls.update(TRANSACT + kind for kind in item)
         return answer_for(self.plans, model, self.fired, params)

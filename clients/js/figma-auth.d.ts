@@ -29,6 +29,18 @@ export interface RateLimit {
   upgrade_link: string | null;
 }
 
+export interface Webhook {
+  /** Figma's webhook id. */
+  id: string;
+  event_type: "FILE_UPDATE" | "FILE_VERSION_UPDATE" | "FILE_DELETE" | "LIBRARY_PUBLISH" | "FILE_COMMENT" | "DEV_MODE_STATUS_UPDATE";
+  context: "team" | "project" | "file";
+  context_id: string;
+  /** paused: the user's Figma grant is dead (they must sign in again). */
+  status: "active" | "paused";
+  created_at: string;
+  description?: string | null;
+}
+
 export interface SessionSummary {
   id: string;
   created_at: string;
@@ -75,6 +87,9 @@ export type ErrorCode =
   | "response_too_large"
   | "temporarily_unavailable"
   | "rate_limited"
+  | "webhook_quota"
+  | "webhook_forbidden"
+  | "insufficient_scope"
   | "server_error"
   /** the client's own: the API could not be reached (offline, DNS, CORS) */
   | "network_error"
@@ -130,6 +145,15 @@ export class FigmaAuth {
   listSessions(): Promise<SessionSummary[]>;
   /** End this session; `all`: every session of the user; `disconnect` (with `all`): the Figma connection too. */
   signOut(options?: { all?: boolean; disconnect?: boolean }): Promise<void>;
+  /** Watch a file, project or team: Figma's events reach your EventBridge as "Figma <event_type>". */
+  createWebhook(options: {
+    event_type: Webhook["event_type"];
+    context: Webhook["context"];
+    context_id: string;
+    description?: string;
+  }): Promise<Webhook>;
+  listWebhooks(): Promise<Webhook[]>;
+  deleteWebhook(id: string): Promise<void>;
   /** Figma's REST API through the proxy. Rejects with `rate_limited` (retryAfter, tier, upgradeLink) on a 429. */
   figma(path: string, init?: RequestInit): Promise<Response>;
   readonly sessionToken: string | null;

@@ -163,6 +163,25 @@ export class FigmaAuth {
     return this.#json("POST", "/auth/jwt");
   }
 
+  /**
+   * Watch a Figma file, project or team ({ event_type: "FILE_UPDATE", context: "file", context_id:
+   * KEY }): a webhook at Figma whose events reach your EventBridge as "Figma FILE_UPDATE" (the
+   * user's connection needs webhooks:write). Resolves to the webhook's view.
+   */
+  createWebhook({ event_type, context, context_id, description } = {}) {
+    return this.#json("POST", "/auth/webhooks", { event_type, context, context_id, ...(description ? { description } : {}) });
+  }
+
+  /** The user's webhooks. */
+  async listWebhooks() {
+    return (await this.#json("GET", "/auth/webhooks")).webhooks;
+  }
+
+  /** Delete one of the user's webhooks (at Figma too). */
+  async deleteWebhook(id) {
+    await this.#json("DELETE", `/auth/webhooks/${encodeURIComponent(id)}`);
+  }
+
   /** The user's sessions: [{ id, created_at, expires_at, current }]. */
   async listSessions() {
     return (await this.#json("GET", "/auth/sessions")).sessions;

@@ -99,6 +99,30 @@ class FigmaAuthBackend:
             _raise_for(answer)
         return answer
 
+    def create_webhook(
+        self, user_id: str, event_type: str, context: str, context_id: str, description: str | None = None
+    ) -> dict[str, Any]:
+        """A Figma webhook for ``user_id`` (e.g. ``"FILE_UPDATE", "file", FILE_KEY``); its events
+        reach your EventBridge bus as ``Figma <event_type>``. Needs the user's ``webhooks:write``."""
+        body = {"event_type": event_type, "context": context, "context_id": context_id}
+        if description:
+            body["description"] = description
+        answer = self._send("POST", f"/connections/{_segment(user_id)}/webhooks", json=body)
+        if answer.status_code == 429:
+            _raise_rate_limited(answer)
+        _raise_for(answer)
+        created: dict[str, Any] = answer.json()
+        return created
+
+    def webhooks(self, user_id: str) -> list[dict[str, Any]]:
+        answer = self._send("GET", f"/connections/{_segment(user_id)}/webhooks")
+        _raise_for(answer)
+        listed: list[dict[str, Any]] = answer.json()["webhooks"]
+        return listed
+
+    def delete_webhook(self, user_id: str, webhook_id: str) -> None:
+        _raise_for(self._send("DELETE", f"/connections/{_segment(user_id)}/webhooks/{_segment(webhook_id)}"))
+
     def disconnect(self, user_id: str) -> None:
         """Delete the user's Figma grant and end every session of theirs."""
         _raise_for(self._send("DELETE", f"/connections/{_segment(user_id)}"))

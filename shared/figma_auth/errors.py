@@ -174,6 +174,26 @@ def _duration(seconds: int) -> str:
     return f"{rest // 60} min {rest % 60} s" if rest >= 60 else f"{rest} s"
 
 
+class WebhookQuota(FigmaAuthError):
+    code, status = "webhook_quota", 400
+    default_message = (
+        "Figma's webhook quota for this context is reached (3 per file, 5 per project, 20 per team, and "
+        "per-plan totals): delete one first."
+    )
+
+
+class WebhookForbidden(FigmaAuthError):
+    code, status = "webhook_forbidden", 403
+    default_message = (
+        "This Figma user may not create webhooks here: a team needs its admin, a project or file edit access."
+    )
+
+
+class InsufficientScope(FigmaAuthError):
+    code, status = "insufficient_scope", 403
+    default_message = "The user's Figma connection lacks a scope this needs: sign in asking for it."
+
+
 class ResponseTooLarge(FigmaAuthError):
     code, status = "response_too_large", 502
     default_message = (

@@ -23,6 +23,7 @@ from figma_auth.records import (
     RateLimit,
     Session,
     Ticket,
+    Webhook,
 )
 from figma_auth.times import iso, parse_iso
 from figma_auth.vault import SealedBox
@@ -406,3 +407,57 @@ def approval_update(table: str, device: DeviceApproval) -> dict[str, Any]:
             ),
         }
     }
+
+
+# -- webhooks -------------------------------------------------------------------------------------
+# Two items per webhook, written together: the user's (CONN#<user> / WEBHOOK#<id>: the view, listed
+# with the connection's partition) and the receiver's (WEBHOOK#<id>: who owns it and the hash that
+# verifies its passcode, one GetItem per delivery; in the by_user index under "WEBHOOKS", which
+# the reconciliation walks). A pending create leaves WHPASS#<hash of the passcode> for the PING
+# that may arrive before Figma's answer; a delivery seen leaves WHSEEN#<key> (deduplication).
+
+WEBHOOKS_KEY = "WEBHOOKS"  # by_user partition of every webhook (the reconciliation's walk)
+
+
+def webhook_items(w: Webhook, passcode_hash: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    view = marshal(
+        pk=f"CONN#{w.user_id}",
+        sk=f"WEBHOOK#{w.id}",
+        event_type=w.event_type,
+        context=w.context,
+        context_id=w.context_id,
+        description=w.description,
+        status=w.status,
+        created_at=iso(w.created_at),
+    )
+    receiver = marshal(
+        pk=f"WEBHOOK#{w.id}",
+        sk="WEBHOOK",
+        user_id=w.user_id,
+        passcode_hash=passcode_hash,
+        event_type=w.event_type,
+        user_key=WEBHOOKS_KEY,
+        created_at=iso(w.created_at),
+    )
+    return view, receiver
+
+
+def webhook_from(item: dict[str, Any]) -> Webhook:
+    return Webhook(
+        id=item["sk"].removeprefix("WEBHOOK#"),
+        user_id=item["pk"].removeprefix("CONN#"),
+        event_type=item["event_type"],
+        context=item["context"],
+        context_id=item["context_id"],
+        created_at=parse_iso(item["created_at"]),
+        description=item.get("description"),
+        status=item.get("status", "active"),
+    )
+
+
+def pending_passcode_item(passcode_hash: str, user_id: str, expires_at: datetime) -> dict[str, Any]:
+    return marshal(pk=f"WHPASS#{passcode_hash}", sk="WHPASS", user_id=user_id, ttl=int(expires_at.timestamp()))
+
+
+def seen_item(key: str, expires_at: datetime) -> dict[str, Any]:
+    return marshal(pk=f"WHSEEN#{key}", sk="WHSEEN", ttl=int(expires_at.timestamp()))

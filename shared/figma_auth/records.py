@@ -98,6 +98,20 @@ class Connection:
 
 
 @dataclass(frozen=True)
+class Webhook:
+    """A Figma webhook a user's connection created (Figma's id), as our views show it."""
+
+    id: str
+    user_id: str
+    event_type: str
+    context: str  # team | project | file
+    context_id: str
+    created_at: datetime
+    description: str | None = None
+    status: str = "active"  # as created at Figma; a dead grant shows it paused
+
+
+@dataclass(frozen=True)
 class Ticket:
     """Token mode: a one-time ticket that trades for the session token it seals."""
 

@@ -34,8 +34,11 @@ if TYPE_CHECKING:  # the use cases load on the first request, not at a handler's
     from figma_auth.usecases.discovery import Discovery
     from figma_auth.usecases.jwts import AppJwts
     from figma_auth.usecases.proxy import FigmaProxy
+    from figma_auth.usecases.rate_limits import RateLimitLedger
     from figma_auth.usecases.sessions import Authenticate, EndUser, Sessions
     from figma_auth.usecases.signin import CompleteSignIn, RedeemTicket
+    from figma_auth.usecases.webhook_receiver import ReceiveDelivery
+    from figma_auth.usecases.webhooks import ManageWebhooks
     from figma_auth.vault import Vault
 
 
@@ -132,7 +135,13 @@ def end_user() -> EndUser:
     from figma_auth.usecases.sessions import EndUser
 
     p = parts()
-    return EndUser(store=p.store, publish=p.publish, offline_access=p.settings.offline_access, clock=p.clock)
+    return EndUser(
+        store=p.store,
+        publish=p.publish,
+        offline_access=p.settings.offline_access,
+        clock=p.clock,
+        drop_webhooks=lambda user_id: webhooks().drop_all(user_id),
+    )
 
 
 @functools.cache
@@ -185,7 +194,6 @@ def device_verification() -> DeviceVerification:
 @functools.cache
 def proxy() -> FigmaProxy:
     from figma_auth.usecases.proxy import FigmaProxy
-    from figma_auth.usecases.rate_limits import RateLimitLedger
 
     p = parts()
     return FigmaProxy(
@@ -193,10 +201,61 @@ def proxy() -> FigmaProxy:
         authenticate=authenticate(),
         engine=p.engine,
         figma=p.figma,
-        ledger=RateLimitLedger(store=p.store, publish=p.publish, clock=p.clock),
+        ledger=_ledger(p),
         clock=p.clock,
         leeway_seconds=p.settings.refresh_leeway_seconds,
     )
+
+
+def _ledger(p: Parts) -> RateLimitLedger:
+    from figma_auth.usecases.rate_limits import RateLimitLedger
+
+    return RateLimitLedger(store=p.store, publish=p.publish, clock=p.clock)
+
+
+@functools.cache
+def webhooks() -> ManageWebhooks:
+    from figma_auth.usecases.webhooks import ManageWebhooks
+
+    p = parts()
+    return ManageWebhooks(
+        store=p.store,
+        engine=p.engine,
+        figma=p.figma,
+        ledger=_ledger(p),
+        clock=p.clock,
+        leeway_seconds=p.settings.refresh_leeway_seconds,
+    )
+
+
+@functools.cache
+def webhook_receiver() -> ReceiveDelivery:
+    """The receiver's parts only: the table and EventBridge (no KMS, no Figma client, no httpx)."""
+    from figma_auth.store import Store
+    from figma_auth.usecases.webhook_receiver import ReceiveDelivery, Relay
+
+    config = settings()
+    store = Store(table_name=config.table_name, client=aws.dynamodb())
+    return ReceiveDelivery(store=store, relay=Relay(store=store, publish=_publisher(config, strict=True), clock=utcnow))
+
+
+def run_webhook_reconciliation(*, time_left: Callable[[], float]) -> dict[str, int]:
+    from figma_auth.store import Store
+    from figma_auth.usecases.webhook_receiver import Relay
+    from figma_auth.usecases.webhook_reconcile import Reconcile
+
+    p = parts()
+    pages = Store(table_name=p.settings.table_name, client=aws.dynamodb_paging())
+    relay = Relay(store=p.store, publish=_publisher(p.settings, strict=True), clock=p.clock)
+    reconcile = Reconcile(
+        store=pages,
+        engine=p.engine,
+        figma=p.figma,
+        ledger=_ledger(p),
+        relay=relay,
+        leeway_seconds=p.settings.refresh_leeway_seconds,
+    )
+    return reconcile.run(time_left=time_left)
 
 
 @functools.cache
@@ -234,7 +293,8 @@ def jwts() -> AppJwts:
 def reset() -> None:
     """Forget everything built (tests that change the environment between cases)."""
     factories = (settings, parts, authenticate, start_sign_in, complete_sign_in, end_user, sessions)
-    for factory in (*factories, redeem_ticket, device, device_verification, proxy, connections, discovery, jwts):
+    more = (redeem_ticket, device, device_verification, proxy, connections, discovery, jwts, webhooks, webhook_receiver)
+    for factory in (*factories, *more):
         factory.cache_clear()
     aws.reset()
 
@@ -306,10 +366,13 @@ def _client_secret(config: Settings) -> Any:
     return from_secrets_manager
 
 
-def _publisher(config: Settings) -> Any:
+def _publisher(config: Settings, *, strict: bool = False) -> Any:
+    """PutEvents to the stack's bus. A notification never fails the user's request (failures
+    are logged); ``strict`` (the webhook relay, whose event is the whole point) raises instead."""
+
     def publish(detail_type: str, detail: dict[str, Any]) -> None:
         try:
-            aws.events().put_events(
+            answer = aws.events().put_events(
                 Entries=[
                     {
                         "Source": "figma-auth",
@@ -319,7 +382,11 @@ def _publisher(config: Settings) -> Any:
                     }
                 ]
             )
-        except Exception:  # an app notification must never fail the user's request
+            if answer.get("FailedEntryCount"):
+                raise RuntimeError("EventBridge refused the event")
+        except Exception:
+            if strict:
+                raise
             logger.warning("could not publish event", extra={"detail_type": detail_type})
 
     return publish

@@ -102,6 +102,21 @@ def test_figmas_rate_limit_is_said_in_words_with_the_upgrade_link(page, live: St
     assert live.emulator.calls()["files"] == 7
 
 
+def test_watch_this_file_shows_an_edit_made_at_figma_within_seconds(page, live: Stack):
+    sign_in(page, live)
+    page.wait_for_selector("#signed-in:not([hidden])")
+    page.fill("#file-key", "DemoWatched1")
+
+    page.click("#watch-file")
+    page.wait_for_selector("#watching:not([hidden])")
+    edit = {"event_type": "FILE_UPDATE", "file_key": "DemoWatched1", "file_name": "Edited in Figma"}
+    live.emulator.http.post(f"{live.emulator.url}/_emulator/webhooks/trigger", json=edit).raise_for_status()
+
+    page.wait_for_selector("#events li:has-text('Figma FILE_UPDATE · Edited in Figma')")  # the page polls each second
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "demo-watch.png"))
+
+
 @pytest.mark.parametrize("mode, host", [("cookie", "127.0.0.1"), ("token", "localhost")])
 def test_get_a_jwt_shows_claims_that_verify_against_the_jwks(page, live: Stack, mode: str, host: str):
     import json

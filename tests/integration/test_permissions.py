@@ -14,8 +14,14 @@ from tests.integration.test_backend_access import backend
 from tests.support.browser import Browser, confirm_device, look_up_code, sign_in, start_login, ticket_of
 from tests.support.stack import SESSION_COOKIE, Stack, update_connection
 
-# IAM authorizes a transaction item by item: ours put sessions and tickets and update connections.
-NEEDS = {"dynamodb:TransactWriteItems": {"dynamodb:PutItem", "dynamodb:UpdateItem"}}
+# IAM authorizes a transaction item by item (the workers count each item's kind).
+NEEDS: dict[str, set[str]] = {
+    "dynamodb:TransactWriteItems": set(),
+    "transact:Put": {"dynamodb:PutItem"},
+    "transact:Update": {"dynamodb:UpdateItem"},
+    "transact:Delete": {"dynamodb:DeleteItem"},
+    "transact:ConditionCheck": {"dynamodb:ConditionCheckItem"},
+}
 
 
 def needed(calls: list[str]) -> set[str]:
@@ -97,8 +103,23 @@ def every_flow(stack: Stack) -> None:
     phone.post(f"{api}/auth/logout")
     grace.post(f"{api}/auth/logout", json={"all": True, "disconnect": True})
     alan = Browser(origin=api)
-    sign_in(alan, api, user="alan")
-    backend(stack).disconnect(alan.get(f"{api}/auth/session").json()["user"]["id"])
+    sign_in(alan, api, user="alan", scopes="current_user:read,webhooks:read,webhooks:write")
+    alan_id = alan.get(f"{api}/auth/session").json()["user"]["id"]
+    hook = alan.post(f"{api}/auth/webhooks", json={"event_type": "FILE_UPDATE", "context": "file", "context_id": "F1"})
+    alan.get(f"{api}/auth/webhooks")
+    backend(stack).webhooks(alan_id)
+    extra = backend(stack).create_webhook(alan_id, "FILE_COMMENT", "file", "F1")
+    backend(stack).delete_webhook(alan_id, extra["id"])
+    edit = {"event_type": "FILE_UPDATE", "file_key": "F1", "file_name": "F1"}
+    httpx.post(f"{stack.emulator.url}/_emulator/webhooks/trigger", json=edit).raise_for_status()  # the receiver
+    reconciler = stack.containers.by_name("webhook_reconciler")
+    stack.containers.invoke(reconciler, {"source": "aws.events", "detail": {}})
+    second = alan.post(
+        f"{api}/auth/webhooks", json={"event_type": "FILE_DELETE", "context": "file", "context_id": "F2"}
+    )
+    alan.delete(f"{api}/auth/webhooks/{second.json()['id']}")
+    assert hook.status_code == 201, hook.text
+    backend(stack).disconnect(alan_id)  # its webhook goes at Figma and here
     token = laptop.jar(api).get(SESSION_COOKIE)
     Browser(origin=api).http.post(f"{api}/auth/logout", headers={"Authorization": f"Bearer {token}"})
 
@@ -108,7 +129,9 @@ def test_every_aws_call_a_function_makes_is_granted_to_it_in_the_template(stack:
 
     every_flow(stack)
 
-    seen: dict[str, Any] = {fn: sorted(calls) for fn, calls in counter.by_function.items()}
+    seen: dict[str, Any] = {
+        fn: sorted({*calls, *counter.transact_items[fn]}) for fn, calls in counter.by_function.items()
+    }
     assert set(seen) >= {
         "AuthorizeFunction",
         "CallbackFunction",
@@ -118,7 +141,10 @@ def test_every_aws_call_a_function_makes_is_granted_to_it_in_the_template(stack:
         "FigmaProxyFunction",
         "RefreshSchedulerFunction",
         "BackendFunction",
+        "WebhooksFunction",
+        "WebhookReceiverFunction",
+        "WebhookReconcilerFunction",
     }, seen
     assert {"kms:Sign", "kms:GetPublicKey"} <= set(seen["SessionFunction"])
     missing = {fn: sorted(needed(calls) - granted(fn)) for fn, calls in seen.items()}
-    assert not any(missing.values()), missing
+    assert not any(missing.values()), {fn: gaps for fn, gaps in missing.items() if gaps}

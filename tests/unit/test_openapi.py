@@ -36,6 +36,9 @@ CONTRACT_CODES = {
     "access_denied",
     "expired_token",
     "rate_limited",
+    "webhook_quota",
+    "webhook_forbidden",
+    "insufficient_scope",
 }
 PROXY_METHODS = {"get", "post", "put", "patch", "delete"}
 
@@ -108,6 +111,9 @@ def test_error_codes_are_the_contracts_with_the_contracts_statuses() -> None:
                                 "access_denied": "400",
                                 "expired_token": "400",
                                 "rate_limited": "429",
+                                "webhook_quota": "400",
+                                "webhook_forbidden": "403",
+                                "insufficient_scope": "403",
                             }[code]
                         ), (code, status)
     assert seen == CONTRACT_CODES
@@ -142,7 +148,14 @@ def test_the_session_view_schema_has_the_contracts_fields_and_no_refresh_token()
 
 
 def test_session_routes_declare_cookie_or_bearer_backend_routes_sigv4_and_login_routes_none() -> None:
-    session_paths = ("/auth/session", "/auth/sessions", "/auth/refresh", "/auth/jwt")
+    session_paths = (
+        "/auth/session",
+        "/auth/sessions",
+        "/auth/refresh",
+        "/auth/jwt",
+        "/auth/webhooks",
+        "/auth/webhooks/{id}",
+    )
     for path, item in DOC["paths"].items():
         for method, operation in item.items():
             if path.startswith("/connections/"):

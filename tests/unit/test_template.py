@@ -29,6 +29,13 @@ CONTRACT_ROUTES = {
     ("POST", "/auth/device"),
     ("GET", "/auth/device/verify"),
     ("POST", "/auth/device/verify"),
+    ("POST", "/auth/webhooks"),
+    ("GET", "/auth/webhooks"),
+    ("DELETE", "/auth/webhooks/{id}"),
+    ("POST", "/connections/{user_id}/webhooks"),
+    ("GET", "/connections/{user_id}/webhooks"),
+    ("DELETE", "/connections/{user_id}/webhooks/{id}"),
+    ("POST", "/webhooks/figma"),
 }
 IAM_ROUTES = {r for r in CONTRACT_ROUTES if r[1].startswith("/connections/")}
 PREFLIGHT = ("OPTIONS", "/{proxy+}")  # CORS preflights reach the functions: API Gateway configures no CORS
@@ -76,7 +83,7 @@ def test_api_gateway_configures_no_cors_so_the_functions_headers_pass_through(tr
 
 def test_every_function_role_is_on_the_path_the_key_policy_admits(transformed: dict[str, Any]) -> None:
     roles = resources(transformed, "AWS::IAM::Role")
-    assert len(roles) == 8
+    assert len(roles) == 11
     for role in roles.values():
         assert role["Properties"]["Path"] == {"Fn::Sub": "/figma-auth/${AWS::StackName}/"}
     statements = transformed["Resources"]["Key"]["Properties"]["KeyPolicy"]["Statement"]
@@ -179,19 +186,28 @@ def test_only_the_functions_that_call_figma_may_read_the_client_secret(transform
             for statement in policy["PolicyDocument"]["Statement"]:
                 if "secretsmanager:GetSecretValue" in statement["Action"]:
                     readers.add(name.removesuffix("FunctionRole"))
-    assert readers == {"Callback", "Session", "Refresh", "FigmaProxy", "RefreshScheduler", "Backend"}
+    assert readers == {
+        "Callback",
+        "Session",
+        "Refresh",
+        "FigmaProxy",
+        "RefreshScheduler",
+        "Backend",
+        "Webhooks",
+        "WebhookReconciler",
+    }  # never the webhook receiver: Figma's deliveries need no Figma call
 
 
 def test_every_function_is_arm64_python313_with_its_own_log_group_and_a_timeout_under_the_api_limit(
     transformed: dict[str, Any],
 ) -> None:
     functions = resources(transformed, "AWS::Lambda::Function")
-    assert len(functions) == 8
+    assert len(functions) == 11
     for name, fn in functions.items():
         props = fn["Properties"]
         assert props["Architectures"] == ["arm64"] and props["Runtime"] == "python3.13"
         assert "LogGroup" in props["LoggingConfig"]
-        limit = 300 if name == "RefreshSchedulerFunction" else 30
+        limit = 300 if name in ("RefreshSchedulerFunction", "WebhookReconcilerFunction") else 30  # the scheduled ones
         assert props["Timeout"] <= limit, name
 
 

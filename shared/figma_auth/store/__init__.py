@@ -16,10 +16,11 @@ from figma_auth.store.devices import DevicesTable
 from figma_auth.store.grants import GrantsTable
 from figma_auth.store.sessions import SessionsTable
 from figma_auth.store.signin import SignInTable
+from figma_auth.store.webhooks import WebhooksTable
 
 
-class Store(SignInTable, SessionsTable, GrantsTable, DevicesTable):
-    """DynamoDB: sign-in, sessions, grants and device sign-in, on one table and client."""
+class Store(SignInTable, SessionsTable, GrantsTable, DevicesTable, WebhooksTable):
+    """DynamoDB: sign-in, sessions, grants, device sign-in and webhooks, on one table and client."""
 
 
 __all__ = ["Store"]

@@ -44,10 +44,10 @@ class RateLimitLedger:
                 raise refusal(limit, now)
         return call
 
-    def remember(self, conn: Connection, call: Classified, answer: ProxyResponse) -> None:
-        """After Figma answered: a 429 becomes a ledger entry (and its one event)."""
+    def remember(self, conn: Connection, call: Classified, answer: ProxyResponse) -> RateLimit | None:
+        """After Figma answered: a 429 becomes a ledger entry (and its one event); the entry."""
         if answer.status != 429:
-            return
+            return None
         now = self.clock()
         headers = {name.lower(): value for name, value in answer.headers.items()}
         limit = RateLimit(
@@ -60,11 +60,12 @@ class RateLimitLedger:
         )
         metrics_count(f"FigmaRateLimitedTier{call.tier}")
         if not self.store.record_rate_limit(conn, limit, now=now):
-            return  # another call recorded this limit first: its event is out
+            return limit  # another call recorded this limit first: its event is out
         if limit.type == "low":  # one per new entry: the alarm counts users whose seat or plan is the limit
             metrics_count("FigmaRateLimitedLow")
         logger.info("figma rate limit recorded", extra={"tier": limit.tier, "limit_type": limit.type})
         self.publish("FigmaRateLimited", {"user_id": conn.user_id, **entry_view(limit)})
+        return limit
 
 
 def refusal(limit: RateLimit, now: datetime) -> RateLimited:

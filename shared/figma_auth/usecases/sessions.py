@@ -66,8 +66,17 @@ class EndUser:
     """Every session of a user; the connection too when asked (``disconnect``) or when it is not
     kept for offline use. A partial failure raises TemporarilyUnavailable (a retry finishes)."""
 
-    def __init__(self, *, store: UserStore, publish: Publish, offline_access: bool, clock: Clock) -> None:
+    def __init__(
+        self,
+        *,
+        store: UserStore,
+        publish: Publish,
+        offline_access: bool,
+        clock: Clock,
+        drop_webhooks: Callable[[str], None] = lambda user_id: None,
+    ) -> None:
         self.store, self.publish, self.offline_access, self.clock = store, publish, offline_access, clock
+        self.drop_webhooks = drop_webhooks  # a disconnect deletes them at Figma (with the token) and here
 
     def __call__(self, user_id: str, *, disconnect: bool) -> None:
         # Only a logout needs the marker (a sign-in that joined meanwhile keeps the connection).
@@ -77,6 +86,8 @@ class EndUser:
         reason = "disconnect" if disconnect else "logout"
         for session_id in ended:
             self.session_ended(user_id, session_id, reason)
+        if disconnect:
+            self.drop_webhooks(user_id)
         if (disconnect or not self.offline_access) and self.store.delete_connection(user_id, touched=touched):
             self._deleted(user_id, reason)
 

@@ -1,0 +1,114 @@
+"""A user's Figma webhooks: from the browser (cookie or Bearer; the CSRF rule on writes) and
+from the app's backend (AWS_IAM, as any user). Figma's events then reach the app's EventBridge
+through POST /webhooks/figma (functions/webhook_receiver)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from figma_auth import openapi, runtime, web
+from figma_auth.models import WebhookCreate, WebhookList, WebhookView
+from figma_auth.observability import logger, metrics
+from figma_auth.usecases.connections import connection_of
+
+runtime.check()
+app = web.create_app()
+MINE = "/auth/webhooks"
+THEIRS = "/connections/{user_id}/webhooks"
+CREATE_ERRORS = (
+    "invalid_request",
+    "insufficient_scope",
+    "webhook_quota",
+    "webhook_forbidden",
+    "rate_limited",
+    "reauth_required",
+    "figma_error",
+    "figma_unavailable",
+    "temporarily_unavailable",
+)
+BODY = Body(description="What to watch: Figma's event type and context.")
+
+
+def _mine() -> Any:
+    creds = web.credentials(app)
+    if app.current_event.request_context.http.method != "GET":
+        web.require_trusted_origin(app, creds)
+    return runtime.authenticate()(creds).connection
+
+
+def _theirs(user_id: str) -> Any:
+    return connection_of(runtime.parts().store, user_id)
+
+
+@app.post(
+    MINE,
+    summary="Watch a Figma file, project or team: a webhook at Figma for this user, relayed to EventBridge",
+    responses=openapi.responses({201: WebhookView}, ("unauthorized", "csrf_rejected", *CREATE_ERRORS)),
+    security=openapi.SESSION_SECURITY,
+)
+def create_mine(request: Annotated[WebhookCreate, BODY]) -> Any:
+    return web.json_response(runtime.webhooks().create(_mine(), request, issuer=web.issuer(app)), 201)
+
+
+@app.get(
+    MINE,
+    summary="This user's webhooks",
+    responses=openapi.responses({200: WebhookList}, ("unauthorized", "temporarily_unavailable")),
+    security=openapi.SESSION_SECURITY,
+)
+def list_mine() -> Any:
+    return web.json_response(runtime.webhooks().list(_mine()))
+
+
+@app.delete(
+    web.route_rule(MINE + "/{id}"),
+    summary="Delete one of this user's webhooks (at Figma and here)",
+    responses=openapi.responses(
+        {204: "Deleted."}, ("unauthorized", "csrf_rejected", "not_found", "figma_error", "temporarily_unavailable")
+    ),
+    security=openapi.SESSION_SECURITY,
+)
+def delete_mine(id: str) -> Any:  # noqa: A002 - the contract's path parameter
+    runtime.webhooks().delete(_mine(), id)
+    return web.no_content()
+
+
+@app.post(
+    web.route_rule(THEIRS),
+    summary="Create a webhook for this user (backend, AWS IAM)",
+    responses=openapi.responses({201: WebhookView}, ("not_found", *CREATE_ERRORS)),
+    security=openapi.IAM_SECURITY,
+)
+def create_theirs(user_id: str, request: Annotated[WebhookCreate, BODY]) -> Any:
+    return web.json_response(runtime.webhooks().create(_theirs(user_id), request, issuer=web.issuer(app)), 201)
+
+
+@app.get(
+    web.route_rule(THEIRS),
+    summary="This user's webhooks (backend, AWS IAM)",
+    responses=openapi.responses({200: WebhookList}, ("not_found", "temporarily_unavailable")),
+    security=openapi.IAM_SECURITY,
+)
+def list_theirs(user_id: str) -> Any:
+    return web.json_response(runtime.webhooks().list(_theirs(user_id)))
+
+
+@app.delete(
+    web.route_rule(THEIRS + "/{id}"),
+    summary="Delete one of this user's webhooks (backend, AWS IAM)",
+    responses=openapi.responses({204: "Deleted."}, ("not_found", "figma_error", "temporarily_unavailable")),
+    security=openapi.IAM_SECURITY,
+)
+def delete_theirs(user_id: str, id: str) -> Any:  # noqa: A002 - the contract's path parameter
+    runtime.webhooks().delete(_theirs(user_id), id)
+    return web.no_content()
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@metrics.log_metrics(raise_on_empty_metrics=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return web.handle(app, event, context)
