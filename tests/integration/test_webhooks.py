@@ -221,3 +221,16 @@ def test_a_failed_publish_answers_503_keeps_no_mark_and_the_next_delivery_publis
     assert faults.fired == ["events:PutEvents:InternalException"]
     assert (failed.status_code, failed.json()["error"]) == (503, "temporarily_unavailable")
     assert again.status_code == 200 and len(published(stack, "Figma FILE_UPDATE")) == 1
+
+
+def test_after_the_last_logout_deliveries_are_acknowledged_and_dropped(stack: Stack, emulator: FigmaEmulator, ada):
+    create(ada, stack)
+    emulator.state.wait_for_deliveries(1)
+    ada.post(f"{stack.api}/auth/logout")  # the last session: the connection goes (no OFFLINE_ACCESS)
+    httpx.delete(f"{stack.api}/_devstack/events")
+
+    edit(stack, emulator, 1)
+
+    log = emulator.state.webhooks.requests
+    assert [r["response_info"]["status"] for hook in log.values() for r in hook][-1] == "200"  # acknowledged
+    assert published(stack) == []  # and dropped
