@@ -210,7 +210,8 @@ def calls_per_request(stack: LocalStack) -> str:
         rows.append([label, figma, ddb, kms, detail, target])
 
     attempt: list[Any] = []
-    measure("authorize", "1 DynamoDB write, 0 KMS", lambda: attempt.append(start_login(browser, api)))
+    files = "current_user:read,file_content:read"  # the emulator refuses a file without its scope, as Figma does
+    measure("authorize", "1 DynamoDB write, 0 KMS", lambda: attempt.append(start_login(browser, api, scopes=files)))
     measure("callback", "2 Figma + 1 KMS + ≤ 3 DynamoDB", lambda: browser.get(attempt[0].callback_url))
     stack.containers.recycle()  # new containers: new clients, empty data-key caches
     measure("session (cold container)", "—", lambda: browser.get(f"{api}/auth/session"))
@@ -222,13 +223,15 @@ def calls_per_request(stack: LocalStack) -> str:
     measure("proxy (cold container)", "—", lambda: browser.get(f"{api}/figma/v1/me"))
     measure("proxy (warm)", "1 Figma + 1 DynamoDB, 0 KMS", lambda: browser.get(f"{api}/figma/v1/me"))
     with figmas_limits(stack, "BENCHLIMIT"):
-        for _ in range(7):  # a View seat's six Tier-1 calls a month, then Figma's 429 (recorded)
-            browser.get(f"{api}/figma/v1/files/BENCHLIMIT")
+        statuses = [browser.get(f"{api}/figma/v1/files/BENCHLIMIT").status_code for _ in range(7)]
+        assert statuses == [200] * 6 + [429], statuses  # a View seat's six Tier-1 calls a month, Figma's 429
+        refused: list[Any] = []
         measure(
             "proxy refused from the ledger (warm)",
             "1 DynamoDB read + 0 Figma",
-            lambda: browser.get(f"{api}/figma/v1/files/BENCHLIMIT"),
+            lambda: refused.append(browser.get(f"{api}/figma/v1/files/BENCHLIMIT")),
         )
+        assert refused[0].json()["error"] == "rate_limited", refused[0].text
     stack.containers.recycle()
     measure("POST /auth/jwt (cold container)", "—", lambda: browser.post(f"{api}/auth/jwt"))
     measure("POST /auth/jwt (warm)", "1 KMS Sign + ≤ 1 DynamoDB", lambda: browser.post(f"{api}/auth/jwt"))
@@ -296,7 +299,7 @@ class BenchRequests:
         self.api = stack.api.url
         self.host = self.api.split("//")[1]
         browser = Browser(origin=self.api)
-        sign_in(browser, self.api)
+        sign_in(browser, self.api, scopes="current_user:read,file_content:read")  # the ledger rows read a file
         self.cookie = f"__Host-figma_auth_session={browser.jar(self.api)['__Host-figma_auth_session']}"
         self.db = dev_aws.client("dynamodb", stack.dynamodb)
         self.table = stack.resources.table_name
@@ -479,8 +482,8 @@ def warm_latency(stack: LocalStack, n: int = 500) -> str:
     }
     with figmas_limits(stack, "BENCHLIMIT"):
         limited = lambda: requests.signed_in("GET", "/figma/v1/files/BENCHLIMIT")  # noqa: E731
-        for _ in range(7):
-            handler("figma_proxy")(limited(), ctx)
+        statuses = [handler("figma_proxy")(limited(), ctx)["statusCode"] for _ in range(8)]
+        assert statuses == [200] * 6 + [429, 429], statuses  # Figma's 429, then the ledger's
         results["proxy refused from the ledger (429 rate_limited, no Figma)"] = timed(handler("figma_proxy"), limited)
     results["logout (the user's last session)"] = timed(handler("logout"), ready("logout"))
     base = statistics.median(results["trivial handler (same path)"])

@@ -13,7 +13,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from figma_auth import openapi, runtime, web
 from figma_auth.models import WebhookCreate, WebhookList, WebhookView
 from figma_auth.observability import logger, metrics
-from figma_auth.usecases.connections import connection_of
 
 runtime.check()
 app = web.create_app()
@@ -41,6 +40,8 @@ def _mine() -> Any:
 
 
 def _theirs(user_id: str) -> Any:
+    from figma_auth.usecases.connections import connection_of  # on the first backend call, not at cold start
+
     return connection_of(runtime.parts().store, user_id)
 
 
