@@ -21,6 +21,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 FUNCTIONS = ["authorize", "callback", "session", "refresh", "logout", "figma_proxy", "backend", "refresh_scheduler"]
+BENCH_SCOPES = "current_user:read,file_content:read"  # the emulator refuses a file without its scope
 COLD_IMPORTS = [*FUNCTIONS, "webhooks", "webhook_receiver", "webhook_reconciler"]
 
 
@@ -299,14 +300,16 @@ class BenchRequests:
         self.api = stack.api.url
         self.host = self.api.split("//")[1]
         browser = Browser(origin=self.api)
-        sign_in(browser, self.api, scopes="current_user:read,file_content:read")  # the ledger rows read a file
+        sign_in(browser, self.api, scopes=BENCH_SCOPES)  # the ledger rows read a file
         self.cookie = f"__Host-figma_auth_session={browser.jar(self.api)['__Host-figma_auth_session']}"
         self.db = dev_aws.client("dynamodb", stack.dynamodb)
         self.table = stack.resources.table_name
         self.conn_pk = next(
             i["pk"] for i in self.db.scan(TableName=self.table)["Items"] if i["pk"]["S"].startswith("CONN#")
         )
-        self.authorize_query = f"success={self.api}/a&failure={self.api}/b"
+        # The same scopes as the session: a narrower sign-in would go back to Figma for the union
+        # (and measure that redirect instead of a sign-in).
+        self.authorize_query = f"success={self.api}/a&failure={self.api}/b&scopes={BENCH_SCOPES}"
         self._authorize: Callable[..., Any] | None = None
 
     def event(self, method: str, path: str, query: str = "", headers: dict[str, str] | None = None) -> dict[str, Any]:
@@ -354,7 +357,7 @@ class BenchRequests:
         with state.lock:
             state.codes[code] = {
                 "redirect_uri": figma_query["redirect_uri"],
-                "scopes": ["current_user:read"],
+                "scopes": BENCH_SCOPES.split(","),
                 "user": "ada",
                 "challenge": figma_query.get("code_challenge"),
                 "expires": time.time() + 300,
@@ -472,6 +475,8 @@ def warm_latency(stack: LocalStack, n: int = 500) -> str:
     def ready(name: str) -> Callable[[], dict[str, Any]]:
         return lambda: requests.for_function(name)
 
+    probe = handler("callback")(requests.for_function("callback"), ctx)
+    assert probe["headers"]["Location"].startswith(requests.api), probe  # a sign-in, not a trip back to Figma
     results = {
         "trivial handler (same path)": timed(trivial, lambda: requests.event("GET", "/auth/trivial")),
         "authorize": timed(handler("authorize"), ready("authorize")),
