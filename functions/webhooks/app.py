@@ -4,9 +4,8 @@ through POST /webhooks/figma (functions/webhook_receiver)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -29,7 +28,6 @@ CREATE_ERRORS = (
     "figma_unavailable",
     "temporarily_unavailable",
 )
-BODY = Body(description="What to watch: Figma's event type and context.")
 
 
 def _mine() -> Any:
@@ -51,7 +49,7 @@ def _theirs(user_id: str) -> Any:
     responses=openapi.responses({201: WebhookView}, ("unauthorized", "csrf_rejected", *CREATE_ERRORS)),
     security=openapi.SESSION_SECURITY,
 )
-def create_mine(request: Annotated[WebhookCreate, BODY]) -> Any:
+def create_mine(request: WebhookCreate) -> Any:  # the JSON body (Powertools validates it)
     return web.json_response(runtime.webhooks().create(_mine(), request, issuer=web.issuer(app)), 201)
 
 
@@ -84,7 +82,7 @@ def delete_mine(id: str) -> Any:  # noqa: A002 - the contract's path parameter
     responses=openapi.responses({201: WebhookView}, ("not_found", *CREATE_ERRORS)),
     security=openapi.IAM_SECURITY,
 )
-def create_theirs(user_id: str, request: Annotated[WebhookCreate, BODY]) -> Any:
+def create_theirs(user_id: str, request: WebhookCreate) -> Any:
     return web.json_response(runtime.webhooks().create(_theirs(user_id), request, issuer=web.issuer(app)), 201)
 
 
