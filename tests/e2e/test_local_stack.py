@@ -90,7 +90,7 @@ def test_figma_faults_during_callback_end_on_the_failure_url_with_nothing_stored
     assert response.headers["location"] == f"{live.api}/app/failed?error={code}"
     assert SESSION_COOKIE not in browser.jar(live.api)
     after = live.table.kinds()
-    assert after.get("SESSION", 0) == before.get("SESSION", 0) and after.get("USER", 0) == before.get("USER", 0)
+    assert after.get("SESSION", 0) == before.get("SESSION", 0) and after.get("CONN", 0) == before.get("CONN", 0)
 
 
 def test_the_stack_logs_one_line_per_request_and_no_secret(running_stack: tuple[Stack, SubprocessStack]):

@@ -190,16 +190,25 @@ def test_session_read_refreshes_transparently_inside_the_leeway(stack: Stack):
     assert stack.emulator.me(view["provider"]["access_token"]).status_code == 200
 
 
-def test_session_read_during_a_figma_outage_still_answers_with_the_stored_token(stack: Stack):
+def test_session_read_during_a_figma_outage_is_503_and_keeps_the_stored_grant(stack: Stack):
     browser, view = signed_in(stack)
-    update_connection(
-        stack.table, view["user"]["id"], "SET grant_expires_at = :t", {":t": {"S": "2026-01-01T00:00:00Z"}}
-    )
+    user_id = view["user"]["id"]
+    update_connection(stack.table, user_id, "SET grant_expires_at = :t", {":t": {"S": "2026-01-01T00:00:00Z"}})
+    before = connection_item(stack.table, user_id)
     stack.emulator.fault("refresh", "500", times=2)
 
     response = browser.get(f"{stack.api}/auth/session")
 
     assert response.status_code == 503 and response.json()["error"] == "figma_unavailable"
+    after = connection_item(stack.table, user_id)
+    assert before is not None and after is not None
+    assert (after["grant_box"], after["version"], after["grant_status"]) == (
+        before["grant_box"],
+        before["version"],
+        before["grant_status"],
+    )  # the grant as it was, still active
+    assert "lease_owner" not in after  # and the lease released: the next read refreshes
+    assert browser.get(f"{stack.api}/auth/session").json()["provider"]["status"] == "active"
 
 
 def test_logout_ends_the_session_deletes_its_grant_and_clears_the_cookie(stack: Stack):
@@ -213,6 +222,7 @@ def test_logout_ends_the_session_deletes_its_grant_and_clears_the_cookie(stack: 
     for attr in ("Path=/", "HttpOnly", "Secure", "SameSite=Lax"):
         assert attr in cleared
     assert session_item(stack.table, view["session"]["id"]) is None
+    assert connection_item(stack.table, view["user"]["id"]) is None  # its last session: the grant goes too
     assert browser.get(f"{stack.api}/auth/session").status_code == 401
 
 

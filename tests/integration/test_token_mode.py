@@ -166,3 +166,16 @@ def test_bearer_sessions_work_on_every_auth_route_without_origin(stack: Stack, b
     assert browser.http.get(f"{stack.api}/figma/v1/me", headers=bearer).status_code == 200
     assert browser.http.post(f"{stack.api}/auth/logout", headers=bearer).status_code == 204
     assert browser.http.get(f"{stack.api}/auth/session", headers=bearer).status_code == 401
+
+
+def test_a_ticket_lives_sixty_seconds_at_most(stack: Stack, browser: Browser):
+    from datetime import UTC, datetime, timedelta
+
+    verifier = tokens.random_token(48)
+    before = datetime.now(UTC)
+    sign_in(browser, stack.api, mode="token", code_challenge=oauth.pkce_challenge(verifier))
+
+    (ticket,) = [i for i in stack.table.items() if i["pk"]["S"].startswith("TICKET#")]
+    expires = datetime.fromisoformat(ticket["expires_at"]["S"].replace("Z", "+00:00"))
+    assert before < expires <= datetime.now(UTC) + timedelta(seconds=60)
+    assert int(ticket["ttl"]["N"]) <= int(expires.timestamp())  # DynamoDB's TTL no later than that

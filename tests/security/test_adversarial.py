@@ -164,8 +164,15 @@ def test_oversized_or_garbage_bodies_are_invalid_request_and_end_nothing(stack: 
 
 @pytest.mark.parametrize("state", ["A" * 42, "A" * 44, "A" * 42 + "%", "../" * 15, "\u00e9" * 43, ""])
 def test_malformed_states_are_invalid_state_without_touching_the_table(stack: Stack, state: str):
-    response = Browser().get(f"{stack.api}/auth/figma/callback", params={"code": "x", "state": state})
+    browser = Browser(origin=stack.api)
+    attempt = start_login(browser, stack.api)  # a real login in flight, which must stay as it is
+    before = stack.table.items()
+
+    response = browser.get(f"{stack.api}/auth/figma/callback", params={"code": "x", "state": state})
+
     assert response.status_code == 400 and response.json()["error"] == "invalid_state"
+    assert stack.table.items() == before and "token" not in stack.emulator.calls()
+    assert browser.get(attempt.callback_url).status_code == 303  # the real one still completes
 
 
 def test_every_auth_response_has_the_security_headers(stack: Stack):
@@ -176,6 +183,9 @@ def test_every_auth_response_has_the_security_headers(stack: Stack):
         browser.get(f"{stack.api}/auth/figma/authorize", params={"success": "x"}),
         browser.get(f"{stack.api}/auth/figma/callback"),
     ]
+    attempt = start_login(browser, stack.api)
+    responses += [attempt.authorize, browser.get(attempt.callback_url), browser.get(f"{stack.api}/auth/session")]
+    assert [r.status_code for r in responses[-3:]] == [302, 303, 200]  # the successes carry them too
     for response in responses:
         assert response.headers["cache-control"] == "no-store"
         assert response.headers["x-content-type-options"] == "nosniff"
