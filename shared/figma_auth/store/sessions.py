@@ -78,22 +78,17 @@ class SessionsTable(Table):
 
     def connection_scopes(self, user_id: str) -> tuple[str, ...] | None:
         """The scopes the user's connection holds (None: no connection)."""
-        answer = self.db.get_item(
-            TableName=self.table,
-            Key=items.connection_key(user_id),
-            ConsistentRead=True,
-            ProjectionExpression="scopes",
-        )
-        item = answer.get("Item")
-        return tuple(items.unmarshal(item).get("scopes", ())) if item else None
+        found = self._connection_attribute(user_id, "scopes")
+        return tuple(found.get("scopes", ())) if found is not None else None
 
     def connection_touched(self, user_id: str) -> str | None:
         """The marker the last sign-in left on the connection (None: no connection)."""
-        answer = self.db.get_item(
-            TableName=self.table,
-            Key=items.connection_key(user_id),
-            ConsistentRead=True,
-            ProjectionExpression="touched",
-        )
-        item = answer.get("Item")
-        return str(items.unmarshal(item).get("touched", "")) if item else None
+        found = self._connection_attribute(user_id, "touched")
+        return str(found.get("touched", "")) if found is not None else None
+
+    def _connection_attribute(self, user_id: str, name: str) -> dict[str, Any] | None:
+        """One attribute of the user's connection, read consistently ({} without it; None: no connection)."""
+        item = self.db.get_item(
+            TableName=self.table, Key=items.connection_key(user_id), ConsistentRead=True, ProjectionExpression=name
+        ).get("Item")
+        return items.unmarshal(item) if item else None
