@@ -117,3 +117,13 @@ def test_signed_in_requests_never_fail_on_our_side_and_bad_input_is_4xx(
     case: Any, api: str, session_token: str
 ) -> None:
     _run(case, api, "signed_in", {"Authorization": f"Bearer {session_token}"})
+
+
+def test_the_fuzzing_ran_its_share_and_the_signed_in_session_survived_it(api: str, session_token: str) -> None:
+    """After the three fuzzers (this file's order): each kind sent its requests, and the Bearer
+    session they used is still alive, so signed-in fuzzing never quietly became anonymous 401s."""
+    import httpx
+
+    assert _examples["anonymous"] >= 1000 and _examples["signed_in"] >= 1000 and _examples["backend"] >= 300, _examples
+    alive = httpx.get(f"{api}/auth/session", headers={"Authorization": f"Bearer {session_token}"})
+    assert alive.status_code == 200, alive.text
