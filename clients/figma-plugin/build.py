@@ -1,6 +1,8 @@
 """Build the sample plugin into dist/: its UI as one self-contained HTML file (a plugin UI
 cannot load scripts by relative URL) with the figma-auth JS client inlined and your API's URL
-filled in, code.js, and a manifest.json whose network access names that URL.
+filled in, code.js, and a manifest.json whose network access names that URL. The client comes
+from its npm package (clients/js/dist/figma-auth-client-<version>.tgz, packed by `npm pack`
+when absent; `--client` names another), as your own plugin would get it from npm.
 
     python clients/figma-plugin/build.py https://abc123.execute-api.eu-west-1.amazonaws.com
     python clients/figma-plugin/build.py http://127.0.0.1:3000      # against `make run`
@@ -17,12 +19,36 @@ import argparse
 import json
 import re
 import shutil
+import subprocess
 import sys
+import tarfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
 HERE = Path(__file__).resolve().parent
-CLIENT = HERE.parent / "js" / "figma-auth.js"
+PACKAGE = HERE.parent / "js"
+
+
+def packed_client() -> Path:
+    """The JS client's npm package, packed from clients/js when it is not there yet."""
+    version = json.loads((PACKAGE / "package.json").read_text())["version"]
+    tarball = PACKAGE / "dist" / f"figma-auth-client-{version}.tgz"
+    if not tarball.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            raise SystemExit("the plugin inlines the figma-auth-client npm package: install Node.js and npm")
+        subprocess.run([npm, "pack", "--silent", "--pack-destination", "dist"], cwd=PACKAGE, check=True)
+    return tarball
+
+
+def client_source(tarball: Path) -> str:
+    """The client module as the package ships it (its exports' default entry)."""
+    with tarfile.open(tarball) as archive:
+        manifest = json.load(archive.extractfile("package/package.json"))  # type: ignore[arg-type]
+        entry = manifest["exports"]["."]["default"].removeprefix("./")
+        member = archive.extractfile(f"package/{entry}")
+        assert member is not None
+        return member.read().decode("utf-8")
 
 
 def _base_url(api: str) -> str:
@@ -49,9 +75,10 @@ def manifest(api: str, dev: str | None = None) -> dict[str, object]:
     return {**base, "main": "code.js", "ui": "ui.html", "networkAccess": access}
 
 
-def build(api: str) -> str:
+def build(api: str, tarball: Path | None = None) -> str:
     api = _base_url(api)
-    client = re.sub(r"^export ", "", CLIENT.read_text(), flags=re.MULTILINE)  # a classic script here
+    source = client_source(tarball or packed_client())
+    client = re.sub(r"^export ", "", source, flags=re.MULTILINE)  # a classic script here
     page = (HERE / "ui.html").read_text()
     return page.replace("/*FIGMA_AUTH_CLIENT*/", client).replace('"__FIGMA_AUTH_API__"', json.dumps(api))
 
@@ -60,10 +87,11 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description="Build the sample Figma plugin into dist/ for your figma-auth API.")
     parser.add_argument("api", help="figma-auth's ApiUrl (or http://127.0.0.1:3000 for make run)")
     parser.add_argument("--dev", help="a second, local URL to allow while developing")
+    parser.add_argument("--client", type=Path, help="the figma-auth-client .tgz to inline (default: clients/js's)")
     args = parser.parse_args(argv)
     out = HERE / "dist"
     out.mkdir(exist_ok=True)
-    (out / "ui.html").write_text(build(args.api))
+    (out / "ui.html").write_text(build(args.api, args.client))
     shutil.copyfile(HERE / "code.js", out / "code.js")
     (out / "manifest.json").write_text(json.dumps(manifest(args.api, args.dev), indent=2) + "\n")
     print(f"wrote {out.relative_to(HERE.parent.parent)}/: manifest.json, code.js, ui.html")

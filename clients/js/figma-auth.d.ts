@@ -136,6 +136,8 @@ export class FigmaAuth {
     open?: (url: string) => void | Promise<void>;
     onCode?: (code: DeviceCode) => void | Promise<void>;
     signal?: AbortSignal;
+    /** your app's name, shown on the confirm and done pages (RFC 8628 client_id; printable ASCII, ≤ 100) */
+    clientId?: string;
     scopes?: string | string[];
   }): Promise<SessionView>;
   getSession(): Promise<SessionView>;

@@ -119,10 +119,12 @@ export class FigmaAuth {
    * expires_in })`: show the code; `open(url)`: open the person's browser there (a plugin calls
    * figma.openExternal). Polls until the person confirmed and consented; resolves to the session
    * view, keeping the session token in `storage` for Bearer calls (use mode "token"). Rejects
-   * with FigmaAuthError "access_denied", "expired_token", or "aborted" (`signal`).
+   * with FigmaAuthError "access_denied", "expired_token", or "aborted" (`signal`). `clientId`:
+   * your app's name, shown on the confirm and done pages (RFC 8628's client_id; never trusted).
    */
-  async signInWithDevice({ open, onCode, signal, scopes } = {}) {
+  async signInWithDevice({ open, onCode, signal, scopes, clientId } = {}) {
     const body = scopes ? { scopes: [].concat(scopes).join(",") } : {};
+    if (clientId) body.client_id = clientId;
     const started = await this.#json("POST", "/auth/device", body, false);
     const { device_code: deviceCode, interval, ...shown } = started;
     if (onCode) await onCode(shown);

@@ -18,6 +18,7 @@ from figma_auth import pages, runtime, web
 from figma_auth.credentials import DEVICE_COOKIE, VERIFY_COOKIE
 from figma_auth.errors import FigmaAuthError, InvalidState, NotFound
 from figma_auth.tokens import constant_time_equal, derive, random_token
+from figma_auth.usecases.device_verify import done_mark
 
 DEVICE_VERIFY_PATH = "/auth/device/verify"
 CONFIRM_SECONDS = 600  # how long the page's "codes match" stays valid in this browser
@@ -38,7 +39,11 @@ def verify_page(app: APIGatewayHttpResolver) -> Response[Any]:
     """GET: the outcome, the step on to Figma after a confirmation, or the code form."""
     params = web.query(app)
     if params.get("result") == "done":
-        return html_response(pages.done())
+        client, browser = params.get("client", ""), web.cookies(app).get(VERIFY_COOKIE)
+        named = bool(client and browser) and constant_time_equal(
+            done_mark(browser or "", client), params.get("mark", "")
+        )
+        return html_response(pages.done(client if named else None))
     if "error" in params:
         code = params["error"] if params["error"] in _OUTCOMES else "server_error"
         return html_response(pages.failed(code, _OUTCOMES[code]))
@@ -50,6 +55,7 @@ def verify_page(app: APIGatewayHttpResolver) -> Response[Any]:
                 web.cookies(app).get(DEVICE_COOKIE),
                 callback_url=web.callback_url(app),
                 verify_url=web.issuer(app) + DEVICE_VERIFY_PATH,
+                browser=web.cookies(app).get(VERIFY_COOKIE),
             )
         except FigmaAuthError as exc:
             return html_response(pages.failed(exc.code, exc.message), status=exc.status)

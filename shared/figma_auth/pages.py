@@ -105,10 +105,13 @@ class SignInFacts:
     same_network: bool
 
 
-def done() -> str:
+def done(client: str | None = None) -> str:
+    """The end of a device sign-in: back to the app that asked, by the name it gave itself
+    when the page can tell (else Figma, where most device sign-ins start)."""
+    back = f'<strong id="client">{escape(client)}</strong>' if client else "Figma (or your editor, or terminal)"
     return _page(
         "Signed in",
-        '<p class="ok" id="done" role="status">You\'re signed in — return to Figma.</p>'
+        f'<p class="ok" id="done" role="status">You\'re signed in — return to {back}.</p>'
         '<p class="hint">You can close this page.</p>',
     )
 

@@ -12,6 +12,7 @@ import pytest
 
 from devstack.template import ROOT
 from tests.browser.conftest import ARTIFACTS, allow_at_figma
+from tests.support.js_package import pack
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -55,7 +56,7 @@ def host_page(api: str) -> str:
     code = (ROOT / "clients" / "figma-plugin" / "code.js").read_text()
     return (
         "<!doctype html><html><body><h3>Figma (test host)</h3>"
-        f"<script>{STUB}\nconst __html__ = {json.dumps(build(api)).replace('</', '<\\/')};\n{code}</script></body></html>"
+        f"<script>{STUB}\nconst __html__ = {json.dumps(build(api, pack())).replace('</', '<\\/')};\n{code}</script></body></html>"
     )
 
 
@@ -88,7 +89,7 @@ def test_the_plugin_signs_in_with_the_device_flow_and_opens_the_file_through_the
     person.wait_for_url("**/oauth?**")
     allow_at_figma(person)
     person.wait_for_selector("#done")
-    assert "return to Figma" in person.text_content("#done")
+    assert person.text_content("#client") == "figma-auth sample plugin"  # the done page names the app that asked
 
     ui.locator("#signed-in:not([hidden])").wait_for()
     assert ui.locator("#handle").text_content() == "Ada Lovelace"

@@ -1,5 +1,5 @@
 """examples/react in real Chromium: built with Vite (npm packages from the registry, cached in
-~/.npm), served on the demo's origin at /react/, signing in through the running stack in
+~/.npm; the figma-auth client from its packed npm tarball), served on the demo's origin at /react/, signing in through the running stack in
 token mode under React's StrictMode (every component mounted twice)."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import pytest
 
 from devstack.template import ROOT
 from tests.browser.conftest import allow_at_figma
+from tests.support.js_package import pack
 from tests.support.stack import Stack, SubprocessStack
 from tests.support.stock import npm_ci
 
@@ -24,6 +25,7 @@ APP = ROOT / "examples" / "react"
 @pytest.fixture(scope="module")
 def react(running_stack: tuple[Stack, SubprocessStack]) -> Iterator[str]:
     stack, _ = running_stack
+    pack()  # the figma-auth-client tarball the example's package.json names
     npm_ci(APP)
     npm = shutil.which("npm") or "npm"
     env = {**os.environ, "VITE_FIGMA_AUTH_URL": stack.api, "BASE_PATH": "/react/"}

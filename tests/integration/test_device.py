@@ -72,6 +72,22 @@ def test_the_whole_flow_polls_pending_then_gives_one_session_once(stack: Stack, 
     assert error_of(_poll_until_ready(stack, started["device_code"])) == (400, "invalid_grant")  # once
 
 
+def test_the_done_page_names_the_app_that_asked_only_in_the_browser_that_confirmed(stack: Stack):
+    started = start(stack, client_id="Acme CLI <b>")
+    person = Browser()
+    done = confirm_device(person, started["verification_uri_complete"])
+    assert done.status_code == 303 and "result=done" in done.headers["location"]
+
+    named = person.get(done.headers["location"])
+    assert named.status_code == 200
+    assert '<strong id="client">Acme CLI &lt;b&gt;</strong>' in named.text  # the name it gave itself, escaped
+    elsewhere = httpx.get(done.headers["location"])  # the same link without that browser's verify cookie
+    assert "Acme CLI" not in elsewhere.text and "return to Figma" in elsewhere.text
+    verify = done.headers["location"].split("?")[0]
+    forged = person.get(verify, params={"result": "done", "client": "Evil Corp", "mark": "x" * 43})
+    assert "Evil Corp" not in forged.text and "return to Figma" in forged.text
+
+
 def _poll_until_ready(stack: Stack, device_code: str, interval: int = 1) -> httpx.Response:
     """Poll as RFC 8628 asks a device to: wait ``interval`` seconds between polls, 5 more after
     each slow_down. (The waits are the protocol's pacing, which the server enforces.)"""

@@ -46,7 +46,7 @@ def test_the_library_signs_in_from_the_issuer_alone_and_its_access_token_is_a_be
     assert started["token_endpoint"] == f"{stack.api}/auth/token"
 
     done = confirm_device(Browser(), started["verification_uri_complete"])
-    assert done.status_code == 303 and done.headers["location"].endswith("result=done")
+    assert done.status_code == 303 and "result=done" in done.headers["location"]
     token = client.next()
 
     assert token["event"] == "token", token

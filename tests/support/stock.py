@@ -13,12 +13,26 @@ HERE = Path(__file__).resolve().parent / "stock_clients"
 
 
 def npm_ci(folder: Path) -> None:
-    """Install a folder's locked npm packages once (a test-only tool, like the React example's)."""
+    """Install a folder's locked npm packages (a test-only tool, like the React example's), again
+    whenever node_modules no longer holds what the lock names (a new figma-auth-client tarball)."""
     npm = shutil.which("npm")
     if npm is None:
         raise RuntimeError("these tests need Node.js and npm (apt-get install nodejs npm)")
-    if not (folder / "node_modules" / ".package-lock.json").exists():
+    if _installed(folder) != _locked(folder):
         subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=folder, check=True, capture_output=True, timeout=600)
+
+
+def _locked(folder: Path) -> dict[str, object]:
+    packages = json.loads((folder / "package-lock.json").read_text())["packages"]
+    return {name: entry.get("integrity") for name, entry in packages.items() if name and not entry.get("optional")}
+
+
+def _installed(folder: Path) -> dict[str, object] | None:
+    hidden = folder / "node_modules" / ".package-lock.json"
+    if not hidden.exists():
+        return None
+    packages = json.loads(hidden.read_text())["packages"]
+    return {name: entry.get("integrity") for name, entry in packages.items() if name and not entry.get("optional")}
 
 
 class DeviceLogin:

@@ -5,7 +5,7 @@
 // the first call starts it, and everyone (getSession included) waits for that one promise.
 // No top-level await: an error (?error=access_denied) becomes state, not a failed module.
 import { useCallback, useEffect, useState } from "react";
-import { FigmaAuth, FigmaAuthError } from "figma-auth";
+import { FigmaAuth, FigmaAuthError } from "figma-auth-client";
 
 export const auth = new FigmaAuth({
   endpoint: import.meta.env.VITE_FIGMA_AUTH_URL || "http://127.0.0.1:3000",

@@ -89,10 +89,19 @@ class DeviceVerification:
         )
 
     def confirm(
-        self, typed: str, confirmation: str, browser_secret: str | None, *, callback_url: str, verify_url: str
+        self,
+        typed: str,
+        confirmation: str,
+        browser_secret: str | None,
+        *,
+        callback_url: str,
+        verify_url: str,
+        browser: str | None = None,
     ) -> LoginStart:
         """The person confirmed the code on our page (the page's value, bound to this browser's
-        cookie): start the Figma sign-in that will approve the device."""
+        cookie): start the Figma sign-in that will approve the device. The page it ends on names
+        the app that asked (with a mark only this browser's verify cookie can reproduce, so a
+        link cannot make our page name someone else)."""
         code = parse_user_code(typed)
         expected = derive(browser_secret, "device:" + code) if code and browser_secret else None
         if code is None or expected is None or not constant_time_equal(expected, confirmation):
@@ -100,8 +109,11 @@ class DeviceVerification:
         found, burned = self.store.device_by_user_code(hash_secret(code), max_views=MAX_CODE_VIEWS + 1)
         if burned or found is None or found.expires_at <= self.clock() or found.status != "pending":
             raise ExpiredToken(EXPIRED)
+        done = {"result": "done"}
+        if found.client_id and browser:
+            done |= {"client": found.client_id, "mark": done_mark(browser, found.client_id)}
         return self.login.begin(
-            success=append_query(verify_url, {"result": "done"}),
+            success=append_query(verify_url, done),
             failure=verify_url,
             scopes=found.scopes,
             mode="device",
@@ -109,3 +121,8 @@ class DeviceVerification:
             callback_url=callback_url,
             device_hash=found.device_hash,
         )
+
+
+def done_mark(browser: str, client: str) -> str:
+    """The value that lets the done page, in the browser holding ``browser``, name ``client``."""
+    return derive(browser, "done:" + client)
