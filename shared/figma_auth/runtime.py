@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -315,9 +316,12 @@ def run_scheduled_refresh(*, remaining_ms: Any) -> dict[str, Any]:
     return report
 
 
-def refresh_batch(p: Parts, *, remaining_ms: Any, pages: Store | None = None) -> dict[str, Any]:
+def refresh_batch(
+    p: Parts, *, remaining_ms: Any, pages: Store | None = None, sleep: Callable[[float], None] = time.sleep
+) -> dict[str, Any]:
     """One batch of the scheduled refresh with ``p``'s collaborators: the same engine as the
-    request paths, over a Figma client that leaves 429s to the scheduler."""
+    request paths, over a Figma client that leaves 429s to the scheduler (``sleep``: how it
+    waits out a Retry-After)."""
     from figma_auth.engine import RefreshEngine
     from figma_auth.figma import RetryPolicy
     from figma_auth.usecases.scheduled_refresh import RefreshScheduler
@@ -333,6 +337,7 @@ def refresh_batch(p: Parts, *, remaining_ms: Any, pages: Store | None = None) ->
         ahead_seconds=p.settings.refresh_ahead_seconds,
         remaining_ms=remaining_ms,
         clock=p.clock,
+        sleep=sleep,
     )
     return scheduler.run().as_dict()
 

@@ -306,7 +306,7 @@ def test_logout_racing_a_refresh_in_flight_does_not_resurrect_the_session(stack:
 
     browser, view = signed_in(stack)
     token = browser.jar(stack.api)[SESSION_COOKIE]
-    stack.emulator.config(latency_ms=800)  # the refresh is at Figma while the logout lands
+    stack.emulator.fault("refresh", "stall")  # the refresh is held at Figma while the logout lands
     results = {}
 
     def refresh() -> None:
@@ -318,6 +318,7 @@ def test_logout_racing_a_refresh_in_flight_does_not_resurrect_the_session(stack:
     worker.start()
     assert emulator.state.wait_for_call("refresh")  # the refresh has reached Figma
     logout = browser.http.post(f"{stack.api}/auth/logout", headers={"Authorization": f"Bearer {token}"})
+    emulator.state.release.set()  # only now does Figma answer the refresh
     worker.join()
 
     assert logout.status_code == 204

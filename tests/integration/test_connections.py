@@ -214,3 +214,27 @@ def test_a_dead_grant_is_reauth_required_in_every_session_and_the_app_is_told_on
     assert phone.get(f"{stack.api}/auth/session").json()["provider"]["status"] == "reauth_required"
     assert [e["detail-type"] for e in events.received()] == ["ConnectionCreated", "GrantNeedsReauth"]
     assert SESSION_COOKIE in laptop.jar(stack.api)  # the sessions stay: sign in again to revive them
+
+
+def test_a_sign_in_during_a_refresh_of_the_same_connection_keeps_the_sign_ins_grant(stack: Stack, emulator):
+    """RELIABILITY: the sign-in drops the refresh's lease, so the refresh's save fails its
+    condition and the grant the sign-in stored stays (Figma keeps only the newest token)."""
+    first, view = signed_in(stack)
+    user_id = view["user"]["id"]
+    stack.emulator.fault("refresh", "stall")  # the refresh is held at Figma...
+    answers: dict[str, object] = {}
+    refresh = threading.Thread(
+        target=lambda: answers.update(r=first.post(f"{stack.api}/auth/refresh?min_validity=999999"))
+    )
+    refresh.start()
+    assert emulator.state.wait_for_call("refresh")
+    second, signed = signed_in(stack)  # ...while the same user signs in again
+    emulator.state.release.set()
+    refresh.join()
+
+    kept = signed["provider"]["access_token"]
+    assert kept != view["provider"]["access_token"]
+    assert "lease" not in (connection_item(stack.table, user_id) or {"lease": "gone"})
+    for browser in (first, second):  # both sessions see the sign-in's token, not the refresh's
+        assert browser.get(f"{stack.api}/auth/session").json()["provider"]["access_token"] == kept
+    assert first.get(f"{stack.api}/figma/v1/me").status_code == 200

@@ -123,6 +123,14 @@ def test_tampered_expired_foreign_audience_alg_none_and_hs256_confused_tokens_ar
     header, claims = segments(good)
     head, body, signature = good.split(".")
     public_jwk = httpx.get(f"{stack.api}/.well-known/jwks.json").json()["keys"][0]
+    # Ours: the token names (kid) a served key that allows ES256 only, so a verifier driven by
+    # the JWK refuses another alg. The refusals below are the verifier library's (PyJWT's).
+    assert (header["alg"], header["kid"], public_jwk["alg"], public_jwk["use"]) == (
+        "ES256",
+        public_jwk["kid"],
+        "ES256",
+        "sig",
+    )
 
     tampered = f"{head}.{encode({**claims, 'sub': 'someone-else'})}.{signature}"
     alg_none = f"{encode({**header, 'alg': 'none'})}.{body}."

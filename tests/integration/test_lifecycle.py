@@ -335,3 +335,24 @@ def test_sessions_lists_the_users_sessions_and_marks_the_current_one(stack: Stac
         "client",
     }
     assert {s["client"] for s in body["sessions"]} == {"web"}
+
+
+def test_the_stores_conditional_disconnect_spares_a_connection_a_sign_in_joined_since_it_was_read(stack: Stack):
+    """The real Store on DynamoDB Local (the unit tests' fake only mirrors it): a disconnect
+    conditioned on the ``touched`` marker it read loses to a sign-in that came in between."""
+    from devstack import aws
+    from figma_auth.store import Store
+
+    store = Store(table_name=stack.table.name, client=aws.client("dynamodb", stack.table.endpoint))
+    _, view = signed_in(stack)
+    user_id = view["user"]["id"]
+    read = store.connection_touched(user_id)
+    signed_in(stack)  # another sign-in joins the connection
+    now = store.connection_touched(user_id)
+    assert read and now and read != now
+
+    assert store.delete_connection(user_id, touched=read) is False
+    assert connection_item(stack.table, user_id) is not None  # spared
+    assert store.delete_connection(user_id, touched=now) is True
+    assert connection_item(stack.table, user_id) is None
+    assert store.connection_touched(user_id) is None

@@ -265,6 +265,7 @@ def test_consent_denied_redirects_to_the_failure_url_with_access_denied_and_stor
     ("endpoint", "kind", "times", "code"),
     [
         ("token", "500", 1, "figma_unavailable"),
+        ("token", "503", 1, "figma_unavailable"),
         ("token", "malformed", 1, "figma_error"),
         ("token", "html", 1, "figma_error"),
         ("token", "missing_fields", 1, "figma_error"),

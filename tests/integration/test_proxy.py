@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import http.client
 import json
 from urllib.parse import urlsplit
@@ -10,7 +11,7 @@ import pytest
 
 from devstack.counting import AwsCalls
 from tests.support.browser import Browser, sign_in
-from tests.support.stack import SESSION_COOKIE, Stack, last_figma_request
+from tests.support.stack import SESSION_COOKIE, Stack, last_figma_request, update_connection
 
 
 @pytest.fixture
@@ -243,6 +244,14 @@ def test_repeated_invalid_token_answers_cost_at_most_one_refresh_per_30s_and_kee
     assert stack.emulator.calls()["refresh"] == 1
     session = user.get(f"{stack.api}/auth/session").json()
     assert session["provider"]["status"] == "active"
+
+    # The window is the grant's age: 29 s after the refresh still none, 31 s after one more.
+    for age, refreshes in ((29, 1), (31, 2)):
+        obtained = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=age)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        update_connection(stack.table, session["user"]["id"], "SET grant_obtained_at = :t", {":t": {"S": obtained}})
+        stack.emulator.fault("files", "403", times=2)
+        assert user.get(f"{stack.api}/figma/v1/files/AbC123").status_code == 403
+        assert stack.emulator.calls()["refresh"] == refreshes, age
 
 
 def test_proxy_answers_are_never_cached_nor_rendered_as_html_from_our_origin(stack: Stack, user: Browser):

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from devstack.template import load
+from devstack.template import ROOT, load
 
 CONTRACT_ROUTES = {
     ("GET", "/auth/figma/authorize"),
@@ -319,3 +319,37 @@ def test_samconfig_environments_deploy_without_prompts_and_localhost_only_in_dev
     )
     assert "localhost" not in parsed["prod"]["AllowedOrigins"] and "127.0.0.1" not in parsed["prod"]["AllowedOrigins"]
     assert parsed["prod"]["TableDeletionProtection"] == "true" and parsed["dev"]["TableDeletionProtection"] == "false"
+
+
+def test_the_example_apis_jwt_authorizer_trusts_exactly_our_issuer_and_audience() -> None:
+    """What a verifier refuses (alg none, HS256, a tampered body) is its library's; what is ours
+    is the configuration that makes API Gateway check our tokens: issuer and audience from our
+    outputs and parameters, every route behind the authorizer, the token from Authorization."""
+    ours = load()
+    example = load(ROOT / "examples" / "protected-api" / "template.yaml")
+    auth = example["Resources"]["Api"]["Properties"]["Auth"]
+    authorizer = auth["Authorizers"][auth["DefaultAuthorizer"]]
+
+    assert authorizer["IdentitySource"] == "$request.header.Authorization"
+    assert authorizer["JwtConfiguration"] == {"issuer": {"Ref": "Issuer"}, "audience": [{"Ref": "Audience"}]}
+    assert example["Parameters"]["Issuer"]["AllowedPattern"] == "^https://[^/]+$"  # what API Gateway accepts
+    assert example["Parameters"]["Audience"]["Default"] == ours["Parameters"]["JwtAudience"]["Default"]
+    assert "Issuer" in ours["Outputs"]
+    for function in example["Resources"].values():
+        for event in function.get("Properties", {}).get("Events", {}).values():
+            assert "Auth" not in event["Properties"]  # no route opts out of the default authorizer
+
+
+def test_the_schedulers_page_reads_wait_30_s_and_the_request_path_5_s(monkeypatch: pytest.MonkeyPatch) -> None:
+    """RELIABILITY, "a slow 1 MB page": the due-index Query has its own client that waits up to
+    30 s per attempt, and the scheduled batch reads its pages through it."""
+    import inspect
+
+    from figma_auth import aws, runtime
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    paging: Any = aws.dynamodb_paging().meta.config  # botocore's Config (its attributes are untyped)
+    requests: Any = aws.dynamodb().meta.config
+    assert (paging.read_timeout, paging.connect_timeout) == (30, 2)
+    assert (requests.read_timeout, requests.connect_timeout) == (5, 2)
+    assert "client=aws.dynamodb_paging()" in inspect.getsource(runtime.run_scheduled_refresh)
