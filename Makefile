@@ -18,7 +18,7 @@ export PYTHONPATH := $(CURDIR)/shared:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 PORT ?= 3000
 
-.PHONY: js-client protected-api chromium dynamodb-local run test lint unit integration e2e browser sam scan invoke env-json bench openapi clean help
+.PHONY: mutate js-client protected-api chromium dynamodb-local run test lint unit integration e2e browser sam scan invoke env-json bench openapi clean help
 
 help:
 	@echo "make run     - local stack on http://127.0.0.1:$(PORT) (DynamoDB Local + moto + Figma emulator)"
@@ -27,6 +27,7 @@ help:
 	@echo "make protected-api - examples/protected-api beside make run, checking its JWTs as API Gateway does"
 	@echo "make env-json - env.json for sam local invoke --env-vars, against the running make run"
 	@echo "make bench   - benchmarks -> docs/BENCHMARKS.md"
+	@echo "make mutate  - mutation testing (mutmut) of the protocol, crypto and decision modules (docs/TESTING.md)"
 	@echo "make openapi - regenerate docs/openapi.json from the handlers (make test fails when stale)"
 
 $(STAMP): requirements-dev.txt shared/requirements.txt
@@ -136,5 +137,16 @@ bench: dynamodb-local $(STAMP) $(LAYER_STAMP)
 	BENCH_LAYER_PYTHON=$(CURDIR)/$(LAYER_VENV)/bin/python BENCH_XRAY_PATH=$(CURDIR)/$(LAYER_VENV)/xray \
 		$(BIN)/python -m bench.run
 
+MUTATE_VENV := .venv-mutate
+
+# mutmut over the protocol, crypto and decision modules, killed by the unit tests; not part of
+# `make test` (minutes, not seconds). Its own venv: mutmut needs a newer click than aws-sam-cli
+# pins, so .venv-mutate holds mutmut and reads .venv's packages after its own (a .pth file).
+mutate: $(STAMP)
+	@test -x $(MUTATE_VENV)/bin/python || $(PYTHON) -m venv $(MUTATE_VENV)
+	@$(MUTATE_VENV)/bin/python -c "import pathlib, sysconfig; pathlib.Path(sysconfig.get_paths()['purelib'], 'zz-figma-auth-dev.pth').write_text('$$($(BIN)/python -c "import sysconfig; print(sysconfig.get_paths()[\"purelib\"])")\n')"
+	$(MUTATE_VENV)/bin/pip install --disable-pip-version-check -q -r requirements-mutate.txt
+	$(MUTATE_VENV)/bin/python -m devstack.mutate
+
 clean:
-	rm -rf $(VENV) $(SCAN_VENV) $(LAYER_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .devstack.json
+	rm -rf $(VENV) $(SCAN_VENV) $(LAYER_VENV) $(MUTATE_VENV) .mutate .aws-sam .pytest_cache .mypy_cache .ruff_cache .devstack.json

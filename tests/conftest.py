@@ -13,6 +13,7 @@ import pytest
 
 # CI runs the property tests derandomized (reproducible, never red on a newly found example
 # unrelated to the change); local runs keep exploring new examples.
+from hypothesis import HealthCheck  # noqa: E402
 from hypothesis import settings as _hypothesis_settings  # noqa: E402
 
 from devstack import aws
@@ -24,7 +25,14 @@ from tests.support.browser import Browser
 from tests.support.stack import EmulatorControl, Stack, SubprocessStack, Table
 
 _hypothesis_settings.register_profile("ci", derandomize=True, database=None)
-if os.environ.get("CI"):
+# `make mutate` runs every test through mutmut's trampolines, several times slower: the same
+# examples (derandomized), without the speed health checks and deadlines.
+_hypothesis_settings.register_profile(
+    "mutate", derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck)
+)
+if os.environ.get("FIGMA_AUTH_MUTATE"):
+    _hypothesis_settings.load_profile("mutate")
+elif os.environ.get("CI"):
     _hypothesis_settings.load_profile("ci")
 
 for _name, _value in aws.FAKE_CREDENTIALS.items():

@@ -1,0 +1,107 @@
+"""The vault and the JWT signer over KMS as moto implements it in-process (real envelope
+encryption and ECDSA signatures, encryption contexts enforced): what they write, that only the
+right context opens it, what they cache, and what a verifier that is not ours accepts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import jwt as pyjwt
+import pytest
+from moto import mock_aws
+
+from figma_auth.errors import FigmaAuthError, GrantUnreadable
+from figma_auth.signing import MAX_SIGNED_BYTES, JwtSigner
+from figma_auth.vault import DataKeyCache, Vault, grant_context
+
+GRANT = {"access_token": "a" * 20, "refresh_token": "r" * 20}
+
+
+@pytest.fixture
+def kms(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_KMS"):
+        monkeypatch.delenv(name, raising=False)
+    with mock_aws():
+        yield boto3.client("kms", region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t")
+
+
+class CountingKms:
+    """The real (moto) client, counting the calls the vault makes."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.calls: list[str] = []
+        self.exceptions = client.exceptions
+
+    def __getattr__(self, name: str) -> Any:
+        def call(**kwargs: Any) -> Any:
+            self.calls.append(name)
+            return getattr(self.client, name)(**kwargs)
+
+        return call
+
+
+def test_a_sealed_grant_opens_only_with_its_users_context(kms: Any) -> None:
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    vault = Vault(kms=kms, key_id=key, cache=DataKeyCache(max_entries=0))
+    box = vault.seal(GRANT, grant_context("u1"))
+
+    assert grant_context("u1") == {"purpose": "figma-grant", "user_id": "u1"}
+    assert vault.open(box, grant_context("u1")) == GRANT
+    assert b"a" * 20 not in box.ciphertext and len(box.nonce) == 12 and box.encrypted_key
+    with pytest.raises(GrantUnreadable):
+        vault.open(box, grant_context("u2"))  # KMS refuses the data key under another context
+    flipped = type(box)(box.encrypted_key, box.nonce, box.ciphertext[:-1] + bytes([box.ciphertext[-1] ^ 1]))
+    with pytest.raises(GrantUnreadable):
+        vault.open(flipped, grant_context("u1"))
+
+
+def test_a_reseal_keeps_the_data_key_and_a_fresh_nonce(kms: Any) -> None:
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    counting = CountingKms(kms)
+    vault = Vault(kms=counting, key_id=key)  # type: ignore[arg-type]
+    box = vault.seal(GRANT, grant_context("u1"))
+    again = vault.reseal(box, {**GRANT, "access_token": "b" * 20}, grant_context("u1"))
+
+    assert again.encrypted_key == box.encrypted_key and again.nonce != box.nonce
+    assert vault.open(again, grant_context("u1"))["access_token"] == "b" * 20
+    assert counting.calls == ["generate_data_key"]  # the seal's data key is cached: no Decrypt
+    assert Vault(kms=kms, key_id=key).open(again, grant_context("u1"))["access_token"] == "b" * 20
+
+
+def test_the_data_key_cache_forgets_by_age_and_by_count() -> None:
+    cache = DataKeyCache(max_entries=2, max_age_seconds=60)
+    cache.put((b"1", "c"), b"k1")
+    cache.put((b"2", "c"), b"k2")
+    cache.put((b"3", "c"), b"k3")
+    assert cache.get((b"1", "c")) is None and cache.get((b"3", "c")) == b"k3"
+    assert cache.get((b"3", "other")) is None
+    old = DataKeyCache(max_age_seconds=0)
+    old.put((b"1", "c"), b"k1")
+    assert old.get((b"1", "c")) is None
+
+
+def test_a_jwt_signed_in_kms_verifies_with_pyjwt_against_the_jwks(kms: Any) -> None:
+    key = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    other = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    signer = JwtSigner(kms=kms, key_id=key, also_serve=(other, key))
+    token = signer.sign({"sub": "u1", "aud": "my-api"})
+
+    jwks = signer.jwks()["keys"]
+    assert [k["kid"] for k in jwks] == [signer.public_jwk(key)["kid"], signer.public_jwk(other)["kid"]]
+    header = pyjwt.get_unverified_header(token)
+    assert header == {"alg": "ES256", "typ": "JWT", "kid": jwks[0]["kid"]}
+    assert pyjwt.decode(token, pyjwt.PyJWK(jwks[0]).key, algorithms=["ES256"], audience="my-api")["sub"] == "u1"
+    with pytest.raises(pyjwt.InvalidSignatureError):
+        pyjwt.decode(token, pyjwt.PyJWK(jwks[1]).key, algorithms=["ES256"], audience="my-api")
+
+
+def test_the_signer_refuses_claims_too_long_for_kms(kms: Any) -> None:
+    key = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    signer = JwtSigner(kms=kms, key_id=key)
+    with pytest.raises(FigmaAuthError) as refused:
+        signer.sign({"name": "x" * MAX_SIGNED_BYTES})
+    assert refused.value.message == "The JWT's claims are too long to sign."
+    assert signer.sign({"name": "x" * (MAX_SIGNED_BYTES // 2)})  # well within: signed
