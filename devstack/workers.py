@@ -15,6 +15,10 @@ starts separately.
 Environment changes (a test reconfiguring a setting) are a new deployment: workers started
 with the old environment finish their event and retire.
 
+Snapshot mode (``DEVSTACK_SNAPSHOT=1``, the template's SnapStart): each function's init runs
+once in a snapshot process; every worker is a fork of it that runs the after-restore hooks
+(figma_auth.snapshot) before its first event, as a SnapStart restore does.
+
 Test hooks travel with each event: the AWS faults planned and whether to count AWS calls
 (devstack/faults.py, devstack/counting.py) are applied inside the worker with botocore's own
 ``before-call`` event, and what fired comes back with the result.
@@ -101,11 +105,13 @@ def deployment_env() -> dict[str, str]:
 class _Pipe:
     """sys.stdout/sys.stderr inside a worker: lines go to the parent over the connection."""
 
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
+    def __init__(self, conn: Connection | None) -> None:
+        self.conn = conn  # None: the process's own stderr (a snapshot between restores)
 
     def write(self, text: str) -> int:
-        if text:
+        if text and self.conn is None:
+            sys.__stderr__.write(text)
+        elif text:
             self.conn.send(("log", text))
         return len(text)
 
@@ -116,26 +122,93 @@ class _Pipe:
         return False
 
 
-def _worker_main(conn: Connection, fn: Function, env: dict[str, str]) -> None:
+def _init(conn: Connection, fn: Function, env: dict[str, str], hooks: WorkerHooks) -> Any | None:
+    """A container's init: the deployment's environment, the handler's module. None: it failed
+    (reported on ``conn`` as Lambda reports an init error)."""
     os.environ.clear()
     os.environ.update(env)
     for path in (str(ROOT), str(ROOT / "shared")):
         if path not in sys.path:
             sys.path.insert(0, path)
     sys.stdout = sys.stderr = _Pipe(conn)  # type: ignore[assignment]
-    started = time.perf_counter()
-    hooks = WorkerHooks()
     try:
         from figma_auth import aws
 
         aws._session().events.register("before-call", hooks)
-        handler = getattr(load_module(fn), fn.handler.rpartition(".")[2])
+        return getattr(load_module(fn), fn.handler.rpartition(".")[2])
     except BaseException as exc:  # noqa: BLE001 - an init error is reported like Lambda's
         conn.send(("init_error", f"{type(exc).__name__}: {exc}"))
+        return None
+
+
+def _worker_main(conn: Connection, fn: Function, env: dict[str, str]) -> None:
+    started = time.perf_counter()
+    hooks = WorkerHooks()
+    handler = _init(conn, fn, env, hooks)
+    if handler is None:
         return
     init_ms = (time.perf_counter() - started) * 1000
     conn.send(("log", f"[worker {fn.name} pid={os.getpid()}] cold start: init {init_ms:.0f} ms\n"))
     conn.send(("ready", init_ms))
+    _serve(conn, fn, handler, hooks)
+
+
+def _snapshot_main(control: Connection, fn: Function, env: dict[str, str]) -> None:
+    """Snapshot mode (DEVSTACK_SNAPSHOT=1), as Lambda SnapStart: this process runs init once,
+    then each new worker is a fork of it — the "restore" — that runs the after-restore hooks
+    (figma_auth.snapshot) and serves on a pipe handed to the parent over ``control``."""
+    import signal
+    from multiprocessing import reduction
+
+    started = time.perf_counter()
+    hooks = WorkerHooks()
+    handler = _init(control, fn, env, hooks)
+    if handler is None:
+        return
+    init_ms = (time.perf_counter() - started) * 1000
+    control.send(("log", f"[snapshot {fn.name} pid={os.getpid()}] init {init_ms:.0f} ms, then snapshotted\n"))
+    control.send(("ready", init_ms))
+    # Loggers made during init hold this process's _Pipe: from now on control carries only the
+    # protocol, and each restored worker points the pipe at its own connection.
+    pipe = sys.stdout
+    assert isinstance(pipe, _Pipe)
+    pipe.conn = None
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # restored workers are reaped as they exit
+    parent = os.getppid()
+    while True:
+        try:
+            control.recv()
+        except EOFError:
+            return
+        ours, theirs = _CTX.Pipe()
+        restore_started = time.perf_counter()
+        pid = os.fork()
+        if pid == 0:
+            ours.close()
+            _restored_worker(theirs, fn, handler, hooks, restore_started)
+            os._exit(0)
+        theirs.close()
+        reduction.send_handle(control, ours.fileno(), parent)  # the parent's end of the new pipe
+        control.send(("restored", pid))
+        ours.close()
+
+
+def _restored_worker(conn: Connection, fn: Function, handler: Any, hooks: WorkerHooks, started: float) -> None:
+    from figma_auth import aws, snapshot
+
+    pipe = sys.stdout
+    assert isinstance(pipe, _Pipe)
+    pipe.conn = conn  # the snapshot's pipe object, which init's loggers write to
+    snapshot.restored()  # what Lambda runs after a restore (the runtime's hooks)
+    aws._session().events.register("before-call", hooks)  # the hooks renewed the boto3 session
+    restore_ms = (time.perf_counter() - started) * 1000
+    conn.send(("log", f"[worker {fn.name} pid={os.getpid()}] restored from the snapshot in {restore_ms:.0f} ms\n"))
+    conn.send(("ready", restore_ms))
+    _serve(conn, fn, handler, hooks)
+
+
+def _serve(conn: Connection, fn: Function, handler: Any, hooks: WorkerHooks) -> None:
+    """One event at a time, until the parent closes the pipe."""
     while True:
         try:
             event, timeout_s, plans, count = conn.recv()
@@ -175,13 +248,95 @@ class WorkerInitError(RuntimeError):
     """The function's module failed to load (a bad setting, an import error)."""
 
 
-class Worker:
+def snapshot_mode() -> bool:
+    """DEVSTACK_SNAPSHOT=1: workers are restored from a per-function snapshot (SnapStart)."""
+    return os.environ.get("DEVSTACK_SNAPSHOT", "") not in ("", "0")
+
+
+class Snapshot:
+    """One function's initialised process in snapshot mode: forks a worker on request."""
+
     def __init__(self, fn: Function, env: dict[str, str], out: Any) -> None:
         self.fn, self.env, self.out = fn, env, out
-        self.conn, child = _CTX.Pipe()
-        self.proc = _CTX.Process(target=_worker_main, args=(child, fn, env), daemon=True, name=f"lambda-{fn.name}")
+        self.control, child = _CTX.Pipe()
+        self.proc = _CTX.Process(target=_snapshot_main, args=(child, fn, env), daemon=True, name=f"snapshot-{fn.name}")
         _start_without_main(self.proc)
         child.close()
+        self.lock = threading.Lock()
+        message = self._next(timeout=60)
+        if message[0] != "ready":
+            self.kill()
+            raise WorkerInitError(f"{fn.name}: {message[1]}")
+        self.init_ms = float(message[1])
+
+    def _next(self, timeout: float) -> tuple[Any, ...]:
+        while self.control.poll(timeout):
+            message = self.control.recv()
+            if message[0] != "log":
+                return tuple(message)
+            self.out().write(message[1])
+        return ("timeout", "the snapshot did not answer")
+
+    def restore(self) -> tuple[Connection, int]:
+        """A new worker: a fork of the snapshot, and the parent's end of its pipe."""
+        from multiprocessing import reduction
+        from multiprocessing.connection import Connection as PipeEnd
+
+        with self.lock:
+            self.control.send(("restore",))
+            fd = reduction.recv_handle(self.control)
+            message = self._next(timeout=30)
+        if message[0] != "restored":
+            raise WorkerInitError(f"{self.fn.name}: {message[1]}")
+        return PipeEnd(fd), int(message[1])
+
+    def alive(self) -> bool:
+        return self.proc.is_alive()
+
+    def kill(self) -> None:
+        if self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join(timeout=5)
+        self.control.close()
+
+
+class _Forked:
+    """A worker process forked by a snapshot (not our child): is_alive, kill, join by pid."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+    def is_alive(self) -> bool:
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        with open(f"/proc/{self.pid}/stat") as stat:  # a zombie is not alive
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+    def kill(self) -> None:
+        try:
+            os.kill(self.pid, 9)
+        except ProcessLookupError:
+            pass
+
+    def join(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (timeout or 0)
+        while self.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+
+class Worker:
+    def __init__(self, fn: Function, env: dict[str, str], out: Any, snapshot: Snapshot | None = None) -> None:
+        self.fn, self.env, self.out = fn, env, out
+        if snapshot is not None:
+            self.conn, pid = snapshot.restore()
+            self.proc: Any = _Forked(pid)
+        else:
+            self.conn, child = _CTX.Pipe()
+            self.proc = _CTX.Process(target=_worker_main, args=(child, fn, env), daemon=True, name=f"lambda-{fn.name}")
+            _start_without_main(self.proc)
+            child.close()
         self.init_ms = 0.0
         kind, value = self._next(timeout=60)
         if kind != "ready":
@@ -235,6 +390,18 @@ class FunctionPool:
         self.busy = 0
         self.cond = threading.Condition()
         self.started = 0  # cold starts so far
+        self.snapshot: Snapshot | None = None  # snapshot mode: this deployment's initialised process
+
+    def _snapshot_for(self, env: dict[str, str]) -> Snapshot | None:
+        if not snapshot_mode():
+            return None
+        with self.cond:
+            if self.snapshot is not None and (self.snapshot.env != env or not self.snapshot.alive()):
+                self.snapshot.kill()
+                self.snapshot = None
+            if self.snapshot is None:
+                self.snapshot = Snapshot(self.fn, env, self.out)
+            return self.snapshot
 
     def _take(self, env: dict[str, str]) -> Worker | None:
         """An idle worker of this deployment, or None when a new one may start."""
@@ -263,7 +430,7 @@ class FunctionPool:
         worker = self._take(env)
         try:
             if worker is None:
-                worker = Worker(self.fn, env, self.out)
+                worker = Worker(self.fn, env, self.out, self._snapshot_for(env))
                 self.started += 1
             kind, result = worker.invoke(event, hooks)
         except BaseException:
@@ -282,7 +449,8 @@ class FunctionPool:
         return CRASHED
 
     def warm(self) -> None:
-        worker = Worker(self.fn, deployment_env(), self.out)
+        env = deployment_env()
+        worker = Worker(self.fn, env, self.out, self._snapshot_for(env))
         self.started += 1
         with self.cond:
             self.idle.append(worker)
@@ -292,6 +460,9 @@ class FunctionPool:
             for worker in self.idle:
                 worker.kill()
             self.idle.clear()
+            if self.snapshot is not None:
+                self.snapshot.kill()
+                self.snapshot = None
 
     def workers(self) -> list[int]:
         with self.cond:

@@ -49,8 +49,24 @@ def settings() -> Settings:
 
 
 def check() -> Settings:
-    """Validate configuration now (cold start)."""
+    """Validate configuration now (cold start), and renew per-process state after a SnapStart
+    restore (figma_auth.snapshot)."""
+    from figma_auth import snapshot
+
+    snapshot.after_restore(renew_after_restore)
     return settings()
+
+
+def renew_after_restore() -> None:
+    """After a SnapStart restore: make fresh what the snapshot shares between its restores."""
+    import random
+    import sys
+
+    random.seed()  # from os.urandom: each restore its own jitter
+    reset()  # clients, pools and caches are rebuilt by this copy's first request
+    parameters = sys.modules.get("aws_lambda_powertools.utilities.parameters")
+    if parameters is not None:
+        parameters.clear_caches()  # the client secret, if init ever fetched it
 
 
 @dataclass
