@@ -4,6 +4,10 @@ figma-auth: import the function's handler (its init: settings, resolver, routes)
             the event once, against the local stack: its AWS clients are created and used.
 baseline:   a minimal handler doing the same work with plain boto3 (and urllib for Figma): the
             same AWS calls the function makes for that event, listed in BASELINE_CALLS.
+warm:N:     one cold call, then N warm calls of the same event, each timed (the peer comparison).
+snapshot:   SnapStart's imitation: the function's init runs first (the snapshot), then a fork
+            (the restore) runs the after-restore hooks and serves the event; the child reports
+            the milliseconds from the fork to its answer.
 
 The parent times the whole process, spawn to exit, alternating the two modes.
 """
@@ -93,9 +97,56 @@ def baseline(function: str) -> None:
             kms.decrypt(CiphertextBlob=base64.b64decode(os.environ["BENCH_KMS_BLOB"]))
 
 
+def restored_first_request(function: str, event: dict[str, Any]) -> dict[str, Any]:
+    import importlib
+    import time
+
+    os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"] = "snap-start"  # as Lambda sets it for a snapshotted init
+    module = importlib.import_module(f"functions.{function}.app")  # init, then the "snapshot"
+    os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"] = "on-demand"
+    from figma_auth import snapshot
+
+    read, write = os.pipe()
+    started = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        snapshot.restored()
+        result = module.lambda_handler(event, Context())
+        status = result.get("statusCode", 200) if isinstance(result, dict) else 200
+        os.write(write, json.dumps({"status": status, "ms": (time.perf_counter() - started) * 1000}).encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    with os.fdopen(read) as answer:
+        return dict(json.loads(answer.read()))
+
+
+def warm_calls(function: str, event: dict[str, Any], n: int) -> list[float]:
+    """One cold call, then ``n`` warm ones of the same event: each call's milliseconds."""
+    import importlib
+    import time
+
+    module = importlib.import_module(f"functions.{function}.app")
+    first = module.lambda_handler(event, Context())
+    assert first.get("statusCode") == 200, first
+    samples = []
+    for _ in range(n):
+        started = time.perf_counter()
+        module.lambda_handler(event, Context())
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
 def main(argv: list[str]) -> int:
     mode, function, event_path = argv
-    if mode == "figma-auth":
+    if mode.startswith("warm:"):
+        with open(event_path) as f:
+            print(json.dumps({"status": 200, "samples": warm_calls(function, json.load(f), int(mode[5:]))}))
+    elif mode == "snapshot":
+        with open(event_path) as f:
+            print(json.dumps(restored_first_request(function, json.load(f))))
+    elif mode == "figma-auth":
         with open(event_path) as f:
             result = figma_auth(function, json.load(f))
         status = result.get("statusCode", 200) if isinstance(result, dict) else 200  # the scheduler: a report

@@ -583,6 +583,251 @@ def full_cold_starts(stack: LocalStack, pairs: int = 7) -> str:
     )
 
 
+# 3c. SnapStart's imitation -----------------------------------------------------------------------
+
+
+def snapshot_restores(stack: LocalStack, runs: int = 7) -> str:
+    """Restore + first request (a fork of an initialised process, after-restore hooks, one
+    event) against the same function's full cold start (spawn to exit), alternated."""
+    import tempfile
+
+    python = os.environ.get("BENCH_LAYER_PYTHON") or sys.executable
+    requests = BenchRequests(stack)
+    env = {
+        **os.environ,
+        "PYTHONPATH": BASE_ENV["PYTHONPATH"],
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+    def child(mode: str, name: str) -> tuple[float, dict[str, Any]]:
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(requests.for_function(name), f)
+        try:
+            started = time.perf_counter()
+            out = subprocess.run(
+                [python, "-m", "bench.cold_child", mode, name, f.name],
+                env=env,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            return time.perf_counter() - started, json.loads(out.strip().splitlines()[-1])
+        finally:
+            os.unlink(f.name)
+
+    rows = []
+    for name in [f for f in FUNCTIONS if f != "refresh_scheduler"]:
+        cold, restored, statuses = [], [], set()
+        for _ in range(runs):
+            seconds, answer = child("figma-auth", name)
+            cold.append(seconds * 1000)
+            statuses.add(answer["status"])
+            _, answer = child("snapshot", name)
+            restored.append(answer["ms"])
+            statuses.add(answer["status"])
+        c, r = statistics.median(cold), statistics.median(restored)
+        rows.append([name, f"{c:.0f} ms", f"{r:.0f} ms", f"{r / c:.2f}×", ", ".join(str(x) for x in sorted(statuses))])
+    return (
+        f"Each row: {runs} runs of each, alternating. **Full cold start**: a fresh interpreter imports the function and "
+        "serves one event (spawn to exit, as in 3b). **Restore + first request**: the function's init ran before a "
+        "fork (SnapStart's snapshot); the fork runs the after-restore hooks (reseed, rebuild clients) and serves the "
+        "same event; timed from the fork to the answer. A fork shares the parent's pages copy-on-write, as a restore "
+        "maps the snapshot's: neither pays for the interpreter or the imports. Lambda's own restore adds its "
+        "restore time, which only a deployment measures.\n\n"
+        + md_table(["function", "full cold start", "restore + first request", "ratio", "status answered"], rows)
+    )
+
+
+# 3d. the peer: Auth.js --------------------------------------------------------------------------
+
+AUTHJS = ROOT / "bench" / "authjs"
+
+
+def _authjs_ready(stack: LocalStack) -> dict[str, str]:
+    """Auth.js installed from its lock, bundled by esbuild, its adapter's table in the same
+    DynamoDB Local, a signed-in user per mode: the environment its runner needs."""
+    import shutil as sh
+
+    from devstack import aws as dev_aws
+    from tests.support.stock import npm_ci
+
+    npm_ci(AUTHJS)
+    esbuild = str(AUTHJS / "node_modules" / ".bin" / "esbuild")
+    banner = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);"
+    for mode in ("jwt", "dynamodb"):
+        subprocess.run(
+            [esbuild, f"{mode}.mjs", "--bundle", "--minify", "--platform=node", "--format=esm", "--target=node20",
+             f"--outfile=dist/{mode}.mjs", "--log-level=warning", f"--banner:js={banner}"],
+            cwd=AUTHJS, check=True,
+        )  # fmt: skip
+    ddb = dev_aws.client("dynamodb", stack.dynamodb)
+    if "next-auth" not in ddb.list_tables()["TableNames"]:
+        names = ("pk", "sk", "GSI1PK", "GSI1SK")
+        ddb.create_table(
+            TableName="next-auth",
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in names],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "GSI1",
+                    "KeySchema": [
+                        {"AttributeName": "GSI1PK", "KeyType": "HASH"},
+                        {"AttributeName": "GSI1SK", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+        )
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL_DYNAMODB": stack.dynamodb,
+        "AUTHJS_TABLE": "next-auth",
+        "AUTHJS_SECRET": "bench-secret-bench-secret-bench-secret",
+        "NODE_NO_WARNINGS": "1",
+    }
+    node = sh.which("node") or "node"
+    for mode in ("jwt", "dynamodb"):
+        seed = subprocess.run(
+            [node, "runner.mjs", "seed", mode], cwd=AUTHJS, env=env, capture_output=True, text=True, check=True
+        )
+        env[f"COOKIE_{mode}"] = json.loads(seed.stdout)["cookie"]
+    return env
+
+
+def peer_authjs(stack: LocalStack, rounds: int = 7, warm_rounds: int = 3, n: int = 500) -> str:
+    """A session read, figma-auth against Auth.js (JWT cookie; DynamoDB adapter), alternated
+    in one run: cold (a fresh process, one read), SnapStart's restore, warm p50/p99."""
+    import shutil as sh
+    import tempfile
+    import zipfile
+
+    event = BenchRequests(stack).for_function("session")  # it starts from fresh tables: before Auth.js's
+    env = _authjs_ready(stack)
+    node = sh.which("node") or "node"
+    python = os.environ.get("BENCH_LAYER_PYTHON") or sys.executable
+    py_env = {
+        **os.environ,
+        "PYTHONPATH": BASE_ENV["PYTHONPATH"],
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(event, f)
+    try:
+
+        def ours(mode: str) -> tuple[float, dict[str, Any]]:
+            started = time.perf_counter()
+            out = subprocess.run(
+                [python, "-m", "bench.cold_child", mode, "session", f.name],
+                env=py_env,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            return time.perf_counter() - started, json.loads(out.strip().splitlines()[-1])
+
+        def theirs(command: str, mode: str, *extra: str) -> tuple[float, dict[str, Any]]:
+            started = time.perf_counter()
+            done = subprocess.run(
+                [node, "runner.mjs", command, mode, *extra],
+                cwd=AUTHJS, env={**env, "AUTHJS_COOKIE": env[f"COOKIE_{mode}"]}, capture_output=True, text=True,
+            )  # fmt: skip
+            seconds = time.perf_counter() - started
+            if done.returncode != 0:
+                raise RuntimeError(f"Auth.js runner {command} {mode}: {done.stderr[-2000:]}")
+            return seconds, json.loads(done.stdout.strip().splitlines()[-1])
+
+        cold: dict[str, list[float]] = {"figma-auth": [], "restore": [], "jwt": [], "dynamodb": []}
+        for _ in range(rounds):
+            cold["figma-auth"].append(ours("figma-auth")[0] * 1000)
+            cold["restore"].append(ours("snapshot")[1]["ms"])
+            cold["jwt"].append(theirs("cold", "jwt")[0] * 1000)
+            cold["dynamodb"].append(theirs("cold", "dynamodb")[0] * 1000)
+        warm: dict[str, list[list[float]]] = {"figma-auth": [], "jwt": [], "dynamodb": []}
+        for _ in range(warm_rounds):
+            warm["figma-auth"].append(ours(f"warm:{n}")[1]["samples"])
+            warm["jwt"].append(theirs("warm", "jwt", str(n))[1]["samples"])
+            warm["dynamodb"].append(theirs("warm", "dynamodb", str(n))[1]["samples"])
+    finally:
+        os.unlink(f.name)
+
+    def ratio(a: list[float], b: list[float]) -> float:
+        return statistics.median(x / y for x, y in zip(a, b, strict=True))
+
+    def pct(runs: list[list[float]], q: int) -> list[float]:
+        return [statistics.median(r) if q == 50 else statistics.quantiles(r, n=100)[q - 1] for r in runs]
+
+    def zipped(path: Path, *, skip: tuple[str, ...] = ()) -> int:
+        with tempfile.TemporaryFile() as out:
+            with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+                for file in sorted(path.rglob("*")) if path.is_dir() else [path]:
+                    top = file.relative_to(path).parts[0] if path.is_dir() else ""
+                    if file.is_file() and "__pycache__" not in file.parts and not top.startswith(skip):
+                        z.write(file, file.relative_to(path if path.is_dir() else path.parent))
+            out.seek(0, 2)
+            return out.tell()
+
+    # The layer as shared/Makefile builds it: the layer requirements' packages and figma_auth.
+    site = Path(
+        subprocess.run(
+            [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
+    tooling = ("pip", "setuptools", "pkg_resources", "_distutils_hack", "distutils-precedence")
+    sdk = ("boto3", "botocore", "s3transfer")  # Lambda's Python runtime ships its own copy
+    layer_full = zipped(site, skip=tooling) + zipped(ROOT / "shared" / "figma_auth")
+    layer_lean = zipped(site, skip=tooling + sdk) + zipped(ROOT / "shared" / "figma_auth")
+
+    m = {k: statistics.median(v) for k, v in cold.items()}
+    rows = [
+        ["cold: a fresh process, one `GET /auth/session`", f"{m['figma-auth']:.0f} ms", f"{m['jwt']:.0f} ms", f"{m['dynamodb']:.0f} ms",
+         f"{ratio(cold['figma-auth'], cold['jwt']):.2f}× / {ratio(cold['figma-auth'], cold['dynamodb']):.2f}×"],
+        ["SnapStart imitation: restore + first read", f"{m['restore']:.0f} ms", "—", "—",
+         f"— / {ratio(cold['restore'], cold['dynamodb']):.2f}×"],
+    ]  # fmt: skip
+    for q in (50, 99):
+        f_, j_, d_ = pct(warm["figma-auth"], q), pct(warm["jwt"], q), pct(warm["dynamodb"], q)
+        rows.append(
+            [f"warm p{q} ({n} reads, {warm_rounds} runs)", f"{statistics.median(f_):.2f} ms", f"{statistics.median(j_):.2f} ms",
+             f"{statistics.median(d_):.2f} ms", f"{ratio(f_, j_):.2f}× / {ratio(f_, d_):.2f}×"]
+        )  # fmt: skip
+    sizes = [
+        "deployable, zipped",
+        f"{zipped(ROOT / 'functions' / 'session') / 1000:.1f} KB + {layer_full / 1e6:.1f} MB layer "
+        f"({layer_lean / 1e6:.1f} MB without boto3/botocore/s3transfer)",
+        f"{zipped(AUTHJS / 'dist' / 'jwt.mjs') / 1000:.0f} KB",
+        f"{zipped(AUTHJS / 'dist' / 'dynamodb.mjs') / 1000:.0f} KB",
+        "",
+    ]
+    rows.append(sizes)
+    return (
+        f"The same session read by figma-auth and by what a web developer would pick instead: Auth.js "
+        f"(`@auth/core` 0.41, its Figma provider) as a Node {subprocess.run([node, '--version'], capture_output=True, text=True).stdout.strip()} "
+        "Lambda handler bundled by esbuild, with sessions as encrypted JWT cookies or in DynamoDB through "
+        "`@auth/dynamodb-adapter` (against the same DynamoDB Local). Cold: "
+        f"{rounds} rounds, each running the four alternately; warm: {warm_rounds} runs of each. Ratios are medians of the "
+        "pairwise ratios, figma-auth ÷ Auth.js (JWT / DynamoDB). What a figma-auth read buys that the others do not: a live, "
+        "refreshed Figma token, the refresh token encrypted server-side under KMS, revocable sessions.\n\n"
+        + md_table(
+            [
+                "a session read",
+                "figma-auth",
+                "Auth.js, JWT cookie",
+                "Auth.js, DynamoDB adapter",
+                "figma-auth ÷ (JWT / DynamoDB)",
+            ],
+            rows,
+        )
+    )
+
+
 # 4. scheduler at scale -------------------------------------------------------------------------
 
 
@@ -914,6 +1159,12 @@ def main() -> int:
         write(sections, started, done=False)
         print("full cold starts…", file=sys.stderr, flush=True)
         sections.append(("3b. Full cold start: import, clients, first request", full_cold_starts(stack)))
+        write(sections, started, done=False)
+        print("snapshot restores…", file=sys.stderr, flush=True)
+        sections.append(("3c. SnapStart imitation: restore + first request", snapshot_restores(stack)))
+        write(sections, started, done=False)
+        print("the peer: Auth.js…", file=sys.stderr, flush=True)
+        sections.append(("3d. The peer: Auth.js, side by side", peer_authjs(stack)))
         write(sections, started, done=False)
         print("scheduler at scale (a few minutes)…", file=sys.stderr, flush=True)
         text, curve, real = scheduler_at_scale(stack)

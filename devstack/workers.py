@@ -162,7 +162,7 @@ def _snapshot_main(control: Connection, fn: Function, env: dict[str, str]) -> No
 
     started = time.perf_counter()
     hooks = WorkerHooks()
-    handler = _init(control, fn, env, hooks)
+    handler = _init(control, fn, {**env, "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start"}, hooks)  # as Lambda's
     if handler is None:
         return
     init_ms = (time.perf_counter() - started) * 1000

@@ -54,7 +54,10 @@ def check() -> Settings:
     from figma_auth import snapshot
 
     snapshot.after_restore(renew_after_restore)
-    return settings()
+    config = settings()
+    if snapshot.snapshotting():
+        snapshot.preload()  # code, not state: what every restore's first request would import
+    return config
 
 
 def renew_after_restore() -> None:

@@ -9,6 +9,7 @@ each forked worker."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 _HOOKS: list[Callable[[], None]] = []
@@ -31,3 +32,18 @@ def restored() -> None:
     """What Lambda does after a restore: run the hooks (the local snapshot mode's fork)."""
     for hook in list(_HOOKS):
         hook()
+
+
+def snapshotting() -> bool:
+    """This init will be snapshotted (Lambda sets AWS_LAMBDA_INITIALIZATION_TYPE=snap-start)."""
+    return os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start"
+
+
+def preload() -> None:
+    """Import, during a snapshotted init, the code the first request would otherwise import
+    after every restore: boto3 and botocore's client machinery, httpx. Modules only: no
+    session, credentials, client or connection (those stay per restore)."""
+    import boto3  # noqa: F401
+    import botocore.client  # noqa: F401
+    import botocore.endpoint  # noqa: F401
+    import httpx  # noqa: F401

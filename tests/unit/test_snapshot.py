@@ -27,7 +27,7 @@ def sockets():
     return [fd for fd in fds if os.path.exists(f"/proc/self/fd/{fd}") and os.readlink(f"/proc/self/fd/{fd}").startswith("socket:")]
 
 at_snapshot = {"sockets": sockets(), "parts": runtime.parts.cache_info().currsize,
-               "settings": runtime.settings.cache_info().currsize, "modules": "figma_auth.vault" in sys.modules}
+               "settings": runtime.settings.cache_info().currsize, "boto3": "boto3" in sys.modules}
 
 memory = random.getstate()  # as the snapshot holds it (CPython reseeds after a fork; a restore does not)
 
@@ -59,6 +59,7 @@ ENV = {
     "ALLOWED_ORIGINS": "https://app.example.com",
     "AWS_DEFAULT_REGION": "us-east-1",
     "POWERTOOLS_METRICS_NAMESPACE": "figma-auth",
+    "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start",  # as Lambda sets it for an init it will snapshot
 }
 
 
@@ -73,6 +74,7 @@ def test_two_restores_of_one_initialised_process_share_no_secret_no_connection_a
     assert snap["sockets"] == []  # no connection is open when the snapshot is taken
     assert snap["parts"] == 0  # no client, pool, secret or data key was made during init
     assert snap["settings"] == 1  # (settings were read and validated: init's whole job)
+    assert snap["boto3"]  # and, for a snapshot, the SDK's code preloaded: modules, no client
     first, second = seen["restores"]
     assert first["random"] != second["random"]  # each restore its own PRNG state
     assert first["parts"] == second["parts"] == 0 and first["sockets"] == second["sockets"] == []
