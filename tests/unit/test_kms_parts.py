@@ -105,3 +105,41 @@ def test_the_signer_refuses_claims_too_long_for_kms(kms: Any) -> None:
         signer.sign({"name": "x" * MAX_SIGNED_BYTES})
     assert refused.value.message == "The JWT's claims are too long to sign."
     assert signer.sign({"name": "x" * (MAX_SIGNED_BYTES // 2)})  # well within: signed
+
+
+def test_the_apps_jwt_names_the_session_and_never_outlives_it(kms: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from figma_auth.credentials import Credentials
+    from figma_auth.errors import NotFound
+    from figma_auth.records import Connection, Current, Profile, Session
+    from figma_auth.usecases.jwts import AppJwts
+
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    key = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    signer = JwtSigner(kms=kms, key_id=key)
+    conn = Connection("u1", Profile("Ada Lovelace", "", "https://img"), ("current_user:read",))
+    seen: list[Credentials] = []
+
+    def authenticate(creds: Credentials) -> Current:
+        seen.append(creds)
+        return Current(Session("sid-1", "u1", now, now + timedelta(minutes=5)), conn)
+
+    jwts = AppJwts(signer=signer, authenticate=authenticate, audience="my-api", ttl_seconds=900, clock=lambda: now)
+    made = jwts.create(Credentials("tok", "bearer"), issuer="https://auth.example.com")
+
+    body = pyjwt.decode(made.jwt, pyjwt.PyJWK(signer.jwks()["keys"][0]).key, algorithms=["ES256"], audience="my-api",
+                        options={"verify_exp": False, "verify_iat": False, "verify_nbf": False})  # fmt: skip
+    assert seen == [Credentials("tok", "bearer")]
+    assert (body["iss"], body["sub"], body["sid"], body["name"], body["picture"]) == (
+        "https://auth.example.com", "u1", "sid-1", "Ada Lovelace", "https://img"
+    )  # fmt: skip
+    assert "email" not in body  # Figma gave none
+    assert body["exp"] == int((now + timedelta(minutes=5)).timestamp()) and made.expires_at == "2026-12-01T12:05:00Z"
+    assert jwts.jwks().keys[0].kid == signer.public_jwk(key)["kid"]
+    off = AppJwts(signer=None, authenticate=authenticate, audience="a", ttl_seconds=60, clock=lambda: now)
+    with pytest.raises(NotFound):
+        off.jwks()
+    with pytest.raises(NotFound):
+        off.create(Credentials("tok", "bearer"), issuer="https://x")
+    assert len(seen) == 1  # refused before anyone is authenticated
