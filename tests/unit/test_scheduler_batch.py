@@ -1,0 +1,137 @@
+"""The scheduled refresh's batch, without a stack: what it reads (the due window), how it
+counts each grant's outcome, that one poison grant never stops it, how Figma's Retry-After
+pauses the calls and, when it outlasts the batch, the next batches; and the gate's waits
+(integration/test_scheduler.py runs it against the local stack)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from figma_auth.engine import Outcome
+from figma_auth.errors import FigmaUnavailable
+from figma_auth.records import Connection, Profile
+from figma_auth.usecases.scheduled_refresh import LOOK_BACK, FigmaGate, RefreshScheduler
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+def conn(user_id: str) -> Connection:
+    return Connection(user_id, Profile("", "", ""), ("current_user:read",))
+
+
+@dataclass
+class World:
+    outcomes: dict[str, Outcome | Exception]  # user -> the outcome, or the exception refresh_due raises
+    pages: list[list[str]]
+    paused: datetime | None = None
+    windows: list[tuple[datetime, datetime]] = field(default_factory=list)
+    pauses: list[datetime] = field(default_factory=list)
+    refreshed: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def due_pages(self, *, start: datetime, end: datetime) -> Iterator[list[Connection]]:
+        self.windows.append((start, end))
+        for page in self.pages:
+            yield [conn(u) for u in page]
+
+    def scheduler_paused_until(self) -> datetime | None:
+        return self.paused
+
+    def pause_scheduler(self, until: datetime) -> None:
+        self.pauses.append(until)
+
+    def refresh_due(self, c: Connection, *, gate: AbstractContextManager[Any] | None = None) -> Outcome:
+        answer = self.outcomes[c.user_id]
+        assert gate is not None
+        with gate:
+            with self.lock:
+                self.refreshed.append(c.user_id)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+
+
+def scheduler(world: World, *, remaining_ms: int = 300_000, concurrency: int = 1) -> RefreshScheduler:
+    return RefreshScheduler(
+        engine=world, store=world, pages=world, concurrency=concurrency, ahead_seconds=3600,
+        remaining_ms=lambda: remaining_ms, clock=lambda: NOW, sleep=lambda s: None,
+    )  # fmt: skip
+
+
+def test_a_batch_reads_the_due_window_and_counts_every_outcome() -> None:
+    world = World(
+        outcomes={
+            "a": "refreshed",
+            "b": "skipped",
+            "c": "reauth_required",
+            "d": RuntimeError("poison"),
+            "e": "refreshed",
+        },
+        pages=[["a", "b"], ["c", "d", "e"]],
+    )
+    report = scheduler(world).run().as_dict()
+
+    assert world.windows == [(NOW - LOOK_BACK, NOW + timedelta(hours=1))]
+    assert {k: report[k] for k in ("refreshed", "skipped", "reauth_required", "failed", "examined")} == {
+        "refreshed": 2, "skipped": 1, "reauth_required": 1, "failed": 1, "examined": 5,
+    }  # fmt: skip
+    assert report["failures"] == ["d"] and not report["stopped_early"] and report["paused_until"] is None
+    assert sorted(world.refreshed) == ["a", "b", "c", "d", "e"]  # the poison grant stopped nothing
+
+
+def test_a_pause_left_by_an_earlier_batch_is_honoured() -> None:
+    world = World(outcomes={"a": "refreshed"}, pages=[["a"]], paused=NOW + timedelta(seconds=30))
+    report = scheduler(world).run()
+    assert report.paused_until == "2026-12-01T12:00:30Z" and report.examined == 0 and world.refreshed == []
+    past = World(outcomes={"a": "refreshed"}, pages=[["a"]], paused=NOW - timedelta(seconds=1))
+    assert scheduler(past).run().refreshed == 1
+
+
+def test_a_retry_after_longer_than_the_batch_ends_it_and_pauses_the_next() -> None:
+    world = World(outcomes={"a": FigmaUnavailable(retry_after=600), "b": "refreshed"}, pages=[["a", "b"]])
+    report = scheduler(world, remaining_ms=200_000).run()  # 600 s > what the batch has left
+    assert report.failed == 1 and report.stopped_early and report.refreshed == 0
+    assert world.pauses == [NOW + timedelta(seconds=600)] and report.paused_until == "2026-12-01T12:10:00Z"
+
+
+def test_a_short_retry_after_fails_one_grant_and_the_batch_goes_on() -> None:
+    world = World(outcomes={"a": FigmaUnavailable(retry_after=1), "b": "refreshed"}, pages=[["a", "b"]])
+    report = scheduler(world).run()
+    assert (report.failed, report.refreshed, report.stopped_early, world.pauses) == (1, 1, False, [])
+
+
+def test_no_work_starts_within_the_safety_margin() -> None:
+    world = World(outcomes={"a": "refreshed"}, pages=[["a"]])
+    report = scheduler(world, remaining_ms=29_999).run()
+    assert report.stopped_early and report.examined == 0 and world.refreshed == []
+
+
+def test_the_gate_waits_out_a_pause_or_refuses_when_the_batch_cannot() -> None:
+    clock = [100.0]
+    waits: list[float] = []
+    gate = FigmaGate(1, remaining_ms=lambda: 60_000, safety_ms=30_000, monotonic=lambda: clock[0], sleep=waits.append)
+    with gate:
+        pass
+    assert waits == []  # no pause: no wait
+    gate.pause(5)
+    gate.pause(2)  # a shorter pause never shortens the longer one
+    with gate:
+        pass
+    assert waits == [5.0]
+    gate.pause(40)  # 60 s left - 40 s < the 30 s margin: this batch cannot wait
+    refused = False
+    try:
+        with gate:
+            pass
+    except Exception as exc:  # the scheduler's private _Stop
+        refused = type(exc).__name__ == "_Stop"
+    assert refused and waits == [5.0]
+    clock[0] += 41  # the pause is over
+    with gate:  # and the slot was given back when it refused
+        pass
+    assert waits == [5.0]
