@@ -253,12 +253,28 @@ def snapshot_mode() -> bool:
     return os.environ.get("DEVSTACK_SNAPSHOT", "") not in ("", "0")
 
 
-class Snapshot:
+class _Piped:
+    """A process we talk to over one pipe: alive while its process is, killed with its pipe."""
+
+    proc: Any
+    conn: Connection
+
+    def alive(self) -> bool:
+        return bool(self.proc.is_alive())
+
+    def kill(self) -> None:
+        if self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join(timeout=5)
+        self.conn.close()
+
+
+class Snapshot(_Piped):
     """One function's initialised process in snapshot mode: forks a worker on request."""
 
     def __init__(self, fn: Function, env: dict[str, str], out: Any) -> None:
         self.fn, self.env, self.out = fn, env, out
-        self.control, child = _CTX.Pipe()
+        self.conn, child = _CTX.Pipe()
         self.proc = _CTX.Process(target=_snapshot_main, args=(child, fn, env), daemon=True, name=f"snapshot-{fn.name}")
         _start_without_main(self.proc)
         child.close()
@@ -270,8 +286,8 @@ class Snapshot:
         self.init_ms = float(message[1])
 
     def _next(self, timeout: float) -> tuple[Any, ...]:
-        while self.control.poll(timeout):
-            message = self.control.recv()
+        while self.conn.poll(timeout):
+            message = self.conn.recv()
             if message[0] != "log":
                 return tuple(message)
             self.out().write(message[1])
@@ -283,21 +299,12 @@ class Snapshot:
         from multiprocessing.connection import Connection as PipeEnd
 
         with self.lock:
-            self.control.send(("restore",))
-            fd = reduction.recv_handle(self.control)
+            self.conn.send(("restore",))
+            fd = reduction.recv_handle(self.conn)
             message = self._next(timeout=30)
         if message[0] != "restored":
             raise WorkerInitError(f"{self.fn.name}: {message[1]}")
         return PipeEnd(fd), int(message[1])
-
-    def alive(self) -> bool:
-        return self.proc.is_alive()
-
-    def kill(self) -> None:
-        if self.proc.is_alive():
-            self.proc.kill()
-        self.proc.join(timeout=5)
-        self.control.close()
 
 
 class _Forked:
@@ -326,7 +333,7 @@ class _Forked:
             time.sleep(0.01)
 
 
-class Worker:
+class Worker(_Piped):
     def __init__(self, fn: Function, env: dict[str, str], out: Any, snapshot: Snapshot | None = None) -> None:
         self.fn, self.env, self.out = fn, env, out
         if snapshot is not None:
@@ -370,15 +377,6 @@ class Worker:
             hooks.apply(message[2], message[3], message[4], self.fn.logical_id)
             return ("ok", message[1]) if kind == "result" else ("error", None)
         return kind, message[1]
-
-    def alive(self) -> bool:
-        return self.proc.is_alive()
-
-    def kill(self) -> None:
-        if self.proc.is_alive():
-            self.proc.kill()
-        self.proc.join(timeout=5)
-        self.conn.close()
 
 
 class FunctionPool:

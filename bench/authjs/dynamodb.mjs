@@ -2,7 +2,7 @@
 // developer would deploy it instead of figma-auth: its Figma provider, sessions stored in
 // DynamoDB through its adapter (the database strategy). Bundled (and minified) by esbuild into
 // one file, as a Lambda deployment package would be.
-import { Auth } from "@auth/core";
+import { lambdaHandler } from "./lambda.mjs";
 import Figma from "@auth/core/providers/figma";
 import { DynamoDBAdapter } from "@auth/dynamodb-adapter";
 import { DynamoDB } from "@aws-sdk/client-dynamodb";
@@ -30,14 +30,4 @@ export const config = {
   session: { strategy: "database" },
 };
 
-export async function handler(event) {
-  const query = event.rawQueryString ? `?${event.rawQueryString}` : "";
-  const headers = new Headers(event.headers);
-  if (event.cookies) headers.set("cookie", event.cookies.join("; "));
-  const request = new Request(`http://${event.headers.host}${event.rawPath}${query}`, {
-    method: event.requestContext.http.method,
-    headers,
-  });
-  const response = await Auth(request, config);
-  return { statusCode: response.status, headers: Object.fromEntries(response.headers), body: await response.text() };
-}
+export const handler = lambdaHandler(config);
