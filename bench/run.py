@@ -543,11 +543,34 @@ def warm_overhead(stack: LocalStack, handler: Callable[..., Any], event: dict[st
 # 3b. full cold start ------------------------------------------------------------------------
 
 
+def cold_child(
+    python: str, env: dict[str, str], mode: str, function: str, event: dict[str, Any]
+) -> tuple[float, dict[str, Any]]:
+    """One ``bench.cold_child`` process serving ``event``: seconds from spawn to exit (the event
+    file is written before the clock starts) and the JSON of its last line."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(event, f)
+    try:
+        started = time.perf_counter()
+        out = subprocess.run(
+            [python, "-m", "bench.cold_child", mode, function, f.name],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        return time.perf_counter() - started, dict(json.loads(out.strip().splitlines()[-1]))
+    finally:
+        os.unlink(f.name)
+
+
 def full_cold_starts(stack: LocalStack, pairs: int = 7) -> str:
     """Whole processes: the function's cold start and first request, against a minimal handler
     making the same AWS calls with plain boto3; alternated A B A B, median of pairwise ratios."""
     import base64
-    import tempfile
 
     from devstack import aws as dev_aws
 
@@ -563,22 +586,10 @@ def full_cold_starts(stack: LocalStack, pairs: int = 7) -> str:
     }
 
     def run(mode: str, name: str) -> tuple[float, int]:
-        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-            json.dump(requests.for_function(name) if mode == "figma-auth" else {}, f)
-        try:
-            started = time.perf_counter()
-            out = subprocess.run(
-                [python, "-m", "bench.cold_child", mode, name, f.name],
-                env=env,
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-            seconds = time.perf_counter() - started
-        finally:
-            os.unlink(f.name)
-        return seconds, int(json.loads(out.strip().splitlines()[-1])["status"])
+        seconds, answer = cold_child(
+            python, env, mode, name, requests.for_function(name) if mode == "figma-auth" else {}
+        )
+        return seconds, int(answer["status"])
 
     rows = []
     for name in FUNCTIONS:
@@ -624,7 +635,6 @@ def full_cold_starts(stack: LocalStack, pairs: int = 7) -> str:
 def snapshot_restores(stack: LocalStack, runs: int = 7) -> str:
     """Restore + first request (a fork of an initialised process, after-restore hooks, one
     event) against the same function's full cold start (spawn to exit), alternated."""
-    import tempfile
 
     python = os.environ.get("BENCH_LAYER_PYTHON") or sys.executable
     requests = BenchRequests(stack)
@@ -636,21 +646,7 @@ def snapshot_restores(stack: LocalStack, runs: int = 7) -> str:
     }
 
     def child(mode: str, name: str) -> tuple[float, dict[str, Any]]:
-        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-            json.dump(requests.for_function(name), f)
-        try:
-            started = time.perf_counter()
-            out = subprocess.run(
-                [python, "-m", "bench.cold_child", mode, name, f.name],
-                env=env,
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-            return time.perf_counter() - started, json.loads(out.strip().splitlines()[-1])
-        finally:
-            os.unlink(f.name)
+        return cold_child(python, env, mode, name, requests.for_function(name))
 
     rows = []
     for name in [f for f in FUNCTIONS if f != "refresh_scheduler"]:
@@ -749,46 +745,32 @@ def peer_authjs(stack: LocalStack, rounds: int = 7, warm_rounds: int = 3, n: int
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "PYTHONDONTWRITEBYTECODE": "1",
     }
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        json.dump(event, f)
-    try:
 
-        def ours(mode: str) -> tuple[float, dict[str, Any]]:
-            started = time.perf_counter()
-            out = subprocess.run(
-                [python, "-m", "bench.cold_child", mode, "session", f.name],
-                env=py_env,
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-            return time.perf_counter() - started, json.loads(out.strip().splitlines()[-1])
+    def ours(mode: str) -> tuple[float, dict[str, Any]]:
+        return cold_child(python, py_env, mode, "session", event)
 
-        def theirs(command: str, mode: str, *extra: str) -> tuple[float, dict[str, Any]]:
-            started = time.perf_counter()
-            done = subprocess.run(
-                [node, "runner.mjs", command, mode, *extra],
-                cwd=AUTHJS, env={**env, "AUTHJS_COOKIE": env[f"COOKIE_{mode}"]}, capture_output=True, text=True,
-            )  # fmt: skip
-            seconds = time.perf_counter() - started
-            if done.returncode != 0:
-                raise RuntimeError(f"Auth.js runner {command} {mode}: {done.stderr[-2000:]}")
-            return seconds, json.loads(done.stdout.strip().splitlines()[-1])
+    def theirs(command: str, mode: str, *extra: str) -> tuple[float, dict[str, Any]]:
+        started = time.perf_counter()
+        done = subprocess.run(
+            [node, "runner.mjs", command, mode, *extra],
+            cwd=AUTHJS, env={**env, "AUTHJS_COOKIE": env[f"COOKIE_{mode}"]}, capture_output=True, text=True,
+        )  # fmt: skip
+        seconds = time.perf_counter() - started
+        if done.returncode != 0:
+            raise RuntimeError(f"Auth.js runner {command} {mode}: {done.stderr[-2000:]}")
+        return seconds, json.loads(done.stdout.strip().splitlines()[-1])
 
-        cold: dict[str, list[float]] = {"figma-auth": [], "restore": [], "jwt": [], "dynamodb": []}
-        for _ in range(rounds):
-            cold["figma-auth"].append(ours("figma-auth")[0] * 1000)
-            cold["restore"].append(ours("snapshot")[1]["ms"])
-            cold["jwt"].append(theirs("cold", "jwt")[0] * 1000)
-            cold["dynamodb"].append(theirs("cold", "dynamodb")[0] * 1000)
-        warm: dict[str, list[list[float]]] = {"figma-auth": [], "jwt": [], "dynamodb": []}
-        for _ in range(warm_rounds):
-            warm["figma-auth"].append(ours(f"warm:{n}")[1]["samples"])
-            warm["jwt"].append(theirs("warm", "jwt", str(n))[1]["samples"])
-            warm["dynamodb"].append(theirs("warm", "dynamodb", str(n))[1]["samples"])
-    finally:
-        os.unlink(f.name)
+    cold: dict[str, list[float]] = {"figma-auth": [], "restore": [], "jwt": [], "dynamodb": []}
+    for _ in range(rounds):
+        cold["figma-auth"].append(ours("figma-auth")[0] * 1000)
+        cold["restore"].append(ours("snapshot")[1]["ms"])
+        cold["jwt"].append(theirs("cold", "jwt")[0] * 1000)
+        cold["dynamodb"].append(theirs("cold", "dynamodb")[0] * 1000)
+    warm: dict[str, list[list[float]]] = {"figma-auth": [], "jwt": [], "dynamodb": []}
+    for _ in range(warm_rounds):
+        warm["figma-auth"].append(ours(f"warm:{n}")[1]["samples"])
+        warm["jwt"].append(theirs("warm", "jwt", str(n))[1]["samples"])
+        warm["dynamodb"].append(theirs("warm", "dynamodb", str(n))[1]["samples"])
 
     def ratio(a: list[float], b: list[float]) -> float:
         return statistics.median(x / y for x, y in zip(a, b, strict=True))

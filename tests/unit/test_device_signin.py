@@ -26,19 +26,10 @@ from figma_auth.settings import Settings
 from figma_auth.tokens import hash_secret, user_of_token
 from figma_auth.usecases.authorize import StartSignIn
 from figma_auth.usecases.device import DeviceSignIn, network_of
+from tests.unit.test_settings import GOOD
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-SETTINGS = Settings.from_env(
-    {
-        "FIGMA_CLIENT_ID": "cid",
-        "FIGMA_CLIENT_SECRET": "secret",
-        "TABLE_NAME": "t",
-        "KMS_KEY_ID": "k",
-        "CALLBACK_URL": "https://api.example.com/auth/figma/callback",
-        "ALLOWED_ORIGINS": "https://app.example.com",
-        "ALLOWED_SCOPES": "current_user:read,file_content:read,file_comments:read",
-    }
-)
+SETTINGS = Settings.from_env({**GOOD, "ALLOWED_SCOPES": "current_user:read,file_content:read,file_comments:read"})
 
 
 @dataclass
