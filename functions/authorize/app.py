@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from figma_auth import device_page, openapi, runtime, web
 from figma_auth.models import AuthorizeQuery, DeviceRequest, DeviceStart
 from figma_auth.observability import logger
+from figma_auth.web import Query
 
 runtime.check()  # bad settings fail the cold start with one line naming the variable
 app = web.create_app()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -13,6 +11,7 @@ from figma_auth import openapi, runtime, web
 from figma_auth.credentials import LoginStart, tx_cookie_name
 from figma_auth.observability import logger
 from figma_auth.urls import append_query
+from figma_auth.web import APIGatewayHttpResolver, Query, Response
 
 runtime.check()
 app = web.create_app()

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from figma_auth import openapi, runtime, web
 from figma_auth.models import LogoutRequest
 from figma_auth.observability import logger
+from figma_auth.web import Body
 
 runtime.check()
 app = web.create_app()

@@ -18,3 +18,7 @@ Beneath them: the Figma client (``figma``) and pure protocol helpers (``oauth``,
 """
 
 __version__ = "0.1.0"
+
+from figma_auth import lean_imports
+
+lean_imports.install()

@@ -11,14 +11,13 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.shared.cookies import Cookie
 
 from figma_auth import pages, runtime, web
 from figma_auth.credentials import DEVICE_COOKIE, VERIFY_COOKIE
 from figma_auth.errors import FigmaAuthError, InvalidState, NotFound
 from figma_auth.tokens import constant_time_equal, derive, random_token
-from figma_auth.usecases.device_verify import done_mark
 
 DEVICE_VERIFY_PATH = "/auth/device/verify"
 CONFIRM_SECONDS = 600  # how long the page's "codes match" stays valid in this browser
@@ -39,6 +38,8 @@ def verify_page(app: APIGatewayHttpResolver) -> Response[Any]:
     """GET: the outcome, the step on to Figma after a confirmation, or the code form."""
     params = web.query(app)
     if params.get("result") == "done":
+        from figma_auth.usecases.device_verify import done_mark  # use cases load on first use (runtime)
+
         client, browser = params.get("client", ""), web.cookies(app).get(VERIFY_COOKIE)
         named = bool(client and browser) and constant_time_equal(
             done_mark(browser or "", client), params.get("mark", "")

@@ -1,0 +1,594 @@
+"""A connection's webhooks, the reconciliation pass and backend access, without a stack: what
+a create sends Figma and keeps (a passcode's hash only), how each of Figma's refusals maps to
+a code an app can act on, what a delete and a disconnect remove, what the reconciliation
+relays, and which user ids name a connection (integration/test_webhooks.py and
+test_backend.py run them end to end)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from figma_auth.engine import Fresh
+from figma_auth.errors import (
+    FigmaAuthError,
+    FigmaError,
+    FigmaUnavailable,
+    InsufficientScope,
+    NotFound,
+    RateLimited,
+    ReauthRequired,
+    Unauthorized,
+    WebhookForbidden,
+    WebhookQuota,
+)
+from figma_auth.figma import ProxyResponse
+from figma_auth.models import WebhookCreate
+from figma_auth.oauth import FigmaGrant
+from figma_auth.records import ACTIVE, REAUTH_REQUIRED, Connection, Profile, RateLimit, Session, Webhook
+from figma_auth.tokens import hash_secret
+from figma_auth.usecases.connections import NO_CONNECTION, BackendConnections, checked_user_id, connection_of
+from figma_auth.usecases.rate_limits import RateLimitLedger
+from figma_auth.usecases.sessions import EndUser
+from figma_auth.usecases.webhook_reconcile import Reconcile
+from figma_auth.usecases.webhooks import PENDING_PASSCODE_TTL, ManageWebhooks, view
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+ISSUER = "https://api.example.com"
+USER = "1143925780461227139"
+
+
+def connection(*scopes: str, status: str = ACTIVE, **fields: Any) -> Connection:
+    return Connection(
+        USER,
+        Profile("Ada", "ada@example.com", ""),
+        scopes or ("current_user:read", "webhooks:write"),
+        status=status,
+        grant_expires_at=NOW + timedelta(hours=2),
+        **fields,
+    )
+
+
+@dataclass
+class Engine:
+    """The refresh engine: a fresh grant per call (its token names the call), or a refusal."""
+
+    refuses: FigmaAuthError | None = None
+    calls: list[tuple[str, int | None, bool]] = field(default_factory=list)
+
+    def fresh(self, conn: Connection, min_validity: int | None, *, force: bool = False) -> Fresh:
+        self.calls.append((conn.user_id, min_validity, force))
+        if self.refuses is not None:
+            raise self.refuses
+        grant = FigmaGrant(f"token-{len(self.calls)}", "r", NOW + timedelta(hours=1), conn.scopes)
+        return Fresh(replace(conn, version=conn.version + 1), grant)
+
+
+@dataclass
+class Figma:
+    """Figma's REST API as forward() reaches it: answers queued per (method, path prefix)."""
+
+    answers: list[ProxyResponse] = field(default_factory=list)
+    raises: Exception | None = None
+    calls: list[dict[str, Any]] = field(default_factory=list)
+
+    def forward(
+        self, target: str, *, method: str, token: str, body: bytes | None, content_type: str | None
+    ) -> ProxyResponse:
+        self.calls.append(
+            {"target": target, "method": method, "token": token, "body": body, "content_type": content_type}
+        )
+        if self.raises is not None:
+            raise self.raises
+        return self.answers.pop(0) if self.answers else answer(200, {})
+
+
+def answer(
+    status: int, body: Any = None, headers: dict[str, str] | None = None, raw: bytes | None = None
+) -> ProxyResponse:
+    data = raw if raw is not None else json.dumps(body).encode()
+    return ProxyResponse(status, data, "application/json", headers or {})
+
+
+@dataclass
+class Store:
+    connections: dict[str, Connection] = field(default_factory=dict)
+    webhooks: dict[str, list[Webhook]] = field(default_factory=dict)
+    passcodes: list[tuple[str, str, datetime]] = field(default_factory=list)
+    saved: list[tuple[Webhook, str]] = field(default_factory=list)
+    deleted: list[tuple[str, str]] = field(default_factory=list)
+    limits: list[RateLimit] = field(default_factory=list)
+    reads: int = 0
+
+    def put_pending_passcode(self, passcode_hash: str, user_id: str, expires_at: datetime) -> None:
+        self.passcodes.append((passcode_hash, user_id, expires_at))
+
+    def save_webhook(self, webhook: Webhook, passcode_hash: str) -> None:
+        self.saved.append((webhook, passcode_hash))
+        self.webhooks.setdefault(webhook.user_id, []).append(webhook)
+
+    def user_webhooks(self, user_id: str) -> list[Webhook]:
+        return list(self.webhooks.get(user_id, []))
+
+    def delete_webhook(self, user_id: str, webhook_id: str) -> None:
+        self.deleted.append((user_id, webhook_id))
+        self.webhooks[user_id] = [w for w in self.webhooks.get(user_id, []) if w.id != webhook_id]
+
+    def get_connection(self, user_id: str) -> Connection | None:
+        self.reads += 1
+        return self.connections.get(user_id)
+
+    def record_rate_limit(self, conn: Connection, limit: RateLimit, *, now: datetime) -> bool:
+        self.limits.append(limit)
+        return True
+
+    def every_webhook(self) -> Iterator[tuple[str, str]]:
+        for user_id, hooks in self.webhooks.items():
+            for hook in hooks:
+                yield hook.id, user_id
+
+
+@dataclass
+class World:
+    store: Store = field(default_factory=Store)
+    engine: Engine = field(default_factory=Engine)
+    figma: Figma = field(default_factory=Figma)
+    published: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    @property
+    def ledger(self) -> RateLimitLedger:
+        return RateLimitLedger(store=self.store, publish=lambda t, d: self.published.append((t, d)), clock=lambda: NOW)
+
+    def webhooks(self) -> ManageWebhooks:
+        return ManageWebhooks(
+            store=self.store,
+            engine=self.engine,
+            figma=self.figma,
+            ledger=self.ledger,
+            clock=lambda: NOW,
+            leeway_seconds=300,
+        )
+
+
+def request(**fields: Any) -> WebhookCreate:
+    return WebhookCreate(**{"event_type": "FILE_UPDATE", "context": "file", "context_id": "FILEKEY", **fields})
+
+
+def hook(webhook_id: str = "wh1", user_id: str = USER, **fields: Any) -> Webhook:
+    return Webhook(webhook_id, user_id, "FILE_UPDATE", "file", "FILEKEY", NOW - timedelta(days=1), **fields)
+
+
+# -- create ------------------------------------------------------------------------------------------
+
+
+def test_a_create_sends_figma_a_fresh_passcode_and_keeps_only_its_hash() -> None:
+    world = World()
+    world.figma.answers = [answer(200, {"id": 77, "status": "ACTIVE"})]
+    created = world.webhooks().create(connection(), request(description="Watch it"), issuer=ISSUER)
+
+    (call,) = world.figma.calls
+    assert (call["target"], call["method"], call["token"]) == ("/v2/webhooks", "POST", "token-1")
+    assert call["content_type"] == "application/json"
+    sent = json.loads(call["body"])
+    passcode = sent.pop("passcode")
+    assert sent == {
+        "event_type": "FILE_UPDATE",
+        "context": "file",
+        "context_id": "FILEKEY",
+        "endpoint": f"{ISSUER}/webhooks/figma",
+        "description": "Watch it",
+    }
+    assert len(passcode) == 43
+    assert world.store.passcodes == [(hash_secret(passcode), USER, NOW + PENDING_PASSCODE_TTL)]
+    ((saved, saved_hash),) = world.store.saved
+    assert saved_hash == hash_secret(passcode) and passcode not in repr(world.store)
+    assert saved == Webhook("77", USER, "FILE_UPDATE", "file", "FILEKEY", NOW, "Watch it", "active")
+    assert created.model_dump() == {
+        "id": "77",
+        "event_type": "FILE_UPDATE",
+        "context": "file",
+        "context_id": "FILEKEY",
+        "status": "active",
+        "created_at": "2026-12-01T12:00:00Z",
+        "description": "Watch it",
+    }
+    assert world.engine.calls == [(USER, 300, False)]
+
+
+def test_a_create_without_description_sends_none_and_two_creates_two_passcodes() -> None:
+    world = World()
+    world.figma.answers = [answer(200, {"id": "a"}), answer(200, {"id": "b"})]
+    world.webhooks().create(connection(), request(), issuer=ISSUER)
+    world.webhooks().create(connection(), request(), issuer=ISSUER)
+    first, second = (json.loads(c["body"]) for c in world.figma.calls)
+    assert "description" not in first and first["passcode"] != second["passcode"]
+    assert [w.status for w, _ in world.store.saved] == ["active", "active"]
+
+
+def test_figmas_paused_webhook_is_kept_paused() -> None:
+    world = World()
+    world.figma.answers = [answer(200, {"id": "p", "status": "paused"})]
+    assert world.webhooks().create(connection(), request(), issuer=ISSUER).status == "paused"
+
+
+def test_a_create_needs_a_live_grant_and_the_webhooks_write_scope_before_figma_is_called() -> None:
+    world = World()
+    with pytest.raises(ReauthRequired):
+        world.webhooks().create(connection(status=REAUTH_REQUIRED), request(), issuer=ISSUER)
+    with pytest.raises(InsufficientScope) as refused:
+        world.webhooks().create(connection("current_user:read"), request(), issuer=ISSUER)
+    assert "webhooks:write" in refused.value.message and "sign in again" in refused.value.message
+    assert world.figma.calls == [] and world.store.passcodes == []
+
+
+def test_a_remembered_limit_refuses_the_create_without_figma() -> None:
+    world = World()
+    limited = connection(rate_limits=(RateLimit(2, "user", NOW + timedelta(minutes=1)),))
+    with pytest.raises(RateLimited):
+        world.webhooks().create(limited, request(), issuer=ISSUER)
+    assert world.figma.calls == [] and world.store.passcodes == []
+
+
+def test_figmas_429_on_a_create_is_recorded_and_refused_in_words() -> None:
+    world = World()
+    world.figma.answers = [answer(429, {}, {"Retry-After": "60", "X-Figma-Rate-Limit-Type": "low"})]
+    with pytest.raises(RateLimited) as refused:
+        world.webhooks().create(connection(), request(), issuer=ISSUER)
+    assert refused.value.retry_after == 60 and refused.value.tier == 2
+    (limit,) = world.store.limits
+    assert (limit.tier, limit.scope, limit.type) == (2, "user", "low")
+    assert world.store.saved == []
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error", "said"),
+    [
+        (400, {"message": "Maximum number of webhooks reached"}, WebhookQuota, "Maximum number"),
+        (400, {"err": "Webhook limit exceeded"}, WebhookQuota, "limit exceeded"),
+        (403, {"message": "Invalid scope(s): webhooks:write"}, InsufficientScope, "Invalid scope"),
+        (403, {"message": "You need edit access"}, WebhookForbidden, "edit access"),
+        (400, {"message": "context_id is invalid"}, FigmaError, "HTTP 400"),
+        (404, {"err": "Not found"}, FigmaError, "HTTP 404"),
+        (200, {"no": "id"}, FigmaError, "HTTP 200"),
+        (200, {"id": None}, FigmaError, "HTTP 200"),
+        (200, ["not", "an", "object"], FigmaError, "HTTP 200"),
+    ],
+)
+def test_figmas_refusals_map_to_codes_an_app_can_act_on(
+    status: int, body: Any, error: type[FigmaAuthError], said: str
+) -> None:
+    world = World()
+    world.figma.answers = [answer(status, body)]
+    with pytest.raises(error) as refused:
+        world.webhooks().create(connection(), request(), issuer=ISSUER)
+    assert type(refused.value) is error and said in refused.value.message
+    assert world.store.saved == []
+
+
+def test_a_refusal_quotes_at_most_300_characters_of_figma() -> None:
+    world = World()
+    world.figma.answers = [answer(403, {"message": "y" * 400})]
+    with pytest.raises(WebhookForbidden) as refused:
+        world.webhooks().create(connection(), request(), issuer=ISSUER)
+    assert refused.value.message.endswith("Figma said: " + "y" * 300)
+    assert refused.value.message.startswith(WebhookForbidden.default_message)
+
+
+def test_a_body_that_is_not_json_is_figmas_error() -> None:
+    world = World()
+    world.figma.answers = [answer(200, raw=b"<html>")]
+    with pytest.raises(FigmaError) as refused:
+        world.webhooks().create(connection(), request(), issuer=ISSUER)
+    assert refused.value.message == "Figma refused the webhook (HTTP 200): "
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_figma_down_is_figma_unavailable_with_502(status: int) -> None:
+    world = World()
+    world.figma.answers = [answer(status, {})]
+    with pytest.raises(FigmaUnavailable) as refused:
+        world.webhooks().create(connection(), request(), issuer=ISSUER)
+    assert refused.value.status == 502 and f"HTTP {status}" in refused.value.message
+
+
+def test_a_499_is_not_figma_down() -> None:
+    world = World()
+    world.figma.answers = [answer(499, {})]
+    with pytest.raises(FigmaError) as refused:
+        world.webhooks().create(connection(), request(), issuer=ISSUER)
+    assert type(refused.value) is FigmaError
+
+
+# -- list, view, delete --------------------------------------------------------------------------------
+
+
+def test_a_dead_grant_shows_its_webhooks_paused() -> None:
+    world = World()
+    world.store.webhooks[USER] = [hook("a"), hook("b", status="paused")]
+    assert [w.status for w in world.webhooks().list(connection()).webhooks] == ["active", "paused"]
+    assert [w.status for w in world.webhooks().list(connection(status=REAUTH_REQUIRED)).webhooks] == ["paused"] * 2
+    assert view(hook("c", description="d"), connection()).description == "d"
+
+
+def test_a_delete_goes_to_figma_first_with_the_users_token_then_here() -> None:
+    world = World()
+    world.store.webhooks[USER] = [hook("a"), hook("b")]
+    world.webhooks().delete(connection(), "a")
+    (call,) = world.figma.calls
+    assert (call["target"], call["method"], call["body"], call["content_type"]) == (
+        "/v2/webhooks/a",
+        "DELETE",
+        None,
+        None,
+    )
+    assert world.store.deleted == [(USER, "a")] and [w.id for w in world.store.webhooks[USER]] == ["b"]
+
+
+def test_a_delete_of_a_webhook_already_gone_at_figma_is_fine() -> None:
+    world = World()
+    world.store.webhooks[USER] = [hook("a")]
+    world.figma.answers = [answer(404, {})]
+    world.webhooks().delete(connection(), "a")
+    assert world.store.deleted == [(USER, "a")]
+
+
+@pytest.mark.parametrize("status", [400, 403, 429])
+def test_a_delete_figma_refuses_is_kept(status: int) -> None:
+    world = World()
+    world.store.webhooks[USER] = [hook("a")]
+    world.figma.answers = [answer(status, {})]
+    with pytest.raises(FigmaError) as refused:
+        world.webhooks().delete(connection(), "a")
+    assert refused.value.message == f"Figma refused to delete the webhook (HTTP {status}); it is kept"
+    assert world.store.deleted == []
+
+
+def test_a_delete_of_anothers_or_no_webhook_is_not_found_and_a_dead_grant_deletes_only_here() -> None:
+    world = World()
+    world.store.webhooks["someone-else"] = [hook("x", user_id="someone-else")]
+    with pytest.raises(NotFound) as missing:
+        world.webhooks().delete(connection(), "x")
+    assert missing.value.message == "This user has no webhook with that id."
+    world.store.webhooks[USER] = [hook("a")]
+    world.webhooks().delete(connection(status=REAUTH_REQUIRED), "a")
+    assert world.figma.calls == [] and world.store.deleted == [(USER, "a")]
+
+
+# -- drop_all (a disconnect) ----------------------------------------------------------------------------
+
+
+def test_a_disconnect_drops_every_webhook_at_figma_and_here() -> None:
+    world = World()
+    world.store.connections[USER] = connection()
+    world.store.webhooks[USER] = [hook("a"), hook("b")]
+    world.webhooks().drop_all(USER)
+    assert [(c["method"], c["target"]) for c in world.figma.calls] == [
+        ("DELETE", "/v2/webhooks/a"),
+        ("DELETE", "/v2/webhooks/b"),
+    ]
+    assert world.store.deleted == [(USER, "a"), (USER, "b")]
+
+
+def test_a_disconnect_without_webhooks_reads_nothing_more() -> None:
+    world = World()
+    world.store.connections[USER] = connection()
+    world.webhooks().drop_all(USER)
+    assert world.store.reads == 0 and world.figma.calls == [] and world.store.deleted == []
+
+
+def test_a_disconnect_whose_figma_calls_fail_still_drops_ours() -> None:
+    world = World()
+    world.store.connections[USER] = connection()
+    world.store.webhooks[USER] = [hook("a"), hook("b")]
+    world.figma.raises = ConnectionError("Figma is down")
+    world.webhooks().drop_all(USER)
+    assert len(world.figma.calls) == 2 and world.store.deleted == [(USER, "a"), (USER, "b")]
+
+
+def test_a_disconnect_with_a_dead_or_missing_grant_drops_ours_without_figma() -> None:
+    world = World()
+    world.store.connections[USER] = connection(status=REAUTH_REQUIRED)
+    world.store.webhooks[USER] = [hook("a")]
+    world.webhooks().drop_all(USER)
+    world.store.webhooks["gone"] = [hook("z", user_id="gone")]
+    world.webhooks().drop_all("gone")
+    assert world.figma.calls == [] and world.store.deleted == [(USER, "a"), ("gone", "z")]
+
+
+# -- the reconciliation --------------------------------------------------------------------------------
+
+
+def logged(*payloads: Any) -> ProxyResponse:
+    return answer(200, {"requests": [{"request_info": {"payload": p}} for p in payloads]})
+
+
+def delivery(webhook_id: str = "wh1", event: str = "FILE_UPDATE", **extra: Any) -> dict[str, Any]:
+    return {"webhook_id": webhook_id, "event_type": event, "file_key": "FILEKEY", **extra}
+
+
+@dataclass
+class Relay:
+    outcomes: list[str] = field(default_factory=list)
+    seen: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def __call__(self, user_id: str, payload: dict[str, Any]) -> Any:
+        self.seen.append((user_id, payload))
+        return self.outcomes.pop(0) if self.outcomes else "published"
+
+
+def reconcile(world: World, relay: Relay) -> Reconcile:
+    return Reconcile(
+        store=world.store, engine=world.engine, figma=world.figma, ledger=world.ledger, relay=relay, leeway_seconds=300
+    )
+
+
+def test_the_reconciliation_relays_each_logged_delivery_and_counts_what_happened() -> None:
+    world, relay = World(), Relay(outcomes=["published", "duplicate", "ignored"])
+    world.store.connections[USER] = connection()
+    world.store.webhooks[USER] = [hook("wh1")]
+    world.figma.answers = [logged(delivery(n=1), delivery(n=2), delivery(n=3))]
+    report = reconcile(world, relay).run()
+    assert report == {"webhooks": 1, "published": 1, "duplicate": 1, "skipped": 0, "failed": 0}
+    assert [p["n"] for _, p in relay.seen] == [1, 2, 3] and {u for u, _ in relay.seen} == {USER}
+    (call,) = world.figma.calls
+    assert (call["target"], call["method"], call["token"]) == ("/v2/webhooks/wh1/requests", "GET", "token-1")
+
+
+def test_the_reconciliation_relays_only_this_webhooks_well_formed_payloads() -> None:
+    world, relay = World(), Relay()
+    world.store.connections[USER] = connection()
+    world.store.webhooks[USER] = [hook("wh1")]
+    world.figma.answers = [
+        answer(
+            200,
+            {
+                "requests": [
+                    {"request_info": {"payload": delivery()}},
+                    {"request_info": {"payload": delivery("other")}},  # another webhook's
+                    {"request_info": {"payload": {"webhook_id": "wh1", "event_type": 7}}},
+                    {"request_info": {"payload": "a string"}},
+                    {"request_info": {}},
+                    "not a request",
+                ]
+            },
+        )
+    ]
+    assert reconcile(world, relay).run()["published"] == 1 and len(relay.seen) == 1
+
+
+@pytest.mark.parametrize("raw", [b"<html>", b"[1, 2]", b'{"requests": []}'])
+def test_a_log_figma_cannot_give_relays_nothing(raw: bytes) -> None:
+    world, relay = World(), Relay()
+    world.store.connections[USER] = connection()
+    world.store.webhooks[USER] = [hook("wh1")]
+    world.figma.answers = [answer(200, raw=raw)]
+    assert reconcile(world, relay).run() == {"webhooks": 1, "published": 0, "duplicate": 0, "skipped": 0, "failed": 0}
+
+
+def test_the_reconciliation_skips_dead_or_missing_grants_and_reads_each_connection_once() -> None:
+    world, relay = World(), Relay()
+    world.store.connections[USER] = connection(status=REAUTH_REQUIRED)
+    world.store.webhooks[USER] = [hook("a"), hook("b")]
+    world.store.webhooks["gone"] = [hook("z", user_id="gone")]
+    report = reconcile(world, relay).run()
+    assert report == {"webhooks": 3, "published": 0, "duplicate": 0, "skipped": 3, "failed": 0}
+    assert world.store.reads == 2 and world.figma.calls == []
+
+
+def test_a_failure_counts_and_the_pass_goes_on() -> None:
+    world, relay = World(), Relay()
+    world.store.connections[USER] = connection()
+    world.store.webhooks[USER] = [hook("a"), hook("b"), hook("c")]
+    world.figma.answers = [answer(500, {}), answer(429, {}, {"Retry-After": "5"}), logged(delivery("c"))]
+    report = reconcile(world, relay).run()
+    assert report == {"webhooks": 3, "published": 1, "duplicate": 0, "skipped": 0, "failed": 2}
+    assert len(world.store.limits) == 1 and world.store.limits[0].tier == 2
+
+
+def test_a_dead_grant_met_while_reconciling_counts_as_failed() -> None:
+    world, relay = World(engine=Engine(refuses=ReauthRequired())), Relay()
+    world.store.connections[USER] = connection()
+    world.store.webhooks[USER] = [hook("a")]
+    assert reconcile(world, relay).run()["failed"] == 1 and world.figma.calls == []
+
+
+def test_a_remembered_limit_skips_the_call_and_counts_as_failed() -> None:
+    world, relay = World(), Relay()
+    world.store.connections[USER] = connection(rate_limits=(RateLimit(2, "user", NOW + timedelta(minutes=5)),))
+    world.store.webhooks[USER] = [hook("a")]
+    assert reconcile(world, relay).run()["failed"] == 1 and world.figma.calls == []
+
+
+def test_the_pass_leaves_the_rest_to_the_next_run_with_under_30_seconds_left() -> None:
+    world, relay = World(), Relay()
+    world.store.connections[USER] = connection()
+    world.store.webhooks[USER] = [hook("a"), hook("b"), hook("c")]
+    left = iter([31.0, 30.0, 29.9])
+    report = reconcile(world, relay).run(time_left=lambda: next(left))
+    assert report["webhooks"] == 2 and len(world.figma.calls) == 2
+
+
+# -- backend access --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("user_id", ["", "x" * 129, "tab\there", "new\nline"])
+def test_anything_that_is_no_figma_user_id_names_no_connection(user_id: str) -> None:
+    store = Store()
+    with pytest.raises(NotFound) as missing:
+        connection_of(store, user_id)
+    assert missing.value.message == NO_CONNECTION and store.reads == 0
+
+
+@pytest.mark.parametrize("user_id", ["1", "x" * 128, USER])
+def test_a_figma_user_id_is_looked_up(user_id: str) -> None:
+    assert checked_user_id(user_id) == user_id
+    store = Store(connections={user_id: replace(connection(), user_id=user_id)})
+    assert connection_of(store, user_id).user_id == user_id
+
+
+@dataclass
+class Backend(Store):
+    touched: dict[str, str] = field(default_factory=dict)
+    sessions: dict[str, list[Session]] = field(default_factory=dict)
+
+    def connection_touched(self, user_id: str) -> str | None:
+        return self.touched.get(user_id)
+
+    def user_sessions(self, user_id: str) -> list[Session]:
+        return self.sessions.get(user_id, [])
+
+
+class Ended(EndUser):
+    """EndUser (test_sessions.py tests what it ends), recording whom it was asked to end."""
+
+    def __init__(self) -> None:
+        self.ended: list[tuple[str, bool]] = []
+
+    def __call__(self, user_id: str, *, disconnect: bool) -> None:
+        self.ended.append((user_id, disconnect))
+
+
+def backend(store: Backend, engine: Engine | None = None, ended: Ended | None = None) -> BackendConnections:
+    return BackendConnections(store=store, engine=engine or Engine(), end_user=ended or Ended(), leeway_seconds=300)
+
+
+def test_the_backend_view_has_a_fresh_token() -> None:
+    store, engine = Backend(connections={USER: connection()}), Engine()
+    shown = backend(store, engine).view(USER)
+    assert shown.provider.access_token == "token-1" and engine.calls == [(USER, 300, False)]
+    with pytest.raises(NotFound):
+        backend(store).view("nobody")
+
+
+def test_the_backend_view_of_a_dead_grant_says_reauth_required() -> None:
+    store = Backend(connections={USER: connection()})
+    shown = backend(store, Engine(refuses=ReauthRequired())).view(USER)
+    assert shown.provider.status == "reauth_required" and shown.provider.access_token is None
+
+
+def test_a_disconnect_ends_the_user_when_a_connection_or_a_session_exists() -> None:
+    store, ended = Backend(touched={USER: "2026-12-01T11:00:00Z"}), Ended()
+    backend(store, ended=ended).disconnect(USER)
+    session = Session("s", "sessions-only", NOW, NOW + timedelta(days=1))
+    store.sessions["sessions-only"] = [session]
+    backend(store, ended=ended).disconnect("sessions-only")
+    assert ended.ended == [(USER, True), ("sessions-only", True)]
+
+
+def test_a_disconnect_of_nobody_is_not_found_and_ends_nothing() -> None:
+    store, ended = Backend(), Ended()
+    for user_id in ("nobody", "", "x" * 129):
+        with pytest.raises(NotFound):
+            backend(store, ended=ended).disconnect(user_id)
+    assert ended.ended == []
+
+
+def test_unauthorized_is_not_swallowed_by_the_backend_view() -> None:
+    store = Backend(connections={USER: connection()})
+    with pytest.raises(Unauthorized):
+        backend(store, Engine(refuses=Unauthorized())).view(USER)
