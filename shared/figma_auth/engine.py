@@ -184,8 +184,8 @@ class RefreshEngine:
             revoked = tuple(dict.fromkeys((*conn.revoked_scopes, *(s for s in conn.scopes if s not in narrowed))))
             updated = replace(updated, scopes=narrowed_to, revoked_scopes=revoked)
             metrics_count("GrantNarrowedByFigma")
-            logger.info("figma grant narrowed at refresh", extra={"revoked_scopes": list(revoked)})
-        logger.info("figma grant refreshed", extra={"grant_version": updated.version})
+            logger.info("figma grant narrowed at refresh", extra={"revoked_scopes": list(revoked)})  # pragma: no mutate
+        logger.info("figma grant refreshed", extra={"grant_version": updated.version})  # pragma: no mutate
         return Fresh(updated, new)
 
     def grant_died(self, conn: Connection, *, owner: str, reason: str = "figma_rejected_refresh") -> bool:

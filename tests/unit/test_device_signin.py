@@ -201,3 +201,78 @@ def test_the_network_is_the_24_or_the_64_never_the_address() -> None:
     assert network_of("2001:db8::1") == network_of("2001:db8::ffff") != network_of("2001:db9::1")
     assert network_of("not an address") == hash_secret("unknown:not an address")
     assert "203.0.113" not in network_of("203.0.113.7")
+
+
+def poll_of(answer: Any) -> DeviceTokenRequest:
+    return DeviceTokenRequest(grant_type="urn:ietf:params:oauth:grant-type:device_code", device_code=answer.device_code)
+
+
+def test_each_refusal_of_the_device_flow_says_what_to_do_in_words() -> None:
+    with pytest.raises(TemporarilyUnavailable) as busy:
+        started(Devices(taken_user_codes=5), [NOW])
+    assert busy.value.message == "Could not draw a free user code; try again."
+
+    store, clock = Devices(), [NOW]
+    device, answer = started(store, clock)
+    (key,) = store.devices
+    store.devices[key] = replace(store.devices[key], status="denied")
+    with pytest.raises(AccessDenied) as denied:
+        device.poll(poll_of(answer))
+    assert denied.value.message == "The person declined at Figma."
+    with pytest.raises(InvalidGrant) as unknown:
+        device.poll(DeviceTokenRequest(grant_type=poll_of(answer).grant_type, device_code="x" * 43))
+    assert unknown.value.message == "Unknown device_code (or it expired long ago). Start signing in again."
+    store.devices[key] = replace(store.devices[key], status="delivered")
+    clock[0] += timedelta(seconds=6)
+    with pytest.raises(InvalidGrant) as used:
+        device.poll(poll_of(answer))
+    assert used.value.message == "This device code was already used: it gives one session, once."
+
+
+def test_an_approval_that_lost_the_delivery_race_is_already_used() -> None:
+    store, clock = Devices(), [NOW]
+    device, answer = started(store, clock)
+    (key,) = store.devices
+    store.devices[key] = replace(store.devices[key], status="approved", user_id="u1")
+
+    def lost(device: DeviceCode, session: Session, *, offline: bool = False) -> bool:
+        return False  # another poll delivered it first
+
+    store.deliver_device = lost  # type: ignore[method-assign]
+    with pytest.raises(InvalidGrant) as used:
+        device.poll(poll_of(answer))
+    assert used.value.message == "This device code was already used: it gives one session, once."
+
+
+def test_an_approved_code_without_its_user_is_still_pending_and_the_session_is_activated() -> None:
+    store, clock = Devices(), [NOW]
+    device, answer = started(store, clock)
+    (key,) = store.devices
+    store.devices[key] = replace(store.devices[key], status="approved", user_id=None)
+    with pytest.raises(AuthorizationPending):
+        device.poll(poll_of(answer))
+    store.devices[key] = replace(store.devices[key], status="pending", user_id="u1")
+    clock[0] += timedelta(seconds=6)
+    with pytest.raises(AuthorizationPending):
+        device.poll(poll_of(answer))
+    store.devices[key] = replace(store.devices[key], status="approved", user_id="u1")
+    clock[0] += timedelta(seconds=6)
+    token = device.poll(poll_of(answer))
+    ((session, _),) = store.delivered
+    assert session.activated is True and token.session.id == hash_secret(token.access_token)
+
+
+def test_the_poll_is_timed_in_milliseconds() -> None:
+    store, clock = Devices(), [NOW]
+    device, answer = started(store, clock)
+    seen: list[int] = []
+    real = store.poll_device
+
+    def recording(device_hash: str, *, now_ms: int) -> tuple[DeviceCode | None, bool]:
+        seen.append(now_ms)
+        return real(device_hash, now_ms=now_ms)
+
+    store.poll_device = recording  # type: ignore[method-assign]
+    with pytest.raises(AuthorizationPending):
+        device.poll(poll_of(answer))
+    assert seen == [int(NOW.timestamp() * 1000)]

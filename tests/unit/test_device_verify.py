@@ -158,3 +158,20 @@ def test_confirm_refuses_a_code_that_is_no_longer_pending() -> None:
     with pytest.raises(ExpiredToken):
         verify.confirm(CODE, derive("s", "device:" + CODE), "s", callback_url="c", verify_url="v")
     assert login.begun == []
+
+
+def test_the_verify_pages_refusals_say_what_to_do_in_words() -> None:
+    verify, _, _ = world()
+    with pytest.raises(NotFound) as wrong:
+        verify.look_up("BBBB-BBBB", address="203.0.113.60", browser="w1", from_link=False)
+    assert wrong.value.message == "That code is not right. Check it against the one your app shows and type it again."
+    for _ in range(dv.MAX_CODE_VIEWS):
+        verify.look_up(CODE, address="203.0.113.61", browser="w2", from_link=False)
+    with pytest.raises(ExpiredToken) as burned:
+        verify.look_up(CODE, address="203.0.113.61", browser="w2", from_link=False)
+    assert burned.value.message == "This code was opened too many times. Start signing in again from your app."
+    with pytest.raises(InvalidState) as unconfirmed:
+        verify.confirm(CODE, "x" * 43, "browser-secret", callback_url="https://api/cb", verify_url="https://api/v")
+    assert unconfirmed.value.message == (
+        "Confirm the code on this page first (it was opened in another browser or expired)."
+    )

@@ -143,3 +143,53 @@ def test_the_apps_jwt_names_the_session_and_never_outlives_it(kms: Any) -> None:
     with pytest.raises(NotFound):
         off.create(Credentials("tok", "bearer"), issuer="https://x")
     assert len(seen) == 1  # refused before anyone is authenticated
+
+
+def test_a_sealed_box_is_aes_gcm_over_compact_json_bound_to_the_sorted_context(kms: Any) -> None:
+    """The stored format, opened without the vault: what this version writes, the next must read."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    context = {"user_id": "u1", "purpose": "figma-grant"}  # given unsorted
+    box = Vault(kms=kms, key_id=key, cache=DataKeyCache(max_entries=0)).seal(GRANT, context)
+    data_key = kms.decrypt(CiphertextBlob=box.encrypted_key, EncryptionContext=context)["Plaintext"]
+    aad = b'{"purpose":"figma-grant","user_id":"u1"}'
+    assert AESGCM(data_key).decrypt(box.nonce, box.ciphertext, aad) == (
+        b'{"access_token":"' + b"a" * 20 + b'","refresh_token":"' + b"r" * 20 + b'"}'
+    )
+
+
+def test_a_ticket_is_sealed_under_hkdf_of_the_secret_and_its_purpose() -> None:
+    """seal_with_secret's format, opened independently: AES-GCM under HKDF-SHA256 (no salt,
+    info "figma-auth:" + purpose) of the secret, the nonce first, the purpose as associated data."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    from figma_auth.vault import open_with_secret, seal_with_secret
+
+    sealed = seal_with_secret("the-ticket", b"the-session-token", purpose=b"ticket")
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"figma-auth:ticket").derive(b"the-ticket")
+    assert AESGCM(derived).decrypt(sealed[:12], sealed[12:], b"ticket") == b"the-session-token"
+    assert open_with_secret("the-ticket", sealed, purpose=b"ticket") == b"the-session-token"
+    assert open_with_secret("another-ticket", sealed, purpose=b"ticket") is None
+    assert open_with_secret("the-ticket", sealed, purpose=b"other") is None
+
+
+def test_a_reseal_asks_kms_for_the_data_key_of_this_vaults_key(kms: Any) -> None:
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+
+    class Recording(CountingKms):
+        def __init__(self, client: Any) -> None:
+            super().__init__(client)
+            self.decrypts: list[dict[str, Any]] = []
+
+        def decrypt(self, **kwargs: Any) -> Any:
+            self.decrypts.append(kwargs)
+            return self.client.decrypt(**kwargs)
+
+    recording = Recording(kms)
+    vault = Vault(kms=recording, key_id=key, cache=DataKeyCache(max_entries=0))  # type: ignore[arg-type]
+    box = vault.seal(GRANT, grant_context("u1"))
+    vault.reseal(box, GRANT, grant_context("u1"))
+    assert recording.decrypts and all(call["KeyId"] == key for call in recording.decrypts)

@@ -25,6 +25,7 @@ from figma_auth.errors import (
     Unauthorized,
 )
 from figma_auth.figma import ProxyResponse
+from figma_auth.models import LogoutRequest
 from figma_auth.oauth import FigmaGrant
 from figma_auth.records import ACTIVE, REAUTH_REQUIRED, Connection, Current, Profile, RateLimit, Session
 from figma_auth.tokens import hash_secret, new_session_token
@@ -464,3 +465,132 @@ def test_the_list_shows_the_users_live_activated_sessions_oldest_first_marking_t
     listed = sessions(store, Engine()).list(Credentials(token, "cookie")).sessions
     assert [(s.id, s.current, s.client) for s in listed] == [("older", False, "device"), (mine, True, "web")]
     assert listed[0].created_at == "2026-11-26T12:00:00Z" and listed[0].expires_at == "2026-12-02T12:00:00Z"
+
+
+def test_proxy_calls_are_counted_by_answer_class_and_forced_refreshes_apart(emitted: list[str]) -> None:
+    world = World()
+    world.figma.answers = [reply(200), reply(404), reply(401), reply(200), reply(302)]
+    for _ in range(4):
+        world.proxy().as_session(SESSION, call())
+    assert emitted == ["ProxyCalls2xx", "ProxyCalls4xx", "ProxyRefreshOnInvalidToken", "ProxyCalls2xx", "ProxyCalls3xx"]
+
+
+def test_a_deleted_connection_is_counted_and_announced_once(emitted: list[str]) -> None:
+    store = MemoryStore()
+    signed_in(store)
+    published = Published()
+    EndUser(store=store, publish=published, offline_access=False, clock=lambda: NOW)(USER, disconnect=True)
+    assert emitted == ["ConnectionDeleted"]
+    assert [kind for kind, _ in published.events] == ["SessionEnded", "ConnectionDeleted"]
+    assert published.events[-1] == ("ConnectionDeleted", {"user_id": USER, "reason": "disconnect"})
+
+
+# -- the exact rules of sessions -------------------------------------------------------------------------------
+
+
+@dataclass
+class CountingStore(MemoryStore):
+    reads: int = 0
+
+    def session_with_connection(self, session_id: str, user_id: str) -> tuple[Session | None, Connection | None]:
+        self.reads += 1
+        return super().session_with_connection(session_id, user_id)
+
+
+@pytest.mark.parametrize("token", ["", "no-user-in-it", "!!!." + "a" * 43])
+def test_a_token_naming_nobody_is_refused_without_reading_the_table(token: str) -> None:
+    store = CountingStore()
+    with pytest.raises(Unauthorized):
+        Authenticate(store=store, clock=lambda: NOW)(Credentials(token, "cookie"))
+    assert store.reads == 0
+
+
+class Narrowing(Engine):
+    """A refresh that comes back narrower, and a rate limit Figma set meanwhile."""
+
+    def fresh(self, conn: Connection, min_validity: int | None, *, force: bool = False) -> Fresh:
+        got = super().fresh(conn, min_validity, force=force)
+        limit = RateLimit(1, "user", NOW + timedelta(hours=1))
+        return Fresh(replace(got.connection, scopes=("current_user:read",), rate_limits=(limit,)), got.grant)
+
+
+def test_the_view_and_a_refresh_show_the_connection_the_refresh_returned_at_the_clocks_time() -> None:
+    store = MemoryStore()
+    token = signed_in(store)
+    conn, touched = store.connections[USER]
+    store.connections[USER] = (replace(conn, scopes=("current_user:read", "file_content:read")), touched)
+    creds = Credentials(token, "cookie")
+    for shown in (sessions(store, Narrowing()).view(creds), sessions(store, Narrowing()).refresh(creds, None)):
+        assert shown.provider.scopes == ["current_user:read"]  # the refreshed connection, not the one read
+        # the limit lasts until 13:00 of the clock's day: shown by the clock's time, not the wall's
+        assert [limit.tier for limit in shown.provider.rate_limits] == [1]
+
+
+def test_a_logout_answers_whether_the_callers_own_session_is_gone() -> None:
+    store = MemoryStore()
+    mine = signed_in(store)
+    other = store.sign_in(USER)
+    s = sessions(store, Engine())
+    assert s.logout(Credentials("nobody", "cookie"), LogoutRequest()) is True  # idempotent
+    assert s.logout(Credentials(mine, "cookie"), LogoutRequest(session_id=hash_secret(other))) is False
+    assert hash_secret(other) not in store.sessions and hash_secret(mine) in store.sessions
+    assert s.logout(Credentials(mine, "cookie"), LogoutRequest(all=True)) is True
+    with pytest.raises(InvalidRequest) as refused:
+        s.logout(Credentials(mine, "cookie"), LogoutRequest(disconnect=True))
+    assert refused.value.message == 'disconnect ends every session: send {"all": true, "disconnect": true}'
+
+
+def test_logout_all_says_logout_and_a_disconnect_says_disconnect_and_drops_the_users_webhooks() -> None:
+    store = MemoryStore()
+    signed_in(store)
+    published, dropped = Published(), list[str]()
+    end = EndUser(store=store, publish=published, offline_access=False, clock=lambda: NOW, drop_webhooks=dropped.append)
+    end(USER, disconnect=False)
+    assert {d["reason"] for _, d in published.events} == {"logout"} and dropped == []
+    assert published.events[-1] == ("ConnectionDeleted", {"user_id": USER, "reason": "logout"})
+    signed_in(store)
+    published.events.clear()
+    end(USER, disconnect=True)
+    assert {d["reason"] for _, d in published.events} == {"disconnect"} and dropped == [USER]
+
+
+def test_a_disconnect_deletes_the_connection_even_if_a_sign_in_joined_while_sessions_were_listed() -> None:
+    store = MemoryStore(joins_while_listing=True)
+    signed_in(store)
+    EndUser(store=store, publish=Published(), offline_access=False, clock=lambda: NOW)(USER, disconnect=True)
+    assert USER not in store.connections
+
+
+@pytest.mark.parametrize(
+    ("remaining", "kept"),
+    [
+        ({"activated": True, "expires_at": NOW + timedelta(seconds=1)}, True),
+        ({"activated": True, "expires_at": NOW}, False),  # expired at this instant: nobody uses it
+        ({"activated": False, "expires_at": NOW + timedelta(days=1)}, False),  # a ticket never redeemed
+    ],
+)
+def test_the_last_live_activated_session_keeps_the_connection(remaining: dict[str, Any], kept: bool) -> None:
+    store = MemoryStore()
+    signed_in(store)
+    store.sessions = {"other": Session("other", USER, NOW, **remaining)}
+    published = Published()
+    EndUser(store=store, publish=published, offline_access=False, clock=lambda: NOW).forget_unused_connection(USER)
+    assert (USER in store.connections) is kept
+    assert published.events == ([] if kept else [("ConnectionDeleted", {"user_id": USER, "reason": "logout"})])
+
+
+def test_a_sign_in_that_joined_meanwhile_keeps_the_connection_after_the_last_logout() -> None:
+    store = MemoryStore()
+    signed_in(store)
+    store.sessions.clear()
+    conn, _ = store.connections[USER]
+
+    real_sessions = store.user_sessions
+
+    def joined(user_id: str) -> list[Session]:
+        store.connections[USER] = (conn, "a-new-session")  # the sign-in's transaction
+        return real_sessions(user_id)
+
+    store.user_sessions = joined  # type: ignore[method-assign]
+    EndUser(store=store, publish=Published(), offline_access=False, clock=lambda: NOW).forget_unused_connection(USER)
+    assert USER in store.connections

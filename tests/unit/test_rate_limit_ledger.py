@@ -232,3 +232,22 @@ def test_session_and_connection_views_and_the_token_response() -> None:
     assert answer.expires_in == 29 * 86400 and answer.scope == "current_user:read file_content:read"
     assert answer.user == view.user
     assert views.token_response("tok", view, NOW + timedelta(days=31)).expires_in == 0  # never negative
+
+
+def test_figmas_429s_and_our_refusals_are_counted_per_tier_and_low_entries_once(emitted: list[str]) -> None:
+    led, _, _ = ledger()
+    low = figma_429(**{"Retry-After": "60", "X-Figma-Rate-Limit-Type": "low"})
+    led.remember(connection(), Classified(1, "file:KEY"), low)
+    led.remember(connection(), Classified(1, "file:KEY"), low)  # the same entry again: no second "low"
+    led.remember(
+        connection(), Classified(3, "user"), figma_429(**{"Retry-After": "60", "X-Figma-Rate-Limit-Type": "high"})
+    )
+    with pytest.raises(RateLimited):
+        led.check(connection(RateLimit(2, "user", NOW + timedelta(minutes=1))), "GET", "/v1/files/KEY/comments")
+    assert emitted == [
+        "FigmaRateLimitedTier1",
+        "FigmaRateLimitedLow",
+        "FigmaRateLimitedTier1",
+        "FigmaRateLimitedTier3",
+        "RateLimitAnsweredTier2",
+    ]

@@ -49,14 +49,19 @@ ADA = FigmaUser("1143925780461227139", "Ada Lovelace", "ada@example.com", "https
 
 @dataclass
 class Transactions:
-    """put_transaction / take_transaction: a transaction is taken once, by its binding, in time."""
+    """put_transaction / take_transaction: a transaction is taken once, by its binding, in time;
+    the item keeps no return URL (they travel in the browser's cookie), as the table's."""
 
     items: dict[str, LoginTransaction] = field(default_factory=dict)
+    put: list[LoginTransaction] = field(default_factory=list)  # what authorize handed over
+    taken: int = 0
 
     def put_transaction(self, tx: LoginTransaction) -> None:
-        self.items[tx.state_hash] = tx
+        self.put.append(tx)
+        self.items[tx.state_hash] = replace(tx, success_url="", failure_url="")
 
     def take_transaction(self, state_hash: str, binding: str, now: datetime) -> LoginTransaction | None:
+        self.taken += 1
         tx = self.items.pop(state_hash, None)  # consumed whatever follows, as the table's delete
         if tx is None or tx.binding != binding or tx.expires_at <= now:
             return None
@@ -194,7 +199,8 @@ def connection_of(user_id: str, scopes: tuple[str, ...]) -> Connection:
 def test_authorize_stores_only_hashes_and_sends_figma_exactly_what_oauth_asks() -> None:
     world = World()
     started = world.start(scopes="file_content:read")
-    (tx,) = world.store.items.values()
+    (tx,) = world.store.put
+    assert world.store.items[tx.state_hash].success_url == ""  # the item keeps only the URLs' hash
     sent = figma_query(started)
     browser_secret, _, carried = started.tx_cookie_value.partition(".")
 
@@ -484,8 +490,8 @@ def test_a_narrower_grant_goes_back_to_figma_once_for_the_union_and_writes_nothi
     answer, tx = came_back(world, world.start(scopes="file_content:read"))
 
     assert isinstance(answer, LoginStart) and world.store.signed_in == [] and world.published == []
-    (widened,) = world.store.items.values()
-    assert widened.widened is True
+    widened = world.store.put[-1]
+    assert len(world.store.items) == 1 and widened.widened is True
     assert widened.scopes == ("current_user:read", "file_content:read", "file_comments:read")
     assert figma_query(answer)["scope"] == "current_user:read,file_content:read,file_comments:read"
     assert (widened.success_url, widened.failure_url, widened.mode) == (tx.success_url, tx.failure_url, tx.mode)
@@ -694,3 +700,76 @@ def test_an_unknown_ticket_a_tampered_seal_or_a_failed_activation_is_invalid_gra
     store.activation_fails = True
     with pytest.raises(InvalidGrant):
         redeem(store, ticket, "v" * 43)
+
+
+def test_a_widening_and_a_joined_sign_in_are_counted(emitted: list[str]) -> None:
+    world = World()
+    world.store.connections[ADA.id] = connection_of(ADA.id, ("current_user:read", "file_comments:read"))
+    came_back(world, world.start(scopes="file_content:read"))
+    joined = World(figma=Figma(me_rejects=True, user_id_hint=ADA.id))
+    came_back(joined, joined.start())
+    plain = World()
+    came_back(plain, plain.start())
+    assert emitted == ["SignInWidened", "SignInJoinedNewerGrant"]
+
+
+# -- what the callback checks before it reads the table ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("secret_len", "carried_len", "consulted"),
+    [(128, None, True), (129, None, False), (43, 3000, True), (43, 3001, False), (43, 0, False), (0, None, False)],
+)
+def test_the_cookies_sizes_are_checked_before_the_transaction_is_spent(
+    secret_len: int, carried_len: int | None, consulted: bool
+) -> None:
+    world = World()
+    started = world.start()
+    _, _, carried = started.tx_cookie_value.partition(".")
+    cookie = "s" * secret_len + "." + ("A" * carried_len if carried_len is not None else carried)
+    with pytest.raises(InvalidState):
+        world.callback().take_transaction({"state": figma_query(started)["state"]}, {started.tx_cookie_name: cookie})
+    assert world.store.taken == (1 if consulted else 0)
+    assert len(world.store.items) == (0 if consulted else 1)  # a bogus cookie spends nobody's sign-in
+
+
+@pytest.mark.parametrize("path", ["/a", "/ab", "/abc", "/abcd"])
+def test_carried_urls_of_every_length_come_back_exactly(path: str) -> None:
+    world = World()
+    started = world.start(success=f"{APP}{path}", failure=f"{APP}/f{path}")
+    tx, _ = world.callback().take_transaction({"state": figma_query(started)["state"]}, cookies_of(started))
+    assert (tx.success_url, tx.failure_url) == (f"{APP}{path}", f"{APP}/f{path}")
+
+
+def test_no_code_and_a_one_character_code() -> None:
+    world = World()
+    started = world.start()
+    callback = world.callback()
+    query = {"state": figma_query(started)["state"]}
+    tx, verifier = callback.take_transaction(query, cookies_of(started))
+    with pytest.raises(FigmaError) as refused:
+        callback.complete(tx, verifier, query)
+    assert refused.value.message == "Figma returned no usable code"
+    came_back(world, world.start(), code="c")
+    assert world.figma.exchanges[-1]["code"] == "c"
+
+
+def test_the_long_user_id_refusal_in_words() -> None:
+    world = World(figma=Figma(user=replace(ADA, id="9" * 129)))
+    with pytest.raises(FigmaError) as refused:
+        came_back(world, world.start())
+    assert refused.value.message == "Figma's user id is longer than expected"
+
+
+def test_a_widened_token_mode_login_keeps_the_apps_challenge_and_offline_marks_its_write() -> None:
+    world = World(offline=True)
+    world.store.connections[ADA.id] = connection_of(ADA.id, ("current_user:read", "file_comments:read"))
+    challenge = pkce_challenge("v" * 43)
+    answer, _ = came_back(world, world.start(mode="token", code_challenge=challenge))
+    assert isinstance(answer, LoginStart)
+    widened = world.store.put[-1]
+    assert (widened.mode, widened.app_challenge, widened.widened) == ("token", challenge, True)
+    done, _ = came_back(world, answer)
+    assert isinstance(done, LoginDone) and "#ticket=" in done.redirect_url
+    ((write, _),) = world.store.signed_in
+    assert write.offline is True and write.ticket is not None and write.ticket.app_challenge == challenge

@@ -143,3 +143,25 @@ def test_the_idempotency_key_names_the_event_not_the_delivery() -> None:
     ):
         assert receiver.idempotency_key(payload(**{changed: "x"})) != key, changed
     assert len(key) == 64
+
+
+def test_each_outcome_is_counted_under_its_own_metric(emitted: list[str]) -> None:
+    receive, store, _ = world()
+    outcomes = [
+        receive(payload()),
+        receive(payload()),
+        receive("not an object"),
+        receive(payload(passcode="guess")),
+        receive(payload(webhook_id="8")),
+    ]
+    store.connected.clear()
+    outcomes.append(receive(payload(timestamp="2026-12-01T12:00:02Z")))
+    assert outcomes == ["published", "duplicate", "malformed", "rejected", "unknown", "gone"]
+    assert emitted == [
+        "WebhookRelayed",
+        "WebhookDuplicate",
+        "WebhookMalformed",
+        "WebhookBadPasscode",
+        "WebhookUnknown",
+        "WebhookForGoneConnection",
+    ]

@@ -592,3 +592,37 @@ def test_unauthorized_is_not_swallowed_by_the_backend_view() -> None:
     store = Backend(connections={USER: connection()})
     with pytest.raises(Unauthorized):
         backend(store, Engine(refuses=Unauthorized())).view(USER)
+
+
+def test_a_create_and_a_webhook_left_at_figma_are_counted(emitted: list[str]) -> None:
+    world = World()
+    world.figma.answers = [answer(200, {"id": "a"})]
+    world.webhooks().create(connection(), request(), issuer=ISSUER)
+    world.store.connections[USER] = connection()
+    world.figma.raises = ConnectionError("Figma is down")
+    world.webhooks().drop_all(USER)
+    assert emitted == ["WebhookCreated", "WebhookNotDeletedAtFigma"]
+
+
+def test_the_scope_refusal_names_the_scope_and_what_to_send() -> None:
+    with pytest.raises(InsufficientScope) as refused:
+        World().webhooks().create(connection("current_user:read"), request(), issuer=ISSUER)
+    assert refused.value.message == (
+        "Creating a webhook needs the webhooks:write scope, which this user's Figma connection lacks: "
+        "sign in again asking for it (scopes=…,webhooks:write)."
+    )
+
+
+def test_a_refusal_without_figmas_words_says_only_the_status() -> None:
+    world = World()
+    world.figma.answers = [answer(404, {"other": "field"})]
+    with pytest.raises(FigmaError) as refused:
+        world.webhooks().create(connection(), request(), issuer=ISSUER)
+    assert refused.value.message == "Figma refused the webhook (HTTP 404): "
+
+
+def test_a_disconnect_without_a_connection_drops_every_webhook_here() -> None:
+    world = World()
+    world.store.webhooks["gone"] = [hook("y", user_id="gone"), hook("z", user_id="gone")]
+    world.webhooks().drop_all("gone")
+    assert world.store.deleted == [("gone", "y"), ("gone", "z")] and world.figma.calls == []

@@ -63,7 +63,9 @@ class RateLimitLedger:
             return limit  # another call recorded this limit first: its event is out
         if limit.type == "low":  # one per new entry: the alarm counts users whose seat or plan is the limit
             metrics_count("FigmaRateLimitedLow")
+        # pragma: no mutate start (log wording: docs/TESTING.md)
         logger.info("figma rate limit recorded", extra={"tier": limit.tier, "limit_type": limit.type})
+        # pragma: no mutate end
         self.publish("FigmaRateLimited", {"user_id": conn.user_id, **entry_view(limit)})
         return limit
 

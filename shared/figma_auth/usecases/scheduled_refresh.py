@@ -137,7 +137,9 @@ class RefreshScheduler:
         paused = self.store.scheduler_paused_until()
         if paused is not None and paused > now:
             self.report.paused_until = iso(paused)
+            # pragma: no mutate start (log wording: docs/TESTING.md)
             logger.info("scheduled refresh paused by Figma's Retry-After", extra={"until": self.report.paused_until})
+            # pragma: no mutate end
             return self.report
         in_flight = threading.BoundedSemaphore(2 * self.concurrency)  # connections in memory at once
         with ThreadPoolExecutor(max_workers=2 * self.concurrency, thread_name_prefix="refresh") as pool:
@@ -193,4 +195,6 @@ class RefreshScheduler:
             self.report.examined += 1
             self.report.failed += 1
             self.report.failures.append(conn.user_id[:8])
+        # pragma: no mutate start (log wording: docs/TESTING.md)
         logger.warning("scheduled refresh failed", extra={"user": conn.user_id[:8], "error": type(exc).__name__})
+        # pragma: no mutate end

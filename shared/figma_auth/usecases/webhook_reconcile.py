@@ -57,7 +57,7 @@ class Reconcile:
                         report[outcome] += 1
             except FigmaAuthError as exc:  # rate limited, Figma down, grant dead: the next run tries again
                 report["failed"] += 1
-                logger.info("webhook reconciliation skipped one", extra={"error": exc.code})
+                logger.info("webhook reconciliation skipped one", extra={"error": exc.code})  # pragma: no mutate
         return report
 
     def _requests(self, conn: Connection, webhook_id: str) -> list[dict[str, Any]]:
