@@ -5,7 +5,7 @@ confirm page is told, when a link's code must be typed, and confirm's binding to
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,7 +15,7 @@ from figma_auth.errors import ExpiredToken, InvalidState, NotFound, TooManyAttem
 from figma_auth.records import DeviceCode
 from figma_auth.tokens import derive, hash_secret
 from figma_auth.usecases import device_verify as dv
-from figma_auth.usecases.device import network_of
+from figma_auth.usecases.device import EXPIRED, network_of
 
 NOW = datetime(2026, 12, 1, 12, 0, 30, tzinfo=UTC)  # 30 s into a 15-minute window
 CODE = "BCDFGHJK"
@@ -175,3 +175,28 @@ def test_the_verify_pages_refusals_say_what_to_do_in_words() -> None:
     assert unconfirmed.value.message == (
         "Confirm the code on this page first (it was opened in another browser or expired)."
     )
+
+
+def test_the_look_up_spends_this_browsers_own_budget_key_and_reads_minutes_and_the_links_age_exactly() -> None:
+    verify, store, _ = world(started=NOW - timedelta(seconds=120))
+    with pytest.raises(NotFound):
+        verify.look_up("BBBB-BBBB", address="203.0.113.70", browser="b9", from_link=False)
+    window = int(NOW.timestamp()) // 900
+    assert set(store.spent) >= {f"203.0.113.70#{window}", f"203.0.113.70#{hash_secret('b9')[:16]}#{window}"}
+    assert verify.look_up(CODE, address="203.0.113.70", browser="b9", from_link=False).started_minutes_ago == 2
+    ahead, _, _ = world(started=NOW + timedelta(seconds=30))  # a clock a little ahead: "0 minutes ago", not 1
+    assert ahead.look_up(CODE, address="203.0.113.71", browser="b8", from_link=False).started_minutes_ago == 0
+    at_limit, _, _ = world(started=NOW - dv.LINK_MAX_AGE)
+    assert at_limit.look_up(CODE, address="203.0.113.9", browser="b7", from_link=True).must_type is False
+
+
+def test_a_code_at_its_last_instant_is_expired_in_words() -> None:
+    verify, store, _ = world()
+    (key,) = store.devices
+    store.devices[key] = replace(store.devices[key], expires_at=NOW)
+    with pytest.raises(ExpiredToken) as expired:
+        verify.look_up(CODE, address="203.0.113.72", browser="b6", from_link=False)
+    assert expired.value.message == EXPIRED
+    with pytest.raises(ExpiredToken) as also:
+        verify.confirm(CODE, derive("s", "device:" + CODE), "s", callback_url="c", verify_url="v")
+    assert also.value.message == EXPIRED

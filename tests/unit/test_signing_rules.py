@@ -66,8 +66,10 @@ def test_a_long_form_der_length_is_read() -> None:
     ],
 )
 def test_what_is_no_p256_der_signature_is_refused_in_words(der: bytes, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError) as refused:
         jose_signature(der)
+    assert str(refused.value) in ("not a DER ECDSA signature", "signature integer longer than P-256 allows")
+    assert message in str(refused.value)
 
 
 def test_the_shortest_der_signature_passes() -> None:
@@ -107,8 +109,9 @@ def test_the_jwk_is_the_keys_point_and_its_kid_the_rfc_7638_thumbprint() -> None
     ],
 )
 def test_anything_but_an_uncompressed_p256_key_is_refused(spki: bytes) -> None:
-    with pytest.raises(ValueError, match="the JWT key must be ECC_NIST_P256"):
+    with pytest.raises(ValueError) as refused:
         jwk_of(spki)
+    assert str(refused.value) == "not an uncompressed EC P-256 public key (the JWT key must be ECC_NIST_P256)"
 
 
 # -- the signer over a KMS stand-in --------------------------------------------------------------------

@@ -626,3 +626,22 @@ def test_a_disconnect_without_a_connection_drops_every_webhook_here() -> None:
     world.store.webhooks["gone"] = [hook("y", user_id="gone"), hook("z", user_id="gone")]
     world.webhooks().drop_all("gone")
     assert world.store.deleted == [("gone", "y"), ("gone", "z")] and world.figma.calls == []
+
+
+def test_the_reconciliation_asks_for_a_token_fresh_within_the_leeway_and_counts_every_outcome() -> None:
+    world, relay = World(), Relay(outcomes=["published", "published", "duplicate", "duplicate"])
+    world.store.connections[USER] = connection()
+    world.store.webhooks[USER] = [hook("wh1")]
+    world.figma.answers = [
+        answer(200, {"requests": [{}, *({"request_info": {"payload": delivery(n=i)}} for i in range(4))]})
+    ]
+    report = reconcile(world, relay).run()
+    assert (report["published"], report["duplicate"]) == (2, 2) and world.engine.calls == [(USER, 300, False)]
+
+
+def test_a_log_figma_refuses_is_named_by_its_status() -> None:
+    world = World()
+    world.figma.answers = [answer(403, {})]
+    with pytest.raises(FigmaAuthError) as refused:
+        reconcile(world, Relay())._requests(connection(), "wh1")
+    assert refused.value.message == "Figma answered HTTP 403"

@@ -1,0 +1,185 @@
+"""Boundaries and words the other unit tests leave loose, each pinned where a mutant showed
+it loose (`make mutate`): lengths at their limits, messages as the contract words them, the
+arguments a use case hands its store and engine, and times in a process whose zone is not UTC."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from figma_auth import oauth, times
+from figma_auth.errors import FigmaError, InvalidPath, InvalidRedirect, InvalidRequest, InvalidScope, NotFound
+from figma_auth.models import AuthorizeQuery, DeviceRequest
+from figma_auth.records import Connection, RateLimit
+from figma_auth.settings import Settings
+from figma_auth.urls import validate_return_url
+from figma_auth.usecases.authorize import StartSignIn
+from figma_auth.usecases.device import network_of
+from figma_auth.usecases.proxy import proxy_path, proxy_query
+from tests.unit.test_settings import GOOD
+
+
+@pytest.fixture
+def new_york(monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_times_are_utc_whatever_the_process_zone(new_york: Any) -> None:
+    assert times.utcnow().tzinfo is UTC
+    moment = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    assert times.iso(moment) == "2026-12-01T12:00:00Z"
+    assert times.parse_iso("2026-12-01T12:00:00Z") == moment and times.parse_iso("2026-12-01T12:00:00Z").tzinfo is UTC
+
+
+def test_parse_iso_reads_an_offset_too() -> None:
+    assert times.parse_iso("2026-12-01T07:00:00-05:00") == datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+def test_scopes_longer_than_1024_characters_are_refused_in_words() -> None:
+    padded = "current_user:read" + " " * (1024 - len("current_user:read"))
+    assert oauth.parse_scopes(padded) == ["current_user:read"]
+    with pytest.raises(InvalidScope) as refused:
+        oauth.parse_scopes(padded + " ")
+    assert refused.value.message == "scopes is too long"
+    with pytest.raises(InvalidScope) as deprecated:
+        oauth.parse_scopes("files:read")
+    assert deprecated.value.message.endswith(
+        "granular scopes you need instead: file_content:read, file_metadata:read, file_versions:read, "
+        "file_comments:read, file_dev_resources:read, library_content:read"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"err": "Invalid_Grant: the refresh token was revoked"}, "invalid_grant"),
+        ({"err": "invalid_token"}, "invalid_token"),
+        ({"error": True, "message": "INVALID_CLIENT"}, "invalid_client"),
+        ({"err": "something else"}, None),
+    ],
+)
+def test_figmas_error_code_is_read_from_its_message_shapes(body: dict[str, Any], code: str | None) -> None:
+    assert oauth.figma_error_code(body) == code
+
+
+def test_a_refresh_answer_without_an_access_token_names_the_field() -> None:
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    previous = oauth.FigmaGrant("a", "r", now, ("current_user:read",))
+    with pytest.raises(FigmaError) as refused:
+        oauth.parse_refresh_response({"expires_in": 60}, now=now, previous=previous)
+    assert refused.value.message == "Figma's response has no valid access_token"
+
+
+def test_exact_redirect_urls_are_checked_by_path_and_a_bare_origin_is_its_root() -> None:
+    exact = ("https://app.example.com/", "https://app.example.com/done")
+    assert validate_return_url("https://app.example.com", ("https://app.example.com",), exact)
+    assert validate_return_url("https://app.example.com/done", ("https://app.example.com",), exact)
+    with pytest.raises(InvalidRedirect) as refused:
+        validate_return_url("https://app.example.com/other", ("https://app.example.com",), exact)
+    assert refused.value.message == "https://app.example.com/other is not in ALLOWED_REDIRECT_URLS"
+
+
+def test_authorize_checks_both_return_urls_against_allowed_redirect_urls() -> None:
+    settings = Settings.from_env({**GOOD, "ALLOWED_REDIRECT_URLS": "https://app.example.com/ok"})
+    login = StartSignIn(settings=settings, store=None, authenticate=None, clock=lambda: datetime.now(UTC))  # type: ignore[arg-type]
+    for success, failure in (
+        ("https://app.example.com/elsewhere", "https://app.example.com/ok"),
+        ("https://app.example.com/ok", "https://app.example.com/elsewhere"),
+    ):
+        with pytest.raises(InvalidRedirect):
+            login.start(AuthorizeQuery(success=success, failure=failure), callback_url="https://api.example.com/cb")
+    with pytest.raises(InvalidRequest) as refused:
+        login.start(
+            AuthorizeQuery(success="https://app.example.com/ok", failure="https://app.example.com/ok", mode="token"),
+            callback_url="https://api.example.com/cb",
+        )
+    assert refused.value.message == "token mode needs code_challenge: the S256 challenge (43 chars) of your verifier"
+
+
+def test_proxy_paths_up_to_1024_characters_pass_and_v1_oauth_itself_is_refused() -> None:
+    exactly = "v1/" + "/".join(["a" * 203] * 5)  # 3 + 5 × 203 + 4 = 1022
+    exactly += "/b"  # 1024
+    assert len(exactly) == 1024 and proxy_path(exactly) == "/" + exactly
+    with pytest.raises(InvalidPath):
+        proxy_path(exactly + "c")
+    with pytest.raises(InvalidPath) as oauth_root:
+        proxy_path("v1/oauth")
+    assert oauth_root.value.message == "Figma's OAuth endpoints cannot be called through the proxy."
+
+
+def test_the_query_refusal_in_words() -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        proxy_query("a b")
+    assert refused.value.message == "the query string has characters a URL cannot carry; percent-encode them"
+
+
+def test_the_ipv6_network_is_the_64() -> None:
+    assert network_of("2001:db8::1") == network_of("2001:db8:0:0:ffff::1")  # the same /64
+    assert network_of("2001:db8:0:1::1") != network_of("2001:db8::1")  # another /64
+    assert network_of("2001:db8::8000:0:0:1") == network_of("2001:db8::1")  # bit 65 set: still the same /64
+
+
+def test_device_scope_or_scopes_alone_is_what_is_asked_for_and_a_mismatch_is_refused_in_words() -> None:
+    from tests.unit.test_device_signin import Devices, started
+
+    store, clock = Devices(), [datetime(2026, 12, 1, 12, 0, tzinfo=UTC)]
+    started(store, clock, scopes="file_content:read")
+    started(store, clock, scope="file_comments:read")
+    first, second = store.devices.values()
+    assert first.scopes == ("current_user:read", "file_content:read")
+    assert second.scopes == ("current_user:read", "file_comments:read")
+    with pytest.raises(InvalidRequest) as refused:
+        started(store, clock, scope="file_content:read", scopes="file_comments:read")
+    assert refused.value.message == "scope and scopes name different scopes: send one of them"
+    assert DeviceRequest(scopes="x").scope is None
+
+
+def test_a_recorded_limit_is_written_for_its_connection_at_the_clocks_time() -> None:
+    from figma_auth.figma import ProxyResponse
+    from figma_auth.figma_tiers import Classified
+    from figma_auth.usecases.rate_limits import RateLimitLedger
+    from tests.unit.test_rate_limit_ledger import NOW, connection
+
+    written: list[tuple[Connection, RateLimit, datetime]] = []
+
+    class Store:
+        def record_rate_limit(self, conn: Connection, limit: RateLimit, *, now: datetime) -> bool:
+            written.append((conn, limit, now))
+            return True
+
+    ledger = RateLimitLedger(store=Store(), publish=lambda t, d: None, clock=lambda: NOW)
+    conn = connection()
+    ledger.remember(conn, Classified(1, "user"), ProxyResponse(429, b"{}", "application/json", {"Retry-After": "9"}))
+    ((got_conn, limit, now),) = written
+    assert got_conn is conn and now == NOW and limit.until == NOW + timedelta(seconds=9)
+
+
+def test_no_connection_and_no_jwts_say_so() -> None:
+    from figma_auth.usecases.connections import NO_CONNECTION, checked_user_id
+    from tests.unit.test_webhooks import Backend, backend
+
+    with pytest.raises(NotFound) as missing:
+        backend(Backend()).disconnect("nobody")
+    assert missing.value.message == NO_CONNECTION == "No Figma connection for this user."
+    with pytest.raises(NotFound) as bad:
+        checked_user_id("")
+    assert bad.value.message == NO_CONNECTION
+
+
+def test_the_backend_view_shows_the_connection_the_refresh_returned() -> None:
+    from tests.unit.test_proxy_and_sessions import Narrowing
+    from tests.unit.test_webhooks import USER, Backend, backend, connection
+
+    store = Backend(
+        connections={USER: replace(connection(), grant_expires_at=datetime(2026, 12, 1, 12, 1, tzinfo=UTC))}
+    )
+    shown = backend(store, Narrowing()).view(USER)  # type: ignore[arg-type]
+    assert shown.provider.scopes == ["current_user:read"]
