@@ -183,3 +183,49 @@ def test_the_backend_view_shows_the_connection_the_refresh_returned() -> None:
     )
     shown = backend(store, Narrowing()).view(USER)  # type: ignore[arg-type]
     assert shown.provider.scopes == ["current_user:read"]
+
+
+def test_b64url_keeps_a_trailing_x_and_drops_only_padding() -> None:
+    from figma_auth.tokens import b64url
+
+    assert b64url(b"\x00\x00\x17") == "AAAX" and b64url(b"\x00\x00\x17\x00") == "AAAXAA"
+
+
+def test_a_user_code_with_x_and_z_reads_back() -> None:
+    from figma_auth.tokens import parse_user_code
+
+    assert parse_user_code("bcdx-zxzx") == "BCDXZXZX" and parse_user_code("XXXX XXXX") == "XXXXXXXX"
+
+
+def test_a_request_without_a_deadline_is_unbounded() -> None:
+    from figma_auth import deadline
+
+    token = deadline.start(None, clock=lambda: 100.0)
+    try:
+        assert deadline.left(clock=lambda: 100.0) is None and deadline.bounded(10.0, clock=lambda: 100.0) == 10.0
+    finally:
+        deadline.finish(token)
+
+
+def test_the_discovery_document_says_id_tokens_and_public_subjects_and_without_jwts_why_not() -> None:
+    from figma_auth.usecases.discovery import Discovery
+
+    doc = Discovery(scopes=("current_user:read",), jwts=True).openid_configuration("https://api.example.com")
+    assert (doc.response_types_supported, doc.subject_types_supported) == (["id_token"], ["public"])
+    with pytest.raises(NotFound) as off:
+        Discovery(scopes=(), jwts=False).openid_configuration("https://api.example.com")
+    assert off.value.message == "JWTs are not enabled on this deployment: set JWT_KEY_ID to a KMS ECC_NIST_P256 key."
+
+
+def test_an_empty_proxy_path_is_the_plain_invalid_path() -> None:
+    with pytest.raises(InvalidPath) as refused:
+        proxy_path("")
+    assert refused.value.message == InvalidPath.default_message
+
+
+@pytest.mark.parametrize("field", ["webhook_id", "passcode", "event_type", "timestamp"])
+def test_an_empty_delivery_field_is_malformed(field: str) -> None:
+    from tests.unit.test_webhook_delivery import payload, world
+
+    receive, _, events = world()
+    assert receive(payload(**{field: ""})) == "malformed" and events == []
