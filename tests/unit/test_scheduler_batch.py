@@ -135,3 +135,145 @@ def test_the_gate_waits_out_a_pause_or_refuses_when_the_batch_cannot() -> None:
     with gate:  # and the slot was given back when it refused
         pass
     assert waits == [5.0]
+
+
+def gate_at(clock: list[float], remaining: int = 60_000, safety: int = 30_000) -> tuple[FigmaGate, list[float]]:
+    waits: list[float] = []
+    return FigmaGate(
+        1, remaining_ms=lambda: remaining, safety_ms=safety, monotonic=lambda: clock[0], sleep=waits.append
+    ), waits
+
+
+def test_a_fresh_gate_never_waits_even_at_time_zero() -> None:
+    gate, waits = gate_at([0.0])
+    with gate:
+        pass
+    assert waits == []
+
+
+def test_the_gate_waits_any_positive_pause_and_not_a_pause_that_just_ended() -> None:
+    clock = [100.0]
+    gate, waits = gate_at(clock)
+    gate.pause(0.5)
+    with gate:
+        pass
+    assert waits == [0.5]
+    clock[0] += 0.5  # the pause ends exactly now
+    with gate:
+        pass
+    assert waits == [0.5]
+
+
+def test_the_gate_waits_exactly_to_its_margin_and_not_a_millisecond_more() -> None:
+    clock = [0.0]
+    gate, waits = gate_at(clock, remaining=60_000, safety=30_000)
+    gate.pause(30)  # 60 s - 30 s = the 30 s margin: still allowed
+    with gate:
+        pass
+    assert waits == [30.0]
+    clock2 = [0.0]
+    late, late_waits = gate_at(clock2, remaining=60_000, safety=30_000)
+    late.pause(30.001)
+    try:
+        with late:
+            pass
+        stopped = False
+    except Exception as exc:
+        stopped = type(exc).__name__ == "_Stop"
+    assert stopped and late_waits == []
+
+
+def test_figmas_retry_after_pauses_the_gate_for_its_seconds() -> None:
+    clock = [10.0]
+    gate, waits = gate_at(clock)
+    try:
+        with gate:
+            raise FigmaUnavailable(retry_after=7)
+    except FigmaUnavailable:
+        pass
+    with gate:
+        pass
+    assert waits == [7.0]
+    clock[0] += 7  # that pause is over
+    try:
+        with gate:
+            raise FigmaUnavailable()  # no Retry-After: no pause
+    except FigmaUnavailable:
+        pass
+    with gate:
+        pass
+    assert waits == [7.0]
+
+
+def test_the_default_safety_margin_is_30_seconds() -> None:
+    world = World(outcomes={"a": "refreshed"}, pages=[["a"]])
+    at = RefreshScheduler(
+        engine=world, store=world, pages=world, concurrency=1, ahead_seconds=3600,
+        remaining_ms=lambda: 30_000, clock=lambda: NOW, sleep=lambda s: None,
+    )  # fmt: skip
+    assert at.run().refreshed == 1  # 30,000 ms left: not within the margin yet
+    short = World(outcomes={"a": "refreshed"}, pages=[["a"]])
+    under = RefreshScheduler(
+        engine=short, store=short, pages=short, concurrency=1, ahead_seconds=3600,
+        remaining_ms=lambda: 29_999, clock=lambda: NOW, sleep=lambda s: None,
+    )  # fmt: skip
+    assert under.run().examined == 0
+
+
+def test_the_gate_uses_the_schedulers_monotonic_clock() -> None:
+    world = World(outcomes={"a": FigmaUnavailable(retry_after=5), "b": "refreshed"}, pages=[["a", "b"]])
+    waits: list[float] = []
+    clock = [1_000_000.0]  # far from time.monotonic(): a gate reading the wrong clock would not wait 5 s
+    report = RefreshScheduler(
+        engine=world, store=world, pages=world, concurrency=1, ahead_seconds=3600,
+        remaining_ms=lambda: 300_000, clock=lambda: NOW, monotonic=lambda: clock[0], sleep=waits.append,
+    ).run()  # fmt: skip
+    assert report.refreshed == 1 and waits == [5.0]
+
+
+def test_a_pause_ending_exactly_now_is_over() -> None:
+    world = World(outcomes={"a": "refreshed"}, pages=[["a"]], paused=NOW)
+    assert scheduler(world).run().refreshed == 1
+
+
+def test_a_retry_after_the_batch_cannot_wait_ends_it_and_pauses_the_next_batches() -> None:
+    world = World(outcomes={"a": FigmaUnavailable(retry_after=25), "b": "refreshed"}, pages=[["a", "b"]])
+    report = scheduler(world, remaining_ms=50_000).run()  # 50 s - 25 s < the 30 s margin
+    assert (report.failed, report.examined, report.stopped_early) == (1, 1, True)
+    assert world.pauses == [NOW + timedelta(seconds=25)] and report.paused_until == "2026-12-01T12:00:25Z"
+
+
+def test_a_retry_after_exactly_at_the_margin_does_not_end_the_batch() -> None:
+    world = World(outcomes={"a": FigmaUnavailable(retry_after=270), "b": "refreshed"}, pages=[["a", "b"]])
+    report = scheduler(world, remaining_ms=300_000).run()  # 300 s - 270 s = the 30 s margin
+    assert world.pauses == [] and report.paused_until is None and report.refreshed == 1
+
+
+def test_a_later_pause_replaces_an_earlier_one_never_the_reverse() -> None:
+    world = World(outcomes={}, pages=[])
+    s = scheduler(world)
+    s._end_batch(600)
+    s._end_batch(900)
+    s._end_batch(300)
+    assert world.pauses == [NOW + timedelta(seconds=600), NOW + timedelta(seconds=900)]
+    assert s.report.paused_until == "2026-12-01T12:15:00Z" and s.report.stopped_early is True
+    quiet = scheduler(World(outcomes={}, pages=[]))
+    quiet._end_batch()
+    assert quiet.report.stopped_early is True and quiet.report.paused_until is None
+
+
+def test_a_grant_the_gate_could_not_wait_for_is_counted_skipped_and_ends_the_batch() -> None:
+    world = World(outcomes={"a": "refreshed"}, pages=[["a"]])
+    s = scheduler(world, remaining_ms=40_000)
+    s.gate.pause(20)  # 40 s - 20 s < 30 s: the gate refuses to wait
+    report = s.run()
+    assert (report.skipped, report.examined, report.stopped_early, world.refreshed) == (1, 1, True, [])
+
+
+def test_every_failure_is_counted_with_its_user_prefix() -> None:
+    world = World(
+        outcomes={"user-aaaa-1": RuntimeError("x"), "user-bbbb-2": RuntimeError("y"), "c": "refreshed"},
+        pages=[["user-aaaa-1", "user-bbbb-2", "c"]],
+    )
+    report = scheduler(world).run()
+    assert report.failed == 2 and sorted(report.failures) == ["user-aaa", "user-bbb"]
