@@ -200,3 +200,15 @@ def test_a_code_at_its_last_instant_is_expired_in_words() -> None:
     with pytest.raises(ExpiredToken) as also:
         verify.confirm(CODE, derive("s", "device:" + CODE), "s", callback_url="c", verify_url="v")
     assert also.value.message == EXPIRED
+
+
+def test_the_confirm_is_one_view_more_than_the_look_ups_and_no_more() -> None:
+    verify, _, login = world()
+    for _ in range(dv.MAX_CODE_VIEWS):
+        verify.look_up(CODE, address="203.0.113.80", browser="c1", from_link=False)
+    mark = derive("browser-secret", "device:" + CODE)
+    verify.confirm(CODE, mark, "browser-secret", callback_url="https://api/cb", verify_url="https://api/v")
+    assert len(login.begun) == 1  # the page's own confirm after the allowed views
+    with pytest.raises(ExpiredToken):
+        verify.confirm(CODE, mark, "browser-secret", callback_url="https://api/cb", verify_url="https://api/v")
+    assert len(login.begun) == 1

@@ -229,3 +229,66 @@ def test_an_empty_delivery_field_is_malformed(field: str) -> None:
 
     receive, _, events = world()
     assert receive(payload(**{field: ""})) == "malformed" and events == []
+
+
+def test_a_jwt_carries_the_users_name_email_and_picture_and_none_without_a_key() -> None:
+    from figma_auth.credentials import Credentials
+    from figma_auth.records import Current, Profile, Session
+    from figma_auth.usecases.discovery import NO_JWTS
+    from figma_auth.usecases.jwts import AppJwts
+
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    signed: list[dict[str, Any]] = []
+
+    class Signer:
+        def sign(self, body: Any) -> str:
+            signed.append(dict(body))
+            return "a.b.c"
+
+        def jwks(self) -> dict[str, Any]:
+            return {"keys": []}
+
+    conn = Connection("u1", Profile("Ada", "ada@example.com", "https://img/ada.png"), ("current_user:read",))
+    current = Current(Session("sid", "u1", now, now + timedelta(days=1)), conn)
+    jwts = AppJwts(signer=Signer(), authenticate=lambda c: current, audience="api", ttl_seconds=900, clock=lambda: now)
+    assert jwts.create(Credentials("t", "cookie"), issuer="https://i").jwt == "a.b.c"
+    ((body,),) = [signed]
+    assert (body["name"], body["email"], body["picture"]) == ("Ada", "ada@example.com", "https://img/ada.png")
+    off = AppJwts(signer=None, authenticate=lambda c: current, audience="api", ttl_seconds=900, clock=lambda: now)
+    for call in (lambda: off.jwks(), lambda: off.create(Credentials("t", "cookie"), issuer="https://i")):
+        with pytest.raises(NotFound) as refused:
+            call()
+        assert refused.value.message == NO_JWTS
+
+
+def test_a_missing_connection_is_not_found_in_words() -> None:
+    from figma_auth.usecases.connections import NO_CONNECTION, connection_of
+    from tests.unit.test_webhooks import Store
+
+    with pytest.raises(NotFound) as missing:
+        connection_of(Store(), "nobody")
+    assert missing.value.message == NO_CONNECTION
+
+
+def test_an_opened_grants_data_key_is_cached_for_the_next_open() -> None:
+    import boto3
+    from moto import mock_aws
+
+    from figma_auth.vault import DataKeyCache, Vault, grant_context
+
+    with mock_aws():
+        kms = boto3.client("kms", region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t")
+        key = kms.create_key()["KeyMetadata"]["KeyId"]
+        box = Vault(kms=kms, key_id=key, cache=DataKeyCache(max_entries=0)).seal({"a": "b"}, grant_context("u1"))
+        decrypts: list[int] = []
+
+        class Counting:
+            exceptions = kms.exceptions
+
+            def decrypt(self, **kwargs: Any) -> Any:
+                decrypts.append(1)
+                return kms.decrypt(**kwargs)
+
+        vault = Vault(kms=Counting(), key_id=key)  # type: ignore[arg-type]
+        assert vault.open(box, grant_context("u1")) == {"a": "b"} == vault.open(box, grant_context("u1"))
+        assert decrypts == [1]  # the second open used the cached data key

@@ -277,3 +277,16 @@ def test_every_failure_is_counted_with_its_user_prefix() -> None:
     )
     report = scheduler(world).run()
     assert report.failed == 2 and sorted(report.failures) == ["user-aaa", "user-bbb"]
+
+
+def test_a_figma_outage_is_recorded_with_its_user_prefix_and_an_equal_pause_is_kept_once() -> None:
+    world = World(
+        outcomes={"user-aaaa-1": FigmaUnavailable(retry_after=1), "b": "refreshed"}, pages=[["user-aaaa-1", "b"]]
+    )
+    report = scheduler(world).run()
+    assert report.failures == ["user-aaa"] and report.failed == 1
+    again = World(outcomes={}, pages=[])
+    s = scheduler(again)
+    s._end_batch(600)
+    s._end_batch(600)
+    assert again.pauses == [NOW + timedelta(seconds=600)]
