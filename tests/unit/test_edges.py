@@ -292,3 +292,10 @@ def test_an_opened_grants_data_key_is_cached_for_the_next_open() -> None:
         vault = Vault(kms=Counting(), key_id=key)  # type: ignore[arg-type]
         assert vault.open(box, grant_context("u1")) == {"a": "b"} == vault.open(box, grant_context("u1"))
         assert decrypts == [1]  # the second open used the cached data key
+
+
+def test_the_data_key_cache_keeps_1024_keys_for_5_minutes_by_default() -> None:
+    from figma_auth.vault import DataKeyCache
+
+    cache = DataKeyCache()
+    assert (cache.max_entries, cache.max_age) == (1024, 300.0)  # docs/ARCHITECTURE.md's numbers
