@@ -168,6 +168,18 @@ class World:
             offline_access=self.offline,
         )
 
+    def device_login(self) -> LoginStart:
+        """The Figma leg of a device sign-in, as the verify page's confirm begins it."""
+        return self.login().begin(
+            success=f"{APP}/ok",
+            failure=f"{APP}/failed",
+            scopes=("current_user:read",),
+            mode="cookie",
+            app_challenge=None,
+            callback_url=CALLBACK,
+            device_hash="device-1",
+        )
+
     def start(self, creds: Credentials | None = None, **query: Any) -> LoginStart:
         params = AuthorizeQuery(**{"success": f"{APP}/ok", "failure": f"{APP}/failed", **query})
         return self.login().start(params, callback_url=CALLBACK, creds=creds)
@@ -443,15 +455,7 @@ def test_figmas_access_denied_is_access_denied_and_other_errors_figma_error() ->
 
 def test_a_device_logins_access_denied_denies_the_device() -> None:
     world = World()
-    started = world.login().begin(
-        success=f"{APP}/ok",
-        failure=f"{APP}/failed",
-        scopes=("current_user:read",),
-        mode="cookie",
-        app_challenge=None,
-        callback_url=CALLBACK,
-        device_hash="device-1",
-    )
+    started = world.device_login()
     with pytest.raises(AccessDenied):
         came_back(world, started, error="access_denied")
     assert world.store.denied == ["device-1"]
@@ -513,15 +517,7 @@ def test_a_grant_holding_what_the_connection_holds_signs_in_at_once() -> None:
 def test_a_widened_device_login_keeps_its_device() -> None:
     world = World()
     world.store.connections[ADA.id] = connection_of(ADA.id, ("current_user:read", "file_comments:read"))
-    started = world.login().begin(
-        success=f"{APP}/ok",
-        failure=f"{APP}/failed",
-        scopes=("current_user:read",),
-        mode="cookie",
-        app_challenge=None,
-        callback_url=CALLBACK,
-        device_hash="device-1",
-    )
+    started = world.device_login()
     answer, _ = came_back(world, started)
     assert isinstance(answer, LoginStart)
     (widened,) = world.store.items.values()
@@ -587,15 +583,7 @@ def test_a_token_mode_transaction_without_a_challenge_is_our_error() -> None:
 
 def test_a_device_login_writes_an_approval_not_a_session() -> None:
     world = World(offline=True)
-    started = world.login().begin(
-        success=f"{APP}/ok",
-        failure=f"{APP}/failed",
-        scopes=("current_user:read",),
-        mode="cookie",
-        app_challenge=None,
-        callback_url=CALLBACK,
-        device_hash="device-1",
-    )
+    started = world.device_login()
     done, _ = came_back(world, started)
     assert isinstance(done, LoginDone) and done.session_token is None and done.redirect_url == f"{APP}/ok"
     ((write, _),) = world.store.signed_in
