@@ -156,17 +156,24 @@ def world(
         grant_box=SealedBox(b"k", b"n", b"access-0|refresh-0"),
         grant_expires_at=START + expires_in,
     )
-    store, figma, events = FakeStore(conn, clock), FakeFigma(clock), []
-    engine = RefreshEngine(
+    store, figma = FakeStore(conn, clock), FakeFigma(clock)
+    events: list[tuple[str, dict[str, Any]]] = []
+    return engine_over(store, FakeVault(), figma, clock, events), store, figma, clock, events
+
+
+def engine_over(
+    store: FakeStore, vault: FakeVault, figma: FakeFigma, clock: Clock, events: list[tuple[str, dict[str, Any]]]
+) -> RefreshEngine:
+    """The engine over these fakes, on the injected clocks, publishing into ``events``."""
+    return RefreshEngine(
         store=store,
-        vault=FakeVault(),
+        vault=vault,
         figma=figma,
         clock=clock.wall,
         publish=lambda kind, detail: events.append((kind, detail)),
         monotonic=clock.monotonic,
         sleep=clock.sleep,
     )
-    return engine, store, figma, clock, events
 
 
 def test_a_grant_valid_long_enough_is_opened_without_calling_figma() -> None:

@@ -17,7 +17,7 @@ from figma_auth.errors import FigmaUnavailable, GrantUnreadable, ReauthRequired,
 from figma_auth.oauth import FigmaGrant
 from figma_auth.records import REAUTH_REQUIRED, Connection
 from figma_auth.vault import SealedBox, grant_context
-from tests.unit.test_engine import START, Clock, FakeFigma, FakeStore, FakeVault, world
+from tests.unit.test_engine import START, Clock, FakeFigma, FakeStore, FakeVault, engine_over, world
 
 USER = "42"
 
@@ -85,16 +85,7 @@ def strict(
     conn = replace(loose.stored(), scopes=scopes, **conn_fields)
     store = StrictStore(conn, clock)
     figma = NarrowingFigma(clock, figma_scopes) if figma_scopes is not None else FakeFigma(clock)
-    engine = RefreshEngine(
-        store=store,
-        vault=ContextVault(),
-        figma=figma,
-        clock=clock.wall,
-        publish=lambda kind, detail: events.append((kind, detail)),
-        monotonic=clock.monotonic,
-        sleep=clock.sleep,
-    )
-    return engine, store, figma, clock, events
+    return engine_over(store, ContextVault(), figma, clock, events), store, figma, clock, events
 
 
 def ms(moment: Any) -> int:
