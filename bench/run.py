@@ -45,6 +45,7 @@ BASE_ENV = {
     "KMS_KEY_ID": "k",
     "ALLOWED_ORIGINS": "http://127.0.0.1:5173",
     "POWERTOOLS_METRICS_DISABLED": "true",
+    "AWS_LAMBDA_FUNCTION_NAME": "bench",  # as Lambda sets it in every execution environment
     "PYTHONPATH": f"{ROOT / 'shared'}:{ROOT}",  # main() puts the compiled layer first
 }
 
@@ -580,6 +581,7 @@ def full_cold_starts(stack: LocalStack, pairs: int = 7) -> str:
     env = {
         **os.environ,
         "PYTHONPATH": BASE_ENV["PYTHONPATH"],
+        "AWS_LAMBDA_FUNCTION_NAME": BASE_ENV["AWS_LAMBDA_FUNCTION_NAME"],
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "PYTHONDONTWRITEBYTECODE": "1",  # Lambda's file system is read-only: our modules compile every cold start
         "BENCH_KMS_BLOB": base64.b64encode(blob["CiphertextBlob"]).decode(),
@@ -652,6 +654,7 @@ def snapshot_restores(stack: LocalStack, runs: int = 7) -> str:
     env = {
         **os.environ,
         "PYTHONPATH": BASE_ENV["PYTHONPATH"],
+        "AWS_LAMBDA_FUNCTION_NAME": BASE_ENV["AWS_LAMBDA_FUNCTION_NAME"],
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "PYTHONDONTWRITEBYTECODE": "1",
     }
@@ -753,6 +756,7 @@ def peer_authjs(stack: LocalStack, rounds: int = 7, warm_rounds: int = 3, n: int
     py_env = {
         **os.environ,
         "PYTHONPATH": BASE_ENV["PYTHONPATH"],
+        "AWS_LAMBDA_FUNCTION_NAME": BASE_ENV["AWS_LAMBDA_FUNCTION_NAME"],
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "PYTHONDONTWRITEBYTECODE": "1",
     }
@@ -883,7 +887,13 @@ def _reset_emulator(stack: LocalStack) -> None:
 def _child(stack: LocalStack, latency_ms: int, extra_env: dict[str, str] | None = None) -> dict[str, Any]:
     stack.emulator.state.latency_ms = latency_ms
     refreshes_before = stack.figma_calls().get("refresh", 0)
-    env = {**os.environ, "PYTHONPATH": BASE_ENV["PYTHONPATH"], "POWERTOOLS_LOG_LEVEL": "WARNING", **(extra_env or {})}
+    env = {
+        **os.environ,
+        "PYTHONPATH": BASE_ENV["PYTHONPATH"],
+        "AWS_LAMBDA_FUNCTION_NAME": BASE_ENV["AWS_LAMBDA_FUNCTION_NAME"],
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        **(extra_env or {}),
+    }
     child = subprocess.Popen(
         [sys.executable, "-m", "bench.scheduler_child"], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
     )

@@ -127,6 +127,7 @@ def _init(conn: Connection, fn: Function, env: dict[str, str], hooks: WorkerHook
     (reported on ``conn`` as Lambda reports an init error)."""
     os.environ.clear()
     os.environ.update(env)
+    os.environ["AWS_LAMBDA_FUNCTION_NAME"] = fn.name  # as Lambda sets it (figma_auth.coldstart reads it)
     for path in (str(ROOT), str(ROOT / "shared")):
         if path not in sys.path:
             sys.path.insert(0, path)

@@ -19,6 +19,7 @@ Beneath them: the Figma client (``figma``) and pure protocol helpers (``oauth``,
 
 __version__ = "0.1.0"
 
-from figma_auth import lean_imports
+from figma_auth import coldstart, lean_imports
 
+coldstart.begin()  # no cyclic collection until the first answer (figma_auth.coldstart)
 lean_imports.install()

@@ -5,8 +5,6 @@ document (``openapi.py``) is generated from the same classes, so the two cannot 
 Semantic checks that need settings (allowed origins, known scopes) stay in ``oauth.py``.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool

@@ -14,11 +14,11 @@ import functools
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from figma_auth import aws
+from figma_auth import aws, coldstart
 from figma_auth.observability import logger
 from figma_auth.settings import Settings
 from figma_auth.times import utcnow
@@ -83,12 +83,13 @@ class Parts:
     publish: Publish
     clock: Callable[[], datetime] = utcnow
     signer: JwtSigner | None = None
-    engine: RefreshEngine = field(init=False)
 
-    def __post_init__(self) -> None:
+    @functools.cached_property
+    def engine(self) -> RefreshEngine:
+        """The refresh engine, built for the first use case that needs one (not sign-in's start)."""
         from figma_auth.engine import RefreshEngine
 
-        self.engine = RefreshEngine(
+        return RefreshEngine(
             store=self.store, vault=self.vault, figma=self.figma, clock=self.clock, publish=self.publish
         )
 
@@ -101,14 +102,14 @@ def parts() -> Parts:
 
     config = settings()
     signer = (
-        JwtSigner(kms=aws.kms(), key_id=config.jwt_key_id, also_serve=config.jwt_verify_key_ids)
+        JwtSigner(kms=aws.deferred_kms(), key_id=config.jwt_key_id, also_serve=config.jwt_verify_key_ids)
         if config.jwt_key_id
         else None
     )
     return Parts(
         settings=config,
         store=Store(table_name=config.table_name, client=aws.dynamodb()),
-        vault=Vault(kms=aws.kms(), key_id=config.kms_key_id),
+        vault=Vault(kms=aws.deferred_kms(), key_id=config.kms_key_id),
         figma=figma_client(config),
         publish=_publisher(config),
         signer=signer,
@@ -259,6 +260,7 @@ def webhook_receiver() -> ReceiveDelivery:
     return ReceiveDelivery(store=store, relay=Relay(store=store, publish=_publisher(config, strict=True), clock=utcnow))
 
 
+@coldstart.ends_invocation
 def run_webhook_reconciliation(*, time_left: Callable[[], float]) -> dict[str, int]:
     from figma_auth.store import Store
     from figma_auth.usecases.webhook_receiver import Relay
@@ -322,6 +324,7 @@ def reset() -> None:
 # -- the scheduled refresh ------------------------------------------------------------------------
 
 
+@coldstart.ends_invocation
 def run_scheduled_refresh(*, remaining_ms: Any) -> dict[str, Any]:
     """One scheduled batch; outcomes go to Powertools metrics and the returned report."""
     from figma_auth.observability import metrics_count

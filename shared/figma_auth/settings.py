@@ -1,19 +1,20 @@
 """Typed configuration: the only module that reads ``os.environ``.
 
-``Settings`` is a pydantic model whose field aliases are the environment variables;
-``Settings.from_env()`` validates everything at cold start and raises ``ConfigurationError``
-with one line naming the variable to fix.
+``Settings`` is a frozen dataclass whose fields name their environment variable and the
+function that reads it; ``Settings.from_env()`` validates everything at cold start and raises
+``ConfigurationError`` with one line naming the variable to fix. (Not a pydantic model: every
+value is one string read by one of the functions below, and building a pydantic schema for
+forty fields cost each cold start ≈ 8 ms for checks these functions make anyway.)
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError, model_validator
-
-from figma_auth.errors import ConfigurationError, InvalidRedirect, InvalidScope, first_problem
+from figma_auth.errors import ConfigurationError, InvalidRedirect, InvalidScope
 from figma_auth.oauth import parse_scopes
 from figma_auth.urls import normalise_origin
 
@@ -70,17 +71,27 @@ def _boolean(value: Any) -> bool:
     raise ValueError(f"must be true or false, got {value!r}")
 
 
-def _whole(low: int, high: int) -> BeforeValidator:
-    def check(value: Any) -> int:
+def _whole(low: int, high: int) -> Callable[[str], int]:
+    def check(value: str) -> int:
         try:
-            number = int(str(value))
+            number = int(value)
         except ValueError:
             raise ValueError(f"must be a whole number, got {value!r}") from None
         if not low <= number <= high:
             raise ValueError(f"must be between {low} and {high}, got {number}")
         return number
 
-    return BeforeValidator(check)
+    return check
+
+
+def _text(value: str) -> str:
+    return value
+
+
+def _short_text(value: str) -> str:
+    if len(value) > 256:
+        raise ValueError(f"must be at most 256 characters, got {len(value)}")
+    return value
 
 
 def _samesite(value: Any) -> str:
@@ -128,66 +139,91 @@ def _redirect_urls(value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(urls))
 
 
-Url = Annotated[str, BeforeValidator(_url)]
+class Secret:
+    """A value that never shows in ``repr``, ``str`` or a dump of the settings (pydantic's
+    ``SecretStr``): read it with ``get_secret_value()``."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get_secret_value(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
 
 
-class Settings(BaseModel):
+def _secret(value: str) -> Secret:
+    return Secret(value)
+
+
+def _var(name: str, read: Callable[[str], Any] = _text, description: str = "") -> Any:
+    """A setting's environment variable, the function that reads its (stripped, non-empty)
+    value, and what a person must set it to when it is required."""
+    return {"env": name, "read": read, "description": description}
+
+
+def _setting(name: str, read: Callable[[str], Any] = _text, *, default: Any) -> Any:
+    return field(default=default, metadata=_var(name, read))
+
+
+def _required(name: str, read: Callable[[str], Any], description: str) -> Any:
+    return field(metadata=_var(name, read, description))
+
+
+@dataclass(frozen=True)
+class Settings:
     """Every setting, by the environment variable that sets it (see the README's table)."""
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
-
-    figma_client_id: Annotated[str, Field(alias="FIGMA_CLIENT_ID", description="the Client ID of your Figma app")]
-    table_name: Annotated[str, Field(alias="TABLE_NAME", description="the DynamoDB table the stack created")]
-    kms_key_id: Annotated[str, Field(alias="KMS_KEY_ID", description="the KMS key id, ARN or alias the stack created")]
-    allowed_origins: Annotated[
-        tuple[str, ...],
-        BeforeValidator(_origins),
-        Field(
-            alias="ALLOWED_ORIGINS",
-            description="comma-separated origins your app runs on, e.g. https://app.example.com,http://localhost:5173",
-        ),
-    ]
-    callback_url: Annotated[Url | None, Field(alias="CALLBACK_URL")] = None  # None: from API Gateway's domain
-    figma_client_secret: Annotated[SecretStr | None, Field(alias="FIGMA_CLIENT_SECRET")] = None
-    figma_client_secret_arn: Annotated[str | None, Field(alias="FIGMA_CLIENT_SECRET_ARN")] = None
-    figma_auth_url: Annotated[Url, Field(alias="FIGMA_AUTH_URL")] = "https://www.figma.com/oauth"
-    figma_api_url: Annotated[Url, Field(alias="FIGMA_API_URL")] = "https://api.figma.com"
-    default_scopes: Annotated[tuple[str, ...], BeforeValidator(_scopes), Field(alias="DEFAULT_SCOPES")] = (
-        "current_user:read",
+    figma_client_id: str = _required("FIGMA_CLIENT_ID", _text, "the Client ID of your Figma app")
+    table_name: str = _required("TABLE_NAME", _text, "the DynamoDB table the stack created")
+    kms_key_id: str = _required("KMS_KEY_ID", _text, "the KMS key id, ARN or alias the stack created")
+    allowed_origins: tuple[str, ...] = _required(
+        "ALLOWED_ORIGINS",
+        _origins,
+        "comma-separated origins your app runs on, e.g. https://app.example.com,http://localhost:5173",
     )
+    callback_url: str | None = _setting("CALLBACK_URL", _url, default=None)  # None: from API Gateway's domain
+    figma_client_secret: Secret | None = _setting("FIGMA_CLIENT_SECRET", _secret, default=None)
+    figma_client_secret_arn: str | None = _setting("FIGMA_CLIENT_SECRET_ARN", default=None)
+    figma_auth_url: str = _setting("FIGMA_AUTH_URL", _url, default="https://www.figma.com/oauth")
+    figma_api_url: str = _setting("FIGMA_API_URL", _url, default="https://api.figma.com")
+    default_scopes: tuple[str, ...] = _setting("DEFAULT_SCOPES", _scopes, default=("current_user:read",))
     # Asked for by every sign-in besides what the app asks (set it to what the app ever needs and
     # no sign-in can narrow a connection, nor need a second consent at Figma).
-    base_scopes: Annotated[tuple[str, ...], BeforeValidator(_some_scopes), Field(alias="BASE_SCOPES")] = ()
-    session_ttl_days: Annotated[int, _whole(1, 3650), Field(alias="SESSION_TTL_DAYS")] = 30
-    expose_provider_token: Annotated[bool, BeforeValidator(_boolean), Field(alias="EXPOSE_PROVIDER_TOKEN")] = True
-    figma_pkce: Annotated[bool, BeforeValidator(_boolean), Field(alias="FIGMA_PKCE")] = True
-    refresh_leeway_seconds: Annotated[int, _whole(0, 86400), Field(alias="REFRESH_LEEWAY_SECONDS")] = 300
-    refresh_ahead_seconds: Annotated[int, _whole(60, 7 * 86400), Field(alias="REFRESH_AHEAD_SECONDS")] = 3600
-    refresh_concurrency: Annotated[int, _whole(1, 256), Field(alias="REFRESH_CONCURRENCY")] = 16
-    session_cookie_samesite: Annotated[
-        Literal["Lax", "Strict", "None"], BeforeValidator(_samesite), Field(alias="SESSION_COOKIE_SAMESITE")
-    ] = "Lax"
-    event_bus_name: Annotated[str, Field(alias="EVENT_BUS_NAME")] = "default"
-    offline_access: Annotated[bool, BeforeValidator(_boolean), Field(alias="OFFLINE_ACCESS")] = False
-    figma_refresh_style: Annotated[
-        Literal["refresh", "token"], BeforeValidator(_refresh_style), Field(alias="FIGMA_REFRESH_STYLE")
-    ] = "refresh"
+    base_scopes: tuple[str, ...] = _setting("BASE_SCOPES", _some_scopes, default=())
+    session_ttl_days: int = _setting("SESSION_TTL_DAYS", _whole(1, 3650), default=30)
+    expose_provider_token: bool = _setting("EXPOSE_PROVIDER_TOKEN", _boolean, default=True)
+    figma_pkce: bool = _setting("FIGMA_PKCE", _boolean, default=True)
+    refresh_leeway_seconds: int = _setting("REFRESH_LEEWAY_SECONDS", _whole(0, 86400), default=300)
+    refresh_ahead_seconds: int = _setting("REFRESH_AHEAD_SECONDS", _whole(60, 7 * 86400), default=3600)
+    refresh_concurrency: int = _setting("REFRESH_CONCURRENCY", _whole(1, 256), default=16)
+    session_cookie_samesite: Literal["Lax", "Strict", "None"] = _setting(
+        "SESSION_COOKIE_SAMESITE", _samesite, default="Lax"
+    )
+    event_bus_name: str = _setting("EVENT_BUS_NAME", default="default")
+    offline_access: bool = _setting("OFFLINE_ACCESS", _boolean, default=False)
+    figma_refresh_style: Literal["refresh", "token"] = _setting(
+        "FIGMA_REFRESH_STYLE", _refresh_style, default="refresh"
+    )
 
-    issuer: Annotated[str | None, BeforeValidator(_issuer), Field(alias="ISSUER")] = None  # None: from the request
-    jwt_audience: Annotated[str, Field(alias="JWT_AUDIENCE", min_length=1, max_length=256)] = "figma-auth"
-    jwt_ttl_seconds: Annotated[int, _whole(60, 3600), Field(alias="JWT_TTL_SECONDS")] = 900
-    jwt_key_id: Annotated[str | None, Field(alias="JWT_KEY_ID")] = None
-    jwt_verify_key_ids: Annotated[tuple[str, ...], BeforeValidator(_key_ids), Field(alias="JWT_VERIFY_KEY_IDS")] = ()
+    issuer: str | None = _setting("ISSUER", _issuer, default=None)  # None: from the request
+    jwt_audience: str = _setting("JWT_AUDIENCE", _short_text, default="figma-auth")
+    jwt_ttl_seconds: int = _setting("JWT_TTL_SECONDS", _whole(60, 3600), default=900)
+    jwt_key_id: str | None = _setting("JWT_KEY_ID", default=None)
+    jwt_verify_key_ids: tuple[str, ...] = _setting("JWT_VERIFY_KEY_IDS", _key_ids, default=())
 
-    allowed_scopes: Annotated[tuple[str, ...] | None, BeforeValidator(_scopes), Field(alias="ALLOWED_SCOPES")] = None
-    allowed_redirect_urls: Annotated[
-        tuple[str, ...], BeforeValidator(_redirect_urls), Field(alias="ALLOWED_REDIRECT_URLS")
-    ] = ()
-    device_code_ttl_seconds: Annotated[int, _whole(60, 1800), Field(alias="DEVICE_CODE_TTL_SECONDS")] = 600
-    device_poll_interval_seconds: Annotated[int, _whole(1, 60), Field(alias="DEVICE_POLL_INTERVAL_SECONDS")] = 5
+    allowed_scopes: tuple[str, ...] | None = _setting("ALLOWED_SCOPES", _scopes, default=None)
+    allowed_redirect_urls: tuple[str, ...] = _setting("ALLOWED_REDIRECT_URLS", _redirect_urls, default=())
+    device_code_ttl_seconds: int = _setting("DEVICE_CODE_TTL_SECONDS", _whole(60, 1800), default=600)
+    device_poll_interval_seconds: int = _setting("DEVICE_POLL_INTERVAL_SECONDS", _whole(1, 60), default=5)
 
-    @model_validator(mode="after")
-    def _redirects_and_scopes_agree(self) -> Settings:
+    def _check(self) -> None:
+        """What no single variable can say: the variables must agree."""
         from figma_auth.urls import origin_of_url
 
         off = [u for u in self.allowed_redirect_urls if origin_of_url(u) not in self.allowed_origins]
@@ -201,21 +237,16 @@ class Settings(BaseModel):
         missing = [s for s in self.base_scopes if s not in self.scopes_allowed]
         if missing:
             raise ConfigurationError(f"BASE_SCOPES has {missing[0]!r}, which ALLOWED_SCOPES does not allow")
-        return self
-
-    @property
-    def scopes_allowed(self) -> tuple[str, ...]:
-        """ALLOWED_SCOPES, or DEFAULT_SCOPES when it is not set."""
-        return self.allowed_scopes if self.allowed_scopes is not None else self.default_scopes
-
-    @model_validator(mode="after")
-    def _one_secret_source(self) -> Settings:
         if self.figma_client_secret is None and not self.figma_client_secret_arn:
             raise ConfigurationError(
                 "FIGMA_CLIENT_SECRET (local) or FIGMA_CLIENT_SECRET_ARN (AWS) must be set: "
                 "the Client Secret Figma showed when you created the app"
             )
-        return self
+
+    @property
+    def scopes_allowed(self) -> tuple[str, ...]:
+        """ALLOWED_SCOPES, or DEFAULT_SCOPES when it is not set."""
+        return self.allowed_scopes if self.allowed_scopes is not None else self.default_scopes
 
     @property
     def session_ttl_seconds(self) -> int:
@@ -228,23 +259,21 @@ class Settings(BaseModel):
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Build settings from environment variables (``os.environ`` by default). Empty
-        variables count as unset (SAM passes an empty string for an empty parameter)."""
+        variables count as unset (SAM passes an empty string for an empty parameter); the
+        first variable in the table's order that is missing or wrong is named."""
         env = os.environ if env is None else env
-        aliases = {f.alias for f in cls.model_fields.values() if f.alias}
-        given = {name: env[name].strip() for name in aliases if env.get(name, "").strip()}
-        try:
-            settings = cls.model_validate(given)
-        except ValidationError as exc:
-            raise ConfigurationError(_one_line(exc)) from None
-        return settings.model_copy(update={"figma_api_url": settings.figma_api_url.rstrip("/")})
-
-
-def _one_line(exc: ValidationError) -> str:
-    """``NAME problem`` for the first error, naming the environment variable."""
-    problem = first_problem(exc.errors(include_url=False, include_input=False))
-    name = problem.where if problem.where != "body" else ""
-    field = next((f for f in Settings.model_fields.values() if f.alias == name), None)
-    if problem.kind == "missing":
-        what = field.description if field is not None and field.description else "it has no default"
-        return f"{name} is required: {what}"
-    return f"{name} {problem.what.removeprefix('Value error, ')}"
+        values: dict[str, Any] = {}
+        for spec in fields(cls):
+            name, read = spec.metadata["env"], spec.metadata["read"]
+            given = env.get(name, "").strip()
+            if not given:
+                if spec.metadata["description"]:
+                    raise ConfigurationError(f"{name} is required: {spec.metadata['description']}")
+                continue
+            try:
+                values[spec.name] = read(given)
+            except ValueError as exc:
+                raise ConfigurationError(f"{name} {exc}") from None
+        settings = cls(**values)
+        settings._check()
+        return replace(settings, figma_api_url=settings.figma_api_url.rstrip("/"))

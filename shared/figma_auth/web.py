@@ -30,7 +30,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query as Query
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from pydantic import BaseModel
 
-from figma_auth import deadline, runtime
+from figma_auth import coldstart, deadline, runtime
 from figma_auth.credentials import SESSION_COOKIE, Credentials, LoginStart
 from figma_auth.errors import (
     CsrfRejected,
@@ -370,6 +370,7 @@ def handle(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> 
         return _handle(app, event, context, started)
     finally:
         deadline.finish(bound)
+        coldstart.invocation_done()
 
 
 def _handle(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any, started: float) -> dict[str, Any]:

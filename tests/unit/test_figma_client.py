@@ -4,6 +4,7 @@ timeout or a Retry-After costs no real time here."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -180,3 +181,72 @@ def test_any_other_refusal_is_figma_error_and_keeps_the_grant(answer: httpx.Resp
     with pytest.raises(FigmaError) as refused:
         figma.refresh(GRANT, now=lambda: NOW)
     assert not isinstance(refused.value, ReauthRequired) and refused.value.code == "figma_error"
+
+
+def test_figma_is_reached_with_verified_tls_and_a_plain_http_api_loads_no_ca_bundle() -> None:
+    import ssl
+
+    from figma_auth.figma import tls_for
+
+    assert tls_for("https://api.figma.com") is True and tls_for("HTTPS://api.figma.com") is True  # httpx's default
+    local = tls_for("http://127.0.0.1:4010")
+    assert isinstance(local, ssl.SSLContext)
+    assert local.verify_mode == ssl.CERT_REQUIRED and local.check_hostname
+    assert local.cert_store_stats()["x509_ca"] == 0  # trusts no one
+
+
+def test_an_https_url_through_the_plain_http_context_is_refused_never_reached_unverified(tmp_path: Path) -> None:
+    import datetime as dt
+    import socket
+    import ssl
+    import threading
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from figma_auth.figma import tls_for
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_tls.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    handshakes: list[str] = []
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        try:
+            with server_tls.wrap_socket(conn, server_side=True):
+                handshakes.append("completed")
+        except (ssl.SSLError, OSError):
+            handshakes.append("refused by the client")
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    try:
+        with httpx.Client(verify=tls_for("http://127.0.0.1:4010"), timeout=5) as client:
+            with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+                client.get(f"https://localhost:{port}/v1/me")
+    finally:
+        thread.join(timeout=5)
+        listener.close()
+    assert handshakes == ["refused by the client"]

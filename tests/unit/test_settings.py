@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 import pytest
 
 from figma_auth.errors import ConfigurationError
@@ -28,7 +31,8 @@ def test_defaults_follow_the_contract() -> None:
 
 def test_the_client_secret_never_shows_in_repr_or_a_dump() -> None:
     settings = Settings.from_env({**GOOD, "FIGMA_CLIENT_SECRET": "s3cr3t-value"})
-    assert "s3cr3t-value" not in repr(settings) and "s3cr3t-value" not in settings.model_dump_json()
+    dumped = json.dumps(dataclasses.asdict(settings), default=str)
+    assert "s3cr3t-value" not in repr(settings) and "s3cr3t-value" not in str(settings) and "s3cr3t-value" not in dumped
     assert settings.client_secret == "s3cr3t-value"
 
 
@@ -90,3 +94,29 @@ def test_exact_redirect_urls_must_be_on_allowed_origins_and_default_scopes_allow
 
 def test_without_allowed_scopes_only_the_default_scopes_are_allowed() -> None:
     assert Settings.from_env(GOOD).scopes_allowed == ("current_user:read",)
+
+
+def test_each_message_is_the_variable_and_what_to_fix() -> None:
+    env = {k: v for k, v in GOOD.items() if k != "FIGMA_CLIENT_ID"}
+    with pytest.raises(ConfigurationError) as missing:
+        Settings.from_env(env)
+    assert str(missing.value) == "FIGMA_CLIENT_ID is required: the Client ID of your Figma app"
+    with pytest.raises(ConfigurationError) as wrong:
+        Settings.from_env({**GOOD, "SESSION_TTL_DAYS": "0"})
+    assert str(wrong.value) == "SESSION_TTL_DAYS must be between 1 and 3650, got 0"
+    with pytest.raises(ConfigurationError) as long:
+        Settings.from_env({**GOOD, "JWT_AUDIENCE": "a" * 257})
+    assert str(long.value) == "JWT_AUDIENCE must be at most 256 characters, got 257"
+    assert Settings.from_env({**GOOD, "JWT_AUDIENCE": "a" * 256}).jwt_audience == "a" * 256
+
+
+def test_the_first_wrong_variable_in_the_table_is_named() -> None:
+    with pytest.raises(ConfigurationError, match="^SESSION_TTL_DAYS "):
+        Settings.from_env({**GOOD, "FIGMA_PKCE": "2", "SESSION_TTL_DAYS": "x", "JWT_TTL_SECONDS": "1"})
+
+
+def test_values_are_stripped_blank_is_unset_and_settings_are_frozen() -> None:
+    s = Settings.from_env({**GOOD, "TABLE_NAME": "  t2 ", "SESSION_TTL_DAYS": "   ", "FIGMA_API_URL": "http://x:1/"})
+    assert (s.table_name, s.session_ttl_days, s.figma_api_url) == ("t2", 30, "http://x:1")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.table_name = "other"  # type: ignore[misc]

@@ -1,0 +1,84 @@
+"""A Lambda cold start runs without the cyclic garbage collector until its first answer
+(figma_auth.coldstart): every handler turns it back on after its first invocation, answered or
+failed, and outside Lambda nothing changes."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from figma_auth import coldstart
+from tests.unit.test_lean_imports import HANDLER_MODULES, fresh_python
+
+SCHEDULED = {"functions.refresh_scheduler.app", "functions.webhook_reconciler.app"}
+INVOKE = """
+import gc, json, sys
+import figma_auth.runtime as runtime
+def unavailable(*args, **kwargs):
+    raise RuntimeError("no AWS in this test")
+runtime.parts = unavailable  # a scheduled job fails at its first collaborator: the collector must come back anyway
+import {module} as handler
+class Context:
+    function_name = "test"; memory_limit_in_mb = 512; aws_request_id = "r"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
+    def get_remaining_time_in_millis(self): return 30000
+after_init = gc.isenabled()
+event = {{"version": "2.0", "routeKey": "$default", "rawPath": "/no-such-route", "rawQueryString": "",
+         "headers": {{}}, "isBase64Encoded": False,
+         "requestContext": {{"http": {{"method": "GET", "path": "/no-such-route", "sourceIp": "192.0.2.1"}},
+                            "domainName": "api.example.com", "stage": "$default"}}}}
+try:
+    answer = handler.lambda_handler(event, Context()).get("statusCode")
+except RuntimeError:
+    answer = "raised"
+print(json.dumps({{"after_init": after_init, "after_first": gc.isenabled(), "frozen": gc.get_freeze_count(),
+                  "answer": answer}}))
+"""
+
+
+@pytest.mark.parametrize("module", HANDLER_MODULES)
+def test_in_lambda_the_collector_is_off_through_init_and_back_after_the_first_invocation(module: str) -> None:
+    seen = fresh_python("import os; os.environ['AWS_LAMBDA_FUNCTION_NAME'] = 'test'\n" + INVOKE.format(module=module))
+    assert seen["after_init"] is False
+    assert seen["after_first"] is True and seen["frozen"] > 10_000  # the cold start's objects, frozen
+    assert seen["answer"] == ("raised" if module in SCHEDULED else 404)
+
+
+def test_outside_lambda_the_collector_is_never_touched() -> None:
+    seen = fresh_python(
+        "import os; os.environ.pop('AWS_LAMBDA_FUNCTION_NAME', None)\n" + INVOKE.format(module="functions.session.app")
+    )
+    assert seen == {"after_init": True, "after_first": True, "frozen": 0, "answer": 404}
+
+
+def test_a_collector_the_host_turned_off_stays_off() -> None:
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        coldstart.begin()
+        coldstart.invocation_done()
+        assert not gc.isenabled()
+    finally:
+        if was:
+            gc.enable()
+
+
+def test_a_job_that_raises_still_ends_the_cold_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(coldstart, "_held", True)
+    was = gc.isenabled()
+    gc.disable()
+
+    @coldstart.ends_invocation
+    def job() -> None:
+        raise ValueError("boom")
+
+    try:
+        with pytest.raises(ValueError, match="boom"):
+            job()
+        assert gc.isenabled() and not coldstart._held
+        assert job.__name__ == "job"  # the entry point keeps its name (logs, tracebacks)
+    finally:
+        gc.unfreeze()
+        if not was:
+            gc.disable()
