@@ -69,9 +69,10 @@ def events() -> EventBridgeClient:
 
 
 class Deferred:
-    """A client built on its first use: a function whose request never calls KMS (authorize,
-    logout) never pays for KMS's client (its service model and endpoint rules, ≈ 15 ms of a
-    cold start). ``reset()`` makes the next use build a new one."""
+    """An injected client built on its first use (``build`` is called per use: make it cached).
+    A function whose request never calls KMS (authorize, logout) never pays for KMS's client
+    (its service model and endpoint rules, ≈ 15 ms of a cold start), nor one that never calls
+    Figma for the Figma client's module. After ``reset()`` the next use builds a new one."""
 
     def __init__(self, build: Callable[[], Any]) -> None:
         self._build = build

@@ -9,7 +9,8 @@ turns the collector off, and the end of the first invocation (``invocation_done`
 ``web.handle`` and the scheduled jobs) moves everything made so far to the permanent
 generation (``gc.freeze``: no later collection scans it) and turns the collector back on.
 Reference counting frees everything else as usual; only garbage in cycles waits for the
-first answer. Elsewhere (tests, tools, the admin CLI) nothing changes.
+first answer. In Lambda pydantic's plugin scan is skipped too (``begin``). Elsewhere (tests,
+tools, the admin CLI) nothing changes.
 """
 
 from __future__ import annotations
@@ -25,7 +26,12 @@ _held = False  # whether begin() turned the collector off and nothing has turned
 def begin() -> None:
     """At the layer's import: in Lambda, hold the collector until the first answer."""
     global _held
-    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME") and gc.isenabled() and not _held:
+    if not os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        return
+    # pydantic looks for plugins (importlib.metadata over every installed distribution, ≈ 1.5 ms)
+    # before its first schema; a layer holds none. Set PYDANTIC_DISABLE_PLUGINS= (empty) to look.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    if gc.isenabled() and not _held:
         gc.disable()
         _held = True
 

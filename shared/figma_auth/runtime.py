@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from figma_auth import aws, coldstart
 from figma_auth.observability import logger
@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the use cases load on the first request, not at a handler's
     from figma_auth.figma import FigmaClient
     from figma_auth.signing import JwtSigner
     from figma_auth.store import Store
+    from figma_auth.usecases.authenticate import Authenticate
     from figma_auth.usecases.authorize import StartSignIn
     from figma_auth.usecases.connections import BackendConnections
     from figma_auth.usecases.device import DeviceSignIn
@@ -36,7 +37,7 @@ if TYPE_CHECKING:  # the use cases load on the first request, not at a handler's
     from figma_auth.usecases.jwts import AppJwts
     from figma_auth.usecases.proxy import FigmaProxy
     from figma_auth.usecases.rate_limits import RateLimitLedger
-    from figma_auth.usecases.sessions import Authenticate, EndUser, Sessions
+    from figma_auth.usecases.sessions import EndUser, Sessions
     from figma_auth.usecases.signin import CompleteSignIn, RedeemTicket
     from figma_auth.usecases.webhook_receiver import ReceiveDelivery
     from figma_auth.usecases.webhooks import ManageWebhooks
@@ -110,7 +111,7 @@ def parts() -> Parts:
         settings=config,
         store=Store(table_name=config.table_name, client=aws.dynamodb()),
         vault=Vault(kms=aws.deferred_kms(), key_id=config.kms_key_id),
-        figma=figma_client(config),
+        figma=cast("FigmaClient", aws.Deferred(functools.cache(lambda: figma_client(config)))),  # on first use
         publish=_publisher(config),
         signer=signer,
     )
@@ -121,7 +122,7 @@ def parts() -> Parts:
 
 @functools.cache
 def authenticate() -> Authenticate:
-    from figma_auth.usecases.sessions import Authenticate
+    from figma_auth.usecases.authenticate import Authenticate
 
     return Authenticate(store=parts().store, clock=parts().clock)
 

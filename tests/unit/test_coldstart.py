@@ -32,7 +32,8 @@ try:
     answer = handler.lambda_handler(event, Context()).get("statusCode")
 except RuntimeError:
     answer = "raised"
-print(json.dumps({{"after_init": after_init, "after_first": gc.isenabled(), "frozen": gc.get_freeze_count(),
+import os
+print(json.dumps({{"plugins": os.environ.get("PYDANTIC_DISABLE_PLUGINS"), "after_init": after_init, "after_first": gc.isenabled(), "frozen": gc.get_freeze_count(),
                   "answer": answer}}))
 """
 
@@ -40,7 +41,7 @@ print(json.dumps({{"after_init": after_init, "after_first": gc.isenabled(), "fro
 @pytest.mark.parametrize("module", HANDLER_MODULES)
 def test_in_lambda_the_collector_is_off_through_init_and_back_after_the_first_invocation(module: str) -> None:
     seen = fresh_python("import os; os.environ['AWS_LAMBDA_FUNCTION_NAME'] = 'test'\n" + INVOKE.format(module=module))
-    assert seen["after_init"] is False
+    assert seen["after_init"] is False and seen["plugins"] == "__all__"  # no plugin scan either
     assert seen["after_first"] is True and seen["frozen"] > 10_000  # the cold start's objects, frozen
     assert seen["answer"] == ("raised" if module in SCHEDULED else 404)
 
@@ -49,7 +50,15 @@ def test_outside_lambda_the_collector_is_never_touched() -> None:
     seen = fresh_python(
         "import os; os.environ.pop('AWS_LAMBDA_FUNCTION_NAME', None)\n" + INVOKE.format(module="functions.session.app")
     )
-    assert seen == {"after_init": True, "after_first": True, "frozen": 0, "answer": 404}
+    assert seen == {"plugins": None, "after_init": True, "after_first": True, "frozen": 0, "answer": 404}
+
+
+def test_a_plugin_setting_of_the_deployment_is_kept() -> None:
+    seen = fresh_python(
+        "import os; os.environ['AWS_LAMBDA_FUNCTION_NAME'] = 'test'; os.environ['PYDANTIC_DISABLE_PLUGINS'] = ''\n"
+        + INVOKE.format(module="functions.session.app")
+    )
+    assert seen["plugins"] == "" and seen["after_first"] is True
 
 
 def test_a_collector_the_host_turned_off_stays_off() -> None:

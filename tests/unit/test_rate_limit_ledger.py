@@ -120,8 +120,8 @@ def test_figmas_429_is_recorded_once_and_announced_once() -> None:
         1, "file:KEY", NOW + timedelta(seconds=396749), "low", "starter", "https://www.figma.com/upgrade"
     )
     assert again == limit and list(store.entries) == ["1#file:KEY"]
-    assert events == [("FigmaRateLimited", {"user_id": "u1", **rate_limits.entry_view(limit)})]
-    assert rate_limits.entry_view(limit) == {
+    assert events == [("FigmaRateLimited", {"user_id": "u1", **views.entry_view(limit)})]
+    assert views.entry_view(limit) == {
         "tier": 1,
         "scope": "file:KEY",
         "until": "2026-12-06T02:12:29Z",

@@ -20,7 +20,7 @@ from figma_auth.figma import ProxyResponse
 from figma_auth.figma_tiers import Classified, classify
 from figma_auth.observability import logger, metrics_count
 from figma_auth.records import Connection, RateLimit
-from figma_auth.times import iso
+from figma_auth.usecases.views import entry_view
 
 DEFAULT_RETRY_AFTER = 60  # a 429 without a readable Retry-After (Figma always sends one)
 MAX_RETRY_AFTER = 366 * 86400  # Figma's monthly budgets: days are normal; a year is not
@@ -79,18 +79,6 @@ def refusal(limit: RateLimit, now: datetime) -> RateLimited:
         plan_tier=limit.plan_tier,
         upgrade_link=limit.upgrade_link,
     )
-
-
-def entry_view(limit: RateLimit) -> dict[str, object]:
-    """``{tier, scope, until, type, plan_tier, upgrade_link}``: views and the event."""
-    return {
-        "tier": limit.tier,
-        "scope": limit.scope,
-        "until": iso(limit.until),
-        "type": limit.type,
-        "plan_tier": limit.plan_tier,
-        "upgrade_link": limit.upgrade_link,
-    }
 
 
 def retry_after(value: str | None) -> int:

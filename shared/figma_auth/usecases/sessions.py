@@ -18,41 +18,14 @@ from figma_auth.engine import Publish
 from figma_auth.errors import InvalidRequest, ReauthRequired, Unauthorized
 from figma_auth.models import LogoutRequest, SessionList, SessionSummary, SessionView
 from figma_auth.observability import metrics_count
-from figma_auth.records import ACTIVE, Connection, Current, Session
+from figma_auth.records import ACTIVE, Current, Session
 from figma_auth.times import iso
-from figma_auth.tokens import hash_secret, user_of_token
+from figma_auth.usecases.authenticate import Authenticate
 from figma_auth.usecases.views import FreshGrants, fresh_within_leeway, session_view
 
 Clock = Callable[[], datetime]
 Authenticator = Callable[[Credentials], Current]
-
-
-class SessionReader(Protocol):
-    def session_with_connection(self, session_id: str, user_id: str) -> tuple[Session | None, Connection | None]: ...
-    def delete_session(self, session_id: str, *, user_id: str | None = None) -> bool: ...
-
-
-class Authenticate:
-    """The session a token names and its user's connection (one DynamoDB read); an expired
-    session is deleted on sight."""
-
-    def __init__(self, *, store: SessionReader, clock: Clock) -> None:
-        self.store, self.clock = store, clock
-
-    def __call__(self, creds: Credentials) -> Current:
-        token = creds.token
-        user_id = user_of_token(token) if token else None
-        if token is None or user_id is None:
-            raise Unauthorized()
-        session, connection = self.store.session_with_connection(hash_secret(token), user_id)
-        if session is None or not session.activated or session.user_id != user_id:
-            raise Unauthorized()
-        if session.expires_at <= self.clock():
-            self.store.delete_session(session.id)
-            raise Unauthorized("Your session expired. Sign in with Figma again.")
-        if connection is None:
-            raise Unauthorized("This Figma connection was disconnected. Sign in with Figma again.")
-        return Current(session, connection)
+__all__ = ["Authenticate", "EndUser", "Sessions"]  # Authenticate: its own use case, re-exported
 
 
 class UserStore(Protocol):

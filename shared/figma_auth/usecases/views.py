@@ -17,9 +17,8 @@ from figma_auth.models import (
     TokenResponse,
     UserInfo,
 )
-from figma_auth.records import ACTIVE, Connection, Session
+from figma_auth.records import ACTIVE, Connection, RateLimit, Session
 from figma_auth.times import iso, parse_iso, utcnow
-from figma_auth.usecases.rate_limits import entry_view
 
 
 class FreshGrants(Protocol):
@@ -85,3 +84,16 @@ def token_response(token: str, view: SessionView, now: datetime) -> TokenRespons
         session_token=token,
         **dict(view),
     )
+
+
+def entry_view(limit: RateLimit) -> dict[str, object]:
+    """``{tier, scope, until, type, plan_tier, upgrade_link}``: views and the ``FigmaRateLimited`` event (kept
+    here: a session view shows its entries without loading the ledger or Figma's tier table)."""
+    return {
+        "tier": limit.tier,
+        "scope": limit.scope,
+        "until": iso(limit.until),
+        "type": limit.type,
+        "plan_tier": limit.plan_tier,
+        "upgrade_link": limit.upgrade_link,
+    }
