@@ -634,7 +634,10 @@ def full_cold_starts(stack: LocalStack, pairs: int = 7) -> str:
         "makes the same AWS calls (and Figma calls, with urllib) for that event, nothing else: after the timed pairs, "
         "one untimed run counts figma-auth's AWS calls (botocore's before-call event) and Figma's (the emulator), "
         "and the bench stops if the baseline's list differs. Both in the "
-        "layer-only venv, with `PYTHONDONTWRITEBYTECODE=1`.\n\n"
+        "layer-only venv, with `PYTHONDONTWRITEBYTECODE=1` and `AWS_LAMBDA_FUNCTION_NAME` set, as in Lambda (figma-auth "
+        "then runs its cold start without the cyclic garbage collector until the first answer: `figma_auth.coldstart`). "
+        "Every call is plain HTTP here: neither side builds a TLS context (figma-auth's Figma client loads no CA bundle "
+        "for a plain-http Figma, as urllib loads none for an http URL; in AWS both would, for HTTPS).\n\n"
         + md_table(["function", "figma-auth", "baseline", "ratio", "target", "", "status answered"], rows)
         + "\n\nThe baseline's calls per function: "
         + "; ".join(f"{k}: {', '.join(v)}" for k, v in BASELINE_CALLS.items())
@@ -1210,7 +1213,7 @@ def main() -> int:
         sections.append(("3. Warm handler time", warm_latency(stack)))
         write(sections, started, done=False)
         print("full cold starts…", file=sys.stderr, flush=True)
-        sections.append(("3b. Full cold start: import, clients, first request", full_cold_starts(stack)))
+        sections.append(("3b. Full cold start: import, clients, first request", full_cold_starts(stack, pairs=11)))
         write(sections, started, done=False)
         print("snapshot restores…", file=sys.stderr, flush=True)
         sections.append(("3c. SnapStart imitation: restore + first request", snapshot_restores(stack)))
