@@ -6,7 +6,13 @@ per-request spans would be 2-3 network calls we already count in metrics.
 
 from __future__ import annotations
 
+import warnings
+
 from aws_lambda_powertools import Logger, Metrics
+
+# Every handler flushes with raise_on_empty_metrics=False: a request that counted nothing (most
+# reads) is expected, and Powertools' UserWarning about it was one stderr line per container.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 SERVICE = "figma-auth"
 NAMESPACE = "FigmaAuth"

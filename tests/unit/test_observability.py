@@ -1,6 +1,11 @@
-"""Metrics never pile up in memory when they are disabled (the local stack, tests)."""
+"""Metrics never pile up in memory when they are disabled (the local stack, tests), and a
+request that counted nothing flushes without a warning on stderr."""
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -25,3 +30,15 @@ def test_counting_with_metrics_enabled_buffers_until_the_flush(monkeypatch: pyte
 
     assert metrics.metric_set["ProxyCalls2xx"]["Value"] == [1.0]
     metrics.clear_metrics()
+
+
+def test_a_request_that_counted_nothing_writes_no_warning_to_stderr() -> None:
+    from tests.unit.test_lean_imports import ENV, INVOKE_NOT_FOUND
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FIGMA_", "AWS_ENDPOINT"))}
+    env.update(ENV, POWERTOOLS_METRICS_DISABLED="false", PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    ran = subprocess.run(
+        [sys.executable, "-W", "default", "-c", INVOKE_NOT_FOUND], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert ran.returncode == 0 and '"statusCode": 404' in ran.stdout, ran.stderr
+    assert "Warning" not in ran.stderr, ran.stderr
