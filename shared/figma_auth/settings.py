@@ -4,7 +4,7 @@
 function that reads it; ``Settings.from_env()`` validates everything at cold start and raises
 ``ConfigurationError`` with one line naming the variable to fix. (Not a pydantic model: every
 value is one string read by one of the functions below, and building a pydantic schema for
-forty fields cost each cold start ≈ 8 ms for checks these functions make anyway.)
+its 30 fields cost each cold start ≈ 8 ms for checks these functions make anyway.)
 """
 
 from __future__ import annotations
@@ -157,10 +157,6 @@ class Secret:
     __str__ = __repr__
 
 
-def _secret(value: str) -> Secret:
-    return Secret(value)
-
-
 def _var(name: str, read: Callable[[str], Any] = _text, description: str = "") -> Any:
     """A setting's environment variable, the function that reads its (stripped, non-empty)
     value, and what a person must set it to when it is required."""
@@ -188,7 +184,7 @@ class Settings:
         "comma-separated origins your app runs on, e.g. https://app.example.com,http://localhost:5173",
     )
     callback_url: str | None = _setting("CALLBACK_URL", _url, default=None)  # None: from API Gateway's domain
-    figma_client_secret: Secret | None = _setting("FIGMA_CLIENT_SECRET", _secret, default=None)
+    figma_client_secret: Secret | None = _setting("FIGMA_CLIENT_SECRET", Secret, default=None)
     figma_client_secret_arn: str | None = _setting("FIGMA_CLIENT_SECRET_ARN", default=None)
     figma_auth_url: str = _setting("FIGMA_AUTH_URL", _url, default="https://www.figma.com/oauth")
     figma_api_url: str = _setting("FIGMA_API_URL", _url, default="https://api.figma.com")
