@@ -120,3 +120,12 @@ def test_values_are_stripped_blank_is_unset_and_settings_are_frozen() -> None:
     assert (s.table_name, s.session_ttl_days, s.figma_api_url) == ("t2", 30, "http://x:1")
     with pytest.raises(dataclasses.FrozenInstanceError):
         s.table_name = "other"  # type: ignore[misc]
+
+
+def test_every_variable_is_in_the_configuration_table() -> None:
+    from pathlib import Path
+
+    table = (Path(__file__).parents[2] / "docs" / "CONFIGURATION.md").read_text()
+    names = [spec.metadata["env"] for spec in dataclasses.fields(Settings)]
+    assert len(names) == len(set(names)) == 30
+    assert [name for name in names if f"`{name}`" not in table] == []
