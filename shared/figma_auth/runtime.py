@@ -261,8 +261,8 @@ def webhook_receiver() -> ReceiveDelivery:
     return ReceiveDelivery(store=store, relay=Relay(store=store, publish=_publisher(config, strict=True), clock=utcnow))
 
 
-@coldstart.ends_invocation
 def run_webhook_reconciliation(*, time_left: Callable[[], float]) -> dict[str, int]:
+    coldstart.end()  # a batch: it collects as it goes
     from figma_auth.store import Store
     from figma_auth.usecases.webhook_receiver import Relay
     from figma_auth.usecases.webhook_reconcile import Reconcile
@@ -325,9 +325,9 @@ def reset() -> None:
 # -- the scheduled refresh ------------------------------------------------------------------------
 
 
-@coldstart.ends_invocation
 def run_scheduled_refresh(*, remaining_ms: Any) -> dict[str, Any]:
     """One scheduled batch; outcomes go to Powertools metrics and the returned report."""
+    coldstart.end()  # a batch may run for minutes: it collects as it goes
     from figma_auth.observability import metrics_count
     from figma_auth.store import Store
 

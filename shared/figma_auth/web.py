@@ -370,7 +370,7 @@ def handle(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> 
         return _handle(app, event, context, started)
     finally:
         deadline.finish(bound)
-        coldstart.invocation_done()
+        coldstart.end()
 
 
 def _handle(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any, started: float) -> dict[str, Any]:
