@@ -69,16 +69,18 @@ def events() -> EventBridgeClient:
 
 
 class Deferred:
-    """An injected client built on its first use (``build`` is called per use: make it cached).
-    A function whose request never calls KMS (authorize, logout) never pays for KMS's client
-    (its service model and endpoint rules, ≈ 15 ms of a cold start), nor one that never calls
-    Figma for the Figma client's module. After ``reset()`` the next use builds a new one."""
+    """An injected client built on its first use, then kept. A function whose request never
+    calls KMS (authorize, logout) never pays for KMS's client (its service model and endpoint
+    rules, ≈ 15 ms of a cold start), nor one that never calls Figma for the Figma client's module."""
 
     def __init__(self, build: Callable[[], Any]) -> None:
         self._build = build
+        self._built: Any = None
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._build(), name)
+    def __getattr__(self, name: str) -> Any:  # only for names the proxy itself lacks
+        if self._built is None:
+            self._built = self._build()
+        return getattr(self._built, name)
 
 
 def deferred_kms() -> KMSClient:

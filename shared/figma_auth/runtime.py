@@ -111,7 +111,7 @@ def parts() -> Parts:
         settings=config,
         store=Store(table_name=config.table_name, client=aws.dynamodb()),
         vault=Vault(kms=aws.deferred_kms(), key_id=config.kms_key_id),
-        figma=cast("FigmaClient", aws.Deferred(functools.cache(lambda: figma_client(config)))),  # on first use
+        figma=cast("FigmaClient", aws.Deferred(lambda: figma_client(config))),  # built on first use
         publish=_publisher(config),
         signer=signer,
     )

@@ -193,3 +193,43 @@ def test_a_reseal_asks_kms_for_the_data_key_of_this_vaults_key(kms: Any) -> None
     box = vault.seal(GRANT, grant_context("u1"))
     vault.reseal(box, GRANT, grant_context("u1"))
     assert recording.decrypts and all(call["KeyId"] == key for call in recording.decrypts)
+
+
+def test_a_deferred_client_is_built_on_first_use_and_kept() -> None:
+    from figma_auth.aws import Deferred
+
+    built: list[int] = []
+
+    class Client:
+        def call(self) -> str:
+            return "answer"
+
+    def build() -> Client:
+        built.append(1)
+        return Client()
+
+    lazy = Deferred(build)
+    assert built == []  # nothing built until a name is used
+    assert lazy.call() == "answer" and lazy.call() == "answer"
+    assert built == [1]
+
+
+def test_a_containers_kms_and_figma_clients_wait_for_their_first_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    from figma_auth import aws, runtime
+
+    env = {"FIGMA_CLIENT_ID": "c", "FIGMA_CLIENT_SECRET": "s", "TABLE_NAME": "t", "KMS_KEY_ID": "k"}
+    env.update(ALLOWED_ORIGINS="https://app.example.com", JWT_KEY_ID="j", AWS_DEFAULT_REGION="us-east-1")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    runtime.reset()
+    try:
+        parts = runtime.parts()
+        assert aws.kms.cache_info().currsize == 0  # the vault and the signer hold no client yet
+        assert vars(parts.figma)["_built"] is None  # nor a Figma client (its module unloaded)
+        assert parts.vault.kms.meta.service_model.service_name == "kms"
+        assert aws.kms.cache_info().currsize == 1 and parts.signer is not None
+        assert parts.signer.kms.meta is parts.vault.kms.meta  # one client for both
+        assert parts.figma.api_url == "https://api.figma.com"
+        assert type(vars(parts.figma)["_built"]).__name__ == "FigmaClient"
+    finally:
+        runtime.reset()
