@@ -50,6 +50,18 @@ BASE_ENV = {
 }
 
 
+def child_env(**extra: str) -> dict[str, str]:
+    """A bench child's environment: this process's, the compiled layer first on the path,
+    Lambda's function-name variable as Lambda sets it, quiet logs, then ``extra``."""
+    return {
+        **os.environ,
+        "PYTHONPATH": BASE_ENV["PYTHONPATH"],
+        "AWS_LAMBDA_FUNCTION_NAME": BASE_ENV["AWS_LAMBDA_FUNCTION_NAME"],
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
 def md_table(header: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
@@ -578,14 +590,10 @@ def full_cold_starts(stack: LocalStack, pairs: int = 7) -> str:
     python = os.environ.get("BENCH_LAYER_PYTHON") or sys.executable
     requests = BenchRequests(stack)
     blob = dev_aws.client("kms", stack.moto).generate_data_key(KeyId=stack.resources.key_id, KeySpec="AES_256")
-    env = {
-        **os.environ,
-        "PYTHONPATH": BASE_ENV["PYTHONPATH"],
-        "AWS_LAMBDA_FUNCTION_NAME": BASE_ENV["AWS_LAMBDA_FUNCTION_NAME"],
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-        "PYTHONDONTWRITEBYTECODE": "1",  # Lambda's file system is read-only: our modules compile every cold start
-        "BENCH_KMS_BLOB": base64.b64encode(blob["CiphertextBlob"]).decode(),
-    }
+    env = child_env(
+        PYTHONDONTWRITEBYTECODE="1",  # Lambda's file system is read-only: our modules compile every cold start
+        BENCH_KMS_BLOB=base64.b64encode(blob["CiphertextBlob"]).decode(),
+    )
 
     def run(mode: str, name: str) -> tuple[float, int]:
         seconds, answer = cold_child(
@@ -654,13 +662,7 @@ def snapshot_restores(stack: LocalStack, runs: int = 7) -> str:
 
     python = os.environ.get("BENCH_LAYER_PYTHON") or sys.executable
     requests = BenchRequests(stack)
-    env = {
-        **os.environ,
-        "PYTHONPATH": BASE_ENV["PYTHONPATH"],
-        "AWS_LAMBDA_FUNCTION_NAME": BASE_ENV["AWS_LAMBDA_FUNCTION_NAME"],
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
+    env = child_env(PYTHONDONTWRITEBYTECODE="1")
 
     def child(mode: str, name: str) -> tuple[float, dict[str, Any]]:
         return cold_child(python, env, mode, name, requests.for_function(name))
@@ -756,13 +758,7 @@ def peer_authjs(stack: LocalStack, rounds: int = 7, warm_rounds: int = 3, n: int
     env = _authjs_ready(stack)
     node = sh.which("node") or "node"
     python = os.environ.get("BENCH_LAYER_PYTHON") or sys.executable
-    py_env = {
-        **os.environ,
-        "PYTHONPATH": BASE_ENV["PYTHONPATH"],
-        "AWS_LAMBDA_FUNCTION_NAME": BASE_ENV["AWS_LAMBDA_FUNCTION_NAME"],
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
+    py_env = child_env(PYTHONDONTWRITEBYTECODE="1")
 
     def ours(mode: str) -> tuple[float, dict[str, Any]]:
         return cold_child(python, py_env, mode, "session", event)
@@ -890,13 +886,7 @@ def _reset_emulator(stack: LocalStack) -> None:
 def _child(stack: LocalStack, latency_ms: int, extra_env: dict[str, str] | None = None) -> dict[str, Any]:
     stack.emulator.state.latency_ms = latency_ms
     refreshes_before = stack.figma_calls().get("refresh", 0)
-    env = {
-        **os.environ,
-        "PYTHONPATH": BASE_ENV["PYTHONPATH"],
-        "AWS_LAMBDA_FUNCTION_NAME": BASE_ENV["AWS_LAMBDA_FUNCTION_NAME"],
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-        **(extra_env or {}),
-    }
+    env = child_env(**(extra_env or {}))
     child = subprocess.Popen(
         [sys.executable, "-m", "bench.scheduler_child"], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
     )

@@ -9,38 +9,33 @@ import gc
 import pytest
 
 from figma_auth import coldstart
-from tests.unit.test_lean_imports import HANDLER_MODULES, fresh_python
+from tests.unit.test_lean_imports import CONTEXT_AND_404, HANDLER_MODULES, fresh_python
 
 SCHEDULED = {"functions.refresh_scheduler.app", "functions.webhook_reconciler.app"}
-INVOKE = """
-import gc, json, sys
-import figma_auth.runtime as runtime
-def unavailable(*args, **kwargs):
-    raise RuntimeError("no AWS in this test")
-runtime.parts = unavailable  # a scheduled job fails at its first collaborator: the collector must come back anyway
-import {module} as handler
-class Context:
-    function_name = "test"; memory_limit_in_mb = 512; aws_request_id = "r"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
-    def get_remaining_time_in_millis(self): return 30000
-after_init = gc.isenabled()
-event = {{"version": "2.0", "routeKey": "$default", "rawPath": "/no-such-route", "rawQueryString": "",
-         "headers": {{}}, "isBase64Encoded": False,
-         "requestContext": {{"http": {{"method": "GET", "path": "/no-such-route", "sourceIp": "192.0.2.1"}},
-                            "domainName": "api.example.com", "stage": "$default"}}}}
-try:
-    answer = handler.lambda_handler(event, Context()).get("statusCode")
-except RuntimeError:
-    answer = "raised"
-import os
-print(json.dumps({{"plugins": os.environ.get("PYDANTIC_DISABLE_PLUGINS"), "after_init": after_init, "after_first": gc.isenabled(), "frozen": gc.get_freeze_count(),
-                  "answer": answer}}))
-"""
+
+
+def invoke(module: str) -> str:
+    """Code for a fresh interpreter: import ``module``, invoke it once, report the collector."""
+    return (
+        "import gc, json, os\n"
+        "import figma_auth.runtime as runtime\n"
+        "def unavailable(*args, **kwargs):\n"
+        "    raise RuntimeError('no AWS in this test')\n"
+        # a scheduled job fails at its first collaborator: the collector must come back anyway
+        "runtime.parts = unavailable\n"
+        f"import {module} as handler\n"
+        "after_init = gc.isenabled()\n" + CONTEXT_AND_404 + "try:\n"
+        "    answer = handler.lambda_handler(event, Context()).get('statusCode')\n"
+        "except RuntimeError:\n"
+        "    answer = 'raised'\n"
+        "print(json.dumps({'plugins': os.environ.get('PYDANTIC_DISABLE_PLUGINS'), 'after_init': after_init,\n"
+        "                  'after_first': gc.isenabled(), 'frozen': gc.get_freeze_count(), 'answer': answer}))\n"
+    )
 
 
 @pytest.mark.parametrize("module", HANDLER_MODULES)
 def test_in_lambda_the_collector_is_off_through_init_and_back_after_the_first_invocation(module: str) -> None:
-    seen = fresh_python("import os; os.environ['AWS_LAMBDA_FUNCTION_NAME'] = 'test'\n" + INVOKE.format(module=module))
+    seen = fresh_python("import os; os.environ['AWS_LAMBDA_FUNCTION_NAME'] = 'test'\n" + invoke(module))
     assert seen["after_init"] is False and seen["plugins"] == "__all__"  # no plugin scan either
     assert seen["after_first"] is True and seen["frozen"] > 10_000  # the cold start's objects, frozen
     assert seen["answer"] == ("raised" if module in SCHEDULED else 404)
@@ -48,7 +43,7 @@ def test_in_lambda_the_collector_is_off_through_init_and_back_after_the_first_in
 
 def test_outside_lambda_the_collector_is_never_touched() -> None:
     seen = fresh_python(
-        "import os; os.environ.pop('AWS_LAMBDA_FUNCTION_NAME', None)\n" + INVOKE.format(module="functions.session.app")
+        "import os; os.environ.pop('AWS_LAMBDA_FUNCTION_NAME', None)\n" + invoke("functions.session.app")
     )
     assert seen == {"plugins": None, "after_init": True, "after_first": True, "frozen": 0, "answer": 404}
 
@@ -56,7 +51,7 @@ def test_outside_lambda_the_collector_is_never_touched() -> None:
 def test_a_plugin_setting_of_the_deployment_is_kept() -> None:
     seen = fresh_python(
         "import os; os.environ['AWS_LAMBDA_FUNCTION_NAME'] = 'test'; os.environ['PYDANTIC_DISABLE_PLUGINS'] = ''\n"
-        + INVOKE.format(module="functions.session.app")
+        + invoke("functions.session.app")
     )
     assert seen["plugins"] == "" and seen["after_first"] is True
 
@@ -86,12 +81,7 @@ def test_a_scheduled_job_collects_while_it_runs(module: str, batch: str) -> None
         "    during.append(gc.isenabled()); raise RuntimeError('stop here')\n"
         f"runtime.{batch} = batch\n"
         f"import {module} as handler\n"
-        "held = not gc.isenabled()\n"
-        "class Context:\n"
-        "    function_name = 'test'; memory_limit_in_mb = 512; aws_request_id = 'r'\n"
-        "    invoked_function_arn = 'arn:aws:lambda:us-east-1:123456789012:function:test'\n"
-        "    def get_remaining_time_in_millis(self): return 30000\n"
-        "try:\n"
+        "held = not gc.isenabled()\n" + CONTEXT_AND_404 + "try:\n"
         "    handler.lambda_handler({}, Context())\n"
         "except RuntimeError:\n"
         "    pass\n"

@@ -29,19 +29,24 @@ HANDLER_MODULES = sorted(f"functions.{fn.name}.app" for fn in functions(load()).
 NEVER = ("asyncio", "aws_lambda_powertools.event_handler.appsync", "aws_lambda_powertools.event_handler.bedrock_agent")
 
 
-# One invocation of the session function for a route it does not have (404: no AWS call).
-INVOKE_NOT_FOUND = """
-import json
-import functions.session.app as handler
+# A Lambda context and an HTTP API event for a route no function has (404: no AWS call), as
+# code for a fresh interpreter.
+CONTEXT_AND_404 = """
 class Context:
     function_name = "test"; memory_limit_in_mb = 512; aws_request_id = "r"
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
+    def get_remaining_time_in_millis(self): return 30000
 event = {"version": "2.0", "routeKey": "$default", "rawPath": "/no-such-route", "rawQueryString": "",
          "headers": {}, "isBase64Encoded": False,
          "requestContext": {"http": {"method": "GET", "path": "/no-such-route", "sourceIp": "192.0.2.1"},
                             "domainName": "api.example.com", "stage": "$default"}}
-print(json.dumps({"statusCode": handler.lambda_handler(event, Context())["statusCode"]}))
 """
+# One invocation of the session function for that route.
+INVOKE_NOT_FOUND = (
+    "import json\nimport functions.session.app as handler\n"
+    + CONTEXT_AND_404
+    + 'print(json.dumps({"statusCode": handler.lambda_handler(event, Context())["statusCode"]}))\n'
+)
 
 
 def fresh_python(code: str) -> dict[str, Any]:
