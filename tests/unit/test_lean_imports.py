@@ -49,11 +49,18 @@ INVOKE_NOT_FOUND = (
 )
 
 
+def fresh_env(**overrides: str) -> dict[str, str]:
+    """A new interpreter's environment: ENV's settings, this process's figma_auth on the path."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FIGMA_", "AWS_ENDPOINT"))}
+    env.update(ENV, PYTHONPATH=os.pathsep.join(p for p in sys.path if p), **overrides)
+    return env
+
+
 def fresh_python(code: str) -> dict[str, Any]:
     """Run ``code`` in a new interpreter with this checkout's figma_auth; its last line's JSON."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FIGMA_", "AWS_ENDPOINT"))}
-    env.update(ENV, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))  # this process's figma_auth
-    ran = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60, cwd=ROOT)
+    ran = subprocess.run(
+        [sys.executable, "-c", code], env=fresh_env(), capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
     assert ran.returncode == 0, ran.stderr
     return dict(json.loads(ran.stdout.strip().splitlines()[-1]))
 

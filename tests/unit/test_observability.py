@@ -3,7 +3,6 @@ request that counted nothing flushes without a warning on stderr."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -33,10 +32,9 @@ def test_counting_with_metrics_enabled_buffers_until_the_flush(monkeypatch: pyte
 
 
 def test_a_request_that_counted_nothing_writes_no_warning_to_stderr() -> None:
-    from tests.unit.test_lean_imports import ENV, INVOKE_NOT_FOUND
+    from tests.unit.test_lean_imports import INVOKE_NOT_FOUND, fresh_env
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FIGMA_", "AWS_ENDPOINT"))}
-    env.update(ENV, POWERTOOLS_METRICS_DISABLED="false", PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    env = fresh_env(POWERTOOLS_METRICS_DISABLED="false")
     ran = subprocess.run(
         [sys.executable, "-W", "default", "-c", INVOKE_NOT_FOUND], env=env, capture_output=True, text=True, timeout=60
     )
