@@ -6,7 +6,7 @@ openapi/openapi.yaml, each operation's ``security``: OAuth2 scopes, any of). ``f
 deprecated broad scope) opens every read the spec lists it on.
 
 Tiers: Figma's REST reference gives each endpoint a tier (1 strictest … 3). Those marked
-``confirmed`` are the ones ../shared/FIGMA.md names (files, nodes, images: 1; comments and
+``confirmed`` are the ones docs/FIGMA.md names (files, nodes, images: 1; comments and
 webhook creation: 2; /v1/me and file meta: 3); the rest are our reading of the reference and
 unconfirmed. This table is the emulator's on purpose — the product keeps its own
 (figma_auth/figma_tiers.py), so a mistake in one is not mirrored in the other.

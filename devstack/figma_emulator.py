@@ -5,13 +5,15 @@ OAuth:  GET /oauth (consent page) -> POST /oauth/decide -> redirect_uri?code=&st
         POST /v1/oauth/token   (HTTP Basic, form: redirect_uri, code, grant_type[, code_verifier])
         POST /v1/oauth/refresh (HTTP Basic, form: refresh_token) -> no new refresh token
         POST /v1/oauth/token   (HTTP Basic, form: grant_type=refresh_token, refresh_token): the same
+        (the refresh_styles knob serves either or both: a style not served answers as Figma would
+        answer an endpoint it lacks — 404, or 400 unsupported_grant_type)
         One active access token per user (a new exchange or refresh kills the previous one),
         as Figma documents; the one_token_per_user knob switches it off.
 REST:   every endpoint of Figma's REST spec (devstack/figma_api.py), each refused 403 without its
         scope as Figma does; GET /v1/me, files, nodes, images, meta, versions and comments answer
         data, the others Figma's shape with little in it; an unknown path is 404.
 Knobs:  GET /_emulator/stats, POST /_emulator/reset, POST /_emulator/config {latency_ms, slow_body_ms,
-        token_lifetime, rotate_refresh_tokens, hang_seconds, one_token_per_user}, POST /_emulator/faults {endpoint, kind, times,
+        token_lifetime, rotate_refresh_tokens, hang_seconds, one_token_per_user, refresh_styles}, POST /_emulator/faults {endpoint, kind, times,
         retry_after}, POST /_emulator/revoke {user_id?}, POST /_emulator/expire_access_tokens,
         POST /_emulator/narrow {user_id, scopes} (the grant keeps only those; refreshes say so in `scope`),
         POST /_emulator/limits {enabled, seats, user_plans, file_plans, advance_seconds}: Figma's rate
@@ -114,6 +116,7 @@ class EmulatorState:
     # Figma keeps one active access token per user per app: a new exchange or refresh kills the
     # user's previous access token (a new exchange their previous refresh token too).
     one_token_per_user: bool = True
+    refresh_styles: list[str] = field(default_factory=lambda: ["token", "refresh"])
     hang_seconds: float = 30.0
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     access_tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -176,6 +179,7 @@ class EmulatorState:
             self.token_lifetime = 3600
             self.rotate_refresh_tokens = False
             self.one_token_per_user = True
+            self.refresh_styles = ["token", "refresh"]
         self.release.set()  # free any request hanging on a fault
         self.release = threading.Event()
 
@@ -255,8 +259,8 @@ class _Handler(BaseHTTPRequestHandler):
         routes = {
             ("GET", "/oauth"): ("authorize", self.authorize),
             ("POST", "/oauth/decide"): ("authorize", self.decide),
-            ("POST", "/v1/oauth/token"): ("refresh", self.refresh) if refreshing else ("token", self.token),
-            ("POST", "/v1/oauth/refresh"): ("refresh", self.refresh),
+            ("POST", "/v1/oauth/token"): ("refresh", self.refresh_token_style) if refreshing else ("token", self.token),
+            ("POST", "/v1/oauth/refresh"): ("refresh", self.refresh_refresh_style),
             ("GET", "/v1/me"): ("me", self.me),
         }
         if path.startswith("/_emulator/"):
@@ -461,6 +465,25 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
             },
         )
 
+    def refresh_token_style(self) -> None:
+        with self.state.lock:
+            self.state.calls["refresh_token_style"] += 1
+            served = "token" in self.state.refresh_styles
+        if not served:
+            return self.send_json(
+                400,
+                {"error": "unsupported_grant_type", "error_description": "grant_type refresh_token is not supported"},
+            )
+        return self.refresh()
+
+    def refresh_refresh_style(self) -> None:
+        with self.state.lock:
+            self.state.calls["refresh_refresh_style"] += 1
+            served = "refresh" in self.state.refresh_styles
+        if not served:
+            return self.send_json(404, {"status": 404, "err": "Not found"})
+        return self.refresh()
+
     def refresh(self) -> None:
         if not self._client_ok():
             return self.send_json(401, {"error": "invalid_client", "error_description": "Invalid client credentials"})
@@ -488,7 +511,9 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
     def _bearer(self) -> dict[str, Any] | None:
         """The access token's record (user, scopes), if the token is live."""
         header = self.headers.get("Authorization", "")
-        token = header[7:] if header.startswith("Bearer ") else self.headers.get("X-Figma-Token", "")
+        # OAuth tokens work only as a Bearer token: in X-Figma-Token (personal tokens' header)
+        # Figma answers 403 "Invalid token" (figma/code-connect #371).
+        token = header[7:] if header.startswith("Bearer ") else ""
         with self.state.lock:
             record = self.state.access_tokens.get(token)
             grant_dead = record is not None and record["grant"] in self.state.revoked_grants
@@ -600,7 +625,8 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
                         hook[name] = body[name]
             if method == "DELETE":
                 s.webhooks.hooks.pop(hook["id"], None)
-            return self.send_json(200, figma_webhooks.public(hook))
+            # Figma redacts the passcode on GET ("webhooks security": "an empty string is returned")
+            return self.send_json(200, figma_webhooks.public(hook, redact=method == "GET"))
 
     # -- control -------------------------------------------------------------------------
 
@@ -674,6 +700,7 @@ _CONFIGURABLE = (
     "rotate_refresh_tokens",
     "hang_seconds",
     "one_token_per_user",
+    "refresh_styles",
 )
 
 

@@ -3,7 +3,7 @@
 Budgets count per user, per plan, per app (the emulator is one app), by the endpoint's tier
 (devstack/figma_api.py) and the user's seat. The plan that counts is the one that owns the
 resource: a file's plan for calls naming a file, else the user's own plan. Numbers (from
-../shared/FIGMA.md; Figma's table is hard to read, so they are a reconstruction):
+docs/FIGMA.md; Figma's table is hard to read, so they are a reconstruction):
 
 | tier | View / Collab seat, or a Starter plan | Dev / Full seat: Pro / Organization / Enterprise |
 |---|---|---|

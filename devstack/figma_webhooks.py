@@ -1,4 +1,4 @@
-"""Figma's Webhooks V2 as the emulator plays them (../shared/FIGMA.md; shapes from Figma's REST
+"""Figma's Webhooks V2 as the emulator plays them (docs/FIGMA.md; shapes from Figma's REST
 spec): create/list/get/update/delete, quotas, edit rights, the PING on creation, deliveries to
 every matching webhook, and each webhook's requests log (GET /v2/webhooks/{id}/requests).
 
@@ -6,7 +6,9 @@ What we assume where Figma does not say (unconfirmed): Figma does **not** retry 
 delivery here (the worst case: a receiver that was down loses the event until the app reads
 ``/requests``, which keeps a week); deliveries of one webhook go out in the order of the
 events; the PING goes out right after the webhook is created, before or after the creator has
-stored the answer. Quotas: 3 per file, 5 per project, 20 per team (per context). A context the
+stored the answer. A delivery answered 400 stops (pauses) the webhook, as Figma documents; the
+passcode is an empty string on the GET endpoints, as Figma documents, and kept in the requests
+log's payloads (Figma does not say it redacts them there: the worst case). Quotas: 3 per file, 5 per project, 20 per team (per context). A context the
 ``forbidden`` knob names is one the user has no edit (or, for a team, admin) right on: 403.
 
 Control (POST /_emulator/webhooks/...): ``trigger`` {event_type, file_key, file_name?,
@@ -95,7 +97,7 @@ class Webhooks:
     def listed(self, user: str, query: dict[str, str]) -> list[dict[str, Any]]:
         context, context_id = query.get("context", "").lower(), query.get("context_id")
         return [
-            public(h)
+            public(h, redact=True)
             for h in self.hooks.values()
             if h["owner"] == user and (not context or (h["context"].lower(), h["context_id"]) == (context, context_id))
         ]
@@ -133,6 +135,8 @@ def deliver(state: Any, hook: dict[str, Any], payload: dict[str, Any]) -> None:
         except httpx.HTTPError as exc:
             error = type(exc).__name__
     with state.lock:
+        if status == "400":  # Figma: a 400 answer "will immediately stop the webhook"
+            hook["status"] = "PAUSED"
         state.webhooks.delivered += 1
         state.arrived.notify_all()  # tests wait on deliveries as on calls
         state.webhooks.requests.setdefault(hook["id"], []).append(
@@ -152,8 +156,10 @@ def ping_later(state: Any, hook: dict[str, Any]) -> None:
     threading.Thread(target=deliver, args=(state, hook, payload), daemon=True).start()
 
 
-def public(hook: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in hook.items() if k != "owner"}
+def public(hook: dict[str, Any], *, redact: bool = False) -> dict[str, Any]:
+    """A webhook as Figma shows it; on its GET endpoints the passcode is an empty string."""
+    shown = {k: v for k, v in hook.items() if k != "owner"}
+    return {**shown, "passcode": ""} if redact else shown
 
 
 def _invalid(body: Any) -> str | None:

@@ -43,14 +43,21 @@ def _theirs(user_id: str) -> Any:
     return connection_of(runtime.parts().store, user_id)
 
 
+def _created(created: Any) -> Any:
+    """201 with the new webhook, or 200 with the one the user already held for this event and context."""
+    return web.json_response(created.view, 201 if created.new else 200)
+
+
 @app.post(
     MINE,
     summary="Watch a Figma file, project or team: a webhook at Figma for this user, relayed to EventBridge",
-    responses=openapi.responses({201: WebhookView}, ("unauthorized", "csrf_rejected", *CREATE_ERRORS)),
+    responses=openapi.responses(
+        {201: WebhookView, 200: WebhookView}, ("unauthorized", "csrf_rejected", *CREATE_ERRORS)
+    ),
     security=openapi.SESSION_SECURITY,
 )
 def create_mine(request: WebhookCreate) -> Any:  # the JSON body (Powertools validates it)
-    return web.json_response(runtime.webhooks().create(_mine(), request, issuer=web.issuer(app)), 201)
+    return _created(runtime.webhooks().create(_mine(), request, issuer=web.issuer(app)))
 
 
 @app.get(
@@ -79,11 +86,11 @@ def delete_mine(id: str) -> Any:  # noqa: A002 - the contract's path parameter
 @app.post(
     web.route_rule(THEIRS),
     summary="Create a webhook for this user (backend, AWS IAM)",
-    responses=openapi.responses({201: WebhookView}, ("not_found", *CREATE_ERRORS)),
+    responses=openapi.responses({201: WebhookView, 200: WebhookView}, ("not_found", *CREATE_ERRORS)),
     security=openapi.IAM_SECURITY,
 )
 def create_theirs(user_id: str, request: WebhookCreate) -> Any:
-    return web.json_response(runtime.webhooks().create(_theirs(user_id), request, issuer=web.issuer(app)), 201)
+    return _created(runtime.webhooks().create(_theirs(user_id), request, issuer=web.issuer(app)))
 
 
 @app.get(

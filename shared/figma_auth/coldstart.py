@@ -36,10 +36,12 @@ def begin() -> None:
 
 def end() -> None:
     """The cold start is over: the first call freezes what it made and turns the collector back
-    on; later calls cost a global read. ``web.handle`` calls it after each answer; a scheduled
+    on (after one collection: garbage in cycles from init is freed, not frozen); later calls cost
+    a global read. ``web.handle`` calls it after each answer; a scheduled
     job first thing (a batch may run for minutes, and collects as it goes)."""
     global _held
     if _held:
         _held = False
+        gc.collect()  # the init's cyclic garbage is freed, not frozen for the container's life
         gc.freeze()
         gc.enable()

@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 5.0
 MAX_RETRY_AFTER = 5.0  # seconds we are willing to wait inside one request
-REFRESH_PATH = "/v1/oauth/refresh"  # FIGMA_REFRESH_STYLE=refresh (Figma's OpenAPI spec)
-TOKEN_PATH = "/v1/oauth/token"  # FIGMA_REFRESH_STYLE=token: grant_type=refresh_token
+REFRESH_PATH = "/v1/oauth/refresh"  # FIGMA_REFRESH_STYLE=refresh (Figma's OpenAPI spec), and token's fallback
+TOKEN_PATH = "/v1/oauth/token"  # FIGMA_REFRESH_STYLE=token (the default): grant_type=refresh_token
 _DEAD_GRANT_CODES = {"invalid_grant", "invalid_token"}  # Figma's explicit "this refresh token is dead"
 
 
@@ -97,6 +97,9 @@ class FigmaClient:
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.refresh_style = refresh_style
+        # Shared with with_retry's siblings: once Figma refuses the token style, this container
+        # refreshes at /v1/oauth/refresh from then on.
+        self._refused_styles: set[str] = set()
         self.client_id = client_id
         self._secret = client_secret
         self._http = http
@@ -143,12 +146,21 @@ class FigmaClient:
         )
 
     def refresh(self, grant: oauth.FigmaGrant, *, now: Callable[[], datetime]) -> oauth.FigmaGrant:
-        """Renew the access token. A dead grant raises ReauthRequired; a blip FigmaUnavailable."""
-        if self.refresh_style == "token":
-            path, form = TOKEN_PATH, {"grant_type": "refresh_token", "refresh_token": grant.refresh_token}
-        else:
-            path, form = REFRESH_PATH, {"refresh_token": grant.refresh_token}
-        response = self._send("POST", path, data=form, auth=self._basic())
+        """Renew the access token. A dead grant raises ReauthRequired; a blip FigmaUnavailable.
+
+        The token style (``POST /v1/oauth/token``, ``grant_type=refresh_token``) falls back once to
+        ``/v1/oauth/refresh`` when Figma answers it 404 or ``unsupported_grant_type`` (the refresh
+        token is not spent by a refused request), and the container remembers it."""
+        if self.refresh_style == "token" and "token" not in self._refused_styles:
+            form = {"grant_type": "refresh_token", "refresh_token": grant.refresh_token}
+            response = self._send("POST", TOKEN_PATH, data=form, auth=self._basic())
+            if not refuses_token_style(response):
+                return refresh_result(response, grant, now())
+            self._refused_styles.add("token")
+            from figma_auth.observability import metrics_count
+
+            metrics_count("RefreshStyleFallback")
+        response = self._send("POST", REFRESH_PATH, data={"refresh_token": grant.refresh_token}, auth=self._basic())
         return refresh_result(response, grant, now())
 
     def me(self, access_token: str) -> FigmaUser:
@@ -280,6 +292,16 @@ def is_invalid_token(response: ProxyResponse) -> bool:
     if response.status == 401:
         return True
     return response.status == 403 and b"token" in response.body[:512].lower()
+
+
+def refresh_style_refused(status: int, body: Any) -> bool:
+    """Whether Figma's answer to a token-style refresh means "not here": 404, or a 400 whose
+    error is ``unsupported_grant_type``."""
+    return status == 404 or (status == 400 and oauth.figma_error_code(body) == "unsupported_grant_type")
+
+
+def refuses_token_style(response: httpx.Response) -> bool:
+    return refresh_style_refused(response.status_code, _json_or_none(response))
 
 
 def refresh_result(response: httpx.Response, grant: oauth.FigmaGrant, now: datetime) -> oauth.FigmaGrant:

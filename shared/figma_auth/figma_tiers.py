@@ -2,7 +2,7 @@
 
 Since November 17, 2025 Figma counts REST calls per user, per plan, per app, by the endpoint's
 tier (1 is the strictest: file content, nodes, images). The tiers are Figma's REST API
-reference's; ``confirmed`` marks the ones ../shared/FIGMA.md states (files, nodes, images: 1;
+reference's; ``confirmed`` marks the ones docs/FIGMA.md states (files, nodes, images: 1;
 comments and webhook creation: 2; /v1/me and file meta: 3), the rest are our reading of the
 reference. **An unknown path is Tier 1** (the strictest), so a new endpoint is never spent as
 if it were cheap.

@@ -8,7 +8,7 @@ Items (``pk`` / ``sk``) are listed in ``docs/ARCHITECTURE.md``.
 from __future__ import annotations
 
 import functools
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from figma_auth.records import (
@@ -289,19 +289,27 @@ def grant_values(c: Connection) -> dict[str, Any]:
     }
 
 
+CONNECTION_GRACE = timedelta(days=2)  # after its last session: time for the reconciliation to end it
+
+
 def joined(session: Session | None, device: DeviceApproval | None) -> dict[str, Any]:
     """What a sign-in leaves on the connection: the marker of who joined it last, and how long
-    it must live at least (its newest session, or the session a device will poll for)."""
+    it must live at least (its newest session, or the session a device will poll for), plus
+    CONNECTION_GRACE: the scheduled reconciliation deletes a connection whose sessions expired
+    after deleting its webhooks at Figma with its token (DynamoDB's TTL would take the token first)."""
     if session is not None:
         return {
             "now": iso(session.created_at),
-            "values": {"touch": session.id, "ttl": int(session.expires_at.timestamp())},
+            "values": {"touch": session.id, "ttl": int((session.expires_at + CONNECTION_GRACE).timestamp())},
         }
     if device is None:
         raise ValueError("a sign-in creates a session or approves a device")
     return {
         "now": iso(device.now),
-        "values": {"touch": f"device:{device.device_hash}", "ttl": int(device.lives_until.timestamp())},
+        "values": {
+            "touch": f"device:{device.device_hash}",
+            "ttl": int((device.lives_until + CONNECTION_GRACE).timestamp()),
+        },
     }
 
 
@@ -411,15 +419,18 @@ def approval_update(table: str, device: DeviceApproval) -> dict[str, Any]:
 
 # -- webhooks -------------------------------------------------------------------------------------
 # Two items per webhook, written together: the user's (CONN#<user> / WEBHOOK#<id>: the view, listed
-# with the connection's partition) and the receiver's (WEBHOOK#<id>: who owns it and the hash that
-# verifies its passcode, one GetItem per delivery; in the by_user index under "WEBHOOKS", which
-# the reconciliation walks). A pending create leaves WHPASS#<hash of the passcode> for the PING
-# that may arrive before Figma's answer; a delivery seen leaves WHSEEN#<key> (deduplication).
+# with the connection's partition) and the receiver's (WEBHOOK#<id>: who owns it, the hash that
+# verifies its passcode and what it was made for, one GetItem per delivery; in the by_user index
+# under "WEBHOOKS", which the reconciliation walks). A third, CONN#<user> / WEBHOOKFOR#<event>#
+# <context>#<id>, names the one webhook a user holds for that event and context (no duplicate at
+# Figma). A pending create leaves WHPASS#<hash of the passcode> for the PING that may arrive
+# before Figma's answer (deleted when the create is saved); a delivery seen leaves WHSEEN#<key>.
 
 WEBHOOKS_KEY = "WEBHOOKS"  # by_user partition of every webhook (the reconciliation's walk)
 
 
-def webhook_items(w: Webhook, passcode_hash: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def webhook_items(w: Webhook, passcode_hash: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The user's view, the receiver's item and the user's slot for this event and context."""
     view = marshal(
         pk=f"CONN#{w.user_id}",
         sk=f"WEBHOOK#{w.id}",
@@ -429,6 +440,8 @@ def webhook_items(w: Webhook, passcode_hash: str) -> tuple[dict[str, Any], dict[
         description=w.description,
         status=w.status,
         created_at=iso(w.created_at),
+        endpoint=w.endpoint,
+        passcode_set_at=iso(w.passcode_set_at) if w.passcode_set_at else None,
     )
     receiver = marshal(
         pk=f"WEBHOOK#{w.id}",
@@ -436,10 +449,27 @@ def webhook_items(w: Webhook, passcode_hash: str) -> tuple[dict[str, Any], dict[
         user_id=w.user_id,
         passcode_hash=passcode_hash,
         event_type=w.event_type,
+        context=w.context,
+        context_id=w.context_id,
         user_key=WEBHOOKS_KEY,
         created_at=iso(w.created_at),
     )
-    return view, receiver
+    slot = marshal(pk=f"CONN#{w.user_id}", sk=webhook_slot(w.event_type, w.context, w.context_id), webhook_id=w.id)
+    return view, receiver, slot
+
+
+def webhook_slot(event_type: str, context: str, context_id: str) -> str:
+    """The sort key naming a user's one webhook for an event type and context."""
+    return f"WEBHOOKFOR#{event_type}#{context}#{context_id}"
+
+
+def webhook_keys(user_id: str, w: Webhook) -> list[dict[str, Any]]:
+    """Every item a webhook has (view, receiver, slot): what deleting it deletes."""
+    return [
+        key(f"CONN#{user_id}", f"WEBHOOK#{w.id}"),
+        key(f"WEBHOOK#{w.id}", "WEBHOOK"),
+        key(f"CONN#{user_id}", webhook_slot(w.event_type, w.context, w.context_id)),
+    ]
 
 
 def webhook_from(item: dict[str, Any]) -> Webhook:
@@ -452,6 +482,8 @@ def webhook_from(item: dict[str, Any]) -> Webhook:
         created_at=parse_iso(item["created_at"]),
         description=item.get("description"),
         status=item.get("status", "active"),
+        endpoint=item.get("endpoint"),
+        passcode_set_at=parse_iso(item["passcode_set_at"]) if "passcode_set_at" in item else None,
     )
 
 

@@ -63,9 +63,11 @@ def parse_scopes(raw: str) -> list[str]:
     scopes = list(dict.fromkeys(s for s in re.split(r"[,\s]+", raw.strip()) if s))
     if not scopes:
         raise InvalidScope("no scope requested")
-    if "files:read" in scopes:
+    removed = [s for s in scopes if s in ("files:read", "file_read")]
+    if removed:
         raise InvalidScope(
-            "files:read is deprecated: Figma no longer grants it to new or re-published apps. Ask for the "
+            f"{removed[0]} is being removed by Figma (deprecated; new and re-published apps cannot ask for it). "
+            "Ask for the "
             "granular scopes you need instead: file_content:read, file_metadata:read, file_versions:read, "
             "file_comments:read, file_dev_resources:read, library_content:read"
         )
@@ -170,7 +172,7 @@ def figma_error_code(body: Any) -> str | None:
     if not isinstance(message, str):
         return None
     lowered = message.lower()
-    for code in ("invalid_client", "invalid_grant", "invalid_token"):
+    for code in ("invalid_client", "invalid_grant", "invalid_token", "unsupported_grant_type"):
         if code in lowered:
             return code
     # Figma's prose shapes: "Invalid refresh token", "Invalid token", "Token expired", "… revoked"

@@ -6,6 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
+# The name is the app's own words (RFC 8628 §5.4: anyone can start a sign-in under any name).
+UNVERIFIED = '<span class="hint" id="client-note">(the name the app gave itself, not verified by figma-auth)</span>'
+
 
 def csp(figma_origin: str) -> str:
     """Nothing but the inline style, and forms back to this origin, which redirect to Figma's
@@ -74,7 +77,7 @@ def confirm(action: str, user_code: str, scopes: list[str], confirm_value: str, 
     the person says they match."""
     items = "".join(f"<li><code>{escape(s)}</code></li>" for s in scopes)
     who = (
-        f'<strong id="client">{escape(about.client)}</strong> <span class="hint">(the name the app gave itself)</span>'
+        f'<strong id="client">{escape(about.client)}</strong> {UNVERIFIED}'
         if about.client
         else '<strong id="client">an app on a device</strong>'
     )
@@ -108,7 +111,11 @@ class SignInFacts:
 def done(client: str | None = None) -> str:
     """The end of a device sign-in: back to the app that asked, by the name it gave itself
     when the page can tell (else Figma, where most device sign-ins start)."""
-    back = f'<strong id="client">{escape(client)}</strong>' if client else "Figma (or your editor, or terminal)"
+    back = (
+        f'<strong id="client">{escape(client)}</strong> {UNVERIFIED}'
+        if client
+        else "Figma (or your editor, or terminal)"
+    )
     return _page(
         "Signed in",
         f'<p class="ok" id="done" role="status">You\'re signed in — return to {back}.</p>'

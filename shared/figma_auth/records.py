@@ -109,6 +109,20 @@ class Webhook:
     created_at: datetime
     description: str | None = None
     status: str = "active"  # as created at Figma; a dead grant shows it paused
+    endpoint: str | None = None  # the receiver URL we registered at Figma (None: made before it was kept)
+    passcode_set_at: datetime | None = None  # when the reconciliation last gave it a new passcode
+
+
+@dataclass(frozen=True)
+class WebhookRegistration:
+    """What the receiver checks a delivery against: whose webhook it is, its passcode's hash, and
+    what it was made for (a delivery of another event type or file is not this webhook's)."""
+
+    user_id: str
+    passcode_hash: str
+    event_type: str
+    context: str  # team | project | file
+    context_id: str
 
 
 @dataclass(frozen=True)

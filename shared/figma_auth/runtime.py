@@ -162,7 +162,7 @@ def end_user() -> EndUser:
         publish=p.publish,
         offline_access=p.settings.offline_access,
         clock=p.clock,
-        drop_webhooks=lambda user_id: webhooks().drop_all(user_id),
+        drop_webhooks=lambda user_id, keep: webhooks().drop_all(user_id, keep_undeleted=keep),
     )
 
 
@@ -258,7 +258,8 @@ def webhook_receiver() -> ReceiveDelivery:
 
     config = settings()
     store = Store(table_name=config.table_name, client=aws.dynamodb())
-    return ReceiveDelivery(store=store, relay=Relay(store=store, publish=_publisher(config, strict=True), clock=utcnow))
+    relay = Relay(store=store, publish=_publisher(config, strict=True), clock=utcnow)
+    return ReceiveDelivery(store=store, relay=relay, clock=utcnow)
 
 
 def run_webhook_reconciliation(*, time_left: Callable[[], float]) -> dict[str, int]:
@@ -277,6 +278,11 @@ def run_webhook_reconciliation(*, time_left: Callable[[], float]) -> dict[str, i
         ledger=_ledger(p),
         relay=relay,
         leeway_seconds=p.settings.refresh_leeway_seconds,
+        clock=p.clock,
+        publish=p.publish,
+        end_user=end_user(),
+        offline_access=p.settings.offline_access,
+        issuer=p.settings.issuer or None,
     )
     return reconcile.run(time_left=time_left)
 

@@ -31,6 +31,30 @@ def _url(value: Any) -> str:
     return str(value)
 
 
+LOCAL_HOSTS = ("localhost", "host.docker.internal")  # sam local invoke's container reaches the host so
+
+
+def _figma_url(value: Any) -> str:
+    """Figma's hosts: HTTPS, or plain HTTP only to this machine (the local emulator): tokens and the
+    client secret never cross a network unencrypted."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    text = _url(value)
+    parts = urlsplit(text)
+    host = (parts.hostname or "").lower()
+    if parts.scheme == "https" or host in LOCAL_HOSTS:
+        return text
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return text
+    except ValueError:
+        pass
+    raise ValueError(
+        f"must be an https:// URL (plain http:// only to a loopback host, as the local emulator), got {value!r}"
+    )
+
+
 def _origins(value: Any) -> tuple[str, ...]:
     origins = []
     for item in str(value).split(","):
@@ -186,8 +210,8 @@ class Settings:
     callback_url: str | None = _setting("CALLBACK_URL", _url, default=None)  # None: from API Gateway's domain
     figma_client_secret: Secret | None = _setting("FIGMA_CLIENT_SECRET", Secret, default=None)
     figma_client_secret_arn: str | None = _setting("FIGMA_CLIENT_SECRET_ARN", default=None)
-    figma_auth_url: str = _setting("FIGMA_AUTH_URL", _url, default="https://www.figma.com/oauth")
-    figma_api_url: str = _setting("FIGMA_API_URL", _url, default="https://api.figma.com")
+    figma_auth_url: str = _setting("FIGMA_AUTH_URL", _figma_url, default="https://www.figma.com/oauth")
+    figma_api_url: str = _setting("FIGMA_API_URL", _figma_url, default="https://api.figma.com")
     default_scopes: tuple[str, ...] = _setting("DEFAULT_SCOPES", _scopes, default=("current_user:read",))
     # Asked for by every sign-in besides what the app asks (set it to what the app ever needs and
     # no sign-in can narrow a connection, nor need a second consent at Figma).
@@ -203,9 +227,9 @@ class Settings:
     )
     event_bus_name: str = _setting("EVENT_BUS_NAME", default="default")
     offline_access: bool = _setting("OFFLINE_ACCESS", _boolean, default=False)
-    figma_refresh_style: Literal["refresh", "token"] = _setting(
-        "FIGMA_REFRESH_STYLE", _refresh_style, default="refresh"
-    )
+    # token: POST /v1/oauth/token with grant_type=refresh_token (Figma's current documentation),
+    # falling back once per container to /v1/oauth/refresh if Figma refuses it; refresh: only that.
+    figma_refresh_style: Literal["refresh", "token"] = _setting("FIGMA_REFRESH_STYLE", _refresh_style, default="token")
 
     issuer: str | None = _setting("ISSUER", _issuer, default=None)  # None: from the request
     jwt_audience: str = _setting("JWT_AUDIENCE", _short_text, default="figma-auth")

@@ -49,6 +49,8 @@ if TYPE_CHECKING:
 
 JSON = "application/json"
 MAX_QUERY_LENGTH = 4096
+TOO_DEEP = "request body is nested too deeply"
+NOT_UNICODE = "request body has text that is not valid Unicode (a lone surrogate escape)"
 GREEDY = ".+"  # Powertools' catch-all rule: what API Gateway's {name+} matches
 
 
@@ -110,6 +112,14 @@ def create_app() -> APIGatewayHttpResolver:
     @app.exception_handler(UnicodeDecodeError)
     def not_utf8(exc: UnicodeDecodeError) -> Response[Any]:  # the event's body, decoded for validation
         return error_response(InvalidRequest("request body is not UTF-8 JSON"))
+
+    @app.exception_handler(RecursionError)
+    def too_deep(exc: RecursionError) -> Response[Any]:  # JSON nested past Python's limit ([[[[…)
+        return error_response(InvalidRequest(TOO_DEEP))
+
+    @app.exception_handler(UnicodeEncodeError)
+    def lone_surrogate(exc: UnicodeEncodeError) -> Response[Any]:  # a JSON "\ud800" escape: text no UTF-8 holds
+        return error_response(InvalidRequest(NOT_UNICODE))
 
     @app.exception_handler(NotFoundError)
     def no_route(exc: NotFoundError) -> Response[Any]:
@@ -240,7 +250,7 @@ def raw_body(app: APIGatewayHttpResolver) -> bytes | None:
         import base64
 
         return base64.b64decode(event.body)
-    return event.body.encode()
+    return event.body.encode("utf-8", "surrogatepass")  # a lone surrogate stays bytes no decoder accepts
 
 
 def require_trusted_origin(app: APIGatewayHttpResolver, creds: Credentials) -> None:
@@ -329,6 +339,8 @@ def form_or_json(app: APIGatewayHttpResolver) -> dict[str, Any]:
         data = json.loads(text)
     except ValueError:
         raise InvalidRequest("request body is not valid JSON") from None
+    except RecursionError:
+        raise InvalidRequest(TOO_DEEP) from None
     if not isinstance(data, dict):
         raise InvalidRequest("request body must be a JSON object (or empty)")
     return data

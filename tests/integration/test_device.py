@@ -81,6 +81,7 @@ def test_the_done_page_names_the_app_that_asked_only_in_the_browser_that_confirm
     named = person.get(done.headers["location"])
     assert named.status_code == 200
     assert '<strong id="client">Acme CLI &lt;b&gt;</strong>' in named.text  # the name it gave itself, escaped
+    assert 'id="client-note">(the name the app gave itself, not verified by figma-auth)' in named.text
     elsewhere = httpx.get(done.headers["location"])  # the same link without that browser's verify cookie
     assert "Acme CLI" not in elsewhere.text and "return to Figma" in elsewhere.text
     verify = done.headers["location"].split("?")[0]

@@ -14,7 +14,7 @@ from devstack.counting import AwsCalls
 from devstack.figma_emulator import USERS, FigmaEmulator
 from devstack.template import ROOT
 from tests.support.browser import Browser, sign_in
-from tests.support.stack import Stack, published
+from tests.support.stack import Stack, delete_item, published
 
 sys.path.insert(0, str(ROOT / "clients" / "python"))
 from figma_auth_backend import FigmaAuthBackend, FigmaAuthError  # noqa: E402
@@ -105,7 +105,8 @@ def test_the_same_delivery_twice_is_one_event_and_a_wrong_passcode_is_none(stack
     assert again.json() == forged.json() == unknown.json() == {"ok": True}  # the answers tell nothing
     assert published(stack) == []
     bad = httpx.post(f"{stack.api}/webhooks/figma", content=b"not json", headers={"Content-Type": "application/json"})
-    assert bad.status_code == 400 and bad.json()["error"] == "invalid_request"
+    assert (bad.status_code, bad.json()) == (200, {"ok": True})  # never 400: Figma stops a webhook answered 400
+    assert published(stack) == []
 
 
 def test_the_receivers_path_is_one_read_one_conditional_write_one_put_events_no_kms_no_figma(
@@ -157,9 +158,9 @@ def test_disconnect_deletes_the_webhooks_at_figma_and_here(stack: Stack, emulato
 
 
 def test_figmas_refusals_each_have_their_code(stack: Stack, ada):
-    for _ in range(3):  # Figma's quota: three per file
-        assert create(ada, stack, context_id="Crowded").status_code == 201
-    quota = create(ada, stack, context_id="Crowded")
+    for event in ("FILE_UPDATE", "FILE_DELETE", "FILE_COMMENT"):  # Figma's quota: three per file
+        assert create(ada, stack, context_id="Crowded", event_type=event).status_code == 201
+    quota = create(ada, stack, context_id="Crowded", event_type="FILE_VERSION_UPDATE")
     httpx.post(f"{stack.emulator.url}/_emulator/webhooks/forbid", json={"context_id": "team-1"}).raise_for_status()
     forbidden = create(ada, stack, context="team", context_id="team-1")
 
@@ -223,10 +224,12 @@ def test_a_failed_publish_answers_503_keeps_no_mark_and_the_next_delivery_publis
     assert again.status_code == 200 and len(published(stack, "Figma FILE_UPDATE")) == 1
 
 
-def test_after_the_last_logout_deliveries_are_acknowledged_and_dropped(stack: Stack, emulator: FigmaEmulator, ada):
+def test_deliveries_for_a_connection_that_is_gone_are_acknowledged_and_dropped(
+    stack: Stack, emulator: FigmaEmulator, ada
+):
     create(ada, stack)
     emulator.state.wait_for_deliveries(1)
-    ada.post(f"{stack.api}/auth/logout")  # the last session: the connection goes (no OFFLINE_ACCESS)
+    delete_item(stack.table, f"CONN#{ADA}", "CONN")  # as DynamoDB's TTL takes it
     httpx.delete(f"{stack.api}/_devstack/events")
 
     edit(stack, emulator, 1)

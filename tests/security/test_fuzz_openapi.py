@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -127,3 +128,75 @@ def test_the_fuzzing_ran_its_share_and_the_signed_in_session_survived_it(api: st
     assert _examples["anonymous"] >= 1000 and _examples["signed_in"] >= 1000 and _examples["backend"] >= 300, _examples
     alive = httpx.get(f"{api}/auth/session", headers={"Authorization": f"Bearer {session_token}"})
     assert alive.status_code == 200, alive.text
+
+
+# -- what schemathesis does not generate: JSON nested past Python's limit, lone surrogate escapes ------
+
+_SURROGATE = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
+_TEXT = st.text(alphabet=st.one_of(_SURROGATE, st.characters(max_codepoint=0x2FF)), max_size=20)
+_LEAF = st.one_of(st.none(), st.booleans(), st.integers(), _TEXT)
+_JSON = st.recursive(_LEAF, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=3))
+
+
+def _bodied_operations() -> list[tuple[str, str]]:
+    """Every operation of the document that reads a body (and the receiver), path parameters filled."""
+    document = json.loads(DOC.read_text())
+    found = []
+    for path, operations in document["paths"].items():
+        for method in operations:
+            if method in ("post", "put", "patch", "delete") and not path.startswith("/connections/"):
+                found.append((method.upper(), path.replace("{id}", "123").replace("{proxy+}", "v1/me")))
+    return sorted(set(found))
+
+
+@st.composite
+def _hostile_body(draw: st.DrawFn) -> bytes:
+    """A JSON body with lone surrogate escapes (`\\udXXX`, as json.dumps writes them), wrapped in
+    enough lists and objects to pass Python's recursion limit, or not."""
+    value = draw(_JSON)
+    if isinstance(value, dict):
+        value.update(
+            draw(
+                st.dictionaries(
+                    st.sampled_from(
+                        [
+                            "passcode",
+                            "csrf",
+                            "webhook_id",
+                            "ticket",
+                            "user_code",
+                            "device_code",
+                            "code_verifier",
+                            "session_id",
+                        ]
+                    ),
+                    _TEXT,
+                )
+            )
+        )
+    text = json.dumps(value)  # ensure_ascii: every surrogate as a \udXXX escape
+    depth = draw(st.sampled_from([0, 0, 50, 3000, 20000]))
+    opener, closer = draw(st.sampled_from([("[", "]"), ('{"a":', "}")]))
+    return (opener * depth + text + closer * depth).encode()
+
+
+@pytest.mark.parametrize(("method", "path"), _bodied_operations())
+def test_deep_nesting_and_lone_surrogates_never_make_a_5xx(
+    method: str, path: str, api: str, session_token: str
+) -> None:
+    import httpx
+
+    @given(body=_hostile_body(), signed_in=st.booleans())
+    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+    def one(body: bytes, signed_in: bool) -> None:
+        headers = {"Content-Type": "application/json", "Origin": api}
+        if signed_in:
+            headers["Authorization"] = f"Bearer {session_token}"
+        if signed_in and path == "/auth/logout":
+            return  # the session the other fuzzers use stays alive
+        answer = httpx.request(method, f"{api}{path}", content=body, headers=headers, timeout=30)
+        assert answer.status_code < 500, (method, path, answer.status_code, answer.text[:300])
+        if path == "/webhooks/figma":
+            assert answer.status_code == 200  # never a 400: Figma stops a webhook answered 400
+
+    one()

@@ -213,3 +213,12 @@ def published(stack: Stack, detail_type: str | None = None) -> list[dict[str, An
 
 def last_figma_request(stack: Stack) -> dict[str, Any]:
     return dict(httpx.get(f"{stack.emulator.url}/_emulator/last_request").json())
+
+
+def delete_item(table: Table, pk: str, sk: str) -> None:
+    """An item gone, as DynamoDB's TTL (or an operator) deletes it."""
+    aws.client("dynamodb", table.endpoint).delete_item(TableName=table.name, Key={"pk": {"S": pk}, "sk": {"S": sk}})
+
+
+def item(table: Table, pk: str, sk: str) -> dict[str, Any] | None:
+    return _item(table, pk, sk)

@@ -88,3 +88,18 @@ def test_a_scheduled_job_collects_while_it_runs(module: str, batch: str) -> None
         "print(json.dumps({'held': held, 'during': during}))"
     )
     assert seen == {"held": True, "during": [True]}  # a batch may run for minutes: not without a collector
+
+
+def test_the_end_of_the_cold_start_frees_the_inits_cyclic_garbage_before_it_freezes() -> None:
+    seen = fresh_python(
+        "import gc, json, os, weakref; os.environ['AWS_LAMBDA_FUNCTION_NAME'] = 'test'\n"
+        "from figma_auth import coldstart\n"
+        "coldstart.begin()\n"
+        "class Node: pass\n"
+        "a, b = Node(), Node(); a.peer, b.peer = b, a  # a cycle made during init, then dropped\n"
+        "probe = weakref.ref(a); del a, b\n"
+        "held = probe() is not None\n"
+        "coldstart.end()\n"
+        "print(json.dumps({'held_during_init': held, 'freed': probe() is None, 'enabled': gc.isenabled()}))"
+    )
+    assert seen == {"held_during_init": True, "freed": True, "enabled": True}

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from figma_auth.errors import FigmaUnavailable, ReauthRequired
+from figma_auth.errors import FigmaAuthError, FigmaUnavailable, ReauthRequired
 from figma_auth.figma import FigmaClient, RetryPolicy
 from figma_auth.oauth import FigmaGrant
 
@@ -98,6 +98,52 @@ def test_figma_refresh_style_picks_the_endpoint_and_form(style: str, path: str, 
 
     assert seen[0].url.path == path and seen[0].content == form
     assert seen[0].headers["authorization"].startswith("Basic ")
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        httpx.Response(404, json={"status": 404, "err": "Not found"}),
+        httpx.Response(400, json={"error": "unsupported_grant_type", "error_description": "no"}),
+        httpx.Response(400, json={"error": True, "status": 400, "message": "unsupported_grant_type", "i18n": None}),
+    ],
+    ids=["404", "oauth-shape", "figma-shape"],
+)
+def test_the_token_style_refused_falls_back_once_to_refresh_and_the_container_remembers(
+    refusal: httpx.Response, emitted: list[str]
+) -> None:
+    figma, seen, _ = client([refusal, ok(), ok(), ok()], style="token")
+
+    first = figma.refresh(GRANT, now=lambda: NOW)
+    figma.refresh(GRANT, now=lambda: NOW)
+    figma.with_retry(RetryPolicy(retry_rate_limited=False)).refresh(GRANT, now=lambda: NOW)  # the scheduler's
+
+    assert [r.url.path for r in seen] == [
+        "/v1/oauth/token",
+        "/v1/oauth/refresh",
+        "/v1/oauth/refresh",
+        "/v1/oauth/refresh",
+    ]
+    assert seen[1].content == b"refresh_token=figr_refresh-token-0000000000"
+    assert first.access_token == "figu_new-token-000000000000" and emitted == ["RefreshStyleFallback"]
+
+
+def test_a_dead_grant_at_the_token_style_is_reauth_required_not_a_fallback() -> None:
+    figma, seen, _ = client([httpx.Response(400, json={"error": "invalid_grant"})], style="token")
+
+    with pytest.raises(ReauthRequired):
+        figma.refresh(GRANT, now=lambda: NOW)
+
+    assert [r.url.path for r in seen] == ["/v1/oauth/token"]
+
+
+def test_the_refresh_style_never_asks_the_token_endpoint() -> None:
+    figma, seen, _ = client([httpx.Response(404, json={}), ok()], style="refresh")
+
+    with pytest.raises(FigmaAuthError):
+        figma.refresh(GRANT, now=lambda: NOW)
+
+    assert [r.url.path for r in seen] == ["/v1/oauth/refresh"]
 
 
 def test_a_new_refresh_token_in_the_answer_replaces_the_old_one() -> None:

@@ -205,8 +205,8 @@ def test_scopes_are_split_deduplicated_in_order() -> None:
     [
         ("", "no scope requested"),
         (" , ", "no scope requested"),
-        ("files:read", "files:read is deprecated: Figma no longer grants it"),
-        ("file_read", "unknown Figma scope 'file_read'; see Figma's Scopes page for the list"),
+        ("files:read", "files:read is being removed by Figma (deprecated; new and re-published apps cannot ask"),
+        ("file_read", "file_read is being removed by Figma"),
         ("a b c d", "unknown Figma scope 'a', 'b', 'c'; see"),
         ("x" * 50, f"unknown Figma scope {'x' * 40!r}; see"),
         ("current_user:read," * 57, "scopes is too long"),

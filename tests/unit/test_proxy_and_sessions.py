@@ -540,18 +540,53 @@ def test_a_logout_answers_whether_the_callers_own_session_is_gone() -> None:
     assert refused.value.message == 'disconnect ends every session: send {"all": true, "disconnect": true}'
 
 
-def test_logout_all_says_logout_and_a_disconnect_says_disconnect_and_drops_the_users_webhooks() -> None:
+def test_logout_all_says_logout_and_a_disconnect_says_disconnect_and_both_drop_the_users_webhooks() -> None:
     store = MemoryStore()
     signed_in(store)
-    published, dropped = Published(), list[str]()
-    end = EndUser(store=store, publish=published, offline_access=False, clock=lambda: NOW, drop_webhooks=dropped.append)
+    published, dropped = Published(), list[tuple[str, bool]]()
+
+    def drop(user_id: str, keep_undeleted: bool) -> int:
+        dropped.append((user_id, keep_undeleted))
+        return 0
+
+    end = EndUser(store=store, publish=published, offline_access=False, clock=lambda: NOW, drop_webhooks=drop)
     end(USER, disconnect=False)
-    assert {d["reason"] for _, d in published.events} == {"logout"} and dropped == []
+    assert {d["reason"] for _, d in published.events} == {"logout"} and dropped == [(USER, True)]
     assert published.events[-1] == ("ConnectionDeleted", {"user_id": USER, "reason": "logout"})
     signed_in(store)
     published.events.clear()
     end(USER, disconnect=True)
-    assert {d["reason"] for _, d in published.events} == {"disconnect"} and dropped == [USER]
+    assert {d["reason"] for _, d in published.events} == {"disconnect"} and dropped[-1] == (USER, False)
+
+
+@pytest.mark.parametrize("last_session", ["logout_all", "logout"])
+def test_a_connection_whose_webhooks_figma_kept_stays_for_the_reconciliation(last_session: str) -> None:
+    store = MemoryStore()
+    token = signed_in(store)
+    published = Published()
+    end = EndUser(
+        store=store, publish=published, offline_access=False, clock=lambda: NOW, drop_webhooks=lambda u, keep: 1
+    )
+    if last_session == "logout_all":
+        end(USER, disconnect=False)
+    else:
+        store.sessions.pop(hash_secret(token))
+        assert end.forget_unused_connection(USER) is False
+    assert USER in store.connections and "ConnectionDeleted" not in [t for t, _ in published.events]
+
+
+def test_offline_access_keeps_the_connection_and_its_webhooks_at_logout() -> None:
+    store = MemoryStore()
+    signed_in(store)
+    dropped = list[str]()
+
+    def drop(user_id: str, keep_undeleted: bool) -> int:
+        dropped.append(user_id)
+        return 0
+
+    end = EndUser(store=store, publish=Published(), offline_access=True, clock=lambda: NOW, drop_webhooks=drop)
+    end(USER, disconnect=False)
+    assert USER in store.connections and dropped == []
 
 
 def test_a_disconnect_deletes_the_connection_even_if_a_sign_in_joined_while_sessions_were_listed() -> None:

@@ -61,6 +61,9 @@ def test_a_missing_secret_names_both_ways_to_give_it() -> None:
         ("ALLOWED_ORIGINS", "*"),
         ("CALLBACK_URL", "not a url"),
         ("FIGMA_API_URL", "ftp://x"),
+        ("FIGMA_API_URL", "http://api.figma.com"),  # tokens and the client secret in the clear
+        ("FIGMA_AUTH_URL", "http://10.0.0.5/oauth"),
+        ("FIGMA_API_URL", "http://127.0.0.1.example.com"),
         ("REFRESH_CONCURRENCY", "0"),
         ("SESSION_COOKIE_SAMESITE", "Sometimes"),
     ],
@@ -116,8 +119,10 @@ def test_the_first_wrong_variable_in_the_table_is_named() -> None:
 
 
 def test_values_are_stripped_blank_is_unset_and_settings_are_frozen() -> None:
-    s = Settings.from_env({**GOOD, "TABLE_NAME": "  t2 ", "SESSION_TTL_DAYS": "   ", "FIGMA_API_URL": "http://x:1/"})
-    assert (s.table_name, s.session_ttl_days, s.figma_api_url) == ("t2", 30, "http://x:1")
+    s = Settings.from_env(
+        {**GOOD, "TABLE_NAME": "  t2 ", "SESSION_TTL_DAYS": "   ", "FIGMA_API_URL": "http://127.0.0.1:1/"}
+    )
+    assert (s.table_name, s.session_ttl_days, s.figma_api_url) == ("t2", 30, "http://127.0.0.1:1")
     with pytest.raises(dataclasses.FrozenInstanceError):
         s.table_name = "other"  # type: ignore[misc]
 
@@ -129,3 +134,23 @@ def test_every_variable_is_in_the_configuration_table() -> None:
     names = [spec.metadata["env"] for spec in dataclasses.fields(Settings)]
     assert len(names) == len(set(names)) == 30
     assert [name for name in names if f"`{name}`" not in table] == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://api.figma.com",
+        "http://127.0.0.1:4010",
+        "http://127.5.6.7",
+        "http://[::1]:80",
+        "http://localhost:9",
+        "http://host.docker.internal:4010",
+    ],
+)
+def test_figmas_hosts_are_https_or_plain_http_only_to_this_machine(url: str) -> None:
+    s = Settings.from_env({**GOOD, "FIGMA_API_URL": url, "FIGMA_AUTH_URL": url + "/oauth"})
+    assert (s.figma_api_url, s.figma_auth_url) == (url, url + "/oauth")
+
+
+def test_the_default_refresh_style_is_figmas_token_endpoint() -> None:
+    assert Settings.from_env(GOOD).figma_refresh_style == "token"

@@ -1,9 +1,11 @@
 """The webhook receiver's decisions, without a stack: which deliveries are relayed, under
-which user, once; what a malformed, unknown or wrong-passcode delivery gets; a failed publish
-undone so a later delivery can try (integration/test_webhooks.py covers them end to end)."""
+which user, once; what a malformed, unknown, wrong-passcode or mismatched delivery gets; a
+failed publish undone so a later delivery can try; an event too large for EventBridge cut to
+fit (integration/test_webhooks.py covers them end to end)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,6 +13,7 @@ from typing import Any
 import pytest
 
 from figma_auth.errors import TemporarilyUnavailable
+from figma_auth.records import WebhookRegistration
 from figma_auth.store.webhooks import Claim
 from figma_auth.tokens import hash_secret
 from figma_auth.usecases import webhook_receiver as receiver
@@ -23,16 +26,17 @@ class Deliveries:
     """An in-memory DeliveryStore with the real one's semantics: a key is claimed once, for a
     user whose connection exists."""
 
-    owners: dict[str, tuple[str, str]] = field(default_factory=dict)  # webhook id -> (user, passcode hash)
-    pending: dict[str, str] = field(default_factory=dict)  # passcode hash -> user
+    owners: dict[str, WebhookRegistration] = field(default_factory=dict)  # webhook id -> registration
+    pending: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # passcode hash -> (user, expires)
     connected: set[str] = field(default_factory=set)
     seen: dict[str, datetime] = field(default_factory=dict)
 
-    def webhook_owner(self, webhook_id: str) -> tuple[str, str] | None:
+    def webhook_registration(self, webhook_id: str) -> WebhookRegistration | None:
         return self.owners.get(webhook_id)
 
-    def pending_passcode(self, passcode_hash: str) -> str | None:
-        return self.pending.get(passcode_hash)
+    def pending_passcode(self, passcode_hash: str, *, now: datetime) -> str | None:
+        user, expires = self.pending.get(passcode_hash, ("", now))
+        return user if user and expires > now else None
 
     def claim_delivery(self, key: str, user_id: str, expires_at: datetime) -> Claim:
         if user_id not in self.connected:
@@ -58,11 +62,25 @@ def payload(**fields: Any) -> dict[str, Any]:
     }
 
 
-def world(publish: Any = None) -> tuple[receiver.ReceiveDelivery, Deliveries, list[tuple[str, dict[str, Any]]]]:
+def registration(
+    event_type: str = "FILE_UPDATE", context: str = "file", context_id: str = "KEY"
+) -> WebhookRegistration:
+    return WebhookRegistration("u1", hash_secret("secret-passcode"), event_type, context, context_id)
+
+
+Receive = Any  # a delivery (any JSON value, or raw bytes) -> the outcome
+
+
+def world(publish: Any = None) -> tuple[Receive, Deliveries, list[tuple[str, dict[str, Any]]]]:
     store, events = Deliveries(connected={"u1"}), []
-    store.owners["7"] = ("u1", hash_secret("secret-passcode"))
+    store.owners["7"] = registration()
     relay = receiver.Relay(store=store, publish=publish or (lambda t, d: events.append((t, d))), clock=lambda: NOW)
-    return receiver.ReceiveDelivery(store=store, relay=relay), store, events
+    receive = receiver.ReceiveDelivery(store=store, relay=relay, clock=lambda: NOW)
+
+    def deliver(body: Any) -> receiver.Outcome:
+        return receive(body if isinstance(body, bytes) else json.dumps(body).encode())
+
+    return deliver, store, events
 
 
 def test_a_delivery_is_published_once_without_its_passcode_and_with_its_user() -> None:
@@ -81,7 +99,11 @@ def test_a_delivery_is_published_once_without_its_passcode_and_with_its_user() -
     [
         "not an object",
         {k: v for k, v in payload().items() if k != "passcode"},
-        payload(webhook_id=7),
+        payload(webhook_id=True),
+        payload(webhook_id="é" * 1024),  # over DynamoDB's 2,048-byte key: refused before the table
+        payload(webhook_id="7/../8"),
+        payload(passcode="\ud800"),  # a lone surrogate: no hash can be made of it
+        payload(passcode="pässcode"),  # ours are ASCII
         payload(event_type=""),
         payload(event_type="FILE UPDATE"),
         payload(event_type="FILE-UPDATE"),
@@ -92,6 +114,57 @@ def test_a_malformed_delivery_is_dropped(bad: Any) -> None:
     receive, store, events = world()
     assert receive(bad) == "malformed"
     assert events == [] and store.seen == {}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"[" * 10_000 + b"]" * 10_000, b'{"a":' * 10_000 + b"1" + b"}" * 10_000, b"\xff\xfe", b"", b"null", b"[]"],
+    ids=["deep list", "deep object", "not utf-8", "empty", "null", "a list"],
+)
+def test_a_body_that_is_no_delivery_is_malformed_not_an_error(raw: bytes) -> None:
+    receive, store, events = world()
+    assert receive(raw) == "malformed"
+    assert events == [] and store.seen == {}
+
+
+def test_a_numeric_webhook_id_is_the_same_webhook_as_its_string() -> None:
+    receive, store, events = world()
+    assert receive(payload(webhook_id=7)) == "published"
+    assert receive(payload(webhook_id="7")) == "duplicate"  # one event, compared as a string
+    assert events[0][1]["webhook_id"] == "7"
+
+
+@pytest.mark.parametrize(
+    ("registered", "delivered", "outcome"),
+    [
+        (registration(), payload(), "published"),
+        (registration(), payload(event_type="FILE_DELETE"), "mismatched"),  # another event type
+        (registration(), payload(file_key="OTHER"), "mismatched"),  # another file
+        (registration(), payload(file_key=None), "mismatched"),
+        (registration(), {k: v for k, v in payload().items() if k != "file_key"}, "mismatched"),
+        (registration(), payload(event_type="PING", file_key=None), "published"),  # Figma's PING names no file
+        (
+            registration(context="project", context_id="P1"),
+            payload(file_key="ANY"),
+            "published",
+        ),  # no project id to check
+        (registration(context="team", context_id="T1"), payload(event_type="FILE_COMMENT"), "mismatched"),
+        (registration("LIBRARY_PUBLISH", "team", "T1"), payload(event_type="LIBRARY_PUBLISH"), "published"),
+    ],
+)
+def test_a_delivery_is_published_only_when_it_is_what_its_webhook_was_made_for(
+    registered: WebhookRegistration, delivered: dict[str, Any], outcome: str
+) -> None:
+    receive, store, events = world()
+    store.owners["7"] = registered
+    assert receive(delivered) == outcome
+    assert len(events) == (outcome == "published")
+
+
+def test_a_mismatched_delivery_is_counted_and_leaves_no_mark(emitted: list[str]) -> None:
+    receive, store, events = world()
+    assert receive(payload(file_key="OTHER")) == "mismatched"
+    assert emitted == ["WebhookMismatched"] and store.seen == {} and events == []
 
 
 def test_wrong_passcodes_and_unknown_webhooks_publish_nothing() -> None:
@@ -105,7 +178,7 @@ def test_wrong_passcodes_and_unknown_webhooks_publish_nothing() -> None:
 
 def test_a_ping_before_its_create_was_stored_is_matched_by_the_pending_passcode() -> None:
     receive, store, events = world()
-    store.pending[hash_secret("new-passcode")] = "u1"
+    store.pending[hash_secret("new-passcode")] = ("u1", NOW + timedelta(minutes=15))
     assert receive(payload(webhook_id="9", passcode="new-passcode", event_type="PING")) == "published"
     assert receive(payload(webhook_id="9", passcode="new-passcode", event_type="FILE_UPDATE")) == "unknown"  # only PING
     assert [e[0] for e in events] == ["Figma PING"]
@@ -128,21 +201,78 @@ def test_a_failed_publish_is_undone_so_the_next_delivery_may_publish() -> None:
     assert refused.value.retry_after == 5 and store.seen == {}
 
 
+def test_a_pending_passcode_past_its_expiry_names_nobody() -> None:
+    receive, store, events = world()
+    store.pending[hash_secret("new-passcode")] = ("u1", NOW)  # expired now (DynamoDB deletes it days late)
+    assert receive(payload(webhook_id="9", passcode="new-passcode", event_type="PING")) == "unknown"
+    assert events == []
+
+
 def test_the_idempotency_key_names_the_event_not_the_delivery() -> None:
     key = receiver.idempotency_key(payload())
-    assert key == receiver.idempotency_key(payload(passcode="other", file_name="Renamed"))  # not the event's ids
+    assert key == receiver.idempotency_key(payload(passcode="other"))  # a rotated passcode: the same event
+    assert key == receiver.idempotency_key(payload(retries=2))  # Figma's retry of it
+    assert key == receiver.idempotency_key(payload(webhook_id=7)) != receiver.idempotency_key(payload(webhook_id=8))
     for changed in (
         "webhook_id",
         "event_type",
         "timestamp",
         "file_key",
+        "file_name",
         "version_id",
         "comment_id",
         "triggered_by",
         "created_at",
+        "node_id",
+        "modified_components",
     ):
         assert receiver.idempotency_key(payload(**{changed: "x"})) != key, changed
     assert len(key) == 64
+
+
+def test_two_events_differing_only_in_a_node_or_an_asset_list_are_both_published() -> None:
+    receive, store, events = world()
+    store.owners["7"] = registration("DEV_MODE_STATUS_UPDATE")
+    dev = payload(event_type="DEV_MODE_STATUS_UPDATE", status="READY_FOR_DEV")
+    assert [receive({**dev, "node_id": "1:2"}), receive({**dev, "node_id": "3:4"})] == ["published", "published"]
+    store.owners["7"] = registration("LIBRARY_PUBLISH")
+    lib = payload(event_type="LIBRARY_PUBLISH")
+    first = receive({**lib, "modified_components": [{"key": "a", "name": "Button"}]})
+    second = receive({**lib, "modified_components": [{"key": "b", "name": "Card"}]})
+    assert [first, second] == ["published", "published"] and len(events) == 4
+
+
+def test_an_event_too_large_for_eventbridge_keeps_its_fields_and_as_much_of_each_list_as_fits() -> None:
+    receive, store, events = world()
+    store.owners["7"] = registration("LIBRARY_PUBLISH")
+    components = [{"key": f"{i:040d}", "name": f"Component {i}", "description": "d" * 40} for i in range(3000)]
+    big = payload(event_type="LIBRARY_PUBLISH", modified_components=components, created_styles=[{"key": "s"}])
+    assert len(json.dumps(big)) > 320 * 1024
+    assert receive(big) == "published"
+    [(detail_type, detail)] = events
+    assert len(json.dumps(detail).encode()) <= receiver.EVENT_BYTES
+    assert detail_type == "Figma LIBRARY_PUBLISH" and detail["created_styles"] == [{"key": "s"}]
+    assert detail["truncated"] == {"modified_components": 3000}
+    kept = detail["modified_components"]
+    assert 0 < len(kept) < 3000 and kept == components[: len(kept)]  # a prefix, in Figma's order
+    assert {k: detail[k] for k in ("file_key", "timestamp", "webhook_id", "user_id")} == {
+        "file_key": "KEY",
+        "timestamp": big["timestamp"],
+        "webhook_id": "7",
+        "user_id": "u1",
+    }
+    assert receive(big) == "duplicate"  # the whole delivery's key: Figma's retry is one event
+
+
+def test_an_event_that_fits_is_published_whole_and_unmarked() -> None:
+    detail = {"event_type": "FILE_UPDATE", "modified_components": [{"key": "k"}] * 10}
+    assert receiver.fitted(detail) is detail
+
+
+def test_an_event_whose_size_is_no_list_keeps_what_names_it() -> None:
+    detail = {"event_type": "FILE_VERSION_UPDATE", "webhook_id": "7", "description": "d" * 300_000}
+    fitted = receiver.fitted(detail)
+    assert fitted == {"event_type": "FILE_VERSION_UPDATE", "webhook_id": "7", "truncated": {"description": 300_000}}
 
 
 def test_each_outcome_is_counted_under_its_own_metric(emitted: list[str]) -> None:

@@ -103,21 +103,50 @@ class Store:
     saved: list[tuple[Webhook, str]] = field(default_factory=list)
     deleted: list[tuple[str, str]] = field(default_factory=list)
     limits: list[RateLimit] = field(default_factory=list)
+    sessions: dict[str, list[Session]] = field(default_factory=dict)
+    passcode_hashes: dict[str, str] = field(default_factory=dict)  # webhook id -> its passcode's hash
     reads: int = 0
+    slot_taken_by: Webhook | None = None  # another create of the same webhook saved first (the real store's race)
 
     def put_pending_passcode(self, passcode_hash: str, user_id: str, expires_at: datetime) -> None:
         self.passcodes.append((passcode_hash, user_id, expires_at))
 
-    def save_webhook(self, webhook: Webhook, passcode_hash: str) -> None:
+    def save_webhook(self, webhook: Webhook, passcode_hash: str) -> bool:
+        """As the real store: refused when the user holds one for this event and context."""
+        same = (webhook.event_type, webhook.context, webhook.context_id)
+        if self.slot_taken_by is not None:
+            self.webhooks.setdefault(webhook.user_id, []).append(self.slot_taken_by)
+            self.slot_taken_by = None
+        if any((w.event_type, w.context, w.context_id) == same for w in self.webhooks.get(webhook.user_id, [])):
+            return False
         self.saved.append((webhook, passcode_hash))
+        self.passcode_hashes[webhook.id] = passcode_hash
         self.webhooks.setdefault(webhook.user_id, []).append(webhook)
+        return True
 
     def user_webhooks(self, user_id: str) -> list[Webhook]:
         return list(self.webhooks.get(user_id, []))
 
-    def delete_webhook(self, user_id: str, webhook_id: str) -> None:
-        self.deleted.append((user_id, webhook_id))
-        self.webhooks[user_id] = [w for w in self.webhooks.get(user_id, []) if w.id != webhook_id]
+    def delete_webhook(self, user_id: str, webhook: Webhook) -> None:
+        self.deleted.append((user_id, webhook.id))
+        self.webhooks[user_id] = [w for w in self.webhooks.get(user_id, []) if w.id != webhook.id]
+
+    def user_sessions(self, user_id: str) -> list[Session]:
+        return self.sessions.get(user_id, [Session("s", user_id, NOW - timedelta(days=1), NOW + timedelta(days=1))])
+
+    def replace_passcode(
+        self, user_id: str, webhook_id: str, passcode_hash: str, endpoint: str, *, now: datetime
+    ) -> None:
+        self.passcode_hashes[webhook_id] = passcode_hash
+        self.webhooks[user_id] = [
+            replace(w, endpoint=endpoint, passcode_set_at=now) if w.id == webhook_id else w
+            for w in self.webhooks[user_id]
+        ]
+
+    def set_webhook_status(self, user_id: str, webhook_id: str, status: str) -> None:
+        self.webhooks[user_id] = [
+            replace(w, status=status) if w.id == webhook_id else w for w in self.webhooks[user_id]
+        ]
 
     def get_connection(self, user_id: str) -> Connection | None:
         self.reads += 1
@@ -160,7 +189,8 @@ def request(**fields: Any) -> WebhookCreate:
 
 
 def hook(webhook_id: str = "wh1", user_id: str = USER, **fields: Any) -> Webhook:
-    return Webhook(webhook_id, user_id, "FILE_UPDATE", "file", "FILEKEY", NOW - timedelta(days=1), **fields)
+    made = {"event_type": "FILE_UPDATE", "context": "file", "context_id": "FILEKEY", **fields}
+    return Webhook(webhook_id, user_id, created_at=NOW - timedelta(days=1), **made)
 
 
 # -- create ------------------------------------------------------------------------------------------
@@ -170,6 +200,7 @@ def test_a_create_sends_figma_a_fresh_passcode_and_keeps_only_its_hash() -> None
     world = World()
     world.figma.answers = [answer(200, {"id": 77, "status": "ACTIVE"})]
     created = world.webhooks().create(connection(), request(description="Watch it"), issuer=ISSUER)
+    assert created.new
 
     (call,) = world.figma.calls
     assert (call["target"], call["method"], call["token"]) == ("/v2/webhooks", "POST", "token-1")
@@ -187,8 +218,10 @@ def test_a_create_sends_figma_a_fresh_passcode_and_keeps_only_its_hash() -> None
     assert world.store.passcodes == [(hash_secret(passcode), USER, NOW + PENDING_PASSCODE_TTL)]
     ((saved, saved_hash),) = world.store.saved
     assert saved_hash == hash_secret(passcode) and passcode not in repr(world.store)
-    assert saved == Webhook("77", USER, "FILE_UPDATE", "file", "FILEKEY", NOW, "Watch it", "active")
-    assert created.model_dump() == {
+    assert saved == Webhook(
+        "77", USER, "FILE_UPDATE", "file", "FILEKEY", NOW, "Watch it", "active", f"{ISSUER}/webhooks/figma"
+    )
+    assert created.view.model_dump() == {
         "id": "77",
         "event_type": "FILE_UPDATE",
         "context": "file",
@@ -204,7 +237,7 @@ def test_a_create_without_description_sends_none_and_two_creates_two_passcodes()
     world = World()
     world.figma.answers = [answer(200, {"id": "a"}), answer(200, {"id": "b"})]
     world.webhooks().create(connection(), request(), issuer=ISSUER)
-    world.webhooks().create(connection(), request(), issuer=ISSUER)
+    world.webhooks().create(connection(), request(context_id="OTHERKEY"), issuer=ISSUER)
     first, second = (json.loads(c["body"]) for c in world.figma.calls)
     assert "description" not in first and first["passcode"] != second["passcode"]
     assert [w.status for w, _ in world.store.saved] == ["active", "active"]
@@ -213,7 +246,7 @@ def test_a_create_without_description_sends_none_and_two_creates_two_passcodes()
 def test_figmas_paused_webhook_is_kept_paused() -> None:
     world = World()
     world.figma.answers = [answer(200, {"id": "p", "status": "paused"})]
-    assert world.webhooks().create(connection(), request(), issuer=ISSUER).status == "paused"
+    assert world.webhooks().create(connection(), request(), issuer=ISSUER).view.status == "paused"
 
 
 def test_a_create_needs_a_live_grant_and_the_webhooks_write_scope_before_figma_is_called() -> None:
@@ -403,8 +436,12 @@ def test_a_disconnect_with_a_dead_or_missing_grant_drops_ours_without_figma() ->
 # -- the reconciliation --------------------------------------------------------------------------------
 
 
-def logged(*payloads: Any) -> ProxyResponse:
-    return answer(200, {"requests": [{"request_info": {"payload": p}} for p in payloads]})
+def logged(
+    *payloads: Any, endpoint: str = f"{ISSUER}/webhooks/figma", sent_at: str = "2026-12-01T11:00:00Z"
+) -> ProxyResponse:
+    """Figma's requests log of a webhook: each delivery's payload, where it was sent and when."""
+    info = [{"payload": p, "endpoint": endpoint, "sent_at": sent_at} for p in payloads]
+    return answer(200, {"requests": [{"request_info": i} for i in info]})
 
 
 def delivery(webhook_id: str = "wh1", event: str = "FILE_UPDATE", **extra: Any) -> dict[str, Any]:
@@ -421,22 +458,61 @@ class Relay:
         return self.outcomes.pop(0) if self.outcomes else "published"
 
 
-def reconcile(world: World, relay: Relay) -> Reconcile:
+RECEIVER = f"{ISSUER}/webhooks/figma"
+
+
+def reconcile(world: World, relay: Relay, *, ended: EndsConnections | None = None, offline: bool = False) -> Reconcile:
     return Reconcile(
-        store=world.store, engine=world.engine, figma=world.figma, ledger=world.ledger, relay=relay, leeway_seconds=300
+        store=world.store,
+        engine=world.engine,
+        figma=world.figma,
+        ledger=world.ledger,
+        relay=relay,
+        leeway_seconds=300,
+        clock=lambda: NOW,
+        publish=lambda t, d: world.published.append((t, d)),
+        end_user=ended or EndsConnections(),
+        offline_access=offline,
+        issuer=ISSUER,
     )
+
+
+@dataclass
+class EndsConnections:
+    """EndUser.forget_unused_connection (test_proxy_and_sessions.py tests it), recording whom it ended."""
+
+    ended: list[tuple[str, str]] = field(default_factory=list)
+
+    def forget_unused_connection(self, user_id: str, reason: str = "logout") -> bool:
+        self.ended.append((user_id, reason))
+        return True
+
+
+def at_figma(endpoint: str = RECEIVER, status: str = "ACTIVE") -> ProxyResponse:
+    """Figma's GET /v2/webhooks/{id}: the passcode redacted, as Figma does."""
+    return answer(200, {"id": "wh1", "endpoint": endpoint, "status": status, "passcode": ""})
+
+
+def counts(**some: int) -> dict[str, int]:
+    names = ("webhooks", "published", "duplicate", "skipped", "failed", "tampered", "removed", "connections_ended")
+    return {name: some.get(name, 0) for name in names}
 
 
 def test_the_reconciliation_relays_each_logged_delivery_and_counts_what_happened() -> None:
     world, relay = World(), Relay(outcomes=["published", "duplicate", "ignored"])
     world.store.connections[USER] = connection()
     world.store.webhooks[USER] = [hook("wh1")]
-    world.figma.answers = [logged(delivery(n=1), delivery(n=2), delivery(n=3))]
+    world.figma.answers = [at_figma(), logged(delivery(n=1), delivery(n=2), delivery(n=3))]
     report = reconcile(world, relay).run()
-    assert report == {"webhooks": 1, "published": 1, "duplicate": 1, "skipped": 0, "failed": 0}
+    assert report == counts(webhooks=1, published=1, duplicate=1)
     assert [p["n"] for _, p in relay.seen] == [1, 2, 3] and {u for u, _ in relay.seen} == {USER}
-    (call,) = world.figma.calls
-    assert (call["target"], call["method"], call["token"]) == ("/v2/webhooks/wh1/requests", "GET", "token-1")
+    shown, requests = world.figma.calls
+    assert (shown["target"], shown["method"], shown["token"]) == ("/v2/webhooks/wh1", "GET", "token-1")
+    assert (requests["target"], requests["method"], requests["token"]) == (
+        "/v2/webhooks/wh1/requests",
+        "GET",
+        "token-2",
+    )
 
 
 def test_the_reconciliation_relays_only_this_webhooks_well_formed_payloads() -> None:
@@ -444,6 +520,7 @@ def test_the_reconciliation_relays_only_this_webhooks_well_formed_payloads() -> 
     world.store.connections[USER] = connection()
     world.store.webhooks[USER] = [hook("wh1")]
     world.figma.answers = [
+        at_figma(),
         answer(
             200,
             {
@@ -456,7 +533,7 @@ def test_the_reconciliation_relays_only_this_webhooks_well_formed_payloads() -> 
                     "not a request",
                 ]
             },
-        )
+        ),
     ]
     assert reconcile(world, relay).run()["published"] == 1 and len(relay.seen) == 1
 
@@ -466,27 +543,29 @@ def test_a_log_figma_cannot_give_relays_nothing(raw: bytes) -> None:
     world, relay = World(), Relay()
     world.store.connections[USER] = connection()
     world.store.webhooks[USER] = [hook("wh1")]
-    world.figma.answers = [answer(200, raw=raw)]
-    assert reconcile(world, relay).run() == {"webhooks": 1, "published": 0, "duplicate": 0, "skipped": 0, "failed": 0}
+    world.figma.answers = [at_figma(), answer(200, raw=raw)]
+    assert reconcile(world, relay).run() == counts(webhooks=1)
 
 
-def test_the_reconciliation_skips_dead_or_missing_grants_and_reads_each_connection_once() -> None:
+def test_the_reconciliation_skips_dead_grants_forgets_gone_connections_and_reads_each_connection_once() -> None:
     world, relay = World(), Relay()
     world.store.connections[USER] = connection(status=REAUTH_REQUIRED)
     world.store.webhooks[USER] = [hook("a"), hook("b")]
     world.store.webhooks["gone"] = [hook("z", user_id="gone")]
     report = reconcile(world, relay).run()
-    assert report == {"webhooks": 3, "published": 0, "duplicate": 0, "skipped": 3, "failed": 0}
-    assert world.store.reads == 2 and world.figma.calls == []
+    assert report == counts(webhooks=3, skipped=2, removed=1)  # a connection gone can reach Figma no more
+    assert world.store.reads == 2 and world.figma.calls == [] and world.store.deleted == [("gone", "z")]
 
 
 def test_a_failure_counts_and_the_pass_goes_on() -> None:
     world, relay = World(), Relay()
     world.store.connections[USER] = connection()
     world.store.webhooks[USER] = [hook("a"), hook("b"), hook("c")]
-    world.figma.answers = [answer(500, {}), answer(429, {}, {"Retry-After": "5"}), logged(delivery("c"))]
+    world.store.webhooks[USER] = [hook("a"), hook("b", event_type="FILE_DELETE"), hook("c", event_type="FILE_COMMENT")]
+    world.figma.answers = [answer(500, {}), at_figma(), answer(429, {}, {"Retry-After": "5"}), at_figma()]
+    world.figma.answers.append(logged(delivery("c")))
     report = reconcile(world, relay).run()
-    assert report == {"webhooks": 3, "published": 1, "duplicate": 0, "skipped": 0, "failed": 2}
+    assert report == counts(webhooks=3, published=1, failed=2)
     assert len(world.store.limits) == 1 and world.store.limits[0].tier == 2
 
 
@@ -507,10 +586,18 @@ def test_a_remembered_limit_skips_the_call_and_counts_as_failed() -> None:
 def test_the_pass_leaves_the_rest_to_the_next_run_with_under_30_seconds_left() -> None:
     world, relay = World(), Relay()
     world.store.connections[USER] = connection()
-    world.store.webhooks[USER] = [hook("a"), hook("b"), hook("c")]
-    left = iter([31.0, 30.0, 29.9])
+    world.store.webhooks[USER] = [hook("a"), hook("b", event_type="FILE_DELETE"), hook("c", event_type="FILE_COMMENT")]
+    world.store.webhooks["u2"] = [hook("d", user_id="u2")]
+    world.store.connections["u2"] = replace(connection(), user_id="u2")
+    world.figma.answers = [at_figma(), logged(), at_figma(), logged()]
+    left = iter([31.0, 31.0, 30.0, 29.9, 29.9])
     report = reconcile(world, relay).run(time_left=lambda: next(left))
-    assert report["webhooks"] == 2 and len(world.figma.calls) == 2
+    assert report["webhooks"] == 3 and [c["target"] for c in world.figma.calls] == [
+        "/v2/webhooks/a",
+        "/v2/webhooks/a/requests",
+        "/v2/webhooks/b",
+        "/v2/webhooks/b/requests",
+    ]  # c waits for the next run, and so does u2
 
 
 # -- backend access --------------------------------------------------------------------------------------
@@ -633,10 +720,11 @@ def test_the_reconciliation_asks_for_a_token_fresh_within_the_leeway_and_counts_
     world.store.connections[USER] = connection()
     world.store.webhooks[USER] = [hook("wh1")]
     world.figma.answers = [
-        answer(200, {"requests": [{}, *({"request_info": {"payload": delivery(n=i)}} for i in range(4))]})
+        at_figma(),
+        answer(200, {"requests": [{}, *({"request_info": {"payload": delivery(n=i)}} for i in range(4))]}),
     ]
     report = reconcile(world, relay).run()
-    assert (report["published"], report["duplicate"]) == (2, 2) and world.engine.calls == [(USER, 300, False)]
+    assert (report["published"], report["duplicate"]) == (2, 2) and world.engine.calls == [(USER, 300, False)] * 2
 
 
 def test_a_log_figma_refuses_is_named_by_its_status() -> None:
@@ -645,3 +733,140 @@ def test_a_log_figma_refuses_is_named_by_its_status() -> None:
     with pytest.raises(FigmaAuthError) as refused:
         reconcile(world, Relay())._requests(connection(), "wh1")
     assert refused.value.message == "Figma answered HTTP 403"
+
+
+# -- one webhook per event and context; what a connection's end leaves ---------------------------------
+
+
+def test_creating_a_webhook_the_user_holds_answers_that_one_without_figma() -> None:
+    world = World()
+    world.store.webhooks[USER] = [hook("held")]
+    again = world.webhooks().create(connection(), request(), issuer=ISSUER)
+    assert (again.new, again.view.id) == (False, "held")
+    assert world.figma.calls == [] and world.store.passcodes == []
+    world.figma.answers = [answer(200, {"id": "other"})]
+    other = world.webhooks().create(connection(), request(event_type="FILE_DELETE"), issuer=ISSUER)
+    assert other.new and len(world.figma.calls) == 1  # another event type is another webhook
+
+
+def test_a_create_that_loses_the_race_to_the_same_webhook_deletes_its_own_at_figma() -> None:
+    world = World()
+    world.store.slot_taken_by = hook("first")  # a second click's create was saved while ours was at Figma
+    world.figma.answers = [answer(200, {"id": "second"}), answer(200, {})]
+    created = world.webhooks().create(connection(), request(), issuer=ISSUER)
+    assert (created.new, created.view.id) == (False, "first")
+    assert [(c["method"], c["target"]) for c in world.figma.calls] == [
+        ("POST", "/v2/webhooks"),
+        ("DELETE", "/v2/webhooks/second"),
+    ]
+    assert world.store.saved == []
+
+
+def test_a_connections_end_keeps_what_figma_could_not_delete_when_asked() -> None:
+    world = World()
+    world.store.connections[USER] = connection()
+    world.store.webhooks[USER] = [hook("a"), hook("b", event_type="FILE_DELETE")]
+    world.figma.answers = [answer(200, {}), answer(503, {})]
+    assert world.webhooks().drop_all(USER, keep_undeleted=True) == 1
+    assert world.store.deleted == [(USER, "a")] and [w.id for w in world.store.webhooks[USER]] == ["b"]
+    world.figma.answers = [answer(500, {})]
+    assert world.webhooks().drop_all(USER) == 1  # a disconnect: ours go all the same
+    assert world.store.webhooks[USER] == []
+
+
+def test_the_reconciliation_takes_back_a_webhook_pointed_elsewhere_with_a_new_passcode() -> None:
+    world, relay = World(), Relay()
+    world.store.connections[USER] = connection()
+    world.store.webhooks[USER] = [hook("wh1", endpoint=RECEIVER)]
+    world.store.passcode_hashes["wh1"] = hash_secret("the-old-passcode")
+    world.figma.answers = [at_figma("https://attacker.example/hook"), logged(), answer(200, {})]
+    report = reconcile(world, relay).run()
+    assert report == counts(webhooks=1, tampered=1)
+    shown, _, repaired = world.figma.calls
+    assert (repaired["method"], repaired["target"]) == ("PUT", "/v2/webhooks/wh1")
+    sent = json.loads(repaired["body"])
+    assert sent["endpoint"] == RECEIVER and len(sent["passcode"]) == 43
+    assert world.store.passcode_hashes["wh1"] == hash_secret(sent["passcode"]) != hash_secret("the-old-passcode")
+    assert world.published == [("WebhookTampered", {"user_id": USER, "webhook_id": "wh1"})]
+    assert sent["passcode"] not in repr(world.published)
+
+
+def test_an_unchanged_endpoint_is_left_alone_and_a_webhook_made_before_endpoints_were_kept_is_checked_too() -> None:
+    world, relay = World(), Relay()
+    world.store.connections[USER] = connection()
+    world.store.webhooks[USER] = [hook("wh1", endpoint=None)]  # compared with ISSUER's receiver
+    world.figma.answers = [at_figma(), logged()]
+    assert reconcile(world, relay).run() == counts(webhooks=1)
+    assert [c["method"] for c in world.figma.calls] == ["GET", "GET"] and world.published == []
+
+
+def test_a_failed_repair_counts_as_failed_and_keeps_the_passcode() -> None:
+    world, relay = World(), Relay()
+    world.store.connections[USER] = connection()
+    world.store.webhooks[USER] = [hook("wh1")]
+    world.store.passcode_hashes["wh1"] = "old"
+    world.figma.answers = [at_figma("https://elsewhere.example"), logged(), answer(403, {})]
+    assert reconcile(world, relay).run() == counts(webhooks=1, failed=1)
+    assert world.store.passcode_hashes["wh1"] == "old" and world.published == []
+
+
+def test_a_webhook_gone_at_figma_goes_here_and_one_figma_paused_shows_paused() -> None:
+    world, relay = World(), Relay()
+    world.store.connections[USER] = connection()
+    world.store.webhooks[USER] = [hook("gone"), hook("paused", event_type="FILE_DELETE")]
+    world.figma.answers = [answer(404, {}), at_figma(status="PAUSED"), logged()]
+    assert reconcile(world, relay).run() == counts(webhooks=2, removed=1)
+    assert world.store.deleted == [(USER, "gone")]
+    assert [(w.id, w.status) for w in world.store.webhooks[USER]] == [("paused", "paused")]
+
+
+def test_a_second_webhook_for_the_same_event_and_context_goes_at_figma_and_here() -> None:
+    world, relay = World(), Relay()
+    world.store.connections[USER] = connection()
+    older, newer = hook("older"), replace(hook("newer"), created_at=NOW)
+    world.store.webhooks[USER] = [newer, older]
+    world.figma.answers = [answer(200, {}), at_figma(), logged()]
+    assert reconcile(world, relay).run() == counts(webhooks=2, removed=1)
+    assert [(c["method"], c["target"]) for c in world.figma.calls][0] == ("DELETE", "/v2/webhooks/newer")
+    assert [w.id for w in world.store.webhooks[USER]] == ["older"]
+
+
+def test_a_connection_whose_sessions_all_ended_is_ended_with_its_webhooks() -> None:
+    world, relay, ended = World(), Relay(), EndsConnections()
+    world.store.connections[USER] = connection()
+    world.store.webhooks[USER] = [hook("a")]
+    world.store.sessions[USER] = [Session("s", USER, NOW - timedelta(days=31), NOW)]  # expired now
+    assert reconcile(world, relay, ended=ended).run() == counts(webhooks=1, removed=1, connections_ended=1)
+    assert ended.ended == [(USER, "expired")] and world.figma.calls == []
+
+
+def test_with_offline_access_a_connection_without_sessions_keeps_its_webhooks() -> None:
+    world, relay, ended = World(), Relay(), EndsConnections()
+    world.store.connections[USER] = connection()
+    world.store.webhooks[USER] = [hook("a")]
+    world.store.sessions[USER] = []
+    world.figma.answers = [at_figma(), logged()]
+    assert reconcile(world, relay, ended=ended, offline=True).run() == counts(webhooks=1)
+    assert ended.ended == []
+
+
+def test_a_delivery_sent_elsewhere_since_the_passcode_was_set_gives_a_new_one_though_the_endpoint_is_back() -> None:
+    world, relay = World(), Relay()
+    world.store.connections[USER] = connection()
+    world.store.webhooks[USER] = [hook("wh1", endpoint=RECEIVER)]  # created a day ago
+    away = logged(delivery(), endpoint="https://attacker.example/hook", sent_at="2026-12-01T11:59:00Z")
+    world.figma.answers = [at_figma(), away, answer(200, {})]
+    assert reconcile(world, relay).run() == counts(webhooks=1, tampered=1, published=1)
+    assert world.figma.calls[-1]["method"] == "PUT" and world.store.webhooks[USER][0].passcode_set_at == NOW
+    # The next run sees the same log entry, older than the new passcode: nothing to repair.
+    world.figma.answers = [at_figma(), away]
+    assert reconcile(world, relay).run() == counts(webhooks=1, published=1)
+
+
+@pytest.mark.parametrize("sent_at", ["2026-11-30T11:00:00Z", "not a time", None])
+def test_a_delivery_sent_elsewhere_before_the_passcode_was_set_or_at_no_known_time_is_no_evidence(sent_at: Any) -> None:
+    world, relay = World(), Relay()
+    world.store.connections[USER] = connection()
+    world.store.webhooks[USER] = [hook("wh1", endpoint=RECEIVER)]  # created 2026-11-30T12:00
+    world.figma.answers = [at_figma(), logged(delivery(), endpoint="https://old.example", sent_at=sent_at)]
+    assert reconcile(world, relay).run()["tampered"] == 0

@@ -8,10 +8,12 @@ from datetime import datetime
 from typing import Literal
 
 from figma_auth import items
-from figma_auth.records import Webhook
+from figma_auth.records import Webhook, WebhookRegistration
 from figma_auth.store.table import Table
+from figma_auth.times import iso
 
 Claim = Literal["new", "seen", "no_connection"]
+MAX_WEBHOOK_ID = 128  # Figma's ids are a few digits; anything longer is no webhook of ours (and no key)
 
 
 class WebhooksTable(Table):
@@ -19,46 +21,128 @@ class WebhooksTable(Table):
         """Before Figma creates the webhook: its PING may come before we know its id."""
         self.db.put_item(TableName=self.table, Item=items.pending_passcode_item(passcode_hash, user_id, expires_at))
 
-    def pending_passcode(self, passcode_hash: str) -> str | None:
-        """The user whose create is pending with this passcode, if any."""
+    def pending_passcode(self, passcode_hash: str, *, now: datetime) -> str | None:
+        """The user whose create is pending with this passcode, if any (and not expired: DynamoDB's
+        TTL deletes days late)."""
         item = self.db.get_item(
             TableName=self.table, Key=items.key(f"WHPASS#{passcode_hash}", "WHPASS"), ConsistentRead=True
         ).get("Item")
-        return str(items.unmarshal(item)["user_id"]) if item else None
+        if not item:
+            return None
+        plain = items.unmarshal(item)
+        return str(plain["user_id"]) if int(plain.get("ttl", 0)) > now.timestamp() else None
 
-    def save_webhook(self, webhook: Webhook, passcode_hash: str) -> None:
-        """The user's view and the receiver's verifier, in one transaction."""
-        view, receiver = items.webhook_items(webhook, passcode_hash)
-        self._transact([{"Put": {"TableName": self.table, "Item": item}} for item in (view, receiver)])
+    def save_webhook(self, webhook: Webhook, passcode_hash: str) -> bool:
+        """The user's view, the receiver's verifier and the user's slot for this event and context,
+        in one transaction that also deletes the pending create's passcode. False (nothing
+        written) when the user already holds a webhook for this event and context."""
+        view, receiver, slot = items.webhook_items(webhook, passcode_hash)
+        try:
+            self._transact(
+                [
+                    {"Put": {"TableName": self.table, "Item": view}},
+                    {"Put": {"TableName": self.table, "Item": receiver}},
+                    self._put_new(slot),
+                    {"Delete": {"TableName": self.table, "Key": items.key(f"WHPASS#{passcode_hash}", "WHPASS")}},
+                ]
+            )
+        except self.db.exceptions.TransactionCanceledException as exc:
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            if len(reasons) > 2 and reasons[2] == "ConditionalCheckFailed":
+                return False
+            raise
+        return True
 
     def user_webhooks(self, user_id: str) -> list[Webhook]:
         found: list[Webhook] = []
         for page in self._query_pages(
             KeyConditionExpression="pk = :pk AND begins_with(sk, :w)",
-            ExpressionAttributeValues={":pk": {"S": f"CONN#{user_id}"}, ":w": {"S": "WEBHOOK#"}},
+            ExpressionAttributeValues=items.values({"pk": f"CONN#{user_id}", "w": "WEBHOOK#"}),
             ConsistentRead=True,
         ):
             found.extend(items.webhook_from(item) for item in page)
         return found
 
-    def webhook_owner(self, webhook_id: str) -> tuple[str, str] | None:
-        """(user id, passcode hash) of a webhook, for the receiver: one GetItem."""
+    def webhook_registration(self, webhook_id: str) -> WebhookRegistration | None:
+        """What the receiver checks a delivery against: one GetItem (two for a webhook saved
+        before its receiver item named its context)."""
+        if not 0 < len(webhook_id) <= MAX_WEBHOOK_ID:
+            return None
         item = self.db.get_item(
             TableName=self.table,
             Key=items.key(f"WEBHOOK#{webhook_id}", "WEBHOOK"),
-            ProjectionExpression="user_id, passcode_hash",
+            ProjectionExpression="user_id, passcode_hash, event_type, #c, context_id",
+            ExpressionAttributeNames={"#c": "context"},
         ).get("Item")
         if not item:
             return None
         plain = items.unmarshal(item)
-        return str(plain["user_id"]), str(plain["passcode_hash"])
+        user_id = str(plain["user_id"])
+        if "context" not in plain:  # saved before the receiver's item named its context: the view does
+            view = self.db.get_item(
+                TableName=self.table, Key=items.key(f"CONN#{user_id}", f"WEBHOOK#{webhook_id}")
+            ).get("Item")
+            plain = {**items.unmarshal(view), **plain} if view else plain
+        return WebhookRegistration(
+            user_id=user_id,
+            passcode_hash=str(plain["passcode_hash"]),
+            event_type=str(plain.get("event_type", "")),
+            context=str(plain.get("context", "")),
+            context_id=str(plain.get("context_id", "")),
+        )
 
-    def delete_webhook(self, user_id: str, webhook_id: str) -> None:
+    def webhook_for(self, user_id: str, event_type: str, context: str, context_id: str) -> str | None:
+        """The id of the user's webhook for this event and context, if the slot names one."""
+        item = self.db.get_item(
+            TableName=self.table,
+            Key=items.key(f"CONN#{user_id}", items.webhook_slot(event_type, context, context_id)),
+            ConsistentRead=True,
+        ).get("Item")
+        return str(items.unmarshal(item)["webhook_id"]) if item else None
+
+    def delete_webhook(self, user_id: str, webhook: Webhook) -> None:
+        """The webhook's view, receiver item and slot, together."""
+        self._transact(
+            [{"Delete": {"TableName": self.table, "Key": key}} for key in items.webhook_keys(user_id, webhook)]
+        )
+
+    def replace_passcode(
+        self, user_id: str, webhook_id: str, passcode_hash: str, endpoint: str, *, now: datetime
+    ) -> None:
+        """After the reconciliation gave a tampered webhook a new passcode and its endpoint back:
+        the receiver's hash and the view's endpoint, together (only while the webhook exists)."""
+        exists = "attribute_exists(pk)"
         self._transact(
             [
-                {"Delete": {"TableName": self.table, "Key": items.key(f"CONN#{user_id}", f"WEBHOOK#{webhook_id}")}},
-                {"Delete": {"TableName": self.table, "Key": items.key(f"WEBHOOK#{webhook_id}", "WEBHOOK")}},
+                {
+                    "Update": {
+                        "TableName": self.table,
+                        "Key": items.key(f"WEBHOOK#{webhook_id}", "WEBHOOK"),
+                        "UpdateExpression": "SET passcode_hash = :h",
+                        "ConditionExpression": exists,
+                        "ExpressionAttributeValues": items.values({"h": passcode_hash}),
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": self.table,
+                        "Key": items.key(f"CONN#{user_id}", f"WEBHOOK#{webhook_id}"),
+                        "UpdateExpression": "SET endpoint = :e, passcode_set_at = :t",
+                        "ConditionExpression": exists,
+                        "ExpressionAttributeValues": items.values({"e": endpoint, "t": iso(now)}),
+                    }
+                },
             ]
+        )
+
+    def set_webhook_status(self, user_id: str, webhook_id: str, status: str) -> None:
+        """The view's status as Figma reports it (active / paused), while the webhook exists."""
+        self._update(
+            items.key(f"CONN#{user_id}", f"WEBHOOK#{webhook_id}"),
+            "SET #s = :s",
+            "attribute_exists(pk)",
+            names={"#s": "status"},
+            s=status,
         )
 
     def claim_delivery(self, key: str, user_id: str, expires_at: datetime) -> Claim:
@@ -96,7 +180,7 @@ class WebhooksTable(Table):
         for page in self._query_pages(
             IndexName=items.BY_USER,
             KeyConditionExpression="user_key = :k",
-            ExpressionAttributeValues={":k": {"S": items.WEBHOOKS_KEY}},
+            ExpressionAttributeValues=items.values({"k": items.WEBHOOKS_KEY}),
         ):
             for item in page:
                 yield str(item["pk"]).removeprefix("WEBHOOK#"), str(item["user_id"])

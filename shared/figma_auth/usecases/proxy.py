@@ -61,12 +61,12 @@ class FigmaProxy:
 
     def as_session(self, creds: Credentials, call: ProxyCall) -> ProxyResponse:
         """ANY /figma/{path}: with the session user's token."""
-        target = figma_target(call.raw_path, call.query, after=1)
+        target = figma_target(call.raw_path, call.query, after=1, method=call.method)
         return self._call(self.authenticate(creds).connection, target, call)
 
     def as_user(self, user_id: str, call: ProxyCall) -> ProxyResponse:
         """ANY /connections/{user_id}/figma/{path} (backend): the same call, as that user."""
-        target = figma_target(call.raw_path, call.query, after=3)
+        target = figma_target(call.raw_path, call.query, after=3, method=call.method)
         return self._call(connection_of(self.store, user_id), target, call)
 
     def _call(self, conn: Connection, target: str, call: ProxyCall) -> ProxyResponse:
@@ -99,11 +99,17 @@ class FigmaProxy:
         return answer
 
 
-def figma_target(raw_path: str, query: str, *, after: int) -> str:
+def figma_target(raw_path: str, query: str, *, after: int, method: str = "GET") -> str:
     """The Figma API path and query a proxied request names: the raw path less its route's first
     ``after`` segments (``/figma/…`` is 1, ``/connections/{id}/figma/…`` is 3), checked."""
     checked_query = proxy_query(query)
     path = proxy_path(raw_path.split("/", after + 1)[-1])
+    if method.upper() not in ("GET", "HEAD") and path.lower().startswith("/v2/webhooks"):
+        # A webhook pointed elsewhere would hand its passcode to whoever holds the endpoint.
+        raise InvalidPath(
+            "Webhooks are created, changed and deleted through /auth/webhooks (or /connections/{user_id}/webhooks), "
+            "not the proxy; reading them through it is fine."
+        )
     return path + (f"?{checked_query}" if checked_query else "")
 
 

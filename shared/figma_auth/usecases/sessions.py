@@ -25,6 +25,7 @@ from figma_auth.usecases.views import FreshGrants, fresh_within_leeway, session_
 
 Clock = Callable[[], datetime]
 Authenticator = Callable[[Credentials], Current]
+DropWebhooks = Callable[[str, bool], int]  # (user id, keep what Figma kept) -> how many Figma kept
 __all__ = ["Authenticate", "EndUser", "Sessions"]  # Authenticate: its own use case, re-exported
 
 
@@ -46,10 +47,13 @@ class EndUser:
         publish: Publish,
         offline_access: bool,
         clock: Clock,
-        drop_webhooks: Callable[[str], None] = lambda user_id: None,
+        drop_webhooks: DropWebhooks = lambda user_id, keep_undeleted: 0,
     ) -> None:
         self.store, self.publish, self.offline_access, self.clock = store, publish, offline_access, clock
-        self.drop_webhooks = drop_webhooks  # a disconnect deletes them at Figma (with the token) and here
+        # The connection's webhooks go at Figma (with its token) before it does: nothing is left
+        # at Figma with nobody to manage it. What Figma could not delete keeps the connection
+        # (for the reconciliation to finish), except on a disconnect: the tokens go now.
+        self.drop_webhooks = drop_webhooks
 
     def __call__(self, user_id: str, *, disconnect: bool) -> None:
         # Only a logout needs the marker (a sign-in that joined meanwhile keeps the connection).
@@ -60,8 +64,10 @@ class EndUser:
         for session_id in ended:
             self.session_ended(user_id, session_id, reason)
         if disconnect:
-            self.drop_webhooks(user_id)
-        if (disconnect or not self.offline_access) and self.store.delete_connection(user_id, touched=touched):
+            self.drop_webhooks(user_id, False)
+        elif self.offline_access or self.drop_webhooks(user_id, True):
+            return  # kept: for the backend (OFFLINE_ACCESS), or until Figma has deleted its webhooks
+        if self.store.delete_connection(user_id, touched=touched):
             self._deleted(user_id, reason)
 
     def session_ended(self, user_id: str, session_id: str, reason: str) -> None:
@@ -69,19 +75,23 @@ class EndUser:
         refuse the ones naming it (``sid``) before they expire."""
         self.publish("SessionEnded", {"user_id": user_id, "sid": session_id, "reason": reason})
 
-    def forget_unused_connection(self, user_id: str) -> None:
-        """After a session ended: the last one takes the connection with it (OFFLINE_ACCESS
-        keeps it), unless a sign-in joined the connection meanwhile."""
+    def forget_unused_connection(self, user_id: str, reason: str = "logout") -> bool:
+        """After a session ended (or expired: the reconciliation): the last one takes the
+        connection with it (OFFLINE_ACCESS keeps it), unless a sign-in joined the connection
+        meanwhile or Figma still holds one of its webhooks. True when it is gone."""
         if self.offline_access:
-            return
+            return False
         touched = self.store.connection_touched(user_id)
         now = self.clock()
         if (
             touched is not None
             and not any(s.activated and s.expires_at > now for s in self.store.user_sessions(user_id))
+            and not self.drop_webhooks(user_id, True)
             and self.store.delete_connection(user_id, touched=touched)
         ):
-            self._deleted(user_id, "logout")
+            self._deleted(user_id, reason)
+            return True
+        return False
 
     def _deleted(self, user_id: str, reason: str) -> None:
         metrics_count("ConnectionDeleted")

@@ -1,26 +1,67 @@
-"""No event lost: a scheduled pass reads each active webhook's requests log at Figma
-(``GET /v2/webhooks/{id}/requests``, the last week, within the rate-limit ledger) and relays
-every delivery through the receiver's deduplication, so whatever the receiver missed while it
-was down (or refused: a 5xx) is published once, and what it already published is not again."""
+"""Figma and the table kept in agreement, on a schedule. For each user's webhooks:
+
+- **No event lost**: each webhook's requests log at Figma (``GET /v2/webhooks/{id}/requests``,
+  the last week, within the rate-limit ledger) is relayed through the receiver's deduplication,
+  so whatever the receiver missed while it was down is published once, and what it already
+  published is not again.
+- **No webhook turned against us**: a webhook whose endpoint at Figma is no longer our receiver,
+  or whose requests log shows a delivery sent elsewhere since its passcode was last set (its
+  owner pointed it away to read the passcode, and maybe back), gets our endpoint and a new
+  passcode; ``WebhookTampered`` tells the app. A webhook Figma paused shows paused.
+- **No leftovers**: a webhook gone at Figma goes here; a second webhook for the same event and
+  context (made before creates answered the one held) goes at Figma and here; the webhooks of a
+  connection whose sessions have all ended go at Figma, and then the connection (it kept its
+  token for this); a webhook whose connection is gone is forgotten.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from figma_auth.errors import FigmaAuthError
-from figma_auth.observability import logger
-from figma_auth.records import ACTIVE, Connection
+from figma_auth.figma import ProxyResponse
+from figma_auth.observability import logger, metrics_count
+from figma_auth.records import ACTIVE, Connection, Session, Webhook
+from figma_auth.times import parse_iso
+from figma_auth.tokens import hash_secret, random_token
 from figma_auth.usecases.proxy import Forwarder
 from figma_auth.usecases.rate_limits import RateLimitLedger
 from figma_auth.usecases.views import FreshGrants
 from figma_auth.usecases.webhook_receiver import Outcome
 
+RECEIVER_PATH = "/webhooks/figma"
+
 
 class ReconcileStore(Protocol):
     def every_webhook(self) -> Iterator[tuple[str, str]]: ...
     def get_connection(self, user_id: str) -> Connection | None: ...
+    def user_webhooks(self, user_id: str) -> list[Webhook]: ...
+    def user_sessions(self, user_id: str) -> list[Session]: ...
+    def delete_webhook(self, user_id: str, webhook: Webhook) -> None: ...
+    def replace_passcode(
+        self, user_id: str, webhook_id: str, passcode_hash: str, endpoint: str, *, now: datetime
+    ) -> None: ...
+    def set_webhook_status(self, user_id: str, webhook_id: str, status: str) -> None: ...
+
+
+class ConnectionEnder(Protocol):
+    def forget_unused_connection(self, user_id: str, reason: str = "logout") -> bool: ...
+
+
+@dataclass
+class Report:
+    counts: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(
+            ("webhooks", "published", "duplicate", "skipped", "failed", "tampered", "removed", "connections_ended"), 0
+        )
+    )
+
+    def add(self, name: str, n: int = 1) -> None:
+        self.counts[name] += n
 
 
 class Reconcile:
@@ -33,48 +74,178 @@ class Reconcile:
         ledger: RateLimitLedger,
         relay: Callable[[str, dict[str, Any]], Outcome],
         leeway_seconds: int,
+        clock: Callable[[], datetime],
+        publish: Callable[[str, dict[str, Any]], None],
+        end_user: ConnectionEnder,
+        offline_access: bool,
+        issuer: str | None,
     ) -> None:
         self.store, self.engine, self.figma, self.ledger, self.relay = store, engine, figma, ledger, relay
-        self.leeway_seconds = leeway_seconds
+        self.leeway_seconds, self.clock, self.publish, self.end_user = leeway_seconds, clock, publish, end_user
+        self.offline_access, self.issuer = offline_access, issuer
 
     def run(self, *, time_left: Callable[[], float] = lambda: 1e9) -> dict[str, int]:
-        report = {"webhooks": 0, "published": 0, "duplicate": 0, "skipped": 0, "failed": 0}
-        connections: dict[str, Connection | None] = {}
+        report = Report()
+        users: dict[str, list[str]] = {}
         for webhook_id, user_id in self.store.every_webhook():
+            users.setdefault(user_id, []).append(webhook_id)
+        for user_id, ids in users.items():
             if time_left() < 30:  # leave the rest to the next run
                 break
-            report["webhooks"] += 1
-            if user_id not in connections:
-                connections[user_id] = self.store.get_connection(user_id)
-            conn = connections[user_id]
-            if conn is None or conn.status != ACTIVE:
-                report["skipped"] += 1
-                continue
+            report.add("webhooks", len(ids))
+            self._user(user_id, ids, report, time_left)
+        return report.counts
+
+    def _user(self, user_id: str, ids: list[str], report: Report, time_left: Callable[[], float]) -> None:
+        conn = self.store.get_connection(user_id)
+        webhooks = {w.id: w for w in self.store.user_webhooks(user_id)}
+        if conn is None:  # the connection went without them (a disconnect while Figma was down)
+            for webhook in webhooks.values():
+                self.store.delete_webhook(user_id, webhook)
+                report.add("removed")
+            return
+        if conn.status != ACTIVE:
+            report.add("skipped", len(ids))
+            return
+        if not self.offline_access and not self._signed_in(user_id):
+            # Every session ended (expired, or a logout while Figma was down): its webhooks and
+            # then the connection go, as a logout does.
+            if self.end_user.forget_unused_connection(user_id, "expired"):
+                report.add("removed", len(webhooks))
+                report.add("connections_ended")
+            return
+        for webhook in _duplicates(list(webhooks.values())):
+            if self._delete_at_figma(conn, webhook.id):
+                self.store.delete_webhook(user_id, webhook)
+                webhooks.pop(webhook.id)
+                report.add("removed")
+        for webhook in webhooks.values():
+            if time_left() < 30:
+                return
             try:
-                for payload in self._requests(conn, webhook_id):
-                    outcome = self.relay(user_id, payload)
-                    if outcome in ("published", "duplicate"):
-                        report[outcome] += 1
+                self._one(conn, webhook, report)
             except FigmaAuthError as exc:  # rate limited, Figma down, grant dead: the next run tries again
-                report["failed"] += 1
+                report.add("failed")
                 logger.info("webhook reconciliation skipped one", extra={"error": exc.code})  # pragma: no mutate
-        return report
+
+    def _one(self, conn: Connection, webhook: Webhook, report: Report) -> None:
+        at_figma = self._call(conn, "GET", f"/v2/webhooks/{webhook.id}")
+        if at_figma.status == 404:  # deleted at Figma (by the user, in Figma): gone here too
+            self.store.delete_webhook(conn.user_id, webhook)
+            report.add("removed")
+            return
+        if at_figma.status != 200:
+            raise FigmaAuthError(f"Figma answered HTTP {at_figma.status}")
+        shown = _object(at_figma.body)
+        status = "paused" if str(shown.get("status", "ACTIVE")).upper() == "PAUSED" else "active"
+        if status != webhook.status:
+            self.store.set_webhook_status(conn.user_id, webhook.id, status)
+        logged = self._requests(conn, webhook.id)
+        ours = webhook.endpoint or (f"{self.issuer}{RECEIVER_PATH}" if self.issuer else None)
+        since = webhook.passcode_set_at or webhook.created_at
+        if ours is not None and (shown.get("endpoint") != ours or _sent_elsewhere(logged, ours, since)):
+            self._take_back(conn, webhook, ours)
+            report.add("tampered")
+        for request in logged:
+            outcome = self.relay(conn.user_id, request["payload"])
+            if outcome in ("published", "duplicate"):
+                report.add(outcome)
+
+    def _take_back(self, conn: Connection, webhook: Webhook, endpoint: str) -> None:
+        """Our endpoint back, with a passcode its owner never saw (the old one was sent elsewhere)."""
+        passcode = random_token(32)
+        body = json.dumps({"endpoint": endpoint, "passcode": passcode}).encode()
+        answer = self._call(conn, "PUT", f"/v2/webhooks/{webhook.id}", body)
+        if answer.status != 200:
+            raise FigmaAuthError(f"Figma answered HTTP {answer.status} to the webhook's repair")
+        self.store.replace_passcode(conn.user_id, webhook.id, hash_secret(passcode), endpoint, now=self.clock())
+        metrics_count("WebhookTampered")
+        # pragma: no mutate start (log wording: docs/TESTING.md)
+        logger.warning(
+            "a webhook was pointed away from our receiver at Figma; restored", extra={"webhook_id": webhook.id}
+        )
+        # pragma: no mutate end
+        self.publish("WebhookTampered", {"user_id": conn.user_id, "webhook_id": webhook.id})
 
     def _requests(self, conn: Connection, webhook_id: str) -> list[dict[str, Any]]:
-        path = f"/v2/webhooks/{webhook_id}/requests"
-        tiered = self.ledger.check(conn, "GET", path)
-        fresh = self.engine.fresh(conn, self.leeway_seconds)
-        answer = self.figma.forward(path, method="GET", token=fresh.grant.access_token, body=None, content_type=None)
-        self.ledger.remember(fresh.connection, tiered, answer)
+        """This webhook's logged deliveries: each ``{"payload", "endpoint", "sent_at"}``."""
+        answer = self._call(conn, "GET", f"/v2/webhooks/{webhook_id}/requests")
         if answer.status != 200:
             raise FigmaAuthError(f"Figma answered HTTP {answer.status}")
+        found = []
+        for logged in _object(answer.body).get("requests", []):
+            info = logged.get("request_info") if isinstance(logged, dict) else None
+            if not isinstance(info, dict):
+                continue
+            payload = info.get("payload")
+            if not isinstance(payload, dict) or not isinstance(payload.get("event_type"), str):
+                continue
+            if str(payload.get("webhook_id")) != webhook_id:
+                continue
+            found.append(
+                {
+                    "payload": {**payload, "webhook_id": webhook_id},
+                    "endpoint": info.get("endpoint"),
+                    "sent_at": info.get("sent_at"),
+                }
+            )
+        return found
+
+    def _delete_at_figma(self, conn: Connection, webhook_id: str) -> bool:
         try:
-            logged = json.loads(answer.body).get("requests", [])
-        except (ValueError, AttributeError):
-            return []
-        payloads = [r.get("request_info", {}).get("payload") for r in logged if isinstance(r, dict)]
-        return [
-            p
-            for p in payloads
-            if isinstance(p, dict) and p.get("webhook_id") == webhook_id and isinstance(p.get("event_type"), str)
-        ]
+            answer = self._call(conn, "DELETE", f"/v2/webhooks/{webhook_id}")
+        except FigmaAuthError:
+            return False
+        return answer.status < 300 or answer.status == 404
+
+    def _call(self, conn: Connection, method: str, path: str, body: bytes | None = None) -> ProxyResponse:
+        """One call with the connection's token, within the ledger (a 429 is remembered)."""
+        tiered = self.ledger.check(conn, method, path)
+        fresh = self.engine.fresh(conn, self.leeway_seconds)
+        answer = self.figma.forward(
+            path,
+            method=method,
+            token=fresh.grant.access_token,
+            body=body,
+            content_type="application/json" if body else None,
+        )
+        self.ledger.remember(fresh.connection, tiered, answer)
+        return answer
+
+    def _signed_in(self, user_id: str) -> bool:
+        now = self.clock()
+        return any(s.activated and s.expires_at > now for s in self.store.user_sessions(user_id))
+
+
+def _duplicates(webhooks: list[Webhook]) -> list[Webhook]:
+    """Every webhook but the oldest of each event type and context."""
+    seen: set[tuple[str, str, str]] = set()
+    extra = []
+    for webhook in sorted(webhooks, key=lambda w: (w.created_at, w.id)):
+        same = (webhook.event_type, webhook.context, webhook.context_id)
+        if same in seen:
+            extra.append(webhook)
+        seen.add(same)
+    return extra
+
+
+def _sent_elsewhere(logged: list[dict[str, Any]], ours: str, since: datetime) -> bool:
+    """Whether Figma sent a delivery (and so its passcode) to another endpoint after ``since``."""
+    for request in logged:
+        endpoint, sent_at = request["endpoint"], request["sent_at"]
+        if not isinstance(endpoint, str) or endpoint == ours or not isinstance(sent_at, str):
+            continue
+        try:
+            if parse_iso(sent_at) > since:
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def _object(body: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(body or b"{}")
+    except (ValueError, RecursionError):
+        return {}
+    return value if isinstance(value, dict) else {}

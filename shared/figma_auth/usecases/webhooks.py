@@ -1,5 +1,9 @@
 """A connection's Figma webhooks: create (at Figma, with the user's token, pointing at our
-receiver), list, delete, and drop them all when the user disconnects.
+receiver), list, delete, and drop them all when the connection ends (a disconnect, or the
+user's last session ending).
+
+One webhook per user, event type and context: creating one the user already holds answers that
+one (no duplicate at Figma, whose quota of 3 a file counts every user of the app).
 
 The passcode is ours: 32 random bytes, sent to Figma once and never stored (only its SHA-256,
 which the receiver checks in constant time). Figma's refusals map to codes an app can act on:
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -20,6 +25,7 @@ from figma_auth.errors import (
     InsufficientScope,
     NotFound,
     ReauthRequired,
+    TemporarilyUnavailable,
     WebhookForbidden,
     WebhookQuota,
 )
@@ -38,10 +44,16 @@ PENDING_PASSCODE_TTL = timedelta(minutes=15)  # the PING of a create may come be
 
 class WebhookStore(Protocol):
     def put_pending_passcode(self, passcode_hash: str, user_id: str, expires_at: datetime) -> None: ...
-    def save_webhook(self, webhook: Webhook, passcode_hash: str) -> None: ...
+    def save_webhook(self, webhook: Webhook, passcode_hash: str) -> bool: ...
     def user_webhooks(self, user_id: str) -> list[Webhook]: ...
-    def delete_webhook(self, user_id: str, webhook_id: str) -> None: ...
+    def delete_webhook(self, user_id: str, webhook: Webhook) -> None: ...
     def get_connection(self, user_id: str) -> Connection | None: ...
+
+
+@dataclass(frozen=True)
+class Created:
+    view: WebhookView
+    new: bool  # False: the user already held this webhook (answered 200, not 201)
 
 
 class ManageWebhooks:
@@ -58,8 +70,12 @@ class ManageWebhooks:
         self.store, self.engine, self.figma, self.ledger = store, engine, figma, ledger
         self.clock, self.leeway_seconds = clock, leeway_seconds
 
-    def create(self, conn: Connection, request: WebhookCreate, *, issuer: str) -> WebhookView:
-        """At Figma, pointing at ``{issuer}/webhooks/figma`` (our receiver)."""
+    def create(self, conn: Connection, request: WebhookCreate, *, issuer: str) -> Created:
+        """At Figma, pointing at ``{issuer}/webhooks/figma`` (our receiver); the user's own when
+        they already hold one for this event type and context."""
+        held = self._held(conn.user_id, request)
+        if held is not None:
+            return Created(view(held, conn), new=False)
         if conn.status != ACTIVE:
             raise ReauthRequired()
         if "webhooks:write" not in conn.scopes:
@@ -72,11 +88,12 @@ class ManageWebhooks:
         passcode_hash = hash_secret(passcode)
         now = self.clock()
         self.store.put_pending_passcode(passcode_hash, conn.user_id, now + PENDING_PASSCODE_TTL)
+        endpoint = f"{issuer}/webhooks/figma"
         body = {
             "event_type": request.event_type,
             "context": request.context,
             "context_id": request.context_id,
-            "endpoint": f"{issuer}/webhooks/figma",
+            "endpoint": endpoint,
             "passcode": passcode,
             **({"description": request.description} if request.description else {}),
         }
@@ -94,42 +111,69 @@ class ManageWebhooks:
             created_at=now,
             description=request.description,
             status="paused" if str(created.get("status", "ACTIVE")).upper() == "PAUSED" else "active",
+            endpoint=endpoint,
         )
-        self.store.save_webhook(webhook, passcode_hash)
+        if not self.store.save_webhook(webhook, passcode_hash):
+            # Another create of the same webhook (a second click) was saved first: ours goes.
+            self._delete_at_figma(conn, webhook.id)
+            held = self._held(conn.user_id, request)
+            if held is None:
+                raise TemporarilyUnavailable(retry_after=1)
+            return Created(view(held, conn), new=False)
         metrics_count("WebhookCreated")
-        return view(webhook, conn)
+        return Created(view(webhook, conn), new=True)
+
+    def _held(self, user_id: str, request: WebhookCreate) -> Webhook | None:
+        same = (request.event_type, request.context, request.context_id)
+        return next(
+            (w for w in self.store.user_webhooks(user_id) if (w.event_type, w.context, w.context_id) == same), None
+        )
 
     def list(self, conn: Connection) -> WebhookList:
         return WebhookList(webhooks=[view(w, conn) for w in self.store.user_webhooks(conn.user_id)])
 
     def delete(self, conn: Connection, webhook_id: str) -> None:
         """At Figma first (with the user's token), then here. Already gone at Figma is fine."""
-        if not any(w.id == webhook_id for w in self.store.user_webhooks(conn.user_id)):
+        webhook = next((w for w in self.store.user_webhooks(conn.user_id) if w.id == webhook_id), None)
+        if webhook is None:
             raise NotFound("This user has no webhook with that id.")
         if conn.status == ACTIVE:
             answer = self._call(conn, "DELETE", f"/v2/webhooks/{webhook_id}", None)
             if answer.status >= 400 and answer.status != 404:
                 raise FigmaError(f"Figma refused to delete the webhook (HTTP {answer.status}); it is kept")
-        self.store.delete_webhook(conn.user_id, webhook_id)
+        self.store.delete_webhook(conn.user_id, webhook)
 
-    def drop_all(self, user_id: str) -> None:
-        """Before a disconnect drops the grant: the user's webhooks at Figma (best effort, with the
-        token while it still works) and here. One Query when there are none."""
+    def drop_all(self, user_id: str, *, keep_undeleted: bool = False) -> int:
+        """Before a connection ends: the user's webhooks at Figma (with the token while it still
+        works) and here. Returns how many are still at Figma (Figma down, or the grant dead):
+        with ``keep_undeleted`` ours are kept for them (the connection stays, and the
+        reconciliation deletes them later), else ours go all the same (a disconnect: the user's
+        tokens go now, whatever Figma says). One Query when there are none."""
         webhooks = self.store.user_webhooks(user_id)
         conn = self.store.get_connection(user_id) if webhooks else None
+        left = 0
         for webhook in webhooks:
-            if conn is None:
-                self.store.delete_webhook(user_id, webhook.id)
-                continue
-            if conn.status == ACTIVE:
-                try:
-                    self._call(conn, "DELETE", f"/v2/webhooks/{webhook.id}", None)
-                except Exception:  # Figma down or the grant dead: ours still go; Figma's stay until the user acts
-                    metrics_count("WebhookNotDeletedAtFigma")
-                    # pragma: no mutate start (log wording: docs/TESTING.md)
-                    logger.warning("could not delete a webhook at Figma", extra={"webhook_id": webhook.id})
-                    # pragma: no mutate end
-            self.store.delete_webhook(conn.user_id, webhook.id)
+            deleted = conn is not None and conn.status == ACTIVE and self._delete_at_figma(conn, webhook.id)
+            if not deleted:
+                left += 1
+                metrics_count("WebhookNotDeletedAtFigma")
+                if keep_undeleted:
+                    continue
+            self.store.delete_webhook(user_id, webhook)
+        return left
+
+    def _delete_at_figma(self, conn: Connection, webhook_id: str) -> bool:
+        """Whether the webhook is gone at Figma now (deleted, or already gone)."""
+        try:
+            answer = self._call(conn, "DELETE", f"/v2/webhooks/{webhook_id}", None)
+        except Exception:  # Figma down, rate limited, the grant dead: best effort, said in the metric
+            answer = None
+        if answer is not None and (answer.status < 300 or answer.status == 404):
+            return True
+        # pragma: no mutate start (log wording: docs/TESTING.md)
+        logger.warning("could not delete a webhook at Figma", extra={"webhook_id": webhook_id})
+        # pragma: no mutate end
+        return False
 
     def _call(self, conn: Connection, method: str, path: str, body: dict[str, Any] | None) -> ProxyResponse:
         token = self.engine.fresh(conn, self.leeway_seconds).grant.access_token
