@@ -159,14 +159,14 @@ def restored_first_request(function: str, event: dict[str, Any]) -> dict[str, An
     os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"] = "snap-start"  # as Lambda sets it for a snapshotted init
     module = importlib.import_module(f"functions.{function}.app")  # init, then the "snapshot"
     os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"] = "on-demand"
-    from figma_auth import snapshot
+    from figma_auth import boot
 
     read, write = os.pipe()
     started = time.perf_counter()
     pid = os.fork()
     if pid == 0:
         os.close(read)
-        snapshot.restored()
+        boot.restored()
         result = module.lambda_handler(event, Context())
         status = result.get("statusCode", 200) if isinstance(result, dict) else 200
         os.write(write, json.dumps({"status": status, "ms": (time.perf_counter() - started) * 1000}).encode())

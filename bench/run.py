@@ -524,9 +524,9 @@ def warm_latency(stack: LocalStack, n: int = 500) -> str:
 def warm_overhead(stack: LocalStack, handler: Callable[..., Any], event: dict[str, Any], ctx: Any, n: int) -> str:
     """What a warm session read spends above its own DynamoDB call: the handler against a
     raw BatchGetItem of the same two items with the same client, alternated call by call."""
-    from figma_auth import aws, runtime
+    from figma_auth import runtime
 
-    db, table = aws.dynamodb(), runtime.settings().table_name
+    db, table = runtime.container().dynamodb, runtime.settings().table_name
     items = db.scan(TableName=table)["Items"]
     keys = [{"pk": i["pk"], "sk": i["sk"]} for i in items if i["pk"]["S"].startswith(("SESSION#", "CONN#"))]
     assert len(keys) >= 2, keys
@@ -643,7 +643,7 @@ def full_cold_starts(stack: LocalStack, pairs: int = 7) -> str:
         "one untimed run counts figma-auth's AWS calls (botocore's before-call event) and Figma's (the emulator), "
         "and the bench stops if the baseline's list differs. Both in the "
         "layer-only venv, with `PYTHONDONTWRITEBYTECODE=1` and `AWS_LAMBDA_FUNCTION_NAME` set, as in Lambda (figma-auth "
-        "then runs its cold start without the cyclic garbage collector until the first answer: `figma_auth.coldstart`). "
+        "then runs its cold start without the cyclic garbage collector until the first answer: `figma_auth.boot`). "
         "Every call is plain HTTP here: neither side builds a TLS context (figma-auth's Figma client loads no CA bundle "
         "for a plain-http Figma, as urllib loads none for an http URL; in AWS both would, for HTTPS).\n\n"
         + md_table(["function", "figma-auth", "baseline", "ratio", "target", "", "status answered"], rows)
@@ -954,7 +954,8 @@ def scheduler_model_run(stack: LocalStack, *, due: int, latency_ms: int = 100) -
 
     _reset_emulator(stack)
     now = times.utcnow()
-    vault = Vault(kms=ModelKMS(latency_ms=0), key_id="model")
+    model_kms = ModelKMS(latency_ms=0)
+    vault = Vault(kms=lambda: model_kms, key_id="model")  # type: ignore[arg-type,return-value]
     expiries = [now + timedelta(minutes=5 + i % 50) for i in range(due)]
     items = [  # the due connections: the only items the scheduler's index query can return
         encode(items[0])

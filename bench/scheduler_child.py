@@ -27,7 +27,7 @@ def run_handler() -> dict[str, Any]:
     from figma_auth import aws
 
     read = [0]
-    aws._session().events.register(
+    aws.session().events.register(
         "after-call.dynamodb.Query", lambda parsed, **_: read.__setitem__(0, read[0] + parsed.get("ScannedCount", 0))
     )
     fn = Containers().by_name("refresh_scheduler")
@@ -39,7 +39,9 @@ def run_handler() -> dict[str, Any]:
 
 def run_model(path: str) -> dict[str, Any]:
     from bench.aws_model import ModelDynamoDB, ModelKMS
-    from figma_auth import runtime
+    from figma_auth import jobs
+    from figma_auth.client_secret import figma_client
+    from figma_auth.container import Container
     from figma_auth.settings import Settings
     from figma_auth.store import Store
     from figma_auth.vault import Vault
@@ -50,15 +52,16 @@ def run_model(path: str) -> dict[str, Any]:
     db, kms = ModelDynamoDB(items), ModelKMS()
     del items
     table_mb = reset_peak_rss()  # the in-memory table is the model's, not the scheduler's
-    parts = runtime.Parts(
-        settings=config,
-        store=Store(table_name="model", client=db),
-        vault=Vault(kms=kms, key_id="model"),
-        figma=runtime.figma_client(config),
+    store = Store(table_name="model", client=db)
+    container = Container(config).given(
+        store=store,
+        pages=store,
+        vault=Vault(kms=lambda: kms, key_id="model"),  # type: ignore[arg-type,return-value]
+        figma=figma_client(config),
         publish=lambda detail_type, detail: None,
     )
     started = time.perf_counter()
-    report = runtime.refresh_batch(parts, remaining_ms=lambda: 900_000)
+    report = jobs.refresh_batch(container, remaining_ms=lambda: 900_000)
     seconds = time.perf_counter() - started
     read = sum(int(i["Count"]) for i in db.pages)
     return {

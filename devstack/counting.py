@@ -19,7 +19,7 @@ class AwsCalls:
         self.calls: Counter[str] = Counter()
         self.by_function: defaultdict[str, Counter[str]] = defaultdict(Counter)  # the local stack's, per function
         self.transact_items: defaultdict[str, Counter[str]] = defaultdict(Counter)  # "transact:Put", … per function
-        aws._session().events.register("before-call", self._count)  # handlers loaded in-process
+        aws.session().events.register("before-call", self._count)  # handlers loaded in-process
         HOOKS.counters.append(self)  # and the local stack's workers
 
     def _count(self, model: Any, **_: Any) -> None:

@@ -26,7 +26,7 @@ class AwsFaults:
     def __post_init__(self) -> None:
         from figma_auth import aws
 
-        aws._session().events.register("before-call", self._maybe_fail)
+        aws.session().events.register("before-call", self._maybe_fail)
         HOOKS.faults.append(self)
 
     def fail(

@@ -78,7 +78,8 @@ def seed_connections(
     """One user (connection + sessions) per expiry, written to the table; user ids returned in
     order. ``seal=False`` writes a placeholder box (saves one KMS call each)."""
     db = aws.client("dynamodb", dynamodb)
-    vault = Vault(kms=aws.client("kms", endpoint), key_id=key_id) if seal else None
+    kms = aws.client("kms", endpoint)
+    vault = Vault(kms=lambda: kms, key_id=key_id) if seal else None
 
     def write(chunk: list[datetime]) -> list[str]:
         built = user_items(vault=vault, emulator=emulator, expiries=chunk, now=now, sessions_per_user=sessions_per_user)

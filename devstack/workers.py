@@ -127,7 +127,7 @@ def _init(conn: Connection, fn: Function, env: dict[str, str], hooks: WorkerHook
     (reported on ``conn`` as Lambda reports an init error)."""
     os.environ.clear()
     os.environ.update(env)
-    os.environ["AWS_LAMBDA_FUNCTION_NAME"] = fn.name  # as Lambda sets it (figma_auth.coldstart reads it)
+    os.environ["AWS_LAMBDA_FUNCTION_NAME"] = fn.name  # as Lambda sets it (figma_auth.boot reads it)
     for path in (str(ROOT), str(ROOT / "shared")):
         if path not in sys.path:
             sys.path.insert(0, path)
@@ -135,7 +135,7 @@ def _init(conn: Connection, fn: Function, env: dict[str, str], hooks: WorkerHook
     try:
         from figma_auth import aws
 
-        aws._session().events.register("before-call", hooks)
+        aws.session().events.register("before-call", hooks)
         return getattr(load_module(fn), fn.handler.rpartition(".")[2])
     except BaseException as exc:  # noqa: BLE001 - an init error is reported like Lambda's
         conn.send(("init_error", f"{type(exc).__name__}: {exc}"))
@@ -195,13 +195,13 @@ def _snapshot_main(control: Connection, fn: Function, env: dict[str, str]) -> No
 
 
 def _restored_worker(conn: Connection, fn: Function, handler: Any, hooks: WorkerHooks, started: float) -> None:
-    from figma_auth import aws, snapshot
+    from figma_auth import aws, boot
 
     pipe = sys.stdout
     assert isinstance(pipe, _Pipe)
     pipe.conn = conn  # the snapshot's pipe object, which init's loggers write to
-    snapshot.restored()  # what Lambda runs after a restore (the runtime's hooks)
-    aws._session().events.register("before-call", hooks)  # the hooks renewed the boto3 session
+    boot.restored()  # what Lambda runs after a restore (the runtime's hooks)
+    aws.session().events.register("before-call", hooks)  # the hooks renewed the boto3 session
     restore_ms = (time.perf_counter() - started) * 1000
     conn.send(("log", f"[worker {fn.name} pid={os.getpid()}] restored from the snapshot in {restore_ms:.0f} ms\n"))
     conn.send(("ready", restore_ms))

@@ -3,18 +3,17 @@ device sign-in of plugins and CLIs (RFC 8628): POST /auth/device, GET /auth/devi
 
 from __future__ import annotations
 
+import figma_auth.boot  # noqa: F401 - first: the cold start's measures (figma_auth.boot)
+
 from typing import Annotated, Any
 
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from figma_auth import device_page, openapi, runtime, web
+from figma_auth import device_page, entry, openapi, runtime, web
 from figma_auth.models import AuthorizeQuery, DeviceRequest, DeviceStart
-from figma_auth.observability import logger
-from figma_auth.web import Query
 
 runtime.check()  # bad settings fail the cold start with one line naming the variable
-app = web.create_app()
+app = web.create_app(runtime.settings)
 
 
 @app.get(
@@ -26,7 +25,9 @@ app = web.create_app()
     ),
 )
 def authorize(params: Annotated[AuthorizeQuery, Query()]) -> Any:
-    start = runtime.start_sign_in().start(params, callback_url=web.callback_url(app), creds=web.credentials(app))
+    start = runtime.container().start_sign_in.start(
+        params, callback_url=web.callback_url(app), creds=web.credentials(app)
+    )
     return web.authorize_response(start)
 
 
@@ -38,8 +39,13 @@ def authorize(params: Annotated[AuthorizeQuery, Query()]) -> Any:
 def start_device() -> Any:
     request = web.validated(DeviceRequest, web.form_or_json(app))
     verify_url = web.issuer(app) + device_page.DEVICE_VERIFY_PATH
-    started = runtime.device().start(request, verify_url=verify_url, client_address=web.client_address(app))
+    started = runtime.container().device.start(request, verify_url=verify_url, client_address=web.client_address(app))
     return web.json_response(started)
+
+
+def _verification() -> Any:
+    """The verify page's use case, built on the first request that needs it."""
+    return runtime.container().device_verification
 
 
 HTML_PAGE = {"content": {"text/html": {"schema": {"type": "string"}}}}
@@ -56,7 +62,7 @@ HTML_PAGE = {"content": {"text/html": {"schema": {"type": "string"}}}}
     },
 )
 def verify_device() -> Any:
-    return device_page.verify_page(app)
+    return device_page.verify_page(app, _verification)
 
 
 @app.post(
@@ -71,9 +77,7 @@ def verify_device() -> Any:
     },
 )
 def look_up_device() -> Any:
-    return device_page.look_up(app)
+    return device_page.look_up(app, _verification)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return web.handle(app, event, context)
+lambda_handler = entry.http(app)

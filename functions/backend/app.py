@@ -4,17 +4,15 @@ user. For the app's own servers and jobs; never reachable with a browser session
 
 from __future__ import annotations
 
+import figma_auth.boot  # noqa: F401 - first: the cold start's measures (figma_auth.boot)
+
 from typing import Any
 
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from figma_auth import openapi, proxy_http, runtime, web
+from figma_auth import entry, openapi, proxy_http, runtime, web
 from figma_auth.models import ConnectionView
-from figma_auth.observability import logger, metrics
 
 runtime.check()
-app = web.create_app()
+app = web.create_app(runtime.settings)
 CONNECTION = "/connections/{user_id}"
 
 
@@ -25,7 +23,7 @@ CONNECTION = "/connections/{user_id}"
     security=openapi.IAM_SECURITY,
 )
 def get_connection(user_id: str) -> Any:
-    return web.json_response(runtime.connections().view(user_id))
+    return web.json_response(runtime.container().connections.view(user_id))
 
 
 @app.delete(
@@ -35,7 +33,7 @@ def get_connection(user_id: str) -> Any:
     security=openapi.IAM_SECURITY,
 )
 def disconnect(user_id: str) -> Any:
-    runtime.connections().disconnect(user_id)
+    runtime.container().connections.disconnect(user_id)
     return web.no_content()
 
 
@@ -47,12 +45,7 @@ def disconnect(user_id: str) -> Any:
     security=openapi.IAM_SECURITY,
 )
 def proxy(user_id: str) -> Any:
-    return proxy_http.proxy_response(app, as_user=user_id)
+    return proxy_http.proxy_response(app, runtime.container().proxy, as_user=user_id)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
-@metrics.log_metrics(raise_on_empty_metrics=False)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    caller = ((event.get("requestContext") or {}).get("authorizer") or {}).get("iam") or {}
-    logger.append_keys(caller=caller.get("userArn"))  # who called, for the audit trail (no secrets)
-    return web.handle(app, event, context)
+lambda_handler = entry.http(app)

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import figma_auth.boot  # noqa: F401 - first: the cold start's measures (figma_auth.boot)
+
 from typing import Annotated, Any
 
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from aws_lambda_powertools.event_handler.api_gateway import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from figma_auth import openapi, runtime, web
+from figma_auth import entry, openapi, runtime, web
 from figma_auth.credentials import LoginStart, tx_cookie_name
 from figma_auth.observability import logger
 from figma_auth.urls import append_query
-from figma_auth.web import APIGatewayHttpResolver, Query, Response
 
 runtime.check()
-app = web.create_app()
+app = web.create_app(runtime.settings)
 
 
 @app.get(
@@ -37,10 +38,10 @@ def callback(
     return complete(app)
 
 
-def complete(app: APIGatewayHttpResolver) -> Response[Any]:
+def complete(app: web.App) -> Response[Any]:
     """Without a trustworthy transaction: 400 JSON (Figma never called). With one: a redirect to
     its success URL (cookie mode with the session cookie), or to its failure URL with ``?error=``."""
-    sign_in = runtime.complete_sign_in()
+    sign_in = runtime.container().complete_sign_in
     params = web.query(app)
     tx, verifier = sign_in.take_transaction(params, web.cookies(app))
     clear_tx = web.short_cookie(tx_cookie_name(params["state"]), "", 0)
@@ -55,10 +56,8 @@ def complete(app: APIGatewayHttpResolver) -> Response[Any]:
         jar.append(web.short_cookie(done.tx_cookie_name, done.tx_cookie_value, done.tx_cookie_max_age))
         return web.redirect(done.redirect_url, jar, status=303)
     if done.session_token is not None:
-        jar.append(web.session_cookie(done.session_token, runtime.settings()))
+        jar.append(web.session_cookie(done.session_token, app.settings))
     return web.redirect(done.redirect_url, jar, status=303)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return web.handle(app, event, context)
+lambda_handler = entry.http(app)

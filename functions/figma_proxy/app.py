@@ -3,16 +3,14 @@ the browser (backend-for-frontend)."""
 
 from __future__ import annotations
 
+import figma_auth.boot  # noqa: F401 - first: the cold start's measures (figma_auth.boot)
+
 from typing import Any
 
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from figma_auth import openapi, proxy_http, runtime, web
-from figma_auth.observability import logger, metrics
+from figma_auth import entry, openapi, proxy_http, runtime, web
 
 runtime.check()
-app = web.create_app()
+app = web.create_app(runtime.settings)
 
 
 @app.route(
@@ -23,10 +21,7 @@ app = web.create_app()
     security=openapi.SESSION_SECURITY,
 )
 def proxy() -> Any:
-    return proxy_http.proxy_response(app)
+    return proxy_http.proxy_response(app, runtime.container().proxy)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
-@metrics.log_metrics(raise_on_empty_metrics=False)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return web.handle(app, event, context)
+lambda_handler = entry.http(app)

@@ -3,18 +3,17 @@
 
 from __future__ import annotations
 
+import figma_auth.boot  # noqa: F401 - first: the cold start's measures (figma_auth.boot)
+
 from typing import Annotated, Any
 
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from figma_auth import openapi, runtime, web
+from figma_auth import entry, openapi, runtime, web
 from figma_auth.models import LogoutRequest
-from figma_auth.observability import logger
-from figma_auth.web import Body
 
 runtime.check()
-app = web.create_app()
+app = web.create_app(runtime.settings)
 THIS_SESSION = LogoutRequest()  # an empty body: end the caller's own session
 
 
@@ -30,10 +29,8 @@ def logout(request: Annotated[LogoutRequest, Body(description="Empty: this sessi
     web.require_object_body(app)
     creds = web.credentials(app)
     web.require_trusted_origin(app, creds)
-    ended_own = runtime.sessions().logout(creds, request)
-    return web.no_content([web.clear_session_cookie(runtime.settings())] if ended_own else [])
+    ended_own = runtime.container().sessions.logout(creds, request)
+    return web.no_content([web.clear_session_cookie(app.settings)] if ended_own else [])
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return web.handle(app, event, context)
+lambda_handler = entry.http(app)

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
+import figma_auth.boot  # noqa: F401 - first: the cold start's measures (figma_auth.boot)
+
 from typing import Annotated, Any
 
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from figma_auth import openapi, runtime, web
+from figma_auth import entry, openapi, runtime, web
 from figma_auth.models import RefreshQuery, SessionView
-from figma_auth.observability import logger, metrics
-from figma_auth.web import Query
 
 runtime.check()
-app = web.create_app()
+app = web.create_app(runtime.settings)
 
 
 @app.post(
@@ -36,10 +35,7 @@ app = web.create_app()
 def refresh(params: Annotated[RefreshQuery, Query()]) -> Any:
     creds = web.credentials(app)
     web.require_trusted_origin(app, creds)
-    return web.json_response(runtime.sessions().refresh(creds, params.min_validity))
+    return web.json_response(runtime.container().sessions.refresh(creds, params.min_validity))
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
-@metrics.log_metrics(raise_on_empty_metrics=False)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return web.handle(app, event, context)
+lambda_handler = entry.http(app)

@@ -5,12 +5,11 @@ createSession(userId, secret), and the device grant's poll), JWTs for the app's 
 
 from __future__ import annotations
 
+import figma_auth.boot  # noqa: F401 - first: the cold start's measures (figma_auth.boot)
+
 from typing import Any
 
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from figma_auth import openapi, runtime, web
+from figma_auth import entry, openapi, runtime, web
 from figma_auth.errors import InvalidRequest
 from figma_auth.models import (
     DEVICE_GRANT,
@@ -23,10 +22,9 @@ from figma_auth.models import (
     TokenRequest,
     TokenResponse,
 )
-from figma_auth.observability import logger, metrics
 
 runtime.check()
-app = web.create_app()
+app = web.create_app(runtime.settings)
 UNSUPPORTED_GRANT = (
     f"grant_type: this endpoint takes {DEVICE_GRANT} (device sign-in), "
     "or no grant_type with a ticket and code_verifier (token mode)"
@@ -42,7 +40,7 @@ UNSUPPORTED_GRANT = (
     security=openapi.SESSION_SECURITY,
 )
 def get_session() -> Any:
-    return web.json_response(runtime.sessions().view(web.credentials(app)))
+    return web.json_response(runtime.container().sessions.view(web.credentials(app)))
 
 
 @app.get(
@@ -52,7 +50,7 @@ def get_session() -> Any:
     security=openapi.SESSION_SECURITY,
 )
 def list_sessions() -> Any:
-    return web.json_response(runtime.sessions().list(web.credentials(app)))
+    return web.json_response(runtime.container().sessions.list(web.credentials(app)))
 
 
 @app.post(
@@ -78,9 +76,9 @@ def token() -> Any:
         data = web.form_or_json(app)
         grant = data.get("grant_type")
         if grant == DEVICE_GRANT:
-            answer = runtime.device().poll(web.validated(DeviceTokenRequest, data))
+            answer = runtime.container().device.poll(web.validated(DeviceTokenRequest, data))
         elif not grant:
-            answer = runtime.redeem_ticket()(web.validated(TokenRequest, data))
+            answer = runtime.container().redeem_ticket(web.validated(TokenRequest, data))
         else:
             raise InvalidRequest(UNSUPPORTED_GRANT)
     except Exception as exc:  # RFC 6749 §5.2's error shape for every failure of this endpoint
@@ -99,7 +97,7 @@ def token() -> Any:
 def create_jwt() -> Any:
     creds = web.credentials(app)
     web.require_trusted_origin(app, creds)
-    return web.json_response(runtime.jwts().create(creds, issuer=web.issuer(app)))
+    return web.json_response(runtime.container().jwts.create(creds, issuer=web.issuer(app)))
 
 
 @app.get(
@@ -108,7 +106,7 @@ def create_jwt() -> Any:
     responses=openapi.responses({200: Jwks}, ("not_found", "temporarily_unavailable")),
 )
 def jwks() -> Any:
-    return web.cacheable(web.json_response(runtime.jwts().jwks()))
+    return web.cacheable(web.json_response(runtime.container().jwts.jwks()))
 
 
 @app.get(
@@ -117,7 +115,7 @@ def jwks() -> Any:
     responses=openapi.responses({200: ServerMetadata}, ()),
 )
 def authorization_server_metadata() -> Any:
-    return web.cacheable(web.json_response(runtime.discovery().metadata(web.issuer(app))))
+    return web.cacheable(web.json_response(runtime.container().discovery.metadata(web.issuer(app))))
 
 
 @app.get(
@@ -126,10 +124,7 @@ def authorization_server_metadata() -> Any:
     responses=openapi.responses({200: ServerMetadata}, ("not_found",)),
 )
 def openid_configuration() -> Any:
-    return web.cacheable(web.json_response(runtime.discovery().openid_configuration(web.issuer(app))))
+    return web.cacheable(web.json_response(runtime.container().discovery.openid_configuration(web.issuer(app))))
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
-@metrics.log_metrics(raise_on_empty_metrics=False)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return web.handle(app, event, context)
+lambda_handler = entry.http(app)

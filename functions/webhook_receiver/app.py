@@ -4,16 +4,15 @@ and no KMS call on this path."""
 
 from __future__ import annotations
 
+import figma_auth.boot  # noqa: F401 - first: the cold start's measures (figma_auth.boot)
+
 from typing import Any
 
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from figma_auth import openapi, runtime, web
-from figma_auth.observability import logger, metrics
+from figma_auth import entry, openapi, runtime, web
+from figma_auth.observability import logger
 
 runtime.check()
-app = web.create_app()
+app = web.create_app(runtime.settings)
 
 
 @app.post(
@@ -28,12 +27,9 @@ app = web.create_app()
     ),
 )
 def receive() -> Any:
-    outcome = runtime.webhook_receiver()(web.raw_body(app))
+    outcome = runtime.container().webhook_receiver(web.raw_body(app))
     logger.info("webhook delivery", extra={"outcome": outcome})
     return web.json_response({"ok": True})
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
-@metrics.log_metrics(raise_on_empty_metrics=False)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return web.handle(app, event, context)
+lambda_handler = entry.http(app)

@@ -3,19 +3,11 @@ week) and publish what the receiver did not (deduplicated), so an outage loses n
 
 from __future__ import annotations
 
-from typing import Any
+import figma_auth.boot  # noqa: F401 - first: the cold start's measures (figma_auth.boot)
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from figma_auth import runtime
-from figma_auth.observability import logger, metrics
+from figma_auth import entry, jobs, runtime
 
 runtime.check()
 
 
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics(raise_on_empty_metrics=False)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    report = runtime.run_webhook_reconciliation(time_left=lambda: context.get_remaining_time_in_millis() / 1000)
-    logger.info("webhook reconciliation", extra=report)
-    return report
+lambda_handler = entry.scheduled(jobs.webhook_reconciliation)

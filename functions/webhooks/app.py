@@ -4,17 +4,15 @@ through POST /webhooks/figma (functions/webhook_receiver)."""
 
 from __future__ import annotations
 
+import figma_auth.boot  # noqa: F401 - first: the cold start's measures (figma_auth.boot)
+
 from typing import Any
 
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from figma_auth import openapi, runtime, web
+from figma_auth import entry, openapi, runtime, web
 from figma_auth.models import WebhookCreate, WebhookList, WebhookView
-from figma_auth.observability import logger, metrics
 
 runtime.check()
-app = web.create_app()
+app = web.create_app(runtime.settings)
 MINE = "/auth/webhooks"
 THEIRS = "/connections/{user_id}/webhooks"
 CREATE_ERRORS = (
@@ -34,13 +32,13 @@ def _mine() -> Any:
     creds = web.credentials(app)
     if app.current_event.request_context.http.method != "GET":
         web.require_trusted_origin(app, creds)
-    return runtime.authenticate()(creds).connection
+    return runtime.container().authenticate(creds).connection
 
 
 def _theirs(user_id: str) -> Any:
     from figma_auth.usecases.connections import connection_of  # on the first backend call, not at cold start
 
-    return connection_of(runtime.parts().store, user_id)
+    return connection_of(runtime.container().store, user_id)
 
 
 def _created(created: Any) -> Any:
@@ -57,7 +55,7 @@ def _created(created: Any) -> Any:
     security=openapi.SESSION_SECURITY,
 )
 def create_mine(request: WebhookCreate) -> Any:  # the JSON body (Powertools validates it)
-    return _created(runtime.webhooks().create(_mine(), request, issuer=web.issuer(app)))
+    return _created(runtime.container().webhooks.create(_mine(), request, issuer=web.issuer(app)))
 
 
 @app.get(
@@ -67,7 +65,7 @@ def create_mine(request: WebhookCreate) -> Any:  # the JSON body (Powertools val
     security=openapi.SESSION_SECURITY,
 )
 def list_mine() -> Any:
-    return web.json_response(runtime.webhooks().list(_mine()))
+    return web.json_response(runtime.container().webhooks.list(_mine()))
 
 
 @app.delete(
@@ -79,7 +77,7 @@ def list_mine() -> Any:
     security=openapi.SESSION_SECURITY,
 )
 def delete_mine(id: str) -> Any:  # noqa: A002 - the contract's path parameter
-    runtime.webhooks().delete(_mine(), id)
+    runtime.container().webhooks.delete(_mine(), id)
     return web.no_content()
 
 
@@ -90,7 +88,7 @@ def delete_mine(id: str) -> Any:  # noqa: A002 - the contract's path parameter
     security=openapi.IAM_SECURITY,
 )
 def create_theirs(user_id: str, request: WebhookCreate) -> Any:
-    return _created(runtime.webhooks().create(_theirs(user_id), request, issuer=web.issuer(app)))
+    return _created(runtime.container().webhooks.create(_theirs(user_id), request, issuer=web.issuer(app)))
 
 
 @app.get(
@@ -100,7 +98,7 @@ def create_theirs(user_id: str, request: WebhookCreate) -> Any:
     security=openapi.IAM_SECURITY,
 )
 def list_theirs(user_id: str) -> Any:
-    return web.json_response(runtime.webhooks().list(_theirs(user_id)))
+    return web.json_response(runtime.container().webhooks.list(_theirs(user_id)))
 
 
 @app.delete(
@@ -110,11 +108,8 @@ def list_theirs(user_id: str) -> Any:
     security=openapi.IAM_SECURITY,
 )
 def delete_theirs(user_id: str, id: str) -> Any:  # noqa: A002 - the contract's path parameter
-    runtime.webhooks().delete(_theirs(user_id), id)
+    runtime.container().webhooks.delete(_theirs(user_id), id)
     return web.no_content()
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
-@metrics.log_metrics(raise_on_empty_metrics=False)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return web.handle(app, event, context)
+lambda_handler = entry.http(app)

@@ -1,25 +1,13 @@
 """figma_auth: "Sign in with Figma" for AWS Lambda.
 
-The Lambda layer every function shares. Handlers in ``functions/`` are thin entry points that
-name the use cases ``runtime`` (the composition root) builds for them:
-
-- sign-in in cookie or token mode (``usecases.authorize``, ``usecases.signin``), sessions,
-  refresh and logout (``usecases.sessions``);
-- device sign-in for plugins and CLIs, RFC 8628 (``usecases.device``);
-- the Figma proxy for the browser and the app's backend (``usecases.proxy``), backend access
-  to a user's connection behind AWS IAM (``usecases.connections``);
-- short-lived ES256 JWTs for the app's own API (``usecases.jwts``);
-- the scheduled refresh (``usecases.scheduled_refresh``), through the one refresh engine
-  (``engine``).
+The Lambda layer every function shares. Importing it does nothing but define names: a handler
+switches the cold start's measures on by importing ``figma_auth.boot`` first, makes its
+``lambda_handler`` with ``figma_auth.entry``, and asks the container (``runtime.container()``,
+``figma_auth.container``) for the use cases its routes serve (``figma_auth.usecases``).
 
 Beneath them: the Figma client (``figma``) and pure protocol helpers (``oauth``, ``tokens``,
-``urls``, ``times``), the DynamoDB adapter (``store``, ``items``, ``records``), KMS
-(``vault``, ``signing``), and the HTTP glue (``web``).
+``urls``, ``times``), the DynamoDB adapter (``store``), KMS (``vault``, ``signing``), the
+publisher, and the HTTP glue (``web``, ``proxy_http``, ``device_page``).
 """
 
 __version__ = "0.1.0"
-
-from figma_auth import coldstart, lean_imports
-
-coldstart.begin()  # no cyclic collection until the first answer (figma_auth.coldstart)
-lean_imports.install()

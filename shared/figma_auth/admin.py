@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     delete.add_argument("user_id")
     delete.add_argument("--table", required=True, help="the stack's TableName output")
     args = parser.parse_args(argv)
-    store = Store(table_name=args.table, client=aws.dynamodb())
+    store = Store(table_name=args.table, client=aws.dynamodb(aws.session()))
     sessions = len(store.user_sessions(args.user_id))
     # An operator's deletion notifies no app (no event bus is configured here).
     EndUser(store=store, publish=lambda detail_type, detail: None, offline_access=False, clock=utcnow)(

@@ -8,13 +8,13 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.event_handler.api_gateway import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import Response
 
-from figma_auth import runtime, web
+from figma_auth import web
 from figma_auth.errors import InvalidRequest, ResponseTooLarge
 
 if TYPE_CHECKING:
-    from figma_auth.usecases.proxy import ProxyCall
+    from figma_auth.usecases.proxy import FigmaProxy, ProxyCall
 
 PROXY_PATH = "/figma/{proxy+}"
 PROXY_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -22,7 +22,7 @@ MAX_PROXY_REQUEST = 1024 * 1024  # the body a proxied call may carry
 LAMBDA_RESPONSE_LIMIT = 6 * 1024 * 1024
 
 
-def proxy_response(app: APIGatewayHttpResolver, *, as_user: str | None = None) -> Response[Any]:
+def proxy_response(app: web.App, proxy: FigmaProxy, *, as_user: str | None = None) -> Response[Any]:
     """Forward to Figma and return its answer: ANY /figma/{proxy+} with the session user's
     token, or (``as_user``, backend routes behind AWS IAM) ANY /connections/{id}/figma/{proxy+}."""
     call = _call(app)
@@ -30,9 +30,9 @@ def proxy_response(app: APIGatewayHttpResolver, *, as_user: str | None = None) -
         creds = web.credentials(app)
         if call.method != "GET":
             web.require_trusted_origin(app, creds)
-        answer = runtime.proxy().as_session(creds, call)
+        answer = proxy.as_session(creds, call)
     else:
-        answer = runtime.proxy().as_user(as_user, call)
+        answer = proxy.as_user(as_user, call)
     content_type, extra = _served_as(answer.content_type)
     textual = content_type.startswith("application/json")
     try:
@@ -46,7 +46,7 @@ def proxy_response(app: APIGatewayHttpResolver, *, as_user: str | None = None) -
     return Response(answer.status, content_type, payload, headers)
 
 
-def _call(app: APIGatewayHttpResolver) -> ProxyCall:
+def _call(app: web.App) -> ProxyCall:
     from figma_auth.usecases.proxy import ProxyCall
 
     event = app.current_event

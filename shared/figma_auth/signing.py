@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -96,12 +96,16 @@ class JwtSigner:
     never changes under its ARN, and a new key comes with a new deployment.
     """
 
-    def __init__(self, *, kms: KMSClient, key_id: str, also_serve: tuple[str, ...] = ()) -> None:
-        self.kms = kms
+    def __init__(self, *, kms: Callable[[], KMSClient], key_id: str, also_serve: tuple[str, ...] = ()) -> None:
+        self._kms = kms  # the client, made when KMS is first called
         self.key_id = key_id
         self.also_serve = tuple(k for k in also_serve if k != key_id)
         self._jwks: dict[str, dict[str, str]] = {}
         self._lock = threading.Lock()
+
+    @property
+    def kms(self) -> KMSClient:
+        return self._kms()
 
     def public_jwk(self, key_id: str) -> dict[str, str]:
         with self._lock:

@@ -13,6 +13,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -69,12 +70,17 @@ class DataKeyCache:
 
 
 class Vault:
-    """Seals and opens grant plaintexts under one KMS key."""
+    """Seals and opens grant plaintexts under one KMS key. ``kms`` provides the client when KMS is
+    first called (a data key cached, or a function that never opens a grant, never makes one)."""
 
-    def __init__(self, *, kms: KMSClient, key_id: str, cache: DataKeyCache | None = None) -> None:
-        self.kms = kms
+    def __init__(self, *, kms: Callable[[], KMSClient], key_id: str, cache: DataKeyCache | None = None) -> None:
+        self._kms = kms
         self.key_id = key_id
         self.cache = cache if cache is not None else DataKeyCache()
+
+    @property
+    def kms(self) -> KMSClient:
+        return self._kms()
 
     def seal(self, plaintext: dict[str, Any], context: dict[str, str]) -> SealedBox:
         """Encrypt under a fresh data key (one KMS GenerateDataKey call)."""

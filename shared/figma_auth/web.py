@@ -12,25 +12,19 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-# Handlers take Powertools' HTTP names from here: importing figma_auth first keeps their cold
-# start lean (figma_auth.lean_imports), whatever order an import sorter puts their imports in.
-from aws_lambda_powertools.event_handler.api_gateway import APIGatewayHttpResolver as APIGatewayHttpResolver
-from aws_lambda_powertools.event_handler.api_gateway import CORSConfig
-from aws_lambda_powertools.event_handler.api_gateway import Response as Response
+from aws_lambda_powertools.event_handler.api_gateway import APIGatewayHttpResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.params import Body as Body
-from aws_lambda_powertools.event_handler.openapi.params import Query as Query
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from pydantic import BaseModel
 
-from figma_auth import coldstart, deadline, runtime
 from figma_auth.credentials import SESSION_COOKIE, Credentials, LoginStart
 from figma_auth.errors import (
     CsrfRejected,
@@ -97,9 +91,22 @@ def cors_config(settings: Settings) -> CORSConfig | None:
     )
 
 
-def create_app() -> APIGatewayHttpResolver:
+class App(APIGatewayHttpResolver):
+    """A function's resolver, holding the provider of the settings its HTTP helpers read (the
+    container's: a test that changes them drops the container, not the app)."""
+
+    def __init__(self, settings: Callable[[], Settings]) -> None:
+        self._settings = settings
+        super().__init__(enable_validation=True, cors=cors_config(settings()))
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings()
+
+
+def create_app(settings: Callable[[], Settings]) -> App:
     """A resolver with validation on and the contract's error mapping."""
-    app = APIGatewayHttpResolver(enable_validation=True, cors=cors_config(runtime.settings()))
+    app = App(settings)
 
     @app.exception_handler(RequestValidationError)
     def invalid_input(exc: RequestValidationError) -> Response[Any]:
@@ -205,21 +212,21 @@ def no_content(cookies: list[Cookie] | None = None) -> Response[Any]:
 # -- request parts -----------------------------------------------------------------------
 
 
-def _event(app: APIGatewayHttpResolver) -> APIGatewayProxyEventV2:
+def _event(app: App) -> APIGatewayProxyEventV2:
     return app.current_event
 
 
-def client_address(app: APIGatewayHttpResolver) -> str:
+def client_address(app: App) -> str:
     """The caller's IP address as API Gateway saw it."""
     return _event(app).request_context.http.source_ip
 
 
-def query(app: APIGatewayHttpResolver) -> dict[str, str]:
+def query(app: App) -> dict[str, str]:
     """Single-valued query parameters (repeats were rejected by ``reject_malformed_query``)."""
     return dict(parse_qsl(_event(app).raw_query_string or "", keep_blank_values=True))
 
 
-def cookies(app: APIGatewayHttpResolver) -> dict[str, str]:
+def cookies(app: App) -> dict[str, str]:
     jar: dict[str, str] = {}
     for pair in _event(app).cookies or ():
         name, _, value = pair.strip().partition("=")
@@ -227,7 +234,7 @@ def cookies(app: APIGatewayHttpResolver) -> dict[str, str]:
     return jar
 
 
-def credentials(app: APIGatewayHttpResolver) -> Credentials:
+def credentials(app: App) -> Credentials:
     auth = _event(app).headers.get("authorization") or ""
     if auth:
         scheme, _, token = auth.partition(" ")
@@ -235,14 +242,14 @@ def credentials(app: APIGatewayHttpResolver) -> Credentials:
     cookie = cookies(app).get(SESSION_COOKIE)
     if cookie and _event(app).request_context.http.method.upper() in ("GET", "HEAD"):
         origin = _event(app).headers.get("origin")
-        if origin is not None and origin not in runtime.settings().allowed_origins:
+        if origin is not None and origin not in app.settings.allowed_origins:
             # Cookies are honoured only from ALLOWED_ORIGINS: a read from another origin is
             # anonymous (a state change from one is csrf_rejected by require_trusted_origin).
             return Credentials(None, None)
     return Credentials(cookie, "cookie" if cookie else None)
 
 
-def raw_body(app: APIGatewayHttpResolver) -> bytes | None:
+def raw_body(app: App) -> bytes | None:
     event = _event(app)
     if not event.body:
         return None
@@ -253,11 +260,11 @@ def raw_body(app: APIGatewayHttpResolver) -> bytes | None:
     return event.body.encode("utf-8", "surrogatepass")  # a lone surrogate stays bytes no decoder accepts
 
 
-def require_trusted_origin(app: APIGatewayHttpResolver, creds: Credentials) -> None:
+def require_trusted_origin(app: App, creds: Credentials) -> None:
     """CSRF: a cookie-authenticated state change must come from an allowed Origin."""
     if creds.via != "cookie":
         return
-    if _event(app).headers.get("origin") not in runtime.settings().allowed_origins:
+    if _event(app).headers.get("origin") not in app.settings.allowed_origins:
         raise CsrfRejected()
 
 
@@ -298,24 +305,24 @@ def authorize_response(start: LoginStart) -> Response[Any]:
 # -- this API's own URLs ------------------------------------------------------------------
 
 
-def callback_url(app: APIGatewayHttpResolver) -> str:
+def callback_url(app: App) -> str:
     """CALLBACK_URL, or this API's own callback route (API Gateway sets domainName, not the client)."""
-    configured = runtime.settings().callback_url
+    configured = app.settings.callback_url
     if configured:
         return configured
     return f"https://{_event(app).request_context.domain_name}/auth/figma/callback"
 
 
-def issuer(app: APIGatewayHttpResolver) -> str:
+def issuer(app: App) -> str:
     """ISSUER, or this API's own base URL (API Gateway sets domainName, not the client)."""
-    configured = runtime.settings().issuer
+    configured = app.settings.issuer
     return configured or f"https://{_event(app).request_context.domain_name}"
 
 
 FORM = "application/x-www-form-urlencoded"
 
 
-def form_or_json(app: APIGatewayHttpResolver) -> dict[str, Any]:
+def form_or_json(app: App) -> dict[str, Any]:
     """A body sent as JSON or form-encoded (RFC 8628 clients post forms) as a dict; empty: ``{}``."""
     event = _event(app)
     kind = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
@@ -356,7 +363,7 @@ def validated[M: BaseModel](model: type[M], data: dict[str, Any]) -> M:
         raise InvalidRequest(first_problem(exc.errors(include_url=False, include_input=False)).line()) from None
 
 
-def require_object_body(app: APIGatewayHttpResolver) -> None:
+def require_object_body(app: App) -> None:
     """A JSON body, when there is one, must be an object: validation reads ``null`` as absent,
     and Powertools validates a list by its first element (found by the fuzzer)."""
     raw = (_event(app).body or "").strip()
@@ -373,27 +380,23 @@ def require_object_body(app: APIGatewayHttpResolver) -> None:
 # -- the entry point every function uses -------------------------------------------------
 
 
-def handle(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Resolve ``event`` with ``app``, add the security headers, write one log line."""
+def handle(app: App, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Resolve ``event`` with ``app``, add the security headers, write one log line (the entry
+    wrapper, ``figma_auth.entry``, sets the deadline and flushes the metrics around it)."""
     started = time.perf_counter()
-    remaining = getattr(context, "get_remaining_time_in_millis", None)
-    bound = deadline.start(remaining() if callable(remaining) else None)
-    try:
-        return _handle(app, event, context, started)
-    finally:
-        deadline.finish(bound)
-        coldstart.end()
-
-
-def _handle(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any, started: float) -> dict[str, Any]:
+    caller = ((event.get("requestContext") or {}).get("authorizer") or {}).get("iam") or {}
+    if caller:  # an AWS_IAM route: who called, for the audit trail (no secrets)
+        logger.append_keys(caller=caller.get("userArn"))
     headers_in = event.get("headers") or {}
     if str(headers_in.get("content-type", "")).startswith("multipart/") and event.get("body"):
         # No route reads multipart, and Powertools' parser fails on a malformed one: refuse first.
-        result = _refused(InvalidRequest("send the body as JSON (Content-Type: application/json)"), headers_in)
+        result = _refused(
+            app.settings, InvalidRequest("send the body as JSON (Content-Type: application/json)"), headers_in
+        )
     else:
         result = app.resolve(event, context)
     headers = result.setdefault("headers", {})
-    _open_cors(event, result, headers)
+    _open_cors(app.settings, event, result, headers)
     headers["Vary"] = "Origin"
     headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"  # HTTPS only, 2 years
     headers["X-Content-Type-Options"] = "nosniff"
@@ -413,11 +416,11 @@ def _handle(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any, st
     return result
 
 
-def _open_cors(event: dict[str, Any], result: dict[str, Any], headers: dict[str, Any]) -> None:
+def _open_cors(settings: Settings, event: dict[str, Any], result: dict[str, Any], headers: dict[str, Any]) -> None:
     """Any other origin (a plugin's ``null`` included) may call without credentials: Bearer
     tokens and device sign-in need no cookie, and cookies from it are ignored (``credentials``)."""
     origin = (event.get("headers") or {}).get("origin")
-    if not origin or origin in runtime.settings().allowed_origins:
+    if not origin or origin in settings.allowed_origins:
         return
     if any(name.lower() == "access-control-allow-origin" for name in headers):
         return
@@ -432,14 +435,14 @@ def _open_cors(event: dict[str, Any], result: dict[str, Any], headers: dict[str,
         headers["Access-Control-Max-Age"] = "600"
 
 
-def _refused(problem: FigmaAuthError, request_headers: dict[str, str]) -> dict[str, Any]:
+def _refused(settings: Settings, problem: FigmaAuthError, request_headers: dict[str, str]) -> dict[str, Any]:
     """An error answered before routing, with the CORS headers the resolver would add."""
-    cors = cors_config(runtime.settings())
+    cors = cors_config(settings)
     headers = {"Content-Type": JSON, **(cors.to_dict(request_headers.get("origin")) if cors else {})}
     return {"statusCode": problem.status, "headers": headers, "body": error_body(problem), "isBase64Encoded": False}
 
 
-def reject_malformed_query(app: APIGatewayHttpResolver, next_middleware: Any) -> Response[Any]:
+def reject_malformed_query(app: App, next_middleware: Any) -> Response[Any]:
     """Middleware: a query string that is too long, too wide or repeats a name is refused
     before any route reads it (API Gateway would join repeats with commas)."""
     raw = _event(app).raw_query_string or ""

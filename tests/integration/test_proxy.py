@@ -343,11 +343,12 @@ def test_hardening_6_a_body_sent_a_byte_at_a_time_ends_in_our_502_within_the_dea
 
 def test_hardening_6_an_oauth_answer_sent_a_byte_at_a_time_is_bounded_by_the_deadline_too(stack: Stack):
     from figma_auth import deadline, runtime
+    from figma_auth.client_secret import figma_client
     from figma_auth.errors import FigmaUnavailable
     from figma_auth.figma import TokenRejected
 
     stack.emulator.config(slow_body_ms=200)
-    client = runtime.figma_client(runtime.settings())
+    client = figma_client(runtime.settings())
     bound = deadline.start(3000)
     try:
         with pytest.raises(FigmaUnavailable):

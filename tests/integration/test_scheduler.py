@@ -23,10 +23,10 @@ def run_scheduler(remaining_s: int = 300, sleep: Callable[[float], None] | None 
     fn = Containers().by_name("refresh_scheduler")
     module = load_module(fn)
     if sleep is not None:  # the same batch, waiting through ``sleep`` instead of time.sleep
-        from figma_auth import runtime
+        from figma_auth import jobs, runtime
 
         context = LambdaContext(fn.logical_id, remaining_s)
-        return runtime.refresh_batch(runtime.parts(), remaining_ms=context.get_remaining_time_in_millis, sleep=sleep)
+        return jobs.refresh_batch(runtime.container(), remaining_ms=context.get_remaining_time_in_millis, sleep=sleep)
     return module.lambda_handler(
         {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}},
         LambdaContext(fn.logical_id, remaining_s),
@@ -65,7 +65,7 @@ def test_scheduler_refreshes_exactly_the_expiring_grants_reads_nothing_else_and_
     read: list[int] = []
     from figma_auth import aws as layer_aws
 
-    layer_aws._session().events.register(
+    layer_aws.session().events.register(
         "after-call.dynamodb.Query", lambda parsed, **_: read.append(parsed.get("ScannedCount", 0))
     )
 

@@ -279,7 +279,9 @@ def test_an_opened_grants_data_key_is_cached_for_the_next_open() -> None:
     with mock_aws():
         kms = boto3.client("kms", region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t")
         key = kms.create_key()["KeyMetadata"]["KeyId"]
-        box = Vault(kms=kms, key_id=key, cache=DataKeyCache(max_entries=0)).seal({"a": "b"}, grant_context("u1"))
+        box = Vault(kms=lambda: kms, key_id=key, cache=DataKeyCache(max_entries=0)).seal(
+            {"a": "b"}, grant_context("u1")
+        )
         decrypts: list[int] = []
 
         class Counting:
@@ -289,7 +291,7 @@ def test_an_opened_grants_data_key_is_cached_for_the_next_open() -> None:
                 decrypts.append(1)
                 return kms.decrypt(**kwargs)
 
-        vault = Vault(kms=Counting(), key_id=key)  # type: ignore[arg-type]
+        vault = Vault(kms=lambda: Counting(), key_id=key)  # type: ignore[arg-type,return-value]
         assert vault.open(box, grant_context("u1")) == {"a": "b"} == vault.open(box, grant_context("u1"))
         assert decrypts == [1]  # the second open used the cached data key
 

@@ -45,7 +45,7 @@ class CountingKms:
 
 def test_a_sealed_grant_opens_only_with_its_users_context(kms: Any) -> None:
     key = kms.create_key()["KeyMetadata"]["KeyId"]
-    vault = Vault(kms=kms, key_id=key, cache=DataKeyCache(max_entries=0))
+    vault = Vault(kms=lambda: kms, key_id=key, cache=DataKeyCache(max_entries=0))
     box = vault.seal(GRANT, grant_context("u1"))
 
     assert grant_context("u1") == {"purpose": "figma-grant", "user_id": "u1"}
@@ -61,14 +61,14 @@ def test_a_sealed_grant_opens_only_with_its_users_context(kms: Any) -> None:
 def test_a_reseal_keeps_the_data_key_and_a_fresh_nonce(kms: Any) -> None:
     key = kms.create_key()["KeyMetadata"]["KeyId"]
     counting = CountingKms(kms)
-    vault = Vault(kms=counting, key_id=key)  # type: ignore[arg-type]
+    vault = Vault(kms=lambda: counting, key_id=key)  # type: ignore[arg-type,return-value]
     box = vault.seal(GRANT, grant_context("u1"))
     again = vault.reseal(box, {**GRANT, "access_token": "b" * 20}, grant_context("u1"))
 
     assert again.encrypted_key == box.encrypted_key and again.nonce != box.nonce
     assert vault.open(again, grant_context("u1"))["access_token"] == "b" * 20
     assert counting.calls == ["generate_data_key"]  # the seal's data key is cached: no Decrypt
-    assert Vault(kms=kms, key_id=key).open(again, grant_context("u1"))["access_token"] == "b" * 20
+    assert Vault(kms=lambda: kms, key_id=key).open(again, grant_context("u1"))["access_token"] == "b" * 20
 
 
 def test_the_data_key_cache_forgets_by_age_and_by_count() -> None:
@@ -86,7 +86,7 @@ def test_the_data_key_cache_forgets_by_age_and_by_count() -> None:
 def test_a_jwt_signed_in_kms_verifies_with_pyjwt_against_the_jwks(kms: Any) -> None:
     key = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
     other = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
-    signer = JwtSigner(kms=kms, key_id=key, also_serve=(other, key))
+    signer = JwtSigner(kms=lambda: kms, key_id=key, also_serve=(other, key))
     token = signer.sign({"sub": "u1", "aud": "my-api"})
 
     jwks = signer.jwks()["keys"]
@@ -100,7 +100,7 @@ def test_a_jwt_signed_in_kms_verifies_with_pyjwt_against_the_jwks(kms: Any) -> N
 
 def test_the_signer_refuses_claims_too_long_for_kms(kms: Any) -> None:
     key = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
-    signer = JwtSigner(kms=kms, key_id=key)
+    signer = JwtSigner(kms=lambda: kms, key_id=key)
     with pytest.raises(FigmaAuthError) as refused:
         signer.sign({"name": "x" * MAX_SIGNED_BYTES})
     assert refused.value.message == "The JWT's claims are too long to sign."
@@ -117,7 +117,7 @@ def test_the_apps_jwt_names_the_session_and_never_outlives_it(kms: Any) -> None:
 
     now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
     key = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
-    signer = JwtSigner(kms=kms, key_id=key)
+    signer = JwtSigner(kms=lambda: kms, key_id=key)
     conn = Connection("u1", Profile("Ada Lovelace", "", "https://img"), ("current_user:read",))
     seen: list[Credentials] = []
 
@@ -151,7 +151,7 @@ def test_a_sealed_box_is_aes_gcm_over_compact_json_bound_to_the_sorted_context(k
 
     key = kms.create_key()["KeyMetadata"]["KeyId"]
     context = {"user_id": "u1", "purpose": "figma-grant"}  # given unsorted
-    box = Vault(kms=kms, key_id=key, cache=DataKeyCache(max_entries=0)).seal(GRANT, context)
+    box = Vault(kms=lambda: kms, key_id=key, cache=DataKeyCache(max_entries=0)).seal(GRANT, context)
     data_key = kms.decrypt(CiphertextBlob=box.encrypted_key, EncryptionContext=context)["Plaintext"]
     aad = b'{"purpose":"figma-grant","user_id":"u1"}'
     assert AESGCM(data_key).decrypt(box.nonce, box.ciphertext, aad) == (
@@ -189,33 +189,33 @@ def test_a_reseal_asks_kms_for_the_data_key_of_this_vaults_key(kms: Any) -> None
             return self.client.decrypt(**kwargs)
 
     recording = Recording(kms)
-    vault = Vault(kms=recording, key_id=key, cache=DataKeyCache(max_entries=0))  # type: ignore[arg-type]
+    vault = Vault(kms=lambda: recording, key_id=key, cache=DataKeyCache(max_entries=0))  # type: ignore[arg-type,return-value]
     box = vault.seal(GRANT, grant_context("u1"))
     vault.reseal(box, GRANT, grant_context("u1"))
     assert recording.decrypts and all(call["KeyId"] == key for call in recording.decrypts)
 
 
-def test_a_deferred_client_is_built_on_first_use_and_kept() -> None:
-    from figma_auth.aws import Deferred
+def test_the_figma_client_is_built_on_its_first_call_and_kept() -> None:
+    from figma_auth.container import FigmaOnFirstUse
 
     built: list[int] = []
 
     class Client:
-        def call(self) -> str:
-            return "answer"
+        def me(self, access_token: str) -> str:
+            return f"me with {access_token}"
 
     def build() -> Client:
         built.append(1)
         return Client()
 
-    lazy = Deferred(build)
-    assert built == []  # nothing built until a name is used
-    assert lazy.call() == "answer" and lazy.call() == "answer"
+    lazy = FigmaOnFirstUse(build)  # type: ignore[arg-type]
+    assert built == []  # nothing built until a call
+    assert lazy.me("a") == "me with a" and lazy.me("b") == "me with b"  # type: ignore[comparison-overlap]
     assert built == [1]
 
 
 def test_a_containers_kms_and_figma_clients_wait_for_their_first_use(monkeypatch: pytest.MonkeyPatch) -> None:
-    from figma_auth import aws, runtime
+    from figma_auth import runtime
 
     env = {"FIGMA_CLIENT_ID": "c", "FIGMA_CLIENT_SECRET": "s", "TABLE_NAME": "t", "KMS_KEY_ID": "k"}
     env.update(ALLOWED_ORIGINS="https://app.example.com", JWT_KEY_ID="j", AWS_DEFAULT_REGION="us-east-1")
@@ -223,13 +223,13 @@ def test_a_containers_kms_and_figma_clients_wait_for_their_first_use(monkeypatch
         monkeypatch.setenv(name, value)
     runtime.reset()
     try:
-        parts = runtime.parts()
-        assert aws.kms.cache_info().currsize == 0  # the vault and the signer hold no client yet
-        assert vars(parts.figma)["_built"] is None  # nor a Figma client (its module unloaded)
+        parts = runtime.container()
+        assert parts.vault is not None and parts.signer is not None
+        assert "kms" not in vars(parts)  # the vault and the signer hold no client yet
+        assert parts.figma._client is None  # nor a Figma client (its module unloaded)
         assert parts.vault.kms.meta.service_model.service_name == "kms"
-        assert aws.kms.cache_info().currsize == 1 and parts.signer is not None
-        assert parts.signer.kms.meta is parts.vault.kms.meta  # one client for both
-        assert parts.figma.api_url == "https://api.figma.com"
-        assert type(vars(parts.figma)["_built"]).__name__ == "FigmaClient"
+        assert "kms" in vars(parts) and parts.signer.kms is parts.vault.kms  # one client for both
+        assert parts.figma.client.api_url == "https://api.figma.com"
+        assert type(parts.figma._client).__name__ == "FigmaClient"
     finally:
         runtime.reset()

@@ -32,7 +32,7 @@ def test_counting_with_metrics_enabled_buffers_until_the_flush(monkeypatch: pyte
 
 
 def test_a_request_that_counted_nothing_writes_no_warning_to_stderr() -> None:
-    from tests.unit.test_lean_imports import INVOKE_NOT_FOUND, fresh_env
+    from tests.support.handlers import INVOKE_NOT_FOUND, fresh_env
 
     env = fresh_env(POWERTOOLS_METRICS_DISABLED="false")
     ran = subprocess.run(

@@ -345,11 +345,12 @@ def test_the_schedulers_page_reads_wait_30_s_and_the_request_path_5_s(monkeypatc
     30 s per attempt, and the scheduled batch reads its pages through it."""
     import inspect
 
-    from figma_auth import aws, runtime
+    from figma_auth import aws, container, jobs
 
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    paging: Any = aws.dynamodb_paging().meta.config  # botocore's Config (its attributes are untyped)
-    requests: Any = aws.dynamodb().meta.config
+    paging: Any = aws.dynamodb_paging(aws.session()).meta.config  # botocore's Config (untyped attributes)
+    requests: Any = aws.dynamodb(aws.session()).meta.config
     assert (paging.read_timeout, paging.connect_timeout) == (30, 2)
     assert (requests.read_timeout, requests.connect_timeout) == (5, 2)
-    assert "client=aws.dynamodb_paging()" in inspect.getsource(runtime.run_scheduled_refresh)
+    assert "pages=c.pages" in inspect.getsource(jobs.refresh_batch)
+    assert "client=self.dynamodb_paging" in inspect.getsource(container.Parts)

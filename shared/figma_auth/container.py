@@ -1,0 +1,343 @@
+"""The composition root: one ``Container`` per Lambda container, whose parts (settings, AWS
+clients, the store, the vault, the Figma client, the publisher, the refresh engine, the JWT
+signer) and use cases are cached properties, each built the first time something asks for it.
+
+Nothing is built at import, and nothing a request does not use is built for it: a session read
+that needs no refresh never makes a KMS client, the webhook receiver never the Figma client.
+What calls AWS or Figma lazily takes a typed provider (``Callable[[], KMSClient]``,
+``FigmaOnFirstUse``), so a use case can be built without its clients. A test, or a SnapStart
+restore, drops the container (``runtime.reset``): there is no list of caches to keep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Self
+
+from figma_auth import aws
+from figma_auth.settings import Settings
+from figma_auth.times import utcnow
+
+if TYPE_CHECKING:  # the use cases load on the first request that needs them, not at import
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_kms import KMSClient
+
+    from figma_auth.engine import Publish, RefreshEngine
+    from figma_auth.figma import CodeExchange, FigmaClient, FigmaUser, ProxyResponse, RetryPolicy
+    from figma_auth.oauth import FigmaGrant
+    from figma_auth.signing import JwtSigner
+    from figma_auth.store import Store
+    from figma_auth.usecases.authenticate import Authenticate
+    from figma_auth.usecases.authorize import StartSignIn
+    from figma_auth.usecases.connections import BackendConnections
+    from figma_auth.usecases.device import DeviceSignIn
+    from figma_auth.usecases.device_verify import DeviceVerification
+    from figma_auth.usecases.discovery import Discovery
+    from figma_auth.usecases.jwts import AppJwts
+    from figma_auth.usecases.proxy import FigmaProxy
+    from figma_auth.usecases.rate_limits import RateLimitLedger
+    from figma_auth.usecases.sessions import EndUser, Sessions
+    from figma_auth.usecases.signin import CompleteSignIn, RedeemTicket
+    from figma_auth.usecases.webhook_receiver import ReceiveDelivery, Relay
+    from figma_auth.usecases.webhooks import ManageWebhooks
+    from figma_auth.vault import Vault
+
+
+class FigmaOnFirstUse:
+    """The Figma client, built (module, TLS context, connection pool) on its first call: a
+    request that never calls Figma never pays for it."""
+
+    def __init__(self, build: Callable[[], FigmaClient]) -> None:
+        self._build = build
+        self._client: FigmaClient | None = None
+
+    @property
+    def client(self) -> FigmaClient:
+        if self._client is None:
+            self._client = self._build()
+        return self._client
+
+    def exchange_code(
+        self, *, code: str, redirect_uri: str, code_verifier: str | None, scopes: tuple[str, ...], now: datetime
+    ) -> CodeExchange:
+        return self.client.exchange_code(
+            code=code, redirect_uri=redirect_uri, code_verifier=code_verifier, scopes=scopes, now=now
+        )
+
+    def refresh(self, grant: FigmaGrant, *, now: Callable[[], datetime]) -> FigmaGrant:
+        return self.client.refresh(grant, now=now)
+
+    def me(self, access_token: str) -> FigmaUser:
+        return self.client.me(access_token)
+
+    def forward(
+        self, target: str, *, method: str, token: str, body: bytes | None, content_type: str | None
+    ) -> ProxyResponse:
+        return self.client.forward(target, method=method, token=token, body=body, content_type=content_type)
+
+    def with_retry(self, retry: RetryPolicy) -> FigmaClient:
+        return self.client.with_retry(retry)
+
+
+class Parts:
+    """A Lambda container's collaborators, each built once, on first use."""
+
+    def __init__(self, settings: Settings | None = None, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self._settings = settings
+        self.clock = clock
+
+    def given(self, **parts: object) -> Self:
+        """This container with ``parts`` given instead of built (a benchmark's model DynamoDB, a
+        test's recording publisher): each must name one of its cached parts."""
+        for name, part in parts.items():
+            if not isinstance(getattr(type(self), name, None), cached_property):
+                raise AttributeError(f"a Container has no part {name!r}")
+            self.__dict__[name] = part
+        return self
+
+    # -- the parts ---------------------------------------------------------------------------
+
+    @cached_property
+    def settings(self) -> Settings:
+        return self._settings if self._settings is not None else Settings.from_env()
+
+    @cached_property
+    def dynamodb(self) -> DynamoDBClient:
+        return aws.dynamodb(aws.session())
+
+    @cached_property
+    def dynamodb_paging(self) -> DynamoDBClient:
+        """For a batch reading many pages (the scheduled jobs): longer read timeouts."""
+        return aws.dynamodb_paging(aws.session())
+
+    @cached_property
+    def kms(self) -> KMSClient:
+        return aws.kms(aws.session())
+
+    @cached_property
+    def events(self) -> EventBridgeClient:
+        return aws.events(aws.session())
+
+    def kms_client(self) -> KMSClient:
+        """The KMS client's provider: built when the vault or the signer first calls KMS."""
+        return self.kms
+
+    @cached_property
+    def store(self) -> Store:
+        from figma_auth.store import Store
+
+        return Store(table_name=self.settings.table_name, client=self.dynamodb)
+
+    @cached_property
+    def pages(self) -> Store:
+        """The store over the paging client (the scheduled jobs' long queries)."""
+        from figma_auth.store import Store
+
+        return Store(table_name=self.settings.table_name, client=self.dynamodb_paging)
+
+    @cached_property
+    def vault(self) -> Vault:
+        from figma_auth.vault import Vault
+
+        return Vault(kms=self.kms_client, key_id=self.settings.kms_key_id)
+
+    @cached_property
+    def signer(self) -> JwtSigner | None:
+        from figma_auth.signing import JwtSigner
+
+        config = self.settings
+        if not config.jwt_key_id:
+            return None
+        return JwtSigner(kms=self.kms_client, key_id=config.jwt_key_id, also_serve=config.jwt_verify_key_ids)
+
+    @cached_property
+    def figma(self) -> FigmaOnFirstUse:
+        from figma_auth.client_secret import figma_client
+
+        return FigmaOnFirstUse(lambda: figma_client(self.settings))
+
+    @cached_property
+    def publish(self) -> Publish:
+        """Notifications (never fail the user's request)."""
+        from figma_auth.publisher import publisher
+
+        return publisher(lambda: self.events, self.settings.event_bus_name)
+
+    @cached_property
+    def publish_strictly(self) -> Publish:
+        """The webhook relay's (its event is the whole point: a failure raises)."""
+        from figma_auth.publisher import publisher
+
+        return publisher(lambda: self.events, self.settings.event_bus_name, strict=True)
+
+    @cached_property
+    def engine(self) -> RefreshEngine:
+        """The one refresh engine, for every use case that renews grants."""
+        from figma_auth.engine import RefreshEngine
+
+        return RefreshEngine(
+            store=self.store, vault=self.vault, figma=self.figma, clock=self.clock, publish=self.publish
+        )
+
+    def ledger(self) -> RateLimitLedger:
+        from figma_auth.usecases.rate_limits import RateLimitLedger
+
+        return RateLimitLedger(store=self.store, publish=self.publish, clock=self.clock)
+
+
+class Container(Parts):
+    """The parts, and the use cases the functions serve with them: each built once, on first use."""
+
+    @cached_property
+    def authenticate(self) -> Authenticate:
+        from figma_auth.usecases.authenticate import Authenticate
+
+        return Authenticate(store=self.store, clock=self.clock)
+
+    @cached_property
+    def start_sign_in(self) -> StartSignIn:
+        from figma_auth.usecases.authorize import StartSignIn
+
+        return StartSignIn(settings=self.settings, store=self.store, authenticate=self.authenticate, clock=self.clock)
+
+    @cached_property
+    def complete_sign_in(self) -> CompleteSignIn:
+        from figma_auth.usecases.signin import CompleteSignIn
+
+        return CompleteSignIn(
+            store=self.store,
+            vault=self.vault,
+            figma=self.figma,
+            clock=self.clock,
+            publish=self.publish,
+            restart=self.start_sign_in.begin,
+            session_ttl_days=self.settings.session_ttl_days,
+            offline_access=self.settings.offline_access,
+        )
+
+    @cached_property
+    def end_user(self) -> EndUser:
+        from figma_auth.usecases.sessions import EndUser
+
+        return EndUser(
+            store=self.store,
+            publish=self.publish,
+            offline_access=self.settings.offline_access,
+            clock=self.clock,
+            drop_webhooks=lambda user_id, keep: self.webhooks.drop_all(user_id, keep_undeleted=keep),
+        )
+
+    @cached_property
+    def sessions(self) -> Sessions:
+        from figma_auth.usecases.sessions import Sessions
+
+        return Sessions(
+            store=self.store,
+            authenticate=self.authenticate,
+            engine=self.engine,
+            end_user=self.end_user,
+            clock=self.clock,
+            leeway_seconds=self.settings.refresh_leeway_seconds,
+            expose_token=self.settings.expose_provider_token,
+        )
+
+    @cached_property
+    def redeem_ticket(self) -> RedeemTicket:
+        from figma_auth.usecases.signin import RedeemTicket
+
+        return RedeemTicket(store=self.store, view=self.sessions.view, clock=self.clock)
+
+    @cached_property
+    def device(self) -> DeviceSignIn:
+        from figma_auth.usecases.device import DeviceSignIn
+
+        config = self.settings
+        return DeviceSignIn(
+            store=self.store,
+            login=self.start_sign_in,
+            view=self.sessions.view,
+            clock=self.clock,
+            code_ttl_seconds=config.device_code_ttl_seconds,
+            poll_interval_seconds=config.device_poll_interval_seconds,
+            session_ttl_days=config.session_ttl_days,
+            offline_access=config.offline_access,
+        )
+
+    @cached_property
+    def device_verification(self) -> DeviceVerification:
+        from figma_auth.usecases.device_verify import DeviceVerification
+
+        return DeviceVerification(store=self.store, login=self.start_sign_in, clock=self.clock)
+
+    @cached_property
+    def proxy(self) -> FigmaProxy:
+        from figma_auth.usecases.proxy import FigmaProxy
+
+        return FigmaProxy(
+            store=self.store,
+            authenticate=self.authenticate,
+            engine=self.engine,
+            figma=self.figma,
+            ledger=self.ledger(),
+            clock=self.clock,
+            leeway_seconds=self.settings.refresh_leeway_seconds,
+        )
+
+    @cached_property
+    def webhooks(self) -> ManageWebhooks:
+        from figma_auth.usecases.webhooks import ManageWebhooks
+
+        return ManageWebhooks(
+            store=self.store,
+            engine=self.engine,
+            figma=self.figma,
+            ledger=self.ledger(),
+            clock=self.clock,
+            leeway_seconds=self.settings.refresh_leeway_seconds,
+        )
+
+    @cached_property
+    def relay(self) -> Relay:
+        from figma_auth.usecases.webhook_receiver import Relay
+
+        return Relay(store=self.store, publish=self.publish_strictly, clock=self.clock)
+
+    @cached_property
+    def webhook_receiver(self) -> ReceiveDelivery:
+        """The receiver's parts only: the table and EventBridge (no KMS, no Figma client)."""
+        from figma_auth.usecases.webhook_receiver import ReceiveDelivery
+
+        return ReceiveDelivery(store=self.store, relay=self.relay, clock=self.clock)
+
+    @cached_property
+    def connections(self) -> BackendConnections:
+        from figma_auth.usecases.connections import BackendConnections
+
+        return BackendConnections(
+            store=self.store,
+            engine=self.engine,
+            end_user=self.end_user,
+            leeway_seconds=self.settings.refresh_leeway_seconds,
+        )
+
+    @cached_property
+    def discovery(self) -> Discovery:
+        """Settings alone: the metadata costs no AWS call (and no KMS client)."""
+        from figma_auth.usecases.discovery import Discovery
+
+        return Discovery(scopes=self.settings.scopes_allowed, jwts=bool(self.settings.jwt_key_id))
+
+    @cached_property
+    def jwts(self) -> AppJwts:
+        from figma_auth.usecases.jwts import AppJwts
+
+        return AppJwts(
+            signer=self.signer,
+            authenticate=self.authenticate,
+            audience=self.settings.jwt_audience,
+            ttl_seconds=self.settings.jwt_ttl_seconds,
+            clock=self.clock,
+        )
