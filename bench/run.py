@@ -205,7 +205,7 @@ def delta(after: dict[str, int], before: dict[str, int]) -> int:
 
 
 def calls_per_request(stack: LocalStack) -> str:
-    from devstack.counting import AwsCalls
+    from devstack.hooks import AwsCalls
     from tests.support.browser import Browser, start_login
 
     stack.fresh_table()

@@ -20,7 +20,7 @@ once in a snapshot process; every worker is a fork of it that runs the after-res
 (figma_auth.snapshot) before its first event, as a SnapStart restore does.
 
 Test hooks travel with each event: the AWS faults planned and whether to count AWS calls
-(devstack/faults.py, devstack/counting.py) are applied inside the worker with botocore's own
+(devstack/hooks.py) are applied inside the worker with botocore's own
 ``before-call`` event, and what fired comes back with the result.
 """
 

@@ -1,6 +1,6 @@
 """What a request presents and what a sign-in hands back: small types the web adapter and the
-service share. Kept apart from service.py so a handler's cold start imports no use case code
-before its first request."""
+use cases share. Kept apart from the use cases so a handler's cold start imports no use case
+code before its first request."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Logger and Metrics, configured once and stacked the same way on every handler.
+"""Logger and Metrics, configured once; every handler's entry wrapper (``figma_auth.entry``) puts
+them around its invocation.
 
 Tracing (X-Ray SDK) is left out on purpose: it costs cold-start import time and the
 per-request spans would be 2-3 network calls we already count in metrics.
@@ -22,7 +23,7 @@ metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
 
 def metrics_count(name: str, value: int = 1) -> None:
-    """Add a count metric (flushed by the handler's ``log_metrics``).
+    """Add a count metric (flushed at the end of the invocation by ``figma_auth.entry``).
 
     A no-op when metrics are disabled (local stack, tests): Powertools then never flushes,
     so buffering would grow without bound in a long-running dev server.

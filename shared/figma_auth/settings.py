@@ -1,4 +1,6 @@
-"""Typed configuration: the only module that reads ``os.environ``.
+"""Typed configuration: the one module that reads the deployment's configuration from
+``os.environ`` (``figma_auth.boot`` reads only Lambda's own variables, before any setting exists;
+tests/unit/test_structure.py holds both to that).
 
 ``Settings`` is a frozen dataclass whose fields name their environment variable and the
 function that reads it; ``Settings.from_env()`` validates everything at cold start and raises

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from devstack.faults import AwsFaults
+from devstack.hooks import AwsFaults
 from figma_auth import oauth, runtime, times, tokens
 from tests.support.browser import Browser, sign_in, start_login, ticket_of
 from tests.support.stack import SESSION_COOKIE, Stack, connection_item, session_item, update_connection

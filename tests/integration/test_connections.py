@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import threading
 
-from devstack.faults import AwsFaults
 from devstack.figma_emulator import FigmaEmulator
+from devstack.hooks import AwsFaults
 from figma_auth import oauth, runtime, tokens
 from tests.support.browser import Browser, query_of, sign_in, start_login, ticket_of
 from tests.support.stack import SESSION_COOKIE, Stack, connection_item

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from devstack.counting import AwsCalls
+from devstack.hooks import AwsCalls
 from tests.support.browser import Browser, confirm_device, decide_at_figma, hidden_fields, look_up_code
 from tests.support.stack import Stack
 

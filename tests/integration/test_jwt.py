@@ -16,7 +16,7 @@ import jwt as pyjwt
 import pytest
 from jwt import PyJWKClient
 
-from devstack.faults import AwsFaults
+from devstack.hooks import AwsFaults
 from figma_auth import oauth, tokens
 from tests.support.browser import Browser, sign_in, ticket_of
 from tests.support.stack import SESSION_COOKIE, Stack

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import httpx
 
-from devstack.counting import AwsCalls
 from devstack.figma_emulator import FigmaEmulator
-from devstack.hooks import HOOKS
+from devstack.hooks import HOOKS, AwsCalls
 from devstack.template import Function
 from devstack.workers import TIMED_OUT, FunctionPool
 from tests.support.browser import Browser, sign_in

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from devstack.counting import AwsCalls
 from devstack.figma_emulator import EMULATOR_CLIENT
+from devstack.hooks import AwsCalls
 from figma_auth import oauth
 from tests.support.browser import Browser, query_of, sign_in, start_login
 from tests.support.stack import SESSION_COOKIE, Stack

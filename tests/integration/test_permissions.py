@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from devstack import template
-from devstack.counting import AwsCalls
+from devstack.hooks import AwsCalls
 from figma_auth import oauth, tokens
 from tests.integration.test_backend_access import backend
 from tests.support.browser import Browser, confirm_device, look_up_code, sign_in, start_login, ticket_of

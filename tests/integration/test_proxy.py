@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from devstack.counting import AwsCalls
+from devstack.hooks import AwsCalls
 from tests.support.browser import Browser, sign_in
 from tests.support.stack import SESSION_COOKIE, Stack, last_figma_request, update_connection
 

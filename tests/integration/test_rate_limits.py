@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from devstack import aws
-from devstack.counting import AwsCalls
 from devstack.figma_emulator import USERS
+from devstack.hooks import AwsCalls
 from devstack.template import ROOT
 from tests.support.browser import Browser, sign_in
 from tests.support.stack import Stack, connection_item, published

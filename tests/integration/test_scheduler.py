@@ -11,8 +11,8 @@ from datetime import timedelta
 
 import pytest
 
-from devstack.counting import AwsCalls
 from devstack.figma_emulator import FigmaEmulator
+from devstack.hooks import AwsCalls
 from devstack.lambdas import Containers, LambdaContext, load_module
 from devstack.seed import seed_connections
 from figma_auth import times

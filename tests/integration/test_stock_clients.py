@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from devstack.counting import AwsCalls
+from devstack.hooks import AwsCalls
 from tests.support.browser import Browser, confirm_device
 from tests.support.stack import Stack, _update
 from tests.support.stock import DeviceLogin

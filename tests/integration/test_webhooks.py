@@ -10,8 +10,8 @@ import boto3
 import httpx
 import pytest
 
-from devstack.counting import AwsCalls
 from devstack.figma_emulator import USERS, FigmaEmulator
+from devstack.hooks import AwsCalls
 from devstack.template import ROOT
 from tests.support.browser import Browser, sign_in
 from tests.support.stack import Stack, delete_item, published
@@ -209,7 +209,7 @@ def test_writes_from_another_site_are_csrf_rejected(stack: Stack, ada):
 def test_a_failed_publish_answers_503_keeps_no_mark_and_the_next_delivery_publishes(
     stack: Stack, emulator: FigmaEmulator, ada
 ):
-    from devstack.faults import AwsFaults
+    from devstack.hooks import AwsFaults
 
     payload = {**a_delivery(stack, emulator, ada), "timestamp": "later"}
     httpx.delete(f"{stack.api}/_devstack/events")

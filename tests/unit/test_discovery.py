@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from devstack.counting import AwsCalls
+from devstack.hooks import AwsCalls
 from devstack.lambdas import http_event
 from devstack.template import Route, _compile, functions, load
 from devstack.workers import LambdaContext, load_module

@@ -1,10 +1,12 @@
-"""The layout stays as the use-case split left it, read from the tree's own source (AST): no
-class over 250 lines and no function over 60 in the layer, and no import cycle in the layer,
-the handlers or the dev stack (imports inside functions count; type-only imports don't run)."""
+"""The layout's rules, read from the tree's own source (AST): no class over 250 lines and no
+function over 60 in the layer; no import cycle in the layer, the handlers or the dev stack
+(imports inside functions count, and so do type-only ones: a cycle a type checker follows is
+one a reader follows too); and the claims the docstrings make about who does what."""
 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,24 +36,25 @@ def _is_type_checking(node: ast.If) -> bool:
     )
 
 
-def _runtime_imports(tree: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
-    """Every import statement that can run, at any depth; ``if TYPE_CHECKING:`` bodies left out."""
+def _imports(tree: ast.AST, *, type_only: bool) -> Iterator[ast.Import | ast.ImportFrom]:
+    """Every import statement at any depth; ``if TYPE_CHECKING:`` bodies only with ``type_only``."""
     stack: list[ast.AST] = [tree]
     while stack:
         node = stack.pop()
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             yield node
         children = list(ast.iter_child_nodes(node))
-        if isinstance(node, ast.If) and _is_type_checking(node):
+        if isinstance(node, ast.If) and _is_type_checking(node) and not type_only:
             children = list(node.orelse)
         stack.extend(children)
 
 
-def imports_of(path: Path, name: str, known: set[str]) -> set[str]:
-    """The modules of ``known`` that ``path`` (module ``name``) imports."""
+def imports_of(path: Path, name: str, known: set[str], *, type_only: bool = True) -> set[str]:
+    """The modules of ``known`` that ``path`` (module ``name``) imports (type-only ones too, unless
+    ``type_only`` is False)."""
     found: set[str] = set()
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    for node in _runtime_imports(ast.parse(path.read_text())):
+    for node in _imports(ast.parse(path.read_text()), type_only=type_only):
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
         else:
@@ -118,12 +121,16 @@ def test_the_cycle_finder_finds_a_cycle_of_lazy_imports(tmp_path: Path) -> None:
     (tmp_path / "b.py").write_text("from pkg.a import f\n")
     (tmp_path / "c.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg import a\n")
     found = modules(tmp_path, "pkg")
-    graph = {name: imports_of(path, name, set(found)) for name, path in found.items()}
+    graph = {name: imports_of(path, name, set(found), type_only=False) for name, path in found.items()}
     assert graph["pkg.c"] == set()  # a type-only import runs never
     assert cycles(graph) == [["pkg.a", "pkg.b"]]
+    (tmp_path / "a.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg import c\n")
+    found = modules(tmp_path, "pkg")
+    graph = {name: imports_of(path, name, set(found)) for name, path in found.items()}
+    assert cycles(graph) == [["pkg.a", "pkg.c"]]  # a cycle through a type-only import is one too
 
 
-def test_no_import_cycle_in_the_layer_the_handlers_or_the_dev_stack() -> None:
+def test_no_import_cycle_in_the_layer_the_handlers_or_the_dev_stack_type_only_ones_included() -> None:
     graph = import_graph()
     assert len(graph) > 60 and any(graph.values())  # the tree was read
     assert cycles(graph) == []
@@ -144,3 +151,40 @@ def test_no_class_or_function_in_the_layer_is_over_its_size(kind: type[ast.AST],
     units = _units(kind)
     assert len(units) > 20  # the tree was read
     assert [(name, lines) for name, lines in units if lines > limit] == []
+
+
+def _reads_the_environment(path: Path) -> bool:
+    tree = ast.parse(path.read_text())
+    return any(
+        (isinstance(n, ast.Attribute) and n.attr in ("environ", "getenv") and ast.unparse(n.value) == "os")
+        or (isinstance(n, ast.ImportFrom) and n.module == "os" and {a.name for a in n.names} & {"environ", "getenv"})
+        for n in ast.walk(tree)
+    )
+
+
+def test_only_settings_reads_the_deployments_configuration_and_boot_lambdas_own_variables() -> None:
+    readers = sorted(
+        str(p.relative_to(ROOT))
+        for p in [*LAYER.rglob("*.py"), *(ROOT / "functions").rglob("*.py")]
+        if _reads_the_environment(p)
+    )
+    assert readers == ["shared/figma_auth/boot.py", "shared/figma_auth/settings.py"]
+    boot = (LAYER / "boot.py").read_text()
+    named = set(re.findall(r"os\.environ(?:\.get|\.setdefault)?\(\s*\"([A-Z_]+)\"", boot))
+    assert named == {"AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_INITIALIZATION_TYPE", "PYDANTIC_DISABLE_PLUGINS"}
+
+
+def test_a_handler_imports_neither_boto3_nor_httpx_and_builds_nothing_itself() -> None:
+    for path in sorted((ROOT / "functions").rglob("app.py")):
+        imported = {n.module or "" for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.ImportFrom)}
+        imported |= {
+            a.name for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.Import) for a in n.names
+        }
+        assert not {m for m in imported if m.split(".")[0] in ("boto3", "botocore", "httpx")}, path
+
+
+def test_the_use_case_packages_list_names_every_module_it_holds() -> None:
+    package = LAYER / "usecases"
+    listed = set(re.findall(r"^- ``(\w+)``", (package / "__init__.py").read_text(), re.MULTILINE))
+    held = {p.stem for p in package.glob("*.py") if p.stem != "__init__"}
+    assert listed == held
