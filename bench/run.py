@@ -461,34 +461,36 @@ def figmas_limits(stack: LocalStack, file_key: str) -> Iterator[None]:
 
 def warm_latency(stack: LocalStack, n: int = 500) -> str:
     from devstack.lambdas import LambdaContext, load_module
-    from figma_auth import web
+    from figma_auth import entry, runtime, web
 
     requests = BenchRequests(stack)
 
     def handler(name: str) -> Callable[..., Any]:
         return load_module(stack.containers.by_name(name)).lambda_handler
 
-    ctx = LambdaContext("bench", 30)
-    trivial_app = web.create_app()
-    trivial_app.get("/auth/trivial")(lambda: web.json_response({}))
+    def ctx() -> LambdaContext:
+        """Each invocation its own context and deadline, as Lambda gives them (one shared context
+        ran out of time once the earlier rows had taken 30 s)."""
+        return LambdaContext("bench", 30)
 
-    def trivial(e: dict[str, Any], c: Any) -> Any:
-        return web.handle(trivial_app, e, c)
+    trivial_app = web.create_app(runtime.settings)
+    trivial_app.get("/auth/trivial")(lambda: web.json_response({}))
+    trivial = entry.http(trivial_app)
 
     def timed(fn: Callable[..., Any], make_event: Callable[[], dict[str, Any]]) -> list[float]:
-        fn(make_event(), ctx)  # warm up
+        fn(make_event(), ctx())  # warm up
         samples = []
         for _ in range(n):
-            e = make_event()
+            e, c = make_event(), ctx()
             t = time.perf_counter()
-            fn(e, ctx)
+            fn(e, c)
             samples.append((time.perf_counter() - t) * 1000)
         return samples
 
     def ready(name: str) -> Callable[[], dict[str, Any]]:
         return lambda: requests.for_function(name)
 
-    probe = handler("callback")(requests.for_function("callback"), ctx)
+    probe = handler("callback")(requests.for_function("callback"), ctx())
     assert probe["headers"]["Location"].startswith(requests.api), probe  # a sign-in, not a trip back to Figma
     results = {
         "trivial handler (same path)": timed(trivial, lambda: requests.event("GET", "/auth/trivial")),
@@ -500,7 +502,7 @@ def warm_latency(stack: LocalStack, n: int = 500) -> str:
     }
     with figmas_limits(stack, "BENCHLIMIT"):
         limited = lambda: requests.signed_in("GET", "/figma/v1/files/BENCHLIMIT")  # noqa: E731
-        statuses = [handler("figma_proxy")(limited(), ctx)["statusCode"] for _ in range(8)]
+        statuses = [handler("figma_proxy")(limited(), ctx())["statusCode"] for _ in range(8)]
         assert statuses == [200] * 6 + [429, 429], statuses  # Figma's 429, then the ledger's
         results["proxy refused from the ledger (429 rate_limited, no Figma)"] = timed(handler("figma_proxy"), limited)
     overhead = warm_overhead(stack, handler("session"), requests.for_function("session"), ctx, n)
@@ -521,7 +523,9 @@ def warm_latency(stack: LocalStack, n: int = 500) -> str:
     )
 
 
-def warm_overhead(stack: LocalStack, handler: Callable[..., Any], event: dict[str, Any], ctx: Any, n: int) -> str:
+def warm_overhead(
+    stack: LocalStack, handler: Callable[..., Any], event: dict[str, Any], ctx: Callable[[], Any], n: int
+) -> str:
     """What a warm session read spends above its own DynamoDB call: the handler against a
     raw BatchGetItem of the same two items with the same client, alternated call by call."""
     from figma_auth import runtime
@@ -535,12 +539,13 @@ def warm_overhead(stack: LocalStack, handler: Callable[..., Any], event: dict[st
         db.batch_get_item(RequestItems={table: {"Keys": keys[:2], "ConsistentRead": True}})
 
     for _ in range(50):
-        handler(event, ctx)
+        handler(event, ctx())
         raw()
     ours, theirs = [], []
     for _ in range(n):
+        c = ctx()
         t = time.perf_counter()
-        handler(event, ctx)
+        handler(event, c)
         ours.append((time.perf_counter() - t) * 1000)
         t = time.perf_counter()
         raw()

@@ -1,11 +1,13 @@
 """`python -m devstack run` (what `make run` starts) and `python -m devstack invoke FN EVENT`.
 
 run:    DynamoDB Local (the table) + moto server (KMS, EventBridge; from template.yaml), the Figma emulator unless
-        FIGMA_CLIENT_ID is set, and the HTTP API on 127.0.0.1:$PORT (3000).
+        FIGMA_CLIENT_ID is set, the HTTP API on 127.0.0.1:$PORT (3000) and the template's schedules
+        (devstack/schedules.py). SIGINT or SIGTERM stops it within SHUTDOWN_SECONDS, whatever its
+        clients hold open.
 openapi: writes docs/openapi.json (the local API also serves it at /openapi.json).
-invoke: runs one function's handler on an event file in a worker process, against the
-        running stack (or a throwaway one), and prints the response: `sam local invoke`
-        without Docker.
+invoke: runs one function's handler on an event file, and prints the response: `sam local invoke`
+        without Docker. With a stack running, the stack runs it (its workers, its settings: your
+        own Figma app's too); without one, a throwaway stack does.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from devstack import aws
 from devstack.template import ROOT
 
 STATE_FILE = ROOT / ".devstack.json"
+SHUTDOWN_SECONDS = 4.0  # after a stop signal, then the process leaves whatever still runs
 _CHILDREN: list[Any] = []  # processes start_backends started (DynamoDB Local), stopped with the stack
 
 
@@ -122,6 +125,10 @@ def run(args: argparse.Namespace) -> int:
     api_server.handler.demo_url = demo.url
     api_server.attach(containers).start()
     demo.start(api_server.url)
+    from devstack import schedules
+
+    planned = schedules.plan(list(containers.functions.values()), os.environ.get("DEVSTACK_SCHEDULE_SECONDS"))
+    scheduler = schedules.Scheduler(planned, containers.invoke, containers.out).start()
     info.update(
         {
             "ready": True,
@@ -152,6 +159,8 @@ def run(args: argparse.Namespace) -> int:
             f"  events           {api_server.url}/_devstack/events   (every event the stack published; DELETE clears)"
         )
         print(f"  allowed origins  {os.environ['ALLOWED_ORIGINS']}   (ALLOWED_ORIGINS adds yours)")
+        shown = ", ".join(p.describe() for p in planned) or "off (DEVSTACK_SCHEDULE_SECONDS=0)"
+        print(f"  schedules        {shown}   (DEVSTACK_SCHEDULE_SECONDS=60 runs them sooner)")
         print(f"  React example    cd examples/react && npm ci && VITE_FIGMA_AUTH_URL={api_server.url} npm run dev")
         print(
             "  backend (IAM)    sign /connections/... with AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing,"
@@ -162,15 +171,37 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     stop.wait()
-    api_server.stop()
-    demo.stop()
+
+    def shut_down() -> None:
+        scheduler.stop()
+        api_server.stop()
+        demo.stop()
+        containers.recycle()
+
+    closing = threading.Thread(target=shut_down, name="devstack-shutdown", daemon=True)
+    closing.start()
+    closing.join(SHUTDOWN_SECONDS)  # a request still held open must not keep the ports
     _stop_children()
     if state_file.exists() and json.loads(state_file.read_text()).get("pid") == os.getpid():
         state_file.unlink()
+    if closing.is_alive():
+        _leave_now()
     return 0
 
 
+def _leave_now() -> None:
+    """What did not stop in time goes with the process: its workers first (they would outlive an
+    os._exit), then the process, without waiting for any thread."""
+    import multiprocessing
+
+    for child in multiprocessing.active_children():
+        child.kill()
+    sys.stdout.flush()
+    os._exit(0)
+
+
 def _stop_children() -> None:
+    """DynamoDB Local, stopped and reaped (no zombie), even if a group signal got to it first."""
     from devstack import dynamodb
 
     while _CHILDREN:
@@ -184,38 +215,9 @@ def invoke(args: argparse.Namespace) -> int:
     event = json.loads(Path(args.event).read_text())
     running = _running_stack(Path(args.state_file))
     if running:
-        os.environ.update(
-            {
-                **aws.FAKE_CREDENTIALS,
-                "AWS_ENDPOINT_URL": running["moto"],
-                "AWS_ENDPOINT_URL_DYNAMODB": running["dynamodb"],
-                "TABLE_NAME": running["table"],
-                "KMS_KEY_ID": running["kms_key_id"],
-                "JWT_KEY_ID": running.get("jwt_key_id", ""),
-                "ISSUER": running["api"],
-            }
-        )
-        if "emulator" in running:
-            from devstack.figma_emulator import EMULATOR_CLIENT
-
-            os.environ.update(
-                {
-                    **EMULATOR_CLIENT,
-                    "FIGMA_AUTH_URL": f"{running['emulator']}/oauth",
-                    "FIGMA_API_URL": running["emulator"],
-                }
-            )
-        _setdefault_env(
-            {
-                "CALLBACK_URL": running["callback_url"],
-                "ALLOWED_ORIGINS": running["api"] + ",http://127.0.0.1:5173,http://localhost:5173",
-                "POWERTOOLS_METRICS_DISABLED": "true",
-            }
-        )
-        print(f"# against the running stack ({running['api']})", file=sys.stderr)
-    else:
-        start_backends(int(os.environ.get("PORT", "3000")))
-        print("# no running stack: using a throwaway DynamoDB Local, moto server and Figma emulator", file=sys.stderr)
+        return _invoke_running(running, args.function, event)
+    start_backends(int(os.environ.get("PORT", "3000")))
+    print("# no running stack: using a throwaway DynamoDB Local, moto server and Figma emulator", file=sys.stderr)
     containers = Containers(out=lambda: sys.stderr)  # the function's logs; stdout is the response
     try:
         fn = containers.by_name(args.function)
@@ -227,6 +229,22 @@ def invoke(args: argparse.Namespace) -> int:
         containers.recycle()
         _stop_children()
     print(json.dumps(result, indent=2))
+    return 0
+
+
+def _invoke_running(running: dict[str, Any], function: str, event: Any) -> int:
+    """The running stack runs the event (its workers, its settings, your Figma app's included);
+    the function's log lines are in that stack's output."""
+    import httpx
+
+    from devstack.api import INVOKE_PATH
+
+    print(f"# against the running stack ({running['api']}); the function's logs are in its output", file=sys.stderr)
+    answer = httpx.post(running["api"] + INVOKE_PATH + function, json=event, timeout=900)
+    if answer.status_code != 200:
+        print(f"figma-auth: {answer.json().get('message', answer.text)}", file=sys.stderr)
+        return 2
+    print(json.dumps(answer.json(), indent=2))
     return 0
 
 

@@ -18,6 +18,7 @@ from devstack.serving import BackgroundServer
 
 STATIC = Path(__file__).resolve().parent / "static"
 EVENTS_PATH = "/_devstack/events"
+INVOKE_PATH = "/_devstack/invoke/"  # + a function's name: `make invoke` against this stack, with its settings
 EVENT_LOG = EventLog()  # one per process: the stack's published events (devstack/events.py)
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
 PAGE_CSP = (
@@ -47,6 +48,10 @@ class LocalApi(BackgroundServer):
         assert self.handler.containers is not None, "attach() the functions first"
         self.serve()
         return self
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value).encode()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -114,6 +119,9 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path == EVENTS_PATH and method in ("GET", "DELETE"):
             self.event_log(method)
             return
+        if parts.path.startswith(INVOKE_PATH) and method == "POST":
+            self.invoke_directly(parts.path.removeprefix(INVOKE_PATH), body)
+            return
         if method == "GET" and parts.path == "/openapi.json":
             self.respond(200, {"Content-Type": "application/json", "Cache-Control": "no-store"}, [], self.openapi())
             return
@@ -165,6 +173,29 @@ class _Handler(BaseHTTPRequestHandler):
         if self.log:
             ms = (time.perf_counter() - started) * 1000
             print(f"[local-api] {method} {parts.path} -> {status} ({ms:.0f} ms)", file=sys.stderr, flush=True)
+
+    def invoke_directly(self, name: str, body: bytes) -> None:
+        """``make invoke``: one event straight to a function, as `sam local invoke` does, with this
+        stack's settings. JSON only (a page in a browser cannot send it without a preflight, which
+        this path never answers), and never from another origin."""
+        kind = (self.headers.get("Content-Type") or "").split(";")[0].strip()
+        if kind != "application/json" or self.headers.get("Origin"):
+            self.respond(403, {"Content-Type": "application/json"}, [], b'{"message":"Forbidden"}')
+            return
+        try:
+            fn = self.containers.by_name(name)
+            event = json.loads(body or b"null")
+        except (KeyError, ValueError) as exc:
+            self.respond(400, {"Content-Type": "application/json"}, [], _json({"message": str(exc)}))
+            return
+        try:
+            result = self.containers.invoke(fn, event)
+        except Exception as exc:  # the function could not run (its init failed, it timed out)
+            self.respond(
+                502, {"Content-Type": "application/json"}, [], _json({"message": f"{type(exc).__name__}: {exc}"})
+            )
+            return
+        self.respond(200, {"Content-Type": "application/json"}, [], _json(result))
 
     def event_log(self, method: str) -> None:
         """GET: every event the stack published, oldest first; DELETE: forget them (204)."""

@@ -71,6 +71,11 @@ class _Tee:
         for stream in self.streams:
             stream.write(text)
 
+    def flush(self) -> None:
+        for stream in self.streams:
+            if hasattr(stream, "flush"):
+                stream.flush()
+
 
 def http_event(
     *,

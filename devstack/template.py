@@ -73,7 +73,8 @@ def functions(doc: dict[str, Any]) -> dict[str, Function]:
         schedule = None
         for event in (props.get("Events") or {}).values():
             if event.get("Type") in ("Schedule", "ScheduleV2"):
-                schedule = str(event["Properties"].get("Schedule") or event["Properties"].get("ScheduleExpression"))
+                given = event["Properties"].get("Schedule") or event["Properties"].get("ScheduleExpression")
+                schedule = str(_parameter_default(doc, given))
         out[logical_id] = Function(
             logical_id,
             ROOT / props["CodeUri"].rstrip("/"),
@@ -82,6 +83,13 @@ def functions(doc: dict[str, Any]) -> dict[str, Function]:
             schedule,
         )
     return out
+
+
+def _parameter_default(doc: dict[str, Any], value: Any) -> Any:
+    """``value``, or the default of the parameter a ``!Ref`` names (what a deploy without overrides uses)."""
+    if isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in doc.get("Parameters", {}):
+        return doc["Parameters"][value["Ref"]].get("Default", "")
+    return value
 
 
 def routes(doc: dict[str, Any]) -> list[Route]:

@@ -100,7 +100,10 @@ class SubprocessStack:
         self.state_file = tmp / "devstack.json"
         self.log_path = tmp / "devstack.log"
         child_env = {k: v for k, v in os.environ.items() if not k.startswith(("FIGMA_", "AWS_"))}
-        child_env.update({"PYTHONPATH": f"{ROOT / 'shared'}:{ROOT}", "PORT": "0", **(env or {})})
+        # No schedule fires in the middle of a test unless the test asks for one.
+        child_env.update(
+            {"PYTHONPATH": f"{ROOT / 'shared'}:{ROOT}", "PORT": "0", "DEVSTACK_SCHEDULE_SECONDS": "0", **(env or {})}
+        )
         self.log = self.log_path.open("w")
         self.output: list[str] = []
         self.drainer: threading.Thread | None = None
