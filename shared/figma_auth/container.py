@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # the use cases load on the first request that needs them, no
     from figma_auth.usecases.sessions import EndUser, Sessions
     from figma_auth.usecases.signin import CompleteSignIn, RedeemTicket
     from figma_auth.usecases.webhook_receiver import ReceiveDelivery, Relay
+    from figma_auth.usecases.webhook_reconcile import Reconcile
     from figma_auth.usecases.webhooks import ManageWebhooks
     from figma_auth.vault import Vault
 
@@ -304,6 +305,25 @@ class Container(Parts):
         from figma_auth.usecases.webhook_receiver import Relay
 
         return Relay(store=self.store, publish=self.publish_strictly, clock=self.clock)
+
+    @cached_property
+    def reconcile(self) -> Reconcile:
+        """The scheduled reconciliation: it reads every webhook through the paging client."""
+        from figma_auth.usecases.webhook_reconcile import Reconcile
+
+        return Reconcile(
+            store=self.pages,
+            engine=self.engine,
+            figma=self.figma,
+            ledger=self.ledger(),
+            relay=self.relay,
+            leeway_seconds=self.settings.refresh_leeway_seconds,
+            clock=self.clock,
+            publish=self.publish,
+            end_user=self.end_user,
+            offline_access=self.settings.offline_access,
+            issuer=self.settings.issuer or None,
+        )
 
     @cached_property
     def webhook_receiver(self) -> ReceiveDelivery:

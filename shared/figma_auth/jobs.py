@@ -50,22 +50,6 @@ def refresh_batch(c: Container, *, remaining_ms: Any, sleep: Callable[[float], N
 
 def webhook_reconciliation(context: Any) -> dict[str, int]:
     """Keep Figma's webhooks and the table in agreement (usecases.webhook_reconcile)."""
-    from figma_auth.usecases.webhook_reconcile import Reconcile
-
-    c = runtime.container()
-    reconcile = Reconcile(
-        store=c.pages,
-        engine=c.engine,
-        figma=c.figma,
-        ledger=c.ledger(),
-        relay=c.relay,
-        leeway_seconds=c.settings.refresh_leeway_seconds,
-        clock=c.clock,
-        publish=c.publish,
-        end_user=c.end_user,
-        offline_access=c.settings.offline_access,
-        issuer=c.settings.issuer or None,
-    )
-    report = reconcile.run(time_left=lambda: context.get_remaining_time_in_millis() / 1000)
+    report = runtime.container().reconcile.run(time_left=lambda: context.get_remaining_time_in_millis() / 1000)
     logger.info("webhook reconciliation", extra=report)
     return report

@@ -7,11 +7,11 @@ hooks and reports its state; two skip them, to show what they prevent."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
 from devstack.template import ROOT
+from tests.support.handlers import fresh_env
 
 SCRIPT = r"""
 import json, os, random, sys
@@ -54,21 +54,10 @@ print(json.dumps({"at_snapshot": at_snapshot, "restores": [restore(True), restor
                   "without_hooks": [restore(False), restore(False)]}))
 """
 
-ENV = {
-    "FIGMA_CLIENT_ID": "cid",
-    "FIGMA_CLIENT_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:figma",
-    "TABLE_NAME": "t",
-    "KMS_KEY_ID": "k",
-    "ALLOWED_ORIGINS": "https://app.example.com",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "POWERTOOLS_METRICS_NAMESPACE": "figma-auth",
-    "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start",  # as Lambda sets it for an init it will snapshot
-}
-
 
 def test_two_restores_of_one_initialised_process_share_no_secret_no_connection_and_no_random_state() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FIGMA_", "AWS_ENDPOINT"))}
-    env.update(ENV, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))  # this process's figma_auth
+    # as Lambda sets it for an init it will snapshot
+    env = fresh_env(AWS_LAMBDA_INITIALIZATION_TYPE="snap-start", POWERTOOLS_METRICS_NAMESPACE="figma-auth")
     ran = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert ran.returncode == 0, ran.stderr
     seen = json.loads(ran.stdout.strip().splitlines()[-1])
