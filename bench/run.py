@@ -306,6 +306,7 @@ class BenchRequests:
 
     def __init__(self, stack: LocalStack) -> None:
         from devstack import aws as dev_aws
+        from figma_auth.tokens import user_of_token
         from tests.support.browser import Browser, sign_in
 
         stack.fresh_table()
@@ -314,12 +315,13 @@ class BenchRequests:
         self.host = self.api.split("//")[1]
         browser = Browser(origin=self.api)
         sign_in(browser, self.api, scopes=BENCH_SCOPES)  # the ledger rows read a file
-        self.cookie = f"__Host-figma_auth_session={browser.jar(self.api)['__Host-figma_auth_session']}"
+        self.token = browser.jar(self.api)["__Host-figma_auth_session"]
+        self.cookie = f"__Host-figma_auth_session={self.token}"
+        user_id = user_of_token(self.token)
+        assert user_id, self.token
+        self.user_id = user_id
         self.db = dev_aws.client("dynamodb", stack.dynamodb)
         self.table = stack.resources.table_name
-        self.conn_pk = next(
-            i["pk"] for i in self.db.scan(TableName=self.table)["Items"] if i["pk"]["S"].startswith("CONN#")
-        )
         # The same scopes as the session: a narrower sign-in would go back to Figma for the union
         # (and measure that redirect instead of a sign-in).
         self.authorize_query = f"success={self.api}/a&failure={self.api}/b&scopes={BENCH_SCOPES}"
@@ -343,13 +345,24 @@ class BenchRequests:
     def signed_in(self, method: str, path: str, query: str = "") -> dict[str, Any]:
         return self.event(method, path, query, {"origin": self.api, "cookie": self.cookie})
 
+    def session_read_keys(self) -> list[dict[str, Any]]:
+        """The two items a signed-in request reads: its session and the user's connection."""
+        from figma_auth.store.connections import CONNECTION
+        from figma_auth.store.sessions import SESSION
+        from figma_auth.tokens import hash_secret
+
+        return [SESSION.key(hash_secret(self.token)), CONNECTION.key(self.user_id)]
+
     def age_grant(self) -> None:
         """Make the last refresh look old, so the next one calls Figma (no 5 s reuse)."""
+        from figma_auth.store.codec import values
+        from figma_auth.store.connections import CONNECTION
+
         self.db.update_item(
             TableName=self.table,
-            Key={"pk": self.conn_pk, "sk": {"S": "CONN"}},
+            Key=CONNECTION.key(self.user_id),
             UpdateExpression="SET grant_obtained_at = :t",
-            ExpressionAttributeValues={":t": {"S": "2026-01-01T00:00:00Z"}},
+            ExpressionAttributeValues=values({"t": "2026-01-01T00:00:00Z"}),
         )
 
     def callback_event(self) -> dict[str, Any]:
@@ -384,8 +397,9 @@ class BenchRequests:
         """A user with one session: its logout also deletes the connection (the full path)."""
         from devstack.seed import PLACEHOLDER, seed_user_id
         from figma_auth import times, tokens
-        from figma_auth.items import connection_item, session_item
         from figma_auth.records import Connection, Profile, Session
+        from figma_auth.store.connections import connection_item
+        from figma_auth.store.sessions import session_item
         from figma_auth.tokens import new_session_token
 
         user_id = seed_user_id()
@@ -421,7 +435,7 @@ class BenchRequests:
         if name == "logout":
             return self.logout_event()
         if name == "backend":  # API Gateway checked the SigV4 signature before the function runs
-            return self.event("GET", "/connections/" + self.conn_pk["S"].removeprefix("CONN#"))
+            return self.event("GET", "/connections/" + self.user_id)
         return {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
 
 
@@ -505,7 +519,7 @@ def warm_latency(stack: LocalStack, n: int = 500) -> str:
         statuses = [handler("figma_proxy")(limited(), ctx())["statusCode"] for _ in range(8)]
         assert statuses == [200] * 6 + [429, 429], statuses  # Figma's 429, then the ledger's
         results["proxy refused from the ledger (429 rate_limited, no Figma)"] = timed(handler("figma_proxy"), limited)
-    overhead = warm_overhead(stack, handler("session"), requests.for_function("session"), ctx, n)
+    overhead = warm_overhead(handler("session"), requests.for_function("session"), requests.session_read_keys(), ctx, n)
     results["logout (the user's last session)"] = timed(handler("logout"), ready("logout"))
     base = statistics.median(results["trivial handler (same path)"])
     rows = []
@@ -524,19 +538,16 @@ def warm_latency(stack: LocalStack, n: int = 500) -> str:
 
 
 def warm_overhead(
-    stack: LocalStack, handler: Callable[..., Any], event: dict[str, Any], ctx: Callable[[], Any], n: int
+    handler: Callable[..., Any], event: dict[str, Any], keys: list[dict[str, Any]], ctx: Callable[[], Any], n: int
 ) -> str:
     """What a warm session read spends above its own DynamoDB call: the handler against a
-    raw BatchGetItem of the same two items with the same client, alternated call by call."""
+    raw BatchGetItem of the same two items (``keys``) with the same client, alternated call by call."""
     from figma_auth import runtime
 
     db, table = runtime.container().dynamodb, runtime.settings().table_name
-    items = db.scan(TableName=table)["Items"]
-    keys = [{"pk": i["pk"], "sk": i["sk"]} for i in items if i["pk"]["S"].startswith(("SESSION#", "CONN#"))]
-    assert len(keys) >= 2, keys
 
     def raw() -> None:
-        db.batch_get_item(RequestItems={table: {"Keys": keys[:2], "ConsistentRead": True}})
+        db.batch_get_item(RequestItems={table: {"Keys": keys, "ConsistentRead": True}})
 
     for _ in range(50):
         handler(event, ctx())

@@ -1,6 +1,6 @@
 """Seed many connections (and their sessions) directly, as sign-ins would write them: grants
 really issued by the Figma emulator, sealed under the real KMS key through the layer's own
-Vault, items made by the layer's own Store marshalling."""
+Vault, items laid out by the store's own shapes (``store.connections``, ``store.sessions``)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from typing import Any
 from devstack import aws
 from devstack.figma_emulator import EmulatorState
 from figma_auth import tokens
-from figma_auth.items import connection_item, session_item
 from figma_auth.records import Connection, Profile, Session
+from figma_auth.store.connections import connection_item
+from figma_auth.store.sessions import session_item
 from figma_auth.vault import SealedBox, Vault, grant_context
 
 PLACEHOLDER = SealedBox(b"\0" * 32, b"\0" * 12, b"\0" * 64)

@@ -17,6 +17,9 @@ import httpx
 
 from devstack import aws
 from devstack.template import ROOT
+from figma_auth.store.codec import key
+from figma_auth.store.connections import CONNECTION
+from figma_auth.store.sessions import SESSION
 
 SESSION_COOKIE = "__Host-figma_auth_session"
 
@@ -180,32 +183,34 @@ class EventCapture:
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
 
 
-def _item(table: Table, pk: str, sk: str) -> dict[str, Any] | None:
+def _item(table: Table, found: dict[str, Any]) -> dict[str, Any] | None:
     client = aws.client("dynamodb", table.endpoint)
-    key = {"pk": {"S": pk}, "sk": {"S": sk}}
-    return client.get_item(TableName=table.name, Key=key, ConsistentRead=True).get("Item")
+    return client.get_item(TableName=table.name, Key=found, ConsistentRead=True).get("Item")
 
 
 def _update(table: Table, pk: str, sk: str, expression: str, values: dict[str, Any]) -> None:
+    _update_item(table, key(pk, sk), expression, values)
+
+
+def _update_item(table: Table, found: dict[str, Any], expression: str, values: dict[str, Any]) -> None:
     client = aws.client("dynamodb", table.endpoint)
-    key = {"pk": {"S": pk}, "sk": {"S": sk}}
-    client.update_item(TableName=table.name, Key=key, UpdateExpression=expression, ExpressionAttributeValues=values)
+    client.update_item(TableName=table.name, Key=found, UpdateExpression=expression, ExpressionAttributeValues=values)
 
 
 def session_item(table: Table, session_id: str) -> dict[str, Any] | None:
-    return _item(table, f"SESSION#{session_id}", "SESSION")
+    return _item(table, SESSION.key(session_id))
 
 
 def update_session(table: Table, session_id: str, expression: str, values: dict[str, Any]) -> None:
-    _update(table, f"SESSION#{session_id}", "SESSION", expression, values)
+    _update_item(table, SESSION.key(session_id), expression, values)
 
 
 def connection_item(table: Table, user_id: str) -> dict[str, Any] | None:
-    return _item(table, f"CONN#{user_id}", "CONN")
+    return _item(table, CONNECTION.key(user_id))
 
 
 def update_connection(table: Table, user_id: str, expression: str, values: dict[str, Any]) -> None:
-    _update(table, f"CONN#{user_id}", "CONN", expression, values)
+    _update_item(table, CONNECTION.key(user_id), expression, values)
 
 
 def published(stack: Stack, detail_type: str | None = None) -> list[dict[str, Any]]:
@@ -220,8 +225,8 @@ def last_figma_request(stack: Stack) -> dict[str, Any]:
 
 def delete_item(table: Table, pk: str, sk: str) -> None:
     """An item gone, as DynamoDB's TTL (or an operator) deletes it."""
-    aws.client("dynamodb", table.endpoint).delete_item(TableName=table.name, Key={"pk": {"S": pk}, "sk": {"S": sk}})
+    aws.client("dynamodb", table.endpoint).delete_item(TableName=table.name, Key=key(pk, sk))
 
 
 def item(table: Table, pk: str, sk: str) -> dict[str, Any] | None:
-    return _item(table, pk, sk)
+    return _item(table, key(pk, sk))

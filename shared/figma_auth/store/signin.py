@@ -1,15 +1,79 @@
-"""Sign-in's items: the login transaction, and the one transaction that creates a session (with
-its ticket, or a device's approval) together with the connection's new grant."""
+"""Sign-in's items: the login transaction (``TX#<hash of the state>``), token mode's one-time
+ticket (``TICKET#<hash>``), and the one transaction that creates a session (with its ticket, or
+a device's approval) together with the connection's new grant."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from figma_auth import items
 from figma_auth.errors import DeviceNotPending
 from figma_auth.records import Connection, DeviceApproval, LoginTransaction, SignInWrite, Ticket
-from figma_auth.store.table import Table
+from figma_auth.store.codec import cancellation_reasons, cancelled_by, unmarshal, values
+from figma_auth.store.connections import joined, keep_grant_update, replace_grant_update
+from figma_auth.store.devices import approval_update
+from figma_auth.store.sessions import session_item
+from figma_auth.store.table import Kind, Table
+from figma_auth.times import iso, parse_iso
+
+TRANSACTION = Kind("TX")  # by the SHA-256 of the state
+TICKET = Kind("TICKET")  # by the SHA-256 of the ticket
+
+
+def transaction_item(tx: LoginTransaction) -> dict[str, Any]:
+    return TRANSACTION.item(
+        tx.state_hash,
+        binding=tx.binding,
+        urls_hash=tx.urls_hash,
+        redirect_uri=tx.redirect_uri,
+        scopes=list(tx.scopes),
+        mode=tx.mode,
+        pkce=tx.pkce,
+        app_challenge=tx.app_challenge,
+        device_hash=tx.device_hash,
+        widened=tx.widened or None,
+        expires_at=iso(tx.expires_at),
+        ttl=int(tx.expires_at.timestamp()),
+    )
+
+
+def transaction_from(state_hash: str, item: dict[str, Any]) -> LoginTransaction:
+    return LoginTransaction(
+        state_hash=state_hash,
+        binding=item["binding"],
+        success_url="",  # from the browser's cookie, checked against urls_hash
+        failure_url="",
+        urls_hash=str(item.get("urls_hash", "")),
+        redirect_uri=item["redirect_uri"],
+        scopes=tuple(item["scopes"]),
+        mode=item["mode"],
+        pkce=item["pkce"],
+        app_challenge=item.get("app_challenge"),
+        expires_at=parse_iso(item["expires_at"]),
+        device_hash=item.get("device_hash"),
+        widened=bool(item.get("widened", False)),
+    )
+
+
+def ticket_item(t: Ticket) -> dict[str, Any]:
+    return TICKET.item(
+        t.ticket_hash,
+        session_id=t.session_id,
+        app_challenge=t.app_challenge,
+        sealed_token=t.sealed_token,
+        expires_at=iso(t.expires_at),
+        ttl=int(t.expires_at.timestamp()),
+    )
+
+
+def ticket_from(ticket_hash: str, item: dict[str, Any]) -> Ticket:
+    return Ticket(
+        ticket_hash=ticket_hash,
+        session_id=item["session_id"],
+        app_challenge=item["app_challenge"],
+        sealed_token=bytes(item["sealed_token"]),
+        expires_at=parse_iso(item["expires_at"]),
+    )
 
 
 class SignInTable(Table):
@@ -17,7 +81,7 @@ class SignInTable(Table):
 
     def put_transaction(self, tx: LoginTransaction) -> None:
         self.db.put_item(
-            TableName=self.table, Item=items.transaction_item(tx), ConditionExpression="attribute_not_exists(pk)"
+            TableName=self.table, Item=transaction_item(tx), ConditionExpression="attribute_not_exists(pk)"
         )
 
     def take_transaction(self, state_hash: str, binding: str, now: datetime) -> LoginTransaction | None:
@@ -26,16 +90,16 @@ class SignInTable(Table):
         try:
             answer = self.db.delete_item(
                 TableName=self.table,
-                Key=items.key(f"TX#{state_hash}", "TX"),
+                Key=TRANSACTION.key(state_hash),
                 ConditionExpression="binding = :b",
-                ExpressionAttributeValues=items.values({"b": binding}),
+                ExpressionAttributeValues=values({"b": binding}),
                 ReturnValues="ALL_OLD",
             )
         except self.db.exceptions.ConditionalCheckFailedException:
             return None
         if not answer.get("Attributes"):
             return None
-        tx = items.transaction_from(state_hash, items.unmarshal(answer["Attributes"]))
+        tx = transaction_from(state_hash, unmarshal(answer["Attributes"]))
         return tx if tx.expires_at > now else None
 
     # -- the session and the connection's new grant, together ----------------------------------
@@ -47,19 +111,8 @@ class SignInTable(Table):
         keeps it (the rest is done all the same): returns False then. Any lease in flight is
         dropped, so a refresh of the replaced grant can never store over the new one. A device
         sign-in that is no longer pending raises DeviceNotPending."""
-        joined = items.joined(write.session, write.device)
-        replace_grant = items.connection_update(
-            self.table,
-            connection.user_id,
-            "SET handle = :h, email = :e, img_url = :i, scopes = :sc, grant_status = :st, grant_box = :box, "
-            "grant_expires_at = :exp, due_day = :day, due_at = :exp, signed_in_ms = :t, "
-            "version = if_not_exists(version, :zero) + :one, created_at = if_not_exists(created_at, :now), "
-            "touched = :touch",
-            "REMOVE grant_obtained_at, lease_owner, lease_until, revoked_scopes",
-            "attribute_not_exists(signed_in_ms) OR signed_in_ms < :t",
-            {**items.grant_values(connection), "zero": 0, "one": 1, "now": joined["now"], **joined["values"]},
-            write.offline,
-        )
+        marks = joined(write.session, write.device)
+        replace_grant = replace_grant_update(self.table, connection, marks, write.offline)
         transaction, at = self._with_companions(replace_grant, write)
         try:
             self._transact(transaction)
@@ -72,10 +125,8 @@ class SignInTable(Table):
     def join_connection(self, user_id: str, write: SignInWrite) -> bool:
         """Create ``write``'s session (or approve its device) on the user's existing connection,
         leaving its grant as it is, in one transaction. False when the user has no connection."""
-        joined = items.joined(write.session, write.device)["values"]
-        transaction, at = self._with_companions(
-            items.keep_grant_update(self.table, user_id, joined, write.offline), write
-        )
+        marks = joined(write.session, write.device)["values"]
+        transaction, at = self._with_companions(keep_grant_update(self.table, user_id, marks, write.offline), write)
         try:
             self._transact(transaction)
         except self.db.exceptions.TransactionCanceledException as exc:
@@ -83,37 +134,30 @@ class SignInTable(Table):
             return False
         return True
 
-    def _with_companions(
-        self, connection_update: dict[str, Any], write: SignInWrite
-    ) -> tuple[list[dict[str, Any]], int]:
-        """The transaction's items and the index of the connection's update."""
-        transaction = [self._put_new(items.session_item(write.session))] if write.session is not None else []
+    def _with_companions(self, connection: dict[str, Any], write: SignInWrite) -> tuple[list[dict[str, Any]], int]:
+        """The transaction's items and the index of the connection's update (``connection``)."""
+        transaction = [self._put_new(session_item(write.session))] if write.session is not None else []
         at = len(transaction)
-        transaction.append(connection_update)
+        transaction.append(connection)
         if write.ticket is not None:
-            transaction.append(self._put_new(items.ticket_item(write.ticket)))
+            transaction.append(self._put_new(ticket_item(write.ticket)))
         if write.device is not None:
-            transaction.append(items.approval_update(self.table, write.device))
+            transaction.append(approval_update(self.table, write.device))
         return transaction, at
 
     @staticmethod
     def _raise_unless_cancelled_by(exc: Any, at: int, device: DeviceApproval | None) -> None:
-        reasons = items.cancellation_reasons(exc)
+        reasons = cancellation_reasons(exc)
         if device is not None and reasons and reasons[-1] == "ConditionalCheckFailed":
             raise DeviceNotPending()
-        if not items.cancelled_by(exc, at):
+        if not cancelled_by(exc, at):
             raise exc
 
     # -- token-mode tickets --------------------------------------------------------------------
 
     def redeem_ticket(self, ticket_hash: str) -> Ticket | None:
         """Consume a ticket atomically (a second redemption finds nothing)."""
-        answer = self.db.delete_item(
-            TableName=self.table, Key=items.key(f"TICKET#{ticket_hash}", "TICKET"), ReturnValues="ALL_OLD"
-        )
+        answer = self.db.delete_item(TableName=self.table, Key=TICKET.key(ticket_hash), ReturnValues="ALL_OLD")
         if not answer.get("Attributes"):
             return None
-        return items.ticket_from(ticket_hash, items.unmarshal(answer["Attributes"]))
-
-    def activate_session(self, session_id: str) -> bool:
-        return self._update(items.session_key(session_id), "SET activated = :t", "attribute_exists(pk)", t=True)
+        return ticket_from(ticket_hash, unmarshal(answer["Attributes"]))

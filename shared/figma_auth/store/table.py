@@ -1,16 +1,42 @@
-"""What every part of the store shares: the table, its client, and the one way a single-item
-conditional write is made."""
+"""What every part of the store shares: the table (its indexes), its client, and the one way a
+single-item conditional write is made."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from figma_auth.items import unmarshal, values
+from figma_auth.store.codec import key, marshal, unmarshal, values
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+BY_USER = "by_user"  # GSI: user_key → the user's sessions (and every webhook)
+BY_REFRESH_DUE = "by_refresh_due"  # GSI: due_day → connections by due_at
+
+
+@dataclass(frozen=True)
+class Kind:
+    """An item kind keyed the table's usual way: ``<name>#<id>`` / ``<name>``. Each store module
+    names its own kinds; nothing else spells their keys."""
+
+    name: str
+
+    def pk(self, ident: str) -> str:
+        return f"{self.name}#{ident}"
+
+    def ident(self, pk: str) -> str:
+        """The id that ``pk``, this kind's partition key, names."""
+        return pk.removeprefix(f"{self.name}#")
+
+    def key(self, ident: str) -> dict[str, Any]:
+        return key(self.pk(ident), self.name)
+
+    def item(self, ident: str, **fields: Any) -> dict[str, Any]:
+        """The item ``ident`` names, with ``fields`` (None: no such attribute)."""
+        return {**self.key(ident), **marshal(**fields)}
 
 
 class Table:
