@@ -237,6 +237,24 @@ def test_a_code_can_be_opened_five_times_then_it_is_burned(stack: Stack):
     assert burned.status_code == 400 and 'data-error="expired_token"' in burned.text
 
 
+@pytest.mark.parametrize("gone", ["USERCODE", "DEVICE"])
+def test_confirming_a_code_that_no_longer_exists_is_expired_token_on_the_page(stack: Stack, gone: str):
+    from devstack import aws
+
+    started = start(stack)
+    person = Browser()
+    fields = hidden_fields(look_up_code(person, started["verification_uri_complete"]))
+    db = aws.client("dynamodb", stack.table.endpoint)
+    for item in stack.table.items():
+        if item["pk"]["S"].startswith(gone + "#"):  # DynamoDB's TTL deleted it while the page was open
+            db.delete_item(TableName=stack.table.name, Key={"pk": item["pk"], "sk": item["sk"]})
+
+    confirmed = person.get(f"{stack.api}/auth/device/verify", params=fields)
+
+    assert confirmed.status_code == 400 and 'data-error="expired_token"' in confirmed.text
+    assert "location" not in confirmed.headers  # never on to Figma
+
+
 def test_the_verify_page_without_a_code_asks_for_one_and_is_locked_down(stack: Stack):
     page = httpx.get(f"{stack.api}/auth/device/verify")
 

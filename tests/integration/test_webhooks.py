@@ -43,12 +43,33 @@ def edit(stack: Stack, emulator: FigmaEmulator, n: int, file_key: str = "Watched
     assert emulator.state.wait_for_deliveries(before + n)
 
 
-def a_delivery(stack: Stack, emulator: FigmaEmulator, browser: Browser) -> dict[str, Any]:
-    """A webhook, one edit delivered: that delivery's payload as Figma sent it."""
-    view = create(browser, stack).json()
-    edit(stack, emulator, 2)  # the PING's delivery and the edit's
-    payload: dict[str, Any] = emulator.state.webhooks.requests[view["id"]][-1]["request_info"]["payload"]
+def delivered(emulator: FigmaEmulator, webhook_id: str, event_type: str) -> dict[str, Any]:
+    """The payload of the webhook's first delivery of ``event_type`` as Figma sent it, once Figma
+    has recorded it (the receiver has answered): Figma sends the creation's PING from a thread of
+    its own, so it may be recorded before or after an edit's delivery."""
+    state = emulator.state
+
+    def found() -> dict[str, Any] | None:
+        for request in state.webhooks.requests.get(webhook_id, []):
+            payload: dict[str, Any] = request["request_info"]["payload"]
+            if payload["event_type"] == event_type:
+                return payload
+        return None
+
+    with state.arrived:  # notified at every delivery
+        assert state.arrived.wait_for(lambda: found() is not None, timeout=10), f"no {event_type} delivered"
+        payload = found()
+    assert payload is not None
     return payload
+
+
+def a_delivery(stack: Stack, emulator: FigmaEmulator, browser: Browser) -> dict[str, Any]:
+    """A webhook, one edit delivered: that edit's payload as Figma sent it (its PING delivered and
+    published before the edit)."""
+    view = create(browser, stack).json()
+    delivered(emulator, view["id"], "PING")
+    edit(stack, emulator, 1)
+    return delivered(emulator, view["id"], "FILE_UPDATE")
 
 
 def backend(stack: Stack) -> FigmaAuthBackend:

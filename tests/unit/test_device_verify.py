@@ -160,6 +160,18 @@ def test_confirm_refuses_a_code_that_is_no_longer_pending() -> None:
     assert login.begun == []
 
 
+def test_confirming_a_code_that_no_longer_exists_is_expired_in_words_and_starts_nothing() -> None:
+    verify, store, login = world()
+    verify.look_up(CODE, address="203.0.113.90", browser="g1", from_link=False)  # the page was shown
+    store.devices.clear()  # then the sign-in was gone (DynamoDB's TTL deleted it): not burned, not found
+
+    with pytest.raises(ExpiredToken) as gone:
+        verify.confirm(CODE, derive("s", "device:" + CODE), "s", callback_url="c", verify_url="v")
+
+    assert gone.value.message == EXPIRED
+    assert login.begun == []
+
+
 def test_the_verify_pages_refusals_say_what_to_do_in_words() -> None:
     verify, _, _ = world()
     with pytest.raises(NotFound) as wrong:

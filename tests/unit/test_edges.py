@@ -85,6 +85,9 @@ def test_exact_redirect_urls_are_checked_by_path_and_a_bare_origin_is_its_root()
     with pytest.raises(InvalidRedirect) as refused:
         validate_return_url("https://app.example.com/other", ("https://app.example.com",), exact)
     assert refused.value.message == "https://app.example.com/other is not in ALLOWED_REDIRECT_URLS"
+    with pytest.raises(InvalidRedirect) as bare:
+        validate_return_url("https://app.example.com", ("https://app.example.com",), ("https://app.example.com/done",))
+    assert bare.value.message == "https://app.example.com/ is not in ALLOWED_REDIRECT_URLS"  # named as its root
 
 
 def test_authorize_checks_both_return_urls_against_allowed_redirect_urls() -> None:
@@ -215,6 +218,12 @@ def test_the_discovery_document_says_id_tokens_and_public_subjects_and_without_j
     with pytest.raises(NotFound) as off:
         Discovery(scopes=(), jwts=False).openid_configuration("https://api.example.com")
     assert off.value.message == "JWTs are not enabled on this deployment: set JWT_KEY_ID to a KMS ECC_NIST_P256 key."
+
+
+def test_a_one_character_proxy_path_is_refused_as_no_figma_api_path_in_words() -> None:
+    with pytest.raises(InvalidPath) as refused:
+        proxy_path("v")
+    assert refused.value.message == "Only Figma API paths are allowed: /figma/v1/… or /figma/v2/…"
 
 
 def test_an_empty_proxy_path_is_the_plain_invalid_path() -> None:

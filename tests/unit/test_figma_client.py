@@ -242,38 +242,15 @@ def test_figma_is_reached_with_verified_tls_and_a_plain_http_api_loads_no_ca_bun
 
 
 def test_an_https_url_through_the_plain_http_context_is_refused_never_reached_unverified(tmp_path: Path) -> None:
-    import datetime as dt
     import socket
     import ssl
     import threading
 
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
     from figma_auth.figma import tls_for
 
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now - dt.timedelta(minutes=1))
-        .not_valid_after(now + dt.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp_path / "key.pem").write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
+    cert, key = _certificate(tmp_path, "self-signed")
     server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    server_tls.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    server_tls.load_cert_chain(cert, key)
     listener = socket.create_server(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     handshakes: list[str] = []
@@ -296,3 +273,182 @@ def test_an_https_url_through_the_plain_http_context_is_refused_never_reached_un
         thread.join(timeout=5)
         listener.close()
     assert handshakes == ["refused by the client"]
+
+
+# -- the real client (no injected transport) against a local TLS server ----------------------
+# httpx verifies with certifi's bundle, or the CA file SSL_CERT_FILE names (httpx's own
+# setting, read when the client is built): the tests' seam to trust a test CA. Production sets
+# no SSL_CERT_FILE, so it verifies against certifi's bundle.
+
+
+def _certificate(tmp_path: Path, name: str, *, host: str = "localhost", ca: Path | None = None) -> tuple[Path, Path]:
+    """A certificate for ``host`` and its key, as PEM files: signed by the authority ``ca`` (its
+    certificate file, from _authority), or self-signed."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    issuer, signer = subject, key
+    if ca is not None:
+        ca_cert = x509.load_pem_x509_certificate(ca.read_bytes())
+        issuer = ca_cert.subject
+        loaded = serialization.load_pem_private_key(ca.with_suffix(".key").read_bytes(), None)
+        assert isinstance(loaded, ec.EllipticCurvePrivateKey)
+        signer = loaded
+    now = dt.datetime.now(dt.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()), critical=False)
+    )
+    cert = builder.sign(signer, hashes.SHA256())
+    (tmp_path / f"{name}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / f"{name}.key").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return tmp_path / f"{name}.pem", tmp_path / f"{name}.key"
+
+
+def _authority(tmp_path: Path) -> Path:
+    """A test certificate authority: its certificate (the file SSL_CERT_FILE names), key beside it."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "figma-auth test CA")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )  # fmt: skip
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    (tmp_path / "ca.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "ca.key").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return tmp_path / "ca.pem"
+
+
+class _FigmaOverTls:
+    """Figma's GET /v1/me over HTTPS on 127.0.0.1, presenting ``cert``; keeps the
+    Authorization headers it received (none when the client refused the handshake)."""
+
+    def __init__(self, cert: Path, key: Path) -> None:
+        import ssl
+        import threading
+        from http.server import BaseHTTPRequestHandler, HTTPServer
+
+        self.received: list[str] = []
+        received = self.received
+
+        class Me(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                received.append(self.headers.get("Authorization", ""))
+                body = b'{"id": "1143925780461227139", "handle": "Ada Lovelace", "email": "ada@example.com"}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(cert, key)
+        self.server = HTTPServer(("127.0.0.1", 0), Me)
+        self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)  # a refused handshake: OSError
+        self.url = f"https://localhost:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05})
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+        self.server.server_close()
+
+
+def _real_client(api_url: str) -> FigmaClient:
+    return FigmaClient(
+        api_url=api_url, client_id="cid", client_secret=lambda: "secret", retry=RetryPolicy(attempts=1),
+        sleep=lambda s: None,
+    )  # fmt: skip
+
+
+def test_the_real_figma_client_reaches_a_server_whose_certificate_a_trusted_ca_signed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ca = _authority(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca))
+    figma = _FigmaOverTls(*_certificate(tmp_path, "figma", ca=ca))
+    try:
+        user = _real_client(figma.url).me("figu_access-token")
+    finally:
+        figma.close()
+    assert user.handle == "Ada Lovelace"
+    assert figma.received == ["Bearer figu_access-token"]
+
+
+@pytest.mark.parametrize(
+    ("presented", "why"),
+    [
+        ("self-signed", "signed by no CA the client trusts"),
+        ("another host's", "signed by the trusted CA, for another host name"),
+    ],
+)
+def test_the_real_figma_client_refuses_a_server_it_cannot_verify_and_sends_it_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, presented: str, why: str
+) -> None:
+    ca = _authority(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca))  # the test CA trusted: only the certificate's flaw refuses it
+    if presented == "self-signed":
+        cert = _certificate(tmp_path, "figma")
+    else:
+        cert = _certificate(tmp_path, "figma", host="api.figma.com", ca=ca)
+    figma = _FigmaOverTls(*cert)
+    try:
+        with pytest.raises(FigmaUnavailable) as refused:
+            _real_client(figma.url).me("figu_access-token")
+    finally:
+        figma.close()
+    cause = refused.value.__cause__
+    assert isinstance(cause, httpx.ConnectError) and "CERTIFICATE_VERIFY_FAILED" in str(cause), why
+    assert figma.received == []  # the token never left the client

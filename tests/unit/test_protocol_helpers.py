@@ -67,6 +67,14 @@ def test_constant_time_equal_compares_the_whole_text() -> None:
     assert tokens.constant_time_equal("é", "é") and not tokens.constant_time_equal("é", "e")
 
 
+def test_a_session_token_names_its_user_whatever_the_length_of_the_id() -> None:
+    """Every id length from 1 to MAX_USER_ID, so the prefix's base64 length takes every value its
+    padding arithmetic must handle (a 7-byte id's 10 characters need two "=", not zero)."""
+    for length in range(1, tokens.MAX_USER_ID + 1):
+        user_id = "7" * length
+        assert tokens.user_of_token(tokens.new_session_token(user_id)) == user_id, length
+
+
 def test_a_session_token_names_its_user_and_nothing_else_parses() -> None:
     token = tokens.new_session_token("1143925780461227139")
     assert tokens.user_of_token(token) == "1143925780461227139"

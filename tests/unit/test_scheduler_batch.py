@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from figma_auth.engine import Outcome
 from figma_auth.errors import FigmaUnavailable
 from figma_auth.records import Connection, Profile
@@ -290,3 +292,113 @@ def test_a_figma_outage_is_recorded_with_its_user_prefix_and_an_equal_pause_is_k
     s._end_batch(600)
     s._end_batch(600)
     assert again.pauses == [NOW + timedelta(seconds=600)]
+
+
+# -- what the batch holds at once, and when it stops taking more -------------------------------
+# A batch works on twice its concurrency at once (Figma's calls, and as many again taking their
+# lease and key) and takes no further connection from the due pages until one is done: "in
+# memory at once" is bounded, and a connection is only ever started on time read after the last
+# one finished. Nothing here waits on time: every refresh waits until the batch itself waits for
+# a slot (or has taken every due connection), and the clock moves only when a refresh finishes.
+
+
+@dataclass
+class Crowd:
+    """``due`` connections whose refreshes each wait for ``go``: set when the batch waits for a
+    slot (the loop has taken what it holds at once), or has taken every due connection."""
+
+    concurrency: int = 4
+    due: int = 12
+    time_runs_out: bool = False  # once a refresh has finished, 20 s are left (within the 30 s margin)
+    taken: int = 0
+    taken_when_waiting: int | None = None
+    started: list[str] = field(default_factory=list)
+    finished: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    go: threading.Event = field(default_factory=threading.Event)
+    all_busy: threading.Barrier = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.all_busy = threading.Barrier(2 * self.concurrency)
+
+    def due_pages(self, *, start: datetime, end: datetime) -> Iterator[list[Connection]]:
+        for i in range(self.due):
+            with self.lock:
+                self.taken += 1
+            yield [conn(f"user-{i:02}")]
+        self.go.set()  # every due connection taken
+
+    def waiting_for_a_slot(self) -> None:
+        with self.lock:
+            if self.taken_when_waiting is None:
+                self.taken_when_waiting = self.taken
+        self.go.set()
+
+    def scheduler_paused_until(self) -> datetime | None:
+        return None
+
+    def pause_scheduler(self, until: datetime) -> None:
+        raise AssertionError("nothing pauses this batch")
+
+    def refresh_due(self, c: Connection, *, gate: AbstractContextManager[Any] | None = None) -> Outcome:
+        with self.lock:
+            self.started.append(c.user_id)
+            first_ones = len(self.started) <= 2 * self.concurrency
+        if first_ones:
+            self.all_busy.wait(timeout=10)  # all of them at once (fails the refresh if the pool is smaller)
+        if not self.go.wait(timeout=10):
+            raise AssertionError("the batch neither waited for a slot nor took every connection")
+        with self.lock:
+            self.finished += 1
+        return "refreshed"
+
+    def remaining_ms(self) -> int:
+        with self.lock:
+            return 20_000 if self.time_runs_out and self.finished else 100_000
+
+
+def crowded_batch(crowd: Crowd, monkeypatch: pytest.MonkeyPatch) -> RefreshScheduler:
+    """The scheduler over ``crowd``, its in-flight bound telling the crowd when the loop waits
+    for a slot (the bound is the scheduler's own semaphore, only watched)."""
+    import types
+
+    from figma_auth.usecases import scheduled_refresh
+
+    batch = RefreshScheduler(
+        engine=crowd, store=crowd, pages=crowd, concurrency=crowd.concurrency, ahead_seconds=3600,
+        remaining_ms=crowd.remaining_ms, clock=lambda: NOW, sleep=lambda s: None,
+    )  # fmt: skip
+
+    class WatchedSlots(threading.BoundedSemaphore):
+        def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
+            if super().acquire(blocking=False):
+                return True
+            crowd.waiting_for_a_slot()
+            return super().acquire(blocking, timeout)
+
+    watched = types.ModuleType("threading")
+    watched.__dict__.update(vars(threading))
+    watched.BoundedSemaphore = WatchedSlots  # type: ignore[attr-defined]
+    monkeypatch.setattr(scheduled_refresh, "threading", watched)  # after the gate took the real one
+    return batch
+
+
+def test_a_batch_works_on_twice_its_concurrency_at_once_and_takes_no_more_until_one_is_done(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    crowd = Crowd(concurrency=4, due=12)
+
+    report = crowded_batch(crowd, monkeypatch).run()
+
+    assert crowd.taken_when_waiting == 9  # eight being refreshed, and the ninth waiting for a slot
+    assert report.refreshed == 12 and report.failed == 0 and not report.stopped_early
+
+
+def test_a_batch_starts_nothing_it_reads_within_its_30_second_margin(monkeypatch: pytest.MonkeyPatch) -> None:
+    crowd = Crowd(concurrency=4, due=12, time_runs_out=True)  # the first refresh to finish leaves 20 s
+
+    report = crowded_batch(crowd, monkeypatch).run()
+
+    # the ninth was read with 100 s left and waited for a slot; the tenth was read with 20 s left
+    assert sorted(crowd.started) == [f"user-{i:02}" for i in range(9)]
+    assert report.refreshed == 9 and report.stopped_early

@@ -729,6 +729,32 @@ def test_carried_urls_of_every_length_come_back_exactly(path: str) -> None:
     assert (tx.success_url, tx.failure_url) == (f"{APP}{path}", f"{APP}/f{path}")
 
 
+def test_carried_urls_come_back_whatever_the_length_of_their_encoding() -> None:
+    """The carried URLs' base64 length takes every value (mod 20) its padding arithmetic must
+    handle: 10, 14 and 15 characters more than a multiple of 20 need "=" a wrong count omits."""
+    encoded: set[int] = set()
+    for n in range(1, 41):
+        world = World()
+        started = world.start(success=f"{APP}/{'a' * n}")
+        encoded.add(len(started.tx_cookie_value.partition(".")[2]) % 20)
+        tx, _ = world.callback().take_transaction({"state": figma_query(started)["state"]}, cookies_of(started))
+        assert tx.success_url == f"{APP}/{'a' * n}", n
+    assert encoded >= {10, 14, 15}
+
+
+def test_carried_urls_at_the_cookies_3000_character_limit_come_back() -> None:
+    """Quotes count twice in the carried JSON ("\\""): URLs with many of them reach the limit. The
+    JSON is written without spaces, so these exactly reach it (with ", " they would pass it)."""
+    success, failure = f"{APP}/{'"' * 548}aaa", f"{APP}/{'"' * 548}"
+    world = World()
+    started = world.start(success=success, failure=failure)
+    assert len(started.tx_cookie_value.partition(".")[2]) == 3000
+
+    tx, _ = world.callback().take_transaction({"state": figma_query(started)["state"]}, cookies_of(started))
+
+    assert (tx.success_url, tx.failure_url) == (success, failure)
+
+
 def test_no_code_and_a_one_character_code() -> None:
     world = World()
     started = world.start()

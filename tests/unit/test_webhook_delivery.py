@@ -275,6 +275,14 @@ def test_an_event_whose_size_is_no_list_keeps_what_names_it() -> None:
     assert fitted == {"event_type": "FILE_VERSION_UPDATE", "webhook_id": "7", "truncated": {"description": 300_000}}
 
 
+def test_the_idempotency_key_reads_an_objects_members_in_any_order() -> None:
+    """The same event read back from Figma's requests log (the reconciliation) may list the
+    members of ``triggered_by`` in another order than its delivery did: the same key."""
+    delivered = payload(triggered_by={"id": "1143925780461227139", "handle": "Ada Lovelace"})
+    read_back = payload(triggered_by={"handle": "Ada Lovelace", "id": "1143925780461227139"})
+    assert receiver.idempotency_key(delivered) == receiver.idempotency_key(read_back)
+
+
 def test_each_outcome_is_counted_under_its_own_metric(emitted: list[str]) -> None:
     receive, store, _ = world()
     outcomes = [
