@@ -4,46 +4,17 @@ undone so a later delivery can try (integration/test_webhooks.py covers them end
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from figma_auth.errors import TemporarilyUnavailable
-from figma_auth.store.webhooks import Claim
 from figma_auth.tokens import hash_secret
 from figma_auth.usecases import webhook_receiver as receiver
+from tests.support.fakes import Deliveries
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-
-
-@dataclass
-class Deliveries:
-    """An in-memory DeliveryStore with the real one's semantics: a key is claimed once, for a
-    user whose connection exists."""
-
-    owners: dict[str, tuple[str, str]] = field(default_factory=dict)  # webhook id -> (user, passcode hash)
-    pending: dict[str, str] = field(default_factory=dict)  # passcode hash -> user
-    connected: set[str] = field(default_factory=set)
-    seen: dict[str, datetime] = field(default_factory=dict)
-
-    def webhook_owner(self, webhook_id: str) -> tuple[str, str] | None:
-        return self.owners.get(webhook_id)
-
-    def pending_passcode(self, passcode_hash: str) -> str | None:
-        return self.pending.get(passcode_hash)
-
-    def claim_delivery(self, key: str, user_id: str, expires_at: datetime) -> Claim:
-        if user_id not in self.connected:
-            return "no_connection"
-        if key in self.seen:
-            return "seen"
-        self.seen[key] = expires_at
-        return "new"
-
-    def forget_delivery(self, key: str) -> None:
-        self.seen.pop(key, None)
 
 
 def payload(**fields: Any) -> dict[str, Any]:

@@ -7,7 +7,6 @@ test_backend.py run them end to end)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,6 +36,7 @@ from figma_auth.usecases.rate_limits import RateLimitLedger
 from figma_auth.usecases.sessions import EndUser
 from figma_auth.usecases.webhook_reconcile import Reconcile
 from figma_auth.usecases.webhooks import PENDING_PASSCODE_TTL, ManageWebhooks, view
+from tests.support.fakes import WebhookStore as Store
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 ISSUER = "https://api.example.com"
@@ -93,44 +93,6 @@ def answer(
 ) -> ProxyResponse:
     data = raw if raw is not None else json.dumps(body).encode()
     return ProxyResponse(status, data, "application/json", headers or {})
-
-
-@dataclass
-class Store:
-    connections: dict[str, Connection] = field(default_factory=dict)
-    webhooks: dict[str, list[Webhook]] = field(default_factory=dict)
-    passcodes: list[tuple[str, str, datetime]] = field(default_factory=list)
-    saved: list[tuple[Webhook, str]] = field(default_factory=list)
-    deleted: list[tuple[str, str]] = field(default_factory=list)
-    limits: list[RateLimit] = field(default_factory=list)
-    reads: int = 0
-
-    def put_pending_passcode(self, passcode_hash: str, user_id: str, expires_at: datetime) -> None:
-        self.passcodes.append((passcode_hash, user_id, expires_at))
-
-    def save_webhook(self, webhook: Webhook, passcode_hash: str) -> None:
-        self.saved.append((webhook, passcode_hash))
-        self.webhooks.setdefault(webhook.user_id, []).append(webhook)
-
-    def user_webhooks(self, user_id: str) -> list[Webhook]:
-        return list(self.webhooks.get(user_id, []))
-
-    def delete_webhook(self, user_id: str, webhook_id: str) -> None:
-        self.deleted.append((user_id, webhook_id))
-        self.webhooks[user_id] = [w for w in self.webhooks.get(user_id, []) if w.id != webhook_id]
-
-    def get_connection(self, user_id: str) -> Connection | None:
-        self.reads += 1
-        return self.connections.get(user_id)
-
-    def record_rate_limit(self, conn: Connection, limit: RateLimit, *, now: datetime) -> bool:
-        self.limits.append(limit)
-        return True
-
-    def every_webhook(self) -> Iterator[tuple[str, str]]:
-        for user_id, hooks in self.webhooks.items():
-            for hook in hooks:
-                yield hook.id, user_id
 
 
 @dataclass
