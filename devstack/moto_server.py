@@ -73,6 +73,7 @@ class WithReset:
             reset = self.changed or "if_changed" not in environ.get("QUERY_STRING", "")
             if reset:
                 reset_keeping_keys()
+                self.changed = True  # the baseline's own rule and queue are gone too, until made again
             return self._answer(start_response, b'{"reset": true}' if reset else b'{"reset": false}')
         if path == BASELINE_PATH and method == "POST":
             self.changed = False

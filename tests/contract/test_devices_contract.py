@@ -15,7 +15,7 @@ from figma_auth.tokens import hash_secret
 from figma_auth.usecases.device import DeviceStore
 from figma_auth.usecases.device_verify import VerifyStore
 from figma_auth.vault import SealedBox
-from tests.contract.conftest import ADA, NOW, real
+from tests.support.contract import ADA, NOW, real
 from tests.support.fakes import Codes, Devices
 
 T = int(NOW.timestamp() * 1000)

@@ -13,7 +13,7 @@ from figma_auth.engine import GrantStore
 from figma_auth.records import ACTIVE, REAUTH_REQUIRED, Connection, RateLimit
 from figma_auth.usecases.rate_limits import LedgerStore
 from figma_auth.vault import SealedBox
-from tests.contract.conftest import ADA, NOW, real
+from tests.support.contract import ADA, NOW, real
 from tests.support import fakes
 
 USER = "1143925780461227139"

@@ -17,7 +17,7 @@ from figma_auth.tokens import hash_secret, new_session_token
 from figma_auth.usecases.authenticate import SessionReader
 from figma_auth.usecases.sessions import UserStore
 from figma_auth.vault import SealedBox
-from tests.contract.conftest import ADA, NOW, real
+from tests.support.contract import ADA, NOW, real
 from tests.support.fakes import MemoryStore
 
 

@@ -14,7 +14,7 @@ from figma_auth.records import Connection, LoginTransaction, Session, SignInWrit
 from figma_auth.tokens import hash_secret
 from figma_auth.usecases.signin import TicketStore
 from figma_auth.vault import SealedBox
-from tests.contract.conftest import ADA, NOW, real
+from tests.support.contract import ADA, NOW, real
 from tests.support.fakes import Tickets, Transactions
 
 

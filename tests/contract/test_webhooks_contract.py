@@ -18,7 +18,7 @@ from figma_auth.usecases.webhook_receiver import DeliveryStore
 from figma_auth.usecases.webhook_reconcile import ReconcileStore
 from figma_auth.usecases.webhooks import WebhookStore
 from figma_auth.vault import SealedBox
-from tests.contract.conftest import ADA, NOW, real
+from tests.support.contract import ADA, NOW, real
 from tests.support.fakes import Deliveries
 from tests.support.fakes import WebhookStore as FakeWebhooks
 
