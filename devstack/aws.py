@@ -4,6 +4,7 @@ keys template.yaml declares."""
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -93,10 +94,15 @@ def client(service: str, endpoint: str) -> Any:
     )  # noqa: S106
 
 
-def create_resources(endpoint: str, dynamodb: str, table_name: str = "figma-auth-local") -> Resources:
-    """Create the table (keys, GSIs, TTL from template.yaml) on DynamoDB Local and the KMS keys
-    on moto."""
-    props = template.table_properties(template.load())
+@functools.cache
+def _table_properties() -> dict[str, Any]:
+    """template.yaml's table (parsed once: reading the template takes about 100 ms)."""
+    return template.table_properties(template.load())
+
+
+def create_table(dynamodb: str, table_name: str) -> None:
+    """The table on DynamoDB Local, as template.yaml declares it: keys, GSIs, TTL."""
+    props = _table_properties()
     ddb = client("dynamodb", dynamodb)
     create: dict[str, Any] = {
         "TableName": table_name,
@@ -110,6 +116,17 @@ def create_resources(endpoint: str, dynamodb: str, table_name: str = "figma-auth
     ttl = props.get("TimeToLiveSpecification")
     if ttl:
         ddb.update_time_to_live(TableName=table_name, TimeToLiveSpecification=ttl)
+
+
+def table_indexes() -> list[str]:
+    """The names of the table's global secondary indexes."""
+    return [index["IndexName"] for index in _table_properties().get("GlobalSecondaryIndexes", [])]
+
+
+def create_resources(endpoint: str, dynamodb: str, table_name: str = "figma-auth-local") -> Resources:
+    """Create the table (keys, GSIs, TTL from template.yaml) on DynamoDB Local and the KMS keys
+    on moto."""
+    create_table(dynamodb, table_name)
     kms = client("kms", endpoint)
     # The functions name the keys by alias, and the keys outlive a reset (see ``reset``): the
     # functions' environment, warm workers and cached public keys stay right, as they do
@@ -122,11 +139,16 @@ def create_resources(endpoint: str, dynamodb: str, table_name: str = "figma-auth
         KeySpec="ECC_NIST_P256",
         KeyUsage="SIGN_VERIFY",
     )
+    install_events(endpoint)
+    return Resources(endpoint, table_name, grant_key, jwt_key, dynamodb)
+
+
+def install_events(endpoint: str) -> None:
+    """The event log's rule and queue on moto (GET /_devstack/events); again after each reset."""
     from devstack import events
 
     bus = os.environ.get("EVENT_BUS_NAME") or "default"
-    events.install(client("sqs", endpoint), client("events", endpoint), bus)  # GET /_devstack/events
-    return Resources(endpoint, table_name, grant_key, jwt_key, dynamodb)
+    events.install(client("sqs", endpoint), client("events", endpoint), bus)
 
 
 def _key_alias(kms: Any, alias: str, **spec: str) -> str:
@@ -137,12 +159,52 @@ def _key_alias(kms: Any, alias: str, **spec: str) -> str:
 
 
 def reset(endpoint: str, dynamodb: str) -> None:
-    """Forget every table (between tests) and the events and queues moto holds; keep the KMS keys."""
-    import httpx
-
-    from devstack.moto_server import RESET_PATH
-
+    """Forget every table and the events and queues moto holds; keep the KMS keys."""
     ddb = client("dynamodb", dynamodb)
     for name in ddb.list_tables()["TableNames"]:
         ddb.delete_table(TableName=name)
-    httpx.post(f"{endpoint}{RESET_PATH}").raise_for_status()
+    reset_moto(endpoint)
+
+
+def reset_moto(endpoint: str, *, if_changed: bool = False, http: Any = None) -> bool:
+    """Forget what moto holds but the KMS keys. ``if_changed``: only when something changed it
+    since ``moto_baseline`` beyond what the stack drains itself (devstack/moto_server.py). True
+    when it did (the event log's rule and queue are gone then: ``install_events``). ``http``: an
+    httpx.Client to reuse (a new one costs tens of milliseconds)."""
+    from devstack.moto_server import RESET_PATH
+
+    answer = _post(http, f"{endpoint}{RESET_PATH}", {"if_changed": "1"} if if_changed else {})
+    return bool(answer.json()["reset"])
+
+
+def moto_baseline(endpoint: str, *, http: Any = None) -> None:
+    """What moto holds now is what ``reset_moto(if_changed=True)`` compares with."""
+    from devstack.moto_server import BASELINE_PATH
+
+    _post(http, f"{endpoint}{BASELINE_PATH}", {})
+
+
+def _post(http: Any, url: str, params: dict[str, str]) -> Any:
+    import httpx
+
+    answer = (http or httpx).post(url, params=params)
+    answer.raise_for_status()
+    return answer
+
+
+def empty_table(ddb: Any, table_name: str, *, recreate_over: int = 250) -> None:
+    """Delete every item of ``table_name`` (``ddb``: a DynamoDB Local client), keeping the table:
+    its name, indexes and TTL setting stay, so the functions' settings and warm workers do too.
+    One consistent Scan of the keys, then BatchWriteItem deletes; a table holding more than
+    ``recreate_over`` items (a load test's) is dropped and created again instead, which is then
+    faster. The indexes follow the deletes at once on DynamoDB Local."""
+    page = ddb.scan(TableName=table_name, ProjectionExpression="pk, sk", ConsistentRead=True, Limit=recreate_over + 1)
+    keys = page["Items"]
+    if len(keys) > recreate_over:
+        ddb.delete_table(TableName=table_name)
+        create_table(ddb.meta.endpoint_url, table_name)
+        return
+    for start in range(0, len(keys), 25):
+        pending: Any = {table_name: [{"DeleteRequest": {"Key": key}} for key in keys[start : start + 25]]}
+        while pending:  # DynamoDB Local processes whole batches; the loop is for its contract
+            pending = ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}

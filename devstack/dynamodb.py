@@ -86,15 +86,16 @@ def start(port: int = 0) -> tuple[subprocess.Popen[bytes], str]:
     )
     endpoint = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # readiness: the engine answers HTTP (any status)
-        if proc.poll() is not None:
-            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-            raise RuntimeError(f"DynamoDB Local exited at start ({proc.returncode}): {err[-500:]}")
-        try:
-            httpx.get(endpoint, timeout=1)
-            return proc, endpoint
-        except httpx.TransportError:
-            time.sleep(0.05)
+    with httpx.Client(timeout=1) as http:  # one client: each new one loads a CA bundle
+        while time.monotonic() < deadline:  # readiness: the engine answers HTTP (any status)
+            if proc.poll() is not None:
+                err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+                raise RuntimeError(f"DynamoDB Local exited at start ({proc.returncode}): {err[-500:]}")
+            try:
+                http.get(endpoint)
+                return proc, endpoint
+            except httpx.TransportError:
+                time.sleep(0.05)
     proc.kill()
     raise RuntimeError("DynamoDB Local did not answer within 60 s")
 

@@ -7,6 +7,10 @@ moto serves only calls that carry no condition, concurrently.
 
 ``POST /_devstack/reset`` forgets everything but the KMS keys, which a stack keeps across
 deploys (the functions' warm workers cache a key's public half, as Lambda containers do).
+``POST /_devstack/reset?if_changed=1`` does so only when a request since ``POST
+/_devstack/baseline`` may have changed what a reset forgets: the tests' fixture resets between
+tests only after a test made a rule, a queue or a secret of its own (most make none: their
+events land in the event log's queue, which the fixture drains).
 
 ``python -m devstack.moto_server HOST PORT`` serves it in its own process (the bench).
 """
@@ -20,6 +24,18 @@ from typing import Any
 from moto.server import ThreadedMotoServer
 
 RESET_PATH = "/_devstack/reset"
+BASELINE_PATH = "/_devstack/baseline"
+# Requests that leave nothing a reset would forget: KMS (its keys outlive resets), the events
+# the functions publish (the baseline's one rule sends them to the event log's queue, which
+# the tests' fixture drains) and the drain itself, and reads.
+_LEAVES_NOTHING = (
+    "TrentService.",
+    "AWSEvents.PutEvents",
+    "AmazonSQS.ReceiveMessage",
+    "AmazonSQS.DeleteMessage",
+    "AmazonSQS.DeleteMessageBatch",
+)
+_READS = ("Get", "List", "Describe")
 
 
 def reset_keeping_keys() -> None:
@@ -37,18 +53,39 @@ def reset_keeping_keys() -> None:
         kms_backends[account][region].__dict__.update(state)
 
 
+def leaves_nothing(target: str) -> bool:
+    """Whether a request with this ``X-Amz-Target`` leaves nothing a reset would forget."""
+    action = target.rpartition(".")[2]
+    return bool(target) and (target.startswith(_LEAVES_NOTHING) or action.startswith(_READS))
+
+
 class WithReset:
-    """moto's WSGI app, plus ``POST /_devstack/reset`` (everything but the KMS keys)."""
+    """moto's WSGI app, plus ``POST /_devstack/reset`` (everything but the KMS keys) and
+    ``POST /_devstack/baseline`` (what ``reset?if_changed=1`` compares with)."""
 
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
         self.app = app
+        self.changed = True  # until a baseline is set, anything may have changed
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == RESET_PATH and environ.get("REQUEST_METHOD") == "POST":
-            reset_keeping_keys()
-            start_response("200 OK", [("Content-Type", "application/json")])
-            return [b"{}"]
+        path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
+        if path == RESET_PATH and method == "POST":
+            reset = self.changed or "if_changed" not in environ.get("QUERY_STRING", "")
+            if reset:
+                reset_keeping_keys()
+                self.changed = True  # the baseline's own rule and queue are gone too, until made again
+            return self._answer(start_response, b'{"reset": true}' if reset else b'{"reset": false}')
+        if path == BASELINE_PATH and method == "POST":
+            self.changed = False
+            return self._answer(start_response, b"{}")
+        if not leaves_nothing(environ.get("HTTP_X_AMZ_TARGET", "")):
+            self.changed = True
         return self.app(environ, start_response)
+
+    @staticmethod
+    def _answer(start_response: Callable[..., Any], body: bytes) -> Iterable[bytes]:
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [body]
 
 
 def make_app() -> WithReset:

@@ -1,6 +1,8 @@
 """Shared fixtures: DynamoDB Local, a moto server, the Figma emulator and the local API, all real HTTP.
 
-`stack` gives each test a fresh table and key, a reset emulator and fresh handler settings.
+`stack` gives each test an empty table (the session's, emptied: tests/support/stack.py,
+Baseline), moto without another test's rules and queues, a reset emulator and fresh handler
+settings; it fails the test's setup if anything of an earlier test is still there.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from devstack.figma_emulator import EMULATOR_CLIENT, FigmaEmulator
 from devstack.lambdas import Containers
 from figma_auth.oauth import FIGMA_SCOPES
 from tests.support.browser import Browser
-from tests.support.stack import EmulatorControl, Stack, SubprocessStack, Table
+from tests.support.stack import Baseline, EmulatorControl, Stack, SubprocessStack, Table
 
 _hypothesis_settings.register_profile("ci", derandomize=True, database=None)
 # `make mutate` runs every test through mutmut's trampolines, several times slower: the same
@@ -86,21 +88,38 @@ def base_env(api_url: str, emulator_url: str, resources: aws.Resources) -> dict[
     }
 
 
+@pytest.fixture(scope="session")
+def stack_resources(
+    moto_endpoint: str, dynamodb_endpoint: str, emulator: FigmaEmulator
+) -> tuple[aws.Resources, Baseline, EmulatorControl]:
+    """What every test that takes ``stack`` shares: the table, keys and event log (made once,
+    emptied between tests: a table made per test cost a third of the suite's time) and the
+    emulator's knobs (one HTTP client: a new one costs tens of milliseconds)."""
+    resources = aws.create_resources(moto_endpoint, dynamodb_endpoint)  # both start empty with the session
+    bus = os.environ.get("EVENT_BUS_NAME") or "default"
+    baseline = Baseline(Table(dynamodb_endpoint, resources.table_name), moto_endpoint, bus)
+    aws.moto_baseline(moto_endpoint, http=baseline.http)
+    return resources, baseline, EmulatorControl(emulator.url)
+
+
 @pytest.fixture
 def stack(
-    moto_endpoint: str,
-    dynamodb_endpoint: str,
+    stack_resources: tuple[aws.Resources, Baseline, EmulatorControl],
     emulator: FigmaEmulator,
     local_api: LocalApi,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Stack]:
-    """A clean world per test: new table + key, emulator reset, settings re-read."""
+    """A clean world per test: empty table, moto and event log as the stack made them, emulator
+    reset, settings re-read."""
+    from devstack.api import EVENT_LOG
     from devstack.hooks import HOOKS
     from figma_auth import runtime
 
+    resources, baseline, emulator_control = stack_resources
     HOOKS.clear()
-    aws.reset(moto_endpoint, dynamodb_endpoint)
-    resources = aws.create_resources(moto_endpoint, dynamodb_endpoint)
+    baseline.restore(EVENT_LOG)  # the events of this test only, too
+    left = baseline.left_behind()
+    assert not left, f"an earlier test's world is still here: {left}"
     emulator.state.reset()
     emulator.state.redirect_uris = {f"{local_api.url}/auth/figma/callback"}
     for name, value in base_env(local_api.url, emulator.url, resources).items():
@@ -110,14 +129,11 @@ def stack(
     runtime.reset()
     if local_api.handler.containers is None:
         local_api.attach(Containers()).start()
-    from devstack.api import EVENT_LOG
-
-    EVENT_LOG.clear(aws.client("sqs", moto_endpoint))  # the events of this test only
     yield Stack(
         local_api.url,
-        EmulatorControl(emulator.url),
-        Table(dynamodb_endpoint, resources.table_name),
-        moto_endpoint,
+        emulator_control,
+        baseline.table,
+        resources.endpoint,
         containers=local_api.handler.containers,
     )
     emulator.state.reset()  # releases any request still hanging on a fault

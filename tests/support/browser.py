@@ -11,6 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from tests.support import httpclient
+
 _HIDDEN = re.compile(r'<input type="hidden" name="([^"]*)" value="([^"]*)">')
 
 
@@ -18,7 +20,7 @@ class Browser:
     """Keeps cookies per host like a browser; sends Secure cookies to 127.0.0.1 (as Chrome does)."""
 
     def __init__(self, *, origin: str | None = None) -> None:
-        self.http = httpx.Client(follow_redirects=False, timeout=30)
+        self.http = httpclient.client(follow_redirects=False, timeout=30)
         self.jars: dict[str, dict[str, str]] = {}
         self.origin = origin
         self.set_cookie_headers: list[str] = []

@@ -3,6 +3,7 @@ over real HTTP) or as a subprocess running exactly what `make run` runs."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -20,6 +21,7 @@ from devstack.template import ROOT
 from figma_auth.store.codec import key
 from figma_auth.store.connections import CONNECTION
 from figma_auth.store.sessions import SESSION
+from tests.support import httpclient
 
 SESSION_COOKIE = "__Host-figma_auth_session"
 
@@ -31,8 +33,12 @@ class Table:
     endpoint: str
     name: str
 
+    @functools.cached_property
+    def client(self) -> Any:
+        return aws.client("dynamodb", self.endpoint)
+
     def items(self) -> list[dict[str, Any]]:
-        client = aws.client("dynamodb", self.endpoint)
+        client = self.client
         out: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {}
         while True:
@@ -47,11 +53,56 @@ class Table:
 
 
 @dataclass
+class Baseline:
+    """Where every test that takes ``stack`` starts: the session's table emptied (not created
+    again: its name, indexes and TTL stay, and with them the functions' settings and warm
+    workers), moto as the stack installed it (reset, but for the KMS keys, only after a test
+    changed more than the events the functions publish), and no event logged."""
+
+    table: Table
+    moto: str
+    bus: str = "default"
+
+    def __post_init__(self) -> None:
+        from devstack import events
+
+        self.ddb = self.table.client
+        self.sqs = aws.client("sqs", self.moto)
+        self.events = aws.client("events", self.moto)
+        self.http = httpclient.client(timeout=10)
+        self.expected = ([events.RULE], [events.QUEUE])  # on moto: the event log's, nothing else
+
+    def restore(self, event_log: Any) -> None:
+        """Back to the baseline: what an earlier test left is gone (``event_log``: the local
+        API's, devstack.api.EVENT_LOG, drained)."""
+        aws.empty_table(self.ddb, self.table.name)
+        if aws.reset_moto(self.moto, if_changed=True, http=self.http):
+            aws.install_events(self.moto)
+            aws.moto_baseline(self.moto, http=self.http)
+        event_log.clear(self.sqs)
+
+    def left_behind(self, *, indexes: bool = False) -> list[str]:
+        """What is here beyond the baseline: items in the table (``indexes``: in its indexes
+        too), or a rule or a queue the stack does not make (nothing, after ``restore``)."""
+        found = []
+        for index in [None, *(aws.table_indexes() if indexes else [])]:
+            where = {"IndexName": index} if index else {"ConsistentRead": True}
+            count = self.ddb.scan(TableName=self.table.name, Select="COUNT", **where)["Count"]
+            if count:
+                found.append(f"{count} items in {f'the index {index}' if index else 'the table'}")
+        rules = [r["Name"] for r in self.events.list_rules(EventBusName=self.bus)["Rules"]]
+        queues = [url.rpartition("/")[2] for url in self.sqs.list_queues().get("QueueUrls", [])]
+        if (rules, queues) != self.expected:
+            found.append(f"rules {rules} and queues {queues} on moto")
+        return found
+
+
+@dataclass
 class EmulatorControl:
     """The Figma emulator's knobs, over HTTP."""
 
     url: str
-    http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=10))
+    http: httpx.Client = field(default_factory=lambda: httpclient.client(timeout=10))
 
     def reset(self) -> None:
         self.http.post(f"{self.url}/_emulator/reset").raise_for_status()
@@ -184,8 +235,7 @@ class EventCapture:
 
 
 def _item(table: Table, found: dict[str, Any]) -> dict[str, Any] | None:
-    client = aws.client("dynamodb", table.endpoint)
-    return client.get_item(TableName=table.name, Key=found, ConsistentRead=True).get("Item")
+    return table.client.get_item(TableName=table.name, Key=found, ConsistentRead=True).get("Item")
 
 
 def _update(table: Table, pk: str, sk: str, expression: str, values: dict[str, Any]) -> None:
@@ -193,8 +243,9 @@ def _update(table: Table, pk: str, sk: str, expression: str, values: dict[str, A
 
 
 def _update_item(table: Table, found: dict[str, Any], expression: str, values: dict[str, Any]) -> None:
-    client = aws.client("dynamodb", table.endpoint)
-    client.update_item(TableName=table.name, Key=found, UpdateExpression=expression, ExpressionAttributeValues=values)
+    table.client.update_item(
+        TableName=table.name, Key=found, UpdateExpression=expression, ExpressionAttributeValues=values
+    )
 
 
 def session_item(table: Table, session_id: str) -> dict[str, Any] | None:
@@ -215,17 +266,17 @@ def update_connection(table: Table, user_id: str, expression: str, values: dict[
 
 def published(stack: Stack, detail_type: str | None = None) -> list[dict[str, Any]]:
     """The events the stack published (GET /_devstack/events), oldest first."""
-    events: list[dict[str, Any]] = httpx.get(f"{stack.api}/_devstack/events").json()["events"]
+    events: list[dict[str, Any]] = httpx.get(f"{stack.api}/_devstack/events", verify=httpclient.tls()).json()["events"]
     return [e for e in events if detail_type is None or e["detail_type"] == detail_type]
 
 
 def last_figma_request(stack: Stack) -> dict[str, Any]:
-    return dict(httpx.get(f"{stack.emulator.url}/_emulator/last_request").json())
+    return dict(stack.emulator.http.get(f"{stack.emulator.url}/_emulator/last_request").json())
 
 
 def delete_item(table: Table, pk: str, sk: str) -> None:
     """An item gone, as DynamoDB's TTL (or an operator) deletes it."""
-    aws.client("dynamodb", table.endpoint).delete_item(TableName=table.name, Key=key(pk, sk))
+    table.client.delete_item(TableName=table.name, Key=key(pk, sk))
 
 
 def item(table: Table, pk: str, sk: str) -> dict[str, Any] | None:

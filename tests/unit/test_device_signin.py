@@ -4,7 +4,7 @@ denied, expired, one session once (integration/test_device.py runs it end to end
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,49 +26,11 @@ from figma_auth.settings import Settings
 from figma_auth.tokens import hash_secret, user_of_token
 from figma_auth.usecases.authorize import StartSignIn
 from figma_auth.usecases.device import DeviceSignIn, network_of
+from tests.support.fakes import Devices
 from tests.unit.test_settings import GOOD
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 SETTINGS = Settings.from_env({**GOOD, "ALLOWED_SCOPES": "current_user:read,file_content:read,file_comments:read"})
-
-
-@dataclass
-class Devices:
-    """An in-memory DeviceStore with the table's rules: a user code is free or not, a poll
-    earlier than the interval since the last is early, a device is delivered once."""
-
-    devices: dict[str, DeviceCode] = field(default_factory=dict)
-    next_poll: dict[str, int] = field(default_factory=dict)
-    taken_user_codes: int = 0  # the next N put_device calls find their user code in use
-    delivered: list[tuple[Session, bool]] = field(default_factory=list)
-
-    def put_device(self, device: DeviceCode) -> bool:
-        if self.taken_user_codes:
-            self.taken_user_codes -= 1
-            return False
-        self.devices[device.device_hash] = device
-        self.next_poll[device.device_hash] = 0
-        return True
-
-    def poll_device(self, device_hash: str, *, now_ms: int) -> tuple[DeviceCode | None, bool]:
-        device = self.devices.get(device_hash)
-        if device is None:
-            return None, False
-        if self.next_poll[device_hash] > now_ms + 250:
-            return device, True
-        self.next_poll[device_hash] = now_ms + device.interval_ms
-        return device, False
-
-    def slow_down(self, device_hash: str, *, now_ms: int, interval_ms: int) -> None:
-        self.devices[device_hash] = replace(self.devices[device_hash], interval_ms=interval_ms)
-        self.next_poll[device_hash] = now_ms + interval_ms
-
-    def deliver_device(self, device: DeviceCode, session: Session, *, offline: bool = False) -> bool:
-        if self.devices[device.device_hash].status == "delivered":
-            return False
-        self.devices[device.device_hash] = replace(device, status="delivered")
-        self.delivered.append((session, offline))
-        return True
 
 
 def view(creds: Credentials) -> SessionView:

@@ -16,36 +16,10 @@ from figma_auth.records import DeviceCode
 from figma_auth.tokens import derive, hash_secret
 from figma_auth.usecases import device_verify as dv
 from figma_auth.usecases.device import EXPIRED, network_of
+from tests.support.fakes import Codes
 
 NOW = datetime(2026, 12, 1, 12, 0, 30, tzinfo=UTC)  # 30 s into a 15-minute window
 CODE = "BCDFGHJK"
-
-
-@dataclass
-class Codes:
-    devices: dict[str, DeviceCode] = field(default_factory=dict)
-    views: dict[str, int] = field(default_factory=dict)
-    spent: dict[str, int] = field(default_factory=dict)
-    untils: list[datetime] = field(default_factory=list)
-
-    def device_by_user_code(self, user_code_hash: str, *, max_views: int) -> tuple[DeviceCode | None, bool]:
-        device = self.devices.get(user_code_hash)
-        if device is None:
-            return None, False
-        self.views[user_code_hash] = self.views.get(user_code_hash, 0) + 1
-        return (None, True) if self.views[user_code_hash] > max_views else (device, False)
-
-    def spend_guess(self, budgets: list[tuple[str, int]], *, until: datetime) -> bool:
-        self.untils.append(until)
-        if any(self.spent.get(key, 0) >= ceiling for key, ceiling in budgets):
-            return False
-        for key, _ in budgets:
-            self.spent[key] = self.spent.get(key, 0) + 1
-        return True
-
-    def refund_guess(self, keys: list[str]) -> None:
-        for key in keys:
-            self.spent[key] -= 1
 
 
 @dataclass

@@ -131,7 +131,8 @@ def test_the_ipv6_network_is_the_64() -> None:
 
 
 def test_device_scope_or_scopes_alone_is_what_is_asked_for_and_a_mismatch_is_refused_in_words() -> None:
-    from tests.unit.test_device_signin import Devices, started
+    from tests.support.fakes import Devices
+    from tests.unit.test_device_signin import started
 
     store, clock = Devices(), [datetime(2026, 12, 1, 12, 0, tzinfo=UTC)]
     started(store, clock, scopes="file_content:read")
@@ -272,10 +273,10 @@ def test_a_jwt_carries_the_users_name_email_and_picture_and_none_without_a_key()
 
 def test_a_missing_connection_is_not_found_in_words() -> None:
     from figma_auth.usecases.connections import NO_CONNECTION, connection_of
-    from tests.unit.test_webhooks import Store
+    from tests.support.fakes import WebhookStore
 
     with pytest.raises(NotFound) as missing:
-        connection_of(Store(), "nobody")
+        connection_of(WebhookStore(), "nobody")
     assert missing.value.message == NO_CONNECTION
 
 

@@ -3,120 +3,18 @@ peer, lease take-over, dead grants, outages. No AWS, no HTTP, no real waiting.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from figma_auth.engine import JUST_REFRESHED, LEASE_MS, RefreshEngine
+from figma_auth.engine import JUST_REFRESHED, RefreshEngine
 from figma_auth.errors import FigmaUnavailable, ReauthRequired, Unauthorized
 from figma_auth.oauth import FigmaGrant
-from figma_auth.records import ACTIVE, REAUTH_REQUIRED, Connection, Profile
+from figma_auth.records import REAUTH_REQUIRED, Connection, Profile
 from figma_auth.vault import SealedBox
-
-START = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-
-
-@dataclass
-class Clock:
-    """Wall clock and monotonic clock that only move when someone sleeps."""
-
-    now: datetime = START
-    slept: float = 0.0
-    on_sleep: list[Any] = field(default_factory=list)  # callbacks run once, at the next sleep
-
-    def wall(self) -> datetime:
-        return self.now
-
-    def monotonic(self) -> float:
-        return self.slept
-
-    def sleep(self, seconds: float) -> None:
-        self.slept += seconds
-        self.now += timedelta(seconds=seconds)
-        while self.on_sleep:
-            self.on_sleep.pop(0)()
-
-
-class FakeStore:
-    """One connection item with the conditional semantics of the real Store."""
-
-    def __init__(self, conn: Connection, clock: Clock) -> None:
-        self.conn: Connection | None = conn
-        self.owner: str | None = None
-        self.clock = clock
-        self.saves = 0
-
-    def stored(self) -> Connection:
-        """The connection as stored now (the test's precondition: there is one)."""
-        assert self.conn is not None
-        return self.conn
-
-    def _ms(self) -> int:
-        return int(self.clock.now.timestamp() * 1000)
-
-    def get_connection(self, user_id: str) -> Connection | None:
-        return self.conn
-
-    def acquire_lease(self, user_id: str, *, version: int, owner: str, now_ms: int, lease_ms: int) -> bool:
-        c = self.conn
-        if c is None or c.version != version or c.status != ACTIVE or c.lease_until_ms >= now_ms:
-            return False
-        self.owner, self.conn = owner, replace(c, lease_until_ms=now_ms + lease_ms)
-        return True
-
-    def save_refreshed_grant(
-        self,
-        conn: Connection,
-        *,
-        owner: str,
-        box: SealedBox,
-        expires_at: datetime,
-        obtained_at: datetime,
-        narrowed_to: tuple[str, ...] | None = None,
-    ) -> bool:
-        if self.conn is None or self.owner != owner:
-            return False
-        self.saves += 1
-        self.owner = None
-        self.conn = replace(
-            self.conn,
-            grant_box=box,
-            grant_expires_at=expires_at,
-            grant_obtained_at=obtained_at,
-            version=self.conn.version + 1,
-            lease_until_ms=0,
-        )
-        return True
-
-    def release_lease(self, user_id: str, *, owner: str) -> None:
-        if self.conn is not None and self.owner == owner:
-            self.owner, self.conn = None, replace(self.conn, lease_until_ms=0)
-
-    def mark_reauth_required(self, user_id: str, *, owner: str) -> bool:
-        if self.conn is None or self.owner != owner:
-            return False
-        self.owner = None
-        self.conn = replace(self.conn, status=REAUTH_REQUIRED, grant_box=None, lease_until_ms=0)
-        return True
-
-    def peer_takes_lease(self) -> None:
-        assert self.conn is not None
-        self.owner = "peer"
-        self.conn = replace(self.conn, lease_until_ms=self._ms() + LEASE_MS)
-
-    def peer_finishes(self) -> None:
-        assert self.conn is not None and self.conn.grant_expires_at is not None
-        self.owner = None
-        self.conn = replace(
-            self.conn,
-            version=self.conn.version + 1,
-            grant_box=SealedBox(b"k", b"n", b"peer|refresh-1"),
-            grant_expires_at=self.clock.now + timedelta(hours=1),
-            grant_obtained_at=self.clock.now,
-            lease_until_ms=0,
-        )
+from tests.support.fakes import START, Clock, FakeStore
 
 
 class FakeVault:

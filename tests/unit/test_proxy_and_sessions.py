@@ -39,7 +39,8 @@ from figma_auth.usecases.proxy import (
 )
 from figma_auth.usecases.rate_limits import RateLimitLedger
 from figma_auth.usecases.sessions import Authenticate, EndUser, Sessions
-from tests.unit.test_sessions import MemoryStore, Published
+from tests.support.fakes import MemoryStore
+from tests.unit.test_sessions import Published
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 USER = "1143925780461227139"

@@ -5,7 +5,6 @@ the session/connection views built from a connection (written against `make muta
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +17,7 @@ from figma_auth.figma_tiers import Classified
 from figma_auth.oauth import FigmaGrant
 from figma_auth.records import ACTIVE, Connection, Profile, RateLimit, Session
 from figma_auth.usecases import rate_limits, views
+from tests.support.fakes import Recorded
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 ADA = Profile("Ada Lovelace", "ada@example.com", "https://img.example/ada.png")
@@ -33,19 +33,6 @@ def connection(*limits: RateLimit, status: str = ACTIVE, **fields: Any) -> Conne
         rate_limits=limits,
         **fields,
     )
-
-
-@dataclass
-class Recorded:
-    """The store's answer to record_rate_limit: True the first time for a key (conditional write)."""
-
-    entries: dict[str, RateLimit] = field(default_factory=dict)
-
-    def record_rate_limit(self, conn: Connection, limit: RateLimit, *, now: datetime) -> bool:
-        if limit.key in self.entries:
-            return False
-        self.entries[limit.key] = limit
-        return True
 
 
 def ledger() -> tuple[rate_limits.RateLimitLedger, Recorded, list[tuple[str, dict[str, Any]]]]:

@@ -5,7 +5,7 @@ grant) goes with it."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
@@ -14,9 +14,10 @@ from figma_auth.credentials import Credentials
 from figma_auth.engine import Fresh
 from figma_auth.errors import InvalidRequest
 from figma_auth.models import LogoutRequest
-from figma_auth.records import Connection, Profile, Session
+from figma_auth.records import Connection
 from figma_auth.tokens import new_session_token, user_of_token
 from figma_auth.usecases.sessions import Authenticate, EndUser, Sessions
+from tests.support.fakes import MemoryStore
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -43,57 +44,6 @@ def test_a_session_token_names_its_user(user_id: str) -> None:
 )
 def test_a_malformed_session_token_names_nobody(token: str) -> None:
     assert user_of_token(token) is None
-
-
-@dataclass
-class MemoryStore:
-    sessions: dict[str, Session] = field(default_factory=dict)
-    connections: dict[str, tuple[Connection, str]] = field(default_factory=dict)  # user → (conn, touched)
-    deleted_connections: list[str] = field(default_factory=list)
-
-    def session_with_connection(self, session_id: str, user_id: str) -> tuple[Session | None, Connection | None]:
-        conn = self.connections.get(user_id)
-        return self.sessions.get(session_id), conn[0] if conn else None
-
-    def delete_session(self, session_id: str, *, user_id: str | None = None) -> bool:
-        found = self.sessions.get(session_id)
-        if found is None or (user_id is not None and found.user_id != user_id):
-            return False
-        del self.sessions[session_id]
-        return True
-
-    joins_while_listing: bool = False
-
-    def user_sessions(self, user_id: str) -> list[Session]:
-        found = [s for s in self.sessions.values() if s.user_id == user_id]
-        if self.joins_while_listing and user_id in self.connections:
-            conn, _ = self.connections[user_id]
-            self.connections[user_id] = (conn, "a-new-session")  # what sign_in's transaction writes
-        return found
-
-    def delete_sessions(self, ids: list[str]) -> None:
-        for sid in ids:
-            self.sessions.pop(sid, None)
-
-    def connection_touched(self, user_id: str) -> str | None:
-        conn = self.connections.get(user_id)
-        return conn[1] if conn else None
-
-    def delete_connection(self, user_id: str, *, touched: str | None = None) -> bool:
-        conn = self.connections.get(user_id)
-        if conn is None or (touched is not None and conn[1] != touched):
-            return False
-        del self.connections[user_id]
-        self.deleted_connections.append(user_id)
-        return True
-
-    def sign_in(self, user_id: str) -> str:
-        token = new_session_token(user_id)
-        session = Session(tokens.hash_secret(token), user_id, NOW, NOW + timedelta(days=30))
-        self.sessions[session.id] = session
-        conn = Connection(user_id, Profile("Ada", "ada@example.com", ""), ("current_user:read",))
-        self.connections[user_id] = (conn, session.id)
-        return token
 
 
 class NoRefresh:

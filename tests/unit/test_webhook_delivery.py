@@ -6,7 +6,6 @@ fit (integration/test_webhooks.py covers them end to end)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,40 +13,11 @@ import pytest
 
 from figma_auth.errors import TemporarilyUnavailable
 from figma_auth.records import WebhookRegistration
-from figma_auth.store.webhooks import Claim
 from figma_auth.tokens import hash_secret
 from figma_auth.usecases import webhook_receiver as receiver
+from tests.support.fakes import Deliveries
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-
-
-@dataclass
-class Deliveries:
-    """An in-memory DeliveryStore with the real one's semantics: a key is claimed once, for a
-    user whose connection exists."""
-
-    owners: dict[str, WebhookRegistration] = field(default_factory=dict)  # webhook id -> registration
-    pending: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # passcode hash -> (user, expires)
-    connected: set[str] = field(default_factory=set)
-    seen: dict[str, datetime] = field(default_factory=dict)
-
-    def webhook_registration(self, webhook_id: str) -> WebhookRegistration | None:
-        return self.owners.get(webhook_id)
-
-    def pending_passcode(self, passcode_hash: str, *, now: datetime) -> str | None:
-        user, expires = self.pending.get(passcode_hash, ("", now))
-        return user if user and expires > now else None
-
-    def claim_delivery(self, key: str, user_id: str, expires_at: datetime) -> Claim:
-        if user_id not in self.connected:
-            return "no_connection"
-        if key in self.seen:
-            return "seen"
-        self.seen[key] = expires_at
-        return "new"
-
-    def forget_delivery(self, key: str) -> None:
-        self.seen.pop(key, None)
 
 
 def payload(**fields: Any) -> dict[str, Any]:

@@ -7,7 +7,6 @@ test_backend.py run them end to end)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,6 +36,7 @@ from figma_auth.usecases.rate_limits import RateLimitLedger
 from figma_auth.usecases.sessions import EndUser
 from figma_auth.usecases.webhook_reconcile import Reconcile
 from figma_auth.usecases.webhooks import PENDING_PASSCODE_TTL, ManageWebhooks, view
+from tests.support.fakes import WebhookStore
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 ISSUER = "https://api.example.com"
@@ -96,70 +96,8 @@ def answer(
 
 
 @dataclass
-class Store:
-    connections: dict[str, Connection] = field(default_factory=dict)
-    webhooks: dict[str, list[Webhook]] = field(default_factory=dict)
-    passcodes: list[tuple[str, str, datetime]] = field(default_factory=list)
-    saved: list[tuple[Webhook, str]] = field(default_factory=list)
-    deleted: list[tuple[str, str]] = field(default_factory=list)
-    limits: list[RateLimit] = field(default_factory=list)
-    sessions: dict[str, list[Session]] = field(default_factory=dict)
-    passcode_hashes: dict[str, str] = field(default_factory=dict)  # webhook id -> its passcode's hash
-    reads: int = 0
-    slot_taken_by: Webhook | None = None  # another create of the same webhook saved first (the real store's race)
-
-    def put_pending_passcode(self, passcode_hash: str, user_id: str, expires_at: datetime) -> None:
-        self.passcodes.append((passcode_hash, user_id, expires_at))
-
-    def save_webhook(self, webhook: Webhook, passcode_hash: str) -> bool:
-        """As the real store: refused when the user holds one for this event and context."""
-        same = (webhook.event_type, webhook.context, webhook.context_id)
-        if self.slot_taken_by is not None:
-            self.webhooks.setdefault(webhook.user_id, []).append(self.slot_taken_by)
-            self.slot_taken_by = None
-        if any((w.event_type, w.context, w.context_id) == same for w in self.webhooks.get(webhook.user_id, [])):
-            return False
-        self.saved.append((webhook, passcode_hash))
-        self.passcode_hashes[webhook.id] = passcode_hash
-        self.webhooks.setdefault(webhook.user_id, []).append(webhook)
-        return True
-
-    def user_webhooks(self, user_id: str) -> list[Webhook]:
-        return list(self.webhooks.get(user_id, []))
-
-    def delete_webhook(self, user_id: str, webhook: Webhook) -> None:
-        self.deleted.append((user_id, webhook.id))
-        self.webhooks[user_id] = [w for w in self.webhooks.get(user_id, []) if w.id != webhook.id]
-
-    def user_sessions(self, user_id: str) -> list[Session]:
-        return self.sessions.get(user_id, [Session("s", user_id, NOW - timedelta(days=1), NOW + timedelta(days=1))])
-
-    def replace_passcode(
-        self, user_id: str, webhook_id: str, passcode_hash: str, endpoint: str, *, now: datetime
-    ) -> None:
-        self.passcode_hashes[webhook_id] = passcode_hash
-        self.webhooks[user_id] = [
-            replace(w, endpoint=endpoint, passcode_set_at=now) if w.id == webhook_id else w
-            for w in self.webhooks[user_id]
-        ]
-
-    def set_webhook_status(self, user_id: str, webhook_id: str, status: str) -> None:
-        self.webhooks[user_id] = [
-            replace(w, status=status) if w.id == webhook_id else w for w in self.webhooks[user_id]
-        ]
-
-    def get_connection(self, user_id: str) -> Connection | None:
-        self.reads += 1
-        return self.connections.get(user_id)
-
-    def record_rate_limit(self, conn: Connection, limit: RateLimit, *, now: datetime) -> bool:
-        self.limits.append(limit)
-        return True
-
-    def every_webhook(self) -> Iterator[tuple[str, str]]:
-        for user_id, hooks in self.webhooks.items():
-            for hook in hooks:
-                yield hook.id, user_id
+class Store(WebhookStore):
+    now: datetime = NOW  # the default user's session is live on the tests' clock
 
 
 @dataclass

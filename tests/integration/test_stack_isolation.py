@@ -1,0 +1,66 @@
+"""The ``stack`` fixture's promise, that a test never sees another's world, though the table
+lives for the whole session (emptied, not recreated) and moto is reset only after a test
+changed it: what a test leaves is seen by the check every setup runs, and gone after the
+fixture's restore — items, both indexes' entries, a rule and a queue of its own, its events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from devstack import aws
+from devstack.api import EVENT_LOG
+from devstack.moto_server import leaves_nothing
+from tests.support.browser import Browser, sign_in
+from tests.support.stack import EventCapture, Stack, published
+
+
+def test_what_a_test_leaves_is_seen_by_the_setups_check_and_gone_after_the_restore(
+    stack: Stack, browser: Browser, stack_resources: tuple[Any, ...]
+) -> None:
+    _, baseline, _ = stack_resources
+    sign_in(browser, stack.api)  # a session (in the by_user index) and a connection (in by_refresh_due)
+    EventCapture(stack.moto)  # a rule and a queue of this test's own
+    assert published(stack)  # events in the log
+
+    left = " / ".join(baseline.left_behind(indexes=True))
+    for found in ("items in the table", "the index by_user", "the index by_refresh_due", "figma-auth-to-queue"):
+        assert found in left
+
+    baseline.restore(EVENT_LOG)
+
+    assert baseline.left_behind(indexes=True) == []
+    assert stack.table.items() == [] and published(stack) == []
+    assert browser.get(f"{stack.api}/auth/session").status_code == 401
+
+
+def test_publishing_events_and_using_kms_changes_nothing_a_reset_would_forget(stack: Stack, browser: Browser) -> None:
+    sign_in(browser, stack.api)  # KMS (the grant's data key) and EventBridge (the sign-in's event)
+    assert published(stack)
+    assert aws.reset_moto(stack.moto, if_changed=True) is False
+
+    EventCapture(stack.moto)
+    assert aws.reset_moto(stack.moto, if_changed=True) is True
+
+
+@pytest.mark.parametrize(
+    ("target", "leaves"),
+    [
+        ("TrentService.GenerateDataKey", True),  # KMS: its keys outlive every reset anyway
+        ("TrentService.CreateKey", True),
+        ("AWSEvents.PutEvents", True),  # lands in the event log's queue, which the fixture drains
+        ("AmazonSQS.ReceiveMessage", True),
+        ("AmazonSQS.DeleteMessageBatch", True),
+        ("AmazonSQS.GetQueueUrl", True),
+        ("AWSEvents.ListRules", True),
+        ("AWSEvents.PutRule", False),
+        ("AWSEvents.PutTargets", False),
+        ("AmazonSQS.CreateQueue", False),
+        ("AmazonSQS.SendMessage", False),
+        ("secretsmanager.CreateSecret", False),
+        ("", False),  # no target (moto's own API, a query-protocol call): counted as a change
+    ],
+)
+def test_moto_counts_every_request_as_a_change_but_kms_publishing_draining_and_reads(target: str, leaves: bool) -> None:
+    assert leaves_nothing(target) is leaves
