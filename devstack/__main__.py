@@ -58,6 +58,7 @@ def start_backends(port: int, *, emulator_port: int = 0, demo_port: int = 5173) 
         "dynamodb": dynamodb_url,
         "table": resources.table_name,
         "kms_key_id": resources.key_id,
+        "bucket": resources.bucket,
         "jwt_key_id": resources.jwt_key_id,
     }
     callback = os.environ.get("CALLBACK_URL") or f"http://127.0.0.1:{port}/auth/figma/callback"

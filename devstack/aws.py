@@ -22,6 +22,9 @@ FAKE_CREDENTIALS = {
 }
 
 
+BODIES_BUCKET = "figma-auth-local-bodies"
+
+
 @dataclass(frozen=True)
 class Resources:
     endpoint: str  # moto: KMS, EventBridge, Secrets Manager
@@ -29,6 +32,7 @@ class Resources:
     key_id: str
     jwt_key_id: str
     dynamodb: str  # DynamoDB Local
+    bucket: str = BODIES_BUCKET  # on moto: large answers and the read-once cache's bodies
 
     def env(self) -> dict[str, str]:
         return {
@@ -38,6 +42,7 @@ class Resources:
             "TABLE_NAME": self.table_name,
             "KMS_KEY_ID": self.key_id,
             "JWT_KEY_ID": self.jwt_key_id,
+            "BODIES_BUCKET": self.bucket,
         }
 
 
@@ -144,11 +149,20 @@ def create_resources(endpoint: str, dynamodb: str, table_name: str = "figma-auth
 
 
 def install_events(endpoint: str) -> None:
-    """The event log's rule and queue on moto (GET /_devstack/events); again after each reset."""
+    """What a moto reset forgets and the stack needs: the event log's rule and queue (GET
+    /_devstack/events) and the bodies bucket; again after each reset."""
     from devstack import events
 
     bus = os.environ.get("EVENT_BUS_NAME") or "default"
     events.install(client("sqs", endpoint), client("events", endpoint), bus)
+    install_bucket(endpoint)
+
+
+def install_bucket(endpoint: str, name: str = BODIES_BUCKET) -> None:
+    """The bodies bucket (template.yaml's ``Bodies``) on moto, unless it is there."""
+    s3 = client("s3", endpoint)
+    if not any(b["Name"] == name for b in s3.list_buckets().get("Buckets", [])):
+        s3.create_bucket(Bucket=name)
 
 
 def _key_alias(kms: Any, alias: str, **spec: str) -> str:

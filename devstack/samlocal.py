@@ -33,6 +33,7 @@ def env_values(state: dict[str, Any], *, host: str = DOCKER_HOST) -> dict[str, d
     values = {
         "TABLE_NAME": state["table"],
         "KMS_KEY_ID": state["kms_key_id"],
+        "BODIES_BUCKET": state.get("bucket", "figma-auth-local-bodies"),
         "AWS_ENDPOINT_URL": seen(state["moto"]),
         "AWS_ENDPOINT_URL_DYNAMODB": seen(state["dynamodb"]),
         "CALLBACK_URL": state["callback_url"],  # the browser's view: it is where Figma sends it

@@ -90,9 +90,16 @@ class FigmaAuthBackend:
     def figma(self, user_id: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Call Figma's REST API as ``user_id`` (``path`` like ``/v1/files/KEY``); Figma's own
         answer comes back as is. figma-auth's refusals raise FigmaAuthError; a 429 (Figma's, or
-        figma-auth's from the limit it remembers, without calling Figma) raises RateLimited."""
+        figma-auth's from the limit it remembers, without calling Figma) raises RateLimited. An
+        answer too large for Lambda comes as a redirect to a short-lived S3 URL: it is followed
+        (unsigned: the URL is its own credential), so the body is here whatever its size."""
         prefix = f"/connections/{_segment(user_id)}/figma/"
         answer = self._send(method, prefix + _figma_path(path), prefix=prefix, **kwargs)
+        if answer.status_code == 303 and answer.headers.get("location", "").startswith(("https://", "http://")):
+            stored = self.http.get(answer.headers["location"])
+            stored.raise_for_status()
+            stored.headers.update({k: v for k, v in answer.headers.items() if k.lower().startswith("x-figma")})
+            return stored
         if answer.status_code == 429:
             _raise_rate_limited(answer)
         if _is_ours(answer):

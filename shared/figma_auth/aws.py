@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_kms import KMSClient
+    from mypy_boto3_s3 import S3Client
 
 
 @functools.cache
@@ -72,4 +73,24 @@ def kms(on: Any) -> KMSClient:
 
 def events(on: Any) -> EventBridgeClient:
     client: EventBridgeClient = on.client("events", config=_config())
+    return client
+
+
+@functools.cache
+def _s3_config() -> Any:
+    from botocore.config import Config
+
+    # SigV4 presigned URLs (KMS-encrypted objects need them); reads of a stored answer may be
+    # tens of MB, so a longer read timeout than a GetItem's.
+    return Config(
+        signature_version="s3v4",
+        retries={"mode": "standard", "max_attempts": 3},
+        connect_timeout=2,
+        read_timeout=20,
+        max_pool_connections=10,
+    )
+
+
+def s3(on: Any) -> S3Client:
+    client: S3Client = on.client("s3", config=_s3_config())
     return client

@@ -24,9 +24,11 @@ if TYPE_CHECKING:  # the use cases load on the first request that needs them, no
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_kms import KMSClient
+    from mypy_boto3_s3 import S3Client
 
+    from figma_auth.bodies import Bodies
     from figma_auth.engine import Publish, RefreshEngine
-    from figma_auth.figma import CodeExchange, FigmaClient, FigmaUser, ProxyResponse, RetryPolicy
+    from figma_auth.figma import CodeExchange, FigmaClient, FigmaUser, Overflow, ProxyResponse, RetryPolicy
     from figma_auth.oauth import FigmaGrant
     from figma_auth.signing import JwtSigner
     from figma_auth.store import Store
@@ -36,6 +38,7 @@ if TYPE_CHECKING:  # the use cases load on the first request that needs them, no
     from figma_auth.usecases.device import DeviceSignIn
     from figma_auth.usecases.device_verify import DeviceVerification
     from figma_auth.usecases.discovery import Discovery
+    from figma_auth.usecases.file_cache import ReadOnce
     from figma_auth.usecases.jwts import AppJwts
     from figma_auth.usecases.proxy import FigmaProxy
     from figma_auth.usecases.rate_limits import RateLimitLedger
@@ -75,9 +78,27 @@ class FigmaOnFirstUse:
         return self.client.me(access_token)
 
     def forward(
-        self, target: str, *, method: str, token: str, body: bytes | None, content_type: str | None
+        self,
+        target: str,
+        *,
+        method: str,
+        token: str,
+        body: bytes | None,
+        content_type: str | None,
+        gzip: bool = False,
+        overflow: Overflow | None = None,
+        max_bytes: int | None = None,
     ) -> ProxyResponse:
-        return self.client.forward(target, method=method, token=token, body=body, content_type=content_type)
+        return self.client.forward(
+            target,
+            method=method,
+            token=token,
+            body=body,
+            content_type=content_type,
+            gzip=gzip,
+            overflow=overflow,
+            max_bytes=max_bytes,
+        )
 
     def with_retry(self, retry: RetryPolicy) -> FigmaClient:
         return self.client.with_retry(retry)
@@ -121,6 +142,22 @@ class Parts:
     @cached_property
     def events(self) -> EventBridgeClient:
         return aws.events(aws.session())
+
+    @cached_property
+    def s3(self) -> S3Client:
+        return aws.s3(aws.session())
+
+    def s3_client(self) -> S3Client:
+        """The S3 client's provider: built when a body is first stored or read."""
+        return self.s3
+
+    @cached_property
+    def bodies(self) -> Bodies | None:
+        """Large answers and cached reads in BODIES_BUCKET (None: no bucket configured)."""
+        from figma_auth.bodies import Bodies
+
+        bucket = self.settings.bodies_bucket
+        return Bodies(bucket=bucket, kms_key_id=self.settings.kms_key_id, s3=self.s3_client) if bucket else None
 
     def kms_client(self) -> KMSClient:
         """The KMS client's provider: built when the vault or the signer first calls KMS."""
@@ -285,7 +322,19 @@ class Container(Parts):
             ledger=self.ledger(),
             clock=self.clock,
             leeway_seconds=self.settings.refresh_leeway_seconds,
+            spill=self.bodies,
+            files=self.file_cache,
+            max_bytes=self.settings.proxy_max_bytes,
         )
+
+    @cached_property
+    def file_cache(self) -> ReadOnce | None:
+        """The read-once cache: FILE_CACHE=shared and a bucket for its bodies."""
+        from figma_auth.usecases.file_cache import ReadOnce
+
+        if self.bodies is None or self.settings.file_cache == "off":
+            return None
+        return ReadOnce(index=self.store, bodies=self.bodies, clock=self.clock, days=self.settings.file_cache_days)
 
     @cached_property
     def webhooks(self) -> ManageWebhooks:
@@ -304,7 +353,13 @@ class Container(Parts):
     def relay(self) -> Relay:
         from figma_auth.usecases.webhook_receiver import Relay
 
-        return Relay(store=self.store, publish=self.publish_strictly, clock=self.clock)
+        cache = self.file_cache
+        return Relay(
+            store=self.store,
+            publish=self.publish_strictly,
+            clock=self.clock,
+            forget_file=cache.forget if cache is not None else None,
+        )
 
     @cached_property
     def reconcile(self) -> Reconcile:

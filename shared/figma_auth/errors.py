@@ -145,14 +145,16 @@ class RateLimited(FigmaAuthError):
         )
         self.tier, self.scope, self.limit_type = tier, scope, limit_type
         self.plan_tier, self.upgrade_link = plan_tier, upgrade_link
+        self.stale_version: str | None = None  # the read-once cache holds this version (Cache-Control: max-stale)
 
     def fields(self) -> dict[str, Any]:
-        return {
+        found = {
             "retry_after": self.retry_after,
             "tier": self.tier,
             "scope": self.scope,
             "upgrade_link": self.upgrade_link,
         }
+        return {**found, "stale_version": self.stale_version} if self.stale_version else found
 
     def headers(self) -> dict[str, str]:
         recorded = {
@@ -197,8 +199,8 @@ class InsufficientScope(FigmaAuthError):
 class ResponseTooLarge(FigmaAuthError):
     code, status = "response_too_large", 502
     default_message = (
-        "Figma's response is larger than Lambda can return (6 MB). Ask for less: use `depth`, "
-        "`ids`, or the /v1/files/:key/nodes endpoint."
+        "Figma's response is larger than this stack passes on (PROXY_MAX_BYTES). Ask for less: "
+        "use `depth`, `ids`, or the /v1/files/:key/nodes endpoint."
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -57,10 +57,18 @@ class ProxyResponse:
     body: bytes
     content_type: str
     headers: dict[str, str]
+    encoding: str | None = None  # "gzip": ``body`` is compressed, as Figma sent it
+    overflowed: bool = False  # too large to hold: the body went to the call's ``overflow`` (``body`` is empty)
+    location: str | None = None  # the proxy's: where the stored body is (answered 303 See Other)
+
+
+# Where an answer too large to hold goes as it arrives: (its chunks, content type, encoding).
+Overflow = Callable[[Iterator[bytes], str, str | None], None]
 
 
 PROXY_READ_TIMEOUT = 25.0  # under API Gateway's 30 s
-MAX_PROXY_BODY = 6 * 1024 * 1024  # read no further: Lambda can't return more
+HOLD_BYTES = 4 * 1024 * 1024  # an answer held and returned in Lambda's response (base64: 5.3 of its 6 MB)
+MAX_PROXY_BODY = 1024**3  # PROXY_MAX_BYTES' default: read no further
 MAX_OAUTH_BODY = 1024 * 1024  # a token or /v1/me answer is a few hundred bytes
 _PASS_HEADERS = ("retry-after",)
 _PASS_PREFIXES = ("x-figma-", "x-ratelimit-", "ratelimit-")
@@ -187,16 +195,29 @@ class FigmaClient:
     # -- the proxy ------------------------------------------------------------------------
 
     def forward(
-        self, target: str, *, method: str, token: str, body: bytes | None, content_type: str | None
+        self,
+        target: str,
+        *,
+        method: str,
+        token: str,
+        body: bytes | None,
+        content_type: str | None,
+        gzip: bool = False,
+        overflow: Overflow | None = None,
+        max_bytes: int | None = None,
     ) -> ProxyResponse:
         """One proxied call to ``target`` (a checked API path and query) with the user's token;
         nothing of the client's but the body.
 
-        Never retried (a POST may not be idempotent). Reads at most MAX_PROXY_BODY bytes.
+        Figma is always asked for gzip. ``gzip``: the caller takes it, so a gzip answer is kept
+        compressed, never decoded; otherwise it is decoded as it arrives. An answer over
+        HOLD_BYTES goes to ``overflow`` as it arrives (memory stays flat), or is
+        ResponseTooLarge without one; so is one over ``max_bytes``, decided from Content-Length
+        before any byte is read when Figma sends one. Never retried (a POST may not be idempotent).
         """
         import httpx
 
-        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json", "Accept-Encoding": "gzip"}
         if content_type:
             headers["Content-Type"] = content_type
         try:
@@ -207,17 +228,9 @@ class FigmaClient:
                 content=body,
                 timeout=httpx.Timeout(deadline.bounded(PROXY_READ_TIMEOUT), connect=deadline.bounded(CONNECT_TIMEOUT)),
             ) as response:
-                content = read_within(response, deadline.bounded(PROXY_READ_TIMEOUT), limit=MAX_PROXY_BODY)
+                return received(response, gzip=gzip, overflow=overflow, limit=max_bytes or MAX_PROXY_BODY)
         except httpx.TransportError as exc:
             raise FigmaUnavailable("Figma did not answer in time.", status=502) from exc
-        passed = {
-            name: value
-            for name, value in response.headers.items()
-            if name.lower() in _PASS_HEADERS or name.lower().startswith(_PASS_PREFIXES)
-        }
-        return ProxyResponse(
-            response.status_code, content, response.headers.get("content-type", "application/json"), passed
-        )
 
     # -- plumbing -----------------------------------------------------------------------
 
@@ -264,27 +277,78 @@ class FigmaClient:
         self.sleep(seconds)
 
 
+def received(response: httpx.Response, *, gzip: bool, overflow: Overflow | None, limit: int) -> ProxyResponse:
+    """A proxied call's answer, read as ``FigmaClient.forward`` says."""
+    from figma_auth.errors import ResponseTooLarge
+
+    if declared_length(response) > limit:
+        raise ResponseTooLarge()
+    kept = "gzip" if gzip and response.headers.get("content-encoding", "").lower() == "gzip" else None
+    raw = response.iter_raw() if kept else response.iter_bytes()
+    chunks = within_time(response, raw, deadline.bounded(PROXY_READ_TIMEOUT), limit=limit)
+    answer_type = response.headers.get("content-type", "application/json")
+    passed = {
+        name: value
+        for name, value in response.headers.items()
+        if name.lower() in _PASS_HEADERS or name.lower().startswith(_PASS_PREFIXES)
+    }
+    held, rest = hold(chunks, HOLD_BYTES)
+    if rest is None:
+        return ProxyResponse(response.status_code, held, answer_type, passed, kept)
+    if overflow is None:
+        raise ResponseTooLarge()
+    overflow(_chain(held, rest), answer_type, kept)
+    return ProxyResponse(response.status_code, b"", answer_type, passed, kept, overflowed=True)
+
+
 def read_within(response: httpx.Response, seconds: float, *, limit: int) -> bytes:
-    """The whole body, read within ``seconds`` in all, not per read: after each chunk the next
-    read may wait only the time left (httpcore takes the read timeout from the request's
-    ``timeout`` extension at every read), so a body sent a byte at a time cannot hold the request
-    past its deadline. Over ``limit`` bytes: ResponseTooLarge."""
+    """The whole (decoded) body, read within ``seconds`` in all (``within_time``)."""
+    return b"".join(within_time(response, response.iter_bytes(), seconds, limit=limit))
+
+
+def within_time(response: httpx.Response, chunks: Iterator[bytes], seconds: float, *, limit: int) -> Iterator[bytes]:
+    """``chunks`` of ``response``'s body, read within ``seconds`` in all, not per read: after each
+    chunk the next read may wait only the time left (httpcore takes the read timeout from the
+    request's ``timeout`` extension at every read), so a body sent a byte at a time cannot hold
+    the request past its deadline. Over ``limit`` bytes: ResponseTooLarge."""
     from figma_auth.errors import ResponseTooLarge
 
     ends = time.monotonic() + seconds
-    chunks, size = [], 0
-    for chunk in response.iter_bytes():
+    size = 0
+    for chunk in chunks:
         size += len(chunk)
         if size > limit:
             raise ResponseTooLarge()
-        chunks.append(chunk)
+        yield chunk
         left = ends - time.monotonic()
         if left <= 0:
             raise FigmaUnavailable("Figma's answer did not arrive in time.", status=502)
         timeouts = response.request.extensions.get("timeout")
         if isinstance(timeouts, dict):
             timeouts["read"] = min(timeouts.get("read") or left, left)
-    return b"".join(chunks)
+
+
+def hold(chunks: Iterator[bytes], limit: int) -> tuple[bytes, Iterator[bytes] | None]:
+    """The body when it ends within ``limit`` bytes: (body, None); else (what was read, the rest)."""
+    held: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        held.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            return b"".join(held), chunks
+    return b"".join(held), None
+
+
+def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield first
+    yield from rest
+
+
+def declared_length(response: httpx.Response) -> int:
+    """The body's size as Figma declares it (Content-Length), or 0 when it does not say."""
+    value = response.headers.get("content-length", "")
+    return int(value) if value.isdigit() else 0
 
 
 def is_invalid_token(response: ProxyResponse) -> bool:

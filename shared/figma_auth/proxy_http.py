@@ -14,6 +14,7 @@ from figma_auth import web
 from figma_auth.errors import InvalidRequest, ResponseTooLarge
 
 if TYPE_CHECKING:
+    from figma_auth.figma import ProxyResponse
     from figma_auth.usecases.proxy import FigmaProxy, ProxyCall
 
 PROXY_PATH = "/figma/{proxy+}"
@@ -33,8 +34,18 @@ def proxy_response(app: web.App, proxy: FigmaProxy, *, as_user: str | None = Non
         answer = proxy.as_session(creds, call)
     else:
         answer = proxy.as_user(as_user, call)
+    return served(answer)
+
+
+def served(answer: ProxyResponse) -> Response[Any]:
+    """Figma's answer as the proxy serves it: a stored body by its URL (303, never cached), gzip
+    as it came for a caller that takes it, JSON as text while it is small (base64 above: JSON
+    escaping could double it), within Lambda's response limit."""
+    if answer.location is not None:
+        headers = {**answer.headers, "Location": answer.location, "Cache-Control": "no-store"}
+        return Response(303, None, "", headers)
     content_type, extra = _served_as(answer.content_type)
-    textual = content_type.startswith("application/json")
+    textual = content_type.startswith("application/json") and answer.encoding is None and len(answer.body) < 1024**2
     try:
         payload: str | bytes = answer.body.decode() if textual else answer.body
     except UnicodeDecodeError:
@@ -42,7 +53,12 @@ def proxy_response(app: web.App, proxy: FigmaProxy, *, as_user: str | None = Non
     encoded_size = len(json.dumps(payload)) if isinstance(payload, str) else len(payload) * 4 // 3
     if encoded_size + 8192 > LAMBDA_RESPONSE_LIMIT:
         raise ResponseTooLarge()
-    headers = {**dict(answer.headers), **extra, "Content-Security-Policy": "default-src 'none'; sandbox"}
+    headers = {
+        **dict(answer.headers),
+        **extra,
+        **({"Content-Encoding": answer.encoding} if answer.encoding else {}),
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+    }
     return Response(answer.status, content_type, payload, headers)
 
 
@@ -62,7 +78,27 @@ def _call(app: web.App) -> ProxyCall:
         query=event.raw_query_string or "",
         body=body or None,
         content_type=_forwardable_content_type(event.headers.get("content-type")),
+        gzip=takes_gzip(event.headers.get("accept-encoding")),
+        max_stale=allows_stale(event.headers.get("cache-control")),
     )
+
+
+def takes_gzip(accept_encoding: str | None) -> bool:
+    """Whether ``Accept-Encoding`` takes gzip (RFC 9110 §12.5.3: ``gzip`` or ``*``, not ``;q=0``)."""
+    for part in (accept_encoding or "").lower().split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip() in ("gzip", "x-gzip", "*"):
+            q = params.strip().removeprefix("q=").strip() if params.strip().startswith("q=") else "1"
+            try:
+                return float(q) > 0
+            except ValueError:
+                return False
+    return False
+
+
+def allows_stale(cache_control: str | None) -> bool:
+    """Whether ``Cache-Control`` has ``max-stale`` (with or without a value: any age is taken)."""
+    return any(d.strip().lower().split("=", 1)[0].strip() == "max-stale" for d in (cache_control or "").split(","))
 
 
 def _forwardable_content_type(value: str | None) -> str | None:

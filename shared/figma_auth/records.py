@@ -179,3 +179,17 @@ class Current:
 
     session: Session
     connection: Connection
+
+
+@dataclass(frozen=True)
+class CachedRead:
+    """One Tier-1 read of a file version, as the read-once cache holds it (its body in S3)."""
+
+    file_key: str
+    request: str  # the SHA-256 of the canonical request (path and sorted query)
+    version: str  # the file's version, as /meta named it when the read was made
+    stored_at: datetime
+    content_type: str
+    encoding: str | None  # "gzip": stored compressed, as Figma sent it
+    size: int  # the stored bytes
+    object_key: str

@@ -12,6 +12,7 @@ its 30 fields cost each cold start ≈ 8 ms for checks these functions make anyw
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
@@ -136,6 +137,19 @@ def _refresh_style(value: Any) -> str:
     )
 
 
+def _file_cache(value: Any) -> str:
+    if str(value).lower() in ("shared", "off"):
+        return str(value).lower()
+    raise ValueError(f"must be shared (read each file version from Figma once) or off, got {value!r}")
+
+
+def _bucket(value: Any) -> str:
+    text = str(value)
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", text):
+        raise ValueError(f"must be an S3 bucket name, got {value!r}")
+    return text
+
+
 def _issuer(value: Any) -> str:
     from urllib.parse import urlsplit
 
@@ -243,6 +257,13 @@ class Settings:
     allowed_redirect_urls: tuple[str, ...] = _setting("ALLOWED_REDIRECT_URLS", _redirect_urls, default=())
     device_code_ttl_seconds: int = _setting("DEVICE_CODE_TTL_SECONDS", _whole(60, 1800), default=600)
     device_poll_interval_seconds: int = _setting("DEVICE_POLL_INTERVAL_SECONDS", _whole(1, 60), default=5)
+
+    # Answers too large for Lambda's response, and the read-once cache: in this bucket (None: a
+    # large answer is response_too_large and nothing is cached).
+    bodies_bucket: str | None = _setting("BODIES_BUCKET", _bucket, default=None)
+    proxy_max_bytes: int = _setting("PROXY_MAX_BYTES", _whole(1024 * 1024, 5 * 1024**3), default=1024**3)
+    file_cache: Literal["shared", "off"] = _setting("FILE_CACHE", _file_cache, default="shared")
+    file_cache_days: int = _setting("FILE_CACHE_DAYS", _whole(1, 30), default=7)
 
     def _check(self) -> None:
         """What no single variable can say: the variables must agree."""

@@ -14,5 +14,11 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def iso_precise(moment: datetime) -> str:
+    """ISO-8601 UTC with microseconds: for a moment compared with others in the same second (a
+    webhook's passcode replaced, and Figma's log of deliveries sent before it)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def parse_iso(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)

@@ -69,7 +69,15 @@ _THROTTLED = {
     "TransactionConflictException",
     "KMSInvalidStateException",  # key disabled or pending import: an operator must act; callers retry later
 }
-EXPOSED_HEADERS = ["Retry-After", "X-Figma-Plan-Tier", "X-Figma-Rate-Limit-Type", "X-Figma-Upgrade-Link"]
+EXPOSED_HEADERS = [
+    "Retry-After",
+    "X-Figma-Plan-Tier",
+    "X-Figma-Rate-Limit-Type",
+    "X-Figma-Upgrade-Link",
+    "X-Figma-Auth-Cache",
+    "X-Figma-Version",
+    "Age",
+]
 _SAMESITE = {"Lax": SameSite.LAX_MODE, "Strict": SameSite.STRICT_MODE, "None": SameSite.NONE_MODE}
 
 
@@ -397,7 +405,7 @@ def handle(app: App, event: dict[str, Any], context: Any) -> dict[str, Any]:
         result = app.resolve(event, context)
     headers = result.setdefault("headers", {})
     _open_cors(app.settings, event, result, headers)
-    headers["Vary"] = "Origin"
+    headers["Vary"] = "Origin, Accept-Encoding" if "Content-Encoding" in headers else "Origin"
     headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"  # HTTPS only, 2 years
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "no-referrer"

@@ -114,3 +114,12 @@ def test_a_delivery_for_a_user_without_a_connection_is_not_claimed(world: World)
     world.connect("ada")
     world.disconnect("ada")
     assert world.store.claim_delivery("delivery-1", "ada", NOW) == "no_connection"
+
+
+def test_when_a_passcode_was_replaced_is_kept_to_the_microsecond(webhooks: Webhooks) -> None:
+    # The reconciliation compares it with Figma's log of deliveries sent elsewhere: a delivery
+    # earlier in the same second is before the repair, not after it.
+    moment = NOW.replace(microsecond=812_345)
+    webhooks.replace_passcode("ada", ADAS.id, hash_secret("new"), "https://api.example/webhooks/figma", now=moment)
+    (found,) = webhooks.user_webhooks("ada")
+    assert found.passcode_set_at == moment

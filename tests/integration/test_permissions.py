@@ -21,6 +21,12 @@ NEEDS: dict[str, set[str]] = {
     "transact:Update": {"dynamodb:UpdateItem"},
     "transact:Delete": {"dynamodb:DeleteItem"},
     "transact:ConditionCheck": {"dynamodb:ConditionCheckItem"},
+    # S3's multipart upload is PutObject's permission; DeleteObjects needs DeleteObject per key.
+    "s3:CreateMultipartUpload": {"s3:PutObject"},
+    "s3:UploadPart": {"s3:PutObject"},
+    "s3:CompleteMultipartUpload": {"s3:PutObject"},
+    "s3:DeleteObjects": {"s3:DeleteObject"},
+    "s3:HeadObject": {"s3:GetObject"},
 }
 
 
@@ -69,6 +75,7 @@ def every_flow(stack: Stack) -> None:
     laptop.get(f"{api}/auth/sessions")
     laptop.post(f"{api}/auth/refresh")
     phone.get(f"{api}/figma/v1/me")
+    laptop.get(f"{api}/figma/v1/files/HUGE", headers={"Accept-Encoding": "identity"})  # to S3: a 303
     verifier = tokens.random_token(48)
     token_tab = Browser(origin=api)
     done = sign_in(token_tab, api, mode="token", code_challenge=oauth.pkce_challenge(verifier))
@@ -91,6 +98,9 @@ def every_flow(stack: Stack) -> None:
     confirm_device(Browser(), denied["verification_uri_complete"], decision="deny")
     backend(stack).get_token(user_id)
     backend(stack).figma(user_id, "GET", "/v1/me")
+    plain = backend(stack)
+    plain.http.headers["Accept-Encoding"] = "identity"
+    plain.figma(user_id, "GET", "/v1/files/HUGE")  # to S3, and followed there
     update_connection(stack.table, user_id, "SET grant_obtained_at = :t", {":t": {"S": "2026-01-01T00:00:00Z"}})
     stack.emulator.config(token_lifetime=600)
     grace = Browser(origin=api)

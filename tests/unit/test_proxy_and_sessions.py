@@ -24,7 +24,7 @@ from figma_auth.errors import (
     ReauthRequired,
     Unauthorized,
 )
-from figma_auth.figma import ProxyResponse
+from figma_auth.figma import Overflow, ProxyResponse
 from figma_auth.models import LogoutRequest
 from figma_auth.oauth import FigmaGrant
 from figma_auth.records import ACTIVE, REAUTH_REQUIRED, Connection, Current, Profile, RateLimit, Session
@@ -81,7 +81,16 @@ class Figma:
     calls: list[dict[str, Any]] = field(default_factory=list)
 
     def forward(
-        self, target: str, *, method: str, token: str, body: bytes | None, content_type: str | None
+        self,
+        target: str,
+        *,
+        method: str,
+        token: str,
+        body: bytes | None,
+        content_type: str | None,
+        gzip: bool = False,
+        overflow: Overflow | None = None,
+        max_bytes: int | None = None,
     ) -> ProxyResponse:
         self.calls.append({"target": target, "method": method, "token": token, "body": body, "type": content_type})
         return self.answers.pop(0) if self.answers else ProxyResponse(200, b'{"ok": true}', "application/json", {})

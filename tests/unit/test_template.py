@@ -129,6 +129,10 @@ KMS_USE = {
 }
 
 
+GRANT_CONTEXT = {"kms:EncryptionContext:purpose": "figma-grant"}  # the vault's envelope
+VIA_S3 = {"kms:ViaService": {"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"}}  # the bodies bucket's objects
+
+
 def test_hardening_2_only_the_session_role_reaches_sign_and_only_the_functions_roles_decrypt(
     transformed: dict[str, Any],
 ) -> None:
@@ -153,7 +157,11 @@ def test_hardening_2_only_the_session_role_reaches_sign_and_only_the_functions_r
                     assert condition["ArnLike"]["aws:PrincipalArn"]["Fn::Sub"].endswith(
                         ":role/figma-auth/${AWS::StackName}/*"
                     )
-                    assert condition["StringEquals"] == {"kms:EncryptionContext:purpose": "figma-grant"}
+                    assert condition["StringEquals"] in (GRANT_CONTEXT, VIA_S3), (key, statement["Sid"])
+                    if condition["StringEquals"] == VIA_S3:  # S3's context names a bucket: any, in the key policy
+                        assert condition["StringLike"] == {
+                            "kms:EncryptionContext:aws:s3:arn": {"Fn::Sub": "arn:${AWS::Partition}:s3:::*"}
+                        }
     assert reached == {
         "kms:Decrypt": {"Key"},
         "kms:GenerateDataKey": {"Key"},
@@ -176,7 +184,11 @@ def test_no_data_action_is_granted_on_every_resource_and_kms_needs_the_context(t
                 if any(a.startswith(("dynamodb:", "kms:", "secretsmanager:", "events:")) for a in actions):
                     assert statement["Resource"] != "*", (name, actions)
                 if any(a.startswith("kms:") for a in actions):
-                    assert statement["Condition"]["StringEquals"]["kms:EncryptionContext:purpose"] == "figma-grant"
+                    context = statement["Condition"]["StringEquals"]
+                    assert context == GRANT_CONTEXT or context == {
+                        **VIA_S3,
+                        "kms:EncryptionContext:aws:s3:arn": {"Fn::GetAtt": "Bodies.Arn"},
+                    }, (name, context)
 
 
 def test_only_the_functions_that_call_figma_may_read_the_client_secret(transformed: dict[str, Any]) -> None:

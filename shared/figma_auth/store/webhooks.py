@@ -20,7 +20,7 @@ from figma_auth.records import Webhook, WebhookRegistration
 from figma_auth.store.codec import cancellation_reasons, key, marshal, unmarshal, values
 from figma_auth.store.connections import CONNECTION
 from figma_auth.store.table import BY_USER, Kind, Table
-from figma_auth.times import iso, parse_iso
+from figma_auth.times import iso, iso_precise, parse_iso
 
 Claim = Literal["new", "seen", "no_connection"]
 MAX_WEBHOOK_ID = 128  # Figma's ids are a few digits; anything longer is no webhook of ours (and no key)
@@ -53,7 +53,7 @@ def webhook_items(w: Webhook, passcode_hash: str) -> tuple[dict[str, Any], dict[
             status=w.status,
             created_at=iso(w.created_at),
             endpoint=w.endpoint,
-            passcode_set_at=iso(w.passcode_set_at) if w.passcode_set_at else None,
+            passcode_set_at=iso_precise(w.passcode_set_at) if w.passcode_set_at else None,
         ),
     }
     receiver = WEBHOOK.item(
@@ -119,7 +119,7 @@ def endpoint_update(table: str, user_id: str, webhook_id: str, endpoint: str, no
             "Key": view_key(user_id, webhook_id),
             "UpdateExpression": "SET endpoint = :e, passcode_set_at = :t",
             "ConditionExpression": "attribute_exists(pk)",
-            "ExpressionAttributeValues": values({"e": endpoint, "t": iso(now)}),
+            "ExpressionAttributeValues": values({"e": endpoint, "t": iso_precise(now)}),
         }
     }
 

@@ -11,6 +11,7 @@ serves. tests/unit/test_structure.py keeps this list equal to the package's modu
 - ``device``            device sign-in for plugins and CLIs (RFC 8628), the app's side
 - ``device_verify``     device sign-in, the person's side: the verify page's look-up and confirm
 - ``proxy``             call Figma's REST API as the session's user or (backend) as any user
+- ``file_cache``        read each file version from Figma once (the proxy's Tier-1 reads)
 - ``connections``       backend access: a user's connection, disconnect
 - ``jwts``              short-lived ES256 JWTs for the app's own API, JWKS
 - ``discovery``         RFC 8414 metadata (and OpenID discovery)

@@ -50,9 +50,15 @@ class Relay:
     reconciliation's for deliveries the receiver missed)."""
 
     def __init__(
-        self, *, store: DeliveryStore, publish: Callable[[str, dict[str, Any]], None], clock: Callable[[], datetime]
+        self,
+        *,
+        store: DeliveryStore,
+        publish: Callable[[str, dict[str, Any]], None],
+        clock: Callable[[], datetime],
+        forget_file: Callable[[str], object] | None = None,
     ) -> None:
         self.store, self.publish, self.clock = store, publish, clock
+        self.forget_file = forget_file  # the read-once cache's, for a FILE_DELETE
 
     def __call__(self, user_id: str, payload: dict[str, Any]) -> Outcome:
         key = idempotency_key(payload)
@@ -73,7 +79,19 @@ class Relay:
             # pragma: no mutate end
             raise TemporarilyUnavailable(retry_after=5) from None
         metrics_count("WebhookRelayed")
+        if payload["event_type"] == "FILE_DELETE" and isinstance(payload.get("file_key"), str):
+            self._forget(payload["file_key"])
         return "published"
+
+    def _forget(self, file_key: str) -> None:
+        """The deleted file's cached reads go (best effort: one left behind is never shown, since
+        Figma's /meta answers 404 for a deleted file, and expires with FILE_CACHE_DAYS)."""
+        if self.forget_file is None:
+            return
+        try:
+            self.forget_file(file_key)
+        except Exception:  # noqa: BLE001 - the delivery is published; the cache cleans itself up
+            logger.warning("could not forget a deleted file's cached reads", extra={"file_key": file_key[:64]})
 
 
 class ReceiveDelivery:

@@ -1,0 +1,70 @@
+"""Any size through the proxy: gzip passed through as Figma sent it to a caller that takes it,
+an answer too large for Lambda's 6 MB streamed to S3 and answered 303 to a presigned URL (for the
+browser's /figma/… and the backend's /connections/{id}/figma/… alike), and response_too_large
+only above PROXY_MAX_BYTES."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from tests.integration.test_backend_access import backend
+from tests.support.browser import Browser, sign_in
+from tests.support.stack import Stack
+
+HUGE = "HUGE"  # the emulator's file over Lambda's 6 MB (uncompressed)
+
+
+def signed_in(stack: Stack, scopes: str = "current_user:read,file_content:read") -> Browser:
+    browser = Browser(origin=stack.api)
+    assert sign_in(browser, stack.api, scopes=scopes).status_code == 303
+    return browser
+
+
+def test_an_answer_over_lambdas_limit_is_a_303_to_a_presigned_url_that_holds_it_whole(stack: Stack):
+    user = signed_in(stack)
+    response = user.get(f"{stack.api}/figma/v1/files/{HUGE}", headers={"Accept-Encoding": "identity"})
+
+    assert response.status_code == 303
+    assert response.headers["cache-control"] == "no-store"
+    location = response.headers["location"]
+    query = parse_qs(urlsplit(location).query)
+    assert int(query["X-Amz-Expires"][0]) <= 300 and "X-Amz-Signature" in query
+    stored = httpx.get(location)
+    assert stored.status_code == 200 and stored.headers["content-type"].startswith("application/json")
+    assert len(stored.content) > 6 * 1024 * 1024
+    assert json.loads(stored.content)["name"]
+
+
+def test_the_backend_gets_a_large_answer_through_the_python_helper_transparently(stack: Stack):
+    ada = signed_in(stack)
+    user_id = ada.get(f"{stack.api}/auth/session").json()["user"]["id"]
+    helper = backend(stack)
+    helper.http.headers["Accept-Encoding"] = "identity"  # no gzip: the decoded body is over 6 MB
+
+    answer = helper.figma(user_id, "GET", f"/v1/files/{HUGE}")
+
+    assert answer.status_code == 200 and len(answer.content) > 6 * 1024 * 1024
+    assert json.loads(answer.content)["name"]
+
+
+def test_over_proxy_max_bytes_is_response_too_large_with_advice(stack: Stack, reconfigure):  # type: ignore[no-untyped-def]
+    reconfigure(PROXY_MAX_BYTES=str(1024 * 1024))
+    user = signed_in(stack)
+
+    response = user.get(f"{stack.api}/figma/v1/files/{HUGE}", headers={"Accept-Encoding": "identity"})
+
+    assert response.status_code == 502 and response.json()["error"] == "response_too_large"
+    assert "PROXY_MAX_BYTES" in response.json()["message"] and "depth" in response.json()["message"]
+
+
+def test_a_small_answer_is_held_in_the_response_compressed_or_not(stack: Stack):
+    user = signed_in(stack)
+    plain = user.get(f"{stack.api}/figma/v1/files/AbC123", headers={"Accept-Encoding": "identity"})
+    packed = user.get(f"{stack.api}/figma/v1/files/AbC123", headers={"Accept-Encoding": "gzip"})
+
+    assert plain.status_code == packed.status_code == 200
+    assert "content-encoding" not in plain.headers
+    assert json.loads(plain.content) == json.loads(packed.content)
