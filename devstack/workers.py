@@ -17,7 +17,7 @@ with the old environment finish their event and retire.
 
 Snapshot mode (``DEVSTACK_SNAPSHOT=1``, the template's SnapStart): each function's init runs
 once in a snapshot process; every worker is a fork of it that runs the after-restore hooks
-(figma_auth.snapshot) before its first event, as a SnapStart restore does.
+(figma_auth.boot.restored) before its first event, as a SnapStart restore does.
 
 Test hooks travel with each event: the AWS faults planned and whether to count AWS calls
 (devstack/hooks.py) are applied inside the worker with botocore's own
@@ -157,7 +157,7 @@ def _worker_main(conn: Connection, fn: Function, env: dict[str, str]) -> None:
 def _snapshot_main(control: Connection, fn: Function, env: dict[str, str]) -> None:
     """Snapshot mode (DEVSTACK_SNAPSHOT=1), as Lambda SnapStart: this process runs init once,
     then each new worker is a fork of it — the "restore" — that runs the after-restore hooks
-    (figma_auth.snapshot) and serves on a pipe handed to the parent over ``control``."""
+    (figma_auth.boot.restored) and serves on a pipe handed to the parent over ``control``."""
     import signal
     from multiprocessing import reduction
 

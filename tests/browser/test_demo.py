@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, allow_at_figma
+from tests.support.chromium import ARTIFACTS, allow_at_figma
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from devstack.template import ROOT
-from tests.browser.conftest import ARTIFACTS, allow_at_figma
+from tests.support.chromium import ARTIFACTS, allow_at_figma
 from tests.support.js_package import pack
 from tests.support.stack import Stack
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from devstack.template import ROOT
-from tests.browser.conftest import allow_at_figma
+from tests.support.chromium import allow_at_figma
 from tests.support.js_package import pack
 from tests.support.stack import Stack, SubprocessStack
 from tests.support.stock import npm_ci

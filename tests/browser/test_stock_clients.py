@@ -8,7 +8,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.browser.conftest import allow_at_figma
+from tests.support.chromium import allow_at_figma
 from tests.support.stack import Stack
 from tests.support.stock import DeviceLogin
 

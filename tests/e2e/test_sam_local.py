@@ -14,7 +14,7 @@ import pytest
 
 from devstack import samlocal
 from devstack.template import ROOT, functions, load
-from tests.integration.test_events import EXPECTED
+from tests.support.sample_events import EXPECTED
 from tests.support.stack import Stack, SubprocessStack
 
 FUNCTIONS = {fn.name: fn for fn in functions(load()).values()}

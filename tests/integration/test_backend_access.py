@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
 from pathlib import Path
 
 import boto3
@@ -17,18 +16,9 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from devstack.template import ROOT
+from tests.support.backend_client import FigmaAuthBackend, FigmaAuthError, ReauthRequired, backend
 from tests.support.browser import Browser, sign_in
 from tests.support.stack import EventCapture, Stack, connection_item, update_connection
-
-sys.path.insert(0, str(ROOT / "clients" / "python"))
-from figma_auth_backend import FigmaAuthBackend, FigmaAuthError, ReauthRequired  # noqa: E402
-
-
-def backend(stack: Stack) -> FigmaAuthBackend:
-    session = boto3.session.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-    )
-    return FigmaAuthBackend(stack.api, session=session)
 
 
 def signed_in(stack: Stack, user: str = "ada", scopes: str = "current_user:read") -> tuple[Browser, dict]:

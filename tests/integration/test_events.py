@@ -8,20 +8,10 @@ from pathlib import Path
 import pytest
 
 from devstack.lambdas import Containers, LambdaContext, load_module
+from tests.support.sample_events import EXPECTED
 from tests.support.stack import Stack
 
 EVENTS = sorted(p for p in (Path(__file__).resolve().parents[2] / "events").glob("*.json") if p.stem != "env.example")
-EXPECTED = {
-    "authorize": 302,
-    "callback": 400,
-    "session": 401,
-    "refresh": 401,
-    "logout": 204,
-    "figma_proxy": 401,
-    "backend": 404,
-    "webhooks": 404,  # no connection for that user
-    "webhook_receiver": 200,  # an unknown webhook: acknowledged, nothing published
-}
 
 
 def test_every_function_has_an_event():

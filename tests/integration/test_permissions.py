@@ -10,7 +10,7 @@ import httpx
 from devstack import template
 from devstack.hooks import AwsCalls
 from figma_auth import oauth, tokens
-from tests.integration.test_backend_access import backend
+from tests.support.backend_client import backend
 from tests.support.browser import Browser, confirm_device, look_up_code, sign_in, start_login, ticket_of
 from tests.support.stack import SESSION_COOKIE, Stack, update_connection
 

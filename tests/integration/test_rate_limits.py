@@ -3,23 +3,18 @@ plan and tier, by seat), and after Figma's first 429 no call it covers is sent u
 
 from __future__ import annotations
 
-import sys
 import threading
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import httpx
 import pytest
 
 from devstack import aws
 from devstack.figma_emulator import USERS
 from devstack.hooks import AwsCalls
-from devstack.template import ROOT
+from tests.support.backend_client import RateLimited, backend
 from tests.support.browser import Browser, sign_in
 from tests.support.stack import Stack, connection_item, published
-
-sys.path.insert(0, str(ROOT / "clients" / "python"))
-from figma_auth_backend import FigmaAuthBackend, RateLimited  # noqa: E402
 
 ADA = USERS["ada"]["id"]
 SCOPES = "current_user:read,file_content:read"
@@ -136,13 +131,6 @@ def test_twenty_parallel_calls_reach_figma_only_until_the_first_429_is_recorded(
     assert viewer.get(f"{stack.api}/figma/v1/files/STARTER1").json()["error"] == "rate_limited"
     assert files_seen(stack) == seen
     assert len(published(stack, "FigmaRateLimited")) == 1  # the racing 429s recorded one entry
-
-
-def backend(stack: Stack) -> FigmaAuthBackend:
-    session = boto3.session.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-    )
-    return FigmaAuthBackend(stack.api, session=session)
 
 
 def test_a_backend_job_over_a_hundred_files_stops_at_rate_limited_after_at_most_seven_figma_calls(stack: Stack, viewer):

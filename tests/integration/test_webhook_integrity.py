@@ -16,9 +16,10 @@ import httpx
 import pytest
 
 from devstack.figma_emulator import USERS, FigmaEmulator
-from tests.integration.test_webhooks import SCOPES, WATCH, FigmaAuthError, backend, create, edit
+from tests.support.backend_client import FigmaAuthError, backend
 from tests.support.browser import Browser, sign_in
 from tests.support.stack import Stack, published, update_session
+from tests.support.webhooks import SCOPES, WATCH, create, edit
 
 ADA = USERS["ada"]["id"]
 

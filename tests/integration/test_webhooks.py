@@ -3,25 +3,19 @@ quotas, PING, deliveries, the requests log), our receiver verifies, deduplicates
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
-import boto3
 import httpx
 import pytest
 
 from devstack.figma_emulator import USERS, FigmaEmulator
 from devstack.hooks import AwsCalls
-from devstack.template import ROOT
+from tests.support.backend_client import FigmaAuthError, backend
 from tests.support.browser import Browser, sign_in
 from tests.support.stack import Stack, delete_item, published
-
-sys.path.insert(0, str(ROOT / "clients" / "python"))
-from figma_auth_backend import FigmaAuthBackend, FigmaAuthError  # noqa: E402
+from tests.support.webhooks import SCOPES, WATCH, create, edit
 
 ADA = USERS["ada"]["id"]
-SCOPES = "current_user:read,file_content:read,webhooks:read,webhooks:write"
-WATCH = {"event_type": "FILE_UPDATE", "context": "file", "context_id": "WatchedFile1"}
 
 
 @pytest.fixture
@@ -29,18 +23,6 @@ def ada(stack: Stack) -> Browser:
     browser = Browser(origin=stack.api)
     assert sign_in(browser, stack.api, scopes=SCOPES).status_code == 303
     return browser
-
-
-def create(browser: Browser, stack: Stack, **body: Any) -> httpx.Response:
-    return browser.post(f"{stack.api}/auth/webhooks", json={**WATCH, **body})
-
-
-def edit(stack: Stack, emulator: FigmaEmulator, n: int, file_key: str = "WatchedFile1", **fields: Any) -> None:
-    """A person edits the file in Figma: Figma delivers a FILE_UPDATE to every matching webhook."""
-    before = emulator.state.webhooks.delivered
-    body = {"event_type": "FILE_UPDATE", "file_key": file_key, "file_name": f"File {file_key}", **fields}
-    httpx.post(f"{stack.emulator.url}/_emulator/webhooks/trigger", json=body).raise_for_status()
-    assert emulator.state.wait_for_deliveries(before + n)
 
 
 def delivered(emulator: FigmaEmulator, webhook_id: str, event_type: str) -> dict[str, Any]:
@@ -70,13 +52,6 @@ def a_delivery(stack: Stack, emulator: FigmaEmulator, browser: Browser) -> dict[
     delivered(emulator, view["id"], "PING")
     edit(stack, emulator, 1)
     return delivered(emulator, view["id"], "FILE_UPDATE")
-
-
-def backend(stack: Stack) -> FigmaAuthBackend:
-    session = boto3.session.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-    )
-    return FigmaAuthBackend(stack.api, session=session)
 
 
 def test_create_answers_our_view_and_figmas_ping_is_published(stack: Stack, emulator: FigmaEmulator, ada):

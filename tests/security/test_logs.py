@@ -7,17 +7,15 @@ flow fails that flow's test (e2e/test_local_stack.py scans the running `make run
 from __future__ import annotations
 
 import io
-import sys
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import httpx
 import pytest
 
 from devstack.figma_emulator import EMULATOR_CLIENT, USERS, FigmaEmulator
-from devstack.template import ROOT
 from figma_auth import oauth, tokens
+from tests.support.backend_client import FigmaAuthError, RateLimited, backend
 from tests.support.browser import (
     Browser,
     decide_at_figma,
@@ -29,9 +27,6 @@ from tests.support.browser import (
     ticket_of,
 )
 from tests.support.stack import Stack
-
-sys.path.insert(0, str(ROOT / "clients" / "python"))
-from figma_auth_backend import FigmaAuthBackend, FigmaAuthError, RateLimited  # noqa: E402
 
 ADA = USERS["ada"]["id"]
 WEBHOOK_SCOPES = "current_user:read,file_content:read,webhooks:read,webhooks:write"
@@ -93,13 +88,6 @@ def scan(stack: Stack, emulator: FigmaEmulator, monkeypatch: pytest.MonkeyPatch)
     watching = LogScan(stack, emulator, monkeypatch)
     yield watching
     watching.stop()
-
-
-def backend(stack: Stack) -> FigmaAuthBackend:
-    session = boto3.session.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-    )
-    return FigmaAuthBackend(stack.api, session=session)
 
 
 def signed_in(stack: Stack, scan: LogScan, scopes: str = "current_user:read") -> Browser:

@@ -4,27 +4,12 @@ does: ``*`` matches ``/`` too, an explicit Deny wins."""
 
 from __future__ import annotations
 
-import json
-import re
-from typing import Any
-
 import pytest
 
 from devstack.iam import allows, invoke_arn
-from devstack.template import ROOT
+from tests.support.backend_policies import ACCOUNT, ADA, API_ID, REGION, readme_policies
 
-ADA, GRACE = "1143925780461227139", "9876543210987654321"
-REGION, ACCOUNT, API_ID = "eu-west-1", "111122223333", "abc123defg"
-
-
-def readme_policies() -> dict[str, dict[str, Any]]:
-    text = (ROOT / "docs" / "BACKEND.md").read_text()
-    found = re.findall(r"<!-- policy: ([a-z-]+) -->\n```json\n(.*?)\n```", text, re.DOTALL)
-    out = {}
-    for name, body in found:
-        body = body.replace("REGION", REGION).replace("ACCOUNT", ACCOUNT).replace("API_ID", API_ID)
-        out[name] = json.loads(body.replace("USER_ID", ADA))
-    return out
+GRACE = "9876543210987654321"
 
 
 def arn(method: str, path: str) -> str:

@@ -89,3 +89,13 @@ def test_a_call_is_never_started_with_less_than_a_second_left() -> None:
     finally:
         deadline.finish(token)
     assert calls == []
+
+
+def test_a_request_without_a_deadline_is_unbounded() -> None:
+    from figma_auth import deadline
+
+    token = deadline.start(None, clock=lambda: 100.0)
+    try:
+        assert deadline.left(clock=lambda: 100.0) is None and deadline.bounded(10.0, clock=lambda: 100.0) == 10.0
+    finally:
+        deadline.finish(token)

@@ -26,8 +26,8 @@ from figma_auth.settings import Settings
 from figma_auth.tokens import hash_secret, user_of_token
 from figma_auth.usecases.authorize import StartSignIn
 from figma_auth.usecases.device import DeviceSignIn, network_of
+from tests.support.environment import GOOD
 from tests.support.fakes import Devices
-from tests.unit.test_settings import GOOD
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 SETTINGS = Settings.from_env({**GOOD, "ALLOWED_SCOPES": "current_user:read,file_content:read,file_comments:read"})
@@ -99,6 +99,19 @@ def test_scope_and_scopes_must_agree() -> None:
         started(store, clock, scope="file_content:read", scopes="file_comments:read")
 
 
+def test_device_scope_or_scopes_alone_is_what_is_asked_for_and_a_mismatch_is_refused_in_words() -> None:
+    store, clock = Devices(), [datetime(2026, 12, 1, 12, 0, tzinfo=UTC)]
+    started(store, clock, scopes="file_content:read")
+    started(store, clock, scope="file_comments:read")
+    first, second = store.devices.values()
+    assert first.scopes == ("current_user:read", "file_content:read")
+    assert second.scopes == ("current_user:read", "file_comments:read")
+    with pytest.raises(InvalidRequest) as refused:
+        started(store, clock, scope="file_content:read", scopes="file_comments:read")
+    assert refused.value.message == "scope and scopes name different scopes: send one of them"
+    assert DeviceRequest(scopes="x").scope is None
+
+
 def test_the_poll_answers_pending_then_slow_down_then_the_session_once() -> None:
     store, clock = Devices(), [NOW]
     device, answer = started(store, clock)
@@ -163,6 +176,12 @@ def test_the_network_is_the_24_or_the_64_never_the_address() -> None:
     assert network_of("2001:db8::1") == network_of("2001:db8::ffff") != network_of("2001:db9::1")
     assert network_of("not an address") == hash_secret("unknown:not an address")
     assert "203.0.113" not in network_of("203.0.113.7")
+
+
+def test_the_ipv6_network_is_the_64() -> None:
+    assert network_of("2001:db8::1") == network_of("2001:db8:0:0:ffff::1")  # the same /64
+    assert network_of("2001:db8:0:1::1") != network_of("2001:db8::1")  # another /64
+    assert network_of("2001:db8::8000:0:0:1") == network_of("2001:db8::1")  # bit 65 set: still the same /64
 
 
 def poll_of(answer: Any) -> DeviceTokenRequest:

@@ -1,7 +1,8 @@
 """RFC 8414 metadata in the AWS shape: the session function, with the environment template.yaml
 gives it and the event API Gateway sends on the custom domain (or the execute-api host),
 answers an ``issuer`` equal to the stack's Issuer output, exactly, with every endpoint under it
-(§3.3), and costs no AWS call."""
+(§3.3), and costs no AWS call; the document's response and subject types, and without JWTs,
+why not."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from devstack.lambdas import http_event
 from devstack.template import Route, _compile, functions, load
 from devstack.workers import LambdaContext, load_module
 from figma_auth import runtime
+from figma_auth.errors import NotFound
 from figma_auth.models import DEVICE_GRANT
 
 EXECUTE_API = "abc123defg.execute-api.eu-west-1.amazonaws.com"
@@ -108,3 +110,13 @@ def test_without_jwts_the_rfc_8414_metadata_is_served_without_jwks_uri_and_openi
     assert status == 200 and "jwks_uri" not in body and body["token_endpoint"].endswith("/auth/token")
     status, body, _ = metadata("/.well-known/openid-configuration", custom_domain="", monkeypatch=monkeypatch)
     assert (status, body["error"]) == (404, "not_found")
+
+
+def test_the_discovery_document_says_id_tokens_and_public_subjects_and_without_jwts_why_not() -> None:
+    from figma_auth.usecases.discovery import Discovery
+
+    doc = Discovery(scopes=("current_user:read",), jwts=True).openid_configuration("https://api.example.com")
+    assert (doc.response_types_supported, doc.subject_types_supported) == (["id_token"], ["public"])
+    with pytest.raises(NotFound) as off:
+        Discovery(scopes=(), jwts=False).openid_configuration("https://api.example.com")
+    assert off.value.message == "JWTs are not enabled on this deployment: set JWT_KEY_ID to a KMS ECC_NIST_P256 key."

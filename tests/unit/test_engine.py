@@ -5,73 +5,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
-from figma_auth.engine import JUST_REFRESHED, RefreshEngine
+from figma_auth.engine import JUST_REFRESHED
 from figma_auth.errors import FigmaUnavailable, ReauthRequired, Unauthorized
-from figma_auth.oauth import FigmaGrant
-from figma_auth.records import REAUTH_REQUIRED, Connection, Profile
-from figma_auth.vault import SealedBox
-from tests.support.fakes import START, Clock, FakeStore
-
-
-class FakeVault:
-    """Boxes hold ``access|refresh`` in clear: the engine's logic, not the crypto, is under test."""
-
-    def open(self, box: SealedBox, context: dict[str, str]) -> dict[str, str]:
-        access, refresh = box.ciphertext.decode().split("|")
-        return {"access_token": access, "refresh_token": refresh}
-
-    def reseal(self, previous: SealedBox, plaintext: dict[str, str], context: dict[str, str]) -> SealedBox:
-        return SealedBox(
-            previous.encrypted_key, b"n", f"{plaintext['access_token']}|{plaintext['refresh_token']}".encode()
-        )
-
-
-class FakeFigma:
-    def __init__(self, clock: Clock) -> None:
-        self.clock = clock
-        self.calls = 0
-        self.fail: Exception | None = None
-
-    def refresh(self, grant: FigmaGrant, *, now: Any) -> FigmaGrant:
-        self.calls += 1
-        if self.fail is not None:
-            raise self.fail
-        return FigmaGrant(f"access-{self.calls}", grant.refresh_token, now() + timedelta(hours=1), grant.scopes)
-
-
-def world(
-    expires_in: timedelta = timedelta(minutes=2),
-) -> tuple[RefreshEngine, FakeStore, FakeFigma, Clock, list[tuple[str, dict[str, Any]]]]:
-    clock = Clock()
-    conn = Connection(
-        user_id="42",
-        profile=Profile("Ada", "ada@example.com", ""),
-        scopes=("current_user:read",),
-        grant_box=SealedBox(b"k", b"n", b"access-0|refresh-0"),
-        grant_expires_at=START + expires_in,
-    )
-    store, figma = FakeStore(conn, clock), FakeFigma(clock)
-    events: list[tuple[str, dict[str, Any]]] = []
-    return engine_over(store, FakeVault(), figma, clock, events), store, figma, clock, events
-
-
-def engine_over(
-    store: FakeStore, vault: FakeVault, figma: FakeFigma, clock: Clock, events: list[tuple[str, dict[str, Any]]]
-) -> RefreshEngine:
-    """The engine over these fakes, on the injected clocks, publishing into ``events``."""
-    return RefreshEngine(
-        store=store,
-        vault=vault,
-        figma=figma,
-        clock=clock.wall,
-        publish=lambda kind, detail: events.append((kind, detail)),
-        monotonic=clock.monotonic,
-        sleep=clock.sleep,
-    )
+from figma_auth.records import REAUTH_REQUIRED
+from tests.support.engines import world
+from tests.support.fakes import START
 
 
 def test_a_grant_valid_long_enough_is_opened_without_calling_figma() -> None:

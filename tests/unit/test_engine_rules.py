@@ -17,8 +17,8 @@ from figma_auth.errors import FigmaUnavailable, GrantUnreadable, ReauthRequired,
 from figma_auth.oauth import FigmaGrant
 from figma_auth.records import REAUTH_REQUIRED, Connection
 from figma_auth.vault import SealedBox, grant_context
+from tests.support.engines import FakeFigma, FakeVault, engine_over, world
 from tests.support.fakes import START, Clock, FakeStore
-from tests.unit.test_engine import FakeFigma, FakeVault, engine_over, world
 
 USER = "42"
 

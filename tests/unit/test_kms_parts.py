@@ -1,10 +1,12 @@
 """The vault and the JWT signer over KMS as moto implements it in-process (real envelope
 encryption and ECDSA signatures, encryption contexts enforced): what they write, that only the
-right context opens it, what they cache, and what a verifier that is not ours accepts."""
+right context opens it, what they cache, and what a verifier that is not ours accepts; and what
+the app's JWT carries whatever signs it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -12,7 +14,8 @@ import jwt as pyjwt
 import pytest
 from moto import mock_aws
 
-from figma_auth.errors import FigmaAuthError, GrantUnreadable
+from figma_auth.errors import FigmaAuthError, GrantUnreadable, NotFound
+from figma_auth.records import Connection
 from figma_auth.signing import MAX_SIGNED_BYTES, JwtSigner
 from figma_auth.vault import DataKeyCache, Vault, grant_context
 
@@ -83,6 +86,39 @@ def test_the_data_key_cache_forgets_by_age_and_by_count() -> None:
     assert old.get((b"1", "c")) is None
 
 
+def test_an_opened_grants_data_key_is_cached_for_the_next_open() -> None:
+    import boto3
+    from moto import mock_aws
+
+    from figma_auth.vault import DataKeyCache, Vault, grant_context
+
+    with mock_aws():
+        kms = boto3.client("kms", region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t")
+        key = kms.create_key()["KeyMetadata"]["KeyId"]
+        box = Vault(kms=lambda: kms, key_id=key, cache=DataKeyCache(max_entries=0)).seal(
+            {"a": "b"}, grant_context("u1")
+        )
+        decrypts: list[int] = []
+
+        class Counting:
+            exceptions = kms.exceptions
+
+            def decrypt(self, **kwargs: Any) -> Any:
+                decrypts.append(1)
+                return kms.decrypt(**kwargs)
+
+        vault = Vault(kms=lambda: Counting(), key_id=key)  # type: ignore[arg-type,return-value]
+        assert vault.open(box, grant_context("u1")) == {"a": "b"} == vault.open(box, grant_context("u1"))
+        assert decrypts == [1]  # the second open used the cached data key
+
+
+def test_the_data_key_cache_keeps_1024_keys_for_5_minutes_by_default() -> None:
+    from figma_auth.vault import DataKeyCache
+
+    cache = DataKeyCache()
+    assert (cache.max_entries, cache.max_age) == (1024, 300.0)  # docs/ARCHITECTURE.md's numbers
+
+
 def test_a_jwt_signed_in_kms_verifies_with_pyjwt_against_the_jwks(kms: Any) -> None:
     key = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
     other = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
@@ -143,6 +179,36 @@ def test_the_apps_jwt_names_the_session_and_never_outlives_it(kms: Any) -> None:
     with pytest.raises(NotFound):
         off.create(Credentials("tok", "bearer"), issuer="https://x")
     assert len(seen) == 1  # refused before anyone is authenticated
+
+
+def test_a_jwt_carries_the_users_name_email_and_picture_and_none_without_a_key() -> None:
+    from figma_auth.credentials import Credentials
+    from figma_auth.records import Current, Profile, Session
+    from figma_auth.usecases.discovery import NO_JWTS
+    from figma_auth.usecases.jwts import AppJwts
+
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    signed: list[dict[str, Any]] = []
+
+    class Signer:
+        def sign(self, body: Any) -> str:
+            signed.append(dict(body))
+            return "a.b.c"
+
+        def jwks(self) -> dict[str, Any]:
+            return {"keys": []}
+
+    conn = Connection("u1", Profile("Ada", "ada@example.com", "https://img/ada.png"), ("current_user:read",))
+    current = Current(Session("sid", "u1", now, now + timedelta(days=1)), conn)
+    jwts = AppJwts(signer=Signer(), authenticate=lambda c: current, audience="api", ttl_seconds=900, clock=lambda: now)
+    assert jwts.create(Credentials("t", "cookie"), issuer="https://i").jwt == "a.b.c"
+    ((body,),) = [signed]
+    assert (body["name"], body["email"], body["picture"]) == ("Ada", "ada@example.com", "https://img/ada.png")
+    off = AppJwts(signer=None, authenticate=lambda c: current, audience="api", ttl_seconds=900, clock=lambda: now)
+    for call in (lambda: off.jwks(), lambda: off.create(Credentials("t", "cookie"), issuer="https://i")):
+        with pytest.raises(NotFound) as refused:
+            call()
+        assert refused.value.message == NO_JWTS
 
 
 def test_a_sealed_box_is_aes_gcm_over_compact_json_bound_to_the_sorted_context(kms: Any) -> None:

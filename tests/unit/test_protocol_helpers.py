@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from figma_auth import oauth, tokens, urls
 from figma_auth.errors import FigmaError, InvalidRedirect, InvalidScope
+from figma_auth.urls import validate_return_url
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 ALLOWED = ["https://app.example.com", "http://127.0.0.1:5173"]
@@ -96,6 +98,18 @@ def test_a_session_token_names_its_user_and_nothing_else_parses() -> None:
         f"{unprintable}.{secret}",  # not printable
     ):
         assert tokens.user_of_token(bad) is None, bad
+
+
+def test_b64url_keeps_a_trailing_x_and_drops_only_padding() -> None:
+    from figma_auth.tokens import b64url
+
+    assert b64url(b"\x00\x00\x17") == "AAAX" and b64url(b"\x00\x00\x17\x00") == "AAAXAA"
+
+
+def test_a_user_code_with_x_and_z_reads_back() -> None:
+    from figma_auth.tokens import parse_user_code
+
+    assert parse_user_code("bcdx-zxzx") == "BCDXZXZX" and parse_user_code("XXXX XXXX") == "XXXXXXXX"
 
 
 # -- return URLs --------------------------------------------------------------------------------
@@ -195,6 +209,18 @@ def test_parameters_go_into_the_query_or_the_fragment() -> None:
     assert urls.append_fragment("https://a.example/p?q=1#old", {"ticket": "t", "a": "b c"}) == (
         "https://a.example/p?q=1#ticket=t&a=b+c"
     )
+
+
+def test_exact_redirect_urls_are_checked_by_path_and_a_bare_origin_is_its_root() -> None:
+    exact = ("https://app.example.com/", "https://app.example.com/done")
+    assert validate_return_url("https://app.example.com", ("https://app.example.com",), exact)
+    assert validate_return_url("https://app.example.com/done", ("https://app.example.com",), exact)
+    with pytest.raises(InvalidRedirect) as refused:
+        validate_return_url("https://app.example.com/other", ("https://app.example.com",), exact)
+    assert refused.value.message == "https://app.example.com/other is not in ALLOWED_REDIRECT_URLS"
+    with pytest.raises(InvalidRedirect) as bare:
+        validate_return_url("https://app.example.com", ("https://app.example.com",), ("https://app.example.com/done",))
+    assert bare.value.message == "https://app.example.com/ is not in ALLOWED_REDIRECT_URLS"  # named as its root
 
 
 # -- OAuth --------------------------------------------------------------------------------------
@@ -327,3 +353,38 @@ def test_an_answer_scope_of_2000_characters_is_still_read() -> None:
 )
 def test_figmas_error_shapes_are_read_to_one_code(body: object, code: str | None) -> None:
     assert oauth.figma_error_code(body) == code
+
+
+def test_scopes_longer_than_1024_characters_are_refused_in_words() -> None:
+    padded = "current_user:read" + " " * (1024 - len("current_user:read"))
+    assert oauth.parse_scopes(padded) == ["current_user:read"]
+    with pytest.raises(InvalidScope) as refused:
+        oauth.parse_scopes(padded + " ")
+    assert refused.value.message == "scopes is too long"
+    with pytest.raises(InvalidScope) as deprecated:
+        oauth.parse_scopes("files:read")
+    assert deprecated.value.message.endswith(
+        "granular scopes you need instead: file_content:read, file_metadata:read, file_versions:read, "
+        "file_comments:read, file_dev_resources:read, library_content:read"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"err": "Invalid_Grant: the refresh token was revoked"}, "invalid_grant"),
+        ({"err": "invalid_token"}, "invalid_token"),
+        ({"error": True, "message": "INVALID_CLIENT"}, "invalid_client"),
+        ({"err": "something else"}, None),
+    ],
+)
+def test_figmas_error_code_is_read_from_its_message_shapes(body: dict[str, Any], code: str | None) -> None:
+    assert oauth.figma_error_code(body) == code
+
+
+def test_a_refresh_answer_without_an_access_token_names_the_field() -> None:
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    previous = oauth.FigmaGrant("a", "r", now, ("current_user:read",))
+    with pytest.raises(FigmaError) as refused:
+        oauth.parse_refresh_response({"expires_in": 60}, now=now, previous=previous)
+    assert refused.value.message == "Figma's response has no valid access_token"

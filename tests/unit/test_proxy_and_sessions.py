@@ -15,7 +15,6 @@ import pytest
 from figma_auth.credentials import Credentials
 from figma_auth.engine import Fresh
 from figma_auth.errors import (
-    FigmaAuthError,
     FigmaUnavailable,
     InvalidPath,
     InvalidRequest,
@@ -26,7 +25,6 @@ from figma_auth.errors import (
 )
 from figma_auth.figma import Overflow, ProxyResponse
 from figma_auth.models import LogoutRequest
-from figma_auth.oauth import FigmaGrant
 from figma_auth.records import ACTIVE, REAUTH_REQUIRED, Connection, Current, Profile, RateLimit, Session
 from figma_auth.tokens import hash_secret, new_session_token
 from figma_auth.usecases.proxy import (
@@ -39,8 +37,9 @@ from figma_auth.usecases.proxy import (
 )
 from figma_auth.usecases.rate_limits import RateLimitLedger
 from figma_auth.usecases.sessions import Authenticate, EndUser, Sessions
+from tests.support.engines import Engine, Narrowing
 from tests.support.fakes import MemoryStore
-from tests.unit.test_sessions import Published
+from tests.support.publisher import Published
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 USER = "1143925780461227139"
@@ -55,24 +54,6 @@ def connection(status: str = ACTIVE, **fields: Any) -> Connection:
         grant_expires_at=NOW + timedelta(hours=1),
         **fields,
     )
-
-
-@dataclass
-class Engine:
-    """The refresh engine: each call a new token ``token-N``; a refusal when told."""
-
-    refuses: FigmaAuthError | None = None
-    obtained_at: datetime | None = None  # what the fresh connection says of its last refresh
-    calls: list[tuple[int | None, bool]] = field(default_factory=list)
-
-    def fresh(self, conn: Connection, min_validity: int | None, *, force: bool = False) -> Fresh:
-        self.calls.append((min_validity, force))
-        if self.refuses is not None:
-            raise self.refuses
-        n = len(self.calls)
-        grant = FigmaGrant(f"token-{n}", f"refresh-{n}", NOW + timedelta(hours=1), conn.scopes)
-        obtained = NOW if force else self.obtained_at
-        return Fresh(replace(conn, version=conn.version + 1, grant_obtained_at=obtained), grant)
 
 
 @dataclass
@@ -219,6 +200,35 @@ def test_a_query_a_url_cannot_carry_is_invalid_request(query: str) -> None:
 
 def test_the_longest_printable_query_passes() -> None:
     assert proxy_query("q" * 2048) == "q" * 2048 and proxy_query("a=%20&b=~!") == "a=%20&b=~!"
+
+
+def test_proxy_paths_up_to_1024_characters_pass_and_v1_oauth_itself_is_refused() -> None:
+    exactly = "v1/" + "/".join(["a" * 203] * 5)  # 3 + 5 × 203 + 4 = 1022
+    exactly += "/b"  # 1024
+    assert len(exactly) == 1024 and proxy_path(exactly) == "/" + exactly
+    with pytest.raises(InvalidPath):
+        proxy_path(exactly + "c")
+    with pytest.raises(InvalidPath) as oauth_root:
+        proxy_path("v1/oauth")
+    assert oauth_root.value.message == "Figma's OAuth endpoints cannot be called through the proxy."
+
+
+def test_the_query_refusal_in_words() -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        proxy_query("a b")
+    assert refused.value.message == "the query string has characters a URL cannot carry; percent-encode them"
+
+
+def test_a_one_character_proxy_path_is_refused_as_no_figma_api_path_in_words() -> None:
+    with pytest.raises(InvalidPath) as refused:
+        proxy_path("v")
+    assert refused.value.message == "Only Figma API paths are allowed: /figma/v1/… or /figma/v2/…"
+
+
+def test_an_empty_proxy_path_is_the_plain_invalid_path() -> None:
+    with pytest.raises(InvalidPath) as refused:
+        proxy_path("")
+    assert refused.value.message == InvalidPath.default_message
 
 
 # -- the call ---------------------------------------------------------------------------------------------
@@ -513,15 +523,6 @@ def test_a_token_naming_nobody_is_refused_without_reading_the_table(token: str) 
     with pytest.raises(Unauthorized):
         Authenticate(store=store, clock=lambda: NOW)(Credentials(token, "cookie"))
     assert store.reads == 0
-
-
-class Narrowing(Engine):
-    """A refresh that comes back narrower, and a rate limit Figma set meanwhile."""
-
-    def fresh(self, conn: Connection, min_validity: int | None, *, force: bool = False) -> Fresh:
-        got = super().fresh(conn, min_validity, force=force)
-        limit = RateLimit(1, "user", NOW + timedelta(hours=1))
-        return Fresh(replace(got.connection, scopes=("current_user:read",), rate_limits=(limit,)), got.grant)
 
 
 def test_the_view_and_a_refresh_show_the_connection_the_refresh_returned_at_the_clocks_time() -> None:

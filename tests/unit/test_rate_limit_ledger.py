@@ -157,6 +157,25 @@ def test_retry_after_is_read_in_seconds_and_bounded(value: str | None, seconds: 
     assert rate_limits.retry_after(value) == seconds
 
 
+def test_a_recorded_limit_is_written_for_its_connection_at_the_clocks_time() -> None:
+    from figma_auth.figma import ProxyResponse
+    from figma_auth.figma_tiers import Classified
+    from figma_auth.usecases.rate_limits import RateLimitLedger
+
+    written: list[tuple[Connection, RateLimit, datetime]] = []
+
+    class Store:
+        def record_rate_limit(self, conn: Connection, limit: RateLimit, *, now: datetime) -> bool:
+            written.append((conn, limit, now))
+            return True
+
+    ledger = RateLimitLedger(store=Store(), publish=lambda t, d: None, clock=lambda: NOW)
+    conn = connection()
+    ledger.remember(conn, Classified(1, "user"), ProxyResponse(429, b"{}", "application/json", {"Retry-After": "9"}))
+    ((got_conn, limit, now),) = written
+    assert got_conn is conn and now == NOW and limit.until == NOW + timedelta(seconds=9)
+
+
 # -- views ---------------------------------------------------------------------------------------
 
 GRANT = FigmaGrant("access-1", "refresh-1", NOW + timedelta(hours=1), ("current_user:read",))

@@ -4,7 +4,6 @@ grant) goes with it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pytest
@@ -18,6 +17,7 @@ from figma_auth.records import Connection
 from figma_auth.tokens import new_session_token, user_of_token
 from figma_auth.usecases.sessions import Authenticate, EndUser, Sessions
 from tests.support.fakes import MemoryStore
+from tests.support.publisher import Published
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -51,14 +51,6 @@ class NoRefresh:
 
     def fresh(self, conn: Connection, min_validity: int | None, *, force: bool = False) -> Fresh:
         raise AssertionError("logout refreshed a grant")
-
-
-@dataclass
-class Published:
-    events: list[tuple[str, dict[str, object]]] = field(default_factory=list)
-
-    def __call__(self, detail_type: str, detail: dict[str, object]) -> None:
-        self.events.append((detail_type, detail))
 
 
 class World:

@@ -9,15 +9,7 @@ import pytest
 
 from figma_auth.errors import ConfigurationError
 from figma_auth.settings import Settings
-
-GOOD = {
-    "FIGMA_CLIENT_ID": "cid",
-    "FIGMA_CLIENT_SECRET": "secret",
-    "TABLE_NAME": "t",
-    "KMS_KEY_ID": "k",
-    "CALLBACK_URL": "https://api.example.com/auth/figma/callback",
-    "ALLOWED_ORIGINS": "https://app.example.com",
-}
+from tests.support.environment import GOOD
 
 
 def test_defaults_follow_the_contract() -> None:

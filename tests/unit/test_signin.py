@@ -20,6 +20,7 @@ from figma_auth.errors import (
     FigmaAuthError,
     FigmaError,
     InvalidGrant,
+    InvalidRedirect,
     InvalidRequest,
     InvalidScope,
     InvalidState,
@@ -34,8 +35,8 @@ from figma_auth.tokens import derive, hash_secret, random_token, user_of_token
 from figma_auth.usecases.authorize import StartSignIn
 from figma_auth.usecases.signin import TICKET_PURPOSE, CompleteSignIn, RedeemTicket
 from figma_auth.vault import SealedBox, grant_context, seal_with_secret
+from tests.support.environment import GOOD
 from tests.support.fakes import Tickets, Transactions
-from tests.unit.test_settings import GOOD
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 CALLBACK = "https://api.example.com/auth/figma/callback"
@@ -294,6 +295,23 @@ def test_a_signed_in_users_new_sign_in_asks_for_what_their_connection_holds_too(
     first, second, third = world.store.items.values()
     assert first.scopes == ("current_user:read", "file_comments:read", "file_content:read")
     assert second.scopes == third.scopes == ("current_user:read", "file_content:read")
+
+
+def test_authorize_checks_both_return_urls_against_allowed_redirect_urls() -> None:
+    settings = Settings.from_env({**GOOD, "ALLOWED_REDIRECT_URLS": "https://app.example.com/ok"})
+    login = StartSignIn(settings=settings, store=None, authenticate=None, clock=lambda: datetime.now(UTC))  # type: ignore[arg-type]
+    for success, failure in (
+        ("https://app.example.com/elsewhere", "https://app.example.com/ok"),
+        ("https://app.example.com/ok", "https://app.example.com/elsewhere"),
+    ):
+        with pytest.raises(InvalidRedirect):
+            login.start(AuthorizeQuery(success=success, failure=failure), callback_url="https://api.example.com/cb")
+    with pytest.raises(InvalidRequest) as refused:
+        login.start(
+            AuthorizeQuery(success="https://app.example.com/ok", failure="https://app.example.com/ok", mode="token"),
+            callback_url="https://api.example.com/cb",
+        )
+    assert refused.value.message == "token mode needs code_challenge: the S256 challenge (43 chars) of your verifier"
 
 
 # -- the callback: what it trusts -------------------------------------------------------------------

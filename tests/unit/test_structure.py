@@ -1,7 +1,9 @@
 """The layout's rules, read from the tree's own source (AST): no class over 250 lines and no
 function over 60 in the layer; no import cycle in the layer, the handlers or the dev stack
 (imports inside functions count, and so do type-only ones: a cycle a type checker follows is
-one a reader follows too); and the claims the docstrings make about who does what."""
+one a reader follows too); the claims the docstrings make about who does what; a test module's
+helpers come from tests/support, never from another test module; and an item's keys and
+DynamoDB's attribute values are spelled by the store alone (the values by its codec)."""
 
 from __future__ import annotations
 
@@ -188,3 +190,124 @@ def test_the_use_case_packages_list_names_every_module_it_holds() -> None:
     listed = set(re.findall(r"^- ``(\w+)``", (package / "__init__.py").read_text(), re.MULTILINE))
     held = {p.stem for p in package.glob("*.py") if p.stem != "__init__"}
     assert listed == held
+
+
+# -- tests: helpers in tests/support, nowhere else -------------------------------------------------------
+
+
+def imports_from_the_tests(path: Path, name: str) -> list[str]:
+    """What ``path`` (module ``name``, below tests/) imports from the tests' own tree, other than
+    ``tests.support``: a test module, a conftest or the bare package."""
+    found = []
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    for node in _imports(ast.parse(path.read_text()), type_only=True):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        else:
+            base = node.module or ""
+            if node.level:
+                kept = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(kept + ([base] if base else []))
+            targets = [f"{base}.{alias.name}" for alias in node.names]
+        found += [t for t in targets if t.split(".")[0] == "tests" and t.split(".")[:2] != ["tests", "support"]]
+    return found
+
+
+def test_the_test_import_finder_finds_each_way_to_import_a_test_module(tmp_path: Path) -> None:
+    (tmp_path / "unit").mkdir()
+    (tmp_path / "unit" / "test_a.py").write_text(
+        "from tests.support.fakes import X\nfrom tests.support import stack\n"
+        "from tests.unit.test_b import helper\nimport tests.integration.test_c\nfrom . import conftest\n"
+        "from tests import unit\ndef f():\n    from ..browser.conftest import ARTIFACTS\n"
+    )
+    found = imports_from_the_tests(tmp_path / "unit" / "test_a.py", "tests.unit.test_a")
+    assert sorted(found) == [
+        "tests.browser.conftest.ARTIFACTS",
+        "tests.integration.test_c",
+        "tests.unit",
+        "tests.unit.conftest",
+        "tests.unit.test_b.helper",
+    ]
+
+
+def test_no_test_module_imports_another_only_tests_support() -> None:
+    tests = modules(ROOT / "tests", "tests")
+    read = {name: path for name, path in tests.items() if "node_modules" not in path.parts}
+    assert len(read) > 100 and "tests.support.fakes" in read  # the tree was read
+    assert {name: found for name, path in read.items() if (found := imports_from_the_tests(path, name))} == {}
+
+
+# -- item keys: spelled by the store alone -----------------------------------------------------------------
+
+STORE = LAYER / "store"
+PYTHON_TREES = (".ci", "bench", "clients", "devstack", "examples", "functions", "shared", "tests")
+ATTRIBUTE_TYPES = {"S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL"}
+# Outside the store, who may spell an item's key or attribute values by hand, and why.
+SPELLS_ITEMS = {
+    "bench/cold_child.py": "the plain-boto3 handler the cold start is measured against: its own BENCH item",
+    "bench/aws_model.py": "DynamoDB's answers, modelled for the scheduler benchmark",
+    "tests/integration/": "reads and ages items as DynamoDB holds them: the table is the test's oracle",
+    "tests/faults/": "the same, under injected faults",
+    "tests/unit/test_structure.py": "this test, which names what it looks for",
+}
+
+
+def key_prefixes() -> set[str]:
+    """The partition-key prefixes the store's modules lay out: each ``Kind("X")``'s ``X#``, and a
+    literal ``X#…`` a module spells itself (the sessions' ``USER#`` index key)."""
+    found = set()
+    for path in STORE.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and ast.unparse(node.func) == "Kind":
+                found.add(f"{node.args[0].value}#")  # type: ignore[attr-defined]
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                found |= set(re.findall(r"^([A-Z][A-Z_]*#)", node.value))
+    return found
+
+
+def item_spellings(path: Path, prefixes: set[str]) -> list[tuple[int, str]]:
+    """Where ``path`` spells an item by hand, line and what: ``key`` (a dict keyed ``"pk"`` or
+    ``"sk"``), ``value`` (an attribute value: ``{"S": …}``) or ``prefix`` (a string, an f-string's
+    head too, that starts with a key prefix)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Dict):
+            keys = {k.value for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)}
+            if keys & {"pk", "sk"}:
+                found.append((node.lineno, "key"))
+            elif len(node.keys) == 1 and keys and keys <= ATTRIBUTE_TYPES:
+                found.append((node.lineno, "value"))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith(tuple(prefixes)):
+            found.append((node.lineno, "prefix"))
+    return sorted(found)
+
+
+def test_the_item_finder_finds_each_way_to_spell_an_item(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text(
+        'k = {"pk": {"S": "X"}, "sk": {"S": "CONN"}}\nv = {":e": {"N": "1"}}\nu = f"CONN#{k}"\n'
+        'fine = {"S": 1, "T": 2}\nalso_fine = "CONNECTION"\nkind = CONNECTION.key("u")\n'
+    )
+    assert item_spellings(tmp_path / "a.py", {"CONN#"}) == [
+        (1, "key"), (1, "value"), (1, "value"), (2, "value"), (3, "prefix")
+    ]  # fmt: skip
+
+
+def test_item_keys_and_attribute_values_are_spelled_in_the_store_alone_and_values_in_its_codec_alone() -> None:
+    prefixes = key_prefixes()
+    assert {"CONN#", "SESSION#", "USER#", "TX#", "DEVICE#", "WEBHOOK#", "WHPASS#"} <= prefixes  # the store was read
+    files = [
+        path
+        for tree in PYTHON_TREES
+        for path in sorted((ROOT / tree).rglob("*.py"))
+        if "node_modules" not in path.parts and STORE not in path.parents
+    ]
+    assert len(files) > 150  # the tree was read
+    spelled = [
+        (str(path.relative_to(ROOT)), line, what)
+        for path in files
+        if not str(path.relative_to(ROOT)).startswith(tuple(SPELLS_ITEMS))
+        for line, what in item_spellings(path, prefixes)
+    ]
+    assert spelled == []
+    values = {path.name for path in STORE.glob("*.py") if ("value" in {w for _, w in item_spellings(path, set())})}
+    assert values == {"codec.py"}  # inside the store, DynamoDB's attribute format is the codec's alone

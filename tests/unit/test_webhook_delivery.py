@@ -273,3 +273,9 @@ def test_each_outcome_is_counted_under_its_own_metric(emitted: list[str]) -> Non
         "WebhookUnknown",
         "WebhookForGoneConnection",
     ]
+
+
+@pytest.mark.parametrize("field", ["webhook_id", "passcode", "event_type", "timestamp"])
+def test_an_empty_delivery_field_is_malformed(field: str) -> None:
+    receive, _, events = world()
+    assert receive(payload(**{field: ""})) == "malformed" and events == []

@@ -2,7 +2,7 @@
 a create sends Figma and keeps (a passcode's hash only), how each of Figma's refusals maps to
 a code an app can act on, what a delete and a disconnect remove, what the reconciliation
 relays, and which user ids name a connection (integration/test_webhooks.py and
-test_backend.py run them end to end)."""
+test_backend_access.py run them end to end)."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ from figma_auth.usecases.rate_limits import RateLimitLedger
 from figma_auth.usecases.sessions import EndUser
 from figma_auth.usecases.webhook_reconcile import Reconcile
 from figma_auth.usecases.webhooks import PENDING_PASSCODE_TTL, ManageWebhooks, view
+from tests.support.engines import Narrowing
 from tests.support.fakes import WebhookStore
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -617,6 +618,29 @@ def test_unauthorized_is_not_swallowed_by_the_backend_view() -> None:
     store = Backend(connections={USER: connection()})
     with pytest.raises(Unauthorized):
         backend(store, Engine(refuses=Unauthorized())).view(USER)
+
+
+def test_no_connection_and_no_jwts_say_so() -> None:
+    with pytest.raises(NotFound) as missing:
+        backend(Backend()).disconnect("nobody")
+    assert missing.value.message == NO_CONNECTION == "No Figma connection for this user."
+    with pytest.raises(NotFound) as bad:
+        checked_user_id("")
+    assert bad.value.message == NO_CONNECTION
+
+
+def test_a_missing_connection_is_not_found_in_words() -> None:
+    with pytest.raises(NotFound) as missing:
+        connection_of(WebhookStore(), "nobody")
+    assert missing.value.message == NO_CONNECTION
+
+
+def test_the_backend_view_shows_the_connection_the_refresh_returned() -> None:
+    store = Backend(
+        connections={USER: replace(connection(), grant_expires_at=datetime(2026, 12, 1, 12, 1, tzinfo=UTC))}
+    )
+    shown = backend(store, Narrowing()).view(USER)  # type: ignore[arg-type]
+    assert shown.provider.scopes == ["current_user:read"]
 
 
 def test_a_create_and_a_webhook_left_at_figma_are_counted(emitted: list[str]) -> None:
