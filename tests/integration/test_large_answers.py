@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from tests.integration.test_backend_access import backend
+from tests.support.backend_client import backend
 from tests.support.browser import Browser, sign_in
 from tests.support.stack import Stack
 
