@@ -12,14 +12,8 @@ from typing import Any
 import boto3
 
 from devstack import template
-
-REGION = "us-east-1"
-FAKE_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
-}
+from devstack.credentials import FAKE_CREDENTIALS as FAKE_CREDENTIALS  # defined where nothing imports back
+from devstack.credentials import REGION as REGION
 
 
 BODIES_BUCKET = "figma-auth-local-bodies"
@@ -222,3 +216,74 @@ def empty_table(ddb: Any, table_name: str, *, recreate_over: int = 250) -> None:
         pending: Any = {table_name: [{"DeleteRequest": {"Key": key}} for key in keys[start : start + 25]]}
         while pending:  # DynamoDB Local processes whole batches; the loop is for its contract
             pending = ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+
+
+BODIES = "Bodies"  # template.yaml's bucket for answers too large for Lambda and the file cache
+
+
+def bucket_configuration(doc: dict[str, Any], origins: list[str], logical_id: str = BODIES) -> dict[str, Any]:
+    """What template.yaml declares for the bucket, in the S3 API's shapes: ``cors`` (its
+    AllowedOrigins ``!Split [",", !Sub "${AllowedOrigins},null"]`` made of ``origins``),
+    ``lifecycle`` and ``encryption`` (its KMS key left out: each stack names its own)."""
+    props = template.bucket_properties(doc, logical_id)
+    values = template.parameter_values(doc, AllowedOrigins=",".join(origins))
+    resolved = template.evaluate(props, values)
+    cors = [_cors_rule(rule) for rule in (resolved.get("CorsConfiguration") or {}).get("CorsRules", [])]
+    lifecycle = [_lifecycle_rule(rule) for rule in (resolved.get("LifecycleConfiguration") or {}).get("Rules", [])]
+    encryption = [
+        {
+            "ApplyServerSideEncryptionByDefault": {
+                "SSEAlgorithm": rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"]
+            },
+            "BucketKeyEnabled": bool(rule.get("BucketKeyEnabled", False)),
+        }
+        for rule in (resolved.get("BucketEncryption") or {}).get("ServerSideEncryptionConfiguration", [])
+    ]
+    return {"cors": cors, "lifecycle": lifecycle, "encryption": encryption}
+
+
+def _cors_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """A CloudFormation CorsRule as PutBucketCors takes it (the names differ)."""
+    names = {
+        "Id": "ID",
+        "AllowedMethods": "AllowedMethods",
+        "AllowedOrigins": "AllowedOrigins",
+        "AllowedHeaders": "AllowedHeaders",
+        "ExposedHeaders": "ExposeHeaders",
+        "MaxAge": "MaxAgeSeconds",
+    }
+    out = {names[key]: value for key, value in rule.items() if key in names}
+    if "MaxAgeSeconds" in out:
+        out["MaxAgeSeconds"] = int(out["MaxAgeSeconds"])
+    return out
+
+
+def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """A CloudFormation lifecycle Rule (Id, Status, Prefix, ExpirationInDays,
+    AbortIncompleteMultipartUpload) as PutBucketLifecycleConfiguration takes it."""
+    out: dict[str, Any] = {"ID": rule["Id"], "Status": rule["Status"], "Filter": {"Prefix": rule.get("Prefix", "")}}
+    if "ExpirationInDays" in rule:
+        out["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
+    if "AbortIncompleteMultipartUpload" in rule:
+        days = int(rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"])
+        out["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": days}
+    return out
+
+
+def create_bucket(endpoint: str, name: str, origins: list[str], *, doc: dict[str, Any] | None = None) -> str:
+    """The bucket ``name`` on moto as template.yaml's ``Bodies`` (``doc``: another template's
+    parsed document): its CORS rules for ``origins`` and ``null`` (a browser following the
+    API's 303 arrives with a tainted origin), its lifecycle rules and default encryption
+    (aws:kms, the account's S3 key). An existing bucket is kept, its configuration put again
+    (new origins included). Returns ``name``."""
+    config = bucket_configuration(doc if doc is not None else template.load(), origins)
+    s3 = client("s3", endpoint)
+    if name not in {bucket["Name"] for bucket in s3.list_buckets().get("Buckets", [])}:
+        s3.create_bucket(Bucket=name)
+    if config["cors"]:
+        s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": config["cors"]})
+    if config["lifecycle"]:
+        s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": config["lifecycle"]})
+    if config["encryption"]:
+        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": config["encryption"]})
+    return name

@@ -12,6 +12,10 @@ deploys (the functions' warm workers cache a key's public half, as Lambda contai
 tests only after a test made a rule, a queue or a secret of its own (most make none: their
 events land in the event log's queue, which the fixture drains).
 
+S3 goes through devstack/s3_strict.py first: presigned URLs are checked and CORS is answered as
+S3 does. Its object-level requests leave nothing a reset must forget (the bodies bucket keeps
+its objects across tests: they are keyed by content); its bucket-level writes change the world.
+
 ``python -m devstack.moto_server HOST PORT`` serves it in its own process (the bench).
 """
 
@@ -19,9 +23,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
 from moto.server import ThreadedMotoServer
+
+from devstack.s3_strict import S3Strict, is_s3, s3_leaves_nothing
 
 RESET_PATH = "/_devstack/reset"
 BASELINE_PATH = "/_devstack/baseline"
@@ -59,6 +66,15 @@ def leaves_nothing(target: str) -> bool:
     return bool(target) and (target.startswith(_LEAVES_NOTHING) or action.startswith(_READS))
 
 
+def request_leaves_nothing(environ: dict[str, Any]) -> bool:
+    """Whether a request leaves nothing a reset would forget: by its ``X-Amz-Target``, or, for
+    S3's REST calls (which have none), by what it touches (devstack/s3_strict.py)."""
+    if leaves_nothing(environ.get("HTTP_X_AMZ_TARGET", "")):
+        return True
+    method, path = str(environ.get("REQUEST_METHOD", "")), str(environ.get("PATH_INFO", ""))
+    return is_s3(environ) and s3_leaves_nothing(method, path, str(environ.get("QUERY_STRING", "")))
+
+
 class WithReset:
     """moto's WSGI app, plus ``POST /_devstack/reset`` (everything but the KMS keys) and
     ``POST /_devstack/baseline`` (what ``reset?if_changed=1`` compares with)."""
@@ -78,7 +94,7 @@ class WithReset:
         if path == BASELINE_PATH and method == "POST":
             self.changed = False
             return self._answer(start_response, b"{}")
-        if not leaves_nothing(environ.get("HTTP_X_AMZ_TARGET", "")):
+        if not request_leaves_nothing(environ):
             self.changed = True
         return self.app(environ, start_response)
 
@@ -88,10 +104,11 @@ class WithReset:
         return [body]
 
 
-def make_app() -> WithReset:
+def make_app(*, clock: Callable[[], datetime] | None = None) -> WithReset:
+    """moto's app behind S3's checks (``clock``: the presigned URLs' now) and the reset routes."""
     from moto.server import DomainDispatcherApplication, create_backend_app
 
-    return WithReset(DomainDispatcherApplication(create_backend_app))
+    return WithReset(S3Strict(DomainDispatcherApplication(create_backend_app), clock=clock))
 
 
 class MotoServer(ThreadedMotoServer):

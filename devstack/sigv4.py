@@ -25,7 +25,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from devstack.aws import FAKE_CREDENTIALS, REGION
+from devstack.credentials import FAKE_CREDENTIALS, REGION
 from devstack.iam import ALLOW_ALL, allows, invoke_arn
 
 SERVICE = "execute-api"

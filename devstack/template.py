@@ -124,3 +124,35 @@ def table_properties(doc: dict[str, Any]) -> dict[str, Any]:
         if res.get("Type") == "AWS::DynamoDB::Table":
             return dict(res["Properties"])
     raise LookupError("template.yaml declares no AWS::DynamoDB::Table")
+
+
+def bucket_properties(doc: dict[str, Any], logical_id: str) -> dict[str, Any]:
+    """The ``Properties`` of the ``AWS::S3::Bucket`` named ``logical_id``."""
+    resource = doc["Resources"].get(logical_id) or {}
+    if resource.get("Type") != "AWS::S3::Bucket":
+        raise LookupError(f"template.yaml declares no AWS::S3::Bucket {logical_id}")
+    return dict(resource.get("Properties") or {})
+
+
+def parameter_values(doc: dict[str, Any], **given: str) -> dict[str, str]:
+    """Each parameter's value as a deploy would see it: ``given``, else its default."""
+    values = {name: str(spec.get("Default", "")) for name, spec in (doc.get("Parameters") or {}).items()}
+    return {**values, **given}
+
+
+def evaluate(value: Any, parameters: dict[str, str]) -> Any:
+    """``value`` with the intrinsics a property of ours uses resolved against ``parameters``:
+    ``Ref`` to a parameter, ``Fn::Sub`` of a string naming parameters, ``Fn::Split``. Anything
+    else (``Fn::GetAtt`` of a resource) is left as it is, for the caller to decide."""
+    if isinstance(value, list):
+        return [evaluate(item, parameters) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if set(value) == {"Ref"} and value["Ref"] in parameters:
+        return parameters[value["Ref"]]
+    if set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
+        return re.sub(r"\$\{([^}!]+)\}", lambda found: parameters.get(found[1], found[0]), value["Fn::Sub"])
+    if set(value) == {"Fn::Split"}:
+        separator, source = value["Fn::Split"]
+        return str(evaluate(source, parameters)).split(separator)
+    return {key: evaluate(item, parameters) for key, item in value.items()}

@@ -11,7 +11,7 @@ import pytest
 
 from devstack import aws
 from devstack.api import EVENT_LOG
-from devstack.moto_server import leaves_nothing
+from devstack.moto_server import leaves_nothing, request_leaves_nothing
 from tests.support.browser import Browser, sign_in
 from tests.support.stack import EventCapture, Stack, published
 
@@ -64,3 +64,37 @@ def test_publishing_events_and_using_kms_changes_nothing_a_reset_would_forget(st
 )
 def test_moto_counts_every_request_as_a_change_but_kms_publishing_draining_and_reads(target: str, leaves: bool) -> None:
     assert leaves_nothing(target) is leaves
+
+
+S3_SIGNED = "AWS4-HMAC-SHA256 Credential=testing/20261207/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0"
+SQS_SIGNED = S3_SIGNED.replace("/s3/", "/sqs/")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "query", "headers", "leaves"),
+    [
+        ("PUT", "/bodies/answers/x", "", {"HTTP_AUTHORIZATION": S3_SIGNED}, True),  # an object: keyed by content
+        ("GET", "/bodies/answers/x", "X-Amz-Credential=testing%2F20261207%2Fus-east-1%2Fs3%2Faws4_request", {}, True),
+        ("POST", "/bodies/answers/x", "uploads", {"HTTP_AUTHORIZATION": S3_SIGNED}, True),
+        ("POST", "/bodies", "delete", {"HTTP_AUTHORIZATION": S3_SIGNED}, True),
+        ("OPTIONS", "/bodies/answers/x", "", {"HTTP_ORIGIN": "null"}, True),  # a browser's preflight
+        ("PUT", "/bodies", "", {"HTTP_AUTHORIZATION": S3_SIGNED}, False),  # a bucket: a reset must forget it
+        ("PUT", "/bodies", "cors", {"HTTP_AUTHORIZATION": S3_SIGNED}, False),
+        ("DELETE", "/bodies", "", {"HTTP_AUTHORIZATION": S3_SIGNED}, False),
+        (
+            "POST",
+            "/",
+            "",
+            {"HTTP_AUTHORIZATION": SQS_SIGNED, "CONTENT_TYPE": "application/x-www-form-urlencoded"},
+            False,
+        ),
+        ("POST", "/", "", {"HTTP_X_AMZ_TARGET": "AWSEvents.PutRule"}, False),
+        ("POST", "/", "", {"HTTP_X_AMZ_TARGET": "AWSEvents.PutEvents"}, True),
+    ],
+)
+def test_s3_object_requests_leave_nothing_and_bucket_writes_and_other_services_calls_count(
+    method: str, path: str, query: str, headers: dict[str, str], leaves: bool
+) -> None:
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query, **headers}
+
+    assert request_leaves_nothing(environ) is leaves
