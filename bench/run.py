@@ -176,7 +176,7 @@ class LocalStack:
                 "FIGMA_API_URL": self.emulator.url,
                 "CALLBACK_URL": f"{self.api.url}/auth/figma/callback",
                 "ALLOWED_ORIGINS": self.api.url,
-                "ALLOWED_SCOPES": "current_user:read,file_content:read,webhooks:read,webhooks:write",
+                "ALLOWED_SCOPES": "current_user:read,file_content:read,file_metadata:read,webhooks:read,webhooks:write",
                 "ISSUER": self.api.url,
             }
         )
@@ -1227,6 +1227,11 @@ def main() -> int:
         write(sections, started, done=False)
         print("the peer: Auth.js…", file=sys.stderr, flush=True)
         sections.append(("3d. The peer: Auth.js, side by side", peer_authjs(stack)))
+        write(sections, started, done=False)
+        print("real-size files…", file=sys.stderr, flush=True)
+        from bench.large_files import large_files
+
+        sections.append(("3e. Real-size files through the proxy", large_files(stack)))
         write(sections, started, done=False)
         print("scheduler at scale (a few minutes)…", file=sys.stderr, flush=True)
         text, curve, real = scheduler_at_scale(stack)

@@ -74,11 +74,21 @@ $("file-form").addEventListener("submit", (event) => {
   event.preventDefault();
   busy($("open-file"), async () => {
     const key = $("file-key").value.trim();
-    const response = await auth.figma(`v1/files/${encodeURIComponent(key)}?depth=1`); // rejects with rate_limited on a 429
-    const body = await response.json();
+    const whole = $("whole-file").checked; // the whole document: tens of MB for a real file
+    const started = performance.now();
+    const response = await auth.figma(`v1/files/${encodeURIComponent(key)}${whole ? "" : "?depth=1"}`); // rejects with rate_limited on a 429
+    const text = await response.text();
+    const body = JSON.parse(text);
     if (!response.ok) throw new FigmaAuthError(body.error || `figma_${response.status}`, body.message || body.err, response.status);
-    $("file").textContent = JSON.stringify({ name: body.name, lastModified: body.lastModified, pages: body.document.children.map((p) => p.name) }, null, 2);
+    $("file").textContent = JSON.stringify({ name: body.name, lastModified: body.lastModified, version: body.version, pages: (body.document?.children || []).map((p) => p.name) }, null, 2);
     $("file").hidden = false;
+    // How it came: the read-once cache's verdict, or (over Lambda's 6 MB) from S3 after a 303.
+    const cache = response.headers.get("X-Figma-Auth-Cache");
+    const how = response.redirected ? "from S3 (over Lambda's 6 MB: a 303 the browser followed)" : `cache: ${cache || "—"}`;
+    $("file-meta").textContent = `${(text.length / 1048576).toFixed(1)} MB in ${Math.round(performance.now() - started)} ms, ${how}`;
+    $("file-meta").dataset.cache = cache || (response.redirected ? "redirected" : "");
+    $("file-meta").dataset.bytes = String(text.length);
+    $("file-meta").hidden = false;
   });
 });
 

@@ -77,7 +77,7 @@ def start_backends(port: int, *, emulator_port: int = 0, demo_port: int = 5173) 
             "ISSUER": f"http://127.0.0.1:{port}",
             # What the demo SPA and the sample plugin ask for (production default: DEFAULT_SCOPES only).
             "ALLOWED_SCOPES": (
-                "current_user:read,file_content:read,file_comments:read,file_comments:write,webhooks:read,webhooks:write"
+                "current_user:read,file_content:read,file_metadata:read,file_comments:read,file_comments:write,webhooks:read,webhooks:write"
             ),
             "CALLBACK_URL": callback,
             "POWERTOOLS_METRICS_NAMESPACE": "FigmaAuth",
@@ -85,6 +85,7 @@ def start_backends(port: int, *, emulator_port: int = 0, demo_port: int = 5173) 
         }
     )
     os.environ["ALLOWED_ORIGINS"] = local_origins(port, demo_port, os.environ.get("ALLOWED_ORIGINS", ""))
+    aws.install_bucket(moto_url)  # its CORS names the origins just settled
     info["callback_url"] = os.environ["CALLBACK_URL"]
     return info
 
@@ -125,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     api_server.handler.demo_url = demo.url
     api_server.attach(containers).start()
-    demo.start(api_server.url)
+    demo.start(api_server.url, bodies=info["moto"])  # large answers come from the bucket on moto
     from devstack import schedules
 
     planned = schedules.plan(list(containers.functions.values()), os.environ.get("DEVSTACK_SCHEDULE_SECONDS"))

@@ -15,7 +15,6 @@ from devstack import template
 from devstack.credentials import FAKE_CREDENTIALS as FAKE_CREDENTIALS  # defined where nothing imports back
 from devstack.credentials import REGION as REGION
 
-
 BODIES_BUCKET = "figma-auth-local-bodies"
 
 
@@ -153,10 +152,16 @@ def install_events(endpoint: str) -> None:
 
 
 def install_bucket(endpoint: str, name: str = BODIES_BUCKET) -> None:
-    """The bodies bucket (template.yaml's ``Bodies``) on moto, unless it is there."""
-    s3 = client("s3", endpoint)
-    if not any(b["Name"] == name for b in s3.list_buckets().get("Buckets", [])):
-        s3.create_bucket(Bucket=name)
+    """The bodies bucket as template.yaml's ``Bodies`` declares it (CORS for ALLOWED_ORIGINS and
+    ``null``, lifecycle, encryption) on moto; its objects are kept when it exists."""
+    origins = [o.strip() for o in os.environ.get("ALLOWED_ORIGINS", "").split(",") if o.strip()]
+    create_bucket(endpoint, name, origins, doc=_template())
+
+
+@functools.cache
+def _template() -> dict[str, Any]:
+    """template.yaml, parsed once (about 100 ms a parse)."""
+    return template.load()
 
 
 def _key_alias(kms: Any, alias: str, **spec: str) -> str:

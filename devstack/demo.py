@@ -24,17 +24,21 @@ TYPES = {
 
 class DemoServer(BackgroundServer):
     def __init__(self, *, host: str = "127.0.0.1", port: int = 5173) -> None:
-        self.handler = type("DemoHandler", (_Handler,), {"api": ""})
+        self.handler = type("DemoHandler", (_Handler,), {"api": "", "bodies": ""})
         super().__init__(self.handler, host=host, port=port, name="demo")
 
-    def start(self, api: str) -> DemoServer:
-        self.handler.api = api
+    def start(self, api: str, bodies: str = "") -> DemoServer:
+        """Serve the demo for ``api``; ``bodies``: the origin of the bucket large answers come
+        from (after the API's 303), which the page's CSP must let it fetch (in AWS: the stack's
+        ``BodiesOrigin`` output)."""
+        self.handler.api, self.handler.bodies = api, bodies
         self.serve()
         return self
 
 
 class _Handler(BaseHTTPRequestHandler):
     api: str
+    bodies: str
     disable_nagle_algorithm = True  # headers and body go out in separate writes: no 40 ms ACK stall
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
@@ -60,7 +64,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def send(self, status: int, body: bytes, ctype: str) -> None:
         csp = (
-            f"default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self' {self.api}; "
+            f"default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self' {self.api} {self.bodies}; "
             "img-src 'self' http: https: data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
         )
         self.send_response(status)

@@ -92,5 +92,13 @@ def _s3_config() -> Any:
 
 
 def s3(on: Any) -> S3Client:
+    """S3, its presigned URLs on the bucket's regional host (``BUCKET.s3.REGION.amazonaws.com``:
+    the global host answers a bucket made in another Region with a redirect that breaks the
+    signature for a day); against a local endpoint (moto), path-style URLs on it."""
+    from botocore.config import Config
+
     client: S3Client = on.client("s3", config=_s3_config())
+    if client.meta.endpoint_url.endswith(".amazonaws.com"):
+        virtual = _s3_config().merge(Config(s3={"addressing_style": "virtual"}))
+        client = on.client("s3", config=virtual)
     return client

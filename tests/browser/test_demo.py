@@ -5,25 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.chromium import ARTIFACTS, allow_at_figma
+from tests.support.chromium import ARTIFACTS, demo_url, sign_in
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
-
-
-def demo_url(stack: Stack, host: str = "127.0.0.1") -> str:
-    return stack.demo.replace("127.0.0.1", host) + "/"
-
-
-def sign_in(page, stack: Stack, *, mode: str = "cookie", host: str = "127.0.0.1", decision: str = "allow"):  # type: ignore[no-untyped-def]
-    page.goto(demo_url(stack, host))
-    page.wait_for_selector("#signed-out:not([hidden])")
-    if mode == "token":
-        page.check('input[name="mode"][value="token"]')  # reloads in token mode
-        page.wait_for_selector("#signed-out:not([hidden])")
-    page.click("#signin")
-    page.wait_for_url("**/oauth?**")
-    allow_at_figma(page, "#allow" if decision == "allow" else "#deny")
 
 
 def session_status(page, stack: Stack) -> int:  # type: ignore[no-untyped-def]
@@ -82,7 +67,7 @@ def test_open_file_by_key_goes_through_the_proxy(page, live: Stack):
 
     page.wait_for_selector("#file:not([hidden])")
     assert "Design file DemoKey42" in page.text_content("#file")
-    assert live.emulator.calls()["files"] == 1
+    assert live.emulator.calls()["files"] == 2  # the read-once cache's /meta check, then the file
 
 
 def test_figmas_rate_limit_is_said_in_words_with_the_upgrade_link(page, live: Stack):
