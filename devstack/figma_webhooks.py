@@ -149,6 +149,15 @@ def deliver(state: Any, hook: dict[str, Any], payload: dict[str, Any]) -> None:
         )
 
 
+def fire(state: Any, event: dict[str, Any]) -> None:
+    """An event (a user edits, versions, comments on, deletes… a file): one delivery to every
+    matching webhook, in order, from the caller's thread."""
+    with state.lock:
+        sends = [(hook, state.webhooks.payload(hook, event)) for hook in state.webhooks.matching(event)]
+    for hook, payload in sends:
+        deliver(state, hook, payload)
+
+
 def ping_later(state: Any, hook: dict[str, Any]) -> None:
     """The PING Figma sends on creation, from a thread of its own (it may arrive before the
     creator has stored Figma's answer)."""
