@@ -618,9 +618,10 @@ def create(state: EmulatorLike, body: Any) -> dict[str, Any]:
 def _event(spec: FileSpec, event_type: str, user: str, **fields: Any) -> dict[str, Any]:
     """A webhook event about the file, with the fields Figma's deliveries carry (docs/FIGMA.md)."""
     event = {"event_type": event_type, "file_key": spec.design.key, "file_name": spec.design.name, **fields}
-    if event_type != "FILE_UPDATE":
+    if event_type != "FILE_UPDATE":  # the others name who did it (Figma's ``User``)
         profile = user_profile(user)
-        event["triggered_by"] = {"id": profile["id"], "handle": profile["handle"]}
+        picture = f"https://s3-alpha.figma.com/profile/{doc.hex40(profile['id'])[:36]}"
+        event["triggered_by"] = {"id": profile["id"], "handle": profile["handle"], "img_url": picture}
     return event
 
 
@@ -646,7 +647,8 @@ def edit(state: EmulatorLike, body: Any) -> dict[str, Any]:
 
 
 def delete(state: EmulatorLike, body: Any) -> dict[str, Any]:
-    """POST /_emulator/files/delete {key, user?}: the file is gone (404) and FILE_DELETE goes out."""
+    """POST /_emulator/files/delete {key, user?}: the file is gone (404) and FILE_DELETE goes out
+    (to the file's FILE_DELETE and FILE_UPDATE webhooks)."""
     body = _object(body, {"key", "user"})
     key, user = _key(body), _user(body, "user")
     with state.lock:

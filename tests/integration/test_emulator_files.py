@@ -272,12 +272,15 @@ def test_an_edit_delivers_file_update_and_file_version_update(figma: FigmaEmulat
 def test_a_deleted_file_is_404_everywhere_and_file_delete_is_delivered(figma: FigmaEmulator, ada, receiver: str):
     create(figma, "Gone1", 20_000)
     deleted = hook(ada, figma, receiver, "FILE_DELETE", "Gone1")
+    updated = hook(ada, figma, receiver, "FILE_UPDATE", "Gone1")  # Figma: these get deletions too
     before = figma.state.webhooks.delivered
 
-    assert control(figma, "files/delete", {"key": "Gone1"}).status_code == 200
+    assert control(figma, "files/delete", {"key": "Gone1", "user": "grace"}).status_code == 200
 
-    assert figma.state.wait_for_deliveries(before + 1)
-    assert payloads(figma, deleted, "FILE_DELETE")[0]["file_key"] == "Gone1"
+    assert figma.state.wait_for_deliveries(before + 2)
+    for hook_id in (deleted, updated):
+        [gone] = payloads(figma, hook_id, "FILE_DELETE")
+        assert gone["file_key"] == "Gone1" and gone["triggered_by"]["handle"] == "Grace Hopper"
     for path in ("", "/meta", "/nodes?ids=0:1", "/comments", "/versions"):
         answer = ada.get(f"/v1/files/Gone1{path}")
         assert (answer.status_code, answer.json()) == (404, {"status": 404, "err": "Not found"}), path
@@ -352,6 +355,7 @@ def test_nodes_are_the_same_subtrees_as_in_the_file_and_an_unknown_id_is_null(fi
     assert instance["componentId"] in answer["nodes"][instance["id"]]["components"]
     whole = ada.get("/v1/files/Nodes1/nodes?ids=0:0").json()["nodes"]["0:0"]
     assert whole["document"] == full["document"] and whole["components"] == full["components"]
+    assert ada.get(f"/v1/files/Nodes1/nodes?ids={frame['id']}").json()["nodes"][frame["id"]]["document"] == frame
     one = ada.get(f"/v1/files/Nodes1/nodes?ids={frame['id']}&depth=1").json()["nodes"][frame["id"]]["document"]
     assert [c["id"] for c in one["children"]] == [c["id"] for c in frame["children"]]
     assert all(c.get("children", []) == [] for c in one["children"])
