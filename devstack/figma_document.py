@@ -173,7 +173,7 @@ class Design:
             "lastModified": self.last_modified,
             "thumbnailUrl": f"https://s3-alpha.figma.com/thumbnails/{thumb[:8]}-{thumb[8:12]}-{thumb[12:16]}-{thumb[16:20]}-{thumb[20:32]}",
             "version": version,
-            "role": "owner",
+            "role": "owner",  # every reader is shown as its owner: the emulator keeps no shares
             "editorType": "figma",
             "linkAccess": "inherit",
         }
