@@ -10,15 +10,20 @@ OAuth:  GET /oauth (consent page) -> POST /oauth/decide -> redirect_uri?code=&st
         One active access token per user (a new exchange or refresh kills the previous one),
         as Figma documents; the one_token_per_user knob switches it off.
 REST:   every endpoint of Figma's REST spec (devstack/figma_api.py), each refused 403 without its
-        scope as Figma does; GET /v1/me, files, nodes, images, meta, versions and comments answer
-        data, the others Figma's shape with little in it; an unknown path is 404.
+        scope as Figma does; GET /v1/me and comments answer data here; files, nodes, images, meta,
+        versions and variables answer generated files of a chosen size (devstack/figma_files.py,
+        devstack/figma_document.py), gzipped when asked; the others Figma's shape with little in
+        it; an unknown path is 404.
 Knobs:  GET /_emulator/stats, POST /_emulator/reset, POST /_emulator/config {latency_ms, slow_body_ms,
         token_lifetime, rotate_refresh_tokens, hang_seconds, one_token_per_user, refresh_styles}, POST /_emulator/faults {endpoint, kind, times,
         retry_after}, POST /_emulator/revoke {user_id?}, POST /_emulator/expire_access_tokens,
         POST /_emulator/narrow {user_id, scopes} (the grant keeps only those; refreshes say so in `scope`),
         POST /_emulator/limits {enabled, seats, user_plans, file_plans, advance_seconds}: Figma's rate
         limits per user, plan and tier (devstack/figma_limits.py), on by default (Full seat, Pro plan),
-        POST /_emulator/webhooks/{trigger,fail,forbid}: Webhooks V2 events (devstack/figma_webhooks.py)
+        POST /_emulator/webhooks/{trigger,fail,forbid}: Webhooks V2 events (devstack/figma_webhooks.py),
+        POST /_emulator/files {key, size, name?, plan?, readers?}, /_emulator/files/edit {key, user?},
+        /_emulator/files/delete {key, user?}, /_emulator/files/too_large {bytes}, GET /_emulator/files/{key}
+        (devstack/figma_files.py); GET /_emulator/render/{key}/{id}.png: the images /v1/images names
 Fault kinds: 500, 502, 503, 429, hang (no answer), stall (answers once released), malformed, html, missing_fields, negative_expires,
         invalid_grant, 401, 403 (invalid token), 403_no_access, 404.
 """
@@ -33,13 +38,15 @@ import secrets
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from devstack import figma_api, figma_webhooks
+from devstack import figma_api, figma_files, figma_webhooks
 from devstack.figma_limits import PLANS, SEATS, Limits
+from devstack.figma_users import USERS, user_profile
 from devstack.figma_webhooks import Webhooks
 from devstack.serving import BackgroundServer
 
@@ -67,21 +74,6 @@ SCOPES = {
     "selections:read",
     "org:activity_log_read",
 }
-
-USERS = {
-    "ada": {"id": "1143925780461227139", "handle": "Ada Lovelace", "email": "ada@example.com"},
-    "grace": {"id": "1143925780461227140", "handle": "Grace Hopper", "email": "grace@example.com"},
-    "alan": {"id": "1143925780461227141", "handle": "Alan Turing", "email": "alan@example.com"},
-}
-
-
-def user_profile(key: str) -> dict[str, str]:
-    """A listed user, or a made-up one for any other key (load tests sign in many people)."""
-    if key in USERS:
-        return USERS[key]
-    digits = str(int.from_bytes(hashlib.sha256(key.encode()).digest()[:7], "big")).zfill(17)
-    return {"id": "9" + digits[:18], "handle": f"User {key}", "email": f"{key}@example.com"}
-
 
 AVATAR_SVG = (
     '<svg xmlns="http://www.w3.org/2000/svg" width="96" height="96" viewBox="0 0 96 96">'
@@ -133,6 +125,7 @@ class EmulatorState:
     last_rest_request: dict[str, Any] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)  # Figma's rate limits (devstack/figma_limits.py)
     webhooks: Webhooks = field(default_factory=Webhooks)  # Webhooks V2 (devstack/figma_webhooks.py)
+    files: figma_files.Files = field(default_factory=figma_files.Files)  # devstack/figma_files.py
     lock: threading.Lock = field(default_factory=threading.Lock)
     release: threading.Event = field(default_factory=threading.Event)
     arrived: threading.Condition = field(init=False)
@@ -174,6 +167,7 @@ class EmulatorState:
             self.last_rest_request = {}
             self.limits.reset()
             self.webhooks.reset()
+            self.files.reset()
             self.latency_ms = 0
             self.slow_body_ms = 0
             self.token_lifetime = 3600
@@ -563,44 +557,35 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
         segments = path.strip("/").split("/")
         if segments[:2] == ["v2", "webhooks"]:
             return self.webhooks_api(user, segments[2:])
-        if len(segments) >= 3 and segments[1] == "files":
-            key = segments[2]
-            if len(segments) == 3 and self.command == "GET" and key == "HUGE":  # over Lambda's 6 MB
-                return self.send_json(200, {"name": "Huge", "document": {"blob": "x" * (7 * 1024 * 1024)}})
-            if len(segments) == 3 and self.command == "GET":
-                return self.send_json(200, _file(key, self.query))
-            if len(segments) == 4 and segments[3] == "nodes":
-                ids = self.query.get("ids", "")
-                return self.send_json(
-                    200, {"name": f"File {key}", "nodes": {i: {"document": {"id": i}} for i in ids.split(",") if i}}
-                )
-            if len(segments) == 4 and segments[3] == "comments":
-                if self.command == "POST":
-                    try:
-                        payload = json.loads(self.raw_body or b"{}")
-                    except ValueError:
-                        return self.send_json(400, {"status": 400, "err": "Invalid JSON"})
-                    comment = {
-                        "id": str(len(self.state.comments) + 1),
-                        "message": payload.get("message"),
-                        "file_key": key,
-                        "user": user_profile(user),
-                    }
-                    self.state.comments.append(comment)
-                    return self.send_json(200, comment)
-                return self.send_json(200, {"comments": [c for c in self.state.comments if c["file_key"] == key]})
-            if len(segments) == 4 and segments[3] == "meta":
-                return self.send_json(200, {"file": {"name": f"Design file {key}", "folder_name": "Drafts"}})
-            if len(segments) == 4 and segments[3] == "versions":
-                return self.send_json(200, {"versions": [{"id": "1", "label": None}], "pagination": {}})
-            if len(segments) == 4 and segments[3] == "images":
-                return self.send_json(200, {"error": False, "status": 200, "meta": {"images": {}}})
-        if len(segments) == 3 and segments[1] == "images":
-            ids = [i for i in self.query.get("ids", "").split(",") if i]
-            host = self.headers.get("Host", "127.0.0.1")
-            images = {i: f"http://{host}/_emulator/avatar/ada.svg" for i in ids}
-            return self.send_json(200, {"err": None, "images": images})
+        call = figma_files.Call(user, self.command, path, dict(self.query), self.headers.get("Host", "127.0.0.1"))
+        answer = figma_files.rest(self.state, call)  # files, nodes, meta, versions, images, variables
+        if answer is not None:
+            return self.send_answer(answer)
+        if len(segments) == 4 and segments[1] == "files" and segments[3] == "comments":
+            return self.comments(user, segments[2])
+        if len(segments) == 4 and segments[1] == "files" and segments[3] == "images":
+            return self.send_json(200, {"error": False, "status": 200, "meta": {"images": {}}})
         return self.send_json(200, {"status": 200, "error": False, "meta": {}})  # Figma's shape, little in it
+
+    def comments(self, user: str, key: str) -> None:
+        """GET and POST /v1/files/{key}/comments (the file exists and the user may read it)."""
+        if self.command == "POST":
+            try:
+                payload = json.loads(self.raw_body or b"{}")
+            except ValueError:
+                return self.send_json(400, {"status": 400, "err": "Invalid JSON"})
+            with self.state.lock:
+                comment = {
+                    "id": str(len(self.state.comments) + 1),
+                    "message": payload.get("message"),
+                    "file_key": key,
+                    "user": user_profile(user),
+                }
+                self.state.comments.append(comment)
+            return self.send_json(200, comment)
+        with self.state.lock:
+            found = [c for c in self.state.comments if c["file_key"] == key]
+        return self.send_json(200, {"comments": found})
 
     def webhooks_api(self, user: str, rest: list[str]) -> None:
         """/v2/webhooks[/{id}[/requests]] (Figma's shapes; the token's scope was checked)."""
@@ -631,15 +616,37 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
     # -- control -------------------------------------------------------------------------
 
     def control(self, method: str, path: str) -> None:
+        if method == "GET":
+            return self.control_get(path)
+        knob = _KNOBS.get(path)
+        if knob is None:
+            return self.send_json(404, {"status": 404, "err": "Not found"})
+        try:
+            body = json.loads(self.raw_body or b"{}") if method == "POST" else {}
+            if not isinstance(body, dict):
+                raise ValueError("the body must be a JSON object")
+            answer = knob(self.state, body)
+        except figma_files.NoSuchFile as exc:
+            return self.send_json(404, {"status": 404, "err": f"Not found: file {exc}"})
+        except (ValueError, KeyError, TypeError) as exc:
+            return self.send_json(400, {"status": 400, "err": f"bad knob: {exc}"})
+        return self.send_json(200, {"ok": True} if answer is None else answer)
+
+    def control_get(self, path: str) -> None:
         s = self.state
-        if method == "GET" and path.startswith("/_emulator/avatar/"):
+        if path.startswith("/_emulator/avatar/"):
             key = path.rsplit("/", 1)[-1].removesuffix(".svg")
             initial = USERS.get(key, USERS["ada"])["handle"][0]
             return self.send_raw(200, AVATAR_SVG.format(initial=initial).encode(), "image/svg+xml")
-        if method == "GET" and path == "/_emulator/last_request":
+        if path.startswith("/_emulator/render/"):
+            image = figma_files.render(s, path, self.query)
+            return self.send_raw(image.status, image.body, image.content_type)
+        if path.startswith("/_emulator/files/"):
+            return self.send_answer(figma_files.describe(s, path.removeprefix("/_emulator/files/")))
+        if path == "/_emulator/last_request":
             with s.lock:
                 return self.send_json(200, s.last_rest_request)
-        if method == "GET" and path == "/_emulator/stats":
+        if path == "/_emulator/stats":
             with s.lock:
                 return self.send_json(
                     200,
@@ -653,15 +660,7 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
                         "refresh_tokens": len(s.refresh_tokens),
                     },
                 )
-        body = json.loads(self.raw_body or b"{}") if method == "POST" else {}
-        knob = _KNOBS.get(path)
-        if knob is None:
-            return self.send_json(404, {"status": 404, "err": "Not found"})
-        try:
-            knob(s, body)
-        except (ValueError, KeyError, TypeError) as exc:
-            return self.send_json(400, {"status": 400, "err": f"bad knob: {exc}"})
-        return self.send_json(200, {"ok": True})
+        return self.send_json(404, {"status": 404, "err": "Not found"})
 
     # -- responses -----------------------------------------------------------------------
 
@@ -680,6 +679,11 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
             self.wfile.write(bytes([byte]))
             self.wfile.flush()
             time.sleep(drip)
+
+    def send_answer(self, answer: figma_files.Answer) -> None:
+        """A files answer: gzipped when the request accepts gzip (devstack/figma_files.py)."""
+        body, headers = answer.encoded(self.headers.get("Accept-Encoding", ""))
+        self.send_raw(answer.status, body, answer.content_type, headers)
 
     def send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         self.send_raw(status, json.dumps(body).encode(), "application/json; charset=utf-8", headers)
@@ -767,10 +771,7 @@ def _limits(s: EmulatorState, body: dict[str, Any]) -> None:
 def _webhooks_trigger(s: EmulatorState, body: dict[str, Any]) -> None:
     """A user edits (versions, comments on, deletes…) a file: the event goes to every matching
     webhook, one delivery each, in order."""
-    with s.lock:
-        sends = [(hook, s.webhooks.payload(hook, body)) for hook in s.webhooks.matching(body)]
-    for hook, payload in sends:
-        figma_webhooks.deliver(s, hook, payload)
+    figma_webhooks.fire(s, body)
 
 
 def _webhooks_fail(s: EmulatorState, body: dict[str, Any]) -> None:
@@ -789,7 +790,7 @@ def _expire_access_tokens(s: EmulatorState, body: dict[str, Any]) -> None:
             record["expires"] = 0
 
 
-_KNOBS = {
+_KNOBS: dict[str, Callable[[EmulatorState, dict[str, Any]], dict[str, Any] | None]] = {
     "/_emulator/reset": _reset,
     "/_emulator/config": _config,
     "/_emulator/faults": _fault,
@@ -800,22 +801,8 @@ _KNOBS = {
     "/_emulator/webhooks/fail": _webhooks_fail,
     "/_emulator/webhooks/forbid": _webhooks_forbid,
     "/_emulator/expire_access_tokens": _expire_access_tokens,
+    "/_emulator/files": figma_files.create,
+    "/_emulator/files/edit": figma_files.edit,
+    "/_emulator/files/delete": figma_files.delete,
+    "/_emulator/files/too_large": figma_files.set_too_large,
 }
-
-
-def _file(key: str, query: dict[str, str]) -> dict[str, Any]:
-    depth = int(query["depth"]) if query.get("depth", "").isdigit() else None
-    page = {
-        "id": "0:1",
-        "name": "Page 1",
-        "type": "CANVAS",
-        "children": [] if depth == 1 else [{"id": "1:2", "name": "Frame", "type": "FRAME"}],
-    }
-    return {
-        "name": f"Design file {key}",
-        "lastModified": "2026-11-01T10:00:00Z",
-        "version": "1",
-        "role": "owner",
-        "editorType": "figma",
-        "document": {"id": "0:0", "name": "Document", "type": "DOCUMENT", "children": [page]},
-    }

@@ -2,7 +2,9 @@
 spec): create/list/get/update/delete, quotas, edit rights, the PING on creation, deliveries to
 every matching webhook, and each webhook's requests log (GET /v2/webhooks/{id}/requests).
 
-What we assume where Figma does not say (unconfirmed): Figma does **not** retry a failed
+A FILE_DELETE goes to FILE_UPDATE webhooks too, as Figma documents; that it keeps its own
+``event_type`` there is our reading (unconfirmed). What we assume where Figma does not say
+(unconfirmed): Figma does **not** retry a failed
 delivery here (the worst case: a receiver that was down loses the event until the app reads
 ``/requests``, which keeps a week); deliveries of one webhook go out in the order of the
 events; the PING goes out right after the webhook is created, before or after the creator has
@@ -105,13 +107,15 @@ class Webhooks:
     # -- deliveries --------------------------------------------------------------------------
 
     def matching(self, event: dict[str, Any]) -> list[dict[str, Any]]:
+        """The active webhooks of the event's context made for its type (a FILE_DELETE also goes
+        to FILE_UPDATE webhooks: "If you subscribe to FILE_UPDATE, you automatically get these
+        notifications", Figma's Webhooks V2 events)."""
         ids = {"FILE": event.get("file_key"), "PROJECT": event.get("project_id"), "TEAM": event.get("team_id")}
+        wanted = {event["event_type"], *(("FILE_UPDATE",) if event["event_type"] == "FILE_DELETE" else ())}
         return [
             h
             for h in self.hooks.values()
-            if h["status"] == "ACTIVE"
-            and h["event_type"] == event["event_type"]
-            and ids.get(h["context"]) == h["context_id"]
+            if h["status"] == "ACTIVE" and h["event_type"] in wanted and ids.get(h["context"]) == h["context_id"]
         ]
 
     def payload(self, hook: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
@@ -147,6 +151,15 @@ def deliver(state: Any, hook: dict[str, Any], payload: dict[str, Any]) -> None:
                 "error_msg": error,
             }
         )
+
+
+def fire(state: Any, event: dict[str, Any]) -> None:
+    """An event (a user edits, versions, comments on, deletes… a file): one delivery to every
+    matching webhook, in order, from the caller's thread."""
+    with state.lock:
+        sends = [(hook, state.webhooks.payload(hook, event)) for hook in state.webhooks.matching(event)]
+    for hook, payload in sends:
+        deliver(state, hook, payload)
 
 
 def ping_later(state: Any, hook: dict[str, Any]) -> None:
