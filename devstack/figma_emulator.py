@@ -265,8 +265,11 @@ class _Handler(BaseHTTPRequestHandler):
             endpoint, fn = "files", self.rest
         else:
             return self.send_json(404, {"status": 404, "err": "Not found"})
+        known = figma_api.find(method, path) if endpoint == "files" else None
         with self.state.lock:
             self.state.calls[endpoint] += 1
+            if known is not None:  # and by Figma's endpoint: "GET /v1/files/{file_key}/meta"
+                self.state.calls[f"{known.method} {known.template}"] += 1
             self.state.arrived.notify_all()
             if endpoint in ("me", "files"):
                 self.state.last_rest_request = {

@@ -5,6 +5,7 @@ sandbox CSP, within Lambda's response limit."""
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +60,12 @@ def served(answer: ProxyResponse) -> Response[Any]:
         **({"Content-Encoding": answer.encoding} if answer.encoding else {}),
         "Content-Security-Policy": "default-src 'none'; sandbox",
     }
+    if isinstance(payload, bytes) and content_type.startswith("application/json"):
+        # Powertools would JSON-serialize a JSON response's bytes (gzip, or not UTF-8): hand it
+        # the base64 text Lambda carries a binary body in, marked so.
+        response: Response[Any] = Response(answer.status, content_type, base64.b64encode(payload).decode(), headers)
+        response.base64_encoded = True
+        return response
     return Response(answer.status, content_type, payload, headers)
 
 

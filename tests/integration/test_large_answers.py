@@ -5,6 +5,7 @@ only above PROXY_MAX_BYTES."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from urllib.parse import parse_qs, urlsplit
 
@@ -68,3 +69,26 @@ def test_a_small_answer_is_held_in_the_response_compressed_or_not(stack: Stack):
     assert plain.status_code == packed.status_code == 200
     assert "content-encoding" not in plain.headers
     assert json.loads(plain.content) == json.loads(packed.content)
+
+
+def test_a_caller_that_takes_gzip_gets_figmas_compressed_bytes_as_they_came(stack: Stack):
+    user = signed_in(stack)
+    response = user.get(f"{stack.api}/figma/v1/files/{HUGE}", headers={"Accept-Encoding": "gzip"})
+
+    assert response.status_code == 200
+    assert response.headers["content-encoding"] == "gzip"
+    document = json.loads(response.content)  # httpx decodes it: the JSON is whole
+    assert len(response.content) > 6 * 1024 * 1024 and document["name"]
+    assert "Accept-Encoding" in response.headers["vary"]
+
+
+def test_gzip_bytes_are_never_decoded_on_the_way(stack: Stack):
+    user = signed_in(stack)
+    cookie = "; ".join(f"{k}={v}" for k, v in user.jar(stack.api).items())
+    headers = {"Accept-Encoding": "gzip", "Cookie": cookie}
+    with user.http.stream("GET", f"{stack.api}/figma/v1/files/{HUGE}", headers=headers) as response:
+        raw = b"".join(response.iter_raw())
+
+    assert response.headers["content-encoding"] == "gzip"
+    assert len(raw) < 1024 * 1024  # what went over the wire is the compressed form
+    assert len(gzip.decompress(raw)) > 6 * 1024 * 1024

@@ -125,6 +125,18 @@ class EmulatorControl:
         advance_seconds (the emulator's clock moves on)."""
         self.http.post(f"{self.url}/_emulator/limits", json=knobs).raise_for_status()
 
+    def make_file(self, key: str, size: int, **spec: Any) -> dict[str, Any]:
+        """A file of ``size`` bytes of JSON at Figma (spec: name, plan, readers)."""
+        answer = self.http.post(f"{self.url}/_emulator/files", json={"key": key, "size": size, **spec}, timeout=120)
+        answer.raise_for_status()
+        return dict(answer.json())
+
+    def edit_file(self, key: str) -> str:
+        """An edit at Figma: the file's new version (its webhooks fire)."""
+        answer = self.http.post(f"{self.url}/_emulator/files/edit", json={"key": key})
+        answer.raise_for_status()
+        return str(answer.json()["version"])
+
     def narrow(self, user_id: str, scopes: list[str]) -> None:
         """The user's grant at Figma keeps only ``scopes`` (its refreshes then say so)."""
         self.http.post(f"{self.url}/_emulator/narrow", json={"user_id": user_id, "scopes": scopes}).raise_for_status()

@@ -333,3 +333,12 @@ def test_figmas_request_too_large_says_what_to_ask_instead() -> None:
     assert "ids=" in body["message"] and "depth=" in body["message"]
     other = ProxyResponse(400, b'{"status": 400, "err": "Invalid parameter"}', "application/json", {})
     assert explained(other) is other
+
+
+def test_figmas_request_too_large_is_explained_even_when_it_came_gzip() -> None:
+    from figma_auth.usecases.proxy import explained
+
+    figmas = gzip.compress(b'{"status": 400, "err": "Request too large. If applicable, filter by query params."}')
+    answer = explained(ProxyResponse(400, figmas, "application/json", {}, "gzip"))
+
+    assert answer.encoding is None and "ids=" in json.loads(answer.body)["message"]

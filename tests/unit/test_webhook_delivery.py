@@ -108,7 +108,7 @@ def test_a_numeric_webhook_id_is_the_same_webhook_as_its_string() -> None:
     ("registered", "delivered", "outcome"),
     [
         (registration(), payload(), "published"),
-        (registration(), payload(event_type="FILE_DELETE"), "mismatched"),  # another event type
+        (registration(), payload(event_type="FILE_COMMENT"), "mismatched"),  # another event type
         (registration(), payload(file_key="OTHER"), "mismatched"),  # another file
         (registration(), payload(file_key=None), "mismatched"),
         (registration(), {k: v for k, v in payload().items() if k != "file_key"}, "mismatched"),
@@ -279,3 +279,14 @@ def test_each_outcome_is_counted_under_its_own_metric(emitted: list[str]) -> Non
 def test_an_empty_delivery_field_is_malformed(field: str) -> None:
     receive, _, events = world()
     assert receive(payload(**{field: ""})) == "malformed" and events == []
+
+
+def test_a_file_update_webhook_also_takes_its_files_deletion_and_nothing_else() -> None:
+    from figma_auth.records import WebhookRegistration
+
+    hook = WebhookRegistration("u1", "h", "FILE_UPDATE", "file", "F1")
+    assert receiver.matches(hook, {"event_type": "FILE_DELETE", "file_key": "F1"})  # Figma sends it there too
+    assert not receiver.matches(hook, {"event_type": "FILE_DELETE", "file_key": "F2"})
+    assert not receiver.matches(hook, {"event_type": "FILE_COMMENT", "file_key": "F1"})
+    comments = WebhookRegistration("u1", "h", "FILE_COMMENT", "file", "F1")
+    assert not receiver.matches(comments, {"event_type": "FILE_DELETE", "file_key": "F1"})

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -211,16 +212,18 @@ TOO_LARGE_ADVICE = (
 
 
 def explained(answer: ProxyResponse) -> ProxyResponse:
-    """Figma's ``400 Request too large`` with a ``message`` saying what to do; anything else as it came."""
-    if answer.status != 400 or answer.encoding is not None or b"Request too large" not in answer.body[:512]:
+    """Figma's ``400 Request too large`` with a ``message`` saying what to do (decoded, if it came
+    gzip: it is a few bytes); anything else as it came."""
+    if answer.status != 400 or answer.overflowed or len(answer.body) > 65536:
         return answer
     try:
-        body = json.loads(answer.body)
-    except ValueError:
+        raw = zlib.decompress(answer.body, 16 + zlib.MAX_WBITS) if answer.encoding == "gzip" else answer.body
+        body = json.loads(raw)
+    except (ValueError, zlib.error):
         return answer
-    if not isinstance(body, dict):
+    if not isinstance(body, dict) or not str(body.get("err", "")).startswith("Request too large"):
         return answer
-    return replace(answer, body=json.dumps({**body, "message": TOO_LARGE_ADVICE}).encode())
+    return replace(answer, body=json.dumps({**body, "message": TOO_LARGE_ADVICE}).encode(), encoding=None)
 
 
 def figma_target(raw_path: str, query: str, *, after: int, method: str = "GET") -> str:
