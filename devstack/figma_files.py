@@ -11,7 +11,7 @@ large". Answers are gzipped when the request accepts gzip (``Vary`` names Accept
 way); a file or nodes answer is built and compressed once and kept with the last few (``Renders``).
 
 Keys nobody created are default files (4 KB, version "1", readable by all, named "Design file
-{key}"); ``HUGE`` is a 7 MB one (over Lambda's 6 MB). Control (POST /_emulator/files…):
+{key}"); ``HUGE`` is a 7 MB one (over Lambda's 6 MB), ``Demo30MB`` a 30 MB one. Control (POST /_emulator/files…):
 ``files`` {key, size, name?, plan?, readers?}, ``files/edit`` {key, user?}, ``files/delete``
 {key, user?}, ``files/too_large`` {bytes}; ``GET /_emulator/files/{key}`` describes one.
 """
@@ -38,6 +38,7 @@ from devstack.figma_webhooks import Webhooks
 
 DEFAULT_SIZE = 4 * 1024
 HUGE_SIZE = 7 * 1024 * 1024
+DEMO_30MB = "Demo30MB"
 MIN_SIZE, MAX_SIZE = 1024, 64 * 1024 * 1024
 TOO_LARGE = {"status": 400, "err": "Request too large. If applicable, filter by query params."}
 FORBIDDEN = {"status": 403, "err": "Forbidden"}
@@ -174,7 +175,13 @@ class Files:
     def reset(self) -> None:
         """The defaults: no created file, HUGE over Lambda's 6 MB, no size refusal. Built answers
         stay (they depend only on what a file is, so they are still right)."""
-        self.specs = {"HUGE": FileSpec(Design("HUGE", "Huge", HUGE_SIZE, created_version("HUGE")))}
+        self.specs = {
+            "HUGE": FileSpec(Design("HUGE", "Huge", HUGE_SIZE, created_version("HUGE"))),
+            # A real design system's size, for the demo's "the whole document" (built on first read)
+            DEMO_30MB: FileSpec(
+                Design(DEMO_30MB, "Design system (30 MB)", 30 * 1024 * 1024, created_version(DEMO_30MB))
+            ),
+        }
         self.deleted.clear()
         self.too_large = 0
 
