@@ -33,3 +33,16 @@ def test_a_file_over_lambdas_limit_arrives_whole_in_the_browser(page, live: Stac
     assert int(page.get_attribute("#file-meta", "data-bytes")) > SIX_MB
     assert '"name"' in page.text_content("#file")
     assert page.is_hidden("#error"), page.text_content("#error")
+
+
+def test_the_demo_opens_a_30_mb_file_and_shows_the_read_once_cache_at_work(page, live: Stack):
+    sign_in(page, live)
+
+    open_whole(page, "Demo30MB")
+    first = page.get_attribute("#file-meta", "data-cache")
+    page.click("#open-file")
+    page.wait_for_function("() => document.getElementById('file-meta').dataset.cache === 'hit'", timeout=60_000)
+
+    assert first == "miss"
+    assert int(page.get_attribute("#file-meta", "data-bytes")) >= 30 * 1024 * 1024
+    assert "Design system (30 MB)" in page.text_content("#file")
