@@ -92,3 +92,32 @@ def test_gzip_bytes_are_never_decoded_on_the_way(stack: Stack):
     assert response.headers["content-encoding"] == "gzip"
     assert len(raw) < 1024 * 1024  # what went over the wire is the compressed form
     assert len(gzip.decompress(raw)) > 6 * 1024 * 1024
+
+
+def test_curl_dash_l_gets_the_whole_answer(stack: Stack, tmp_path):  # type: ignore[no-untyped-def]
+    import subprocess
+
+    user = signed_in(stack)
+    cookie = "; ".join(f"{k}={v}" for k, v in user.jar(stack.api).items())
+    out = tmp_path / "file.json"
+
+    done = subprocess.run(
+        [
+            "curl",
+            "-sSL",
+            "-o",
+            str(out),
+            "-w",
+            "%{http_code} %{num_redirects}",
+            "-b",
+            cookie,
+            f"{stack.api}/figma/v1/files/{HUGE}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.stdout == "200 1", done.stderr  # through the 303, to S3
+    assert out.stat().st_size > 6 * 1024 * 1024 and json.loads(out.read_bytes())["name"]

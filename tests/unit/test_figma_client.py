@@ -452,3 +452,74 @@ def test_the_real_figma_client_refuses_a_server_it_cannot_verify_and_sends_it_no
     cause = refused.value.__cause__
     assert isinstance(cause, httpx.ConnectError) and "CERTIFICATE_VERIFY_FAILED" in str(cause), why
     assert figma.received == []  # the token never left the client
+
+
+# -- the proxy's large answers ------------------------------------------------------------------------------
+
+
+class Untouchable(httpx.SyncByteStream):
+    """A body that must never be read (the answer is refused from its Content-Length)."""
+
+    read = False
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        Untouchable.read = True
+        yield b"{}"
+
+
+def test_an_answer_declared_over_the_limit_is_refused_before_a_byte_is_read() -> None:
+    from figma_auth.errors import ResponseTooLarge
+
+    declared = httpx.Response(200, headers={"Content-Length": str(2 * 1024**3)}, stream=Untouchable())
+    figma, _, _ = client([declared])
+
+    with pytest.raises(ResponseTooLarge):
+        figma.forward("/v1/files/K", method="GET", token="t", body=None, content_type=None, max_bytes=1024**3)
+    assert Untouchable.read is False
+
+
+def test_a_gzip_answer_is_kept_compressed_for_a_caller_that_takes_it_and_decoded_for_one_that_does_not() -> None:
+    import gzip as gz
+
+    document = b'{"name": "Design"}' * 1000
+    packed = gz.compress(document)
+
+    def answer() -> httpx.Response:
+        headers = {"Content-Encoding": "gzip", "Content-Type": "application/json"}
+        return httpx.Response(200, headers=headers, stream=httpx.ByteStream(packed))  # as the wire brings it
+
+    figma, seen, _ = client([answer(), answer()])
+    kept = figma.forward("/v1/files/K", method="GET", token="t", body=None, content_type=None, gzip=True)
+    decoded = figma.forward("/v1/files/K", method="GET", token="t", body=None, content_type=None, gzip=False)
+
+    assert (kept.body, kept.encoding) == (packed, "gzip")
+    assert (decoded.body, decoded.encoding) == (document, None)
+    assert all(r.headers["Accept-Encoding"] == "gzip" for r in seen)  # Figma is always asked for gzip
+
+
+def test_an_answer_over_what_lambda_returns_goes_to_the_overflow_whole_and_in_order() -> None:
+    from figma_auth.figma import HOLD_BYTES
+
+    big = bytes(range(256)) * (HOLD_BYTES // 256 + 4096)
+    figma, _, _ = client([httpx.Response(200, headers={"Content-Type": "application/json"}, content=big)])
+    stored: list[bytes] = []
+
+    answer = figma.forward(
+        "/v1/files/K",
+        method="GET",
+        token="t",
+        body=None,
+        content_type=None,
+        overflow=lambda chunks, ctype, enc: stored.append(b"".join(chunks)),
+    )
+
+    assert answer.overflowed and answer.body == b"" and stored == [big]
+
+
+def test_without_an_overflow_an_answer_over_what_lambda_returns_is_response_too_large() -> None:
+    from figma_auth.errors import ResponseTooLarge
+    from figma_auth.figma import HOLD_BYTES
+
+    figma, _, _ = client([httpx.Response(200, content=b"x" * (HOLD_BYTES + 1))])
+    with pytest.raises(ResponseTooLarge):
+        figma.forward("/v1/files/K", method="GET", token="t", body=None, content_type=None)
