@@ -125,3 +125,20 @@ def test_a_deleted_files_cached_reads_are_forgotten(stack: Stack):
 
     # (the emulator delivers FILE_DELETE to the file's FILE_UPDATE webhook before it answers)
     assert not any(i["pk"]["S"] == "FILE#Doomed1" for i in stack.table.items())
+
+
+def test_readers_arriving_at_the_same_moment_cost_figma_one_file_read(stack: Stack):
+    from concurrent.futures import ThreadPoolExecutor
+
+    stack.emulator.make_file("Rush5", 500_000)
+    readers = [user(stack, f"rusher{i}") for i in range(5)]
+    stack.emulator.config(latency_ms=400)  # every Figma call takes a while: the readers overlap
+    before = stack.emulator.calls()
+
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        answers = list(pool.map(lambda r: r.get(f"{stack.api}/figma/v1/files/Rush5"), readers))
+
+    assert [a.status_code for a in answers] == [200] * 5
+    assert stack.emulator.calls()[FILE] - before.get(FILE, 0) == 1
+    assert sorted(a.headers["x-figma-auth-cache"] for a in answers) == ["hit"] * 4 + ["miss"]
+    assert len({a.content for a in answers}) == 1

@@ -94,3 +94,32 @@ def test_of_eight_takers_at_the_same_instant_exactly_one_holds_the_refresh_lease
     holders = [owner for owner, held in won.items() if held]
     assert len(holders) == 1
     assert connection_item(stack.table, user_id)["lease_owner"] == {"S": holders[0]}  # type: ignore[index]
+
+
+def test_one_reader_at_a_time_claims_a_file_versions_read_from_figma(stack: Stack) -> None:
+    store = store_of(stack)
+    until = NOW + timedelta(seconds=10)
+
+    def claim(version: str, now: datetime = NOW) -> bool:
+        return store.claim_fill("KEY", "request-hash", version, now=now, until=until)
+
+    assert claim("101") is True
+    assert claim("101") is False  # another reader of the same version waits for the first
+    assert claim("102") is True  # a newer version is another read
+    assert claim("102", now=until + timedelta(seconds=1)) is True  # a claim past its time is taken over
+    assert store.claim_fill("OTHER", "request-hash", "101", now=NOW, until=until) is True
+
+
+def test_a_cached_read_is_never_replaced_by_an_older_version(stack: Stack) -> None:
+    from figma_auth.records import CachedRead
+
+    store = store_of(stack)
+    newer = CachedRead("KEY", "req", "102", NOW, "application/json", "gzip", 10, "files/KEY/102/req")
+    older = CachedRead("KEY", "req", "101", NOW, "application/json", "gzip", 10, "files/KEY/101/req")
+    ttl = NOW + timedelta(days=7)
+
+    assert store.save_cached_read(newer, ttl=ttl) is True
+    assert store.save_cached_read(older, ttl=ttl) is False  # a slow reader of the old version came last
+    found = store.cached_read("KEY", "req", now=NOW)
+    assert found is not None and found.version == "102"
+    assert store.forget_file("KEY") == ["files/KEY/102/req"] and store.cached_read("KEY", "req", now=NOW) is None

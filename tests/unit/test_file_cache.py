@@ -59,9 +59,27 @@ class Figma:
 
 @dataclass
 class Index:
+    """The store's index: entries, and fill claims as the table keeps them (one holder per request
+    and version until its claim runs out)."""
+
     entries: dict[tuple[str, str], CachedRead] = field(default_factory=dict)
+    claims: dict[tuple[str, str], tuple[str, datetime]] = field(default_factory=dict)
+    lands_after_looks: int | None = None  # another reader's entry appears after this many looks
+    landing: CachedRead | None = None
+    looks: int = 0
+
+    def claim_fill(self, file_key: str, request: str, version: str, *, now: datetime, until: datetime) -> bool:
+        held = self.claims.get((file_key, request))
+        if held is not None and held[0] == version and held[1] >= now:
+            return False
+        self.claims[(file_key, request)] = (version, until)
+        return True
 
     def cached_read(self, file_key: str, request: str, *, now: datetime) -> CachedRead | None:
+        self.looks += 1
+        if self.landing is not None and self.lands_after_looks is not None and self.looks > self.lands_after_looks:
+            self.entries[(file_key, request)] = self.landing
+            self.landing = None
         return self.entries.get((file_key, request))
 
     def save_cached_read(self, read: CachedRead, *, ttl: datetime) -> bool:
@@ -111,9 +129,13 @@ class World:
     bodies: Bodies = field(default_factory=Bodies)
     clock: list[datetime] = field(default_factory=lambda: [NOW])
 
+    slept: list[float] = field(default_factory=list)
+
     @property
     def cache(self) -> ReadOnce:
-        return ReadOnce(index=self.index, bodies=self.bodies, clock=lambda: self.clock[0], days=7)
+        return ReadOnce(
+            index=self.index, bodies=self.bodies, clock=lambda: self.clock[0], days=7, sleep=self.slept.append
+        )
 
     def read(self, figma: Figma, target: str = FILE, *, gzip: bool = True, max_stale: bool = False) -> ProxyResponse:
         found = file_read("GET", target)
@@ -342,3 +364,42 @@ def test_figmas_request_too_large_is_explained_even_when_it_came_gzip() -> None:
     answer = explained(ProxyResponse(400, figmas, "application/json", {}, "gzip"))
 
     assert answer.encoding is None and "ids=" in json.loads(answer.body)["message"]
+
+
+# -- one read from Figma however many ask at once ----------------------------------------------------------
+
+
+def test_a_reader_arriving_while_another_reads_the_version_waits_for_its_entry_instead_of_calling_figma() -> None:
+    world = World()
+    world.read(Figma(answers={META: [meta("101")], FILE: [packed()]}))  # what the other reader will store
+    (key,) = world.index.entries
+    stored = world.index.entries.pop(key)
+    world.index.claims[key] = ("101", NOW + timedelta(seconds=10))  # the other reader is at Figma now
+    world.index.landing, world.index.lands_after_looks = stored, 3
+    figma = Figma(answers={META: [meta("101")], FILE: [packed()]})
+
+    answer = world.read(figma)
+
+    assert figma.tier1_calls() == 0 and answer.headers["X-Figma-Auth-Cache"] == "hit"
+    assert len(world.slept) == 2  # two looks in vain, the third found it
+
+
+def test_a_reader_whose_wait_runs_out_reads_figma_itself() -> None:
+    world = World()
+    world.index.claims[("KEY", file_read("GET", FILE).request)] = ("101", NOW + timedelta(seconds=10))  # type: ignore[union-attr]
+    figma = Figma(answers={META: [meta("101")], FILE: [packed()]})
+
+    answer = world.read(figma)
+
+    assert figma.tier1_calls() == 1 and answer.headers["X-Figma-Auth-Cache"] == "miss"
+    assert 0 < sum(world.slept) <= 10
+
+
+def test_a_claim_for_another_version_does_not_hold_a_reader_back() -> None:
+    world = World()
+    world.index.claims[("KEY", file_read("GET", FILE).request)] = ("100", NOW + timedelta(seconds=10))  # type: ignore[union-attr]
+    figma = Figma(answers={META: [meta("101")], FILE: [packed()]})
+
+    world.read(figma)
+
+    assert figma.tier1_calls() == 1 and world.slept == []

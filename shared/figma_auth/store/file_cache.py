@@ -15,6 +15,7 @@ from figma_auth.times import iso, parse_iso
 
 FILE = Kind("FILE")  # by file key: its partition holds one READ# item per canonical request
 READ = "READ#"
+FILL = "FILL#"  # a reader reading this request's version from Figma now: the others wait for it
 
 
 def rank(version: str) -> int:
@@ -68,6 +69,21 @@ class FileCacheTable(Table):
             "attribute_not_exists(pk) OR #rank <= :rank",
             names={"#rank": "rank", "#size": "size", "#ttl": "ttl"},
             **named,
+        )
+
+    def claim_fill(self, file_key: str, request: str, version: str, *, now: datetime, until: datetime) -> bool:
+        """Whether this reader is the one to read ``version`` of the request from Figma: true unless
+        another reader claimed that version and its claim still holds (a claim for another version,
+        or one past ``until``, is taken over)."""
+        return self._update(
+            key(FILE.pk(file_key), FILL + request),
+            "SET version = :version, until_ms = :until, #ttl = :ttl",
+            "attribute_not_exists(pk) OR version <> :version OR until_ms < :now",
+            names={"#ttl": "ttl"},
+            version=version,
+            until=int(until.timestamp() * 1000),
+            now=int(now.timestamp() * 1000),
+            ttl=int(until.timestamp()) + 60,
         )
 
     def forget_file(self, file_key: str) -> list[str]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -26,6 +27,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from urllib.parse import parse_qsl, urlencode
 
+from figma_auth import deadline
 from figma_auth.errors import RateLimited
 from figma_auth.figma import HOLD_BYTES, Overflow, ProxyResponse
 from figma_auth.observability import metrics_count
@@ -34,6 +36,8 @@ from figma_auth.records import CachedRead, Connection
 META_SCOPES = ("file_metadata:read", "files:read")  # either lets a token read /meta
 CACHE_HEADER = "X-Figma-Auth-Cache"
 VERSION_HEADER = "X-Figma-Version"
+FILL_WAIT = timedelta(seconds=10)  # how long readers wait for the one reading a version from Figma
+FILL_POLL = 0.2  # seconds between their looks at the index
 _STORED = "x-figma-auth-stored-bytes"  # internal: the size of a body streamed to S3 (never sent)
 _LIMIT_HEADERS = ("retry-after", "x-figma-rate-limit-type", "x-figma-plan-tier", "x-figma-upgrade-link")
 
@@ -78,6 +82,7 @@ class Figma(Protocol):
 
 class CacheIndex(Protocol):
     def cached_read(self, file_key: str, request: str, *, now: datetime) -> CachedRead | None: ...
+    def claim_fill(self, file_key: str, request: str, version: str, *, now: datetime, until: datetime) -> bool: ...
     def save_cached_read(self, read: CachedRead, *, ttl: datetime) -> bool: ...
     def forget_file(self, file_key: str) -> list[str]: ...
 
@@ -93,8 +98,16 @@ class CacheBodies(Protocol):
 
 
 class ReadOnce:
-    def __init__(self, *, index: CacheIndex, bodies: CacheBodies, clock: Callable[[], datetime], days: int) -> None:
-        self.index, self.bodies, self.clock, self.days = index, bodies, clock, days
+    def __init__(
+        self,
+        *,
+        index: CacheIndex,
+        bodies: CacheBodies,
+        clock: Callable[[], datetime],
+        days: int,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.index, self.bodies, self.clock, self.days, self.sleep = index, bodies, clock, days, sleep
 
     def read_of(self, method: str, target: str) -> FileRead | None:
         return file_read(method, target)
@@ -115,6 +128,11 @@ class ReadOnce:
             metrics_count("FileCacheHit")
             metrics_count("FileCacheTier1Saved")
             return self._serve(held, gzip, "hit")
+        filled = self._filled_by_another(read, version)
+        if filled is not None:
+            metrics_count("FileCacheHit")
+            metrics_count("FileCacheTier1Saved")
+            return self._serve(filled, gzip, "hit")
         key = f"files/{read.file_key}/{version}/{read.request}"
         try:
             fetched = self._fetch(read, figma, key, version)
@@ -131,6 +149,23 @@ class ReadOnce:
             return _with_stale_version(fetched, held.version)
         metrics_count("FileCacheMiss")
         return self._deliver(fetched, key, gzip, "miss", version)
+
+    def _filled_by_another(self, read: FileRead, version: str) -> CachedRead | None:
+        """When another reader is reading this version from Figma now, its entry once stored (read
+        it once, however many ask at the same moment); None when this reader is to read it, or
+        the other's read did not land within FILL_WAIT (then this one reads it too)."""
+        now = self.clock()
+        if self.index.claim_fill(read.file_key, read.request, version, now=now, until=now + FILL_WAIT):
+            return None
+        waited = 0.0
+        while waited < deadline.bounded(FILL_WAIT.total_seconds()) - FILL_POLL:
+            self.sleep(FILL_POLL)
+            waited += FILL_POLL
+            held = self.index.cached_read(read.file_key, read.request, now=self.clock())
+            if held is not None and held.version == version:
+                return held
+        metrics_count("FileCacheFillWaitedOut")
+        return None
 
     def forget(self, file_key: str) -> int:
         """The file is gone at Figma (FILE_DELETE): its entries and bodies deleted. How many."""
