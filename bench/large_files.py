@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 MB = 1024 * 1024
 BIG = "BENCH30MB"
+HUGE = "BENCH60MB"  # its gzip is over what Lambda returns: streamed to S3
 SMALL = "BENCHSMALL"
 
 
@@ -71,6 +72,7 @@ def large_files(stack: LocalStack) -> str:
     control = f"{stack.emulator.url}/_emulator/files"
     made = httpx.post(control, json={"key": BIG, "size": 30 * MB}, timeout=120).json()
     httpx.post(control, json={"key": SMALL, "size": 200 * 1024}).raise_for_status()
+    httpx.post(control, json={"key": HUGE, "size": 60 * MB}, timeout=120).raise_for_status()
     browser = Browser(origin=stack.api.url)
     sign_in(browser, stack.api.url, scopes="current_user:read,file_content:read,file_metadata:read")
     cookie = "; ".join(f"{k}={v}" for k, v in browser.jar(stack.api.url).items())
@@ -82,6 +84,7 @@ def large_files(stack: LocalStack) -> str:
     counter = AwsCalls()
 
     def measure(label: str, url: str, headers: dict[str, str], client: httpx.Client = http) -> None:
+        proxied = client is http
         pids = _worker_pids(stack, "figma_proxy")
         for pid in pids:
             _reset_peak(pid)
@@ -91,19 +94,22 @@ def large_files(stack: LocalStack) -> str:
         peak = max((_peak_mb(p) for p in pids), default=0.0)
         cpu = sum(_cpu_seconds(p) for p in _worker_pids(stack, "figma_proxy")) - cpu_before
         calls = ", ".join(f"{k} {v}" for k, v in sorted(counter.calls.items())) or "—"
-        rows.append(
-            [label, f"{size / MB:.1f} MB", status, how, f"{ms:.0f} ms", f"{peak:.0f} MB", f"{cpu:.2f} s", calls]
-        )
+        memory, used = (f"{peak:.0f} MB", f"{cpu:.2f} s") if proxied else ("—", "—")
+        rows.append([label, f"{size / MB:.1f} MB", status, how, f"{ms:.0f} ms", memory, used, calls])
 
     gz, plain = {"Accept-Encoding": "gzip"}, {"Accept-Encoding": "identity"}
     http.get(f"{api}/{SMALL}?depth=1", headers=gz)  # a warm container
-    direct.get(f"{stack.emulator.url}/v1/files/{BIG}", headers=gz)  # the emulator builds the file once
+    for key in (BIG, HUGE):
+        direct.get(f"{stack.emulator.url}/v1/files/{key}", headers=gz)  # the emulator builds each file once
     measure("direct from the emulator, gzip", f"{stack.emulator.url}/v1/files/{BIG}", gz, direct)
     measure("direct from the emulator, plain", f"{stack.emulator.url}/v1/files/{BIG}", plain, direct)
     measure("proxy, miss (gzip caller)", f"{api}/{BIG}", gz)
     measure("proxy, hit (gzip caller)", f"{api}/{BIG}", gz)
     measure("proxy, hit (plain caller: decoded in the function)", f"{api}/{BIG}", plain)
     measure("proxy, nodes of one page (miss)", f"{api}/{BIG}/nodes?ids=0:1&depth=1", gz)
+    measure("direct from the emulator, 60 MB, gzip", f"{stack.emulator.url}/v1/files/{HUGE}", gz, direct)
+    measure("proxy, 60 MB miss (gzip over 4 MiB: streamed to S3)", f"{api}/{HUGE}", gz)
+    measure("proxy, 60 MB hit", f"{api}/{HUGE}", gz)
     hits = []
     for _ in range(50):
         counter.reset()
