@@ -18,7 +18,8 @@ Knobs:  GET /_emulator/stats, POST /_emulator/reset, POST /_emulator/config {lat
         POST /_emulator/narrow {user_id, scopes} (the grant keeps only those; refreshes say so in `scope`),
         POST /_emulator/limits {enabled, seats, user_plans, file_plans, advance_seconds}: Figma's rate
         limits per user, plan and tier (devstack/figma_limits.py), on by default (Full seat, Pro plan),
-        POST /_emulator/webhooks/{trigger,fail,forbid}: Webhooks V2 events (devstack/figma_webhooks.py)
+        POST /_emulator/webhooks/{trigger,fail,forbid}: Webhooks V2 events (devstack/figma_webhooks.py),
+        POST /_emulator/files/access {file_key, user, role}: who may open and edit a file (devstack/figma_access.py)
 Fault kinds: 500, 502, 503, 429, hang (no answer), stall (answers once released), malformed, html, missing_fields, negative_expires,
         invalid_grant, 401, 403 (invalid token), 403_no_access, 404.
 """
@@ -39,6 +40,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from devstack import figma_api, figma_webhooks
+from devstack.figma_access import FileAccess
 from devstack.figma_limits import PLANS, SEATS, Limits
 from devstack.figma_webhooks import Webhooks
 from devstack.serving import BackgroundServer
@@ -133,6 +135,7 @@ class EmulatorState:
     last_rest_request: dict[str, Any] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)  # Figma's rate limits (devstack/figma_limits.py)
     webhooks: Webhooks = field(default_factory=Webhooks)  # Webhooks V2 (devstack/figma_webhooks.py)
+    access: FileAccess = field(default_factory=FileAccess)  # who may open which file (devstack/figma_access.py)
     lock: threading.Lock = field(default_factory=threading.Lock)
     release: threading.Event = field(default_factory=threading.Event)
     arrived: threading.Condition = field(init=False)
@@ -174,6 +177,7 @@ class EmulatorState:
             self.last_rest_request = {}
             self.limits.reset()
             self.webhooks.reset()
+            self.access.reset()
             self.latency_ms = 0
             self.slow_body_ms = 0
             self.token_lifetime = 3600
@@ -590,7 +594,12 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
                     return self.send_json(200, comment)
                 return self.send_json(200, {"comments": [c for c in self.state.comments if c["file_key"] == key]})
             if len(segments) == 4 and segments[3] == "meta":
-                return self.send_json(200, {"file": {"name": f"Design file {key}", "folder_name": "Drafts"}})
+                role = self.state.access.role(key, user)
+                if role == "none":
+                    return self.send_json(404, {"status": 404, "err": "Not found"})
+                return self.send_json(
+                    200, {"file": {"name": f"Design file {key}", "folder_name": "Drafts", "role": role}}
+                )
             if len(segments) == 4 and segments[3] == "versions":
                 return self.send_json(200, {"versions": [{"id": "1", "label": None}], "pagination": {}})
             if len(segments) == 4 and segments[3] == "images":
@@ -608,6 +617,11 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
         body = figma_webhooks.json_body(self.raw_body) if method in ("POST", "PUT") else None
         with s.lock:
             if not rest and method == "POST":
+                if isinstance(body, dict) and str(body.get("context", "")).lower() == "file":
+                    if not s.access.may_edit(str(body.get("context_id")), user):
+                        return self.send_json(
+                            403, {"status": 403, "err": "You need edit access to this file to create a webhook"}
+                        )
                 status, answer = s.webhooks.create(user, s.client_id, body)
                 if status == 200 and answer["status"] == "ACTIVE":
                     figma_webhooks.ping_later(s, s.webhooks.hooks[answer["id"]])
@@ -800,6 +814,7 @@ _KNOBS = {
     "/_emulator/webhooks/fail": _webhooks_fail,
     "/_emulator/webhooks/forbid": _webhooks_forbid,
     "/_emulator/expire_access_tokens": _expire_access_tokens,
+    "/_emulator/files/access": lambda s, body: s.access.set(body, {u["id"]: k for k, u in USERS.items()}),
 }
 
 

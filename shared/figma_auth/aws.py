@@ -94,3 +94,9 @@ def _s3_config() -> Any:
 def s3(on: Any) -> S3Client:
     client: S3Client = on.client("s3", config=_s3_config())
     return client
+
+
+def management(on: Any, endpoint: str) -> Any:
+    """The WebSocket API's management API (PostToConnection, DeleteConnection) at ``endpoint``
+    (``https://{api}.execute-api.{region}.amazonaws.com/{stage}``; locally the dev stack's)."""
+    return on.client("apigatewaymanagementapi", endpoint_url=endpoint, config=_config())
