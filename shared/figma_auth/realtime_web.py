@@ -31,6 +31,8 @@ def route(event: dict[str, Any]) -> dict[str, Any]:
             runtime.container().realtime.disconnect(socket_id)
             return {"statusCode": 200}
         action, file_key = parse(event.get("body"))
+        if action == "ping":
+            return {"statusCode": 200, "body": json.dumps({"type": "pong"})}  # no AWS call
         reply = runtime.container().live.message(socket_id, action, file_key)
     except Exception as exc:  # noqa: BLE001 - every failure answers the contract's error shape
         from figma_auth.web import classify

@@ -77,8 +77,10 @@ def parse(body: str | None) -> tuple[str, str]:
     if not isinstance(message, dict):
         raise InvalidRequest('send {"action": "watch" | "unwatch", "file_key": "…"}')
     action, file_key = message.get("action"), message.get("file_key")
+    if action == "ping":  # a keep-alive: API Gateway closes a socket idle for 10 minutes
+        return "ping", ""
     if action not in ("watch", "unwatch"):
-        raise InvalidRequest('action: "watch" or "unwatch"')
+        raise InvalidRequest('action: "watch", "unwatch" or "ping"')
     if not isinstance(file_key, str) or not FILE_KEY.fullmatch(file_key):
         raise InvalidRequest("file_key: a Figma file key (letters, digits, - and _)")
     return action, file_key
