@@ -92,29 +92,36 @@ $("file-form").addEventListener("submit", (event) => {
   });
 });
 
-// "Watch this file": a FILE_UPDATE webhook at Figma for the signed-in user. Figma's events go to
-// the stack's EventBridge; locally, make run shows every published event at /_devstack/events,
-// which this list polls (in AWS your backend subscribes with an EventBridge rule instead).
-let eventsTimer = null;
+// "Watch this file": live over the realtime API (auth.watch). The stack holds one Figma webhook
+// per file for every watcher; each edit is pushed to this page (no polling).
+const seen = [];
+let stopWatching = null;
 $("watch-file").addEventListener("click", () =>
   busy($("watch-file"), async () => {
     const key = $("file-key").value.trim();
     if (!key) throw new FigmaAuthError("invalid_request", "Type a file key first.");
-    const hook = await auth.createWebhook({ event_type: "FILE_UPDATE", context: "file", context_id: key, description: "figma-auth demo" });
-    $("watching").textContent = `Watching ${key} (Figma webhook ${hook.id}): its edits appear below within seconds.`;
+    stopWatching?.();
+    $("watching").textContent = `Connecting to watch ${key}…`;
     $("watching").hidden = false;
-    eventsTimer ??= setInterval(showEvents, 1000);
-    await showEvents();
+    stopWatching = auth.watch(key, showEvent, {
+      onStatus: ({ status, reason }) => {
+        $("watching").dataset.status = status;
+        $("watching").textContent = status === "active"
+          ? `Watching ${key} live: its edits appear below as Figma sends them.`
+          : `Not watching ${key}: ${status}${reason ? ` — ${reason}` : ""}`;
+      },
+    });
   }));
 
-async function showEvents() {
-  const { events } = await (await fetch(`${endpoint}/_devstack/events`)).json();
-  const figma = events.filter((e) => e.detail_type.startsWith("Figma "));
-  $("events").replaceChildren(...figma.map((e) => Object.assign(document.createElement("li"), {
-    textContent: `${e.time} · ${e.detail_type} · ${e.detail.file_name || e.detail.file_key || ""}`,
-  })));
-  $("events").hidden = figma.length === 0;
+function showEvent(event) {
+  const at = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  seen.unshift(`${at} · ${event.detail_type} · ${event.detail.file_name || event.detail.file_key || ""}`);
+  $("events").replaceChildren(...seen.slice(0, 50).map((text) => Object.assign(document.createElement("li"), { textContent: text })));
+  $("events").hidden = false;
+  window.dispatchEvent(new CustomEvent("figma-auth:event", { detail: event })); // for tests and your own code
 }
+
+auth.onEvent((event) => { if (event.detail_type === "SessionEnded") render(null); });
 
 $("create-jwt").addEventListener("click", () =>
   busy($("create-jwt"), async () => {

@@ -1,8 +1,9 @@
 """`python -m devstack run` (what `make run` starts) and `python -m devstack invoke FN EVENT`.
 
 run:    DynamoDB Local (the table) + moto server (KMS, EventBridge; from template.yaml), the Figma emulator unless
-        FIGMA_CLIENT_ID is set, the HTTP API on 127.0.0.1:$PORT (3000) and the template's schedules
-        (devstack/schedules.py). SIGINT or SIGTERM stops it within SHUTDOWN_SECONDS, whatever its
+        FIGMA_CLIENT_ID is set, the HTTP API on 127.0.0.1:$PORT (3000), the WebSocket API on $WS_PORT (3001,
+        devstack/realtime.py), the template's schedules (devstack/schedules.py) and EventBridge rules
+        (devstack/rules.py). SIGINT or SIGTERM stops it within SHUTDOWN_SECONDS, whatever its
         clients hold open.
 openapi: writes docs/openapi.json (the local API also serves it at /openapi.json).
 invoke: runs one function's handler on an event file, and prints the response: `sam local invoke`
@@ -77,7 +78,8 @@ def start_backends(port: int, *, emulator_port: int = 0, demo_port: int = 5173) 
             "ISSUER": f"http://127.0.0.1:{port}",
             # What the demo SPA and the sample plugin ask for (production default: DEFAULT_SCOPES only).
             "ALLOWED_SCOPES": (
-                "current_user:read,file_content:read,file_metadata:read,file_comments:read,file_comments:write,webhooks:read,webhooks:write"
+                "current_user:read,file_content:read,file_metadata:read,file_comments:read,file_comments:write,"
+                "webhooks:read,webhooks:write"
             ),
             "CALLBACK_URL": callback,
             "POWERTOOLS_METRICS_NAMESPACE": "FigmaAuth",
@@ -94,18 +96,21 @@ def run(args: argparse.Namespace) -> int:
     from devstack.api import LocalApi
     from devstack.demo import DemoServer
     from devstack.lambdas import Containers
+    from devstack.realtime import LocalRealtime
     from devstack.workers import WorkerInitError
 
     try:
         api_server = LocalApi(port=int(args.port), log=not args.quiet)
         demo = DemoServer(port=int(args.demo_port))
+        sockets = LocalRealtime(port=int(args.ws_port), log=not args.quiet)
     except OSError as exc:
         print(
-            f"figma-auth: cannot listen on 127.0.0.1:{args.port} (API) or :{args.demo_port} (demo): {exc.strerror}; "
-            "set PORT=... or DEMO_PORT=... to use other ports",
+            f"figma-auth: cannot listen on 127.0.0.1:{args.port} (API), :{args.demo_port} (demo) or :{args.ws_port} "
+            f"(WebSocket): {exc.strerror}; set PORT=..., DEMO_PORT=... or WS_PORT=... to use other ports",
             file=sys.stderr,
         )
         return 2
+    os.environ.update(sockets.env())  # REALTIME_URL, REALTIME_ENDPOINT: the functions' view of it
     port = api_server.httpd.server_address[1]
     from devstack.dynamodb import DynamoDbLocalMissing
 
@@ -126,8 +131,12 @@ def run(args: argparse.Namespace) -> int:
         return 2
     api_server.handler.demo_url = demo.url
     api_server.attach(containers).start()
+    sockets.attach(containers).start()
     demo.start(api_server.url, bodies=info["moto"])  # large answers come from the bucket on moto
     from devstack import schedules
+    from devstack.rules import RulePlayer
+
+    rules = RulePlayer(containers, info["moto"], bus=os.environ.get("EVENT_BUS_NAME") or "default").start()
 
     planned = schedules.plan(list(containers.functions.values()), os.environ.get("DEVSTACK_SCHEDULE_SECONDS"))
     scheduler = schedules.Scheduler(planned, containers.invoke, containers.out).start()
@@ -136,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
             "ready": True,
             "api": api_server.url,
             "demo": demo.url,
+            "realtime": sockets.ws_url,
             "pid": os.getpid(),
             "allowed_origins": os.environ["ALLOWED_ORIGINS"],
         }
@@ -148,6 +158,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"\nfigma-auth is running: open {api_server.url}/ and click 'Sign in with Figma'.")
         print(f"  API              {api_server.url}   (routes from template.yaml)")
         print(f"  demo SPA         {demo.url}   (its own origin, built on clients/js)")
+        print(f"  realtime         {sockets.ws_url}   (WebSocket API; POST /auth/realtime gives a ticket)")
         figma = (
             f"{info['emulator']}   (the Figma emulator stands in for Figma: set FIGMA_CLIENT_ID to use yours)"
             if "emulator" in info
@@ -176,6 +187,8 @@ def run(args: argparse.Namespace) -> int:
 
     def shut_down() -> None:
         scheduler.stop()
+        rules.stop()
+        sockets.stop()
         api_server.stop()
         demo.stop()
         containers.recycle()
@@ -270,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     p_run = sub.add_parser("run", help="serve the local stack")
     p_run.add_argument("--port", default=os.environ.get("PORT", "3000"))
     p_run.add_argument("--demo-port", default=os.environ.get("DEMO_PORT", "5173"))
+    p_run.add_argument("--ws-port", default=os.environ.get("WS_PORT", "3001"))
     p_run.add_argument("--state-file", default=str(STATE_FILE))
     p_run.add_argument("--json", action="store_true", help="print one JSON line with the endpoints when ready")
     p_run.add_argument("--quiet", action="store_true", help="no per-request access line from the dev server")

@@ -63,8 +63,13 @@ class _Handler(BaseHTTPRequestHandler):
         return self.send(200, target.read_bytes(), TYPES[target.suffix])
 
     def send(self, status: int, body: bytes, ctype: str) -> None:
+        import os
+        from urllib.parse import urlsplit
+
+        realtime = urlsplit(os.environ.get("REALTIME_URL", ""))  # the WebSocket API (auth.watch)
+        sockets = f" {realtime.scheme}://{realtime.netloc}" if realtime.netloc else ""
         csp = (
-            f"default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self' {self.api} {self.bodies}; "
+            f"default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self' {self.api} {self.bodies}{sockets}; "
             "img-src 'self' http: https: data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
         )
         self.send_response(status)

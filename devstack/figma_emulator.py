@@ -24,6 +24,7 @@ Knobs:  GET /_emulator/stats, POST /_emulator/reset, POST /_emulator/config {lat
         POST /_emulator/files {key, size, name?, plan?, readers?}, /_emulator/files/edit {key, user?},
         /_emulator/files/delete {key, user?}, /_emulator/files/too_large {bytes}, GET /_emulator/files/{key}
         (devstack/figma_files.py); GET /_emulator/render/{key}/{id}.png: the images /v1/images names
+        POST /_emulator/files/access {file_key, user, role}: who may open and edit a file (devstack/figma_access.py)
 Fault kinds: 500, 502, 503, 429, hang (no answer), stall (answers once released), malformed, html, missing_fields, negative_expires,
         invalid_grant, 401, 403 (invalid token), 403_no_access, 404.
 """
@@ -45,6 +46,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from devstack import figma_api, figma_files, figma_webhooks
+from devstack.figma_access import FileAccess
 from devstack.figma_limits import PLANS, SEATS, Limits
 from devstack.figma_users import USERS, user_profile
 from devstack.figma_webhooks import Webhooks
@@ -126,6 +128,7 @@ class EmulatorState:
     limits: Limits = field(default_factory=Limits)  # Figma's rate limits (devstack/figma_limits.py)
     webhooks: Webhooks = field(default_factory=Webhooks)  # Webhooks V2 (devstack/figma_webhooks.py)
     files: figma_files.Files = field(default_factory=figma_files.Files)  # devstack/figma_files.py
+    access: FileAccess = field(default_factory=FileAccess)  # who may open which file (devstack/figma_access.py)
     lock: threading.Lock = field(default_factory=threading.Lock)
     release: threading.Event = field(default_factory=threading.Event)
     arrived: threading.Condition = field(init=False)
@@ -168,6 +171,7 @@ class EmulatorState:
             self.limits.reset()
             self.webhooks.reset()
             self.files.reset()
+            self.access.reset()
             self.latency_ms = 0
             self.slow_body_ms = 0
             self.token_lifetime = 3600
@@ -596,6 +600,11 @@ border-radius:8px;border:0;margin-right:8px;cursor:pointer}}#allow{{background:#
         body = figma_webhooks.json_body(self.raw_body) if method in ("POST", "PUT") else None
         with s.lock:
             if not rest and method == "POST":
+                if isinstance(body, dict) and str(body.get("context", "")).lower() == "file":
+                    if not s.access.may_edit(str(body.get("context_id")), user):
+                        return self.send_json(
+                            403, {"status": 403, "err": "You need edit access to this file to create a webhook"}
+                        )
                 status, answer = s.webhooks.create(user, s.client_id, body)
                 if status == 200 and answer["status"] == "ACTIVE":
                     figma_webhooks.ping_later(s, s.webhooks.hooks[answer["id"]])
@@ -808,4 +817,5 @@ _KNOBS: dict[str, Callable[[EmulatorState, dict[str, Any]], dict[str, Any] | Non
     "/_emulator/files/edit": figma_files.edit,
     "/_emulator/files/delete": figma_files.delete,
     "/_emulator/files/too_large": figma_files.set_too_large,
+    "/_emulator/files/access": lambda s, body: s.access.set(body, {u["id"]: k for k, u in USERS.items()}),
 }

@@ -31,6 +31,7 @@ from urllib.parse import quote, unquote
 
 from devstack import figma_document as doc
 from devstack import figma_webhooks
+from devstack.figma_access import FileAccess
 from devstack.figma_document import Design, FileModel, Layout, Node
 from devstack.figma_limits import PLANS, Limits
 from devstack.figma_users import figma_user, user_profile
@@ -198,6 +199,7 @@ class EmulatorLike(Protocol):
     files: Files
     limits: Limits
     webhooks: Webhooks
+    access: FileAccess
 
 
 @dataclass(frozen=True)
@@ -274,7 +276,8 @@ def rest(state: EmulatorLike, call: Call) -> Answer | None:
         spec = state.files.get(key)
         too_large = state.files.too_large
         plan = state.limits.file_plans.get(key) or state.limits.user_plans.get(call.user, "pro")
-    if spec is None:
+        role = state.access.role(key, call.user)  # devstack/figma_access.py: who may open and edit
+    if spec is None or role == "none":  # Figma hides a file one cannot open
         return json_answer(404, NOT_FOUND)
     if not spec.may_read(call.user):
         return json_answer(403, FORBIDDEN)
@@ -285,7 +288,7 @@ def rest(state: EmulatorLike, call: Call) -> Answer | None:
     reads: dict[str, Callable[[], Answer]] = {
         "": lambda: file_answer(state.files.renders, spec, call.query, too_large),
         "nodes": lambda: nodes_answer(state.files.renders, spec, call.query, too_large),
-        "meta": lambda: meta_answer(spec, call.host),
+        "meta": lambda: meta_answer(spec, call.host, role),
         "versions": lambda: versions_answer(spec, call.host),
         "images": lambda: images_answer(state.files.renders, spec, call),
     }
@@ -360,7 +363,7 @@ def nodes_answer(renders: Renders, spec: FileSpec, query: dict[str, str], too_la
     return _refused_if_large(renders.get(("nodes", design, depth, ids), build), too_large)
 
 
-def meta_answer(spec: FileSpec, host: str) -> Answer:
+def meta_answer(spec: FileSpec, host: str, role: str = "owner") -> Answer:
     """GET /v1/files/{key}/meta: Figma wraps it in ``file`` (figma/rest-api-spec #92)."""
     design, header = spec.design, spec.design.header()
     slug = re.sub(r"[^A-Za-z0-9]+", "-", design.name).strip("-") or "Untitled"
@@ -372,7 +375,7 @@ def meta_answer(spec: FileSpec, host: str) -> Answer:
         "last_touched_by": figma_user(spec.last_editor, host),
         "thumbnail_url": header["thumbnailUrl"],
         "editorType": "figma",
-        "role": header["role"],
+        "role": role,  # the caller's: owner, editor or viewer
         "link_access": header["linkAccess"],
         "url": f"https://www.figma.com/design/{design.key}/{slug}",
         "version": header["version"],

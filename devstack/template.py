@@ -156,3 +156,77 @@ def evaluate(value: Any, parameters: dict[str, str]) -> Any:
         separator, source = value["Fn::Split"]
         return str(evaluate(source, parameters)).split(separator)
     return {key: evaluate(item, parameters) for key, item in value.items()}
+
+
+@dataclass(frozen=True)
+class SocketRoute:
+    """A route of the WebSocket API: its key ($connect, $disconnect, $default or an action), the
+    function its integration invokes, and whether the function's answer goes back on the socket
+    (a route response)."""
+
+    key: str
+    function: str  # logical id
+    replies: bool = False
+
+
+@dataclass(frozen=True)
+class SocketApi:
+    logical_id: str
+    stage: str
+    selection: str  # $request.body.action
+    routes: dict[str, SocketRoute]
+
+
+def socket_api(doc: dict[str, Any]) -> SocketApi | None:
+    """The template's WebSocket API (AWS::ApiGatewayV2::Api, WEBSOCKET), its stage and routes."""
+    res = doc["Resources"]
+    apis = [k for k, r in res.items() if r.get("Type") == "AWS::ApiGatewayV2::Api"]
+    api = next((k for k in apis if res[k]["Properties"].get("ProtocolType") == "WEBSOCKET"), None)
+    if api is None:
+        return None
+
+    def of_api(kind: str) -> dict[str, dict[str, Any]]:
+        return {
+            k: r["Properties"]
+            for k, r in res.items()
+            if r.get("Type") == kind and r["Properties"].get("ApiId") == {"Ref": api}
+        }
+
+    functions_of = {
+        k: _function_named(str(p.get("IntegrationUri"))) for k, p in of_api("AWS::ApiGatewayV2::Integration").items()
+    }
+    answered = {str(p["RouteId"].get("Ref")) for p in of_api("AWS::ApiGatewayV2::RouteResponse").values()}
+    routes = {}
+    for logical_id, props in of_api("AWS::ApiGatewayV2::Route").items():
+        target = re.search(r"integrations/\$\{(\w+)\}", str(props.get("Target")))
+        function = functions_of.get(target.group(1)) if target else None
+        if function:
+            routes[props["RouteKey"]] = SocketRoute(props["RouteKey"], function, logical_id in answered)
+    stage = next((p["StageName"] for p in of_api("AWS::ApiGatewayV2::Stage").values()), "$default")
+    selection = res[api]["Properties"].get("RouteSelectionExpression", "$request.body.action")
+    return SocketApi(api, stage, selection, routes)
+
+
+def _function_named(uri: str) -> str | None:
+    found = re.search(r"\$\{(\w+)\.Arn\}", uri)
+    return found.group(1) if found else None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An EventBridge rule of the template (a function's ``EventBridgeRule`` event)."""
+
+    name: str  # <function logical id><event name>
+    function: str
+    pattern: dict[str, Any]
+
+
+def rules(doc: dict[str, Any]) -> list[Rule]:
+    out = []
+    for logical_id, res in doc["Resources"].items():
+        if res.get("Type") != "AWS::Serverless::Function":
+            continue
+        for name, event in (res["Properties"].get("Events") or {}).items():
+            if event.get("Type") == "EventBridgeRule":
+                out.append(Rule(f"{logical_id}{name}", logical_id, dict(event["Properties"]["Pattern"])))
+    return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -139,6 +140,37 @@ def stack(
     emulator.state.reset()  # releases any request still hanging on a fault
     HOOKS.clear()
     runtime.reset()
+
+
+@pytest.fixture(scope="session")
+def local_realtime() -> Iterator[Any]:
+    from devstack.realtime import LocalRealtime
+
+    server = LocalRealtime(port=0, log=False)  # bound now; started by the first test that needs it
+    yield server
+    if server.thread.is_alive():
+        server.stop()
+
+
+@pytest.fixture
+def realtime(stack: Stack, local_realtime: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The stack with its WebSocket API (devstack/realtime.py) and its EventBridge rules played
+    (devstack/rules.py: the push function gets the events); sockets closed and their
+    $disconnects done before the next test."""
+    from devstack.rules import RulePlayer
+    from figma_auth import runtime
+
+    for name, value in local_realtime.env().items():
+        monkeypatch.setenv(name, value)
+    runtime.reset()
+    if not local_realtime.thread.is_alive():
+        local_realtime.attach(stack.containers).start()
+    player = RulePlayer(stack.containers, stack.moto).start()
+    yield local_realtime
+    local_realtime.close_all()
+    assert local_realtime.wait_idle(20), "a socket's $disconnect did not finish"
+    player.stop()
+    player.uninstall()
 
 
 @pytest.fixture

@@ -115,6 +115,24 @@ export class FigmaAuthError extends Error {
   limitType?: string | null;
 }
 
+/** An event pushed over the realtime API: a watched file's ("Figma FILE_UPDATE", …) or the user's own. */
+export interface LiveEvent {
+  /** EventBridge's event id (the client drops a redelivery of the same id). */
+  id: string;
+  detail_type: "Figma FILE_UPDATE" | "Figma FILE_VERSION_UPDATE" | "Figma FILE_DELETE" | "Figma FILE_COMMENT" | "SessionEnded" | "GrantNeedsReauth" | "FigmaRateLimited" | (string & {});
+  /** The event's detail as published (Figma's delivery without its passcode, plus user_id and webhook_id). */
+  detail: { file_key?: string; file_name?: string; timestamp?: string; user_id?: string; [field: string]: unknown };
+}
+
+/** Whether a watch gets its file's events. */
+export interface WatchStatus {
+  type: "watching";
+  file_key: string;
+  /** forbidden: this user cannot open the file; unavailable: no webhook for it (see reason). */
+  status: "active" | "forbidden" | "unavailable";
+  reason?: string;
+}
+
 export interface FigmaAuthOptions {
   /** Your figma-auth API's base URL (the stack's ApiUrl output). */
   endpoint: string;
@@ -155,6 +173,14 @@ export class FigmaAuth {
     description?: string;
   }): Promise<Webhook>;
   listWebhooks(): Promise<Webhook[]>;
+  /**
+   * Watch a file live (the realtime API): `onEvent` for each of its events, `onStatus` when the
+   * watch becomes active, forbidden or unavailable. Reconnects with backoff and a new ticket.
+   * Returns the function that stops this watch.
+   */
+  watch(fileKey: string, onEvent: (event: LiveEvent) => void, options?: { onStatus?: (status: WatchStatus) => void }): () => void;
+  /** The user's own events (SessionEnded, GrantNeedsReauth, FigmaRateLimited). Returns the function that stops it. */
+  onEvent(callback: (event: LiveEvent) => void): () => void;
   deleteWebhook(id: string): Promise<void>;
   /** Figma's REST API through the proxy. Rejects with `rate_limited` (retryAfter, tier, upgradeLink) on a 429. */
   figma(path: string, init?: RequestInit): Promise<Response>;

@@ -7,6 +7,7 @@
 //   await auth.refresh();                                               // ≈ updateSession('current')
 //   const file = await (await auth.figma("v1/files/KEY")).json();       // Figma, via our proxy
 //   await auth.signOut({ all: true });                                  // ≈ deleteSessions()
+//   const stop = auth.watch("FILE_KEY", (event) => render(event));      // live: a file's events
 //
 // Figma plugins, VS Code, anything that cannot take a redirect: mode "token" and
 //   await auth.signInWithDevice({ open: (url) => figma.openExternal(url), onCode: ({ user_code }) => show(user_code) });
@@ -184,6 +185,34 @@ export class FigmaAuth {
     await this.#json("DELETE", `/auth/webhooks/${encodeURIComponent(id)}`);
   }
 
+  /**
+   * Watch a Figma file live over the realtime API: `onEvent({ id, detail_type, detail })` for each
+   * of its events ("Figma FILE_UPDATE", …). `onStatus({ file_key, status, reason })` tells whether
+   * the watch is "active", "forbidden" (this user cannot open the file) or "unavailable" (no
+   * webhook for it: `reason` says why). One socket serves every watch of this client; it is
+   * opened with a one-time ticket (POST /auth/realtime), kept alive, and reopened with backoff
+   * and a new ticket when it closes (API Gateway ends sockets after 10 idle minutes or 2 hours),
+   * its watches resumed. Returns the function that stops this watch.
+   */
+  watch(fileKey, onEvent, { onStatus } = {}) {
+    return this.#channel().watch(String(fileKey), onEvent, onStatus);
+  }
+
+  /**
+   * The signed-in user's own events over the realtime API ("SessionEnded", "GrantNeedsReauth",
+   * "FigmaRateLimited"): `callback({ id, detail_type, detail })`. Returns the function that stops it.
+   */
+  onEvent(callback) {
+    return this.#channel().listen(callback);
+  }
+
+  #live = null;
+
+  #channel() {
+    if (!this.#live) this.#live = new LiveChannel(() => this.#json("POST", "/auth/realtime"));
+    return this.#live;
+  }
+
   /** The user's sessions: [{ id, created_at, expires_at, current }]. */
   async listSessions() {
     return (await this.#json("GET", "/auth/sessions")).sessions;
@@ -197,6 +226,8 @@ export class FigmaAuth {
       await this.#json("POST", "/auth/logout", body);
     } finally {
       this.storage.removeItem(TOKEN_KEY);
+      this.#live?.stop();
+      this.#live = null;
     }
   }
 
@@ -284,6 +315,126 @@ export class FigmaAuth {
     }
     if (body.error === "unauthorized" && this.mode === "token") this.storage.removeItem(TOKEN_KEY);
     throw new FigmaAuthError(body.error || `http_${response.status}`, body.message, response.status);
+  }
+}
+
+const KEEPALIVE_MS = 5 * 60 * 1000; // under API Gateway's 10-minute idle limit
+const MAX_BACKOFF_MS = 30000;
+
+/** One WebSocket for every watch of a client (see FigmaAuth#watch). */
+class LiveChannel {
+  constructor(ticket) {
+    this.ticket = ticket; // () => Promise<{ url, expires_in }>
+    this.files = new Map(); // file key -> Set of { onEvent, onStatus }
+    this.listeners = new Set(); // the user's own events
+    this.seen = []; // recent event ids: a redelivery is dropped
+    this.socket = null;
+    this.attempt = 0;
+    this.stopped = false;
+    this.timer = null;
+  }
+
+  watch(fileKey, onEvent, onStatus) {
+    const entry = { onEvent, onStatus };
+    const first = !this.files.has(fileKey);
+    if (first) this.files.set(fileKey, new Set());
+    this.files.get(fileKey).add(entry);
+    if (first) this.#send({ action: "watch", file_key: fileKey });
+    this.#ensure();
+    return () => {
+      const entries = this.files.get(fileKey);
+      if (!entries || !entries.delete(entry) || entries.size) return;
+      this.files.delete(fileKey);
+      this.#send({ action: "unwatch", file_key: fileKey });
+      this.#idle();
+    };
+  }
+
+  listen(callback) {
+    this.listeners.add(callback);
+    this.#ensure();
+    return () => {
+      this.listeners.delete(callback);
+      this.#idle();
+    };
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearInterval(this.keepalive);
+    this.socket?.close(1000);
+    this.socket = null;
+  }
+
+  #idle() {
+    if (!this.files.size && !this.listeners.size) this.stop();
+  }
+
+  #send(message) {
+    if (this.socket?.readyState === 1) this.socket.send(JSON.stringify(message));
+  }
+
+  async #ensure() {
+    this.stopped = false;
+    if (this.socket || this.opening) return;
+    this.opening = true;
+    try {
+      const { url } = await this.ticket();
+      if (this.stopped) return;
+      const socket = new WebSocket(url);
+      this.socket = socket;
+      socket.onopen = () => {
+        this.attempt = 0;
+        for (const fileKey of this.files.keys()) this.#send({ action: "watch", file_key: fileKey });
+        clearInterval(this.keepalive);
+        this.keepalive = setInterval(() => this.#send({ action: "ping" }), KEEPALIVE_MS);
+      };
+      socket.onmessage = (message) => this.#dispatch(message.data);
+      socket.onclose = () => {
+        clearInterval(this.keepalive);
+        if (this.socket === socket) this.socket = null;
+        this.#retry();
+      };
+    } catch (err) {
+      if (err.code === "unauthorized" || err.code === "not_found") return this.stop(); // signed out, or no realtime API
+      this.#retry();
+    } finally {
+      this.opening = false;
+    }
+  }
+
+  #retry() {
+    if (this.stopped || (!this.files.size && !this.listeners.size)) return;
+    const wait = Math.min(MAX_BACKOFF_MS, 500 * 2 ** this.attempt++) * (0.5 + Math.random() / 2);
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.#ensure(), wait);
+  }
+
+  #dispatch(data) {
+    let message;
+    try {
+      message = JSON.parse(data);
+    } catch {
+      return;
+    }
+    if (message.type === "watching") {
+      for (const entry of this.files.get(message.file_key) || []) entry.onStatus?.(message);
+      return;
+    }
+    if (message.type !== "event") return;
+    if (message.id) {
+      if (this.seen.includes(message.id)) return;
+      this.seen.push(message.id);
+      if (this.seen.length > 200) this.seen.shift();
+    }
+    const event = { id: message.id, detail_type: message.detail_type, detail: message.detail };
+    const fileKey = message.detail?.file_key;
+    if (String(message.detail_type).startsWith("Figma ") && this.files.has(fileKey)) {
+      for (const entry of this.files.get(fileKey)) entry.onEvent?.(event);
+    } else {
+      for (const callback of this.listeners) callback(event);
+    }
   }
 }
 

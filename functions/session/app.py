@@ -1,7 +1,8 @@
 """The current session (Appwrite: getSession('current')), the user's sessions
 (listSessions), the token endpoint (token mode's ticket exchange, Appwrite's
 createSession(userId, secret), and the device grant's poll), JWTs for the app's own API
-(createJWT) with the keys that verify them, and the discovery documents (RFC 8414)."""
+(createJWT) with the keys that verify them, the discovery documents (RFC 8414), and the
+realtime API's one-time tickets (POST /auth/realtime)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from figma_auth.models import (
     DeviceTokenRequest,
     Jwks,
     JwtResponse,
+    RealtimeTicketView,
     ServerMetadata,
     SessionList,
     SessionView,
@@ -98,6 +100,20 @@ def create_jwt() -> Any:
     creds = web.credentials(app)
     web.require_trusted_origin(app, creds)
     return web.json_response(runtime.container().jwts.create(creds, issuer=web.issuer(app)))
+
+
+@app.post(
+    "/auth/realtime",
+    summary="A one-time ticket (60 s, this session) and the URL to open the realtime WebSocket with",
+    responses=openapi.responses(
+        {200: RealtimeTicketView}, ("unauthorized", "csrf_rejected", "not_found", "temporarily_unavailable")
+    ),
+    security=openapi.SESSION_SECURITY,
+)
+def create_realtime_ticket() -> Any:
+    creds = web.credentials(app)
+    web.require_trusted_origin(app, creds)
+    return web.json_response(runtime.container().realtime.ticket(creds))
 
 
 @app.get(

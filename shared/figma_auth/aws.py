@@ -102,3 +102,9 @@ def s3(on: Any) -> S3Client:
         virtual = _s3_config().merge(Config(s3={"addressing_style": "virtual"}))
         client = on.client("s3", config=virtual)
     return client
+
+
+def management(on: Any, endpoint: str) -> Any:
+    """The WebSocket API's management API (PostToConnection, DeleteConnection) at ``endpoint``
+    (``https://{api}.execute-api.{region}.amazonaws.com/{stage}``; locally the dev stack's)."""
+    return on.client("apigatewaymanagementapi", endpoint_url=endpoint, config=_config())

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from figma_auth import aws
 from figma_auth.settings import Settings
@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # the use cases load on the first request that needs them, no
     from figma_auth.figma import CodeExchange, FigmaClient, FigmaUser, Overflow, ProxyResponse, RetryPolicy
     from figma_auth.oauth import FigmaGrant
     from figma_auth.signing import JwtSigner
+    from figma_auth.sockets import Sockets
     from figma_auth.store import Store
     from figma_auth.usecases.authenticate import Authenticate
     from figma_auth.usecases.authorize import StartSignIn
@@ -40,8 +41,11 @@ if TYPE_CHECKING:  # the use cases load on the first request that needs them, no
     from figma_auth.usecases.discovery import Discovery
     from figma_auth.usecases.file_cache import ReadOnce
     from figma_auth.usecases.jwts import AppJwts
+    from figma_auth.usecases.live import LiveWatches
     from figma_auth.usecases.proxy import FigmaProxy
+    from figma_auth.usecases.push import Push
     from figma_auth.usecases.rate_limits import RateLimitLedger
+    from figma_auth.usecases.realtime import Realtime
     from figma_auth.usecases.sessions import EndUser, Sessions
     from figma_auth.usecases.signin import CompleteSignIn, RedeemTicket
     from figma_auth.usecases.webhook_receiver import ReceiveDelivery, Relay
@@ -158,6 +162,23 @@ class Parts:
 
         bucket = self.settings.bodies_bucket
         return Bodies(bucket=bucket, kms_key_id=self.settings.kms_key_id, s3=self.s3_client) if bucket else None
+
+    @cached_property
+    def sockets(self) -> Sockets:
+        """The realtime API's sockets (its management API, REALTIME_ENDPOINT), the client built on first use."""
+        from figma_auth.sockets import Sockets
+
+        built: list[Any] = []
+
+        def client() -> Any:
+            if not built:
+                endpoint = self.settings.realtime_endpoint
+                if not endpoint:
+                    raise RuntimeError("REALTIME_ENDPOINT is not set: the realtime API's management endpoint")
+                built.append(aws.management(aws.session(), endpoint))
+            return built[0]
+
+        return Sockets(client=client)
 
     def kms_client(self) -> KMSClient:
         """The KMS client's provider: built when the vault or the signer first calls KMS."""
@@ -416,3 +437,38 @@ class Container(Parts):
             ttl_seconds=self.settings.jwt_ttl_seconds,
             clock=self.clock,
         )
+
+    @cached_property
+    def realtime(self) -> Realtime:
+        """POST /auth/realtime's tickets and the sockets' $connect / $disconnect."""
+        from figma_auth.usecases.realtime import Realtime
+
+        return Realtime(
+            store=self.store,
+            authenticate=self.authenticate,
+            clock=self.clock,
+            url=self.settings.realtime_url,
+            leave=lambda socket: self.live.leave(socket),
+        )
+
+    @cached_property
+    def live(self) -> LiveWatches:
+        """The sockets' watches: access proven with the watcher's token, one webhook per file and event."""
+        from figma_auth.usecases.live import LiveWatches, ProveAccess
+        from figma_auth.usecases.proxy import FigmaAsUser
+
+        return LiveWatches(
+            store=self.store,
+            access=ProveAccess(lambda conn, path: FigmaAsUser(self.proxy, conn).send(path)),
+            hooks=self.webhooks,
+            sockets=self.sockets,
+            events=self.settings.live_events,
+            issuer=self.settings.issuer or "",
+        )
+
+    @cached_property
+    def push(self) -> Push:
+        """The push function's: events to the sockets they concern (no KMS, no Figma)."""
+        from figma_auth.usecases.push import Push
+
+        return Push(store=self.store, sockets=self.sockets)

@@ -1,5 +1,5 @@
 """The one way a function's ``lambda_handler`` is made: each ``functions/*/app.py`` ends in one
-line, ``lambda_handler = entry.http(app)`` or ``lambda_handler = entry.scheduled(job)``.
+line, ``lambda_handler = entry.http(app)``, ``entry.scheduled(job)`` or ``entry.event(handle)``.
 
 Both stack the same things in the same order, so none can be forgotten: the Lambda context in
 every log line (Powertools Logger), the request's deadline (``figma_auth.deadline``), the
@@ -52,6 +52,22 @@ def scheduled(job: Callable[[Any], dict[str, Any]]) -> Handler:
             return job(context)
         finally:
             deadline.finish(bound)
+
+    return _observed(invoke)
+
+
+def event(handle: Callable[[dict[str, Any]], dict[str, Any]]) -> Handler:
+    """A function invoked with an event that is no HTTP request: the WebSocket API's routes
+    (``$connect``, ``$disconnect``, ``$default``) or an EventBridge rule's events. ``handle``
+    answers; the cold start ends after it, as an HTTP function's does."""
+
+    def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        bound = deadline.start(_remaining_ms(context))
+        try:
+            return handle(event)
+        finally:
+            deadline.finish(bound)
+            boot.end()
 
     return _observed(invoke)
 

@@ -253,6 +253,13 @@ class SessionList(_Output):
     sessions: list[SessionSummary]
 
 
+class RealtimeTicketView(_Output):
+    """``POST /auth/realtime``: where to open the WebSocket, with a one-time ticket (60 s, this session)."""
+
+    url: Annotated[str, Field(description="wss://…?ticket=… : open it within expires_in seconds; it works once.")]
+    expires_in: int
+
+
 class JwtResponse(_Output):
     """``POST /auth/jwt``: a short-lived ES256 JWT for the app's own API (Appwrite: createJWT)."""
 

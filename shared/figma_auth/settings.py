@@ -179,6 +179,32 @@ def _redirect_urls(value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(urls))
 
 
+def _ws_url(value: Any) -> str:
+    """The WebSocket API's URL: wss://, or ws:// only to this machine (the local stack)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(str(value))
+    local = (parts.hostname or "") in ("127.0.0.1", "localhost", *LOCAL_HOSTS)
+    if parts.scheme not in ("wss", "ws") or not parts.netloc or (parts.scheme == "ws" and not local):
+        raise ValueError(f"must be a wss:// URL (ws:// only to this machine), got {value!r}")
+    if parts.query or parts.fragment:
+        raise ValueError(f"must have no query or fragment, got {value!r}")
+    return str(value)
+
+
+LIVE_EVENT_TYPES = ("FILE_UPDATE", "FILE_VERSION_UPDATE", "FILE_DELETE", "FILE_COMMENT", "DEV_MODE_STATUS_UPDATE")
+
+
+def _live_events(value: Any) -> tuple[str, ...]:
+    chosen = tuple(dict.fromkeys(item.strip().upper() for item in str(value).split(",") if item.strip()))
+    unknown = [e for e in chosen if e not in LIVE_EVENT_TYPES]
+    if unknown or not 0 < len(chosen) <= 3:
+        raise ValueError(
+            f"must name 1 to 3 of {', '.join(LIVE_EVENT_TYPES)} (Figma allows 3 webhooks a file), got {value!r}"
+        )
+    return chosen
+
+
 class Secret:
     """A value that never shows in ``repr``, ``str`` or a dump of the settings (pydantic's
     ``SecretStr``): read it with ``get_secret_value()``."""
@@ -264,6 +290,13 @@ class Settings:
     proxy_max_bytes: int = _setting("PROXY_MAX_BYTES", _whole(1024 * 1024, 5 * 1024**3), default=1024**3)
     file_cache: Literal["shared", "off"] = _setting("FILE_CACHE", _file_cache, default="shared")
     file_cache_days: int = _setting("FILE_CACHE_DAYS", _whole(1, 30), default=7)
+
+    # The realtime API (its stack outputs): where browsers open sockets, and the management API
+    # the functions post to. Unset: POST /auth/realtime answers not_found.
+    realtime_url: str | None = _setting("REALTIME_URL", _ws_url, default=None)
+    realtime_endpoint: str | None = _setting("REALTIME_ENDPOINT", _url, default=None)
+    # The Figma events a live watch holds one webhook for, per file (Figma allows 3 a file).
+    live_events: tuple[str, ...] = _setting("LIVE_EVENTS", _live_events, default=("FILE_UPDATE", "FILE_DELETE"))
 
     def _check(self) -> None:
         """What no single variable can say: the variables must agree."""

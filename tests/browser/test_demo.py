@@ -71,6 +71,7 @@ def test_open_file_by_key_goes_through_the_proxy(page, live: Stack):
 
 
 def test_figmas_rate_limit_is_said_in_words_with_the_upgrade_link(page, live: Stack):
+    live.emulator.make_file("DemoLimited1", 20_000, plan="starter")
     live.emulator.limits(seats={"ada": "view"}, file_plans={"DemoLimited1": "starter"})
     sign_in(page, live)
     page.wait_for_selector("#signed-in:not([hidden])")
@@ -79,12 +80,13 @@ def test_figmas_rate_limit_is_said_in_words_with_the_upgrade_link(page, live: St
     for _ in range(8):  # a View seat's six file reads a month, Figma's 429, then ours
         page.click("#open-file")
         page.wait_for_selector("#open-file:not([disabled])")
+        live.emulator.edit_file("DemoLimited1")  # a new version each time: the read-once cache cannot answer
 
     assert page.get_attribute("#error", "data-code") == "rate_limited"
     text = page.text_content("#error")
     assert "Tier 1 rate limit for this file's plan" in text and "day" in text, text
     assert page.get_attribute("#error a", "href").startswith("https://www.figma.com/")
-    assert live.emulator.calls()["files"] == 7
+    assert live.emulator.calls()["GET /v1/files/{file_key}"] == 7
 
 
 def test_watch_this_file_shows_an_edit_made_at_figma_within_seconds(page, live: Stack):
@@ -93,11 +95,11 @@ def test_watch_this_file_shows_an_edit_made_at_figma_within_seconds(page, live: 
     page.fill("#file-key", "DemoWatched1")
 
     page.click("#watch-file")
-    page.wait_for_selector("#watching:not([hidden])")
+    page.wait_for_selector("#watching[data-status=active]")  # the realtime API holds the file's webhook
     edit = {"event_type": "FILE_UPDATE", "file_key": "DemoWatched1", "file_name": "Edited in Figma"}
     live.emulator.http.post(f"{live.emulator.url}/_emulator/webhooks/trigger", json=edit).raise_for_status()
 
-    page.wait_for_selector("#events li:has-text('Figma FILE_UPDATE · Edited in Figma')")  # the page polls each second
+    page.wait_for_selector("#events li:has-text('Figma FILE_UPDATE · Edited in Figma')")  # pushed over the socket
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "demo-watch.png"))
 

@@ -27,6 +27,10 @@ NEEDS: dict[str, set[str]] = {
     "s3:CompleteMultipartUpload": {"s3:PutObject"},
     "s3:DeleteObjects": {"s3:DeleteObject"},
     "s3:HeadObject": {"s3:GetObject"},
+    # The WebSocket API's management API is IAM's execute-api:ManageConnections.
+    "apigatewaymanagementapi:PostToConnection": {"execute-api:ManageConnections"},
+    "apigatewaymanagementapi:DeleteConnection": {"execute-api:ManageConnections"},
+    "apigatewaymanagementapi:GetConnection": {"execute-api:ManageConnections"},
 }
 
 
@@ -157,5 +161,32 @@ def test_every_aws_call_a_function_makes_is_granted_to_it_in_the_template(stack:
         "WebhookReconcilerFunction",
     }, seen
     assert {"kms:Sign", "kms:GetPublicKey"} <= set(seen["SessionFunction"])
+    missing = {fn: sorted(needed(calls) - granted(fn)) for fn, calls in seen.items()}
+    assert not any(missing.values()), {fn: gaps for fn, gaps in missing.items() if gaps}
+
+
+def test_the_realtime_and_push_functions_calls_are_granted_to_them_in_the_template(stack: Stack, realtime: Any):
+    from tests.support.realtime import edit, open_socket, set_role, watch
+
+    counter = AwsCalls()
+    scopes = "current_user:read,file_metadata:read,webhooks:read,webhooks:write"
+    ada, viola = Browser(origin=stack.api), Browser(origin=stack.api)
+    sign_in(ada, stack.api, user="ada", scopes=scopes)
+    sign_in(viola, stack.api, user="viola", scopes=scopes)
+    set_role(stack.emulator.url, "P1", "viola", "viewer")
+    holder, rider = open_socket(ada, stack.api), open_socket(viola, stack.api)
+    watch(holder, "P1")
+    watch(rider, "P1")
+    edit(stack.emulator.url, "P1")
+    rider.recv_until(lambda m: m["type"] == "event")
+    holder.send({"action": "unwatch", "file_key": "P1"})  # the hook moves (and cannot: told unavailable)
+    rider.recv_until(lambda m: m.get("status") == "unavailable")
+    viola.post(f"{stack.api}/auth/logout")  # SessionEnded: pushed, then the socket closed
+    assert rider.closed.wait(10)
+
+    seen = {fn: sorted({*calls, *counter.transact_items[fn]}) for fn, calls in counter.by_function.items()}
+    assert {"RealtimeFunction", "PushFunction"} <= set(seen), seen
+    assert "apigatewaymanagementapi:PostToConnection" in seen["PushFunction"]
+    assert "apigatewaymanagementapi:DeleteConnection" in seen["PushFunction"]
     missing = {fn: sorted(needed(calls) - granted(fn)) for fn, calls in seen.items()}
     assert not any(missing.values()), {fn: gaps for fn, gaps in missing.items() if gaps}

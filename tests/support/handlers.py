@@ -22,6 +22,11 @@ ENV = {
 }
 HANDLER_MODULES = sorted(f"functions.{fn.name}.app" for fn in functions(load()).values())
 SCHEDULED = {"functions.refresh_scheduler.app", "functions.webhook_reconciler.app"}
+# Functions invoked with other events than HTTP requests (entry.event), and what they answer the
+# 404 event: the push function finds no EventBridge event in it (nothing to do: no statusCode),
+# the realtime function a message without a body (invalid_request on the socket, 200 to API
+# Gateway). Neither calls AWS for it.
+NOT_HTTP = {"functions.push.app": None, "functions.realtime.app": 200}
 
 # A Lambda context and an HTTP API event for a route no function has (404: no AWS call), as
 # code for a fresh interpreter.

@@ -183,6 +183,8 @@ class SubprocessStack:
                 "0",
                 "--demo-port",
                 "0",
+                "--ws-port",
+                "0",
                 "--json",
                 "--state-file",
                 str(self.state_file),

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from devstack.template import ROOT
-from tests.support.handlers import CONTEXT_AND_404, HANDLER_MODULES, SCHEDULED, fresh_python
+from tests.support.handlers import CONTEXT_AND_404, HANDLER_MODULES, NOT_HTTP, SCHEDULED, fresh_python
 
 
 def probe(module: str, *, fail: bool) -> str:
@@ -26,6 +26,8 @@ def probe(module: str, *, fail: bool) -> str:
         f"    if {fail!r}: raise RuntimeError('the work failed')\n"
         "    return {'statusCode': 200, 'headers': {}, 'body': '', 'probe': 1}\n"
         "web.handle = work\n"
+        "from figma_auth import realtime_web\n"
+        "realtime_web.route = realtime_web.push = work\n"
         "jobs.scheduled_refresh = jobs.webhook_reconciliation = lambda context: work() and {'probe': 1}\n"
         f"import {module} as handler\n" + CONTEXT_AND_404 + "out = io.StringIO()\n"
         "with contextlib.redirect_stdout(out):\n"
@@ -54,7 +56,9 @@ def test_each_handler_is_made_by_one_line_of_the_entry_wrapper(module: str) -> N
     made = [n for n in tree.body if isinstance(n, ast.Assign) and ast.unparse(n.targets[0]) == "lambda_handler"]
     assert len(made) == 1 and tree.body[-1] is made[0]  # the module's last statement
     wrapper = ast.unparse(made[0].value.func)  # type: ignore[attr-defined]
-    assert wrapper == ("entry.scheduled" if module in SCHEDULED else "entry.http")
+    assert wrapper == (
+        "entry.scheduled" if module in SCHEDULED else "entry.event" if module in NOT_HTTP else "entry.http"
+    )
     assert not [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "lambda_handler"]
     imports = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
     first = next(n for n in imports if not (isinstance(n, ast.ImportFrom) and n.module == "__future__"))

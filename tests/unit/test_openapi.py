@@ -153,6 +153,7 @@ def test_session_routes_declare_cookie_or_bearer_backend_routes_sigv4_and_login_
         "/auth/sessions",
         "/auth/refresh",
         "/auth/jwt",
+        "/auth/realtime",
         "/auth/webhooks",
         "/auth/webhooks/{id}",
     )

@@ -36,6 +36,7 @@ CONTRACT_ROUTES = {
     ("GET", "/connections/{user_id}/webhooks"),
     ("DELETE", "/connections/{user_id}/webhooks/{id}"),
     ("POST", "/webhooks/figma"),
+    ("POST", "/auth/realtime"),
 }
 IAM_ROUTES = {r for r in CONTRACT_ROUTES if r[1].startswith("/connections/")}
 PREFLIGHT = ("OPTIONS", "/{proxy+}")  # CORS preflights reach the functions: API Gateway configures no CORS
@@ -67,6 +68,23 @@ def resources(doc: dict[str, Any], kind: str) -> dict[str, Any]:
     return {k: v for k, v in doc["Resources"].items() if v["Type"] == kind}
 
 
+def http_api(doc: dict[str, Any]) -> dict[str, Any]:
+    """The HTTP API (the other ApiGatewayV2 API is the realtime WebSocket API)."""
+    (api,) = [
+        a
+        for a in resources(doc, "AWS::ApiGatewayV2::Api").values()
+        if a["Properties"].get("ProtocolType") != "WEBSOCKET"
+    ]
+    return dict(api)
+
+
+def http_stage(doc: dict[str, Any]) -> dict[str, Any]:
+    (stage,) = [
+        s for s in resources(doc, "AWS::ApiGatewayV2::Stage").values() if s["Properties"].get("StageName") != "live"
+    ]
+    return dict(stage)
+
+
 def test_the_api_serves_exactly_the_contracts_routes() -> None:
     routes = set()
     for res in load()["Resources"].values():
@@ -77,13 +95,12 @@ def test_the_api_serves_exactly_the_contracts_routes() -> None:
 
 
 def test_api_gateway_configures_no_cors_so_the_functions_headers_pass_through(transformed: dict[str, Any]) -> None:
-    (api,) = resources(transformed, "AWS::ApiGatewayV2::Api").values()
-    assert "CorsConfiguration" not in api["Properties"]
+    assert "CorsConfiguration" not in http_api(transformed)["Properties"]
 
 
 def test_every_function_role_is_on_the_path_the_key_policy_admits(transformed: dict[str, Any]) -> None:
     roles = resources(transformed, "AWS::IAM::Role")
-    assert len(roles) == 11
+    assert len(roles) == 13
     for role in roles.values():
         assert role["Properties"]["Path"] == {"Fn::Sub": "/figma-auth/${AWS::StackName}/"}
     statements = transformed["Resources"]["Key"]["Properties"]["KeyPolicy"]["Statement"]
@@ -207,14 +224,15 @@ def test_only_the_functions_that_call_figma_may_read_the_client_secret(transform
         "Backend",
         "Webhooks",
         "WebhookReconciler",
-    }  # never the webhook receiver: Figma's deliveries need no Figma call
+        "Realtime",  # a watch proves access with the watcher's token (its refresh may need the secret)
+    }  # never the webhook receiver nor the push: Figma's deliveries need no Figma call
 
 
 def test_every_function_is_arm64_python313_with_its_own_log_group_and_a_timeout_under_the_api_limit(
     transformed: dict[str, Any],
 ) -> None:
     functions = resources(transformed, "AWS::Lambda::Function")
-    assert len(functions) == 11
+    assert len(functions) == 13
     for name, fn in functions.items():
         props = fn["Properties"]
         assert props["Architectures"] == ["arm64"] and props["Runtime"] == "python3.13"
@@ -226,8 +244,7 @@ def test_every_function_is_arm64_python313_with_its_own_log_group_and_a_timeout_
 def test_backend_routes_and_only_they_are_aws_iam_and_nothing_else_is_authorized_by_api_gateway(
     transformed: dict[str, Any],
 ) -> None:
-    (api,) = resources(transformed, "AWS::ApiGatewayV2::Api").values()
-    paths = api["Properties"]["Body"]["paths"]
+    paths = http_api(transformed)["Properties"]["Body"]["paths"]
     iam = set()
     for path, item in paths.items():
         for method, operation in item.items():
@@ -279,8 +296,7 @@ def test_a_signing_key_the_stack_does_not_create_is_refused_before_deploy() -> N
 
 
 def test_anonymous_routes_that_write_are_throttled_below_the_stage(transformed: dict[str, Any]) -> None:
-    (stage,) = resources(transformed, "AWS::ApiGatewayV2::Stage").values()
-    props = stage["Properties"]
+    props = http_stage(transformed)["Properties"]
     default = props["DefaultRouteSettings"]["ThrottlingRateLimit"]
     routes = props["RouteSettings"]
     for route in (
@@ -366,3 +382,40 @@ def test_the_schedulers_page_reads_wait_30_s_and_the_request_path_5_s(monkeypatc
     assert (requests.read_timeout, requests.connect_timeout) == (5, 2)
     assert "pages=c.pages" in inspect.getsource(jobs.refresh_batch)
     assert "client=self.dynamodb_paging" in inspect.getsource(container.Parts)
+
+
+def test_the_realtime_websocket_api_routes_connect_disconnect_and_default_to_the_realtime_function() -> None:
+    from devstack.template import socket_api
+
+    api = socket_api(load())
+    assert api is not None and api.stage == "live"
+    assert {k: (r.function, r.replies) for k, r in api.routes.items()} == {
+        "$connect": ("RealtimeFunction", False),
+        "$disconnect": ("RealtimeFunction", False),
+        "$default": ("RealtimeFunction", True),  # the reply to a watch goes back on the socket
+    }
+    assert "wss://${RealtimeApi}" in load()["Outputs"]["RealtimeUrl"]["Value"]["Fn::Sub"]
+
+
+def test_only_the_realtime_and_push_functions_manage_sockets_and_only_this_apis() -> None:
+    managers = {}
+    for name, res in load()["Resources"].items():
+        for policy in res.get("Properties", {}).get("Policies") or []:
+            for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
+                if "execute-api:ManageConnections" in statement["Action"]:
+                    managers[name] = statement["Resource"]["Fn::Sub"]
+    assert set(managers) == {"RealtimeFunction", "PushFunction"}
+    for resource in managers.values():
+        assert ":${RealtimeApi}/live/" in resource and resource.endswith("/@connections/*"), resource
+
+
+def test_the_push_function_gets_the_file_events_and_the_users_own_from_the_bus() -> None:
+    from devstack.template import rules
+
+    (rule,) = rules(load())
+    assert rule.function == "PushFunction"
+    assert rule.pattern["source"] == ["figma-auth"]
+    assert {"prefix": "Figma "} in rule.pattern["detail-type"]
+    assert {"SessionEnded", "GrantNeedsReauth", "FigmaRateLimited", "ConnectionDeleted"} <= set(
+        rule.pattern["detail-type"][1:]
+    )

@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { auth, useFigmaAuth } from "./useFigmaAuth.js";
 
 function OpenFile() {
@@ -20,8 +20,33 @@ function OpenFile() {
       </label>{" "}
       <button id="open-file">Open file</button>
       {file && <pre id="file">{JSON.stringify(file, null, 2)}</pre>}
+      {file && <LiveFile fileKey={key} />}
       {problem && <p id="file-error" role="alert">{problem}</p>}
     </form>
+  );
+}
+
+// Live: the file's edits pushed over figma-auth's realtime API (auth.watch), no polling.
+function LiveFile({ fileKey }) {
+  const [status, setStatus] = useState(null);
+  const [events, setEvents] = useState([]);
+  useEffect(() => {
+    setEvents([]);
+    return auth.watch(fileKey, (event) => setEvents((seen) => [event, ...seen].slice(0, 20)), { onStatus: setStatus });
+  }, [fileKey]);
+  return (
+    <section id="live" data-status={status?.status ?? "connecting"}>
+      <p>
+        Live: {status ? status.status : "connecting…"} {status?.reason}
+      </p>
+      <ul id="live-events">
+        {events.map((e) => (
+          <li key={e.id}>
+            {e.detail_type} · {e.detail.file_name ?? e.detail.file_key}
+          </li>
+        ))}
+      </ul>
+    </section>
   );
 }
 

@@ -12,8 +12,9 @@ export const auth = new FigmaAuth({
   mode: import.meta.env.VITE_FIGMA_AUTH_MODE || "token", // the API is on another site than the app
 });
 
-// What this app does with Figma, and so what it asks for: who you are, and your files' content.
-export const SCOPES = ["current_user:read", "file_content:read"];
+// What this app does with Figma, and so what it asks for: who you are, your files' content, and
+// (to watch a file live) its metadata, proven with /meta, and a webhook when you can edit it.
+export const SCOPES = ["current_user:read", "file_content:read", "file_metadata:read", "webhooks:write"];
 
 let settled = null;
 

@@ -87,14 +87,16 @@ class FileCacheTable(Table):
         )
 
     def forget_file(self, file_key: str) -> list[str]:
-        """Every entry of the file deleted; the objects they named (for the caller to delete)."""
+        """Every item of the file deleted (its entries and fill claims); the objects its entries
+        named (for the caller to delete)."""
         objects: list[str] = []
         for page in self._query_pages(
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :read)",
-            ExpressionAttributeValues=values({"pk": FILE.pk(file_key), "read": READ}),
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=values({"pk": FILE.pk(file_key)}),
             ConsistentRead=True,
         ):
             for item in page:
                 self.db.delete_item(TableName=self.table, Key=key(item["pk"], item["sk"]))
-                objects.append(item["object_key"])
+                if item["sk"].startswith(READ):
+                    objects.append(item["object_key"])
         return objects

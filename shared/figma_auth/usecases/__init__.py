@@ -19,6 +19,9 @@ serves. tests/unit/test_structure.py keeps this list equal to the package's modu
 - ``webhooks``          a connection's webhooks at Figma: create, list, delete, drop all
 - ``webhook_receiver``  Figma's deliveries: verified, matched, deduplicated, published
 - ``webhook_reconcile`` Figma's webhooks and the table kept in agreement, on a schedule
+- ``realtime``          the WebSocket API's one-time tickets and sockets; a session's end closes them
+- ``live``              watching a file: access proven with /meta, one Figma webhook per file shared
+- ``push``              the stack's events to the sockets watching the file, or of the user
 - ``scheduled_refresh`` renew the connections that are due, through the refresh engine
 - ``views``             the session and connection views every use case answers with
 """
