@@ -115,7 +115,7 @@ def test_a_deleted_files_cached_reads_are_forgotten(stack: Stack):
     stack.emulator.make_file("Doomed1", 10_000)
     ada = user(stack, "ada", scopes=READ + ",webhooks:write,webhooks:read")
     hook = ada.post(
-        f"{stack.api}/auth/webhooks", json={"event_type": "FILE_UPDATE", "context": "file", "context_id": "Doomed1"}
+        f"{stack.api}/auth/webhooks", json={"event_type": "FILE_DELETE", "context": "file", "context_id": "Doomed1"}
     )
     assert hook.status_code == 201, hook.text
     assert ada.get(f"{stack.api}/figma/v1/files/Doomed1").headers["x-figma-auth-cache"] == "miss"
@@ -123,7 +123,7 @@ def test_a_deleted_files_cached_reads_are_forgotten(stack: Stack):
 
     httpx.post(f"{stack.emulator.url}/_emulator/files/delete", json={"key": "Doomed1"}).raise_for_status()
 
-    # (the emulator delivers FILE_DELETE to the file's FILE_UPDATE webhook before it answers)
+    # (the emulator delivers FILE_DELETE to the file's FILE_DELETE webhook before it answers)
     assert not any(i["pk"]["S"] == "FILE#Doomed1" for i in stack.table.items())
 
 

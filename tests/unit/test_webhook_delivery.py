@@ -281,12 +281,11 @@ def test_an_empty_delivery_field_is_malformed(field: str) -> None:
     assert receive(payload(**{field: ""})) == "malformed" and events == []
 
 
-def test_a_file_update_webhook_also_takes_its_files_deletion_and_nothing_else() -> None:
+def test_a_file_update_webhook_does_not_publish_the_file_delete_figma_also_sends_it() -> None:
+    # A passcode holder could forge it (Hardening 3): deletions come from a FILE_DELETE webhook.
     from figma_auth.records import WebhookRegistration
 
     hook = WebhookRegistration("u1", "h", "FILE_UPDATE", "file", "F1")
-    assert receiver.matches(hook, {"event_type": "FILE_DELETE", "file_key": "F1"})  # Figma sends it there too
-    assert not receiver.matches(hook, {"event_type": "FILE_DELETE", "file_key": "F2"})
-    assert not receiver.matches(hook, {"event_type": "FILE_COMMENT", "file_key": "F1"})
-    comments = WebhookRegistration("u1", "h", "FILE_COMMENT", "file", "F1")
-    assert not receiver.matches(comments, {"event_type": "FILE_DELETE", "file_key": "F1"})
+    assert not receiver.matches(hook, {"event_type": "FILE_DELETE", "file_key": "F1"})
+    deletions = WebhookRegistration("u1", "h", "FILE_DELETE", "file", "F1")
+    assert receiver.matches(deletions, {"event_type": "FILE_DELETE", "file_key": "F1"})

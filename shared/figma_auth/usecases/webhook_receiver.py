@@ -151,18 +151,16 @@ def delivery(raw: bytes | None) -> dict[str, Any] | None:
     return {**payload, "webhook_id": webhook_id}
 
 
-# Figma's "Webhooks events": "If you subscribe to FILE_UPDATE, you will also receive FILE_DELETE"
-ALSO_SENT = {"FILE_UPDATE": {"FILE_UPDATE", "FILE_DELETE"}}
-
-
 def matches(registered: WebhookRegistration, payload: dict[str, Any]) -> bool:
-    """Whether a delivery is what its webhook was made for: its event type (or Figma's PING; and a
-    FILE_DELETE for a FILE_UPDATE webhook, which Figma sends it too) and, for a file webhook, that
-    file. Project and team deliveries name no project or team to check."""
+    """Whether a delivery is what its webhook was made for: its event type (or Figma's PING) and,
+    for a file webhook, that file. Project and team deliveries name no project or team to check.
+    Figma also sends a FILE_UPDATE webhook its file's FILE_DELETE; it is not published: whoever
+    learnt the webhook's passcode could forge it (Hardening 3), so deletions come from a FILE_DELETE
+    webhook."""
     event_type = payload["event_type"]
     if event_type == "PING":
         return True
-    if registered.event_type and event_type not in ALSO_SENT.get(registered.event_type, {registered.event_type}):
+    if registered.event_type and event_type != registered.event_type:
         return False
     if registered.context == "file":
         return str(payload.get("file_key")) == registered.context_id
