@@ -9,6 +9,7 @@ role allowed ``execute-api:Invoke`` on them (see the README) can call them. Need
     auth = FigmaAuthBackend("https://abc123.execute-api.eu-west-1.amazonaws.com")
     token = auth.get_token("1234567890")                  # a fresh Figma access token
     me = auth.figma("1234567890", "GET", "/v1/me").json()  # or let figma-auth call Figma
+    auth.clear_rate_limits("1234567890")                 # after the user upgraded at Figma
     auth.disconnect("1234567890")                        # the grant and every session
 """
 
@@ -131,8 +132,14 @@ class FigmaAuthBackend:
         _raise_for(self._send("DELETE", f"/connections/{_segment(user_id)}/webhooks/{_segment(webhook_id)}"))
 
     def disconnect(self, user_id: str) -> None:
-        """Delete the user's Figma grant and end every session of theirs."""
+        """Delete the user's Figma grant and end every session of theirs (Figma's rate limits
+        remembered for them stay: Figma still counts)."""
         _raise_for(self._send("DELETE", f"/connections/{_segment(user_id)}"))
+
+    def clear_rate_limits(self, user_id: str) -> None:
+        """Forget Figma's rate limits remembered for ``user_id`` (after they upgraded their seat
+        or plan): the next call asks Figma, and is remembered again if Figma still refuses."""
+        _raise_for(self._send("DELETE", f"/connections/{_segment(user_id)}/rate_limits"))
 
     def _send(
         self,

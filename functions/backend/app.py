@@ -37,6 +37,20 @@ def disconnect(user_id: str) -> Any:
     return web.no_content()
 
 
+@app.delete(
+    web.route_rule(CONNECTION + "/rate_limits"),
+    summary="Forget Figma's rate limits remembered for this user (after an upgrade): the next call asks Figma",
+    responses=openapi.responses(
+        {204: "Cleared (also when there was nothing to clear, connected or not)."},
+        ("not_found", "temporarily_unavailable"),
+    ),
+    security=openapi.IAM_SECURITY,
+)
+def clear_rate_limits(user_id: str) -> Any:
+    runtime.container().clear_rate_limits.theirs(user_id)
+    return web.no_content()
+
+
 @app.route(
     web.route_rule(CONNECTION + proxy_http.PROXY_PATH),
     proxy_http.PROXY_METHODS,

@@ -4,8 +4,9 @@
 
 (the region and credentials come from the usual AWS environment, e.g. AWS_REGION, AWS_PROFILE)
 
-deletes every session and the Figma connection (profile and grant) stored for a user (e.g. a
-GDPR request), with the same use case as a disconnect (``EndUser``).
+deletes every session, the Figma connection (profile and grant) and Figma's remembered rate
+limits stored for a user (e.g. a GDPR request), with the same use case as a disconnect
+(``EndUser``), which keeps the rate limits (Figma still counts), and the user's own clear.
 """
 
 from __future__ import annotations
@@ -32,7 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     EndUser(store=store, publish=lambda detail_type, detail: None, offline_access=False, clock=utcnow)(
         args.user_id, disconnect=True
     )
-    print(f"deleted user {args.user_id}: {sessions} session(s) and the Figma connection (profile and grant)")
+    store.delete_rate_limits(args.user_id)
+    print(
+        f"deleted user {args.user_id}: {sessions} session(s), the Figma connection (profile and grant) "
+        "and its rate limits"
+    )
     return 0
 
 

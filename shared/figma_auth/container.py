@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # the use cases load on the first request that needs them, no
     from figma_auth.usecases.file_cache import ReadOnce
     from figma_auth.usecases.jwts import AppJwts
     from figma_auth.usecases.proxy import FigmaProxy
-    from figma_auth.usecases.rate_limits import RateLimitLedger
+    from figma_auth.usecases.rate_limits import ClearRateLimits, RateLimitLedger
     from figma_auth.usecases.sessions import EndUser, Sessions
     from figma_auth.usecases.signin import CompleteSignIn, RedeemTicket
     from figma_auth.usecases.webhook_receiver import ReceiveDelivery, Relay
@@ -397,6 +397,13 @@ class Container(Parts):
             end_user=self.end_user,
             leeway_seconds=self.settings.refresh_leeway_seconds,
         )
+
+    @cached_property
+    def clear_rate_limits(self) -> ClearRateLimits:
+        """The user's or the backend's clear of the rate-limit ledger: the table alone."""
+        from figma_auth.usecases.rate_limits import ClearRateLimits
+
+        return ClearRateLimits(store=self.store, authenticate=self.authenticate)
 
     @cached_property
     def discovery(self) -> Discovery:

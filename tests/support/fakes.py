@@ -117,6 +117,7 @@ class FakeStore:
         self.owner: str | None = None
         self.clock = clock
         self.saves = 0
+        self.ledger = Recorded()  # beside the connection: it outlives it
 
     def stored(self) -> Connection:
         """The connection as stored now (the test's precondition: there is one)."""
@@ -130,7 +131,21 @@ class FakeStore:
         return self.conn if self.conn is not None and self.conn.user_id == user_id else None
 
     def get_connection(self, user_id: str) -> Connection | None:
-        return self._stored(user_id)
+        """The connection with its ledger's entries (read together, as the real store does)."""
+        found = self._stored(user_id)
+        return replace(found, rate_limits=tuple(self.ledger.entries.values())) if found else None
+
+    def delete_connection(self, user_id: str, *, touched: str | None = None) -> bool:
+        """The connection goes; its user's ledger stays."""
+        if self._stored(user_id) is not None:
+            self.conn = None
+        return True
+
+    def record_rate_limit(self, conn: Connection, limit: RateLimit, *, now: datetime) -> bool:
+        return self.ledger.record_rate_limit(conn, limit, now=now)
+
+    def delete_rate_limits(self, user_id: str) -> None:
+        self.ledger.delete_rate_limits(user_id)
 
     def acquire_lease(self, user_id: str, *, version: int, owner: str, now_ms: int, lease_ms: int) -> bool:
         c = self._stored(user_id)
@@ -340,10 +355,12 @@ class Codes:
 
 @dataclass
 class Recorded:
-    """The store's answer to record_rate_limit: True unless an entry for the same tier and scope
-    is still in force (the conditional write); one that has ended is replaced."""
+    """One user's ledger: record_rate_limit answers True unless an entry for the same tier and
+    scope is still in force (the conditional write; one that has ended is replaced), and
+    delete_rate_limits forgets every entry (the user's clear)."""
 
     entries: dict[str, RateLimit] = field(default_factory=dict)
+    cleared: list[str] = field(default_factory=list)
 
     def record_rate_limit(self, conn: Connection, limit: RateLimit, *, now: datetime) -> bool:
         held = self.entries.get(limit.key)
@@ -351,6 +368,10 @@ class Recorded:
             return False
         self.entries[limit.key] = limit
         return True
+
+    def delete_rate_limits(self, user_id: str) -> None:
+        self.cleared.append(user_id)
+        self.entries.clear()
 
 
 # -- webhooks -----------------------------------------------------------------------------------------------------
@@ -451,8 +472,11 @@ class WebhookStore:
     def record_rate_limit(self, conn: Connection, limit: RateLimit, *, now: datetime) -> bool:
         if any(held.key == limit.key and held.until > now for held in self.limits):
             return False  # as Recorded: one entry per tier and scope while in force
-        self.limits.append(limit)
+        self.limits = [held for held in self.limits if held.key != limit.key] + [limit]
         return True
+
+    def delete_rate_limits(self, user_id: str) -> None:
+        self.limits = []  # one user's ledger, as Recorded
 
     def every_webhook(self) -> Iterator[tuple[str, str]]:
         for user_id, hooks in self.webhooks.items():

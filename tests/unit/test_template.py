@@ -36,8 +36,10 @@ CONTRACT_ROUTES = {
     ("GET", "/connections/{user_id}/webhooks"),
     ("DELETE", "/connections/{user_id}/webhooks/{id}"),
     ("POST", "/webhooks/figma"),
+    ("DELETE", "/auth/rate_limits"),
+    ("DELETE", "/connections/{user_id}/rate_limits"),
 }
-IAM_ROUTES = {r for r in CONTRACT_ROUTES if r[1].startswith("/connections/")}
+IAM_ROUTES = {r for r in CONTRACT_ROUTES if r[1].startswith("/connections")}
 PREFLIGHT = ("OPTIONS", "/{proxy+}")  # CORS preflights reach the functions: API Gateway configures no CORS
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from figma_auth.errors import TemporarilyUnavailable
 from figma_auth.store.codec import key, marshal, unmarshal, values
 
 if TYPE_CHECKING:
@@ -88,6 +89,22 @@ class Table:
             if "LastEvaluatedKey" not in answer:
                 return
             query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    def _get_many(self, keys: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """Up to 100 items in one consistent BatchGetItem (what DynamoDB leaves unprocessed asked
+        again, with backoff), unmarshalled, by (pk, sk); a key without an item is absent."""
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        pending: Any = {self.table: {"Keys": keys, "ConsistentRead": True}}
+        for attempt in range(4):
+            answer = self.db.batch_get_item(RequestItems=pending)
+            for raw in answer.get("Responses", {}).get(self.table, []):
+                item = unmarshal(raw)
+                found[(item["pk"], item["sk"])] = item
+            pending = answer.get("UnprocessedKeys") or {}
+            if not pending:
+                return found
+            self.sleep(0.05 * 2**attempt)
+        raise TemporarilyUnavailable(retry_after=1)
 
     def _put_new(self, item: dict[str, Any]) -> dict[str, Any]:
         """A transaction's Put of an item that must not exist yet."""

@@ -15,7 +15,7 @@ serves. tests/unit/test_structure.py keeps this list equal to the package's modu
 - ``connections``       backend access: a user's connection, disconnect
 - ``jwts``              short-lived ES256 JWTs for the app's own API, JWKS
 - ``discovery``         RFC 8414 metadata (and OpenID discovery)
-- ``rate_limits``       Figma's rate limits remembered: check before a call, record a 429
+- ``rate_limits``       Figma's rate limits remembered: check before a call, record a 429, clear
 - ``webhooks``          a connection's webhooks at Figma: create, list, delete, drop all
 - ``webhook_receiver``  Figma's deliveries: verified, matched, deduplicated, published
 - ``webhook_reconcile`` Figma's webhooks and the table kept in agreement, on a schedule
