@@ -7,6 +7,8 @@ role allowed ``execute-api:Invoke`` on them (see the README) can call them. Need
     from figma_auth_backend import FigmaAuthBackend
 
     auth = FigmaAuthBackend("https://abc123.execute-api.eu-west-1.amazonaws.com")
+    for c in auth.connections():                         # every connection, newest first
+        print(c["user"]["id"], c["status"])
     token = auth.get_token("1234567890")                  # a fresh Figma access token
     me = auth.figma("1234567890", "GET", "/v1/me").json()  # or let figma-auth call Figma
     auth.clear_rate_limits("1234567890")                 # after the user upgraded at Figma
@@ -15,6 +17,7 @@ role allowed ``execute-api:Invoke`` on them (see the README) can call them. Need
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
@@ -73,6 +76,28 @@ class FigmaAuthBackend:
             raise ValueError(f"pass region=: the API's region (the host {host!r} does not say it)")
         self.region = found
         self.http = http or httpx.Client(timeout=30)
+
+    def connections(self, *, status: str | None = None, page_size: int = 100) -> Iterator[dict[str, Any]]:
+        """Every connection, newest first, a page (``page_size``, 1-100) fetched as you iterate:
+        ``for c in auth.connections(status="reauth_required"): ...``. Each is ``{"user", "status",
+        "scopes", "created_at", "rate_limits"}`` (no token: ``get_token(c["user"]["id"])``)."""
+        cursor: str | None = None
+        while True:
+            page = self.connections_page(limit=page_size, cursor=cursor, status=status)
+            yield from page["connections"]
+            cursor = page["next"]
+            if cursor is None:
+                return
+
+    def connections_page(
+        self, *, limit: int | None = None, cursor: str | None = None, status: str | None = None
+    ) -> dict[str, Any]:
+        """One page of ``GET /connections``: ``{"connections": [...], "next": CURSOR | None}``."""
+        params = {k: v for k, v in (("limit", limit), ("cursor", cursor), ("status", status)) if v is not None}
+        answer = self._send("GET", "/connections", params=params)
+        _raise_for(answer)
+        page: dict[str, Any] = answer.json()
+        return page
 
     def connection(self, user_id: str) -> dict[str, Any]:
         """``{"user": {...}, "provider": {...}}``: the token is refreshed first when it expires soon."""

@@ -91,10 +91,29 @@ class Connection:
     lease_until_ms: int = 0
     revoked_scopes: tuple[str, ...] = ()  # dropped by Figma at a refresh since the last sign-in
     rate_limits: tuple[RateLimit, ...] = ()  # the user's ledger, read with it (some entries may have expired)
+    created_at: datetime | None = None  # its first sign-in (since the last disconnect): the listing's order
 
     def rate_limits_at(self, now: datetime) -> tuple[RateLimit, ...]:
         """The entries still in force."""
         return tuple(limit for limit in self.rate_limits if limit.until > now)
+
+
+@dataclass(frozen=True)
+class ListedAt:
+    """A place in the listing of connections (newest first): a connection's ``created_at`` as
+    stored, and its user id (with it, the place is one connection even among those made in the
+    same second)."""
+
+    created_at: str
+    user_id: str
+
+
+@dataclass(frozen=True)
+class ConnectionsPage:
+    """One page of the listing, and where the next starts (None: there is no more)."""
+
+    connections: tuple[Connection, ...]
+    after: ListedAt | None
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,7 @@ def every_flow(stack: Stack) -> None:
     backend(stack).figma(user_id, "GET", "/v1/files/LIMITED")
     phone.delete(f"{api}/auth/rate_limits")  # the user's clear
     backend(stack).clear_rate_limits(user_id)  # the backend's
+    list(backend(stack).connections(page_size=1))  # every connection, a page at a time (signed cursors)
     stack.emulator.limits(seats={"ada": "full"})
     plain = backend(stack)
     plain.http.headers["Accept-Encoding"] = "identity"

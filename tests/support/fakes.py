@@ -16,7 +16,9 @@ from figma_auth.records import (
     ACTIVE,
     REAUTH_REQUIRED,
     Connection,
+    ConnectionsPage,
     DeviceCode,
+    ListedAt,
     LoginTransaction,
     Profile,
     RateLimit,
@@ -26,6 +28,7 @@ from figma_auth.records import (
     WebhookRegistration,
 )
 from figma_auth.store.webhooks import Claim
+from figma_auth.times import iso
 from figma_auth.tokens import new_session_token
 from figma_auth.vault import SealedBox
 
@@ -372,6 +375,30 @@ class Recorded:
     def delete_rate_limits(self, user_id: str) -> None:
         self.cleared.append(user_id)
         self.entries.clear()
+
+
+@dataclass
+class Listing:
+    """The backend's listing of connections: newest first (created_at descending; the same second
+    by user id here, in DynamoDB's own stable order there), ``limit`` at a time after a place,
+    optionally one status; each page names where the next starts, or None after the last
+    connection. (DynamoDB may end a filtered page early and still name a next one: callers page
+    on until None, so both keep the contract.)"""
+
+    connections: list[Connection] = field(default_factory=list)
+    pages: int = 0
+
+    def connection_page(self, *, limit: int, after: ListedAt | None, status: str | None) -> ConnectionsPage:
+        self.pages += 1
+        ordered = sorted(self.connections, key=lambda c: (iso(c.created_at or START), c.user_id), reverse=True)
+        if after is not None:
+            ordered = [
+                c for c in ordered if (iso(c.created_at or START), c.user_id) < (after.created_at, after.user_id)
+            ]
+        found = [c for c in ordered if status is None or c.status == status]
+        page = tuple(found[:limit])
+        more = len(found) > limit
+        return ConnectionsPage(page, ListedAt(iso(page[-1].created_at or START), page[-1].user_id) if more else None)
 
 
 # -- webhooks -----------------------------------------------------------------------------------------------------

@@ -10,12 +10,22 @@ lease, the refreshed grant, a dead grant, the due index) and the scheduler's pau
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from figma_auth.records import ACTIVE, REAUTH_REQUIRED, Connection, DeviceApproval, Profile, RateLimit, Session
+from figma_auth.records import (
+    ACTIVE,
+    REAUTH_REQUIRED,
+    Connection,
+    ConnectionsPage,
+    DeviceApproval,
+    ListedAt,
+    Profile,
+    RateLimit,
+    Session,
+)
 from figma_auth.store.codec import key, marshal, unmarshal, values
-from figma_auth.store.table import BY_REFRESH_DUE, Kind, Table
+from figma_auth.store.table import BY_LISTING, BY_REFRESH_DUE, Kind, Table
 from figma_auth.times import iso, parse_iso
 from figma_auth.vault import SealedBox
 
@@ -24,6 +34,8 @@ CONNECTION_GRACE = timedelta(days=2)  # after its last session: time for the rec
 RATE_LIMIT_PREFIX = "rl#"  # the ledger's attributes: "rl#<tier>#<scope>", one per entry
 RATE_LIMITS = "RATELIMITS"  # the ledger's sort key, in the connection's partition
 CONNECTION = Kind("CONN")  # by user id; its partition also holds the ledger and the webhooks (store/webhooks.py)
+LISTED = "CONN"  # every connection's ``listing``: the by_listing index's one partition
+FILTERED_READ = 1000  # index items one filtered page reads at most (a page stays one Query)
 
 
 def ledger_key(user_id: str) -> dict[str, Any]:
@@ -71,6 +83,8 @@ def connection_item(c: Connection, *, ttl: datetime | None) -> dict[str, Any]:
         due_at=iso(c.grant_expires_at),
         version=c.version,
         signed_in_ms=c.signed_in_ms,
+        created_at=iso(c.created_at or datetime.fromtimestamp(c.signed_in_ms / 1000, UTC)),
+        listing=LISTED,
         touched="seed",
         ttl=int(ttl.timestamp()) if ttl else None,
         grant_box=grant_box_value(c.grant_box),
@@ -92,7 +106,20 @@ def connection_from(item: dict[str, Any], ledger: dict[str, Any] | None = None) 
         lease_until_ms=int(item.get("lease_until", 0)),
         revoked_scopes=tuple(item.get("revoked_scopes", ())),
         rate_limits=tuple(rate_limit_from(v) for k, v in (ledger or {}).items() if k.startswith(RATE_LIMIT_PREFIX)),
+        created_at=parse_iso(item["created_at"]) if "created_at" in item else None,
     )
+
+
+def listed_at(item: dict[str, Any]) -> ListedAt:
+    return ListedAt(str(item["created_at"]), CONNECTION.ident(item["pk"]))
+
+
+def listing_start(after: ListedAt) -> dict[str, Any]:
+    """The by_listing index's ExclusiveStartKey for the place ``after`` names."""
+    return {
+        **CONNECTION.key(after.user_id),
+        **marshal(listing=LISTED, created_at=after.created_at),
+    }
 
 
 # -- the rate-limit ledger: one attribute per entry on the user's RATELIMITS item ----------------
@@ -204,10 +231,17 @@ def replace_grant_update(table: str, c: Connection, joined_marks: dict[str, Any]
         "SET handle = :h, email = :e, img_url = :i, scopes = :sc, grant_status = :st, grant_box = :box, "
         "grant_expires_at = :exp, due_day = :day, due_at = :exp, signed_in_ms = :t, "
         "version = if_not_exists(version, :zero) + :one, created_at = if_not_exists(created_at, :now), "
-        "touched = :touch",
+        "listing = :listed, touched = :touch",
         "REMOVE grant_obtained_at, lease_owner, lease_until, revoked_scopes",
         "attribute_not_exists(signed_in_ms) OR signed_in_ms < :t",
-        {**grant_values(c), "zero": 0, "one": 1, "now": joined_marks["now"], **joined_marks["values"]},
+        {
+            **grant_values(c),
+            "zero": 0,
+            "one": 1,
+            "now": joined_marks["now"],
+            "listed": LISTED,
+            **joined_marks["values"],
+        },
         offline,
     )
 
@@ -339,6 +373,57 @@ class ConnectionsTable(Table):
             r=REAUTH_REQUIRED,
             o=owner,
         )
+
+    def connection_page(self, *, limit: int, after: ListedAt | None, status: str | None) -> ConnectionsPage:
+        """Up to ``limit`` connections, newest first, after ``after``; with ``status``, only those
+        whose grant is in it. One Query of the by_listing index (sessions are not in it), then
+        their ledgers in one BatchGetItem. A filtered page reads at most FILTERED_READ index items,
+        so it may hold fewer than ``limit`` (even none) and still name a next page."""
+        query: dict[str, Any] = {
+            "IndexName": BY_LISTING,
+            "KeyConditionExpression": "listing = :l",
+            "ScanIndexForward": False,
+            "Limit": FILTERED_READ if status else limit + 1,  # one more: is there a next page?
+        }
+        named: dict[str, Any] = {"l": LISTED}
+        if status:
+            query["FilterExpression"], named["s"] = "grant_status = :s", status
+        if after is not None:
+            query["ExclusiveStartKey"] = listing_start(after)
+        answer = self.db.query(TableName=self.table, ExpressionAttributeValues=values(named), **query)
+        items = [unmarshal(item) for item in answer.get("Items", [])]
+        more = len(items) > limit or "LastEvaluatedKey" in answer
+        items = items[:limit]
+        end: dict[str, Any] | None = items[-1] if more and items else None
+        if more and len(items) < limit:  # a page that ran out of reads (a filter's, or 1 MB): go on from there
+            end = unmarshal(answer["LastEvaluatedKey"])
+        ledgers = self._get_many([ledger_key(CONNECTION.ident(i["pk"])) for i in items], consistent=False)
+        found = tuple(connection_from(i, ledgers.get((i["pk"], RATE_LIMITS))) for i in items)
+        return ConnectionsPage(found, listed_at(end) if end else None)
+
+    def list_unlisted_connections(self, *, now: datetime) -> int:
+        """The operator's one-off after upgrading (``admin index-connections``): every connection
+        written before the listing existed gets its ``listing`` (and a ``created_at``, if it had
+        none). A Scan, so never on a request path; how many it listed."""
+        scan: dict[str, Any] = {
+            "FilterExpression": "sk = :c AND attribute_not_exists(listing)",
+            "ProjectionExpression": "pk",
+            "ExpressionAttributeValues": values({"c": CONNECTION.name}),
+        }
+        listed = 0
+        while True:
+            answer = self.db.scan(TableName=self.table, **scan)
+            for item in answer.get("Items", []):
+                listed += self._update(
+                    CONNECTION.key(CONNECTION.ident(unmarshal(item)["pk"])),
+                    "SET listing = :l, created_at = if_not_exists(created_at, :now)",
+                    "attribute_exists(pk)",
+                    l=LISTED,
+                    now=iso(now),
+                )
+            if "LastEvaluatedKey" not in answer:
+                return listed
+            scan["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
     def due_pages(self, *, start: datetime, end: datetime) -> Iterator[list[Connection]]:
         """Active connections whose grant expires in [start, end], a query page at a time, via

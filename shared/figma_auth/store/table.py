@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 BY_USER = "by_user"  # GSI: user_key → the user's sessions (and every webhook)
 BY_REFRESH_DUE = "by_refresh_due"  # GSI: due_day → connections by due_at
+BY_LISTING = "by_listing"  # GSI: listing ("CONN", connections only) → connections by created_at
 
 
 @dataclass(frozen=True)
@@ -90,11 +91,15 @@ class Table:
                 return
             query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
-    def _get_many(self, keys: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
-        """Up to 100 items in one consistent BatchGetItem (what DynamoDB leaves unprocessed asked
-        again, with backoff), unmarshalled, by (pk, sk); a key without an item is absent."""
+    def _get_many(
+        self, keys: list[dict[str, Any]], *, consistent: bool = True
+    ) -> dict[tuple[str, str], dict[str, Any]]:
+        """Up to 100 items in one BatchGetItem (what DynamoDB leaves unprocessed asked again, with
+        backoff), unmarshalled, by (pk, sk); a key without an item is absent."""
         found: dict[tuple[str, str], dict[str, Any]] = {}
-        pending: Any = {self.table: {"Keys": keys, "ConsistentRead": True}}
+        if not keys:
+            return found
+        pending: Any = {self.table: {"Keys": keys, "ConsistentRead": consistent}}
         for attempt in range(4):
             answer = self.db.batch_get_item(RequestItems=pending)
             for raw in answer.get("Responses", {}).get(self.table, []):
