@@ -6,7 +6,8 @@ what it covers, until when, Figma's headers), with one ``FigmaRateLimited`` even
 While an entry holds, calls it covers are answered ``429 rate_limited`` at once, without
 Figma; the ledger is read in the request that reads the connection anyway (no extra read), and
 entries whose time has passed cost nothing (they are dropped at the next write). The ledger
-outlives the connection (Figma counts per user); only the user's own clear removes it.
+outlives the connection (Figma counts per user): before its entries end, only a clear (the
+user's, or the backend's for them) removes it.
 """
 
 from __future__ import annotations
