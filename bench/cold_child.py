@@ -47,7 +47,7 @@ BASELINE_CALLS: dict[str, list[str]] = {
         "events:PutEvents",
         "events:PutEvents",
     ],
-    "backend": ["dynamodb:GetItem", "kms:Decrypt"],
+    "backend": ["dynamodb:BatchGetItem", "kms:Decrypt"],
     # the bench's one connection is always due (the emulator's tokens last an hour): one refresh
     "refresh_scheduler": [
         "dynamodb:GetItem",

@@ -277,7 +277,7 @@ def calls_per_request(stack: LocalStack) -> str:
     measure("logout (the last session: the connection goes too)", "—", lambda: browser.post(f"{api}/auth/logout"))
     return (
         "Counted with botocore's event hooks inside the local stack's workers (one process per container) and "
-        "at the emulator. A session read fetches the session and its user's connection in one `BatchGetItem` "
+        "at the emulator. A session read fetches the session, its user's connection and rate-limit ledger in one `BatchGetItem` "
         "(the session token carries the user id).\n\n"
         + md_table(["request", "Figma", "DynamoDB", "KMS", "AWS calls", "target"], rows)
     )
@@ -346,12 +346,13 @@ class BenchRequests:
         return self.event(method, path, query, {"origin": self.api, "cookie": self.cookie})
 
     def session_read_keys(self) -> list[dict[str, Any]]:
-        """The two items a signed-in request reads: its session and the user's connection."""
-        from figma_auth.store.connections import CONNECTION
+        """The three items a signed-in request reads: its session, the user's connection and
+        their rate-limit ledger."""
+        from figma_auth.store.connections import connection_keys
         from figma_auth.store.sessions import SESSION
         from figma_auth.tokens import hash_secret
 
-        return [SESSION.key(hash_secret(self.token)), CONNECTION.key(self.user_id)]
+        return [SESSION.key(hash_secret(self.token)), *connection_keys(self.user_id)]
 
     def age_grant(self) -> None:
         """Make the last refresh look old, so the next one calls Figma (no 5 s reuse)."""
@@ -541,7 +542,7 @@ def warm_overhead(
     handler: Callable[..., Any], event: dict[str, Any], keys: list[dict[str, Any]], ctx: Callable[[], Any], n: int
 ) -> str:
     """What a warm session read spends above its own DynamoDB call: the handler against a
-    raw BatchGetItem of the same two items (``keys``) with the same client, alternated call by call."""
+    raw BatchGetItem of the same items (``keys``) with the same client, alternated call by call."""
     from figma_auth import runtime
 
     db, table = runtime.container().dynamodb, runtime.settings().table_name
@@ -564,7 +565,7 @@ def warm_overhead(
     a, b = statistics.median(ours), statistics.median(theirs)
     return (
         f"**Warm overhead of a session read** ({n} alternated pairs): the handler p50 {a:.2f} ms, a raw `BatchGetItem` of "
-        f"the same two items with the same client p50 {b:.2f} ms: **{a - b:.2f} ms** above its own DynamoDB call "
+        f"the same {len(keys)} items with the same client p50 {b:.2f} ms: **{a - b:.2f} ms** above its own DynamoDB call "
         "(routing, validation, the grant's decrypt with a cached data key, the view, logging), target ≤ 1.0 ms."
     )
 

@@ -18,6 +18,11 @@ function showError(err) {
     const link = Object.assign(document.createElement("a"), { href: err.upgradeLink, textContent: " Raise the limit at Figma", target: "_blank", rel: "noopener" });
     box.append(link);
   }
+  if (err.code === "rate_limited") {  // back from upgrading: forget the remembered limit, open the file again
+    const retry = Object.assign(document.createElement("button"), { id: "clear-limits", type: "button", textContent: "I upgraded — try again" });
+    retry.addEventListener("click", () => busy(retry, async () => { await auth.clearRateLimits(); $("file-form").requestSubmit(); }));
+    box.append(" ", retry);
+  }
   box.hidden = false;
 }
 

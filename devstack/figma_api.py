@@ -6,9 +6,9 @@ openapi/openapi.yaml, each operation's ``security``: OAuth2 scopes, any of). ``f
 deprecated broad scope) opens every read the spec lists it on.
 
 Tiers: Figma's REST reference gives each endpoint a tier (1 strictest … 3). Those marked
-``confirmed`` are the ones docs/FIGMA.md names (files, nodes, images: 1; comments and
-webhook creation: 2; /v1/me and file meta: 3); the rest are our reading of the reference and
-unconfirmed. This table is the emulator's on purpose — the product keeps its own
+``confirmed`` are the ones docs/FIGMA.md names with their source (files, nodes, images: 1; file
+meta, comments and webhook creation: 2; /v1/me: 3); the rest are our reading of the reference
+and unconfirmed. This table is the emulator's on purpose — the product keeps its own
 (figma_auth/figma_tiers.py), so a mistake in one is not mirrored in the other.
 """
 
@@ -38,11 +38,11 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/v1/files/{file_key}/nodes", ("file_content:read", _R), 1, True),
     Endpoint("GET", "/v1/images/{file_key}", ("file_content:read", _R), 1, True),
     Endpoint("GET", "/v1/files/{file_key}/images", ("file_content:read", _R), 2),
-    Endpoint("GET", "/v1/files/{file_key}/meta", ("file_metadata:read", _R), 3, True),
+    Endpoint("GET", "/v1/files/{file_key}/meta", ("file_metadata:read", _R), 2, True),
     Endpoint("GET", "/v1/files/{file_key}/versions", ("file_versions:read", _R), 2),
     Endpoint("GET", "/v1/files/{file_key}/comments", ("file_comments:read", _R), 2, True),
     Endpoint("POST", "/v1/files/{file_key}/comments", ("file_comments:write",), 2, True),
-    Endpoint("DELETE", "/v1/files/{file_key}/comments/{comment_id}", ("file_comments:write",), 2, True),
+    Endpoint("DELETE", "/v1/files/{file_key}/comments/{comment_id}", ("file_comments:write",), 2),
     Endpoint("GET", "/v1/files/{file_key}/comments/{comment_id}/reactions", ("file_comments:read", _R), 2),
     Endpoint("POST", "/v1/files/{file_key}/comments/{comment_id}/reactions", ("file_comments:write",), 2),
     Endpoint("DELETE", "/v1/files/{file_key}/comments/{comment_id}/reactions", ("file_comments:write",), 2),

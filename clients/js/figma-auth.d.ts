@@ -163,6 +163,8 @@ export class FigmaAuth {
   /** A short-lived JWT for your own API (Appwrite: account.createJWT()). */
   createJWT(): Promise<JWT>;
   listSessions(): Promise<SessionSummary[]>;
+  /** After the user upgraded at Figma: forget the rate limits remembered for them (the next call asks Figma). */
+  clearRateLimits(): Promise<void>;
   /** End this session; `all`: every session of the user; `disconnect` (with `all`): the Figma connection too. */
   signOut(options?: { all?: boolean; disconnect?: boolean }): Promise<void>;
   /** Watch a file, project or team: Figma's events reach your EventBridge as "Figma <event_type>". */

@@ -213,6 +213,15 @@ export class FigmaAuth {
     return this.#live;
   }
 
+  /**
+   * Forget Figma's rate limits remembered for this user, after they upgraded their seat or plan
+   * (the `upgradeLink` of a `rate_limited` error): the next call asks Figma again, and is
+   * remembered again if Figma still refuses. Signing in again does not clear them.
+   */
+  async clearRateLimits() {
+    await this.#json("DELETE", "/auth/rate_limits");
+  }
+
   /** The user's sessions: [{ id, created_at, expires_at, current }]. */
   async listSessions() {
     return (await this.#json("GET", "/auth/sessions")).sessions;

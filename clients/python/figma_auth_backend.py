@@ -7,13 +7,17 @@ role allowed ``execute-api:Invoke`` on them (see the README) can call them. Need
     from figma_auth_backend import FigmaAuthBackend
 
     auth = FigmaAuthBackend("https://abc123.execute-api.eu-west-1.amazonaws.com")
+    for c in auth.connections():                         # every connection, newest first
+        print(c["user"]["id"], c["status"])
     token = auth.get_token("1234567890")                  # a fresh Figma access token
     me = auth.figma("1234567890", "GET", "/v1/me").json()  # or let figma-auth call Figma
+    auth.clear_rate_limits("1234567890")                 # after the user upgraded at Figma
     auth.disconnect("1234567890")                        # the grant and every session
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
@@ -73,6 +77,28 @@ class FigmaAuthBackend:
         self.region = found
         self.http = http or httpx.Client(timeout=30)
 
+    def connections(self, *, status: str | None = None, page_size: int = 100) -> Iterator[dict[str, Any]]:
+        """Every connection, newest first, a page (``page_size``, 1-100) fetched as you iterate:
+        ``for c in auth.connections(status="reauth_required"): ...``. Each is ``{"user", "status",
+        "scopes", "created_at", "rate_limits"}`` (no token: ``get_token(c["user"]["id"])``)."""
+        cursor: str | None = None
+        while True:
+            page = self.connections_page(limit=page_size, cursor=cursor, status=status)
+            yield from page["connections"]
+            cursor = page["next"]
+            if cursor is None:
+                return
+
+    def connections_page(
+        self, *, limit: int | None = None, cursor: str | None = None, status: str | None = None
+    ) -> dict[str, Any]:
+        """One page of ``GET /connections``: ``{"connections": [...], "next": CURSOR | None}``."""
+        params = {k: v for k, v in (("limit", limit), ("cursor", cursor), ("status", status)) if v is not None}
+        answer = self._send("GET", "/connections", params=params)
+        _raise_for(answer)
+        page: dict[str, Any] = answer.json()
+        return page
+
     def connection(self, user_id: str) -> dict[str, Any]:
         """``{"user": {...}, "provider": {...}}``: the token is refreshed first when it expires soon."""
         answer = self._send("GET", f"/connections/{_segment(user_id)}")
@@ -131,8 +157,14 @@ class FigmaAuthBackend:
         _raise_for(self._send("DELETE", f"/connections/{_segment(user_id)}/webhooks/{_segment(webhook_id)}"))
 
     def disconnect(self, user_id: str) -> None:
-        """Delete the user's Figma grant and end every session of theirs."""
+        """Delete the user's Figma grant and end every session of theirs (Figma's rate limits
+        remembered for them stay: Figma still counts)."""
         _raise_for(self._send("DELETE", f"/connections/{_segment(user_id)}"))
+
+    def clear_rate_limits(self, user_id: str) -> None:
+        """Forget Figma's rate limits remembered for ``user_id`` (after they upgraded their seat
+        or plan): the next call asks Figma, and is remembered again if Figma still refuses."""
+        _raise_for(self._send("DELETE", f"/connections/{_segment(user_id)}/rate_limits"))
 
     def _send(
         self,

@@ -1,19 +1,32 @@
-"""Backend access, behind API Gateway's AWS_IAM authorization (SigV4): a user's Figma
-connection with a fresh token (Nango: getToken), disconnect, and calls to Figma as that
-user. For the app's own servers and jobs; never reachable with a browser session."""
+"""Backend access, behind API Gateway's AWS_IAM authorization (SigV4): the list of connections,
+a user's Figma connection with a fresh token (Nango: getToken), disconnect, the clear of the
+user's remembered rate limits, and calls to Figma as that user. For the app's own servers and
+jobs; never reachable with a browser session."""
 
 from __future__ import annotations
 
 import figma_auth.boot  # noqa: F401 - first: the cold start's measures (figma_auth.boot)
 
-from typing import Any
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from figma_auth import entry, openapi, proxy_http, runtime, web
-from figma_auth.models import ConnectionView
+from figma_auth.models import ConnectionList, ConnectionListQuery, ConnectionView
 
 runtime.check()
 app = web.create_app(runtime.settings)
 CONNECTION = "/connections/{user_id}"
+
+
+@app.get(
+    "/connections",
+    summary="Every user's Figma connection, a page at a time, newest first (Nango: listConnections)",
+    responses=openapi.responses({200: ConnectionList}, ("invalid_request", "temporarily_unavailable")),
+    security=openapi.IAM_SECURITY,
+)
+def list_connections(params: Annotated[ConnectionListQuery, Query()]) -> Any:
+    return web.json_response(runtime.container().connection_list.page(params))
 
 
 @app.get(
@@ -34,6 +47,20 @@ def get_connection(user_id: str) -> Any:
 )
 def disconnect(user_id: str) -> Any:
     runtime.container().connections.disconnect(user_id)
+    return web.no_content()
+
+
+@app.delete(
+    web.route_rule(CONNECTION + "/rate_limits"),
+    summary="Forget Figma's rate limits remembered for this user (after an upgrade): the next call asks Figma",
+    responses=openapi.responses(
+        {204: "Cleared (also when there was nothing to clear, connected or not)."},
+        ("not_found", "temporarily_unavailable"),
+    ),
+    security=openapi.IAM_SECURITY,
+)
+def clear_rate_limits(user_id: str) -> Any:
+    runtime.container().clear_rate_limits.theirs(user_id)
     return web.no_content()
 
 

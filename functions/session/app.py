@@ -1,5 +1,5 @@
 """The current session (Appwrite: getSession('current')), the user's sessions
-(listSessions), the token endpoint (token mode's ticket exchange, Appwrite's
+(listSessions), the user's clear of Figma's remembered rate limits, the token endpoint (token mode's ticket exchange, Appwrite's
 createSession(userId, secret), and the device grant's poll), JWTs for the app's own API
 (createJWT) with the keys that verify them, the discovery documents (RFC 8414), and the
 realtime API's one-time tickets (POST /auth/realtime)."""
@@ -114,6 +114,22 @@ def create_realtime_ticket() -> Any:
     creds = web.credentials(app)
     web.require_trusted_origin(app, creds)
     return web.json_response(runtime.container().realtime.ticket(creds))
+
+
+@app.delete(
+    "/auth/rate_limits",
+    summary="Forget Figma's rate limits remembered for this user (after an upgrade): the next call asks Figma",
+    responses=openapi.responses(
+        {204: "Cleared (also when there was nothing to clear)."},
+        ("unauthorized", "csrf_rejected", "temporarily_unavailable"),
+    ),
+    security=openapi.SESSION_SECURITY,
+)
+def clear_rate_limits() -> Any:
+    creds = web.credentials(app)
+    web.require_trusted_origin(app, creds)
+    runtime.container().clear_rate_limits.mine(creds)
+    return web.no_content()
 
 
 @app.get(

@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # the use cases load on the first request that needs them, no
     from figma_auth.store import Store
     from figma_auth.usecases.authenticate import Authenticate
     from figma_auth.usecases.authorize import StartSignIn
+    from figma_auth.usecases.connection_list import ListConnections
     from figma_auth.usecases.connections import BackendConnections
     from figma_auth.usecases.device import DeviceSignIn
     from figma_auth.usecases.device_verify import DeviceVerification
@@ -44,7 +45,7 @@ if TYPE_CHECKING:  # the use cases load on the first request that needs them, no
     from figma_auth.usecases.live import LiveWatches
     from figma_auth.usecases.proxy import FigmaProxy
     from figma_auth.usecases.push import Push
-    from figma_auth.usecases.rate_limits import RateLimitLedger
+    from figma_auth.usecases.rate_limits import ClearRateLimits, RateLimitLedger
     from figma_auth.usecases.realtime import Realtime
     from figma_auth.usecases.sessions import EndUser, Sessions
     from figma_auth.usecases.signin import CompleteSignIn, RedeemTicket
@@ -418,6 +419,24 @@ class Container(Parts):
             end_user=self.end_user,
             leeway_seconds=self.settings.refresh_leeway_seconds,
         )
+
+    @cached_property
+    def connection_list(self) -> ListConnections:
+        """The backend's listing: the table, and the cursors' key (from the client secret, read
+        when a cursor is first made or opened)."""
+        from figma_auth.client_secret import client_secret
+        from figma_auth.cursors import cursor_key
+        from figma_auth.usecases.connection_list import ListConnections
+
+        secret, table = client_secret(self.settings), self.settings.table_name
+        return ListConnections(store=self.store, key=lambda: cursor_key(secret(), table), clock=self.clock)
+
+    @cached_property
+    def clear_rate_limits(self) -> ClearRateLimits:
+        """The user's or the backend's clear of the rate-limit ledger: the table alone."""
+        from figma_auth.usecases.rate_limits import ClearRateLimits
+
+        return ClearRateLimits(store=self.store, authenticate=self.authenticate)
 
     @cached_property
     def discovery(self) -> Discovery:

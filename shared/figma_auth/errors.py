@@ -136,8 +136,13 @@ class RateLimited(FigmaAuthError):
         plan_tier: str | None,
         upgrade_link: str | None,
     ) -> None:
-        what = "this file's plan" if scope.startswith("file:") else "this user"
-        why = " (the seat or plan is the limit: see upgrade_link)" if limit_type == "low" else ""
+        what, why = "this user", ""
+        if scope.startswith("file:"):
+            what = "this file's plan"
+            why = " (the seat or plan is the limit: see upgrade_link)" if limit_type == "low" else ""
+        elif limit_type == "low":
+            what = "this user's seat or plan"
+            why = " (see upgrade_link; after an upgrade, clearing the remembered limits lets the next call ask Figma)"
         super().__init__(
             f"Figma's Tier {tier} rate limit for {what} is reached{why}; Figma refuses these calls for "
             f"{_duration(retry_after)} more, so none was sent.",

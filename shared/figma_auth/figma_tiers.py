@@ -2,14 +2,15 @@
 
 Since November 17, 2025 Figma counts REST calls per user, per plan, per app, by the endpoint's
 tier (1 is the strictest: file content, nodes, images). The tiers are Figma's REST API
-reference's; ``confirmed`` marks the ones docs/FIGMA.md states (files, nodes, images: 1;
-comments and webhook creation: 2; /v1/me and file meta: 3), the rest are our reading of the
-reference. **An unknown path is Tier 1** (the strictest), so a new endpoint is never spent as
-if it were cheap.
+reference's; ``confirmed`` marks the ones docs/FIGMA.md names with their source ("Endpoint
+tiers": files, nodes, images: 1; file meta, comments and webhook creation: 2; /v1/me: 3), the
+rest are our reading of the reference. **An unknown path is Tier 1** (the strictest), so a new
+endpoint is never spent as if it were cheap.
 
-What a limit covers: a path that names a file (``/v1/files/{key}…``, ``/v1/images/{key}``)
-counts against the file's plan, so its 429 covers that file (``file:<key>``); anything else
-covers the user (``user``).
+What a call's limit covers: a path that names a file (``/v1/files/{key}…``, ``/v1/images/{key}``)
+counts against the file's plan, so a burst 429 covers that file (``file:<key>``); anything else
+covers the user (``user``). A 429 saying the seat or plan is the limit (type ``low``) covers the
+user whatever the path (usecases/rate_limits.py).
 """
 
 from __future__ import annotations
@@ -33,11 +34,11 @@ TIERS: tuple[tuple[str, str, int, bool], ...] = (
     ("GET", "/v1/files/{file_key}/nodes", 1, True),
     ("GET", "/v1/images/{file_key}", 1, True),
     ("GET", "/v1/files/{file_key}/images", 2, False),
-    ("GET", "/v1/files/{file_key}/meta", 3, True),
+    ("GET", "/v1/files/{file_key}/meta", 2, True),
     ("GET", "/v1/files/{file_key}/versions", 2, False),
     ("GET", "/v1/files/{file_key}/comments", 2, True),
     ("POST", "/v1/files/{file_key}/comments", 2, True),
-    ("DELETE", "/v1/files/{file_key}/comments/{comment_id}", 2, True),
+    ("DELETE", "/v1/files/{file_key}/comments/{comment_id}", 2, False),
     ("GET", "/v1/files/{file_key}/comments/{comment_id}/reactions", 2, False),
     ("POST", "/v1/files/{file_key}/comments/{comment_id}/reactions", 2, False),
     ("DELETE", "/v1/files/{file_key}/comments/{comment_id}/reactions", 2, False),

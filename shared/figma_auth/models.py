@@ -118,6 +118,31 @@ class TokenRequest(_OAuthInput):
     code_verifier: Annotated[str, Field(min_length=43, max_length=128, pattern=r"^[A-Za-z0-9._~-]+$")]
 
 
+LISTING_PAGE, LISTING_MAX_PAGE = 50, 100
+
+
+class ConnectionListQuery(BaseModel):
+    """``GET /connections`` query (backend, AWS IAM)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
+
+    limit: Annotated[int, Field(ge=1, le=LISTING_MAX_PAGE, description="Connections per page (1-100).")] = LISTING_PAGE
+    cursor: Annotated[
+        str | None,
+        Field(
+            min_length=1,
+            max_length=512,
+            description="The `next` of the page before (opaque; refused when edited or made for another status).",
+        ),
+    ] = None
+    status: Annotated[
+        Literal["active", "reauth_required"] | None,
+        Field(
+            description="Only connections in this status, e.g. `reauth_required`: the users to ask to sign in again."
+        ),
+    ] = None
+
+
 class LogoutRequest(_Input):
     """``POST /auth/logout``: empty (this session), ``{"all": true}`` (every session of the
     user), ``{"all": true, "disconnect": true}`` (and the Figma connection, even with
@@ -299,6 +324,27 @@ class ServerMetadata(_Output):
     id_token_signing_alg_values_supported: list[str]
     subject_types_supported: list[str]
     claims_supported: list[str]
+
+
+class ListedConnection(_Output):
+    """A connection as ``GET /connections`` lists it (no token: ask ``GET /connections/{user_id}``)."""
+
+    user: UserInfo
+    status: Literal["active", "reauth_required"]
+    scopes: list[str]
+    created_at: Annotated[str, Field(description="Its first sign-in since it was last disconnected (ISO time).")]
+    rate_limits: Annotated[
+        list[RateLimitInfo], Field(description="Figma's rate limits in force for this user (empty when none).")
+    ]
+
+
+class ConnectionList(_Output):
+    """``GET /connections`` (backend, AWS IAM): newest first; ``next`` is null on the last page."""
+
+    connections: list[ListedConnection]
+    next: Annotated[
+        str | None, Field(description="The cursor of the next page (pass it as `cursor`), or null: there is no more.")
+    ]
 
 
 class ConnectionView(_Output):

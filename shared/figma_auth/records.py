@@ -56,7 +56,7 @@ class Session:
 
 @dataclass(frozen=True)
 class RateLimit:
-    """A Figma 429 remembered on the connection: calls of ``tier`` within ``scope`` ("user", or
+    """A Figma 429 remembered in the user's ledger: calls of ``tier`` within ``scope`` ("user", or
     "file:<key>" for one file's plan) are refused by Figma until ``until``."""
 
     tier: int
@@ -90,11 +90,30 @@ class Connection:
     signed_in_ms: int = 0  # when the current grant's code exchange finished: newer sign-ins win
     lease_until_ms: int = 0
     revoked_scopes: tuple[str, ...] = ()  # dropped by Figma at a refresh since the last sign-in
-    rate_limits: tuple[RateLimit, ...] = ()  # Figma's 429s, as recorded (some may have expired)
+    rate_limits: tuple[RateLimit, ...] = ()  # the user's ledger, read with it (some entries may have expired)
+    created_at: datetime | None = None  # its first sign-in (since the last disconnect): the listing's order
 
     def rate_limits_at(self, now: datetime) -> tuple[RateLimit, ...]:
         """The entries still in force."""
         return tuple(limit for limit in self.rate_limits if limit.until > now)
+
+
+@dataclass(frozen=True)
+class ListedAt:
+    """A place in the listing of connections (newest first): a connection's ``created_at`` as
+    stored, and its user id (with it, the place is one connection even among those made in the
+    same second)."""
+
+    created_at: str
+    user_id: str
+
+
+@dataclass(frozen=True)
+class ConnectionsPage:
+    """One page of the listing, and where the next starts (None: there is no more)."""
+
+    connections: tuple[Connection, ...]
+    after: ListedAt | None
 
 
 @dataclass(frozen=True)

@@ -328,6 +328,7 @@ def issuer(app: App) -> str:
 
 
 FORM = "application/x-www-form-urlencoded"
+JSON_WHITESPACE = " \t\n\r"  # RFC 8259's; Python's str.strip() takes \x0c and others as blank too
 
 
 def form_or_json(app: App) -> dict[str, Any]:
@@ -338,7 +339,7 @@ def form_or_json(app: App) -> dict[str, Any]:
         text = (raw_body(app) or b"").decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidRequest("request body is not UTF-8") from None
-    if not text.strip():
+    if not text.strip(JSON_WHITESPACE):
         return {}
     if kind == FORM:
         try:

@@ -84,9 +84,20 @@ def test_figmas_rate_limit_is_said_in_words_with_the_upgrade_link(page, live: St
 
     assert page.get_attribute("#error", "data-code") == "rate_limited"
     text = page.text_content("#error")
-    assert "Tier 1 rate limit for this file's plan" in text and "day" in text, text
+    assert "Tier 1 rate limit for this user's seat or plan" in text and "day" in text, text
     assert page.get_attribute("#error a", "href").startswith("https://www.figma.com/")
     assert live.emulator.calls()["GET /v1/files/{file_key}"] == 7
+
+    # The user upgrades at Figma and comes back: the page forgets the remembered limit and asks again.
+    live.emulator.limits(seats={"ada": "full"}, file_plans={"DemoLimited1": "pro"})
+    with page.expect_response(lambda r: r.request.method == "DELETE" and r.url.endswith("/auth/rate_limits")) as clear:
+        with page.expect_response(lambda r: "/figma/v1/files/DemoLimited1" in r.url) as read:
+            page.click("#clear-limits")
+
+    assert clear.value.status == 204 and read.value.status == 200
+    page.wait_for_selector("#open-file:not([disabled])")
+    assert "Design file DemoLimited1" in page.text_content("#file")
+    assert page.is_hidden("#error") and live.emulator.calls()["files"] == 8
 
 
 def test_watch_this_file_shows_an_edit_made_at_figma_within_seconds(page, live: Stack):

@@ -1,17 +1,20 @@
 """The connection's grant, the fakes (FakeStore, Recorded) against the DynamoDB store: the
 refresh lease taken at the grant's version while none is live and held until its millisecond,
-what only its owner may store or release, a dead grant, and a 429 recorded once while in force."""
+what only its owner may store or release, a dead grant; a 429 recorded once while in force, the
+ledger read with the connection, outliving it, and gone when the user clears it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 import pytest
 
 from figma_auth.engine import GrantStore
 from figma_auth.records import ACTIVE, REAUTH_REQUIRED, Connection, RateLimit
-from figma_auth.usecases.rate_limits import LedgerStore
+from figma_auth.usecases.rate_limits import LedgerClearer, LedgerStore
 from figma_auth.vault import SealedBox
 from tests.support import fakes
 from tests.support.contract import ADA, NOW, real
@@ -29,9 +32,14 @@ T = int(NOW.timestamp() * 1000)
 LEASE = 20_000
 
 
+class ConnectionAndLedger(GrantStore, LedgerStore, LedgerClearer, Protocol):
+    def delete_connection(self, user_id: str, *, touched: str | None = None) -> bool: ...
+
+
 @dataclass
 class Grants:
-    store: GrantStore
+    store: ConnectionAndLedger
+    sign_in_again: Callable[[], None]  # the connection as a new sign-in leaves it
 
     def stored(self) -> Connection:
         found = self.store.get_connection(USER)
@@ -52,10 +60,11 @@ class Grants:
 @pytest.fixture
 def grants(backend: str, request: pytest.FixtureRequest) -> Grants:
     if backend == "fake":
-        return Grants(fakes.FakeStore(CONN, fakes.Clock(NOW)))
+        fake = fakes.FakeStore(CONN, fakes.Clock(NOW))
+        return Grants(fake, lambda: setattr(fake, "conn", CONN))
     table = real(request)
     table.put_connection(CONN)
-    return Grants(table.store)
+    return Grants(table.store, lambda: table.put_connection(CONN))
 
 
 def test_a_lease_is_taken_at_the_grants_version_and_held_until_its_millisecond(grants: Grants) -> None:
@@ -110,21 +119,48 @@ def test_only_the_owner_releases_the_lease(grants: Grants) -> None:
 # -- the rate-limit ledger ------------------------------------------------------------------------------
 
 
+class Ledger(LedgerStore, LedgerClearer, Protocol):
+    pass
+
+
 @pytest.fixture(params=["Recorded", "WebhookStore", "dynamodb"])
-def ledger(request: pytest.FixtureRequest) -> LedgerStore:
+def ledger(request: pytest.FixtureRequest) -> Ledger:
     """Two fakes record 429s: the ledger's own, and the webhook use cases' store."""
     if request.param == "Recorded":
         return fakes.Recorded()
     if request.param == "WebhookStore":
         return fakes.WebhookStore()
-    table = real(request)
-    table.put_connection(CONN)
-    return table.store
+    return real(request).store  # no connection: a user's ledger needs none
 
 
-def test_a_limit_is_recorded_once_while_it_is_in_force_and_again_once_it_ended(ledger: LedgerStore) -> None:
+def test_a_limit_is_recorded_once_while_it_is_in_force_and_again_once_it_ended(ledger: Ledger) -> None:
     limit = RateLimit(1, "user", NOW + timedelta(seconds=60), type="low")
     assert ledger.record_rate_limit(CONN, limit, now=NOW)
     assert not ledger.record_rate_limit(CONN, limit, now=limit.until - timedelta(seconds=1))
     assert ledger.record_rate_limit(CONN, RateLimit(1, "file:abc", limit.until), now=NOW)  # another scope
     assert ledger.record_rate_limit(CONN, RateLimit(1, "user", NOW + timedelta(hours=1)), now=limit.until)
+
+
+def test_a_cleared_ledger_records_the_same_limit_again(ledger: Ledger) -> None:
+    limit = RateLimit(1, "user", NOW + timedelta(days=20), type="low")
+    assert ledger.record_rate_limit(CONN, limit, now=NOW)
+    ledger.delete_rate_limits(USER)
+    ledger.delete_rate_limits(USER)  # clearing nothing is no error
+    assert ledger.record_rate_limit(CONN, limit, now=NOW)
+    assert not ledger.record_rate_limit(CONN, limit, now=NOW)
+
+
+def test_the_connection_is_read_with_its_ledger_which_outlives_it_until_cleared(grants: Grants) -> None:
+    seat = RateLimit(1, "user", NOW + timedelta(days=20), type="low", plan_tier="pro", upgrade_link="https://u")
+    burst = RateLimit(3, "user", NOW + timedelta(seconds=30), type="high")
+    assert grants.store.record_rate_limit(grants.stored(), seat, now=NOW)
+    assert grants.store.record_rate_limit(grants.stored(), burst, now=NOW)
+    assert sorted(grants.stored().rate_limits, key=lambda r: r.tier) == [seat, burst]
+
+    assert grants.store.delete_connection(USER)  # the last logout, or a disconnect
+    assert grants.store.get_connection(USER) is None
+    grants.sign_in_again()
+    assert sorted(grants.stored().rate_limits, key=lambda r: r.tier) == [seat, burst]  # Figma still counts
+
+    grants.store.delete_rate_limits(USER)
+    assert grants.stored().rate_limits == () and grants.stored().version == 3  # the connection as it was

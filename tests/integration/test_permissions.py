@@ -102,6 +102,14 @@ def every_flow(stack: Stack) -> None:
     confirm_device(Browser(), denied["verification_uri_complete"], decision="deny")
     backend(stack).get_token(user_id)
     backend(stack).figma(user_id, "GET", "/v1/me")
+    stack.emulator.limits(seats={"ada": "view"})
+    for _ in range(11):  # Tier 3 for a View seat: ten a minute, then an entry in the ledger (proxy and backend)
+        phone.get(f"{api}/figma/v1/me")
+    backend(stack).figma(user_id, "GET", "/v1/files/LIMITED")
+    phone.delete(f"{api}/auth/rate_limits")  # the user's clear
+    backend(stack).clear_rate_limits(user_id)  # the backend's
+    list(backend(stack).connections(page_size=1))  # every connection, a page at a time (signed cursors)
+    stack.emulator.limits(seats={"ada": "full"})
     plain = backend(stack)
     plain.http.headers["Accept-Encoding"] = "identity"
     plain.figma(user_id, "GET", "/v1/files/HUGE")  # to S3, and followed there

@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from devstack import aws
-from figma_auth.records import LoginTransaction
+from figma_auth.records import Connection, LoginTransaction, Profile, RateLimit
 from figma_auth.store import Store
 from tests.support.browser import Browser, sign_in
-from tests.support.stack import Stack, connection_item
+from tests.support.stack import Stack, connection_item, ledger_item
 
 NOW = datetime.now(UTC)
 LEASE_MS = 20_000
@@ -123,3 +123,22 @@ def test_a_cached_read_is_never_replaced_by_an_older_version(stack: Stack) -> No
     found = store.cached_read("KEY", "req", now=NOW)
     assert found is not None and found.version == "102"
     assert store.forget_file("KEY") == ["files/KEY/102/req"] and store.cached_read("KEY", "req", now=NOW) is None
+
+
+def test_the_ledgers_ttl_only_moves_later_even_when_a_writer_did_not_read_the_longest_entry(stack: Stack):
+    store = store_of(stack)
+    blank = Connection("1143925780461227139", Profile("Ada", "ada@example.com", ""), ())  # its ledger read as empty
+    seat = RateLimit(1, "user", NOW + timedelta(days=20), type="low")
+    burst = RateLimit(3, "user", NOW + timedelta(seconds=30), type="high")
+    later = RateLimit(2, "user", NOW + timedelta(days=30), type="low")
+
+    assert store.record_rate_limit(blank, seat, now=NOW)
+    assert store.record_rate_limit(blank, burst, now=NOW)  # a writer that read no ledger: ttl stays at the seat's end
+    after_burst = ledger_item(stack.table, blank.user_id)
+    assert store.record_rate_limit(blank, later, now=NOW)
+
+    assert after_burst is not None and int(after_burst["ttl"]["N"]) == int(seat.until.timestamp()) + 1
+    assert int(ledger_item(stack.table, blank.user_id)["ttl"]["N"]) == int(later.until.timestamp()) + 1  # type: ignore[index]
+    assert not store.record_rate_limit(blank, burst, now=NOW)  # still in force: recorded once
+    entries = {name for name in ledger_item(stack.table, blank.user_id) or {} if name.startswith("rl#")}
+    assert entries == {"rl#1#user", "rl#2#user", "rl#3#user"}

@@ -20,6 +20,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
+from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     negative_data_rejection,
@@ -103,7 +104,14 @@ class SigV4:
         return request
 
 
-@schema.include(path_regex="^/connections/").parametrize()
+# The backend's requests are signed by the hook below, after generation: a case generated without
+# its Authorization header is signed all the same, so the header is not generated (nor negated).
+backend_schema = schemathesis.openapi.from_path(
+    str(DOC), config=SchemathesisConfig.from_dict({"generation": {"with-security-parameters": False}})
+)
+
+
+@backend_schema.include(path_regex="^/connections").parametrize()
 @FUZZ
 def test_signed_backend_requests_never_fail_on_our_side_and_bad_input_is_4xx(case: Any, api: str) -> None:
     with _lock:

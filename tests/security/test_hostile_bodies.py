@@ -42,6 +42,14 @@ def test_json_nested_past_pythons_limit_is_a_4xx_never_a_5xx(stack: Stack, metho
         assert answer.headers["content-type"].startswith(("application/json", "text/html")), answer.headers
 
 
+@pytest.mark.parametrize("body", [b"\x0c", b" \x0b ", b"\x1c"], ids=["form-feed", "vertical-tab", "separator"])
+@pytest.mark.parametrize("path", ["/auth/device", "/auth/token"])
+def test_a_body_of_what_python_calls_blank_but_json_does_not_is_invalid_request(stack: Stack, path: str, body: bytes):
+    answer = httpx.post(f"{stack.api}{path}", content=body, headers={"Content-Type": "application/json"})
+
+    assert (answer.status_code, answer.json()["error"]) == (400, "invalid_request"), answer.text
+
+
 @pytest.mark.parametrize(
     "body", [DEEP_LIST, DEEP_OBJECT, b"\xff\xfe\x00", b""], ids=["list", "object", "bytes", "empty"]
 )

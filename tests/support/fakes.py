@@ -16,7 +16,9 @@ from figma_auth.records import (
     ACTIVE,
     REAUTH_REQUIRED,
     Connection,
+    ConnectionsPage,
     DeviceCode,
+    ListedAt,
     LoginTransaction,
     Profile,
     RateLimit,
@@ -26,6 +28,7 @@ from figma_auth.records import (
     WebhookRegistration,
 )
 from figma_auth.store.webhooks import Claim
+from figma_auth.times import iso
 from figma_auth.tokens import new_session_token
 from figma_auth.vault import SealedBox
 
@@ -117,6 +120,7 @@ class FakeStore:
         self.owner: str | None = None
         self.clock = clock
         self.saves = 0
+        self.ledger = Recorded()  # beside the connection: it outlives it
 
     def stored(self) -> Connection:
         """The connection as stored now (the test's precondition: there is one)."""
@@ -130,7 +134,21 @@ class FakeStore:
         return self.conn if self.conn is not None and self.conn.user_id == user_id else None
 
     def get_connection(self, user_id: str) -> Connection | None:
-        return self._stored(user_id)
+        """The connection with its ledger's entries (read together, as the real store does)."""
+        found = self._stored(user_id)
+        return replace(found, rate_limits=tuple(self.ledger.entries.values())) if found else None
+
+    def delete_connection(self, user_id: str, *, touched: str | None = None) -> bool:
+        """The connection goes; its user's ledger stays."""
+        if self._stored(user_id) is not None:
+            self.conn = None
+        return True
+
+    def record_rate_limit(self, conn: Connection, limit: RateLimit, *, now: datetime) -> bool:
+        return self.ledger.record_rate_limit(conn, limit, now=now)
+
+    def delete_rate_limits(self, user_id: str) -> None:
+        self.ledger.delete_rate_limits(user_id)
 
     def acquire_lease(self, user_id: str, *, version: int, owner: str, now_ms: int, lease_ms: int) -> bool:
         c = self._stored(user_id)
@@ -340,10 +358,12 @@ class Codes:
 
 @dataclass
 class Recorded:
-    """The store's answer to record_rate_limit: True unless an entry for the same tier and scope
-    is still in force (the conditional write); one that has ended is replaced."""
+    """One user's ledger: record_rate_limit answers True unless an entry for the same tier and
+    scope is still in force (the conditional write; one that has ended is replaced), and
+    delete_rate_limits forgets every entry (the user's clear)."""
 
     entries: dict[str, RateLimit] = field(default_factory=dict)
+    cleared: list[str] = field(default_factory=list)
 
     def record_rate_limit(self, conn: Connection, limit: RateLimit, *, now: datetime) -> bool:
         held = self.entries.get(limit.key)
@@ -351,6 +371,34 @@ class Recorded:
             return False
         self.entries[limit.key] = limit
         return True
+
+    def delete_rate_limits(self, user_id: str) -> None:
+        self.cleared.append(user_id)
+        self.entries.clear()
+
+
+@dataclass
+class Listing:
+    """The backend's listing of connections: newest first (created_at descending; the same second
+    by user id here, in DynamoDB's own stable order there), ``limit`` at a time after a place,
+    optionally one status; each page names where the next starts, or None after the last
+    connection. (DynamoDB may end a filtered page early and still name a next one: callers page
+    on until None, so both keep the contract.)"""
+
+    connections: list[Connection] = field(default_factory=list)
+    pages: int = 0
+
+    def connection_page(self, *, limit: int, after: ListedAt | None, status: str | None) -> ConnectionsPage:
+        self.pages += 1
+        ordered = sorted(self.connections, key=lambda c: (iso(c.created_at or START), c.user_id), reverse=True)
+        if after is not None:
+            ordered = [
+                c for c in ordered if (iso(c.created_at or START), c.user_id) < (after.created_at, after.user_id)
+            ]
+        found = [c for c in ordered if status is None or c.status == status]
+        page = tuple(found[:limit])
+        more = len(found) > limit
+        return ConnectionsPage(page, ListedAt(iso(page[-1].created_at or START), page[-1].user_id) if more else None)
 
 
 # -- webhooks -----------------------------------------------------------------------------------------------------
@@ -451,8 +499,11 @@ class WebhookStore:
     def record_rate_limit(self, conn: Connection, limit: RateLimit, *, now: datetime) -> bool:
         if any(held.key == limit.key and held.until > now for held in self.limits):
             return False  # as Recorded: one entry per tier and scope while in force
-        self.limits.append(limit)
+        self.limits = [held for held in self.limits if held.key != limit.key] + [limit]
         return True
+
+    def delete_rate_limits(self, user_id: str) -> None:
+        self.limits = []  # one user's ledger, as Recorded
 
     def every_webhook(self) -> Iterator[tuple[str, str]]:
         for user_id, hooks in self.webhooks.items():

@@ -19,7 +19,7 @@ import httpx
 from devstack import aws
 from devstack.template import ROOT
 from figma_auth.store.codec import key
-from figma_auth.store.connections import CONNECTION
+from figma_auth.store.connections import CONNECTION, ledger_key
 from figma_auth.store.sessions import SESSION
 from tests.support import httpclient
 
@@ -272,6 +272,11 @@ def update_session(table: Table, session_id: str, expression: str, values: dict[
 
 def connection_item(table: Table, user_id: str) -> dict[str, Any] | None:
     return _item(table, CONNECTION.key(user_id))
+
+
+def ledger_item(table: Table, user_id: str) -> dict[str, Any] | None:
+    """The user's rate-limit ledger (beside the connection, in its partition)."""
+    return _item(table, ledger_key(user_id))
 
 
 def update_connection(table: Table, user_id: str, expression: str, values: dict[str, Any]) -> None:

@@ -24,19 +24,48 @@ DISCONNECT = ("DELETE", f"/connections/{ADA}")
 OTHER_USER = ("GET", f"/connections/{GRACE}/figma/v1/me")
 SMUGGLED = ("GET", f"/connections/{GRACE}/figma/v1/files/connections/{ADA}/figma/x")  # names Ada later in its path
 PREFIX = ("GET", f"/connections/{ADA}0")  # another user whose id starts with Ada's
+LIST = ("GET", "/connections")  # every user's connection
+CLEAR = ("DELETE", f"/connections/{ADA}/rate_limits")
 
 EXPECTED = {
-    "read": {READ: True, READ_FIGMA: True, OTHER_USER: True, COMMENT: False, FIGMA_DELETE: False, DISCONNECT: False},
-    "full": {READ: True, READ_FIGMA: True, COMMENT: True, FIGMA_DELETE: True, DISCONNECT: True},
-    "disconnect": {READ: True, DISCONNECT: True, COMMENT: False, FIGMA_DELETE: False, READ_FIGMA: True},
+    "read": {
+        READ: True,
+        READ_FIGMA: True,
+        OTHER_USER: True,
+        LIST: True,
+        COMMENT: False,
+        FIGMA_DELETE: False,
+        DISCONNECT: False,
+        CLEAR: False,
+    },
+    "full": {
+        READ: True,
+        READ_FIGMA: True,
+        LIST: True,
+        COMMENT: True,
+        FIGMA_DELETE: True,
+        DISCONNECT: True,
+        CLEAR: True,
+    },
+    "disconnect": {
+        READ: True,
+        LIST: True,
+        DISCONNECT: True,
+        CLEAR: True,
+        COMMENT: False,
+        FIGMA_DELETE: False,
+        READ_FIGMA: True,
+    },
     "one-user": {
         READ: True,
         READ_FIGMA: True,
         OTHER_USER: False,
         SMUGGLED: False,
         PREFIX: False,
+        LIST: False,
         COMMENT: False,
         DISCONNECT: False,
+        CLEAR: False,
     },
 }
 

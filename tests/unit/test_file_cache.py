@@ -233,6 +233,23 @@ def test_a_connection_without_file_metadata_read_bypasses_the_cache() -> None:
     assert figma.calls == [FILE] and answer.headers["X-Figma-Auth-Cache"] == "bypass"
 
 
+@pytest.mark.parametrize("refusal", ["ledger", "figma"])
+def test_a_meta_call_refused_for_its_own_tier_2_limit_does_not_block_the_tier_1_read(refusal: str) -> None:
+    world = World()
+    world.read(Figma(answers={META: [meta("101")], FILE: [packed()]}))  # a version stored by someone
+    tier2: ProxyResponse | Exception = (
+        RateLimited(retry_after=60, tier=2, scope="user", limit_type="low", plan_tier="pro", upgrade_link=None)
+        if refusal == "ledger"
+        else ProxyResponse(429, b'{"status": 429}', "application/json", {"Retry-After": "60"})
+    )
+    figma = Figma(answers={META: [tier2], FILE: [packed()]})
+
+    answer = world.read(figma)
+
+    assert answer.status == 200 and answer.headers["X-Figma-Auth-Cache"] == "bypass"  # nothing stored shown
+    assert figma.calls == [META, FILE]
+
+
 def test_only_a_200_is_stored() -> None:
     world = World()
     figma = Figma(answers={META: [meta(), meta()], FILE: [packed(b'{"err": "no"}', status=400), packed()]})

@@ -1,5 +1,6 @@
 """clients/js/figma-auth.js in Node (no browser needed): ``figma(path)`` refuses a path that could
-leave Figma's API before anything is sent (hardening 2, item 1), and sends plain paths."""
+leave Figma's API before anything is sent (hardening 2, item 1), and sends plain paths;
+``clearRateLimits()`` is the user's DELETE, with the session as the mode carries it."""
 
 from __future__ import annotations
 
@@ -67,3 +68,44 @@ def test_hardening_1_the_js_clients_figma_refuses_a_path_that_could_leave_figmas
 )
 def test_a_plain_figma_path_is_sent_through_the_proxy(path: str, url: str) -> None:
     assert figma_call(path) == {"sent": [url]}
+
+
+CLEAR = """
+import { FigmaAuth } from %(client)s;
+const sent = [];
+const auth = new FigmaAuth({
+  endpoint: "https://auth.example.com", mode: %(mode)s,
+  storage: { getItem: () => "tok", setItem() {}, removeItem() {} },
+  fetch: async (url, init) => { sent.push({ url, method: init.method, credentials: init.credentials,
+    authorization: init.headers.Authorization ?? null }); return new Response(null, { status: 204 }); },
+});
+console.log(JSON.stringify({ done: await auth.clearRateLimits(), sent }));
+"""
+
+
+@pytest.mark.parametrize(
+    ("mode", "credentials", "authorization"), [("cookie", "include", None), ("token", "omit", "Bearer tok")]
+)
+def test_clear_rate_limits_deletes_the_users_ledger_with_the_session_the_mode_carries(
+    mode: str, credentials: str, authorization: str | None
+) -> None:
+    node = shutil.which("node")
+    assert node is not None, "these tests need Node.js"
+    client = json.dumps((ROOT / "clients" / "js" / "figma-auth.js").as_uri())
+    done = subprocess.run(
+        [node, "--input-type=module", "-e", CLEAR % {"client": client, "mode": json.dumps(mode)}],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {
+        "sent": [
+            {
+                "url": "https://auth.example.com/auth/rate_limits",
+                "method": "DELETE",
+                "credentials": credentials,
+                "authorization": authorization,
+            }
+        ]
+    }

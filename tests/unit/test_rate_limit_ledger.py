@@ -101,21 +101,57 @@ def test_figmas_429_is_recorded_once_and_announced_once() -> None:
     call = Classified(1, "file:KEY")
 
     limit = led.remember(connection(), call, answer)
-    again = led.remember(connection(), call, answer)  # a parallel call meeting the same 429
+    again = led.remember(connection(), Classified(1, "file:OTHER"), answer)  # the seat's limit, on another file
 
     assert limit == RateLimit(
-        1, "file:KEY", NOW + timedelta(seconds=396749), "low", "starter", "https://www.figma.com/upgrade"
+        1, "user", NOW + timedelta(seconds=396749), "low", "starter", "https://www.figma.com/upgrade"
     )
-    assert again == limit and list(store.entries) == ["1#file:KEY"]
+    assert again == limit and list(store.entries) == ["1#user"]
     assert events == [("FigmaRateLimited", {"user_id": "u1", **views.entry_view(limit)})]
     assert views.entry_view(limit) == {
         "tier": 1,
-        "scope": "file:KEY",
+        "scope": "user",
         "until": "2026-12-06T02:12:29Z",
         "type": "low",
         "plan_tier": "starter",
         "upgrade_link": "https://www.figma.com/upgrade",
     }
+
+
+@pytest.mark.parametrize(
+    ("limit_type", "call", "scope"),
+    [
+        ("low", Classified(1, "file:KEY"), "user"),  # the seat or plan: every file the user reads
+        ("low", Classified(3, "user"), "user"),
+        ("high", Classified(1, "file:KEY"), "file:KEY"),  # a burst: what the call spent
+        ("high", Classified(3, "user"), "user"),
+        (None, Classified(1, "file:KEY"), "file:KEY"),  # no type: as a burst
+        ("LOW", Classified(1, "file:KEY"), "file:KEY"),  # Figma's values are lower case; anything else is no "low"
+    ],
+)
+def test_a_low_429_covers_the_user_and_a_burst_what_the_call_spent(
+    limit_type: str | None, call: Classified, scope: str
+) -> None:
+    led, store, events = ledger()
+    headers = {"Retry-After": "60", **({"X-Figma-Rate-Limit-Type": limit_type} if limit_type else {})}
+    limit = led.remember(connection(), call, figma_429(**headers))
+    assert limit is not None and (limit.tier, limit.scope) == (call.tier, scope)
+    assert list(store.entries) == [f"{call.tier}#{scope}"] and len(events) == 1
+
+
+def test_a_low_user_entry_refuses_every_file_of_its_tier_and_says_seat_or_plan() -> None:
+    led, _, _ = ledger()
+    limit = RateLimit(1, "user", NOW + timedelta(days=3), type="low", upgrade_link="https://u")
+    for key in ("A", "B", "C"):
+        with pytest.raises(RateLimited) as answer:
+            led.check(connection(limit), "GET", f"/v1/files/{key}")
+        assert answer.value.scope == "user"
+    assert "Tier 1 rate limit for this user's seat or plan is reached" in answer.value.message
+    assert led.check(connection(limit), "GET", "/v1/files/A/meta").tier == 2  # another tier goes on
+    burst = rate_limits.refusal(RateLimit(3, "user", NOW + timedelta(seconds=30), type="high"), NOW)
+    assert "for this user is reached;" in burst.message and "seat" not in burst.message
+    by_file = rate_limits.refusal(RateLimit(1, "file:K", NOW + timedelta(days=1), type="low"), NOW)
+    assert "for this file's plan is reached (the seat or plan is the limit" in by_file.message
 
 
 def test_any_other_answer_records_nothing() -> None:
@@ -257,3 +293,33 @@ def test_figmas_429s_and_our_refusals_are_counted_per_tier_and_low_entries_once(
         "FigmaRateLimitedTier3",
         "RateLimitAnsweredTier2",
     ]
+
+
+# -- the clear -------------------------------------------------------------------------------------
+
+
+def test_the_clear_forgets_the_callers_own_ledger_or_a_backends_user_and_nothing_else() -> None:
+    from figma_auth.credentials import Credentials
+    from figma_auth.errors import NotFound, Unauthorized
+    from figma_auth.records import Current
+
+    store = Recorded({"1#user": RateLimit(1, "user", NOW + timedelta(days=3))})
+    asked: list[Credentials] = []
+
+    def authenticate(creds: Credentials) -> Current:
+        asked.append(creds)
+        if creds.token != "ada's":
+            raise Unauthorized()
+        return Current(Session("sid", "u1", NOW, NOW + timedelta(days=1)), connection())
+
+    clear = rate_limits.ClearRateLimits(store=store, authenticate=authenticate)
+    with pytest.raises(Unauthorized):
+        clear.mine(Credentials("nobody's", "cookie"))
+    assert store.cleared == [] and len(store.entries) == 1
+
+    clear.mine(Credentials("ada's", "bearer"))
+    clear.theirs("1143925780461227139")
+    with pytest.raises(NotFound):
+        clear.theirs("x" * 200)  # no Figma user id: nobody's ledger
+
+    assert store.cleared == ["u1", "1143925780461227139"] and store.entries == {}

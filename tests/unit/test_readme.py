@@ -35,7 +35,7 @@ def test_every_repository_link_in_the_readme_and_docs_names_a_file_that_exists()
 def test_the_readmes_read_only_policy_is_the_tested_one() -> None:
     from tests.support.backend_policies import ACCOUNT, API_ID, REGION, readme_policies
 
-    inline = re.search(r'`(\{"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "[^`]+"\})`', README)
+    inline = re.search(r'`(\{"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": [^`]+\})`', README)
     assert inline is not None
     text = inline.group(1).replace("REGION", REGION).replace("ACCOUNT", ACCOUNT).replace("API_ID", API_ID)
     assert [json.loads(text)] == readme_policies()["read"]["Statement"]

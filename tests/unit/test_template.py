@@ -37,8 +37,11 @@ CONTRACT_ROUTES = {
     ("DELETE", "/connections/{user_id}/webhooks/{id}"),
     ("POST", "/webhooks/figma"),
     ("POST", "/auth/realtime"),
+    ("DELETE", "/auth/rate_limits"),
+    ("DELETE", "/connections/{user_id}/rate_limits"),
+    ("GET", "/connections"),
 }
-IAM_ROUTES = {r for r in CONTRACT_ROUTES if r[1].startswith("/connections/")}
+IAM_ROUTES = {r for r in CONTRACT_ROUTES if r[1].startswith("/connections")}
 PREFLIGHT = ("OPTIONS", "/{proxy+}")  # CORS preflights reach the functions: API Gateway configures no CORS
 
 
@@ -206,6 +209,26 @@ def test_no_data_action_is_granted_on_every_resource_and_kms_needs_the_context(t
                         **VIA_S3,
                         "kms:EncryptionContext:aws:s3:arn": {"Fn::GetAtt": "Bodies.Arn"},
                     }, (name, context)
+
+
+def test_only_the_backend_may_query_the_listing_index_which_holds_connections_alone(
+    transformed: dict[str, Any],
+) -> None:
+    queriers = set()
+    for name, role in resources(transformed, "AWS::IAM::Role").items():
+        for policy in role["Properties"].get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                where = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+                if "dynamodb:Query" in statement["Action"] and any("by_listing" in str(r) for r in where):
+                    queriers.add(name.removesuffix("FunctionRole"))
+    assert queriers == {"Backend"}
+    table = transformed["Resources"]["Table"]["Properties"]
+    (index,) = [i for i in table["GlobalSecondaryIndexes"] if i["IndexName"] == "by_listing"]
+    assert [k["AttributeName"] for k in index["KeySchema"]] == ["listing", "created_at"]
+    assert index["Projection"] == {  # what a listing shows; a refresh's or a lease's write never touches it
+        "ProjectionType": "INCLUDE",
+        "NonKeyAttributes": ["handle", "email", "img_url", "scopes", "grant_status"],
+    }
 
 
 def test_only_the_functions_that_call_figma_may_read_the_client_secret(transformed: dict[str, Any]) -> None:

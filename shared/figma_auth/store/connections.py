@@ -1,26 +1,58 @@
 """The connection: one item per user (``CONN#<user id>`` / ``CONN``) with the profile, the
-scopes, the KMS-sealed grant and its refresh state, who joined it last and the rate-limit
-ledger; the user's webhooks live in its partition (``store/webhooks.py``). Here are its key and
-shape, the updates a sign-in makes to it (``store/signin.py`` and ``store/devices.py`` put them in
-their transactions), its reads and deletes, the refresh engine's writes (the lease, the refreshed
-grant, a dead grant, the due index) and the scheduler's pause."""
+scopes, the KMS-sealed grant and its refresh state and who joined it last. Its partition also
+holds the user's rate-limit ledger (``CONN#<user id>`` / ``RATELIMITS``: an item of its own, so it
+outlives the connection, as Figma's count does, and is read with it in one BatchGetItem) and the
+user's webhooks (``store/webhooks.py``). Here are their keys and shapes, the updates a sign-in
+makes to the connection (``store/signin.py`` and ``store/devices.py`` put them in their
+transactions), its reads and deletes, the ledger's writes, the refresh engine's writes (the
+lease, the refreshed grant, a dead grant, the due index) and the scheduler's pause."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from figma_auth.records import ACTIVE, REAUTH_REQUIRED, Connection, DeviceApproval, Profile, RateLimit, Session
+from figma_auth.records import (
+    ACTIVE,
+    REAUTH_REQUIRED,
+    Connection,
+    ConnectionsPage,
+    DeviceApproval,
+    ListedAt,
+    Profile,
+    RateLimit,
+    Session,
+)
 from figma_auth.store.codec import key, marshal, unmarshal, values
-from figma_auth.store.table import BY_REFRESH_DUE, Kind, Table
+from figma_auth.store.table import BY_LISTING, BY_REFRESH_DUE, Kind, Table
 from figma_auth.times import iso, parse_iso
 from figma_auth.vault import SealedBox
 
-MAX_RATE_LIMITS = 50  # entries one connection's ledger holds (a job over many limited files)
+MAX_RATE_LIMITS = 50  # entries one user's ledger holds (a job over many files limited by bursts)
 CONNECTION_GRACE = timedelta(days=2)  # after its last session: time for the reconciliation to end it
-RATE_LIMIT_PREFIX = "rl#"  # "rl#<tier>#<scope>": read with the connection, no extra read
-CONNECTION = Kind("CONN")  # by user id; its partition also holds the user's webhooks (store/webhooks.py)
+RATE_LIMIT_PREFIX = "rl#"  # the ledger's attributes: "rl#<tier>#<scope>", one per entry
+RATE_LIMITS = "RATELIMITS"  # the ledger's sort key, in the connection's partition
+CONNECTION = Kind("CONN")  # by user id; its partition also holds the ledger and the webhooks (store/webhooks.py)
+LISTED = "CONN"  # every connection's ``listing``: the by_listing index's one partition
+FILTERED_READ = 1000  # index items one filtered page reads at most (a page stays one Query)
+
+
+def ledger_key(user_id: str) -> dict[str, Any]:
+    """The user's rate-limit ledger: beside the connection, not on it (it outlives it)."""
+    return key(CONNECTION.pk(user_id), RATE_LIMITS)
+
+
+def connection_keys(user_id: str) -> list[dict[str, Any]]:
+    """What a read of the user's connection asks for: the connection and its ledger."""
+    return [CONNECTION.key(user_id), ledger_key(user_id)]
+
+
+def connection_in(found: dict[tuple[str, str], dict[str, Any]], user_id: str) -> Connection | None:
+    """The user's connection, with its ledger's entries, among items read by (pk, sk)."""
+    pk = CONNECTION.pk(user_id)
+    item = found.get((pk, CONNECTION.name))
+    return connection_from(item, found.get((pk, RATE_LIMITS))) if item else None
 
 
 def grant_box_value(sealed: SealedBox) -> dict[str, bytes]:
@@ -51,13 +83,16 @@ def connection_item(c: Connection, *, ttl: datetime | None) -> dict[str, Any]:
         due_at=iso(c.grant_expires_at),
         version=c.version,
         signed_in_ms=c.signed_in_ms,
+        created_at=iso(c.created_at or datetime.fromtimestamp(c.signed_in_ms / 1000, UTC)),
+        listing=LISTED,
         touched="seed",
         ttl=int(ttl.timestamp()) if ttl else None,
         grant_box=grant_box_value(c.grant_box),
     )
 
 
-def connection_from(item: dict[str, Any]) -> Connection:
+def connection_from(item: dict[str, Any], ledger: dict[str, Any] | None = None) -> Connection:
+    """The connection ``item`` holds; its rate limits are ``ledger``'s (none when not read)."""
     return Connection(
         user_id=CONNECTION.ident(item["pk"]),
         profile=Profile(item.get("handle", ""), item.get("email", ""), item.get("img_url", "")),
@@ -70,11 +105,24 @@ def connection_from(item: dict[str, Any]) -> Connection:
         signed_in_ms=int(item.get("signed_in_ms", 0)),
         lease_until_ms=int(item.get("lease_until", 0)),
         revoked_scopes=tuple(item.get("revoked_scopes", ())),
-        rate_limits=tuple(rate_limit_from(v) for k, v in item.items() if k.startswith(RATE_LIMIT_PREFIX)),
+        rate_limits=tuple(rate_limit_from(v) for k, v in (ledger or {}).items() if k.startswith(RATE_LIMIT_PREFIX)),
+        created_at=parse_iso(item["created_at"]) if "created_at" in item else None,
     )
 
 
-# -- the rate-limit ledger: one attribute per entry on the connection item ---------------------
+def listed_at(item: dict[str, Any]) -> ListedAt:
+    return ListedAt(str(item["created_at"]), CONNECTION.ident(item["pk"]))
+
+
+def listing_start(after: ListedAt) -> dict[str, Any]:
+    """The by_listing index's ExclusiveStartKey for the place ``after`` names."""
+    return {
+        **CONNECTION.key(after.user_id),
+        **marshal(listing=LISTED, created_at=after.created_at),
+    }
+
+
+# -- the rate-limit ledger: one attribute per entry on the user's RATELIMITS item ----------------
 
 
 def rate_limit_attribute(limit: RateLimit) -> str:
@@ -183,10 +231,17 @@ def replace_grant_update(table: str, c: Connection, joined_marks: dict[str, Any]
         "SET handle = :h, email = :e, img_url = :i, scopes = :sc, grant_status = :st, grant_box = :box, "
         "grant_expires_at = :exp, due_day = :day, due_at = :exp, signed_in_ms = :t, "
         "version = if_not_exists(version, :zero) + :one, created_at = if_not_exists(created_at, :now), "
-        "touched = :touch",
+        "listing = :listed, touched = :touch",
         "REMOVE grant_obtained_at, lease_owner, lease_until, revoked_scopes",
         "attribute_not_exists(signed_in_ms) OR signed_in_ms < :t",
-        {**grant_values(c), "zero": 0, "one": 1, "now": joined_marks["now"], **joined_marks["values"]},
+        {
+            **grant_values(c),
+            "zero": 0,
+            "one": 1,
+            "now": joined_marks["now"],
+            "listed": LISTED,
+            **joined_marks["values"],
+        },
         offline,
     )
 
@@ -198,8 +253,8 @@ def keep_grant_update(table: str, user_id: str, joined_values: dict[str, Any], o
 
 class ConnectionsTable(Table):
     def get_connection(self, user_id: str) -> Connection | None:
-        answer = self.db.get_item(TableName=self.table, Key=CONNECTION.key(user_id), ConsistentRead=True)
-        return connection_from(unmarshal(answer["Item"])) if "Item" in answer else None
+        """The user's connection with its rate-limit ledger, in one consistent BatchGetItem."""
+        return connection_in(self._get_many(connection_keys(user_id)), user_id)
 
     def delete_connection(self, user_id: str, *, touched: str | None = None) -> bool:
         """Delete the connection (its grant with it); with ``touched``, only if no sign-in
@@ -275,24 +330,36 @@ class ConnectionsTable(Table):
         )
 
     def record_rate_limit(self, conn: Connection, limit: RateLimit, *, now: datetime) -> bool:
-        """Remember Figma's 429 on the connection, unless an entry for the same tier and scope
-        is already in force (then False: someone recorded it first). Entries that expired are
-        removed in the same write, and the ledger keeps at most MAX_RATE_LIMITS (the ones
-        ending soonest go first)."""
+        """Remember Figma's 429 in the user's ledger (made if new), unless an entry for the same
+        tier and scope is already in force (then False: someone recorded it first). Entries that
+        expired are removed in the same write, and the ledger keeps at most MAX_RATE_LIMITS (the
+        ones ending soonest go first). The ledger's ``ttl`` only moves later: it is its latest
+        entry's end, so DynamoDB deletes it once nothing in it holds."""
         live = [r for r in conn.rate_limits if r.until > now and r.key != limit.key]
         kept = sorted(live, key=lambda r: r.until)[-(MAX_RATE_LIMITS - 1) :] if live else []
         gone = [r for r in conn.rate_limits if r.key != limit.key and r not in kept]
-        names = {"#e": rate_limit_attribute(limit)}
-        names.update({f"#g{i}": rate_limit_attribute(r) for i, r in enumerate(gone)})
+        names = {"#e": rate_limit_attribute(limit), **{f"#g{i}": rate_limit_attribute(r) for i, r in enumerate(gone)}}
         remove = (" REMOVE " + ", ".join(f"#g{i}" for i in range(len(gone)))) if gone else ""
-        return self._update(
-            CONNECTION.key(conn.user_id),
-            "SET #e = :e" + remove,
-            "attribute_exists(pk) AND (attribute_not_exists(#e) OR #e.until_ms <= :now)",
-            names=names,
-            e=rate_limit_value(limit),
-            now=int(now.timestamp() * 1000),
-        )
+        free = "(attribute_not_exists(#e) OR #e.until_ms <= :now)"
+        entry = {"e": rate_limit_value(limit), "now": int(now.timestamp() * 1000)}
+        ends = int(max([limit.until, *(r.until for r in kept)]).timestamp()) + 1
+        found = ledger_key(conn.user_id)
+        if self._update(
+            found,
+            "SET #e = :e, #ttl = :ttl" + remove,
+            f"{free} AND (attribute_not_exists(#ttl) OR #ttl <= :ttl)",
+            names={**names, "#ttl": "ttl"},
+            ttl=ends,
+            **entry,
+        ):
+            return True
+        # Either the entry is taken, or the ledger already lives longer (an entry we did not
+        # read ends later): then its ttl stays.
+        return self._update(found, "SET #e = :e" + remove, free, names=names, **entry)
+
+    def delete_rate_limits(self, user_id: str) -> None:
+        """The user's ledger, gone (their explicit clear): the next call asks Figma again."""
+        self._delete(ledger_key(user_id))
 
     def release_lease(self, user_id: str, *, owner: str) -> None:
         self._update(CONNECTION.key(user_id), "REMOVE lease_owner, lease_until", "lease_owner = :o", o=owner)
@@ -306,6 +373,57 @@ class ConnectionsTable(Table):
             r=REAUTH_REQUIRED,
             o=owner,
         )
+
+    def connection_page(self, *, limit: int, after: ListedAt | None, status: str | None) -> ConnectionsPage:
+        """Up to ``limit`` connections, newest first, after ``after``; with ``status``, only those
+        whose grant is in it. One Query of the by_listing index (sessions are not in it), then
+        their ledgers in one BatchGetItem. A filtered page reads at most FILTERED_READ index items,
+        so it may hold fewer than ``limit`` (even none) and still name a next page."""
+        query: dict[str, Any] = {
+            "IndexName": BY_LISTING,
+            "KeyConditionExpression": "listing = :l",
+            "ScanIndexForward": False,
+            "Limit": FILTERED_READ if status else limit + 1,  # one more: is there a next page?
+        }
+        named: dict[str, Any] = {"l": LISTED}
+        if status:
+            query["FilterExpression"], named["s"] = "grant_status = :s", status
+        if after is not None:
+            query["ExclusiveStartKey"] = listing_start(after)
+        answer = self.db.query(TableName=self.table, ExpressionAttributeValues=values(named), **query)
+        items = [unmarshal(item) for item in answer.get("Items", [])]
+        more = len(items) > limit or "LastEvaluatedKey" in answer
+        items = items[:limit]
+        end: dict[str, Any] | None = items[-1] if more and items else None
+        if more and len(items) < limit:  # a page that ran out of reads (a filter's, or 1 MB): go on from there
+            end = unmarshal(answer["LastEvaluatedKey"])
+        ledgers = self._get_many([ledger_key(CONNECTION.ident(i["pk"])) for i in items], consistent=False)
+        found = tuple(connection_from(i, ledgers.get((i["pk"], RATE_LIMITS))) for i in items)
+        return ConnectionsPage(found, listed_at(end) if end else None)
+
+    def list_unlisted_connections(self, *, now: datetime) -> int:
+        """The operator's one-off after upgrading (``admin index-connections``): every connection
+        written before the listing existed gets its ``listing`` (and a ``created_at``, if it had
+        none). A Scan, so never on a request path; how many it listed."""
+        scan: dict[str, Any] = {
+            "FilterExpression": "sk = :c AND attribute_not_exists(listing)",
+            "ProjectionExpression": "pk",
+            "ExpressionAttributeValues": values({"c": CONNECTION.name}),
+        }
+        listed = 0
+        while True:
+            answer = self.db.scan(TableName=self.table, **scan)
+            for item in answer.get("Items", []):
+                listed += self._update(
+                    CONNECTION.key(CONNECTION.ident(unmarshal(item)["pk"])),
+                    "SET listing = :l, created_at = if_not_exists(created_at, :now)",
+                    "attribute_exists(pk)",
+                    l=LISTED,
+                    now=iso(now),
+                )
+            if "LastEvaluatedKey" not in answer:
+                return listed
+            scan["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
     def due_pages(self, *, start: datetime, end: datetime) -> Iterator[list[Connection]]:
         """Active connections whose grant expires in [start, end], a query page at a time, via

@@ -1,15 +1,15 @@
 """Sessions (``SESSION#<hash of the token>`` / ``SESSION``, in the by_user index under
-``USER#<user id>``): their key and shape, and their reads (one with the user's connection)
-and deletes."""
+``USER#<user id>``): their key and shape, and their reads (one with the user's connection and
+rate-limit ledger) and deletes."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from figma_auth.errors import SessionsLeft, TemporarilyUnavailable
+from figma_auth.errors import SessionsLeft
 from figma_auth.records import CLIENTS, Connection, Session
-from figma_auth.store.codec import unmarshal, values
-from figma_auth.store.connections import CONNECTION, connection_from
+from figma_auth.store.codec import values
+from figma_auth.store.connections import connection_in, connection_keys
 from figma_auth.store.table import BY_USER, Kind, Table
 from figma_auth.times import iso, parse_iso
 
@@ -47,24 +47,11 @@ def session_from(item: dict[str, Any]) -> Session:
 
 class SessionsTable(Table):
     def session_with_connection(self, session_id: str, user_id: str) -> tuple[Session | None, Connection | None]:
-        """The session and its user's connection in one consistent BatchGetItem."""
-        keys = [SESSION.key(session_id), CONNECTION.key(user_id)]
-        found: dict[str, dict[str, Any]] = {}
-        pending: Any = {self.table: {"Keys": keys, "ConsistentRead": True}}
-        for attempt in range(4):
-            answer = self.db.batch_get_item(RequestItems=pending)
-            for raw in answer.get("Responses", {}).get(self.table, []):
-                item = unmarshal(raw)
-                found[item["pk"]] = item
-            pending = answer.get("UnprocessedKeys") or {}
-            if not pending:
-                break
-            self.sleep(0.05 * 2**attempt)
-        else:
-            raise TemporarilyUnavailable(retry_after=1)
-        session = found.get(SESSION.pk(session_id))
-        conn = found.get(CONNECTION.pk(user_id))
-        return (session_from(session) if session else None, connection_from(conn) if conn else None)
+        """The session, its user's connection and their rate-limit ledger in one consistent
+        BatchGetItem."""
+        found = self._get_many([SESSION.key(session_id), *connection_keys(user_id)])
+        session = found.get((SESSION.pk(session_id), SESSION.name))
+        return (session_from(session) if session else None, connection_in(found, user_id))
 
     def delete_session(self, session_id: str, *, user_id: str | None = None) -> bool:
         """Delete one session; with ``user_id``, only if it is that user's."""

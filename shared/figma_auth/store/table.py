@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from figma_auth.errors import TemporarilyUnavailable
 from figma_auth.store.codec import key, marshal, unmarshal, values
 
 if TYPE_CHECKING:
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 
 BY_USER = "by_user"  # GSI: user_key → the user's sessions (and every webhook)
 BY_REFRESH_DUE = "by_refresh_due"  # GSI: due_day → connections by due_at
+BY_LISTING = "by_listing"  # GSI: listing ("CONN", connections only) → connections by created_at
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,26 @@ class Table:
             if "LastEvaluatedKey" not in answer:
                 return
             query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    def _get_many(
+        self, keys: list[dict[str, Any]], *, consistent: bool = True
+    ) -> dict[tuple[str, str], dict[str, Any]]:
+        """Up to 100 items in one BatchGetItem (what DynamoDB leaves unprocessed asked again, with
+        backoff), unmarshalled, by (pk, sk); a key without an item is absent."""
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        if not keys:
+            return found
+        pending: Any = {self.table: {"Keys": keys, "ConsistentRead": consistent}}
+        for attempt in range(4):
+            answer = self.db.batch_get_item(RequestItems=pending)
+            for raw in answer.get("Responses", {}).get(self.table, []):
+                item = unmarshal(raw)
+                found[(item["pk"], item["sk"])] = item
+            pending = answer.get("UnprocessedKeys") or {}
+            if not pending:
+                return found
+            self.sleep(0.05 * 2**attempt)
+        raise TemporarilyUnavailable(retry_after=1)
 
     def _put_new(self, item: dict[str, Any]) -> dict[str, Any]:
         """A transaction's Put of an item that must not exist yet."""

@@ -13,9 +13,10 @@ serves. tests/unit/test_structure.py keeps this list equal to the package's modu
 - ``proxy``             call Figma's REST API as the session's user or (backend) as any user
 - ``file_cache``        read each file version from Figma once (the proxy's Tier-1 reads)
 - ``connections``       backend access: a user's connection, disconnect
+- ``connection_list``   backend access: every connection, a page at a time (signed cursors)
 - ``jwts``              short-lived ES256 JWTs for the app's own API, JWKS
 - ``discovery``         RFC 8414 metadata (and OpenID discovery)
-- ``rate_limits``       Figma's rate limits remembered: check before a call, record a 429
+- ``rate_limits``       Figma's rate limits remembered: check before a call, record a 429, clear
 - ``webhooks``          a connection's webhooks at Figma: create, list, delete, drop all
 - ``webhook_receiver``  Figma's deliveries: verified, matched, deduplicated, published
 - ``webhook_reconcile`` Figma's webhooks and the table kept in agreement, on a schedule

@@ -55,6 +55,18 @@ class FileRead:
         return f"/v1/files/{self.file_key}/meta"
 
 
+def _meta(read: FileRead, figma: Figma) -> ProxyResponse | None:
+    """/meta's answer, or None: the connection cannot ask it (no ``file_metadata:read``), or
+    /meta's own rate limit (Tier 2) holds, which is not the read's (Tier 1) to suffer."""
+    if not any(s in figma.connection.scopes for s in META_SCOPES):
+        return None
+    try:
+        meta = figma.send(read.meta)
+    except RateLimited:
+        return None
+    return None if meta.status == 429 else meta
+
+
 def file_read(method: str, target: str) -> FileRead | None:
     """The Tier-1 read ``target`` is (a checked API path and query), or None: path and sorted
     query are the canonical request (``?b=1&a=2`` and ``?a=2&b=1`` are one read)."""
@@ -115,11 +127,11 @@ class ReadOnce:
     def answer(self, read: FileRead, figma: Figma, *, gzip: bool, max_stale: bool) -> ProxyResponse:
         """The read's answer for the caller (``gzip``: it takes Content-Encoding: gzip;
         ``max_stale``: it takes a stored version when the Tier-1 call is refused)."""
-        meta = figma.send(read.meta) if any(s in figma.connection.scopes for s in META_SCOPES) else None
+        meta = _meta(read, figma)
         if meta is not None and meta.status != 200:
-            return meta  # Figma's own answer: no access (403/404), or /meta limited; nothing stored shown
+            return meta  # Figma's own answer: no access (403/404); nothing stored shown
         version = _version(meta) if meta is not None else None
-        if version is None:  # no file_metadata:read (or a /meta without a version): straight to Figma
+        if version is None:  # no file_metadata:read, /meta's own limit, or no version: straight to Figma
             metrics_count("FileCacheBypass")
             key = self.bodies.answer_key()
             return self._deliver(self._send(figma, read.target, key, gzip), key, gzip, "bypass", None)

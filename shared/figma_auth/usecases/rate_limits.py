@@ -1,10 +1,13 @@
-"""Figma's rate limits, remembered per connection: no call Figma will refuse is sent.
+"""Figma's rate limits, remembered per Figma user: no call Figma will refuse is sent.
 
-A Figma 429 on a proxied call is passed back as it came and recorded on the connection (tier,
-what it covers, until when, Figma's headers), with one ``FigmaRateLimited`` event per entry.
+A Figma 429 on a proxied call is passed back as it came and recorded in the user's ledger (tier,
+what it covers, until when, Figma's headers), with one ``FigmaRateLimited`` event per entry: a
+``low`` 429 (the seat or plan is the limit) covers the user, a burst the call's file or user.
 While an entry holds, calls it covers are answered ``429 rate_limited`` at once, without
-Figma; the entries are read with the connection the call reads anyway (no extra read), and
-entries whose time has passed cost nothing (they are dropped at the next write).
+Figma; the ledger is read in the request that reads the connection anyway (no extra read), and
+entries whose time has passed cost nothing (they are dropped at the next write). The ledger
+outlives the connection (Figma counts per user): before its entries end, only a clear (the
+user's, or the backend's for them) removes it.
 """
 
 from __future__ import annotations
@@ -14,12 +17,14 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from figma_auth.credentials import Credentials
 from figma_auth.engine import Publish
 from figma_auth.errors import RateLimited
 from figma_auth.figma import ProxyResponse
 from figma_auth.figma_tiers import Classified, classify
 from figma_auth.observability import logger, metrics_count
-from figma_auth.records import Connection, RateLimit
+from figma_auth.records import Connection, Current, RateLimit
+from figma_auth.usecases.connections import checked_user_id
 from figma_auth.usecases.views import entry_view
 
 DEFAULT_RETRY_AFTER = 60  # a 429 without a readable Retry-After (Figma always sends one)
@@ -28,6 +33,32 @@ MAX_RETRY_AFTER = 366 * 86400  # Figma's monthly budgets: days are normal; a yea
 
 class LedgerStore(Protocol):
     def record_rate_limit(self, conn: Connection, limit: RateLimit, *, now: datetime) -> bool: ...
+
+
+class LedgerClearer(Protocol):
+    def delete_rate_limits(self, user_id: str) -> None: ...
+
+
+class ClearRateLimits:
+    """DELETE /auth/rate_limits (the user's) and DELETE /connections/{user_id}/rate_limits (the
+    backend's): the way back after the user upgraded their seat or plan. Every entry goes; the
+    next call asks Figma, and a 429 then is recorded (and announced) again. A sign-in never
+    clears them: people sign in far more often than they upgrade."""
+
+    def __init__(self, *, store: LedgerClearer, authenticate: Callable[[Credentials], Current]) -> None:
+        self.store, self.authenticate = store, authenticate
+
+    def mine(self, creds: Credentials) -> None:
+        self._clear(self.authenticate(creds).session.user_id)
+
+    def theirs(self, user_id: str) -> None:
+        """Whether or not the user is connected now: the ledger outlives the connection."""
+        self._clear(checked_user_id(user_id))
+
+    def _clear(self, user_id: str) -> None:
+        self.store.delete_rate_limits(user_id)
+        metrics_count("RateLimitsCleared")
+        logger.info("rate limits cleared")  # pragma: no mutate
 
 
 class RateLimitLedger:
@@ -50,11 +81,12 @@ class RateLimitLedger:
             return None
         now = self.clock()
         headers = {name.lower(): value for name, value in answer.headers.items()}
+        kind = _header(headers, "x-figma-rate-limit-type")
         limit = RateLimit(
             tier=call.tier,
-            scope=call.scope,
+            scope=scope_of(call, kind),
             until=now + timedelta(seconds=retry_after(headers.get("retry-after"))),
-            type=_header(headers, "x-figma-rate-limit-type"),
+            type=kind,
             plan_tier=_header(headers, "x-figma-plan-tier"),
             upgrade_link=_header(headers, "x-figma-upgrade-link"),
         )
@@ -68,6 +100,13 @@ class RateLimitLedger:
         # pragma: no mutate end
         self.publish("FigmaRateLimited", {"user_id": conn.user_id, **entry_view(limit)})
         return limit
+
+
+def scope_of(call: Classified, limit_type: str | None) -> str:
+    """What a 429 covers: ``low`` says the seat or plan is the limit, which holds for every file
+    the user reads (one entry, one event, however many files follow); a burst (``high``, or no
+    type) covers what the call spent: its file's plan, or the user."""
+    return "user" if limit_type == "low" else call.scope
 
 
 def refusal(limit: RateLimit, now: datetime) -> RateLimited:

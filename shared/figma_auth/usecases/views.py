@@ -10,6 +10,7 @@ from figma_auth.engine import Fresh
 from figma_auth.errors import ReauthRequired
 from figma_auth.models import (
     ConnectionView,
+    ListedConnection,
     ProviderInfo,
     RateLimitInfo,
     SessionInfo,
@@ -50,6 +51,17 @@ def session_view(
 
 def connection_view(conn: Connection, fresh: Fresh | None) -> ConnectionView:
     return ConnectionView(user=user_info(conn), provider=provider_info(conn, fresh, expose=True))
+
+
+def listed_view(conn: Connection, now: datetime) -> ListedConnection:
+    """A connection as the backend's listing shows it: as stored, without refreshing its grant."""
+    return ListedConnection(
+        user=user_info(conn),
+        status="active" if conn.status == ACTIVE else "reauth_required",
+        scopes=list(conn.scopes),
+        created_at=iso(conn.created_at) if conn.created_at else "",
+        rate_limits=[RateLimitInfo.model_validate(entry_view(limit)) for limit in conn.rate_limits_at(now)],
+    )
 
 
 def user_info(conn: Connection) -> UserInfo:
