@@ -97,7 +97,7 @@ def test_figmas_rate_limit_is_said_in_words_with_the_upgrade_link(page, live: St
     assert clear.value.status == 204 and read.value.status == 200
     page.wait_for_selector("#open-file:not([disabled])")
     assert "Design file DemoLimited1" in page.text_content("#file")
-    assert page.is_hidden("#error") and live.emulator.calls()["files"] == 8
+    assert page.is_hidden("#error") and live.emulator.calls()["GET /v1/files/{file_key}"] == 8
 
 
 def test_watch_this_file_shows_an_edit_made_at_figma_within_seconds(page, live: Stack):
