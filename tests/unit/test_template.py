@@ -37,6 +37,8 @@ CONTRACT_ROUTES = {
     ("DELETE", "/connections/{user_id}/webhooks/{id}"),
     ("POST", "/webhooks/figma"),
     ("POST", "/auth/realtime"),
+    ("GET", "/oauth/authorize"),
+    ("POST", "/oauth/authorize"),
 }
 IAM_ROUTES = {r for r in CONTRACT_ROUTES if r[1].startswith("/connections/")}
 PREFLIGHT = ("OPTIONS", "/{proxy+}")  # CORS preflights reach the functions: API Gateway configures no CORS
