@@ -24,6 +24,7 @@ from tests.support.agents import (
     pkce,
     refresh,
 )
+from tests.support.backend_client import backend
 from tests.support.browser import Browser, query_of
 from tests.support.stack import Stack
 
@@ -277,3 +278,14 @@ def test_in_the_aws_configuration_a_document_on_a_loopback_address_is_never_fetc
 
     assert answer.status_code == 400 and "location" not in answer.headers
     assert "could not be identified" in answer.text
+
+
+def test_a_disconnect_ends_agents_and_the_backend_reads_figma_as_the_tokens_sub(agents: Stack, documents):
+    client_id, tokens = granted(agents, documents)
+    sub = verify(agents, tokens["access_token"])["sub"]
+    app_backend = backend(agents)
+    assert app_backend.figma(sub, "GET", "/v1/me").json()["id"] == sub  # what an MCP server does with sub
+
+    app_backend.disconnect(sub)
+
+    assert refresh(agents.api, client_id, tokens["refresh_token"]).json()["error"] == "invalid_grant"
