@@ -19,7 +19,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Response
 from aws_lambda_powertools.shared.cookies import Cookie
 
 from figma_auth import pages, web
-from figma_auth.errors import FigmaAuthError, InvalidState, Unauthorized
+from figma_auth.errors import InvalidState, Unauthorized
 from figma_auth.records import Current
 from figma_auth.tokens import constant_time_equal, derive, random_token
 
@@ -96,7 +96,7 @@ def _signed_in(app: web.App, parts: Parts) -> Current | None:
         return None
     try:
         current = parts().authenticate(creds)
-    except (Unauthorized, FigmaAuthError):
+    except Unauthorized:
         return None
     return current
 

@@ -12,6 +12,7 @@ import jwt as pyjwt
 import pytest
 from jwt import PyJWKClient
 
+from devstack.hooks import AwsCalls
 from tests.support.agents import (
     REDIRECT,
     RESOURCE,
@@ -25,7 +26,7 @@ from tests.support.agents import (
     refresh,
 )
 from tests.support.backend_client import backend
-from tests.support.browser import Browser, query_of
+from tests.support.browser import Browser, decide_at_figma, query_of
 from tests.support.stack import Stack
 
 
@@ -289,3 +290,36 @@ def test_a_disconnect_ends_agents_and_the_backend_reads_figma_as_the_tokens_sub(
     app_backend.disconnect(sub)
 
     assert refresh(agents.api, client_id, tokens["refresh_token"]).json()["error"] == "invalid_grant"
+
+
+def test_each_grant_costs_two_dynamodb_calls_and_one_kms_sign_warm(agents: Stack, documents):
+    client_id = documents.client()
+    pair = pkce()
+    query = authorize_query(client_id, pair.challenge)
+    person = Browser(origin=agents.api)
+    code = code_of(decide(person, agents.api, open_consent(person, agents.api, query)), query["state"])
+    httpx.get(f"{agents.api}/.well-known/jwks.json")  # warm: the signer's public key is known
+    counter = AwsCalls()
+
+    first = exchange(agents.api, client_id, code, pair.verifier).json()
+    code_grant = dict(counter.calls)
+    counter.reset()
+    assert refresh(agents.api, client_id, first["refresh_token"]).status_code == 200
+
+    assert code_grant == {"dynamodb:UpdateItem": 1, "dynamodb:TransactWriteItems": 1, "kms:Sign": 1}
+    assert dict(counter.calls) == {"dynamodb:GetItem": 1, "dynamodb:TransactWriteItems": 1, "kms:Sign": 1}
+
+
+def test_declining_at_figma_sends_access_denied_back_to_the_client(agents: Stack, documents):
+    query = authorize_query(documents.client(), pkce().challenge)
+    person = Browser(origin=agents.api)
+    to_figma = person.get(f"{agents.api}/oauth/authorize", params=query)
+    assert to_figma.status_code == 302
+
+    back_here = person.get(decide_at_figma(person, to_figma.headers["location"], decision="deny"))
+    to_client = person.get(back_here.headers["location"])
+
+    assert to_client.status_code == 302 and to_client.headers["location"].startswith(REDIRECT + "?")
+    back = query_of(to_client.headers["location"])
+    assert (back["error"], back["state"], back["iss"]) == ("access_denied", query["state"], agents.api)
+    assert "code" not in back
