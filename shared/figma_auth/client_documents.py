@@ -111,7 +111,7 @@ class ClientDocuments:
                         raise InvalidClient(f"the client_id document answered HTTP {answer.status_code}, not 200")
                     body = _read_limited(answer)
                     return body, cache_seconds(answer.headers.get("cache-control", ""))
-        except httpx.HTTPError:
+        except (httpx.HTTPError, httpx.InvalidURL):
             raise InvalidClient("the client_id document could not be fetched (unreachable or too slow)") from None
 
     def _address(self, host: str, port: int) -> str:
@@ -130,7 +130,7 @@ class ClientDocuments:
 
 def check_client_id(client_id: str, *, allow_loopback: bool) -> Any:
     """An https URL with a path (locally also http://127.0.0.1…), no fragment, no credentials."""
-    if len(client_id) > 1024 or not client_id.isascii():
+    if len(client_id) > 1024 or not client_id.isascii() or not client_id.isprintable() or " " in client_id:
         raise InvalidClient("client_id must be the URL of a Client ID Metadata Document (at most 1024 characters)")
     parts = urlsplit(client_id)
     loopback = allow_loopback and parts.scheme == "http" and parts.hostname in ("127.0.0.1", "::1")

@@ -60,6 +60,8 @@ def test_the_request_goes_to_the_checked_address_with_the_documents_host_name() 
         "https://agent.example.com",
         "https://agent.example.com/",
         "https://u:p@a.example/c",
+        "https://agent.example.com/c\x00.json",
+        "https://agent.example.com/a b.json",
     ],
 )
 def test_only_https_urls_with_a_path_are_client_ids_in_aws(client_id: str) -> None:
