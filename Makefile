@@ -18,13 +18,14 @@ export PYTHONPATH := $(CURDIR)/shared:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 PORT ?= 3000
 
-.PHONY: mutate js-client protected-api chromium dynamodb-local run test lint unit integration e2e browser sam scan invoke env-json bench openapi clean help
+.PHONY: mutate js-client protected-api mcp-example chromium dynamodb-local run test lint unit integration e2e browser sam scan invoke env-json bench openapi clean help
 
 help:
 	@echo "make run     - local stack on http://127.0.0.1:$(PORT) (DynamoDB Local + moto + Figma emulator)"
 	@echo "make test    - everything: lint, unit, integration, e2e, sam validate + build"
 	@echo "make invoke FN=session EVENT=events/session.json - one handler, no Docker"
 	@echo "make protected-api - examples/protected-api beside make run, checking its JWTs as API Gateway does"
+	@echo "make mcp-example - examples/mcp-figma (an MCP server, figma-auth its authorization server) on :8765 beside make run"
 	@echo "make env-json - env.json for sam local invoke --env-vars, against the running make run"
 	@echo "make bench   - benchmarks -> docs/BENCHMARKS.md"
 	@echo "make mutate  - mutation testing (mutmut) of the protocol, crypto and decision modules (docs/TESTING.md)"
@@ -42,6 +43,11 @@ run: dynamodb-local js-client $(STAMP)
 # examples/protected-api on :3300 (PROTECTED_PORT), trusting the running `make run`'s JWTs.
 protected-api: $(STAMP)
 	$(BIN)/python -m devstack protected-api
+
+# examples/mcp-figma on :8765 (make run's OAUTH_RESOURCES), calling the running `make run` as its backend.
+mcp-example: $(STAMP)
+	AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1 \
+	FIGMA_AUTH_URL=http://127.0.0.1:$(PORT) $(BIN)/python examples/mcp-figma/server.py
 
 env-json: $(STAMP)
 	$(BIN)/python -m devstack env-json

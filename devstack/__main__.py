@@ -82,6 +82,10 @@ def start_backends(port: int, *, emulator_port: int = 0, demo_port: int = 5173) 
                 "webhooks:read,webhooks:write"
             ),
             "CALLBACK_URL": callback,
+            # Agents: MCP clients' Client ID Metadata Documents on this machine, and the example
+            # MCP server's URL (make mcp-example) as the resource tokens may be for.
+            "OAUTH_LOOPBACK_CLIENTS": "true",
+            "OAUTH_RESOURCES": "http://127.0.0.1:8765/mcp",
             "POWERTOOLS_METRICS_NAMESPACE": "FigmaAuth",
             "POWERTOOLS_METRICS_DISABLED": "true",
         }

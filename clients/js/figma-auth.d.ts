@@ -73,6 +73,7 @@ export type ErrorCode =
   | "invalid_scope"
   | "invalid_state"
   | "invalid_grant"
+  | "invalid_target"
   | "invalid_path"
   | "access_denied"
   | "unauthorized"

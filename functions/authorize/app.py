@@ -1,5 +1,6 @@
-"""GET /auth/figma/authorize: start "Sign in with Figma" (Appwrite: createOAuth2Session); and the
-device sign-in of plugins and CLIs (RFC 8628): POST /auth/device, GET /auth/device/verify."""
+"""GET /auth/figma/authorize: start "Sign in with Figma" (Appwrite: createOAuth2Session); the
+device sign-in of plugins and CLIs (RFC 8628): POST /auth/device, GET /auth/device/verify; and
+agents (MCP clients) asking a person for access: GET and POST /oauth/authorize."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from figma_auth import device_page, entry, openapi, runtime, web
+from figma_auth import agent_page, device_page, entry, openapi, runtime, web
 from figma_auth.models import AuthorizeQuery, DeviceRequest, DeviceStart
 
 runtime.check()  # bad settings fail the cold start with one line naming the variable
@@ -78,6 +79,43 @@ def verify_device() -> Any:
 )
 def look_up_device() -> Any:
     return device_page.look_up(app, _verification)
+
+
+def _agents() -> Any:
+    """The agents' use case, built on the first request that needs it."""
+    return runtime.container().agent_authorization
+
+
+@app.get(
+    agent_page.AUTHORIZE_PATH,
+    summary="Agents (MCP clients): the authorization request (RFC 6749 §4.1, PKCE S256, RFC 8707 resource); "
+    "signs the person in with Figma first when needed, then asks for consent (HTML)",
+    responses={
+        200: {
+            "description": "The consent page (HTML): the client in its own words, the resource, the scopes.",
+            **HTML_PAGE,
+        },
+        302: {"description": "On to the Figma sign-in (no session yet), or back to the client with an error."},
+        400: {
+            "description": "An HTML page: the client_id document or the redirect_uri could not be used.",
+            **HTML_PAGE,
+        },
+    },
+)
+def agent_authorize() -> Any:
+    return agent_page.authorize(app, _agents, runtime.container)
+
+
+@app.post(
+    agent_page.AUTHORIZE_PATH,
+    summary="The consent form's answer (from our own page only): back to the client with code, state and iss",
+    responses={
+        303: {"description": "Back to the client's redirect_uri: code, state, iss (or error=access_denied)."},
+        400: {"description": "An HTML page naming the problem (e.g. not our page's form).", **HTML_PAGE},
+    },
+)
+def agent_decide() -> Any:
+    return agent_page.decide(app, _agents, runtime.container)
 
 
 lambda_handler = entry.http(app)

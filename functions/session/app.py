@@ -13,7 +13,12 @@ from typing import Any
 from figma_auth import entry, openapi, runtime, web
 from figma_auth.errors import InvalidRequest
 from figma_auth.models import (
+    AUTHORIZATION_CODE_GRANT,
     DEVICE_GRANT,
+    REFRESH_TOKEN_GRANT,
+    AgentCodeRequest,
+    AgentRefreshRequest,
+    AgentTokenResponse,
     DeviceTokenRequest,
     Jwks,
     JwtResponse,
@@ -28,8 +33,8 @@ from figma_auth.models import (
 runtime.check()
 app = web.create_app(runtime.settings)
 UNSUPPORTED_GRANT = (
-    f"grant_type: this endpoint takes {DEVICE_GRANT} (device sign-in), "
-    "or no grant_type with a ticket and code_verifier (token mode)"
+    f"grant_type: this endpoint takes {DEVICE_GRANT} (device sign-in), authorization_code or refresh_token "
+    "(agents), or no grant_type with a ticket and code_verifier (token mode)"
 )
 
 
@@ -58,12 +63,15 @@ def list_sessions() -> Any:
 @app.post(
     "/auth/token",
     summary="Token mode: trade the ticket and your PKCE verifier for a session token; "
-    "device sign-in: poll with the device code (RFC 8628 §3.4, JSON or form body)",
+    "device sign-in: poll with the device code (RFC 8628 §3.4, JSON or form body); "
+    "agents: authorization_code and refresh_token (RFC 6749 §4.1.3, §6) for an ES256 JWT",
     responses=openapi.responses(
-        {200: TokenResponse},
+        {200: TokenResponse | AgentTokenResponse},
         (
             "invalid_request",
             "invalid_grant",
+            "invalid_target",
+            "invalid_scope",
             "authorization_pending",
             "slow_down",
             "access_denied",
@@ -79,6 +87,12 @@ def token() -> Any:
         grant = data.get("grant_type")
         if grant == DEVICE_GRANT:
             answer = runtime.container().device.poll(web.validated(DeviceTokenRequest, data))
+        elif grant == AUTHORIZATION_CODE_GRANT:
+            code = web.validated(AgentCodeRequest, data)
+            answer = runtime.container().agent_tokens.exchange(code, issuer=web.issuer(app))
+        elif grant == REFRESH_TOKEN_GRANT:
+            refresh = web.validated(AgentRefreshRequest, data)
+            answer = runtime.container().agent_tokens.refresh(refresh, issuer=web.issuer(app))
         elif not grant:
             answer = runtime.container().redeem_ticket(web.validated(TokenRequest, data))
         else:

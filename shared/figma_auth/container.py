@@ -27,12 +27,15 @@ if TYPE_CHECKING:  # the use cases load on the first request that needs them, no
     from mypy_boto3_s3 import S3Client
 
     from figma_auth.bodies import Bodies
+    from figma_auth.client_documents import ClientDocuments
     from figma_auth.engine import Publish, RefreshEngine
     from figma_auth.figma import CodeExchange, FigmaClient, FigmaUser, Overflow, ProxyResponse, RetryPolicy
     from figma_auth.oauth import FigmaGrant
     from figma_auth.signing import JwtSigner
     from figma_auth.sockets import Sockets
     from figma_auth.store import Store
+    from figma_auth.usecases.agent_tokens import AgentTokens
+    from figma_auth.usecases.agents import AgentAuthorization
     from figma_auth.usecases.authenticate import Authenticate
     from figma_auth.usecases.authorize import StartSignIn
     from figma_auth.usecases.connection_list import ListConnections
@@ -248,7 +251,7 @@ class Parts:
         return RateLimitLedger(store=self.store, publish=self.publish, clock=self.clock)
 
 
-class Container(Parts):
+class UseCases(Parts):
     """The parts, and the use cases the functions serve with them: each built once, on first use."""
 
     @cached_property
@@ -491,3 +494,39 @@ class Container(Parts):
         from figma_auth.usecases.push import Push
 
         return Push(store=self.store, sockets=self.sockets)
+
+
+class Container(UseCases):
+    """Every use case, and the agents' (MCP clients: the authorization code and its tokens)."""
+
+    @cached_property
+    def client_documents(self) -> ClientDocuments:
+        """Client ID Metadata Documents, cached for this container as their Cache-Control says."""
+        from figma_auth.client_documents import ClientDocuments
+
+        return ClientDocuments(allow_loopback=self.settings.oauth_loopback_clients)
+
+    @cached_property
+    def agent_authorization(self) -> AgentAuthorization:
+        from figma_auth.usecases.agents import AgentAuthorization
+
+        return AgentAuthorization(
+            store=self.store,
+            documents=self.client_documents,
+            scopes=self.start_sign_in.requested_scopes,
+            resources=self.settings.oauth_resources,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def agent_tokens(self) -> AgentTokens:
+        from figma_auth.usecases.agent_tokens import AgentTokens
+
+        return AgentTokens(
+            store=self.store,
+            signer=self.signer,
+            clock=self.clock,
+            ttl_seconds=self.settings.jwt_ttl_seconds,
+            session_ttl_days=self.settings.session_ttl_days,
+            ended=self.end_user.session_ended,
+        )

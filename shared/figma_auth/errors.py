@@ -66,6 +66,11 @@ class InvalidGrant(FigmaAuthError):
     default_message = "The ticket or code verifier is invalid, expired or already used."
 
 
+class InvalidTarget(FigmaAuthError):
+    code, status = "invalid_target", 400
+    default_message = "The resource is not one this server issues tokens for (OAUTH_RESOURCES)."
+
+
 class InvalidPath(FigmaAuthError):
     code, status = "invalid_path", 400
     default_message = "The Figma API path is not allowed."

@@ -179,6 +179,33 @@ class DeviceTokenRequest(_OAuthInput):
     client_id: ClientId = None
 
 
+AUTHORIZATION_CODE_GRANT = "authorization_code"
+REFRESH_TOKEN_GRANT = "refresh_token"
+Verifier = Annotated[str, Field(min_length=43, max_length=128, pattern=r"^[A-Za-z0-9._~-]+$")]
+Resource = Annotated[str | None, Field(max_length=512, description="RFC 8707: the MCP server's URL.")]
+
+
+class AgentCodeRequest(_OAuthInput):
+    """``POST /auth/token`` with ``grant_type=authorization_code`` (an agent, after consent)."""
+
+    grant_type: Literal["authorization_code"]
+    code: Annotated[str, Field(min_length=16, max_length=128, pattern=URL_SAFE)]
+    redirect_uri: Annotated[str, Field(min_length=1, max_length=1024)]
+    client_id: Annotated[str, Field(min_length=1, max_length=1024)]
+    code_verifier: Verifier
+    resource: Resource = None
+
+
+class AgentRefreshRequest(_OAuthInput):
+    """``POST /auth/token`` with ``grant_type=refresh_token`` (rotating: the answer has a new one)."""
+
+    grant_type: Literal["refresh_token"]
+    refresh_token: Annotated[str, Field(min_length=16, max_length=128, pattern=URL_SAFE)]
+    client_id: Annotated[str | None, Field(min_length=1, max_length=1024)] = None
+    resource: Resource = None
+    scope: Annotated[str | None, Field(max_length=1024)] = None
+
+
 # -- responses -----------------------------------------------------------------------------
 
 
@@ -249,6 +276,17 @@ class TokenResponse(SessionView):
     session_token: Annotated[str, Field(description="The same as access_token; keep it secret.")]
 
 
+class AgentTokenResponse(_Output):
+    """``POST /auth/token`` for agents (RFC 6749 §5.1): an ES256 JWT for the resource and a
+    rotating refresh token."""
+
+    access_token: Annotated[str, Field(description="ES256 JWT: aud = the resource, sub, client_id, scope.")]
+    token_type: Literal["Bearer"]
+    expires_in: int
+    refresh_token: Annotated[str, Field(description="Single use: each refresh answers a new one.")]
+    scope: str
+
+
 class DeviceStart(_Output):
     """``POST /auth/device`` (RFC 8628 §3.2): show ``user_code``, open ``verification_uri_complete``,
     then poll ``POST /auth/token`` every ``interval`` seconds."""
@@ -267,9 +305,12 @@ class SessionSummary(_Output):
     expires_at: Timestamp
     current: bool
     client: Annotated[
-        Literal["web", "token", "device"],
-        Field(description="How the session was made: cookie sign-in, token mode, or device sign-in."),
+        Literal["web", "token", "device", "agent"],
+        Field(description="How the session was made: cookie sign-in, token mode, device sign-in, or an agent's grant."),
     ]
+    client_name: Annotated[
+        str | None, Field(description="An agent's name, in its own words (its Client ID Metadata Document).")
+    ] = None
 
 
 class SessionList(_Output):
@@ -324,6 +365,10 @@ class ServerMetadata(_Output):
     id_token_signing_alg_values_supported: list[str]
     subject_types_supported: list[str]
     claims_supported: list[str]
+    authorization_endpoint: str | None = None
+    code_challenge_methods_supported: list[str] | None = None
+    client_id_metadata_document_supported: bool | None = None
+    authorization_response_iss_parameter_supported: bool | None = None
 
 
 class ListedConnection(_Output):

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
-
 from figma_auth.credentials import SESSION_COOKIE
 from figma_auth.errors import status_of
 
@@ -19,7 +17,7 @@ IAM_SECURITY: list[dict[str, list[str]]] = [{"awsSigV4": []}]
 
 
 def responses(
-    ok: dict[int, str | type[BaseModel]],
+    ok: dict[int, Any],  # a description, a model, or a union of models
     errors: tuple[str, ...],
     error_status: dict[str, tuple[int, ...]] | None = None,
     *,

@@ -1,4 +1,5 @@
-"""The device sign-in's pages (GET /auth/device/verify): plain HTML, no script, no framework,
+"""The device sign-in's pages (GET /auth/device/verify) and the agents' consent page (GET
+/oauth/authorize): plain HTML, no script, no framework,
 the local home page's look. Every value is escaped; see ``csp`` for what the page may do."""
 
 from __future__ import annotations
@@ -36,12 +37,12 @@ input { font: 600 22px ui-monospace, monospace; letter-spacing: 3px; text-transf
 """
 
 
-def _page(title: str, body: str) -> str:
+def _page(title: str, body: str, subtitle: str = "device sign-in") -> str:
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<title>{escape(title)}</title><link rel="icon" href="data:,"><style>{_STYLE}</style></head>'
-        f"<body><main><h1>figma-auth <small>device sign-in</small></h1>{body}</main></body></html>"
+        f"<body><main><h1>figma-auth <small>{escape(subtitle)}</small></h1>{body}</main></body></html>"
     )
 
 
@@ -128,4 +129,55 @@ def failed(code: str, message: str) -> str:
         "Not signed in",
         f'<p class="error" id="failed" role="alert" data-error="{escape(code)}">{escape(message)}</p>'
         '<p class="hint">Start again from Figma (or your editor, or terminal).</p>',
+    )
+
+
+# An agent's name and logo come from its Client ID Metadata Document: anyone can publish one.
+OWN_WORDS = (
+    '<span class="hint" id="client-note">(the name and logo the app gives itself, not verified by figma-auth)</span>'
+)
+
+
+@dataclass(frozen=True)
+class AgentConsent:
+    """What the consent page shows: the client in its own words, where it returns, for what."""
+
+    client_name: str
+    client_id: str
+    logo_uri: str | None
+    return_host: str
+    resource: str
+    scopes: tuple[str, ...]
+    user: str  # who is signed in here (the Figma handle)
+
+
+def consent(action: str, about: AgentConsent, fields: dict[str, str]) -> str:
+    """Allow or deny an agent (an MCP client); the form posts back to our own origin."""
+    logo = (
+        f'<img id="client-logo" src="{escape(about.logo_uri)}" alt="" width="48" height="48">' if about.logo_uri else ""
+    )
+    items = "".join(f"<li><code>{escape(s)}</code></li>" for s in about.scopes)
+    hidden = "".join(f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">' for k, v in fields.items())
+    return _page(
+        "Allow access?",
+        f'<p>{logo}<strong id="client">{escape(about.client_name)}</strong> {OWN_WORDS}</p>'
+        f'<p class="hint">Identified by <code id="client-id">{escape(about.client_id)}</code></p>'
+        f'<p>wants to use <strong id="resource">{escape(about.resource)}</strong> as '
+        f'<strong id="user">{escape(about.user)}</strong>, with your Figma account\'s:</p><ul id="scopes">{items}</ul>'
+        f'<p>After you answer, you go back to <strong id="return-host">{escape(about.return_host)}</strong>.</p>'
+        '<p class="hint">Only allow apps you started connecting yourself, just now. You can end this access any '
+        "time from your sessions.</p>"
+        f'<form method="post" action="{escape(action)}">{hidden}'
+        '<button id="allow" type="submit" name="decision" value="allow">Allow</button> '
+        '<button id="deny" type="submit" name="decision" value="deny">Deny</button></form>',
+        subtitle="connect an app",
+    )
+
+
+def agent_failed(code: str, message: str) -> str:
+    return _page(
+        "Cannot connect this app",
+        f'<p class="error" id="failed" role="alert" data-error="{escape(code)}">{escape(message)}</p>'
+        '<p class="hint">Go back to the app and start connecting again.</p>',
+        subtitle="connect an app",
     )

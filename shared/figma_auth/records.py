@@ -11,8 +11,8 @@ from figma_auth.vault import SealedBox
 
 ACTIVE = "active"
 REAUTH_REQUIRED = "reauth_required"
-CLIENTS = ("web", "token", "device")
-Client = Literal["web", "token", "device"]
+CLIENTS = ("web", "token", "device", "agent")
+Client = Literal["web", "token", "device", "agent"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ class Session:
     expires_at: datetime
     client: Client = "web"
     activated: bool = True
+    client_name: str | None = None  # an agent's: the name its Client ID Metadata Document gives
 
 
 @dataclass(frozen=True)
@@ -254,3 +255,41 @@ class LiveHook:
     holder_user: str
     holder_socket: str
     owned: bool  # made for the live watch (False: the holder's own webhook, left at Figma when they go)
+
+
+@dataclass(frozen=True)
+class AgentGrant:
+    """What a person allowed an agent (an MCP client) on the consent page: who, which client
+    (its Client ID Metadata Document's URL and name), for which resource and scopes. The grant's
+    refresh tokens form one family, ended as a whole (``family_id``, a session of client agent)."""
+
+    user_id: str
+    client_id: str
+    client_name: str
+    resource: str
+    scopes: tuple[str, ...]
+    family_id: str
+
+
+@dataclass(frozen=True)
+class AgentCode:
+    """An authorization code (RFC 6749 §4.1.2), stored by its hash: single use, ≤ 60 s, bound to
+    the grant, the redirect URI and the PKCE challenge."""
+
+    code_hash: str
+    grant: AgentGrant
+    redirect_uri: str
+    code_challenge: str
+    expires_at: datetime
+    used: bool = False
+
+
+@dataclass(frozen=True)
+class AgentRefresh:
+    """A refresh token of an agent grant, stored by its hash; rotated on each use (a used one
+    presented again ends its family)."""
+
+    token_hash: str
+    grant: AgentGrant
+    expires_at: datetime
+    used: bool = False

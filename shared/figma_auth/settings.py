@@ -179,6 +179,22 @@ def _redirect_urls(value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(urls))
 
 
+def _resources(value: Any) -> tuple[str, ...]:
+    """RFC 8707 resource indicators: absolute URLs without a fragment (an MCP server's own URL)."""
+    from urllib.parse import urlsplit
+
+    found = []
+    for item in str(value).split(","):
+        item = item.strip()
+        if not item:
+            continue
+        parts = urlsplit(item)
+        if parts.scheme not in ("https", "http") or not parts.netloc or parts.fragment or len(item) > 512:
+            raise ValueError(f"has {item[:80]!r}, which is not an absolute http(s) URL without a fragment")
+        found.append(item)
+    return tuple(dict.fromkeys(found))
+
+
 def _ws_url(value: Any) -> str:
     """The WebSocket API's URL: wss://, or ws:// only to this machine (the local stack)."""
     from urllib.parse import urlsplit
@@ -290,6 +306,12 @@ class Settings:
     proxy_max_bytes: int = _setting("PROXY_MAX_BYTES", _whole(1024 * 1024, 5 * 1024**3), default=1024**3)
     file_cache: Literal["shared", "off"] = _setting("FILE_CACHE", _file_cache, default="shared")
     file_cache_days: int = _setting("FILE_CACHE_DAYS", _whole(1, 30), default=7)
+
+    # Agents (MCP clients, authorization code): the resources (MCP servers' URLs) a token may be
+    # for; none: GET /oauth/authorize refuses every request (invalid_target). The loopback switch
+    # admits http://127.0.0.1… Client ID Metadata Documents (the local stack only).
+    oauth_resources: tuple[str, ...] = _setting("OAUTH_RESOURCES", _resources, default=())
+    oauth_loopback_clients: bool = _setting("OAUTH_LOOPBACK_CLIENTS", _boolean, default=False)
 
     # The realtime API (its stack outputs): where browsers open sockets, and the management API
     # the functions post to. Unset: POST /auth/realtime answers not_found.

@@ -149,7 +149,7 @@ def test_a_redeemed_ticket_answers_as_rfc_6749_token_response_uncached(stack: St
 
 
 def test_another_grant_type_is_invalid_request_naming_the_grants_this_endpoint_takes(stack: Stack, browser: Browser):
-    answer = browser.post(f"{stack.api}/auth/token", data={"grant_type": "authorization_code", "code": "x"})
+    answer = browser.post(f"{stack.api}/auth/token", data={"grant_type": "client_credentials", "code": "x"})
     assert (answer.status_code, answer.json()["error"]) == (400, "invalid_request")
     assert "device_code" in answer.json()["error_description"]
 

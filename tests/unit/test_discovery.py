@@ -101,6 +101,21 @@ def test_the_metadata_issuer_is_the_stacks_issuer_output_exactly_and_every_endpo
     assert calls.calls == {}  # settings alone: no AWS call
 
 
+def test_the_metadata_names_the_agents_authorization_code_flow_as_the_contract_lists_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    status, body, calls = metadata("/.well-known/oauth-authorization-server", custom_domain="", monkeypatch=monkeypatch)
+
+    issuer = body["issuer"]
+    assert status == 200 and body["authorization_endpoint"] == f"{issuer}/oauth/authorize"
+    assert "code" in body["response_types_supported"]
+    assert {"authorization_code", "refresh_token", DEVICE_GRANT} <= set(body["grant_types_supported"])
+    assert body["code_challenge_methods_supported"] == ["S256"]
+    assert body["client_id_metadata_document_supported"] is True
+    assert body["authorization_response_iss_parameter_supported"] is True
+    assert body["token_endpoint_auth_methods_supported"] == ["none"] and calls.calls == {}
+
+
 def test_without_jwts_the_rfc_8414_metadata_is_served_without_jwks_uri_and_openid_discovery_is_404(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -116,7 +131,7 @@ def test_the_discovery_document_says_id_tokens_and_public_subjects_and_without_j
     from figma_auth.usecases.discovery import Discovery
 
     doc = Discovery(scopes=("current_user:read",), jwts=True).openid_configuration("https://api.example.com")
-    assert (doc.response_types_supported, doc.subject_types_supported) == (["id_token"], ["public"])
+    assert (doc.response_types_supported, doc.subject_types_supported) == (["code", "id_token"], ["public"])
     with pytest.raises(NotFound) as off:
         Discovery(scopes=(), jwts=False).openid_configuration("https://api.example.com")
     assert off.value.message == "JWTs are not enabled on this deployment: set JWT_KEY_ID to a KMS ECC_NIST_P256 key."

@@ -21,6 +21,7 @@ CONTRACT_CODES = {
     "invalid_scope",
     "invalid_state",
     "invalid_grant",
+    "invalid_target",
     "invalid_path",
     "unauthorized",
     "reauth_required",
@@ -97,6 +98,7 @@ def test_error_codes_are_the_contracts_with_the_contracts_statuses() -> None:
                                 "invalid_scope": "400",
                                 "invalid_state": "400",
                                 "invalid_grant": "400",
+                                "invalid_target": "400",
                                 "invalid_path": "400",
                                 "unauthorized": "401",
                                 "reauth_required": "401",
@@ -143,8 +145,16 @@ def test_the_session_view_schema_has_the_contracts_fields_and_no_refresh_token()
     assert set(schemas["UserInfo"]["properties"]) == {"id", "handle", "email", "img_url"}
     assert set(schemas["SessionInfo"]["properties"]) == {"id", "created_at", "expires_at"}
     assert "session_token" in schemas["TokenResponse"]["required"]
-    assert set(schemas["SessionSummary"]["properties"]) == {"id", "created_at", "expires_at", "current", "client"}
-    assert "refresh_token" not in json.dumps(DOC)
+    assert set(schemas["SessionSummary"]["properties"]) == {
+        "id",
+        "created_at",
+        "expires_at",
+        "current",
+        "client",
+        "client_name",
+    }
+    # Figma's refresh token never appears; an agent's own (rotating) one only in its token answer.
+    assert "refresh_token" not in json.dumps({k: v for k, v in schemas.items() if k != "AgentTokenResponse"})
 
 
 def test_session_routes_declare_cookie_or_bearer_backend_routes_sigv4_and_login_routes_none() -> None:

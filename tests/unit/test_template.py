@@ -40,6 +40,8 @@ CONTRACT_ROUTES = {
     ("DELETE", "/auth/rate_limits"),
     ("DELETE", "/connections/{user_id}/rate_limits"),
     ("GET", "/connections"),
+    ("GET", "/oauth/authorize"),
+    ("POST", "/oauth/authorize"),
 }
 IAM_ROUTES = {r for r in CONTRACT_ROUTES if r[1].startswith("/connections")}
 PREFLIGHT = ("OPTIONS", "/{proxy+}")  # CORS preflights reach the functions: API Gateway configures no CORS

@@ -5,7 +5,8 @@ connection, ticket and device approval), written in parts by item kind. Each use
 the part of it that it uses as a ``typing.Protocol``; ``Store`` satisfies all of them. Each
 module owns its item kinds' keys, shapes and expressions (``signin``: login transactions and
 tickets; ``sessions``; ``connections``: the connection, its grant and rate-limit ledger, and the
-scheduler's pause; ``devices``; ``webhooks``; ``file_cache``: the read-once cache's index; ``realtime``: tickets, sockets, watches and live hooks); ``codec`` is DynamoDB's attribute-value format,
+scheduler's pause; ``devices``; ``webhooks``; ``file_cache``: the read-once cache's index; ``realtime``: tickets, sockets, watches and live hooks; ``agents``: MCP clients' codes and
+refresh tokens); ``codec`` is DynamoDB's attribute-value format,
 ``table`` the table's indexes and single-item writes. The records are in ``figma_auth.records``,
 the item table in ``docs/ARCHITECTURE.md``. Secrets are never stored: states, session tokens, tickets and device
 codes appear only as SHA-256 hashes, Figma's tokens only inside the connection's KMS-sealed box.
@@ -15,6 +16,7 @@ Every item but an offline connection carries ``ttl``, and expiry is always check
 
 from __future__ import annotations
 
+from figma_auth.store.agents import AgentsTable
 from figma_auth.store.connections import ConnectionsTable
 from figma_auth.store.devices import DevicesTable
 from figma_auth.store.file_cache import FileCacheTable
@@ -24,7 +26,16 @@ from figma_auth.store.signin import SignInTable
 from figma_auth.store.webhooks import WebhooksTable
 
 
-class Store(SignInTable, SessionsTable, ConnectionsTable, DevicesTable, WebhooksTable, FileCacheTable, RealtimeTable):
+class Store(
+    SignInTable,
+    SessionsTable,
+    ConnectionsTable,
+    DevicesTable,
+    WebhooksTable,
+    FileCacheTable,
+    RealtimeTable,
+    AgentsTable,
+):
     """DynamoDB: sign-in, sessions, connections, device sign-in, webhooks, the read-once cache's
     index and the realtime API's sockets and watches, on one table and client."""
 

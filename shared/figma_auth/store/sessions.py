@@ -29,19 +29,23 @@ def session_item(s: Session) -> dict[str, Any]:
         created_at=iso(s.created_at),
         expires_at=iso(s.expires_at),
         ttl=int(s.expires_at.timestamp()),
-        client=s.client,
+        # An agent's name rides in ``client`` ("agent:<name>"): the by_user index projects
+        # ``client``, and a deployed index's projection cannot change in place.
+        client=f"agent:{s.client_name}" if s.client == "agent" and s.client_name else s.client,
         activated=s.activated,
     )
 
 
 def session_from(item: dict[str, Any]) -> Session:
+    client, _, name = str(item.get("client", "")).partition(":")
     return Session(
         id=SESSION.ident(item["pk"]),
         user_id=item["user_id"],
         created_at=parse_iso(item["created_at"]),
         expires_at=parse_iso(item["expires_at"]),
-        client=item["client"] if item.get("client") in CLIENTS else "web",
+        client=client if client in CLIENTS else "web",  # type: ignore[arg-type]
         activated=item.get("activated", True),
+        client_name=name if client == "agent" and name else None,
     )
 
 

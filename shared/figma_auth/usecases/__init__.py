@@ -10,6 +10,8 @@ serves. tests/unit/test_structure.py keeps this list equal to the package's modu
 - ``sessions``          session view, refresh, list, logout, end a user
 - ``device``            device sign-in for plugins and CLIs (RFC 8628), the app's side
 - ``device_verify``     device sign-in, the person's side: the verify page's look-up and confirm
+- ``agents``            agents (MCP clients) ask a person: /oauth/authorize's checks, the code
+- ``agent_tokens``      agents' token grants: authorization_code, rotating refresh_token, ES256 JWTs
 - ``proxy``             call Figma's REST API as the session's user or (backend) as any user
 - ``file_cache``        read each file version from Figma once (the proxy's Tier-1 reads)
 - ``connections``       backend access: a user's connection, disconnect

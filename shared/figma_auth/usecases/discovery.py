@@ -1,8 +1,10 @@
 """What standard clients read to find us (RFC 8414 authorization server metadata, and the same
-document as OpenID discovery for JWT verifiers): the issuer, the device flow's endpoints and
-the keys. Built from settings alone: no AWS call, ever."""
+document as OpenID discovery for JWT verifiers): the issuer, the device flow's and the agents'
+(authorization code, MCP clients) endpoints and the keys. Built from settings alone: no AWS call, ever."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from figma_auth.errors import NotFound
 from figma_auth.models import DEVICE_GRANT, ServerMetadata
@@ -20,15 +22,20 @@ class Discovery:
 
     def metadata(self, issuer: str) -> ServerMetadata:
         """RFC 8414 §2; every URL absolute and under ``issuer`` exactly (§3.3)."""
+        keys: dict[str, Any] = {"jwks_uri": f"{issuer}/.well-known/jwks.json"} if self.jwts else {}
         return ServerMetadata(
             issuer=issuer,
-            **({"jwks_uri": f"{issuer}/.well-known/jwks.json"} if self.jwts else {}),
+            **keys,
+            authorization_endpoint=f"{issuer}/oauth/authorize",
             device_authorization_endpoint=f"{issuer}/auth/device",
             token_endpoint=f"{issuer}/auth/token",
-            grant_types_supported=[DEVICE_GRANT],
-            token_endpoint_auth_methods_supported=["none"],  # public clients: plugins, CLIs
+            grant_types_supported=[DEVICE_GRANT, "authorization_code", "refresh_token"],
+            token_endpoint_auth_methods_supported=["none"],  # public clients: plugins, CLIs, agents
             scopes_supported=list(self.scopes),
-            response_types_supported=["id_token"],
+            response_types_supported=["code", "id_token"],
+            code_challenge_methods_supported=["S256"],
+            client_id_metadata_document_supported=True,  # agents (MCP clients) identify by a URL
+            authorization_response_iss_parameter_supported=True,  # RFC 9207
             id_token_signing_alg_values_supported=[ALG],
             subject_types_supported=["public"],
             claims_supported=CLAIMS,

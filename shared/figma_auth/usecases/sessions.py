@@ -146,6 +146,7 @@ class Sessions:
                 expires_at=iso(s.expires_at),
                 current=s.id == current.id,
                 client=s.client,
+                **({"client_name": s.client_name} if s.client == "agent" else {}),
             )
             for s in sorted(self.store.user_sessions(current.user_id), key=lambda s: s.created_at)
             if s.activated and s.expires_at > now

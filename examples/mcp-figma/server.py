@@ -1,0 +1,133 @@
+"""An MCP server that reads Figma for the person using an AI tool, with figma-auth as its
+authorization server (the MCP authorization specification, 2025-11-25), on the official MCP
+Python SDK (streamable HTTP).
+
+- ``/.well-known/oauth-protected-resource`` (RFC 9728) names figma-auth; a request without a
+  valid token gets ``401`` with ``WWW-Authenticate: Bearer resource_metadata=…`` (the SDK's).
+- Tokens are figma-auth's ES256 JWTs, verified with its JWKS: ``iss`` = figma-auth, ``aud`` =
+  this server's own URL (a token for another resource is refused), ``exp``.
+- The tools call Figma as the token's ``sub`` through figma-auth's backend routes
+  (``/connections/{sub}/figma/…``, AWS IAM), so the rate-limit ledger, the read-once cache and
+  refresh apply; this server never holds a Figma token.
+
+Settings (environment): ``FIGMA_AUTH_URL`` (figma-auth's ISSUER), ``MCP_URL`` (this server's
+URL, one of figma-auth's OAUTH_RESOURCES), AWS credentials allowed ``execute-api:Invoke`` on
+``/connections/*``. ``make mcp-example`` runs it beside ``make run``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import anyio
+import jwt
+from jwt import PyJWKClient
+from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.auth.provider import AccessToken
+from mcp.server.auth.settings import AuthSettings
+from mcp.server.mcpserver import MCPServer
+from starlette.applications import Starlette
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "clients" / "python"))
+from figma_auth_backend import FigmaAuthBackend  # noqa: E402
+
+SCOPES = ["current_user:read", "file_content:read"]
+
+
+class FigmaAuthTokens:
+    """The SDK's TokenVerifier: figma-auth's JWTs for this server, checked with its JWKS."""
+
+    def __init__(self, issuer: str, resource: str) -> None:
+        self.issuer, self.resource = issuer, resource
+        self.keys = PyJWKClient(f"{issuer}/.well-known/jwks.json", cache_keys=True, lifespan=300)
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        return await anyio.to_thread.run_sync(self._verify, token)
+
+    def _verify(self, token: str) -> AccessToken | None:
+        try:
+            key = self.keys.get_signing_key_from_jwt(token)
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key.key,
+                algorithms=["ES256"],
+                audience=self.resource,
+                issuer=self.issuer,
+                options={"require": ["iss", "aud", "sub", "exp", "client_id"]},
+            )
+        except jwt.PyJWTError:
+            return None
+        return AccessToken(
+            token=token,
+            client_id=str(claims["client_id"]),
+            scopes=str(claims.get("scope", "")).split(),
+            expires_at=int(claims["exp"]),
+            resource=self.resource,
+            subject=str(claims["sub"]),
+        )
+
+
+def build(issuer: str, resource: str, backend: FigmaAuthBackend) -> tuple[MCPServer[Any], Starlette]:
+    """The server and its ASGI app (served at ``resource``'s path)."""
+    server: MCPServer[Any] = MCPServer(
+        "figma",
+        instructions="Reads Figma files as the person who connected this tool.",
+        token_verifier=FigmaAuthTokens(issuer, resource),
+        auth=AuthSettings(
+            issuer_url=issuer,  # type: ignore[arg-type]
+            resource_server_url=resource,  # type: ignore[arg-type]
+            required_scopes=["file_content:read"],
+            validate_token_resource=True,  # and the verifier checks aud itself
+        ),
+    )
+
+    def figma(path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
+        token = get_access_token()
+        if token is None or token.subject is None:
+            raise PermissionError("no signed-in person")
+        answer = backend.figma(token.subject, "GET", path, params=params or {})
+        answer.raise_for_status()
+        result: dict[str, Any] = answer.json()
+        return result
+
+    @server.tool()
+    async def file_name(file_key: str) -> dict[str, Any]:
+        """A Figma file's name and its pages."""
+        doc = await anyio.to_thread.run_sync(figma, f"/v1/files/{quote(file_key, safe='')}", {"depth": "1"})
+        pages = [{"id": p.get("id"), "name": p.get("name")} for p in doc.get("document", {}).get("children", [])]
+        return {"name": doc.get("name"), "pages": pages}
+
+    @server.tool()
+    async def list_components(file_key: str) -> list[dict[str, Any]]:
+        """The components published in a Figma file."""
+        found = await anyio.to_thread.run_sync(figma, f"/v1/files/{quote(file_key, safe='')}/components")
+        return [{"key": c.get("key"), "name": c.get("name")} for c in found.get("meta", {}).get("components", [])]
+
+    @server.tool()
+    async def render_node(file_key: str, node_id: str) -> str:
+        """A PNG URL of one node."""
+        path = f"/v1/images/{quote(file_key, safe='')}"
+        images = await anyio.to_thread.run_sync(figma, path, {"ids": node_id, "format": "png"})
+        return str((images.get("images") or {}).get(node_id) or "")
+
+    app = server.streamable_http_app(streamable_http_path=urlsplit(resource).path or "/mcp", host="127.0.0.1")
+    return server, app
+
+
+def main() -> None:
+    import uvicorn
+
+    issuer = os.environ.get("FIGMA_AUTH_URL", "http://127.0.0.1:3000")
+    resource = os.environ.get("MCP_URL", "http://127.0.0.1:8765/mcp")
+    _, app = build(issuer, resource, FigmaAuthBackend(issuer))
+    parts = urlsplit(resource)
+    print(f"MCP server on {resource} (authorization server {issuer})", flush=True)
+    uvicorn.run(app, host=parts.hostname or "127.0.0.1", port=parts.port or 8765, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()
