@@ -43,6 +43,7 @@ BASELINE_CALLS: dict[str, list[str]] = {
         "dynamodb:DeleteItem",
         "dynamodb:GetItem",
         "dynamodb:Query",
+        "dynamodb:Query",  # the session's sockets (the realtime API): closed with it
         "dynamodb:DeleteItem",
         "events:PutEvents",
         "events:PutEvents",
