@@ -4,7 +4,6 @@ grants, whose ES256 JWTs a third party's verifier (PyJWT, keys through discovery
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -28,13 +27,6 @@ from tests.support.agents import (
 from tests.support.backend_client import backend
 from tests.support.browser import Browser, decide_at_figma, query_of
 from tests.support.stack import Stack
-
-
-@pytest.fixture(scope="module")
-def documents() -> Iterator[DocumentServer]:
-    server = DocumentServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

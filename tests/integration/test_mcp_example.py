@@ -41,13 +41,6 @@ from tests.support.mcp_example import load_example
 from tests.support.stack import Stack
 
 
-@pytest.fixture(scope="module")
-def documents() -> Iterator[DocumentServer]:
-    server = DocumentServer().start()
-    yield server
-    server.stop()
-
-
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
