@@ -155,6 +155,7 @@ class EmulatorState:
         return None
 
     def reset(self) -> None:
+        self.webhooks.settle()
         with self.lock:
             self.codes.clear()
             self.access_tokens.clear()

@@ -54,6 +54,13 @@ class Webhooks:
     failing: bool = False
     forbidden: set[str] = field(default_factory=set)
     delivered: int = 0
+    pings: list[threading.Thread] = field(default_factory=list)
+
+    def settle(self, timeout: float = 15) -> None:
+        """Wait (without the lock: a delivery takes it) for the PINGs still on their way: a test
+        ends only once its receiver has answered them, so none writes into the next test's world."""
+        while self.pings:
+            self.pings.pop().join(timeout)
 
     def reset(self) -> None:
         self.hooks.clear()
@@ -166,7 +173,9 @@ def ping_later(state: Any, hook: dict[str, Any]) -> None:
     """The PING Figma sends on creation, from a thread of its own (it may arrive before the
     creator has stored Figma's answer)."""
     payload = state.webhooks.payload(hook, {"event_type": "PING"})
-    threading.Thread(target=deliver, args=(state, hook, payload), daemon=True).start()
+    thread = threading.Thread(target=deliver, args=(state, hook, payload), daemon=True)
+    state.webhooks.pings.append(thread)
+    thread.start()
 
 
 def public(hook: dict[str, Any], *, redact: bool = False) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import struct
+import threading
 import zlib
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
@@ -492,3 +493,35 @@ def test_reset_brings_back_the_default_files(figma: FigmaEmulator):
     with client(figma) as ada:
         assert ada.get("/v1/files/Reset1").status_code == 200
     assert httpx.get(f"{figma.url}/_emulator/files/HUGE").json()["bytes"] > 6 * 1024 * 1024
+
+
+def test_a_reset_returns_only_once_a_ping_on_its_way_has_been_answered(figma: FigmaEmulator, ada):
+    """A test's end resets the emulator: a PING still on its way must not reach the receiver (and
+    write into the table) after the next test has begun."""
+    arrived, release, order = threading.Event(), threading.Event(), []
+
+    class Held(_Receiver):
+        def do_POST(self) -> None:  # noqa: N802
+            arrived.set()
+            release.wait(10)
+            order.append("answered")
+            super().do_POST()
+
+    server = BackgroundServer(Held, host="127.0.0.1", port=0, name="held-receiver")
+    server.serve()
+    try:
+        endpoint = f"{server.url}/figma"
+        body = {"event_type": "FILE_UPDATE", "context": "file", "context_id": "Held1", "endpoint": endpoint}
+        body["passcode"] = "pass"
+        assert ada.post("/v2/webhooks", json=body).status_code == 200
+        assert arrived.wait(10)
+        resetting = threading.Thread(target=lambda: (figma.state.reset(), order.append("reset")))
+        resetting.start()
+        resetting.join(1)  # a reset that does not wait for the PING is done by now
+        release.set()
+        resetting.join(15)
+    finally:
+        release.set()
+        server.stop()
+
+    assert order == ["answered", "reset"]
