@@ -4,9 +4,10 @@ line, ``lambda_handler = entry.http(app)``, ``entry.scheduled(job)`` or ``entry.
 Both stack the same things in the same order, so none can be forgotten: the Lambda context in
 every log line (Powertools Logger), the request's deadline (``figma_auth.deadline``), the
 metrics the invocation counted flushed at its end, answered or failed (Powertools Metrics:
-without it they wait for 100 values, and alarms count some of them), and the cold start's end
-(``figma_auth.boot``): after an HTTP function's answer, before a scheduled job (a batch may run
-for minutes, and collects as it goes). Errors: an HTTP function maps every exception to the
+without it they wait for 100 values, and alarms count some of them), and the cold start's two
+ends (``figma_auth.boot``): the init's, once the handler is made, and the first request's,
+after an HTTP function's answer or before a scheduled job (a batch may run for minutes, and
+collects as it goes). Errors: an HTTP function maps every exception to the
 contract's ``{"error", "message"}`` in ``web``; a scheduled job's escape to Lambda, which
 retries it and counts it for the alarms.
 """
@@ -39,6 +40,7 @@ def http(app: App) -> Handler:
             deadline.finish(bound)
             boot.end()
 
+    boot.end_of_init()
     return _observed(invoke, correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 
 
@@ -53,6 +55,7 @@ def scheduled(job: Callable[[Any], dict[str, Any]]) -> Handler:
         finally:
             deadline.finish(bound)
 
+    boot.end_of_init()
     return _observed(invoke)
 
 
@@ -69,6 +72,7 @@ def event(handle: Callable[[dict[str, Any]], dict[str, Any]]) -> Handler:
             deadline.finish(bound)
             boot.end()
 
+    boot.end_of_init()
     return _observed(invoke)
 
 
