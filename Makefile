@@ -89,6 +89,7 @@ scan: $(SCAN_STAMP)
 sam: $(STAMP)
 	$(BIN)/sam validate --lint
 	$(BIN)/sam validate --lint -t examples/protected-api/template.yaml
+	$(BIN)/sam validate --lint -t examples/mcp-figma/template.yaml
 	$(BIN)/sam build --parallel --cached
 
 # The browser tests drive Debian's chromium (never a downloaded browser): install it when we can

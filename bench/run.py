@@ -204,24 +204,49 @@ def delta(after: dict[str, int], before: dict[str, int]) -> int:
 # 2. calls per request -------------------------------------------------------------------------
 
 
+class CallRows:
+    """The calls table: each row one request's AWS calls (botocore's hooks in the workers) and
+    Figma calls (at the emulator). ``function``: count only that function's calls (another may
+    be running meanwhile: a webhook's PING at the receiver). ``expect``: the exact calls, else
+    the bench fails (a count pinned by the integration tests, here as measured)."""
+
+    def __init__(self, stack: LocalStack) -> None:
+        from devstack.hooks import AwsCalls
+
+        self.stack, self.counter, self.rows = stack, AwsCalls(), list[list[Any]]()
+
+    def measure(
+        self,
+        label: str,
+        target: str,
+        action: Callable[[], Any],
+        *,
+        function: str | None = None,
+        expect: dict[str, int] | None = None,
+    ) -> None:
+        self.counter.reset()
+        before = self.stack.figma_calls()
+        action()
+        calls = dict(self.counter.by_function[function] if function else self.counter.calls)
+        figma = delta(self.stack.figma_calls(), before)
+        ddb = sum(v for k, v in calls.items() if k.startswith("dynamodb:"))
+        kms = sum(v for k, v in calls.items() if k.startswith("kms:"))
+        detail = ", ".join(f"{k} {v}" for k, v in sorted(calls.items()))
+        self.rows.append([label, figma, ddb, kms, detail, target])
+        assert expect is None or calls == expect, f"{label}: {calls}, expected {expect}"
+
+    def table(self) -> str:
+        return md_table(["request", "Figma", "DynamoDB", "KMS", "AWS calls", "target"], self.rows)
+
+
 def calls_per_request(stack: LocalStack) -> str:
-    from devstack.hooks import AwsCalls
     from tests.support.browser import Browser, start_login
 
     stack.fresh_table()
-    counter = AwsCalls()
+    table = CallRows(stack)
+    measure = table.measure
     browser = Browser(origin=stack.api.url)
     api = stack.api.url
-    rows = []
-
-    def measure(label: str, target: str, action: Callable[[], Any]) -> None:
-        counter.reset()
-        before = stack.figma_calls()
-        action()
-        ddb, kms = counter.total("dynamodb"), counter.total("kms")
-        figma = delta(stack.figma_calls(), before)
-        detail = ", ".join(f"{k} {v}" for k, v in sorted(counter.calls.items()))
-        rows.append([label, figma, ddb, kms, detail, target])
 
     attempt: list[Any] = []
     files = "current_user:read,file_content:read"  # the emulator refuses a file without its scope, as Figma does
@@ -275,12 +300,141 @@ def calls_per_request(stack: LocalStack) -> str:
         lambda: httpx.post(f"{api}/webhooks/figma", json={**payload, "timestamp": "bench-2"}),
     )
     measure("logout (the last session: the connection goes too)", "—", lambda: browser.post(f"{api}/auth/logout"))
+    agent_token_calls(stack, table)
+    realtime_calls(stack, table)
     return (
         "Counted with botocore's event hooks inside the local stack's workers (one process per container) and "
         "at the emulator. A session read fetches the session, its user's connection and rate-limit ledger in one `BatchGetItem` "
-        "(the session token carries the user id).\n\n"
-        + md_table(["request", "Figma", "DynamoDB", "KMS", "AWS calls", "target"], rows)
+        "(the session token carries the user id). The agent rows (issue 42) are an MCP client's grants at `POST /auth/token`; "
+        "the realtime rows (issue 41) count only the named function's calls: a socket's ticket, its `$connect`, and one "
+        "push of a file's event to the three sockets watching it (the event as EventBridge hands it to the push function). "
+        "Rows with an exact target fail the bench when their calls change.\n\n" + table.table()
     )
+
+
+AGENT_CODE_GRANT = {"dynamodb:UpdateItem": 1, "dynamodb:TransactWriteItems": 1, "kms:Sign": 1}
+AGENT_REFRESH_GRANT = {"dynamodb:GetItem": 1, "dynamodb:TransactWriteItems": 1, "kms:Sign": 1}
+
+
+def agent_token_calls(stack: LocalStack, table: CallRows) -> None:
+    """Issue 42: an MCP client's two grants at POST /auth/token, warm (a person allowed it on
+    the consent page first; the client's document is served from this machine)."""
+    from figma_auth import runtime
+    from tests.support.agents import (
+        RESOURCE,
+        DocumentServer,
+        authorize_query,
+        code_of,
+        decide,
+        exchange,
+        open_consent,
+        pkce,
+        refresh,
+    )
+    from tests.support.browser import Browser
+
+    api = stack.api.url
+    settings = {"OAUTH_LOOPBACK_CLIENTS": "true", "OAUTH_RESOURCES": RESOURCE}
+    os.environ.update(settings)  # a new deployment: the workers start again with it
+    runtime.reset()
+    documents = DocumentServer().start()
+    try:
+        client_id, pair = documents.client(), pkce()
+        query = authorize_query(client_id, pair.challenge)
+        person = Browser(origin=api)
+        code = code_of(decide(person, api, open_consent(person, api, query)), query["state"])
+        httpx.get(f"{api}/.well-known/jwks.json").raise_for_status()  # warm: the signer's public key is known
+        answers: list[httpx.Response] = []
+        table.measure(
+            "POST /auth/token authorization_code (agent, warm)",
+            "2 DynamoDB + 1 KMS Sign",
+            lambda: answers.append(exchange(api, client_id, code, pair.verifier)),
+            function="SessionFunction",
+            expect=AGENT_CODE_GRANT,
+        )
+        assert answers[-1].status_code == 200, answers[-1].text
+        first_refresh = answers[-1].json()["refresh_token"]
+        table.measure(
+            "POST /auth/token refresh_token (agent, rotating, warm)",
+            "2 DynamoDB + 1 KMS Sign",
+            lambda: answers.append(refresh(api, client_id, first_refresh)),
+            function="SessionFunction",
+            expect=AGENT_REFRESH_GRANT,
+        )
+        assert answers[-1].status_code == 200 and answers[-1].json()["refresh_token"] != first_refresh
+    finally:
+        documents.stop()
+        for name in settings:
+            os.environ.pop(name)
+        runtime.reset()
+
+
+REALTIME_SCOPES = "current_user:read,file_metadata:read,webhooks:read,webhooks:write"  # a watch's
+TICKET = {"dynamodb:BatchGetItem": 1, "dynamodb:PutItem": 1}
+CONNECT = {"dynamodb:DeleteItem": 1, "dynamodb:BatchGetItem": 1, "dynamodb:TransactWriteItems": 1}
+
+
+def realtime_calls(stack: LocalStack, table: CallRows, sockets: int = 3) -> None:
+    """Issue 41: a socket's ticket and $connect, warm, then one push of a file's event to the
+    ``sockets`` watching it (one person, a tab each)."""
+    from devstack.realtime import LocalRealtime
+    from figma_auth import runtime
+    from tests.support.browser import Browser, sign_in
+    from tests.support.realtime import WsClient, realtime_ticket, watch
+
+    api = stack.api.url
+    server = LocalRealtime(port=0, log=False)
+    os.environ.update(server.env())
+    runtime.reset()
+    server.attach(stack.containers).start()
+    opened: list[WsClient] = []
+    try:
+        person = Browser(origin=api)
+        sign_in(person, api, user="ada", scopes=REALTIME_SCOPES)
+        opened.append(WsClient(realtime_ticket(person, api)["url"]))  # both functions warm
+        tickets: list[dict[str, Any]] = []
+        table.measure(
+            "realtime ticket: POST /auth/realtime (warm)",
+            "1 DynamoDB read + 1 write",
+            lambda: tickets.append(realtime_ticket(person, api)),
+            function="SessionFunction",
+            expect=TICKET,
+        )
+        table.measure(
+            "realtime $connect with the ticket (warm)",
+            "3 DynamoDB (ticket redeemed, session read, socket stored)",
+            lambda: opened.append(WsClient(tickets[0]["url"])),
+            function="RealtimeFunction",
+            expect=CONNECT,
+        )
+        opened += [WsClient(realtime_ticket(person, api)["url"]) for _ in range(sockets - len(opened))]
+        assert [watch(s, "FILE1")["status"] for s in opened] == ["active"] * sockets
+        push = stack.containers.by_name("push")
+        event = {
+            "version": "0",
+            "id": "bench-push",
+            "source": "figma-auth",
+            "detail-type": "Figma FILE_UPDATE",
+            "detail": {"event_type": "FILE_UPDATE", "file_key": "FILE1", "file_name": "bench"},
+        }
+        reports: list[Any] = []
+        table.measure(
+            f"push: a file's event to the {sockets} sockets watching it",
+            f"1 DynamoDB Query + {sockets} PostToConnection",
+            lambda: reports.append(stack.containers.invoke(push, event)),
+            function="PushFunction",
+            expect={"dynamodb:Query": 1, "apigatewaymanagementapi:PostToConnection": sockets},
+        )
+        assert reports[0] == {"sent": sockets, "gone": 0}, reports
+        assert all(s.recv_until(lambda m: m["type"] == "event")["id"] == "bench-push" for s in opened)
+    finally:
+        for sock in opened:
+            sock.close()
+        assert server.wait_idle(20), "a socket's $disconnect did not finish"
+        server.stop()
+        for name in server.env():
+            os.environ.pop(name)
+        runtime.reset()
 
 
 def backend_helper(api: str) -> Any:

@@ -12,7 +12,11 @@ Python SDK (streamable HTTP).
 
 Settings (environment): ``FIGMA_AUTH_URL`` (figma-auth's ISSUER), ``MCP_URL`` (this server's
 URL, one of figma-auth's OAUTH_RESOURCES), AWS credentials allowed ``execute-api:Invoke`` on
-``/connections/*``. ``make mcp-example`` runs it beside ``make run``.
+``GET/connections/*/figma/*``; ``FIGMA_AUTH_REGION`` when figma-auth is on a custom domain (SigV4
+signs for its region); ``PORT``: listen on 127.0.0.1 there, behind a proxy (Lambda Web Adapter),
+not on ``MCP_URL``'s host; ``MCP_STATELESS=true`` where requests may reach different instances
+and answers cannot stream (Lambda behind API Gateway): no MCP sessions, JSON answers.
+``make mcp-example`` runs it beside ``make run``; ``template.yaml`` deploys it (README.md).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import os
 import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import SplitResult, quote, urlsplit
 
 import anyio
 import jwt
@@ -30,8 +34,10 @@ from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 
+# The repository's helper; deployed, the template's layer puts it on the path.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "clients" / "python"))
 from figma_auth_backend import FigmaAuthBackend  # noqa: E402
 
@@ -71,8 +77,11 @@ class FigmaAuthTokens:
         )
 
 
-def build(issuer: str, resource: str, backend: FigmaAuthBackend) -> tuple[MCPServer[Any], Starlette]:
-    """The server and its ASGI app (served at ``resource``'s path)."""
+def build(
+    issuer: str, resource: str, backend: FigmaAuthBackend, *, stateless: bool = False
+) -> tuple[MCPServer[Any], Starlette]:
+    """The server and its ASGI app (served at ``resource``'s path). ``stateless``: no MCP
+    sessions and whole JSON answers (no SSE), for instances behind API Gateway."""
     server: MCPServer[Any] = MCPServer(
         "figma",
         instructions="Reads Figma files as the person who connected this tool.",
@@ -114,8 +123,24 @@ def build(issuer: str, resource: str, backend: FigmaAuthBackend) -> tuple[MCPSer
         images = await anyio.to_thread.run_sync(figma, path, {"ids": node_id, "format": "png"})
         return str((images.get("images") or {}).get(node_id) or "")
 
-    app = server.streamable_http_app(streamable_http_path=urlsplit(resource).path or "/mcp", host="127.0.0.1")
+    parts = urlsplit(resource)
+    app = server.streamable_http_app(
+        streamable_http_path=parts.path or "/mcp",
+        stateless_http=stateless,
+        json_response=stateless,
+        transport_security=host_check(parts),
+    )
     return server, app
+
+
+def host_check(resource: SplitResult) -> TransportSecuritySettings:
+    """DNS-rebinding protection: requests for this server's own host only (on loopback any port,
+    as the SDK does locally); a browser's Origin only when it is that host too."""
+    if resource.hostname in ("127.0.0.1", "localhost", "::1"):
+        hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
+        return TransportSecuritySettings(allowed_hosts=hosts, allowed_origins=[f"http://{h}" for h in hosts])
+    origin = f"{resource.scheme}://{resource.netloc}"
+    return TransportSecuritySettings(allowed_hosts=[resource.netloc], allowed_origins=[origin])
 
 
 def main() -> None:
@@ -123,10 +148,13 @@ def main() -> None:
 
     issuer = os.environ.get("FIGMA_AUTH_URL", "http://127.0.0.1:3000")
     resource = os.environ.get("MCP_URL", "http://127.0.0.1:8765/mcp")
-    _, app = build(issuer, resource, FigmaAuthBackend(issuer))
+    backend = FigmaAuthBackend(issuer, region=os.environ.get("FIGMA_AUTH_REGION") or None)
+    _, app = build(issuer, resource, backend, stateless=os.environ.get("MCP_STATELESS") == "true")
     parts = urlsplit(resource)
+    behind = os.environ.get("PORT")  # Lambda Web Adapter forwards to 127.0.0.1:PORT
+    host, port = ("127.0.0.1", int(behind)) if behind else (parts.hostname or "127.0.0.1", parts.port or 8765)
     print(f"MCP server on {resource} (authorization server {issuer})", flush=True)
-    uvicorn.run(app, host=parts.hostname or "127.0.0.1", port=parts.port or 8765, log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 if __name__ == "__main__":

@@ -48,9 +48,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_example(stack: Stack, url: str, port: int) -> Iterator[None]:
-    """The example server on ``port``, trusting this test's stack."""
-    _, app = load_example().build(stack.api, url, backend(stack))
+def running_example(stack: Stack, url: str, port: int, *, stateless: bool = False) -> Iterator[None]:
+    """The example server for resource ``url`` on 127.0.0.1:``port``, trusting this test's stack."""
+    _, app = load_example().build(stack.api, url, backend(stack), stateless=stateless)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -122,6 +122,37 @@ def test_the_sdks_client_calls_a_tool_that_reads_the_files_name_as_the_person(st
 
     assert not result.is_error, result
     assert result.structured_content["name"] == expected.json()["name"]
+
+
+def test_as_deployed_stateless_behind_a_proxy_it_answers_json_for_its_own_host_only(stack, reconfigure, documents):
+    """examples/mcp-figma/template.yaml's configuration: a public https resource, the server on
+    loopback behind Lambda Web Adapter (which passes API Gateway's Host on), no MCP sessions
+    (any instance answers), whole JSON answers. The SDK's client reads the file; a request
+    naming another host is refused (DNS-rebinding protection)."""
+    reconfigure(OAUTH_LOOPBACK_CLIENTS="true", OAUTH_RESOURCES=RESOURCE)
+    token = token_for(stack, documents, RESOURCE)
+    port = free_port()
+    local = f"http://127.0.0.1:{port}/mcp"
+    headers = {"Authorization": f"Bearer {token}", "Host": "mcp.example.com"}  # RESOURCE's host
+    call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call"}
+    call["params"] = {"name": "file_name", "arguments": {"file_key": "Agent1"}}
+    accept = {"Accept": "application/json, text/event-stream"}
+
+    async def through_the_sdk() -> Any:
+        http = httpx2.AsyncClient(headers=headers)
+        async with Client(streamable_http_client(local, http_client=http)) as client:
+            return await client.call_tool("file_name", {"file_key": "Agent1"})
+
+    with running_example(stack, RESOURCE, port, stateless=True):
+        result = anyio.run(through_the_sdk)
+        raw = httpx.post(local, json=call, headers={**headers, **accept})  # no initialize: no session
+        elsewhere = httpx.post(local, json=call, headers={**headers, **accept, "Host": f"127.0.0.1:{port}"})
+
+    assert not result.is_error, result
+    assert raw.status_code == 200 and raw.headers["content-type"].startswith("application/json"), raw.text
+    assert "mcp-session-id" not in raw.headers
+    assert raw.json()["result"]["structuredContent"]["name"] == result.structured_content["name"]
+    assert elsewhere.status_code == 421
 
 
 def _sub(token: str) -> str:

@@ -4,6 +4,7 @@ the key policy admits, and production settings on every function."""
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import pytest
@@ -391,6 +392,142 @@ def test_the_example_apis_jwt_authorizer_trusts_exactly_our_issuer_and_audience(
     for function in example["Resources"].values():
         for event in function.get("Properties", {}).get("Events", {}).values():
             assert "Auth" not in event["Properties"]  # no route opts out of the default authorizer
+
+
+MCP_EXAMPLE = ROOT / "examples" / "mcp-figma"
+FIGMA_AUTH = {
+    "AWS::Partition": "aws",
+    "AWS::Region": "eu-west-1",
+    "AWS::AccountId": "123456789012",
+    "HttpApi": "abc123",
+}
+
+
+def cfn(value: Any, names: dict[str, Any]) -> Any:
+    """The intrinsics the example's template uses, evaluated as CloudFormation does."""
+    if isinstance(value, list):
+        return [cfn(v, names) for v in value]
+    if not isinstance(value, dict) or len(value) != 1 or not next(iter(value)).startswith(("Ref", "Fn::")):
+        return {k: cfn(v, names) for k, v in value.items()} if isinstance(value, dict) else value
+    ((fn, arg),) = value.items()
+    if fn == "Ref":
+        return names[arg]
+    if fn == "Fn::Select":
+        return cfn(arg[1], names)[arg[0]]
+    if fn == "Fn::Split":
+        return cfn(arg[1], names).split(arg[0])
+    if fn == "Fn::GetAtt":
+        return ".".join(arg) if isinstance(arg, list) else arg  # the attribute's name, to compare
+    assert fn == "Fn::Sub", fn
+    text, own = (arg, {}) if isinstance(arg, str) else (arg[0], {k: cfn(v, names) for k, v in arg[1].items()})
+    return re.sub(r"\$\{([^}]+)\}", lambda m: str({**names, **own}[m.group(1)]), text)
+
+
+@pytest.fixture(scope="module")
+def mcp_example() -> tuple[dict[str, Any], dict[str, Any]]:
+    """examples/mcp-figma/template.yaml as SAM transforms it, and the names a deployment gives
+    it: figma-auth's own outputs (from our template) as its parameters."""
+    from samtranslator.translator.transform import transform
+
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    ours = load()
+    names = {
+        **FIGMA_AUTH,
+        "Issuer": "https://auth.example.com",
+        "BackendInvokeArn": cfn(ours["Outputs"]["BackendInvokeArn"]["Value"], FIGMA_AUTH),
+        "AWS::URLSuffix": "amazonaws.com",
+        "Api": "mcp789",
+    }
+    doc = load(MCP_EXAMPLE / "template.yaml")
+    for param in ("Issuer", "BackendInvokeArn"):
+        assert re.fullmatch(doc["Parameters"][param]["AllowedPattern"], names[param]), param
+    for resource in doc["Resources"].values():
+        for uri in ("CodeUri", "ContentUri"):
+            if uri in resource.get("Properties", {}):
+                resource["Properties"][uri] = "s3://bucket/artifact.zip"
+
+    class NoManagedPolicies:
+        def load(self) -> dict[str, str]:
+            return {}
+
+    params = {k: names[k] for k in ("Issuer", "BackendInvokeArn")}
+    return transform(doc, params, NoManagedPolicies()), names
+
+
+def test_the_mcp_example_may_only_read_figma_as_a_user_through_the_backend_routes(
+    mcp_example: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    """Its role, as SAM makes it from figma-auth's BackendInvokeArn output: GET through
+    /connections/{id}/figma/... only; never a user's token, the listing, a write or a disconnect."""
+    from devstack.iam import allows, invoke_arn
+
+    doc, names = mcp_example
+    (role,) = resources(doc, "AWS::IAM::Role").values()
+    (policy,) = role["Properties"]["Policies"]
+    document = cfn(policy["PolicyDocument"], names)
+
+    def may(method: str, path: str, api_id: str = "abc123") -> bool:
+        arn = invoke_arn(region="eu-west-1", account="123456789012", api_id=api_id, method=method, path=path)
+        return allows(document, arn)
+
+    assert may("GET", "/connections/1143/figma/v1/files/KEY")
+    assert not may("GET", "/connections/1143")  # a Figma access token: never held by the MCP server
+    assert not may("GET", "/connections")
+    assert not may("POST", "/connections/1143/figma/v1/files/KEY/comments")
+    assert not may("DELETE", "/connections/1143")
+    assert not may("DELETE", "/connections/1143/rate_limits")
+    assert not may("GET", "/connections/1143/figma/v1/me", api_id="other1")
+    broader = names["BackendInvokeArn"].replace("/*/connections/*", "/*")
+    assert not re.fullmatch(
+        load(MCP_EXAMPLE / "template.yaml")["Parameters"]["BackendInvokeArn"]["AllowedPattern"], broader
+    )
+
+
+def test_the_mcp_example_is_told_its_own_url_figma_auths_and_the_region_sigv4_signs_for(
+    mcp_example: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    doc, names = mcp_example
+    (function,) = resources(doc, "AWS::Lambda::Function").values()
+    env = cfn(function["Properties"]["Environment"]["Variables"], names)
+    url = cfn(doc["Outputs"]["McpUrl"]["Value"], names)
+
+    assert (
+        env["MCP_URL"] == url == "https://mcp789.execute-api.eu-west-1.amazonaws.com/mcp"
+    )  # what OAuthResources lists
+    assert env["FIGMA_AUTH_URL"] == "https://auth.example.com" and env["FIGMA_AUTH_REGION"] == "eu-west-1"
+    assert env["MCP_STATELESS"] == "true"
+    assert env["AWS_LWA_READINESS_CHECK_PATH"] == "/.well-known/oauth-protected-resource/mcp"  # the SDK serves it
+    (route,) = resources(doc, "AWS::ApiGatewayV2::Route").values()
+    (integration,) = resources(doc, "AWS::ApiGatewayV2::Integration").values()
+    assert route["Properties"]["RouteKey"] == "$default" and "AuthorizationType" not in route["Properties"]
+    assert cfn(integration["Properties"]["IntegrationUri"], names) == "McpFunction.Arn"
+
+
+def test_the_mcp_examples_function_starts_the_server_through_lambda_web_adapter() -> None:
+    """The handler is the start script Lambda Web Adapter runs (executable, starting server.py),
+    the adapter's layer fits the architecture, the helper's layer holds figma_auth_backend, and
+    the deployed packages are the versions the tests run."""
+    doc = load(MCP_EXAMPLE / "template.yaml")
+    props = doc["Resources"]["McpFunction"]["Properties"]
+    start = MCP_EXAMPLE / props["CodeUri"] / props["Handler"]
+    assert os.access(start, os.X_OK) and "server.py" in start.read_text()
+    assert props["Environment"]["Variables"]["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/bootstrap"
+    assert props["Architectures"] == ["arm64"] and "LambdaAdapterLayerArm64" in str(props["Layers"][0])
+    helper = doc["Resources"]["BackendHelperLayer"]["Properties"]["ContentUri"]
+    assert (MCP_EXAMPLE / helper / "figma_auth_backend.py").is_file()
+
+    def pins(path: Any) -> dict[str, str]:
+        lines = (line.split("#")[0].strip() for line in path.read_text().splitlines())
+        return {n.split("[")[0].lower(): v for n, v in (line.split("==") for line in lines if "==" in line)}
+
+    deployed, tested = (
+        pins(MCP_EXAMPLE / "requirements.txt"),
+        {
+            **pins(ROOT / "requirements-dev.txt"),
+            **pins(ROOT / "shared" / "requirements.txt"),
+        },
+    )
+    assert deployed and all(tested.get(name) == version for name, version in deployed.items()), deployed
 
 
 def test_the_schedulers_page_reads_wait_30_s_and_the_request_path_5_s(monkeypatch: pytest.MonkeyPatch) -> None:
