@@ -342,3 +342,27 @@ def test_logs_of_deleting_webhooks_hold_no_secret(stack: Stack, emulator: FigmaE
         )
         == []
     )
+
+
+# -- realtime: a ticket, a socket, a watch, an event pushed, the session's end ---------------------
+
+
+def test_logs_of_the_realtime_api_hold_no_secret(stack: Stack, emulator: FigmaEmulator, scan: LogScan, realtime: Any):
+    from urllib.parse import parse_qs, urlsplit
+
+    from tests.support.realtime import WsClient, realtime_ticket, watch
+    from tests.support.realtime import edit as edit_at_figma
+
+    user = signed_in(stack, scan, scopes=f"{WEBHOOK_SCOPES},file_metadata:read")
+    scan.start()
+    url = realtime_ticket(user, stack.api)["url"]
+    scan.keep(parse_qs(urlsplit(url).query)["ticket"][0])
+    socket = WsClient(url)
+    assert watch(socket, "LiveFile1")["status"] == "active"
+    scan.keep_figmas()  # the shared webhook's passcode
+
+    edit_at_figma(stack.emulator.url, "LiveFile1")
+    assert socket.recv_until(lambda m: m["type"] == "event")["detail"]["file_key"] == "LiveFile1"
+    user.post(f"{stack.api}/auth/logout")  # closes the socket
+
+    assert scan.leaked(routes=("POST /auth/realtime",), functions=("RealtimeFunction", "PushFunction")) == []
