@@ -8,7 +8,9 @@ Gateway serves it, on the standard library alone (RFC 6455 framing).
   route of that key, else ``$default``) and invokes its function (MESSAGE); when the route has a
   route response the function's ``body`` goes back on the socket.
 - A close, a dropped TCP connection, 10 idle minutes or 2 hours (API Gateway's limits;
-  ``WS_IDLE_SECONDS`` and ``WS_MAX_SECONDS`` shorten them) invoke ``$disconnect``.
+  ``WS_IDLE_SECONDS`` and ``WS_MAX_SECONDS`` shorten them) invoke ``$disconnect`` — except for a
+  socket a test makes ``vanish``: API Gateway does not always send ``$disconnect`` (a best
+  effort, its docs say), and the stack must cope.
 - The management API on the same port: ``POST /{stage}/@connections/{id}`` sends its body as a
   text message, ``DELETE`` closes the socket, ``GET`` describes it; an unknown or closed socket
   answers ``410`` ``GoneException``. Requests must be SigV4-signed by a local identity
@@ -95,6 +97,7 @@ class Socket:
     lock: threading.Lock = field(default_factory=threading.Lock)
     open: bool = True
     closed_with: tuple[int, str] | None = None  # the server closed it (DeleteConnection, a limit)
+    silent: bool = False  # gone without $disconnect (LocalRealtime.vanish)
 
     def send(self, opcode: int, payload: bytes) -> bool:
         with self.lock:
@@ -183,6 +186,16 @@ class LocalRealtime(BackgroundServer):
         """Until ``count`` sockets' lives have ended (their $disconnect done)."""
         with self.handler.busy:
             return self.handler.busy.wait_for(lambda: self.handler.serving[1] >= count, timeout)
+
+    def vanish(self, socket_id: str) -> None:
+        """The socket's TCP connection drops and ``$disconnect`` never comes, as API Gateway
+        sometimes does: the management API answers GoneException for it from now on."""
+        sock = self.handler.sockets[socket_id]
+        sock.silent, sock.open = True, False
+        try:
+            sock.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def close_all(self) -> None:
         for sock in list(self.handler.sockets.values()):
@@ -308,6 +321,8 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             sock.open = False
             self.sockets.pop(sock.id, None)
+        if sock.silent:  # gone without $disconnect
+            return
         self.invoke(
             "$disconnect",
             {**self.event(sock, "DISCONNECT", "$disconnect"), "disconnectStatusCode": code, "disconnectReason": reason},

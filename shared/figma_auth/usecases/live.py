@@ -10,7 +10,9 @@ duplicate at Figma. A viewer (no edit right) cannot make one: with no editor wat
 is ``unavailable`` and says why; when an editor comes, everyone waiting is told ``active``. When
 the holder's socket goes (unwatch, disconnect, logout) the webhook goes with it at Figma first,
 then another watcher's user makes it again (one Figma hook at a time); when nobody can, every
-watcher is told ``unavailable``. The last watcher's leaving deletes it.
+watcher is told ``unavailable``. The last watcher's leaving deletes it. A holder's socket gone
+without its ``$disconnect`` (API Gateway does not always send one; the push forgets a socket it
+finds gone) is noticed when another watcher of the file leaves.
 """
 
 from __future__ import annotations
@@ -217,13 +219,17 @@ class LiveWatches:
         self.store.remove_watch(socket, file_key)
         for event in self.events:
             hook = self.store.live_hook(file_key, event)
-            if hook is not None and hook.holder_socket == socket.id:
+            if hook is not None and (hook.holder_socket == socket.id or self._vanished(hook)):
                 self._move(hook)
+
+    def _vanished(self, hook: LiveHook) -> bool:
+        """Whether the holder's socket is gone without its $disconnect (no socket item left)."""
+        return hook.webhook_id != PENDING and self.store.socket(hook.holder_socket) is None
 
     def _move(self, hook: LiveHook) -> None:
         """The holder's socket left: to another socket of that user, else (one at a time at
         Figma) to another watcher's user; or gone with the last watcher."""
-        others = self.store.watchers(hook.file_key)
+        others = [w for w in self.store.watchers(hook.file_key) if w.socket_id != hook.holder_socket]
         same_user = [w for w in others if w.user_id == hook.holder_user]
         if same_user and hook.webhook_id != PENDING:
             self.store.claim_live_hook(replace(hook, holder_socket=same_user[0].socket_id), replacing=hook.webhook_id)
@@ -232,6 +238,11 @@ class LiveWatches:
             if others:  # still delivering: held in name by a watcher until the reconciliation
                 self.store.claim_live_hook(replace(hook, holder_socket=others[0].socket_id), replacing=hook.webhook_id)
             return
+        self._rehold(hook, others)
+
+    def _rehold(self, hook: LiveHook, others: list[Watcher]) -> None:
+        """The old webhook is gone at Figma: another watcher's user makes it, or every watcher
+        is told ``unavailable``; with no watcher left, its item goes."""
         if not others:
             self.store.release_live_hook(hook)
             return
