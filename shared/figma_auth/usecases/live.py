@@ -12,7 +12,8 @@ the holder's socket goes (unwatch, disconnect, logout) the webhook goes with it 
 then another watcher's user makes it again (one Figma hook at a time); when nobody can, every
 watcher is told ``unavailable``. The last watcher's leaving deletes it. A holder's socket gone
 without its ``$disconnect`` (API Gateway does not always send one; the push forgets a socket it
-finds gone) is noticed when another watcher of the file leaves.
+finds gone) is noticed when another watcher of the file leaves, or by the reconciliation
+(``review``), which also moves a webhook whose holder can no longer open the file.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class LiveStore(Protocol):
     def add_watch(self, socket: LiveSocket, file_key: str) -> None: ...
     def remove_watch(self, socket: LiveSocket, file_key: str) -> None: ...
     def watchers(self, file_key: str) -> list[Watcher]: ...
+    def drop_watcher(self, file_key: str, socket_id: str) -> None: ...
     def live_hook(self, file_key: str, event_type: str) -> LiveHook | None: ...
     def claim_live_hook(self, hook: LiveHook, *, replacing: str | None = None) -> bool: ...
     def release_live_hook(self, hook: LiveHook) -> bool: ...
@@ -165,6 +167,41 @@ class LiveWatches:
                 self._leave(socket, file_key)
             except Exception:  # noqa: BLE001 - the socket goes all the same; the next watch repairs
                 logger.warning("could not hand a live watch over", extra={"file_key": file_key})
+
+    def review(self, user_id: str, webhook_id: str, file_key: str, event: str, *, gone: bool = False) -> str | None:
+        """The reconciliation's look at one of ``user_id``'s file webhooks: None when it is not a
+        live webhook they hold; "moved" when it had to move — gone at Figma (``gone``: deleted
+        there, or with the connection), its holder's socket gone without a $disconnect, or its
+        holder no longer able to open the file (their watches of it end: ``forbidden``); else
+        "kept" (a holder whose access cannot be proven now is asked again at the next run)."""
+        hook = self.store.live_hook(file_key, event)
+        if hook is None or hook.webhook_id != webhook_id or hook.holder_user != user_id:
+            return None
+        if gone:
+            self._rehold(hook, self.store.watchers(file_key))
+            return "moved"
+        if self._vanished(hook):
+            self.store.drop_watcher(file_key, hook.holder_socket)
+            self._move(hook)
+            return "moved"
+        conn = self.store.get_connection(user_id)
+        refused = self.access(conn, file_key) if conn is not None and conn.status == ACTIVE else None
+        if refused is None or refused[0] != "forbidden":
+            return "kept"
+        metrics_count("LiveHolderLostAccess")
+        for watcher in self.store.watchers(file_key):
+            if watcher.user_id == user_id:
+                self._forbid(watcher.socket_id, file_key, refused[1])
+        self._move(hook)
+        return "moved"
+
+    def _forbid(self, socket_id: str, file_key: str, reason: str) -> None:
+        socket = self.store.socket(socket_id)
+        if socket is not None:
+            self.store.remove_watch(socket, file_key)
+        else:
+            self.store.drop_watcher(file_key, socket_id)
+        self.sockets.send(socket_id, watching(file_key, "forbidden", reason))
 
     # -- the shared webhooks -----------------------------------------------------------------------
 
