@@ -254,9 +254,14 @@ class LiveWatches:
 
     def _leave(self, socket: LiveSocket, file_key: str) -> None:
         self.store.remove_watch(socket, file_key)
+        vanished: dict[str, bool] = {}  # holder socket -> gone without $disconnect (one read each)
         for event in self.events:
             hook = self.store.live_hook(file_key, event)
-            if hook is not None and (hook.holder_socket == socket.id or self._vanished(hook)):
+            if hook is None:
+                continue
+            if hook.holder_socket != socket.id and hook.holder_socket not in vanished:
+                vanished[hook.holder_socket] = self._vanished(hook)
+            if hook.holder_socket == socket.id or vanished[hook.holder_socket]:
                 self._move(hook)
 
     def _vanished(self, hook: LiveHook) -> bool:
