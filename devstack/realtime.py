@@ -8,7 +8,10 @@ Gateway serves it, on the standard library alone (RFC 6455 framing).
   route of that key, else ``$default``) and invokes its function (MESSAGE); when the route has a
   route response the function's ``body`` goes back on the socket.
 - A close, a dropped TCP connection, 10 idle minutes or 2 hours (API Gateway's limits;
-  ``WS_IDLE_SECONDS`` and ``WS_MAX_SECONDS`` shorten them) invoke ``$disconnect``.
+  ``WS_IDLE_SECONDS`` and ``WS_MAX_SECONDS`` shorten them; so does ``POST /_devstack/limits``
+  ``{"idle_seconds", "max_seconds"}`` on a running stack, 0 restoring them) invoke ``$disconnect`` — except for a
+  socket a test makes ``vanish``: API Gateway does not always send ``$disconnect`` (a best
+  effort, its docs say), and the stack must cope.
 - The management API on the same port: ``POST /{stage}/@connections/{id}`` sends its body as a
   text message, ``DELETE`` closes the socket, ``GET`` describes it; an unknown or closed socket
   answers ``410`` ``GoneException``. Requests must be SigV4-signed by a local identity
@@ -44,12 +47,16 @@ MAX_MESSAGE = 128 * 1024  # API Gateway: 128 KB a message (32 KB frames, which w
 TEXT, BINARY, CLOSE, PING, PONG, CONTINUATION = 0x1, 0x2, 0x8, 0x9, 0xA, 0x0
 
 
+LIMITS_PATH = "/_devstack/limits"  # POST {"idle_seconds"?, "max_seconds"?}: a running stack's limits now
+LIMITS: dict[str, float] = {}  # set through LIMITS_PATH; else WS_IDLE_SECONDS / WS_MAX_SECONDS
+
+
 def idle_seconds() -> float:
-    return float(os.environ.get("WS_IDLE_SECONDS", "600"))
+    return LIMITS.get("idle_seconds") or float(os.environ.get("WS_IDLE_SECONDS", "600"))
 
 
 def max_seconds() -> float:
-    return float(os.environ.get("WS_MAX_SECONDS", "7200"))
+    return LIMITS.get("max_seconds") or float(os.environ.get("WS_MAX_SECONDS", "7200"))
 
 
 def frame(opcode: int, payload: bytes) -> bytes:
@@ -95,6 +102,7 @@ class Socket:
     lock: threading.Lock = field(default_factory=threading.Lock)
     open: bool = True
     closed_with: tuple[int, str] | None = None  # the server closed it (DeleteConnection, a limit)
+    silent: bool = False  # gone without $disconnect (LocalRealtime.vanish)
 
     def send(self, opcode: int, payload: bytes) -> bool:
         with self.lock:
@@ -184,6 +192,16 @@ class LocalRealtime(BackgroundServer):
         with self.handler.busy:
             return self.handler.busy.wait_for(lambda: self.handler.serving[1] >= count, timeout)
 
+    def vanish(self, socket_id: str) -> None:
+        """The socket's TCP connection drops and ``$disconnect`` never comes, as API Gateway
+        sometimes does: the management API answers GoneException for it from now on."""
+        sock = self.handler.sockets[socket_id]
+        sock.silent, sock.open = True, False
+        try:
+            sock.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
     def close_all(self) -> None:
         for sock in list(self.handler.sockets.values()):
             sock.close(1001, "Going away")
@@ -213,7 +231,26 @@ class _Handler(BaseHTTPRequestHandler):
             self.manage("GET")
 
     def do_POST(self) -> None:  # noqa: N802
+        if self.path == LIMITS_PATH:
+            return self.limits()
         self.manage("POST")
+
+    def limits(self) -> None:
+        """Tests shorten API Gateway's idle and 2-hour limits on a running stack (JSON only, never
+        from a page: a browser cannot send it without a preflight, which this path never answers).
+        The 2 hours count from each socket's connect: they apply to sockets opened after."""
+        length = int(self.headers.get("Content-Length") or 0)
+        kind = (self.headers.get("Content-Type") or "").split(";")[0].strip()
+        try:
+            body = json.loads(self.rfile.read(length) or b"{}") if kind == "application/json" else None
+            if self.headers.get("Origin") or not isinstance(body, dict):
+                return self.answer(403, {"message": "Forbidden"})
+            for name in ("idle_seconds", "max_seconds"):
+                if name in body:
+                    LIMITS[name] = float(body[name])
+        except (ValueError, TypeError):
+            return self.answer(400, {"message": "idle_seconds, max_seconds: numbers of seconds (0: the default)"})
+        return self.answer(200, {"idle_seconds": idle_seconds(), "max_seconds": max_seconds()})
 
     def do_DELETE(self) -> None:  # noqa: N802
         self.manage("DELETE")
@@ -308,6 +345,8 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             sock.open = False
             self.sockets.pop(sock.id, None)
+        if sock.silent:  # gone without $disconnect
+            return
         self.invoke(
             "$disconnect",
             {**self.event(sock, "DISCONNECT", "$disconnect"), "disconnectStatusCode": code, "disconnectReason": reason},

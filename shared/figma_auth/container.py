@@ -403,6 +403,7 @@ class UseCases(Parts):
             end_user=self.end_user,
             offline_access=self.settings.offline_access,
             issuer=self.settings.issuer or None,
+            live=self.live if self.settings.realtime_endpoint else None,
         )
 
     @cached_property

@@ -1,6 +1,7 @@
 """examples/react in real Chromium: built with Vite (npm packages from the registry, cached in
 ~/.npm; the figma-auth client from its packed npm tarball), served on the demo's origin at /react/, signing in through the running stack in
-token mode under React's StrictMode (every component mounted twice)."""
+token mode under React's StrictMode (every component mounted twice), and watching a file live
+(auth.watch over the realtime API: an edit at Figma reaches the page)."""
 
 from __future__ import annotations
 
@@ -62,3 +63,28 @@ def test_a_declined_consent_renders_the_error_instead_of_breaking_the_app(page, 
     page.wait_for_selector("#error")
     assert page.get_attribute("#error", "data-code") == "access_denied"
     assert page.locator("#signin").count() == 1  # the app still works: sign in again
+
+
+def test_the_react_app_watches_the_opened_file_and_an_edit_at_figma_reaches_it_over_the_socket(
+    page, react: str, live: Stack
+):
+    sockets: list[str] = []
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+    polls: list[str] = []
+    page.on("request", lambda r: "/_devstack/events" in r.url and polls.append(r.url))
+    page.goto(react)
+    page.click("#signin")
+    page.wait_for_url("**/oauth?**")
+    allow_at_figma(page)
+    page.wait_for_selector("#signed-in")
+    page.fill("#file-key", "ReactLiveFile")
+    page.click("#open-file")
+
+    page.wait_for_selector("#live[data-status=active]")  # watched (StrictMode: watched, unwatched, watched)
+    edit = {"event_type": "FILE_UPDATE", "file_key": "ReactLiveFile", "file_name": "Edited in Figma"}
+    live.emulator.http.post(f"{live.emulator.url}/_emulator/webhooks/trigger", json=edit).raise_for_status()
+
+    page.wait_for_selector("#live-events li")
+    assert page.locator("#live-events li").all_text_contents() == ["Figma FILE_UPDATE · Edited in Figma"]
+    assert sockets and all("ticket=" in url for url in sockets) and polls == []  # over the realtime API, no polling
+    assert len(set(sockets)) == len(sockets)  # each socket with a ticket of its own

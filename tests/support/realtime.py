@@ -158,3 +158,22 @@ def set_role(emulator_url: str, file_key: str, user: str, role: str) -> None:
 
     body = {"file_key": file_key, "user": user, "role": role}
     httpx.post(f"{emulator_url}/_emulator/files/access", json=body, timeout=10).raise_for_status()
+
+
+def pushes_done(moto: str, timeout: float = 20) -> bool:
+    """Whether the push function has handled every event published so far: the push rule's
+    queue (devstack/rules.py) holds no message, waiting or being handled (a message is deleted
+    once its invocation returned)."""
+    from devstack import aws
+    from devstack.rules import PREFIX
+
+    sqs = aws.client("sqs", moto)
+    url = sqs.get_queue_url(QueueName=PREFIX + "PushFunctionPublished")["QueueUrl"]
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]  # type: ignore[arg-type]
+        if all(int(counts[n]) == 0 for n in names):
+            return True
+        time.sleep(0.05)
+    return False

@@ -559,14 +559,15 @@ def test_the_realtime_websocket_api_routes_connect_disconnect_and_default_to_the
     assert "wss://${RealtimeApi}" in load()["Outputs"]["RealtimeUrl"]["Value"]["Fn::Sub"]
 
 
-def test_only_the_realtime_and_push_functions_manage_sockets_and_only_this_apis() -> None:
+def test_only_the_realtime_push_and_reconciler_functions_manage_sockets_and_only_this_apis() -> None:
     managers = {}
     for name, res in load()["Resources"].items():
         for policy in res.get("Properties", {}).get("Policies") or []:
             for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
                 if "execute-api:ManageConnections" in statement["Action"]:
                     managers[name] = statement["Resource"]["Fn::Sub"]
-    assert set(managers) == {"RealtimeFunction", "PushFunction"}
+    assert set(managers) == {"RealtimeFunction", "PushFunction", "WebhookReconcilerFunction"}
+    assert "/live/POST/@connections/" in managers["WebhookReconcilerFunction"]  # it only posts (tells watchers)
     for resource in managers.values():
         assert ":${RealtimeApi}/live/" in resource and resource.endswith("/@connections/*"), resource
 

@@ -10,7 +10,10 @@ duplicate at Figma. A viewer (no edit right) cannot make one: with no editor wat
 is ``unavailable`` and says why; when an editor comes, everyone waiting is told ``active``. When
 the holder's socket goes (unwatch, disconnect, logout) the webhook goes with it at Figma first,
 then another watcher's user makes it again (one Figma hook at a time); when nobody can, every
-watcher is told ``unavailable``. The last watcher's leaving deletes it.
+watcher is told ``unavailable``. The last watcher's leaving deletes it. A holder's socket gone
+without its ``$disconnect`` (API Gateway does not always send one; the push forgets a socket it
+finds gone) is noticed when another watcher of the file leaves, or by the reconciliation
+(``review``), which also moves a webhook whose holder can no longer open the file.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ class LiveStore(Protocol):
     def add_watch(self, socket: LiveSocket, file_key: str) -> None: ...
     def remove_watch(self, socket: LiveSocket, file_key: str) -> None: ...
     def watchers(self, file_key: str) -> list[Watcher]: ...
+    def drop_watcher(self, file_key: str, socket_id: str) -> None: ...
     def live_hook(self, file_key: str, event_type: str) -> LiveHook | None: ...
     def claim_live_hook(self, hook: LiveHook, *, replacing: str | None = None) -> bool: ...
     def release_live_hook(self, hook: LiveHook) -> bool: ...
@@ -164,6 +168,41 @@ class LiveWatches:
             except Exception:  # noqa: BLE001 - the socket goes all the same; the next watch repairs
                 logger.warning("could not hand a live watch over", extra={"file_key": file_key})
 
+    def review(self, user_id: str, webhook_id: str, file_key: str, event: str, *, gone: bool = False) -> str | None:
+        """The reconciliation's look at one of ``user_id``'s file webhooks: None when it is not a
+        live webhook they hold; "moved" when it had to move — gone at Figma (``gone``: deleted
+        there, or with the connection), its holder's socket gone without a $disconnect, or its
+        holder no longer able to open the file (their watches of it end: ``forbidden``); else
+        "kept" (a holder whose access cannot be proven now is asked again at the next run)."""
+        hook = self.store.live_hook(file_key, event)
+        if hook is None or hook.webhook_id != webhook_id or hook.holder_user != user_id:
+            return None
+        if gone:
+            self._rehold(hook, self.store.watchers(file_key))
+            return "moved"
+        if self._vanished(hook):
+            self.store.drop_watcher(file_key, hook.holder_socket)
+            self._move(hook)
+            return "moved"
+        conn = self.store.get_connection(user_id)
+        refused = self.access(conn, file_key) if conn is not None and conn.status == ACTIVE else None
+        if refused is None or refused[0] != "forbidden":
+            return "kept"
+        metrics_count("LiveHolderLostAccess")
+        for watcher in self.store.watchers(file_key):
+            if watcher.user_id == user_id:
+                self._forbid(watcher.socket_id, file_key, refused[1])
+        self._move(hook)
+        return "moved"
+
+    def _forbid(self, socket_id: str, file_key: str, reason: str) -> None:
+        socket = self.store.socket(socket_id)
+        if socket is not None:
+            self.store.remove_watch(socket, file_key)
+        else:
+            self.store.drop_watcher(file_key, socket_id)
+        self.sockets.send(socket_id, watching(file_key, "forbidden", reason))
+
     # -- the shared webhooks -----------------------------------------------------------------------
 
     def _ride_or_hold(self, conn: Connection, socket: LiveSocket, file_key: str, event: str) -> str | None:
@@ -215,15 +254,24 @@ class LiveWatches:
 
     def _leave(self, socket: LiveSocket, file_key: str) -> None:
         self.store.remove_watch(socket, file_key)
+        vanished: dict[str, bool] = {}  # holder socket -> gone without $disconnect (one read each)
         for event in self.events:
             hook = self.store.live_hook(file_key, event)
-            if hook is not None and hook.holder_socket == socket.id:
+            if hook is None:
+                continue
+            if hook.holder_socket != socket.id and hook.holder_socket not in vanished:
+                vanished[hook.holder_socket] = self._vanished(hook)
+            if hook.holder_socket == socket.id or vanished[hook.holder_socket]:
                 self._move(hook)
+
+    def _vanished(self, hook: LiveHook) -> bool:
+        """Whether the holder's socket is gone without its $disconnect (no socket item left)."""
+        return hook.webhook_id != PENDING and self.store.socket(hook.holder_socket) is None
 
     def _move(self, hook: LiveHook) -> None:
         """The holder's socket left: to another socket of that user, else (one at a time at
         Figma) to another watcher's user; or gone with the last watcher."""
-        others = self.store.watchers(hook.file_key)
+        others = [w for w in self.store.watchers(hook.file_key) if w.socket_id != hook.holder_socket]
         same_user = [w for w in others if w.user_id == hook.holder_user]
         if same_user and hook.webhook_id != PENDING:
             self.store.claim_live_hook(replace(hook, holder_socket=same_user[0].socket_id), replacing=hook.webhook_id)
@@ -232,6 +280,11 @@ class LiveWatches:
             if others:  # still delivering: held in name by a watcher until the reconciliation
                 self.store.claim_live_hook(replace(hook, holder_socket=others[0].socket_id), replacing=hook.webhook_id)
             return
+        self._rehold(hook, others)
+
+    def _rehold(self, hook: LiveHook, others: list[Watcher]) -> None:
+        """The old webhook is gone at Figma: another watcher's user makes it, or every watcher
+        is told ``unavailable``; with no watcher left, its item goes."""
         if not others:
             self.store.release_live_hook(hook)
             return

@@ -12,6 +12,10 @@
   context (made before creates answered the one held) goes at Figma and here; the webhooks of a
   connection whose sessions have all ended go at Figma, and then the connection (it kept its
   token for this); a webhook whose connection is gone is forgotten.
+- **Live webhooks that still serve** (usecases/live.py): one held for a file's watchers by a user
+  who can no longer open the file, by a socket gone without its $disconnect, or gone at Figma
+  (or with its connection) moves to another watcher who can hold it, or every watcher is told
+  ``unavailable``. One ``/meta`` call (Tier 2) per live webhook a run.
 """
 
 from __future__ import annotations
@@ -48,6 +52,10 @@ class ReconcileStore(Protocol):
     def set_webhook_status(self, user_id: str, webhook_id: str, status: str) -> None: ...
 
 
+class LiveReview(Protocol):
+    def review(self, user_id: str, webhook_id: str, file_key: str, event: str, *, gone: bool = False) -> str | None: ...
+
+
 class ConnectionEnder(Protocol):
     def forget_unused_connection(self, user_id: str, reason: str = "logout") -> bool: ...
 
@@ -56,7 +64,18 @@ class ConnectionEnder(Protocol):
 class Report:
     counts: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(
-            ("webhooks", "published", "duplicate", "skipped", "failed", "tampered", "removed", "connections_ended"), 0
+            (
+                "webhooks",
+                "published",
+                "duplicate",
+                "skipped",
+                "failed",
+                "tampered",
+                "removed",
+                "connections_ended",
+                "live_moved",
+            ),
+            0,
         )
     )
 
@@ -79,10 +98,11 @@ class Reconcile:
         end_user: ConnectionEnder,
         offline_access: bool,
         issuer: str | None,
+        live: LiveReview | None = None,
     ) -> None:
         self.store, self.engine, self.figma, self.ledger, self.relay = store, engine, figma, ledger, relay
         self.leeway_seconds, self.clock, self.publish, self.end_user = leeway_seconds, clock, publish, end_user
-        self.offline_access, self.issuer = offline_access, issuer
+        self.offline_access, self.issuer, self.live = offline_access, issuer, live
 
     def run(self, *, time_left: Callable[[], float] = lambda: 1e9) -> dict[str, int]:
         report = Report()
@@ -103,6 +123,7 @@ class Reconcile:
             for webhook in webhooks.values():
                 self.store.delete_webhook(user_id, webhook)
                 report.add("removed")
+                self._live(user_id, webhook, report, gone=True)
             return
         if conn.status != ACTIVE:
             report.add("skipped", len(ids))
@@ -123,17 +144,19 @@ class Reconcile:
             if time_left() < 30:
                 return
             try:
-                self._one(conn, webhook, report)
+                gone = self._one(conn, webhook, report)
+                self._live(user_id, webhook, report, gone=gone)
             except FigmaAuthError as exc:  # rate limited, Figma down, grant dead: the next run tries again
                 report.add("failed")
                 logger.info("webhook reconciliation skipped one", extra={"error": exc.code})  # pragma: no mutate
 
-    def _one(self, conn: Connection, webhook: Webhook, report: Report) -> None:
+    def _one(self, conn: Connection, webhook: Webhook, report: Report) -> bool:
+        """Whether the webhook is gone at Figma (and so here now)."""
         at_figma = self._call(conn, "GET", f"/v2/webhooks/{webhook.id}")
         if at_figma.status == 404:  # deleted at Figma (by the user, in Figma): gone here too
             self.store.delete_webhook(conn.user_id, webhook)
             report.add("removed")
-            return
+            return True
         if at_figma.status != 200:
             raise FigmaAuthError(f"Figma answered HTTP {at_figma.status}")
         shown = _object(at_figma.body)
@@ -150,6 +173,14 @@ class Reconcile:
             outcome = self.relay(conn.user_id, request["payload"])
             if outcome in ("published", "duplicate"):
                 report.add(outcome)
+        return False
+
+    def _live(self, user_id: str, webhook: Webhook, report: Report, *, gone: bool) -> None:
+        """A live webhook (one file's watchers share it) whose holder cannot keep it moves on."""
+        if self.live is None or webhook.context != "file":
+            return
+        if self.live.review(user_id, webhook.id, webhook.context_id, webhook.event_type, gone=gone) == "moved":
+            report.add("live_moved")
 
     def _take_back(self, conn: Connection, webhook: Webhook, endpoint: str) -> None:
         """Our endpoint back, with a passcode its owner never saw (the old one was sent elsewhere)."""

@@ -1,0 +1,159 @@
+"""A live (shared) webhook's holder who can no longer hold it: they lost the file mid-watch (the
+scheduled reconciliation moves the webhook on), or their socket went without a $disconnect
+(API Gateway does not always send one: the push forgets the socket, and the webhook moves when
+another watcher leaves, or at the reconciliation). Against the local stack and WebSocket API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from devstack.figma_emulator import user_profile
+from tests.support.browser import Browser, sign_in
+from tests.support.realtime import WsClient, edit, open_socket, pushes_done, set_role, watch
+from tests.support.stack import Stack, delete_item
+
+SCOPES = "current_user:read,file_metadata:read,webhooks:read,webhooks:write"
+
+
+def watching(stack: Stack, user: str, file_key: str) -> WsClient:
+    browser = Browser(origin=stack.api)
+    sign_in(browser, stack.api, user=user, scopes=SCOPES)
+    client = open_socket(browser, stack.api)
+    assert watch(client, file_key)["status"] == "active"
+    return client
+
+
+def holders(stack: Stack) -> set[str]:
+    return {i["holder_user"]["S"] for i in stack.table.items() if i["pk"]["S"].startswith("LIVEHOOK#")}
+
+
+def at_figma(stack: Stack) -> int:
+    return int(stack.emulator.http.get(f"{stack.emulator.url}/_emulator/stats").json()["webhooks"])
+
+
+def reconcile(stack: Stack) -> dict[str, int]:
+    report: dict[str, int] = stack.containers.invoke(
+        stack.containers.by_name("webhook_reconciler"), {"source": "aws.events", "detail": {}}
+    )
+    return report
+
+
+def no_event_but(client: WsClient, file_key: str) -> list[dict[str, Any]]:
+    """The events the socket got: everything pushed so far has arrived once a reply to a ping has."""
+    client.send({"action": "ping"})
+    got = []
+    while (message := client.recv()) != {"type": "pong"}:
+        got.append(message)
+    return [m for m in got if m["type"] == "event" and m["detail"].get("file_key") == file_key]
+
+
+def test_a_holder_who_loses_the_file_mid_watch_is_forbidden_and_the_reconciliation_moves_the_webhook(
+    stack: Stack, realtime: Any
+) -> None:
+    set_role(stack.emulator.url, "HF1", "viola", "viewer")
+    ada, viola, grace = (watching(stack, user, "HF1") for user in ("ada", "viola", "grace"))
+    assert holders(stack) == {user_profile("ada")["id"]}
+
+    set_role(stack.emulator.url, "HF1", "ada", "none")  # ada loses the file while watching it
+    report = reconcile(stack)
+
+    assert report["live_moved"] == 2  # FILE_UPDATE's and FILE_DELETE's
+    told = ada.recv_until(lambda m: m["type"] == "watching")
+    assert (told["file_key"], told["status"]) == ("HF1", "forbidden") and told["reason"]
+    assert holders(stack) == {user_profile("grace")["id"]}  # the viewer cannot hold it; the editor does
+    assert at_figma(stack) == 2  # ada's went first: never two for one file and event
+    edit(stack.emulator.url, "HF1")
+    assert viola.recv_until(lambda m: m["type"] == "event")["detail"]["file_key"] == "HF1"
+    assert grace.recv_until(lambda m: m["type"] == "event")["detail"]["file_key"] == "HF1"
+    assert pushes_done(stack.moto)
+    assert no_event_but(ada, "HF1") == []  # ada no longer gets the file's events
+    assert reconcile(stack)["live_moved"] == 0  # grace may open it: kept
+
+
+def test_a_holder_who_loses_the_file_with_only_viewers_left_makes_the_watch_unavailable_to_everyone(
+    stack: Stack, realtime: Any
+) -> None:
+    for viewer in ("viola", "victor"):
+        set_role(stack.emulator.url, "HF2", viewer, "viewer")
+    ada, viola, victor = (watching(stack, user, "HF2") for user in ("ada", "viola", "victor"))
+
+    set_role(stack.emulator.url, "HF2", "ada", "none")
+    assert reconcile(stack)["live_moved"] == 2
+
+    assert ada.recv_until(lambda m: m["type"] == "watching")["status"] == "forbidden"
+    for viewer in (viola, victor):
+        told = viewer.recv_until(lambda m: m["type"] == "watching")
+        assert (told["file_key"], told["status"]) == ("HF2", "unavailable") and told["reason"]
+    assert holders(stack) == set() and at_figma(stack) == 0  # nobody holds one; none left at Figma
+
+
+def test_a_holders_socket_gone_without_disconnect_is_forgotten_and_its_webhook_moves_when_a_watcher_leaves(
+    stack: Stack, realtime: Any
+) -> None:
+    set_role(stack.emulator.url, "HF3", "viola", "viewer")
+    before = set(realtime.open_sockets())
+    watching(stack, "ada", "HF3")
+    (ada_id,) = set(realtime.open_sockets()) - before
+    viola, grace = watching(stack, "viola", "HF3"), watching(stack, "grace", "HF3")
+    ended = realtime.ended()
+
+    realtime.vanish(ada_id)  # no $disconnect will come
+    assert realtime.wait_ended(ended + 1)
+    assert f"SOCKET#{ada_id}" in {i["pk"]["S"] for i in stack.table.items()}  # nothing knows yet
+    edit(stack.emulator.url, "HF3")
+
+    assert viola.recv_until(lambda m: m["type"] == "event")["detail"]["file_key"] == "HF3"  # still delivering
+    assert pushes_done(stack.moto)
+    left = {i["pk"]["S"] + "/" + i["sk"]["S"] for i in stack.table.items()}
+    assert not [k for k in left if ada_id in k]  # the push met GoneException: the socket is forgotten
+    assert holders(stack) == {user_profile("ada")["id"]}  # ada's connection still holds the webhook
+
+    ended = realtime.ended()
+    viola.close()  # a watcher leaves: the webhook of the vanished socket moves to the editor
+    assert realtime.wait_ended(ended + 1)
+
+    assert holders(stack) == {user_profile("grace")["id"]}
+    assert at_figma(stack) == 2
+    edit(stack.emulator.url, "HF3")
+    assert grace.recv_until(lambda m: m["type"] == "event")["detail"]["file_key"] == "HF3"
+
+
+def test_the_last_watcher_leaving_deletes_the_webhook_of_a_holder_socket_gone_without_disconnect(
+    stack: Stack, realtime: Any
+) -> None:
+    before = set(realtime.open_sockets())
+    watching(stack, "ada", "HF4")
+    (ada_id,) = set(realtime.open_sockets()) - before
+    grace = watching(stack, "grace", "HF4")
+    ended = realtime.ended()
+    realtime.vanish(ada_id)
+    assert realtime.wait_ended(ended + 1)
+    edit(stack.emulator.url, "HF4")
+    assert grace.recv_until(lambda m: m["type"] == "event")["detail"]["file_key"] == "HF4"
+    assert pushes_done(stack.moto)
+
+    grace.close()
+    assert realtime.wait_ended(ended + 2)
+
+    assert holders(stack) == set() and at_figma(stack) == 0  # not left at Figma, using its quota
+
+
+def test_the_reconciliation_moves_the_webhook_of_a_holder_socket_gone_without_disconnect_or_push(
+    stack: Stack, realtime: Any
+) -> None:
+    before = set(realtime.open_sockets())
+    watching(stack, "ada", "HF5")
+    (ada_id,) = set(realtime.open_sockets()) - before
+    grace = watching(stack, "grace", "HF5")
+    ended = realtime.ended()
+    realtime.vanish(ada_id)
+    assert realtime.wait_ended(ended + 1)
+    # No event met the socket; its items are still there (DynamoDB's TTL removes them after 2 hours).
+    socket_item = next(i for i in stack.table.items() if i["pk"]["S"] == f"SOCKET#{ada_id}")
+    delete_item(stack.table, socket_item["pk"]["S"], socket_item["sk"]["S"])  # ... as its TTL does
+
+    assert reconcile(stack)["live_moved"] == 2
+
+    assert holders(stack) == {user_profile("grace")["id"]} and at_figma(stack) == 2
+    edit(stack.emulator.url, "HF5")
+    assert grace.recv_until(lambda m: m["type"] == "event")["detail"]["file_key"] == "HF5"
