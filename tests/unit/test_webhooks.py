@@ -435,7 +435,7 @@ def at_figma(endpoint: str = RECEIVER, status: str = "ACTIVE") -> ProxyResponse:
 def counts(**some: int) -> dict[str, int]:
     names = (
         *("webhooks", "published", "duplicate", "skipped", "failed", "tampered", "removed"),
-        *("connections_ended", "live_moved"),
+        *("connections_ended", "live_moved", "watchers_forbidden"),
     )
     return {name: some.get(name, 0) for name in names}
 

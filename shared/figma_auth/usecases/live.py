@@ -1,7 +1,9 @@
 """Watching a file over the realtime API: ``{"action": "watch" | "unwatch", "file_key"}``.
 
 Access first: the watcher's own token asks Figma for the file's ``/meta`` (Tier 2, through the
-rate-limit ledger); 403/404 → ``forbidden``, and no event of that file reaches the socket.
+rate-limit ledger); 403/404 → ``forbidden``, and no event of that file reaches the socket. The
+reconciliation asks again (``recheck``: once per user and file a run, however many sockets): a
+watcher who lost the file is told ``forbidden`` and their watches of it end.
 
 Then the app's one Figma webhook per file and event type (``LIVE_EVENTS``), shared by every
 watcher: a watcher rides on the one there, or their user makes it and holds it. The item is
@@ -13,7 +15,7 @@ then another watcher's user makes it again (one Figma hook at a time); when nobo
 watcher is told ``unavailable``. The last watcher's leaving deletes it. A holder's socket gone
 without its ``$disconnect`` (API Gateway does not always send one; the push forgets a socket it
 finds gone) is noticed when another watcher of the file leaves, or by the reconciliation
-(``review``), which also moves a webhook whose holder can no longer open the file.
+(``review``); a webhook whose holder can no longer open the file moves at its ``recheck``.
 """
 
 from __future__ import annotations
@@ -171,9 +173,8 @@ class LiveWatches:
     def review(self, user_id: str, webhook_id: str, file_key: str, event: str, *, gone: bool = False) -> str | None:
         """The reconciliation's look at one of ``user_id``'s file webhooks: None when it is not a
         live webhook they hold; "moved" when it had to move — gone at Figma (``gone``: deleted
-        there, or with the connection), its holder's socket gone without a $disconnect, or its
-        holder no longer able to open the file (their watches of it end: ``forbidden``); else
-        "kept" (a holder whose access cannot be proven now is asked again at the next run)."""
+        there, or with the connection) or its holder's socket gone without a $disconnect; else
+        "kept". Whether its holder can still open the file is ``recheck``'s."""
         hook = self.store.live_hook(file_key, event)
         if hook is None or hook.webhook_id != webhook_id or hook.holder_user != user_id:
             return None
@@ -184,16 +185,33 @@ class LiveWatches:
             self.store.drop_watcher(file_key, hook.holder_socket)
             self._move(hook)
             return "moved"
-        conn = self.store.get_connection(user_id)
-        refused = self.access(conn, file_key) if conn is not None and conn.status == ACTIVE else None
-        if refused is None or refused[0] != "forbidden":
-            return "kept"
-        metrics_count("LiveHolderLostAccess")
-        for watcher in self.store.watchers(file_key):
-            if watcher.user_id == user_id:
-                self._forbid(watcher.socket_id, file_key, refused[1])
-        self._move(hook)
-        return "moved"
+        return "kept"
+
+    def recheck(self, file_key: str) -> tuple[int, int]:
+        """The reconciliation's look at the file's watchers, each user's access proven again with
+        their own token: one ``/meta`` per user (not per socket), holders included. A user who can
+        no longer open the file is told ``forbidden`` on each of their sockets and their watches
+        of it end; a webhook they held moves on. One whose access cannot be proven now (rate
+        limited, Figma down, a grant to renew) is asked again at the next run. (Sockets told,
+        webhooks moved.)"""
+        watchers = self.store.watchers(file_key)
+        hooks = [h for h in (self.store.live_hook(file_key, e) for e in self.events) if h and h.webhook_id != PENDING]
+        lost: dict[str, str] = {}
+        for user_id in dict.fromkeys([w.user_id for w in watchers] + [h.holder_user for h in hooks]):
+            conn = self.store.get_connection(user_id)
+            refused = self.access(conn, file_key) if conn is not None and conn.status == ACTIVE else None
+            if refused is not None and refused[0] == "forbidden":
+                lost[user_id] = refused[1]
+        told = [w for w in watchers if w.user_id in lost]
+        for watcher in told:
+            self._forbid(watcher.socket_id, file_key, lost[watcher.user_id])
+        moved = [h for h in hooks if h.holder_user in lost]
+        for hook in moved:
+            metrics_count("LiveHolderLostAccess")
+            self._move(hook)
+        if told:
+            metrics_count("LiveWatcherLostAccess", len(told))
+        return len(told), len(moved)
 
     def _forbid(self, socket_id: str, file_key: str, reason: str) -> None:
         socket = self.store.socket(socket_id)

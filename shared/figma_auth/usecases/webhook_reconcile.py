@@ -12,10 +12,15 @@
   context (made before creates answered the one held) goes at Figma and here; the webhooks of a
   connection whose sessions have all ended go at Figma, and then the connection (it kept its
   token for this); a webhook whose connection is gone is forgotten.
-- **Live webhooks that still serve** (usecases/live.py): one held for a file's watchers by a user
-  who can no longer open the file, by a socket gone without its $disconnect, or gone at Figma
-  (or with its connection) moves to another watcher who can hold it, or every watcher is told
-  ``unavailable``. One ``/meta`` call (Tier 2) per live webhook a run.
+- **Live webhooks that still serve** (usecases/live.py): one held for a file's watchers by a
+  socket gone without its $disconnect, or gone at Figma (or with its connection), moves to
+  another watcher who can hold it, or every watcher is told ``unavailable``.
+- **Watchers who may still watch**: after the webhooks, each file with a file webhook has every
+  watcher's access proven again with their own token — one ``/meta`` call (Tier 2, through the
+  ledger) per user and file a run, however many sockets they watch it on. A user who can no
+  longer open the file is told ``forbidden`` on each of their sockets and gets no more of its
+  events (``watchers_forbidden`` counts the sockets); a webhook they held moves on as above
+  (``live_moved``). A user rate limited, or Figma unavailable, is asked again at the next run.
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ class ReconcileStore(Protocol):
 
 class LiveReview(Protocol):
     def review(self, user_id: str, webhook_id: str, file_key: str, event: str, *, gone: bool = False) -> str | None: ...
+    def recheck(self, file_key: str) -> tuple[int, int]: ...
 
 
 class ConnectionEnder(Protocol):
@@ -62,6 +68,7 @@ class ConnectionEnder(Protocol):
 
 @dataclass
 class Report:
+    files: set[str] = field(default_factory=set)  # of the file webhooks seen: their watchers are checked
     counts: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(
             (
@@ -74,6 +81,7 @@ class Report:
                 "removed",
                 "connections_ended",
                 "live_moved",
+                "watchers_forbidden",
             ),
             0,
         )
@@ -114,11 +122,13 @@ class Reconcile:
                 break
             report.add("webhooks", len(ids))
             self._user(user_id, ids, report, time_left)
+        self._watchers(report, time_left)
         return report.counts
 
     def _user(self, user_id: str, ids: list[str], report: Report, time_left: Callable[[], float]) -> None:
         conn = self.store.get_connection(user_id)
         webhooks = {w.id: w for w in self.store.user_webhooks(user_id)}
+        report.files.update(w.context_id for w in webhooks.values() if w.context == "file")
         if conn is None:  # the connection went without them (a disconnect while Figma was down)
             for webhook in webhooks.values():
                 self.store.delete_webhook(user_id, webhook)
@@ -181,6 +191,17 @@ class Reconcile:
             return
         if self.live.review(user_id, webhook.id, webhook.context_id, webhook.event_type, gone=gone) == "moved":
             report.add("live_moved")
+
+    def _watchers(self, report: Report, time_left: Callable[[], float]) -> None:
+        """Every watcher of the files seen still able to open them (each user asked once a file)."""
+        if self.live is None:
+            return
+        for file_key in sorted(report.files):
+            if time_left() < 30:
+                return
+            forbidden, moved = self.live.recheck(file_key)
+            report.add("watchers_forbidden", forbidden)
+            report.add("live_moved", moved)
 
     def _take_back(self, conn: Connection, webhook: Webhook, endpoint: str) -> None:
         """Our endpoint back, with a passcode its owner never saw (the old one was sent elsewhere)."""
