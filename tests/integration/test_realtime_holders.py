@@ -1,7 +1,9 @@
 """A live (shared) webhook's holder who can no longer hold it: they lost the file mid-watch (the
 scheduled reconciliation moves the webhook on), or their socket went without a $disconnect
 (API Gateway does not always send one: the push forgets the socket, and the webhook moves when
-another watcher leaves, or at the reconciliation). Against the local stack and WebSocket API."""
+another watcher leaves, or at the reconciliation). Any other watcher who lost the file is found
+by the same reconciliation: one ``/meta`` per user and file, their own token. Against the local
+stack and WebSocket API."""
 
 from __future__ import annotations
 
@@ -15,10 +17,17 @@ from tests.support.stack import Stack, delete_item
 SCOPES = "current_user:read,file_metadata:read,webhooks:read,webhooks:write"
 
 
-def watching(stack: Stack, user: str, file_key: str) -> WsClient:
+META = "GET /v1/files/{file_key}/meta"
+
+
+def signed_in(stack: Stack, user: str) -> Browser:
     browser = Browser(origin=stack.api)
     sign_in(browser, stack.api, user=user, scopes=SCOPES)
-    client = open_socket(browser, stack.api)
+    return browser
+
+
+def watching(stack: Stack, user: str, file_key: str, browser: Browser | None = None) -> WsClient:
+    client = open_socket(browser or signed_in(stack, user), stack.api)
     assert watch(client, file_key)["status"] == "active"
     return client
 
@@ -58,6 +67,7 @@ def test_a_holder_who_loses_the_file_mid_watch_is_forbidden_and_the_reconciliati
     report = reconcile(stack)
 
     assert report["live_moved"] == 2  # FILE_UPDATE's and FILE_DELETE's
+    assert report["watchers_forbidden"] == 1  # ada's socket
     told = ada.recv_until(lambda m: m["type"] == "watching")
     assert (told["file_key"], told["status"]) == ("HF1", "forbidden") and told["reason"]
     assert holders(stack) == {user_profile("grace")["id"]}  # the viewer cannot hold it; the editor does
@@ -157,3 +167,75 @@ def test_the_reconciliation_moves_the_webhook_of_a_holder_socket_gone_without_di
     assert holders(stack) == {user_profile("grace")["id"]} and at_figma(stack) == 2
     edit(stack.emulator.url, "HF5")
     assert grace.recv_until(lambda m: m["type"] == "event")["detail"]["file_key"] == "HF5"
+
+
+def test_a_viewer_who_loses_the_file_mid_watch_is_forbidden_by_the_reconciliation_and_gets_no_more_events(
+    stack: Stack, realtime: Any
+) -> None:
+    set_role(stack.emulator.url, "WF1", "viola", "viewer")
+    ada, viola, grace = (watching(stack, user, "WF1") for user in ("ada", "viola", "grace"))
+    assert holders(stack) == {user_profile("ada")["id"]}
+
+    set_role(stack.emulator.url, "WF1", "viola", "none")  # viola, who holds nothing, loses the file
+    report = reconcile(stack)
+
+    told = viola.recv_until(lambda m: m["type"] == "watching")
+    assert (told["file_key"], told["status"]) == ("WF1", "forbidden") and told["reason"]
+    assert (report["watchers_forbidden"], report["live_moved"]) == (1, 0)
+    assert holders(stack) == {user_profile("ada")["id"]}  # the webhook stays where it was
+    edit(stack.emulator.url, "WF1")
+    assert ada.recv_until(lambda m: m["type"] == "event")["detail"]["file_key"] == "WF1"
+    assert grace.recv_until(lambda m: m["type"] == "event")["detail"]["file_key"] == "WF1"
+    assert pushes_done(stack.moto)
+    assert no_event_but(viola, "WF1") == []  # viola no longer gets the file's events
+    assert reconcile(stack)["watchers_forbidden"] == 0  # her watch ended: not told twice
+
+
+def test_the_reconciliation_asks_figma_once_per_watching_user_and_file_however_many_sockets(
+    stack: Stack, realtime: Any
+) -> None:
+    set_role(stack.emulator.url, "WF2", "viola", "viewer")
+    ada = signed_in(stack, "ada")
+    on_one = [watching(stack, "ada", "WF2", ada) for _ in range(3)]  # ada: three sockets on WF2 ...
+    assert watch(on_one[0], "WF3")["status"] == "active"  # ... one of them on WF3 too
+    watching(stack, "viola", "WF2")
+    grace = signed_in(stack, "grace")
+    watching(stack, "grace", "WF2", grace)
+    watching(stack, "grace", "WF3", grace)
+    before = stack.emulator.calls().get(META, 0)
+
+    report = reconcile(stack)
+
+    assert stack.emulator.calls().get(META, 0) - before == 5  # WF2: ada, viola, grace; WF3: ada, grace
+    assert (report["watchers_forbidden"], report["live_moved"]) == (0, 0)
+
+
+def test_a_watcher_whose_access_cannot_be_proven_now_is_not_forbidden_but_asked_again_at_the_next_run(
+    stack: Stack, realtime: Any
+) -> None:
+    stack.emulator.limits(seats={"viola": "view"})  # Tier 2: five a minute
+    set_role(stack.emulator.url, "WF4", "viola", "viewer")
+    ada = watching(stack, "ada", "WF4")
+    viola_browser = signed_in(stack, "viola")
+    viola = watching(stack, "viola", "WF4", viola_browser)  # her first /meta of the minute
+    metas = [viola_browser.get(f"{stack.api}/figma/v1/files/WF4/meta").status_code for _ in range(5)]
+    assert metas == [200] * 4 + [429]  # Figma's 429, now in the ledger
+    set_role(stack.emulator.url, "WF4", "viola", "none")
+    before = stack.emulator.calls().get(META, 0)
+
+    report = reconcile(stack)  # rate limited: skipped, without asking Figma
+
+    assert report["watchers_forbidden"] == 0 and stack.emulator.calls().get(META, 0) - before == 1  # ada's
+    edit(stack.emulator.url, "WF4")
+    assert viola.recv_until(lambda m: m["type"] in ("event", "watching"))["type"] == "event"  # until the next run
+
+    assert viola_browser.delete(f"{stack.api}/auth/rate_limits").status_code == 204
+    stack.emulator.limits(advance_seconds=61)  # and Figma's minute is over
+    stack.emulator.fault("files", "503", times=4)  # Figma down: ada's two webhooks, then both /meta
+    report = reconcile(stack)
+    assert (report["failed"], report["watchers_forbidden"]) == (2, 0)  # unavailable is not forbidden
+
+    report = reconcile(stack)  # Figma answers again: viola is refused
+    told = viola.recv_until(lambda m: m["type"] == "watching")
+    assert (told["file_key"], told["status"]) == ("WF4", "forbidden") and report["watchers_forbidden"] == 1
+    assert not [m for m in ada.pending() if m["type"] == "watching"]  # ada, who kept the file, was told nothing
