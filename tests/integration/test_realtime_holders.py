@@ -210,6 +210,17 @@ def test_the_reconciliation_asks_figma_once_per_watching_user_and_file_however_m
     assert (report["watchers_forbidden"], report["live_moved"]) == (0, 0)
 
 
+def test_a_user_watching_three_files_is_asked_about_two_of_them_a_run(stack: Stack, realtime: Any) -> None:
+    ada = watching(stack, "ada", "WF5")  # Tier 2 is five a minute on a View seat: the app keeps the rest
+    for file_key in ("WF6", "WF7"):
+        assert watch(ada, file_key)["status"] == "active"
+    before = stack.emulator.calls().get(META, 0)
+
+    reconcile(stack)
+
+    assert stack.emulator.calls().get(META, 0) - before == 2
+
+
 def test_a_watcher_whose_access_cannot_be_proven_now_is_not_forbidden_but_asked_again_at_the_next_run(
     stack: Stack, realtime: Any
 ) -> None:

@@ -34,7 +34,7 @@ from figma_auth.tokens import hash_secret
 from figma_auth.usecases.connections import NO_CONNECTION, BackendConnections, checked_user_id, connection_of
 from figma_auth.usecases.rate_limits import RateLimitLedger
 from figma_auth.usecases.sessions import EndUser
-from figma_auth.usecases.webhook_reconcile import Reconcile
+from figma_auth.usecases.webhook_reconcile import Reconcile, checks_due
 from figma_auth.usecases.webhooks import PENDING_PASSCODE_TTL, ManageWebhooks, view
 from tests.support.engines import Narrowing
 from tests.support.fakes import WebhookStore
@@ -835,3 +835,25 @@ def test_a_delivery_sent_elsewhere_before_the_passcode_was_set_or_at_no_known_ti
     world.store.webhooks[USER] = [hook("wh1", endpoint=RECEIVER)]  # created 2026-11-30T12:00
     world.figma.answers = [at_figma(), logged(delivery(), endpoint="https://old.example", sent_at=sent_at)]
     assert reconcile(world, relay).run()["tampered"] == 0
+
+
+# -- the reconciliation's watcher checks: a user's files in turn, within their Tier-2 budget --------
+
+
+def test_a_user_watching_few_files_has_every_one_checked_in_every_run() -> None:
+    watching = {"F1": ["ada", "ada", "grace"], "F2": ["ada"], "F3": ["grace"]}
+
+    for run in range(3):
+        assert checks_due(watching, 2, run) == {("ada", "F1"), ("ada", "F2"), ("grace", "F1"), ("grace", "F3")}
+
+
+@pytest.mark.parametrize("files", [3, 5, 8])
+def test_a_user_watching_many_files_is_asked_two_a_run_and_each_file_within_ceil_n_over_2_runs(files: int) -> None:
+    watching = {f"F{i}": ["ada"] for i in range(files)}
+    window = -(-files // 2)
+
+    runs = [checks_due(watching, 2, run) for run in range(100, 100 + 3 * window)]
+
+    assert all(len(due) == 2 for due in runs)
+    for start in range(len(runs) - window + 1):
+        assert set().union(*runs[start : start + window]) == {("ada", f) for f in watching}

@@ -187,17 +187,26 @@ class LiveWatches:
             return "moved"
         return "kept"
 
-    def recheck(self, file_key: str) -> tuple[int, int]:
+    def watchers(self, file_key: str) -> list[Watcher]:
+        """Every socket watching the file (one Query): the reconciliation plans its checks on it."""
+        return self.store.watchers(file_key)
+
+    def recheck(
+        self, file_key: str, *, watchers: list[Watcher] | None = None, skip: frozenset[str] = frozenset()
+    ) -> tuple[int, int]:
         """The reconciliation's look at the file's watchers, each user's access proven again with
         their own token: one ``/meta`` per user (not per socket), holders included. A user who can
         no longer open the file is told ``forbidden`` on each of their sockets and their watches
         of it end; a webhook they held moves on. One whose access cannot be proven now (rate
-        limited, Figma down, a grant to renew) is asked again at the next run. (Sockets told,
-        webhooks moved.)"""
-        watchers = self.store.watchers(file_key)
+        limited, Figma down, a grant to renew) is asked again at the next run. ``skip``: users
+        not asked this run (``watchers``: the file's, read already). (Sockets told, webhooks
+        moved.)"""
+        watchers = self.store.watchers(file_key) if watchers is None else watchers
         hooks = [h for h in (self.store.live_hook(file_key, e) for e in self.events) if h and h.webhook_id != PENDING]
         lost: dict[str, str] = {}
         for user_id in dict.fromkeys([w.user_id for w in watchers] + [h.holder_user for h in hooks]):
+            if user_id in skip:  # not this user's turn for this file (the reconciliation's plan)
+                continue
             conn = self.store.get_connection(user_id)
             refused = self.access(conn, file_key) if conn is not None and conn.status == ACTIVE else None
             if refused is not None and refused[0] == "forbidden":

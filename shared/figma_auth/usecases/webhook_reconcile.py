@@ -34,7 +34,7 @@ from typing import Any, Protocol
 from figma_auth.errors import FigmaAuthError
 from figma_auth.figma import ProxyResponse
 from figma_auth.observability import logger, metrics_count
-from figma_auth.records import ACTIVE, Connection, Session, Webhook
+from figma_auth.records import ACTIVE, Connection, Session, Watcher, Webhook
 from figma_auth.times import parse_iso
 from figma_auth.tokens import hash_secret, random_token
 from figma_auth.usecases.proxy import Forwarder
@@ -57,9 +57,18 @@ class ReconcileStore(Protocol):
     def set_webhook_status(self, user_id: str, webhook_id: str, status: str) -> None: ...
 
 
+# A watcher's access is proven with their own Tier-2 budget (5 a minute on a View or Collab seat):
+# a run asks at most this many files per user, in turn, so the app's own calls keep the rest.
+LIVE_CHECKS_PER_USER = 2
+RUN_SECONDS = 900  # the schedule's period: the turn moves on once a run
+
+
 class LiveReview(Protocol):
     def review(self, user_id: str, webhook_id: str, file_key: str, event: str, *, gone: bool = False) -> str | None: ...
-    def recheck(self, file_key: str) -> tuple[int, int]: ...
+    def watchers(self, file_key: str) -> list[Watcher]: ...
+    def recheck(
+        self, file_key: str, *, watchers: list[Watcher] | None = None, skip: frozenset[str] = ...
+    ) -> tuple[int, int]: ...
 
 
 class ConnectionEnder(Protocol):
@@ -193,13 +202,18 @@ class Reconcile:
             report.add("live_moved")
 
     def _watchers(self, report: Report, time_left: Callable[[], float]) -> None:
-        """Every watcher of the files seen still able to open them (each user asked once a file)."""
+        """Every watcher of the files seen still able to open them: each user asked once a file,
+        at most ``LIVE_CHECKS_PER_USER`` files a run, their files in turn (``checks_due``)."""
         if self.live is None:
             return
-        for file_key in sorted(report.files):
+        watching = {f: self.live.watchers(f) for f in sorted(report.files)}
+        run = int(self.clock().timestamp()) // RUN_SECONDS
+        due = checks_due({f: [w.user_id for w in ws] for f, ws in watching.items()}, LIVE_CHECKS_PER_USER, run)
+        for file_key, watchers in watching.items():
             if time_left() < 30:
                 return
-            forbidden, moved = self.live.recheck(file_key)
+            not_now = frozenset(w.user_id for w in watchers if (w.user_id, file_key) not in due)
+            forbidden, moved = self.live.recheck(file_key, watchers=watchers, skip=not_now)
             report.add("watchers_forbidden", forbidden)
             report.add("live_moved", moved)
 
@@ -267,6 +281,23 @@ class Reconcile:
     def _signed_in(self, user_id: str) -> bool:
         now = self.clock()
         return any(s.activated and s.expires_at > now for s in self.store.user_sessions(user_id))
+
+
+def checks_due(watching: dict[str, list[str]], per_user: int, run: int) -> set[tuple[str, str]]:
+    """The (user, file) pairs to check in run number ``run``: every pair of a user watching at
+    most ``per_user`` files; else ``per_user`` of their files (in key order), the window moving
+    by ``per_user`` each run, so each file is checked at least once in ``ceil(files / per_user)``
+    consecutive runs."""
+    files_of: dict[str, list[str]] = {}
+    for file_key in sorted(watching):
+        for user_id in dict.fromkeys(watching[file_key]):
+            files_of.setdefault(user_id, []).append(file_key)
+    due: set[tuple[str, str]] = set()
+    for user_id, files in files_of.items():
+        start = (run * per_user) % len(files)
+        turn = files if len(files) <= per_user else [files[(start + i) % len(files)] for i in range(per_user)]
+        due.update((user_id, f) for f in turn)
+    return due
 
 
 def _duplicates(webhooks: list[Webhook]) -> list[Webhook]:
