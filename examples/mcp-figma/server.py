@@ -13,8 +13,8 @@ Python SDK (streamable HTTP).
 Settings (environment): ``FIGMA_AUTH_URL`` (figma-auth's ISSUER), ``MCP_URL`` (this server's
 URL, one of figma-auth's OAUTH_RESOURCES), AWS credentials allowed ``execute-api:Invoke`` on
 ``GET/connections/*/figma/*``; ``FIGMA_AUTH_REGION`` when figma-auth is on a custom domain (SigV4
-signs for its region); ``PORT``: listen on 127.0.0.1 there, behind a proxy (Lambda Web Adapter),
-not on ``MCP_URL``'s host; ``MCP_STATELESS=true`` where requests may reach different instances
+signs for its region); ``LISTEN_PORT``: listen on 127.0.0.1 there, behind a proxy (Lambda Web
+Adapter), not on ``MCP_URL``'s host (not ``PORT``: ``make run``'s, in the same shell); ``MCP_STATELESS=true`` where requests may reach different instances
 and answers cannot stream (Lambda behind API Gateway): no MCP sessions, JSON answers.
 ``make mcp-example`` runs it beside ``make run``; ``template.yaml`` deploys it (README.md).
 """
@@ -151,7 +151,7 @@ def main() -> None:
     backend = FigmaAuthBackend(issuer, region=os.environ.get("FIGMA_AUTH_REGION") or None)
     _, app = build(issuer, resource, backend, stateless=os.environ.get("MCP_STATELESS") == "true")
     parts = urlsplit(resource)
-    behind = os.environ.get("PORT")  # Lambda Web Adapter forwards to 127.0.0.1:PORT
+    behind = os.environ.get("LISTEN_PORT")  # Lambda Web Adapter forwards to 127.0.0.1:LISTEN_PORT
     host, port = ("127.0.0.1", int(behind)) if behind else (parts.hostname or "127.0.0.1", parts.port or 8765)
     print(f"MCP server on {resource} (authorization server {issuer})", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -511,6 +511,9 @@ def test_the_mcp_examples_function_starts_the_server_through_lambda_web_adapter(
     props = doc["Resources"]["McpFunction"]["Properties"]
     start = MCP_EXAMPLE / props["CodeUri"] / props["Handler"]
     assert os.access(start, os.X_OK) and "server.py" in start.read_text()
+    # the adapter's port reaches the server under a name of its own (a shell's PORT is make run's)
+    assert 'LISTEN_PORT="${AWS_LWA_PORT' in start.read_text()
+    assert 'os.environ.get("LISTEN_PORT")' in (MCP_EXAMPLE / "server.py").read_text()
     assert props["Environment"]["Variables"]["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/bootstrap"
     assert props["Architectures"] == ["arm64"] and "LambdaAdapterLayerArm64" in str(props["Layers"][0])
     helper = doc["Resources"]["BackendHelperLayer"]["Properties"]["ContentUri"]
