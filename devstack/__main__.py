@@ -179,6 +179,10 @@ def run(args: argparse.Namespace) -> int:
         shown = ", ".join(p.describe() for p in planned) or "off (DEVSTACK_SCHEDULE_SECONDS=0)"
         print(f"  schedules        {shown}   (DEVSTACK_SCHEDULE_SECONDS=60 runs them sooner)")
         print(f"  React example    cd examples/react && npm ci && VITE_FIGMA_AUTH_URL={api_server.url} npm run dev")
+        for resource in os.environ.get("OAUTH_RESOURCES", "").split(","):
+            if resource:  # the MCP example's URL (agents sign in at /oauth/authorize for it)
+                port = api_server.url.rsplit(":", 1)[1]
+                print(f"  MCP example      PORT={port} make mcp-example   ({resource}: point an MCP client at it)")
         print(
             "  backend (IAM)    sign /connections/... with AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing,"
             " region us-east-1, service execute-api"
