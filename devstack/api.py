@@ -165,7 +165,8 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             result = self.containers.invoke(fn, event)
         except Exception as exc:  # what API Gateway answers when the function itself fails
-            print(f"[local-api] {fn.name} raised {type(exc).__name__}", file=sys.stderr)
+            # the stack, not the function, failed (a worker that could not start): say what, for its log
+            print(f"[local-api] {fn.name} raised {type(exc).__name__}: {exc}", file=sys.stderr)
             self.respond(500, {"Content-Type": "application/json"}, [], b'{"message":"Internal Server Error"}')
             return
         status, headers, cookies, payload = to_http(result)
