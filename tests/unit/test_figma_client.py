@@ -3,6 +3,7 @@ timeout or a Retry-After costs no real time here."""
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -523,3 +524,125 @@ def test_without_an_overflow_an_answer_over_what_lambda_returns_is_response_too_
     figma, _, _ = client([httpx.Response(200, content=b"x" * (HOLD_BYTES + 1))])
     with pytest.raises(ResponseTooLarge):
         figma.forward("/v1/files/K", method="GET", token="t", body=None, content_type=None)
+
+
+# -- the code exchange and /v1/me, as Figma is asked and as its answers are read --------------------
+
+EXCHANGED = {
+    "access_token": "figu_access-token-0000000000",
+    "refresh_token": "figr_refresh-token-0000000000",
+    "expires_in": 7776000,
+    "user_id_string": "1234567890",
+}
+
+
+def test_a_code_is_exchanged_once_with_the_client_credentials_the_redirect_uri_and_the_verifier() -> None:
+    figma, seen, _ = client([httpx.Response(200, json=EXCHANGED)])
+
+    done = figma.exchange_code(
+        code="the-code", redirect_uri="https://api/cb", code_verifier="the-verifier", scopes=("current_user:read",),
+        now=NOW,
+    )  # fmt: skip
+
+    (request,) = seen
+    assert (request.method, request.url.path) == ("POST", "/v1/oauth/token")
+    assert request.headers["Authorization"] == "Basic " + base64.b64encode(b"cid:secret").decode()
+    assert dict(httpx.QueryParams(request.content.decode())) == {
+        "redirect_uri": "https://api/cb", "code": "the-code", "grant_type": "authorization_code",
+        "code_verifier": "the-verifier",
+    }  # fmt: skip
+    assert done.grant == FigmaGrant(
+        "figu_access-token-0000000000",
+        "figr_refresh-token-0000000000",
+        NOW + timedelta(days=90),
+        ("current_user:read",),
+    )
+    assert done.user_id_hint == "1234567890"
+
+
+def test_a_code_exchange_without_pkce_sends_no_verifier_and_a_refusal_or_an_outage_is_never_retried() -> None:
+    figma, seen, _ = client([httpx.Response(200, json=EXCHANGED)])
+    figma.exchange_code(code="c", redirect_uri="https://api/cb", code_verifier=None, scopes=(), now=NOW)
+    assert "code_verifier" not in dict(httpx.QueryParams(seen[0].content.decode()))
+
+    for answer in (httpx.Response(400, json={"error": "invalid_grant"}), httpx.Response(503)):
+        figma, seen, slept = client([answer, httpx.Response(200, json=EXCHANGED)])
+        with pytest.raises(FigmaAuthError) as refused:
+            figma.exchange_code(code="c", redirect_uri="https://api/cb", code_verifier=None, scopes=(), now=NOW)
+        assert len(seen) == 1 and slept == []  # a code is single-use: never sent twice
+        assert str(answer.status_code) in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "hint",
+    [None, 1234567890, "", "x" * 129, "tab\there"],
+    ids=["missing", "a-number", "empty", "too-long", "unprintable"],
+)
+def test_a_user_id_hint_is_kept_only_as_a_short_printable_string(hint: object) -> None:
+    body = {**EXCHANGED, "user_id_string": hint}
+    figma, _, _ = client([httpx.Response(200, json=body)])
+    done = figma.exchange_code(code="c", redirect_uri="https://api/cb", code_verifier=None, scopes=(), now=NOW)
+    assert done.user_id_hint is None
+    figma, _, _ = client([httpx.Response(200, json={**EXCHANGED, "user_id_string": "x" * 128})])
+    assert figma.exchange_code(code="c", redirect_uri="u", code_verifier=None, scopes=(), now=NOW).user_id_hint == (
+        "x" * 128
+    )
+
+
+def test_a_code_exchange_answer_that_is_no_json_is_a_figma_error() -> None:
+    figma, _, _ = client([httpx.Response(200, content=b"<html>")])
+    with pytest.raises(FigmaAuthError, match="not JSON"):
+        figma.exchange_code(code="c", redirect_uri="https://api/cb", code_verifier=None, scopes=(), now=NOW)
+
+
+def test_me_asks_with_the_bearer_token_and_reads_who_it_is() -> None:
+    figma, seen, _ = client(
+        [httpx.Response(200, json={"id": 42, "handle": "Ada", "email": "ada@example.com", "img_url": "https://i/a"})]
+    )
+    user = figma.me("figu_access-token")
+    assert (seen[0].method, seen[0].url.path, seen[0].headers["Authorization"]) == (
+        "GET", "/v1/me", "Bearer figu_access-token"
+    )  # fmt: skip
+    assert (user.id, user.handle, user.email, user.img_url) == ("42", "Ada", "ada@example.com", "https://i/a")
+
+
+def test_me_keeps_at_most_512_characters_of_a_name_2048_of_a_picture_and_nothing_that_is_no_string() -> None:
+    body = {"id": "7", "handle": "h" * 600, "email": ["not", "text"], "img_url": "u" * 3000}
+    figma, _, _ = client([httpx.Response(200, json=body)])
+    user = figma.me("t")
+    assert (user.handle, user.email, user.img_url) == ("h" * 512, "", "u" * 2048)
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_me_refused_is_token_rejected(status: int) -> None:
+    from figma_auth.figma import TokenRejected
+
+    figma, _, _ = client([httpx.Response(status)])
+    with pytest.raises(TokenRejected):
+        figma.me("t")
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        (httpx.Response(404), "HTTP 404"),
+        (httpx.Response(200, json=["a list"]), "not a JSON object"),
+        (httpx.Response(200, json={"id": True}), "no user id"),
+        (httpx.Response(200, json={"id": ""}), "no user id"),
+        (httpx.Response(200, json={"id": "9" * 129}), "no user id"),
+        (httpx.Response(200, json={"handle": "nobody"}), "no user id"),
+    ],
+    ids=["404", "a-list", "a-boolean-id", "an-empty-id", "a-long-id", "no-id"],
+)
+def test_me_without_a_usable_user_is_a_figma_error_never_a_user(answer: httpx.Response, says: str) -> None:
+    from figma_auth.figma import TokenRejected
+
+    figma, _, _ = client([answer])
+    with pytest.raises(FigmaAuthError, match=says) as raised:
+        figma.me("t")
+    assert not isinstance(raised.value, TokenRejected)
+
+
+def test_me_takes_an_id_of_exactly_128_characters() -> None:
+    figma, _, _ = client([httpx.Response(200, json={"id": "9" * 128})])
+    assert figma.me("t").id == "9" * 128
