@@ -1,0 +1,109 @@
+"""The DynamoDB store's reads and writes that no in-memory fake stands in for, on DynamoDB Local:
+the scheduler's pause, the connections due for a refresh, the operator's one-off listing of
+older connections, a connection's scopes, a device sign-in denied only while pending, and a
+webhook's slot and status."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from figma_auth.records import Connection, DeviceCode, Webhook
+from figma_auth.store.codec import key
+from figma_auth.store.connections import CONNECTION
+from figma_auth.tokens import hash_secret
+from figma_auth.vault import SealedBox
+from tests.support.contract import ADA, NOW, Table
+
+GRANT = SealedBox(b"key", b"nonce-twelve", b"ciphertext")
+
+
+def connection(user_id: str, expires_in: timedelta, scopes: tuple[str, ...] = ("current_user:read",)) -> Connection:
+    return Connection(user_id, ADA, scopes, grant_box=GRANT, grant_expires_at=NOW + expires_in, created_at=NOW)
+
+
+def test_the_scheduler_is_paused_until_the_last_pause_and_the_pause_is_kept_a_day_past_it(table: Table) -> None:
+    assert table.store.scheduler_paused_until() is None
+    until = NOW + timedelta(minutes=5)
+    table.store.pause_scheduler(until)
+    assert table.store.scheduler_paused_until() == until
+    stored = table.item(key("SCHEDULER", "PAUSE"))
+    assert stored is not None and stored["ttl"] == int(until.timestamp()) + 86400
+    table.store.pause_scheduler(until + timedelta(minutes=1))
+    assert table.store.scheduler_paused_until() == until + timedelta(minutes=1)
+
+
+def test_connections_due_are_those_whose_grant_expires_in_the_window_both_ends_and_across_days(table: Table) -> None:
+    for user_id, expires_in in {
+        "before": timedelta(minutes=-1),
+        "at-start": timedelta(0),
+        "inside": timedelta(hours=1),
+        "next-day": timedelta(days=1),
+        "at-end": timedelta(days=1, hours=1),
+        "after": timedelta(days=1, hours=1, seconds=1),
+    }.items():
+        table.put_connection(connection(user_id, expires_in))
+    due = [c.user_id for page in table.store.due_pages(start=NOW, end=NOW + timedelta(days=1, hours=1)) for c in page]
+    assert sorted(due) == ["at-end", "at-start", "inside", "next-day"]
+    found = {c.user_id: c for page in table.store.due_pages(start=NOW, end=NOW + timedelta(hours=1)) for c in page}
+    assert sorted(found) == ["at-start", "inside"]
+    assert found["inside"].grant_box == GRANT and found["inside"].grant_expires_at == NOW + timedelta(hours=1)
+    assert [
+        c for page in table.store.due_pages(start=NOW + timedelta(days=3), end=NOW + timedelta(days=4)) for c in page
+    ] == []
+
+
+def test_connections_written_before_the_listing_are_listed_once_keeping_a_known_creation_time(table: Table) -> None:
+    earlier = NOW - timedelta(days=3)
+    table.put_connection(replace(connection("old", timedelta(hours=1)), created_at=earlier))
+    table.put_connection(connection("older", timedelta(hours=1)))
+    table.put_connection(connection("listed", timedelta(hours=1)))
+    table.client.update_item(TableName=table.name, Key=CONNECTION.key("old"), UpdateExpression="REMOVE listing")
+    table.client.update_item(
+        TableName=table.name, Key=CONNECTION.key("older"), UpdateExpression="REMOVE listing, created_at"
+    )
+
+    assert table.store.list_unlisted_connections(now=NOW + timedelta(hours=2)) == 2
+    assert table.store.list_unlisted_connections(now=NOW + timedelta(hours=3)) == 0
+    page = table.store.connection_page(limit=10, after=None, status=None)
+    assert {c.user_id: c.created_at for c in page.connections} == {
+        "listed": NOW, "older": NOW + timedelta(hours=2), "old": earlier,
+    }  # fmt: skip
+
+
+def test_a_connections_scopes_and_its_sign_ins_marker_are_read_and_none_without_a_connection(table: Table) -> None:
+    table.put_connection(connection("42", timedelta(hours=1), scopes=("current_user:read", "file_content:read")))
+    assert table.store.connection_scopes("42") == ("current_user:read", "file_content:read")
+    assert table.store.connection_scopes("43") is None
+    assert table.store.connection_touched("43") is None
+
+
+def test_a_device_sign_in_is_denied_only_while_it_is_pending(table: Table) -> None:
+    device = DeviceCode(
+        device_hash=hash_secret("device"), user_code_hash=hash_secret("user-code"), scopes=("current_user:read",),
+        expires_at=NOW + timedelta(minutes=15), interval_ms=5000,
+    )  # fmt: skip
+    assert table.store.deny_device(device.device_hash) is False  # unknown
+    assert table.store.put_device(device)
+    assert table.store.deny_device(device.device_hash) is True
+    denied = table.store.device(device.device_hash)
+    assert denied is not None and denied.status == "denied"
+    assert table.store.deny_device(device.device_hash) is False  # no longer pending
+
+
+def test_a_webhooks_slot_names_it_and_its_status_follows_figma_while_it_exists(table: Table) -> None:
+    ada = Webhook("1001", "ada", "FILE_UPDATE", "file", "file-key", NOW, description="the demo file")
+    assert table.store.save_webhook(ada, hash_secret("passcode"))
+    assert table.store.webhook_for("ada", "FILE_UPDATE", "file", "file-key") == "1001"
+    assert table.store.webhook_for("ada", "FILE_UPDATE", "file", "another-file") is None
+    assert table.store.webhook_for("ada", "FILE_COMMENT", "file", "file-key") is None
+    assert table.store.webhook_for("bob", "FILE_UPDATE", "file", "file-key") is None
+
+    table.store.set_webhook_status("ada", "1001", "paused")
+    assert [w.status for w in table.store.user_webhooks("ada")] == ["paused"]
+    table.store.set_webhook_status("ada", "1001", "active")
+    assert [w.status for w in table.store.user_webhooks("ada")] == ["active"]
+    table.store.delete_webhook("ada", ada)
+    table.store.set_webhook_status("ada", "1001", "paused")  # gone: nothing is made again
+    assert table.store.user_webhooks("ada") == []
+    assert table.store.webhook_for("ada", "FILE_UPDATE", "file", "file-key") is None
