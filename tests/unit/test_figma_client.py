@@ -646,3 +646,161 @@ def test_me_without_a_usable_user_is_a_figma_error_never_a_user(answer: httpx.Re
 def test_me_takes_an_id_of_exactly_128_characters() -> None:
     figma, _, _ = client([httpx.Response(200, json={"id": "9" * 128})])
     assert figma.me("t").id == "9" * 128
+
+
+# -- the proxy's call, as Figma is asked and as its answer is passed on ------------------------------
+
+FIGMAS_HEADERS = {
+    "Content-Type": "application/json; charset=utf-8",
+    "Retry-After": "7",
+    "X-Figma-Plan-Tier": "enterprise",
+    "X-RateLimit-Remaining": "3",
+    "RateLimit-Reset": "60",
+    "Set-Cookie": "figma=secret",
+    "Server": "figma",
+}
+
+
+def test_a_proxied_call_carries_the_users_token_and_the_body_and_nothing_else_of_the_clients() -> None:
+    figma, seen, _ = client([httpx.Response(201, headers=FIGMAS_HEADERS, content=b'{"id": "1"}')])
+
+    answer = figma.forward(
+        "/v1/files/K/comments?as=1", method="POST", token="figu_t", body=b'{"message": "hi"}', content_type="text/x"
+    )
+
+    (request,) = seen
+    assert (request.method, str(request.url)) == ("POST", "https://api.figma.test/v1/files/K/comments?as=1")
+    assert request.content == b'{"message": "hi"}'
+    assert {k: v for k, v in request.headers.items() if k not in ("host", "content-length", "connection")} == {
+        "authorization": "Bearer figu_t", "accept": "application/json", "accept-encoding": "gzip",
+        "content-type": "text/x", "user-agent": request.headers["user-agent"],
+    }  # fmt: skip
+    timeouts = request.extensions["timeout"]
+    assert (timeouts["connect"], timeouts["pool"]) == (3.0, 25.0)  # read: shortened as the body arrives
+    assert (answer.status, answer.body, answer.content_type, answer.encoding) == (
+        201, b'{"id": "1"}', "application/json; charset=utf-8", None
+    )  # fmt: skip
+    assert answer.headers == {
+        "retry-after": "7", "x-figma-plan-tier": "enterprise", "x-ratelimit-remaining": "3", "ratelimit-reset": "60"
+    }  # fmt: skip
+
+
+def test_a_proxied_call_without_a_body_sends_no_content_type_and_an_untyped_answer_is_json() -> None:
+    import gzip as gz
+
+    packed = gz.compress(b"{}")
+    figma, seen, _ = client([httpx.Response(200, headers={"Content-Encoding": "gzip"}, content=packed)])
+    answer = figma.forward("/v1/me", method="GET", token="t", body=None, content_type=None)
+    assert "content-type" not in seen[0].headers and seen[0].content == b""
+    assert (answer.body, answer.content_type, answer.encoding) == (b"{}", "application/json", None)  # decoded
+
+
+def test_an_answer_declared_exactly_at_the_limit_is_read() -> None:
+    figma, _, _ = client([httpx.Response(200, content=b"x" * 100)])
+    answer = figma.forward("/v1/files/K", method="GET", token="t", body=None, content_type=None, max_bytes=100)
+    assert answer.body == b"x" * 100
+
+
+def test_an_overflowing_answer_hands_on_its_type_and_encoding_and_answers_with_figmas_status_and_headers() -> None:
+    import gzip as gz
+
+    from figma_auth.figma import HOLD_BYTES
+
+    packed = gz.compress(bytes(range(256)) * (HOLD_BYTES // 256 + 4096), compresslevel=0)
+    headers = {**FIGMAS_HEADERS, "Content-Encoding": "gzip"}
+    figma, _, _ = client([httpx.Response(203, headers=headers, stream=httpx.ByteStream(packed))])
+    handed: list[tuple[bytes, str, str | None]] = []
+
+    answer = figma.forward(
+        "/v1/files/K", method="GET", token="t", body=None, content_type=None, gzip=True,
+        overflow=lambda chunks, ctype, enc: handed.append((b"".join(chunks), ctype, enc)),
+    )  # fmt: skip
+
+    assert handed == [(packed, "application/json; charset=utf-8", "gzip")]
+    assert (answer.status, answer.body, answer.content_type, answer.encoding, answer.overflowed) == (
+        203, b"", "application/json; charset=utf-8", "gzip", True
+    )  # fmt: skip
+    assert answer.headers["retry-after"] == "7" and "set-cookie" not in answer.headers
+
+
+def test_a_proxied_call_figma_never_answers_is_figma_unavailable_502() -> None:
+    figma, seen, _ = client([httpx.ConnectError("refused")])
+    with pytest.raises(FigmaUnavailable, match="Figma did not answer in time") as failed:
+        figma.forward("/v1/files/K", method="GET", token="t", body=None, content_type=None)
+    assert failed.value.status == 502 and len(seen) == 1
+
+
+# -- reading an answer within its time and size --------------------------------------------------------
+
+
+def streamed(timeouts: dict[str, float | None]) -> httpx.Response:
+    request = httpx.Request("GET", "https://api.figma.test/v1/files/K", extensions={"timeout": timeouts})
+    return httpx.Response(200, request=request)
+
+
+def test_each_read_after_a_chunk_may_wait_only_the_time_left_of_the_whole() -> None:
+    from figma_auth.figma import within_time
+
+    timeouts: dict[str, float | None] = {"read": 25.0, "connect": 3.0}
+    chunks = list(within_time(streamed(timeouts), iter([b"ab", b"cd"]), 5.0, limit=4))
+    assert chunks == [b"ab", b"cd"]  # exactly the limit is read
+    assert timeouts["read"] is not None and 4.0 < timeouts["read"] <= 5.0 and timeouts["connect"] == 3.0
+    unset: dict[str, float | None] = {"read": None}
+    list(within_time(streamed(unset), iter([b"ab"]), 5.0, limit=4))
+    assert unset["read"] is not None and 4.0 < unset["read"] <= 5.0
+
+
+def test_an_answer_whose_time_is_spent_is_figma_unavailable_502_and_one_over_its_size_too_large() -> None:
+    from figma_auth.errors import ResponseTooLarge
+    from figma_auth.figma import within_time
+
+    with pytest.raises(FigmaUnavailable, match="Figma's answer did not arrive in time") as late:
+        list(within_time(streamed({"read": 25.0}), iter([b"ab", b"cd"]), 0.0, limit=10))
+    assert late.value.status == 502
+    with pytest.raises(ResponseTooLarge):
+        list(within_time(streamed({"read": 25.0}), iter([b"abc", b"d"]), 5.0, limit=3))
+    with pytest.raises(ResponseTooLarge):
+        list(within_time(streamed({"read": 25.0}), iter([b"ab", b"c"]), 5.0, limit=2))
+
+
+def test_each_try_is_given_only_the_time_the_request_has_left_and_none_under_a_second() -> None:
+    from figma_auth import deadline
+
+    figma, seen, _ = client([httpx.Response(200, json={"id": "1"}), httpx.Response(200, json={"id": "1"})])
+    token = deadline.start(int((deadline.MARGIN_SECONDS + 2.5) * 1000))
+    try:
+        figma.me("t")
+    finally:
+        deadline.finish(token)
+    timeouts = seen[0].extensions["timeout"]
+    assert 2.0 < timeouts["connect"] <= 2.5 and timeouts["read"] <= timeouts["connect"]  # read: less as it arrives
+
+    token = deadline.start(int((deadline.MARGIN_SECONDS + 0.5) * 1000))
+    try:
+        with pytest.raises(FigmaUnavailable, match="too slow to answer within this request") as slow:
+            figma.me("t")
+    finally:
+        deadline.finish(token)
+    assert slow.value.retry_after == 2 and len(seen) == 1
+
+
+def test_a_retry_the_request_has_no_time_for_says_what_figma_answered(monkeypatch: pytest.MonkeyPatch) -> None:
+    import random
+
+    from figma_auth import deadline
+
+    monkeypatch.setattr(random, "uniform", lambda low, high: high)  # the longest jitter: 250 ms
+    # 1.2 s left: a try fits (1 s), but not a wait (250 ms, or Retry-After's 1 s) and another try
+    answers = (
+        (httpx.Response(503, headers={"Retry-After": "1"}), "Figma answered HTTP 503"),
+        (httpx.ReadTimeout("slow"), "no answer"),
+    )
+    for answer, says in answers:
+        figma, seen, slept = client([answer])
+        token = deadline.start(int((deadline.MARGIN_SECONDS + 1.2) * 1000))
+        try:
+            with pytest.raises(FigmaUnavailable, match=says) as gave_up:
+                figma.me("t")
+        finally:
+            deadline.finish(token)
+        assert gave_up.value.retry_after == 1 and slept == [] and len(seen) == 1
