@@ -1,16 +1,18 @@
 """The DynamoDB store's reads and writes that no in-memory fake stands in for, on DynamoDB Local:
 the scheduler's pause, the connections due for a refresh, the operator's one-off listing of
-older connections, a connection's scopes, a device sign-in denied only while pending, and a
-webhook's slot and status."""
+older connections, a connection's scopes, a device sign-in denied only while pending, a
+webhook's slot and status and an older webhook's registration, sessions' clients and batches."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
 
-from figma_auth.records import Connection, DeviceCode, Webhook
+from figma_auth.records import Connection, DeviceCode, Session, Webhook, WebhookRegistration
 from figma_auth.store.codec import key
 from figma_auth.store.connections import CONNECTION
+from figma_auth.store.sessions import SESSION, session_item
+from figma_auth.store.webhooks import WEBHOOK, view_key
 from figma_auth.tokens import hash_secret
 from figma_auth.vault import SealedBox
 from tests.support.contract import ADA, NOW, Table
@@ -107,3 +109,39 @@ def test_a_webhooks_slot_names_it_and_its_status_follows_figma_while_it_exists(t
     table.store.set_webhook_status("ada", "1001", "paused")  # gone: nothing is made again
     assert table.store.user_webhooks("ada") == []
     assert table.store.webhook_for("ada", "FILE_UPDATE", "file", "file-key") is None
+
+
+def test_a_session_reads_back_with_its_client_and_an_agents_name(table: Table) -> None:
+    agent = Session(hash_secret("agent"), "42", NOW, NOW + timedelta(days=30), client="agent", client_name="Claude")
+    nameless = Session(hash_secret("nameless"), "42", NOW, NOW + timedelta(days=30), client="agent")
+    token = Session(hash_secret("token"), "42", NOW, NOW + timedelta(days=30), client="token", activated=False)
+    odd = Session(hash_secret("odd"), "42", NOW, NOW + timedelta(days=30), client="robot")  # type: ignore[arg-type]
+    for s in (agent, nameless, token, odd):
+        table.client.put_item(TableName=table.name, Item=session_item(s))
+    table.client.update_item(TableName=table.name, Key=SESSION.key(odd.id), UpdateExpression="REMOVE activated")
+    read = {s.id: s for s in table.store.user_sessions("42")}
+    assert read == {agent.id: agent, nameless.id: nameless, token.id: token, odd.id: replace(odd, client="web")}
+
+
+def test_many_sessions_are_deleted_25_a_batch_and_nobody_elses(table: Table) -> None:
+    mine = [Session(hash_secret(f"s{n}"), "42", NOW, NOW + timedelta(days=30)) for n in range(60)]
+    theirs = Session(hash_secret("theirs"), "43", NOW, NOW + timedelta(days=30))
+    for s in (*mine, theirs):
+        table.client.put_item(TableName=table.name, Item=session_item(s))
+    table.store.delete_sessions([s.id for s in mine])
+    assert table.store.user_sessions("42") == []
+    assert table.store.user_sessions("43") == [theirs]
+
+
+def test_a_webhook_saved_before_its_receiver_item_named_its_context_is_read_with_its_views(table: Table) -> None:
+    ada = Webhook("1001", "ada", "FILE_UPDATE", "file", "file-key", NOW)
+    table.store.save_webhook(ada, hash_secret("passcode"))
+    table.client.update_item(
+        TableName=table.name, Key=WEBHOOK.key("1001"), UpdateExpression="REMOVE context, context_id, event_type"
+    )
+    found = table.store.webhook_registration("1001")
+    assert found == WebhookRegistration("ada", hash_secret("passcode"), "FILE_UPDATE", "file", "file-key")
+    table.client.delete_item(TableName=table.name, Key=view_key("ada", "1001"))
+    assert table.store.webhook_registration("1001") == WebhookRegistration("ada", hash_secret("passcode"), "", "", "")
+    assert table.store.webhook_registration("") is None
+    assert table.store.webhook_registration("1" * 129) is None
