@@ -8,9 +8,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from figma_auth.records import Connection, DeviceCode, Session, Webhook, WebhookRegistration
+from figma_auth.records import REAUTH_REQUIRED, Connection, DeviceCode, Profile, Session, Webhook, WebhookRegistration
 from figma_auth.store.codec import key
-from figma_auth.store.connections import CONNECTION
+from figma_auth.store.connections import CONNECTION, connection_item
+from figma_auth.store.devices import DEVICE, USER_CODE
 from figma_auth.store.sessions import SESSION, session_item
 from figma_auth.store.webhooks import WEBHOOK, view_key
 from figma_auth.tokens import hash_secret
@@ -145,3 +146,39 @@ def test_a_webhook_saved_before_its_receiver_item_named_its_context_is_read_with
     assert table.store.webhook_registration("1001") == WebhookRegistration("ada", hash_secret("passcode"), "", "", "")
     assert table.store.webhook_registration("") is None
     assert table.store.webhook_registration("1" * 129) is None
+
+
+def test_a_device_sign_in_reads_back_with_what_it_was_started_with_and_expires_with_its_user_code(
+    table: Table,
+) -> None:
+    started = DeviceCode(
+        device_hash=hash_secret("device"), user_code_hash=hash_secret("user-code"), scopes=("current_user:read",),
+        expires_at=NOW + timedelta(minutes=15), interval_ms=5000, client_id="Figma plugin",
+        network=hash_secret("192.0.2.0/24"), started_at=NOW,
+    )  # fmt: skip
+    assert table.store.put_device(started)
+    assert table.store.device(started.device_hash) == started
+    expires = int(started.expires_at.timestamp())
+    assert (table.item(DEVICE.key(started.device_hash)) or {}).get("ttl") == expires
+    assert (table.item(USER_CODE.key(started.user_code_hash)) or {}).get("ttl") == expires
+    bare = DeviceCode(hash_secret("bare"), hash_secret("bare-code"), (), NOW + timedelta(minutes=15), 5000)
+    assert table.store.put_device(bare)
+    assert table.store.device(bare.device_hash) == bare
+
+
+def test_a_connection_as_the_seed_writes_it_reads_back_whole(table: Table) -> None:
+    signed_in_ms = int((NOW - timedelta(hours=1)).timestamp() * 1000)
+    seeded = replace(connection("42", timedelta(hours=1)), created_at=None, signed_in_ms=signed_in_ms, version=3)
+    table.client.put_item(TableName=table.name, Item=connection_item(seeded, ttl=NOW + timedelta(days=3)))
+    found = table.store.get_connection("42")
+    assert found == replace(seeded, created_at=NOW - timedelta(hours=1))
+    stored = table.item(CONNECTION.key("42"))
+    assert stored is not None and stored["ttl"] == int((NOW + timedelta(days=3)).timestamp())
+    assert [c.user_id for page in table.store.due_pages(start=NOW, end=NOW + timedelta(hours=1)) for c in page] == [
+        "42"
+    ]
+
+
+def test_a_connection_item_holding_nothing_but_its_key_reads_as_one_to_sign_in_again(table: Table) -> None:
+    table.client.put_item(TableName=table.name, Item=CONNECTION.item("42"))
+    assert table.store.get_connection("42") == Connection("42", Profile("", "", ""), (), status=REAUTH_REQUIRED)
