@@ -182,3 +182,15 @@ def test_a_connection_as_the_seed_writes_it_reads_back_whole(table: Table) -> No
 def test_a_connection_item_holding_nothing_but_its_key_reads_as_one_to_sign_in_again(table: Table) -> None:
     table.client.put_item(TableName=table.name, Item=CONNECTION.item("42"))
     assert table.store.get_connection("42") == Connection("42", Profile("", "", ""), (), status=REAUTH_REQUIRED)
+
+
+def test_a_webhook_reads_back_with_its_status_endpoint_and_when_its_passcode_was_set(table: Table) -> None:
+    paused = Webhook(
+        "1001", "ada", "FILE_UPDATE", "file", "file-key", NOW, description="the demo file", status="paused",
+        endpoint="https://api.example/webhooks/figma", passcode_set_at=NOW.replace(microsecond=250_000),
+    )  # fmt: skip
+    plain = Webhook("1002", "ada", "FILE_COMMENT", "team", "team-id", NOW)
+    assert table.store.save_webhook(paused, hash_secret("passcode"))
+    assert table.store.save_webhook(plain, hash_secret("another"))
+    assert sorted(table.store.user_webhooks("ada"), key=lambda w: w.id) == [paused, plain]
+    assert table.store.webhook_for("ada", "FILE_COMMENT", "team", "team-id") == "1002"
