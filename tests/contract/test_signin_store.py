@@ -8,9 +8,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from figma_auth.records import Connection, LoginTransaction, Session, SignInWrite, Ticket
+import pytest
+
+from figma_auth.errors import DeviceNotPending
+from figma_auth.records import Connection, DeviceApproval, DeviceCode, LoginTransaction, Session, SignInWrite, Ticket
 from figma_auth.store.connections import CONNECTION, CONNECTION_GRACE
-from figma_auth.store.signin import TRANSACTION
+from figma_auth.store.signin import TICKET, TRANSACTION
 from figma_auth.tokens import hash_secret
 from figma_auth.vault import SealedBox
 from tests.support.contract import ADA, NOW, Table
@@ -92,3 +95,35 @@ def test_a_login_transaction_keeps_what_the_callback_reads_back_and_expires_with
     assert stored is not None and stored["ttl"] == int(tx.expires_at.timestamp())
     assert "success_url" not in stored and "failure_url" not in stored
     assert table.store.take_transaction(tx.state_hash, "binding", NOW) == replace(tx, success_url="", failure_url="")
+
+
+def test_a_state_is_stored_once_and_a_ticket_expires_from_the_table_with_it(table: Table) -> None:
+    tx = LoginTransaction(
+        state_hash=hash_secret("the-state"), binding="binding", success_url="", failure_url="",
+        redirect_uri="https://api/cb", scopes=(), mode="cookie", pkce=True, app_challenge=None,
+        expires_at=NOW + timedelta(minutes=10),
+    )  # fmt: skip
+    table.store.put_transaction(tx)
+    with pytest.raises(table.client.exceptions.ConditionalCheckFailedException):
+        table.store.put_transaction(replace(tx, binding="another-binding"))
+    assert table.store.take_transaction(tx.state_hash, "binding", NOW) is not None
+
+    token = replace(session("token-session"), client="token", activated=False)
+    ticket = Ticket(hash_secret("the-ticket"), token.id, "challenge", b"sealed", NOW + timedelta(seconds=60))
+    table.store.sign_in(SignInWrite(token, ticket=ticket), connection(LATER_BOX, SIGNED_IN_MS))
+    stored = table.item(TICKET.key(ticket.ticket_hash))
+    assert stored is not None and stored["ttl"] == int(ticket.expires_at.timestamp())
+
+
+def test_approving_a_device_sign_in_no_longer_pending_is_device_not_pending_on_either_path(table: Table) -> None:
+    device = DeviceCode(hash_secret("device"), hash_secret("user-code"), (), NOW + timedelta(minutes=15), 5000)
+    assert table.store.put_device(device)
+    assert table.store.deny_device(device.device_hash)
+    approval = DeviceApproval(device.device_hash, "42", NOW, NOW + timedelta(days=30))
+    with pytest.raises(DeviceNotPending):
+        table.store.sign_in(SignInWrite(None, device=approval), connection(LATER_BOX, SIGNED_IN_MS))
+    assert table.store.get_connection("42") is None  # nothing of it written
+
+    assert table.store.sign_in(SignInWrite(session("web")), connection(LATER_BOX, SIGNED_IN_MS))
+    with pytest.raises(DeviceNotPending):  # onto a connection holding a later grant: refused all the same
+        table.store.sign_in(SignInWrite(None, device=approval), connection(EARLIER_BOX, SIGNED_IN_MS - 1))
