@@ -28,7 +28,7 @@ help:
 	@echo "make mcp-example - examples/mcp-figma (an MCP server, figma-auth its authorization server) on :8765 beside make run"
 	@echo "make env-json - env.json for sam local invoke --env-vars, against the running make run"
 	@echo "make bench   - benchmarks -> docs/BENCHMARKS.md"
-	@echo "make mutate  - mutation testing (mutmut) of the protocol, crypto and decision modules (docs/TESTING.md)"
+	@echo "make mutate  - mutation testing (mutmut) of the protocol, crypto and decision modules and the adapters (docs/TESTING.md)"
 	@echo "make openapi - regenerate docs/openapi.json from the handlers (make test fails when stale)"
 
 $(STAMP): requirements-dev.txt shared/requirements.txt
@@ -146,14 +146,16 @@ bench: dynamodb-local $(STAMP) $(LAYER_STAMP)
 
 MUTATE_VENV := .venv-mutate
 
-# mutmut over the protocol, crypto and decision modules, killed by the unit tests; not part of
-# `make test` (minutes, not seconds). Its own venv: mutmut needs a newer click than aws-sam-cli
+# mutmut over the protocol, crypto and decision modules and the adapters (store/, figma.py),
+# killed by the unit tests and the store's contract suite; not part of `make test` (minutes,
+# not seconds). MUTATE_ARGS="--max-children 1 'figma_auth.store.*'": one test run at a time,
+# only the mutants the patterns name. Its own venv: mutmut needs a newer click than aws-sam-cli
 # pins, so .venv-mutate holds mutmut and reads .venv's packages after its own (a .pth file).
 mutate: $(STAMP)
 	@test -x $(MUTATE_VENV)/bin/python || $(PYTHON) -m venv $(MUTATE_VENV)
 	@$(MUTATE_VENV)/bin/python -c "import pathlib, sysconfig; pathlib.Path(sysconfig.get_paths()['purelib'], 'zz-figma-auth-dev.pth').write_text('$$($(BIN)/python -c "import sysconfig; print(sysconfig.get_paths()[\"purelib\"])")\n')"
 	$(MUTATE_VENV)/bin/pip install --disable-pip-version-check -q -r requirements-mutate.txt
-	$(MUTATE_VENV)/bin/python -m devstack.mutate
+	$(MUTATE_VENV)/bin/python -m devstack.mutate $(MUTATE_ARGS)
 
 clean:
 	rm -rf $(VENV) $(SCAN_VENV) $(LAYER_VENV) $(MUTATE_VENV) .mutate .aws-sam .pytest_cache .mypy_cache .ruff_cache .devstack.json

@@ -53,9 +53,15 @@ def moto_endpoint() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def dynamodb_endpoint() -> Iterator[str]:
-    """AWS's DynamoDB Local: every store and integration test's table lives on AWS's engine."""
+    """AWS's DynamoDB Local: every store and integration test's table lives on AWS's engine.
+    ``FIGMA_AUTH_DYNAMODB_ENDPOINT`` names one already running instead (`make mutate` starts
+    one for its thousands of short pytest runs: a JVM's start each would cost seconds)."""
     from devstack import dynamodb
 
+    shared = os.environ.get("FIGMA_AUTH_DYNAMODB_ENDPOINT")
+    if shared:
+        yield shared
+        return
     proc, endpoint = dynamodb.start()
     yield endpoint
     dynamodb.stop(proc)

@@ -4,6 +4,7 @@ of its own, emptied before each case. Every case runs against both: ``backend`` 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,10 +27,24 @@ def contract_client(dynamodb_endpoint: str) -> Any:
     return aws.client("dynamodb", dynamodb_endpoint)
 
 
+@pytest.fixture(scope="session")
+def contract_table(contract_client: Any) -> Iterator[str]:
+    """The table's name. On a DynamoDB Local of this run's own, one fixed name; on one named by
+    ``FIGMA_AUTH_DYNAMODB_ENDPOINT`` (`make mutate`'s, shared by its test runs) one per process,
+    dropped at the end, so runs side by side never empty each other's table."""
+    if not os.environ.get("FIGMA_AUTH_DYNAMODB_ENDPOINT"):
+        yield TABLE
+        return
+    name = f"{TABLE}-{os.getpid()}"
+    yield name
+    if name in contract_client.list_tables()["TableNames"]:
+        contract_client.delete_table(TableName=name)
+
+
 @pytest.fixture
-def table(contract_client: Any) -> Iterator[Table]:
+def table(contract_client: Any, contract_table: str) -> Iterator[Table]:
     """The DynamoDB store on an empty table (made on first use, emptied before each case)."""
-    if TABLE not in contract_client.list_tables()["TableNames"]:
-        aws.create_table(contract_client.meta.endpoint_url, TABLE)
-    aws.empty_table(contract_client, TABLE)
-    yield Table(Store(table_name=TABLE, client=contract_client), contract_client, TABLE)
+    if contract_table not in contract_client.list_tables()["TableNames"]:
+        aws.create_table(contract_client.meta.endpoint_url, contract_table)
+    aws.empty_table(contract_client, contract_table)
+    yield Table(Store(table_name=contract_table, client=contract_client), contract_client, contract_table)

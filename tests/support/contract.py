@@ -11,6 +11,7 @@ import pytest
 
 from figma_auth.records import Connection, Profile
 from figma_auth.store import Store
+from figma_auth.store.codec import unmarshal
 from figma_auth.store.connections import connection_item
 
 NOW = datetime.now(UTC).replace(microsecond=0)  # the table's TTL runs on the real clock: items live from now on
@@ -24,6 +25,11 @@ class Table:
     store: Store
     client: Any
     name: str
+
+    def item(self, key: dict[str, Any]) -> dict[str, Any] | None:
+        """The item at ``key`` (a store module's key for it), as plain values; None when absent."""
+        found = self.client.get_item(TableName=self.name, Key=key, ConsistentRead=True).get("Item")
+        return unmarshal(found) if found is not None else None
 
     def put_connection(self, conn: Connection) -> None:
         """The user's connection as a sign-in leaves it."""

@@ -3,6 +3,7 @@ timeout or a Retry-After costs no real time here."""
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -523,3 +524,283 @@ def test_without_an_overflow_an_answer_over_what_lambda_returns_is_response_too_
     figma, _, _ = client([httpx.Response(200, content=b"x" * (HOLD_BYTES + 1))])
     with pytest.raises(ResponseTooLarge):
         figma.forward("/v1/files/K", method="GET", token="t", body=None, content_type=None)
+
+
+# -- the code exchange and /v1/me, as Figma is asked and as its answers are read --------------------
+
+EXCHANGED = {
+    "access_token": "figu_access-token-0000000000",
+    "refresh_token": "figr_refresh-token-0000000000",
+    "expires_in": 7776000,
+    "user_id_string": "1234567890",
+}
+
+
+def test_a_code_is_exchanged_once_with_the_client_credentials_the_redirect_uri_and_the_verifier() -> None:
+    figma, seen, _ = client([httpx.Response(200, json=EXCHANGED)])
+
+    done = figma.exchange_code(
+        code="the-code", redirect_uri="https://api/cb", code_verifier="the-verifier", scopes=("current_user:read",),
+        now=NOW,
+    )  # fmt: skip
+
+    (request,) = seen
+    assert (request.method, request.url.path) == ("POST", "/v1/oauth/token")
+    assert request.headers["Authorization"] == "Basic " + base64.b64encode(b"cid:secret").decode()
+    assert dict(httpx.QueryParams(request.content.decode())) == {
+        "redirect_uri": "https://api/cb", "code": "the-code", "grant_type": "authorization_code",
+        "code_verifier": "the-verifier",
+    }  # fmt: skip
+    assert done.grant == FigmaGrant(
+        "figu_access-token-0000000000",
+        "figr_refresh-token-0000000000",
+        NOW + timedelta(days=90),
+        ("current_user:read",),
+    )
+    assert done.user_id_hint == "1234567890"
+
+
+def test_a_code_exchange_without_pkce_sends_no_verifier_and_a_refusal_or_an_outage_is_never_retried() -> None:
+    figma, seen, _ = client([httpx.Response(200, json=EXCHANGED)])
+    figma.exchange_code(code="c", redirect_uri="https://api/cb", code_verifier=None, scopes=(), now=NOW)
+    assert "code_verifier" not in dict(httpx.QueryParams(seen[0].content.decode()))
+
+    for answer in (httpx.Response(400, json={"error": "invalid_grant"}), httpx.Response(503)):
+        figma, seen, slept = client([answer, httpx.Response(200, json=EXCHANGED)])
+        with pytest.raises(FigmaAuthError) as refused:
+            figma.exchange_code(code="c", redirect_uri="https://api/cb", code_verifier=None, scopes=(), now=NOW)
+        assert len(seen) == 1 and slept == []  # a code is single-use: never sent twice
+        assert str(answer.status_code) in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "hint",
+    [None, 1234567890, "", "x" * 129, "tab\there"],
+    ids=["missing", "a-number", "empty", "too-long", "unprintable"],
+)
+def test_a_user_id_hint_is_kept_only_as_a_short_printable_string(hint: object) -> None:
+    body = {**EXCHANGED, "user_id_string": hint}
+    figma, _, _ = client([httpx.Response(200, json=body)])
+    done = figma.exchange_code(code="c", redirect_uri="https://api/cb", code_verifier=None, scopes=(), now=NOW)
+    assert done.user_id_hint is None
+    figma, _, _ = client([httpx.Response(200, json={**EXCHANGED, "user_id_string": "x" * 128})])
+    assert figma.exchange_code(code="c", redirect_uri="u", code_verifier=None, scopes=(), now=NOW).user_id_hint == (
+        "x" * 128
+    )
+
+
+def test_a_code_exchange_answer_that_is_no_json_is_a_figma_error() -> None:
+    figma, _, _ = client([httpx.Response(200, content=b"<html>")])
+    with pytest.raises(FigmaAuthError, match="not JSON"):
+        figma.exchange_code(code="c", redirect_uri="https://api/cb", code_verifier=None, scopes=(), now=NOW)
+
+
+def test_me_asks_with_the_bearer_token_and_reads_who_it_is() -> None:
+    figma, seen, _ = client(
+        [httpx.Response(200, json={"id": 42, "handle": "Ada", "email": "ada@example.com", "img_url": "https://i/a"})]
+    )
+    user = figma.me("figu_access-token")
+    assert (seen[0].method, seen[0].url.path, seen[0].headers["Authorization"]) == (
+        "GET", "/v1/me", "Bearer figu_access-token"
+    )  # fmt: skip
+    assert (user.id, user.handle, user.email, user.img_url) == ("42", "Ada", "ada@example.com", "https://i/a")
+
+
+def test_me_keeps_at_most_512_characters_of_a_name_2048_of_a_picture_and_nothing_that_is_no_string() -> None:
+    body = {"id": "7", "handle": "h" * 600, "email": ["not", "text"], "img_url": "u" * 3000}
+    figma, _, _ = client([httpx.Response(200, json=body)])
+    user = figma.me("t")
+    assert (user.handle, user.email, user.img_url) == ("h" * 512, "", "u" * 2048)
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_me_refused_is_token_rejected(status: int) -> None:
+    from figma_auth.figma import TokenRejected
+
+    figma, _, _ = client([httpx.Response(status)])
+    with pytest.raises(TokenRejected):
+        figma.me("t")
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        (httpx.Response(404), "HTTP 404"),
+        (httpx.Response(200, json=["a list"]), "not a JSON object"),
+        (httpx.Response(200, json={"id": True}), "no user id"),
+        (httpx.Response(200, json={"id": ""}), "no user id"),
+        (httpx.Response(200, json={"id": "9" * 129}), "no user id"),
+        (httpx.Response(200, json={"handle": "nobody"}), "no user id"),
+    ],
+    ids=["404", "a-list", "a-boolean-id", "an-empty-id", "a-long-id", "no-id"],
+)
+def test_me_without_a_usable_user_is_a_figma_error_never_a_user(answer: httpx.Response, says: str) -> None:
+    from figma_auth.figma import TokenRejected
+
+    figma, _, _ = client([answer])
+    with pytest.raises(FigmaAuthError, match=says) as raised:
+        figma.me("t")
+    assert not isinstance(raised.value, TokenRejected)
+
+
+def test_me_takes_an_id_of_exactly_128_characters() -> None:
+    figma, _, _ = client([httpx.Response(200, json={"id": "9" * 128})])
+    assert figma.me("t").id == "9" * 128
+
+
+# -- the proxy's call, as Figma is asked and as its answer is passed on ------------------------------
+
+FIGMAS_HEADERS = {
+    "Content-Type": "application/json; charset=utf-8",
+    "Retry-After": "7",
+    "X-Figma-Plan-Tier": "enterprise",
+    "X-RateLimit-Remaining": "3",
+    "RateLimit-Reset": "60",
+    "Set-Cookie": "figma=secret",
+    "Server": "figma",
+}
+
+
+def test_a_proxied_call_carries_the_users_token_and_the_body_and_nothing_else_of_the_clients() -> None:
+    figma, seen, _ = client([httpx.Response(201, headers=FIGMAS_HEADERS, content=b'{"id": "1"}')])
+
+    answer = figma.forward(
+        "/v1/files/K/comments?as=1", method="POST", token="figu_t", body=b'{"message": "hi"}', content_type="text/x"
+    )
+
+    (request,) = seen
+    assert (request.method, str(request.url)) == ("POST", "https://api.figma.test/v1/files/K/comments?as=1")
+    assert request.content == b'{"message": "hi"}'
+    assert {k: v for k, v in request.headers.items() if k not in ("host", "content-length", "connection")} == {
+        "authorization": "Bearer figu_t", "accept": "application/json", "accept-encoding": "gzip",
+        "content-type": "text/x", "user-agent": request.headers["user-agent"],
+    }  # fmt: skip
+    timeouts = request.extensions["timeout"]
+    assert (timeouts["connect"], timeouts["pool"]) == (3.0, 25.0)  # read: shortened as the body arrives
+    assert (answer.status, answer.body, answer.content_type, answer.encoding) == (
+        201, b'{"id": "1"}', "application/json; charset=utf-8", None
+    )  # fmt: skip
+    assert answer.headers == {
+        "retry-after": "7", "x-figma-plan-tier": "enterprise", "x-ratelimit-remaining": "3", "ratelimit-reset": "60"
+    }  # fmt: skip
+
+
+def test_a_proxied_call_without_a_body_sends_no_content_type_and_an_untyped_answer_is_json() -> None:
+    import gzip as gz
+
+    packed = gz.compress(b"{}")
+    figma, seen, _ = client([httpx.Response(200, headers={"Content-Encoding": "gzip"}, content=packed)])
+    answer = figma.forward("/v1/me", method="GET", token="t", body=None, content_type=None)
+    assert "content-type" not in seen[0].headers and seen[0].content == b""
+    assert (answer.body, answer.content_type, answer.encoding) == (b"{}", "application/json", None)  # decoded
+
+
+def test_an_answer_declared_exactly_at_the_limit_is_read() -> None:
+    figma, _, _ = client([httpx.Response(200, content=b"x" * 100)])
+    answer = figma.forward("/v1/files/K", method="GET", token="t", body=None, content_type=None, max_bytes=100)
+    assert answer.body == b"x" * 100
+
+
+def test_an_overflowing_answer_hands_on_its_type_and_encoding_and_answers_with_figmas_status_and_headers() -> None:
+    import gzip as gz
+
+    from figma_auth.figma import HOLD_BYTES
+
+    packed = gz.compress(bytes(range(256)) * (HOLD_BYTES // 256 + 4096), compresslevel=0)
+    headers = {**FIGMAS_HEADERS, "Content-Encoding": "gzip"}
+    figma, _, _ = client([httpx.Response(203, headers=headers, stream=httpx.ByteStream(packed))])
+    handed: list[tuple[bytes, str, str | None]] = []
+
+    answer = figma.forward(
+        "/v1/files/K", method="GET", token="t", body=None, content_type=None, gzip=True,
+        overflow=lambda chunks, ctype, enc: handed.append((b"".join(chunks), ctype, enc)),
+    )  # fmt: skip
+
+    assert handed == [(packed, "application/json; charset=utf-8", "gzip")]
+    assert (answer.status, answer.body, answer.content_type, answer.encoding, answer.overflowed) == (
+        203, b"", "application/json; charset=utf-8", "gzip", True
+    )  # fmt: skip
+    assert answer.headers["retry-after"] == "7" and "set-cookie" not in answer.headers
+
+
+def test_a_proxied_call_figma_never_answers_is_figma_unavailable_502() -> None:
+    figma, seen, _ = client([httpx.ConnectError("refused")])
+    with pytest.raises(FigmaUnavailable, match="Figma did not answer in time") as failed:
+        figma.forward("/v1/files/K", method="GET", token="t", body=None, content_type=None)
+    assert failed.value.status == 502 and len(seen) == 1
+
+
+# -- reading an answer within its time and size --------------------------------------------------------
+
+
+def streamed(timeouts: dict[str, float | None]) -> httpx.Response:
+    request = httpx.Request("GET", "https://api.figma.test/v1/files/K", extensions={"timeout": timeouts})
+    return httpx.Response(200, request=request)
+
+
+def test_each_read_after_a_chunk_may_wait_only_the_time_left_of_the_whole() -> None:
+    from figma_auth.figma import within_time
+
+    timeouts: dict[str, float | None] = {"read": 25.0, "connect": 3.0}
+    chunks = list(within_time(streamed(timeouts), iter([b"ab", b"cd"]), 5.0, limit=4))
+    assert chunks == [b"ab", b"cd"]  # exactly the limit is read
+    assert timeouts["read"] is not None and 4.0 < timeouts["read"] <= 5.0 and timeouts["connect"] == 3.0
+    unset: dict[str, float | None] = {"read": None}
+    list(within_time(streamed(unset), iter([b"ab"]), 5.0, limit=4))
+    assert unset["read"] is not None and 4.0 < unset["read"] <= 5.0
+
+
+def test_an_answer_whose_time_is_spent_is_figma_unavailable_502_and_one_over_its_size_too_large() -> None:
+    from figma_auth.errors import ResponseTooLarge
+    from figma_auth.figma import within_time
+
+    with pytest.raises(FigmaUnavailable, match="Figma's answer did not arrive in time") as late:
+        list(within_time(streamed({"read": 25.0}), iter([b"ab", b"cd"]), 0.0, limit=10))
+    assert late.value.status == 502
+    with pytest.raises(ResponseTooLarge):
+        list(within_time(streamed({"read": 25.0}), iter([b"abc", b"d"]), 5.0, limit=3))
+    with pytest.raises(ResponseTooLarge):
+        list(within_time(streamed({"read": 25.0}), iter([b"ab", b"c"]), 5.0, limit=2))
+
+
+def test_each_try_is_given_only_the_time_the_request_has_left_and_none_under_a_second() -> None:
+    from figma_auth import deadline
+
+    figma, seen, _ = client([httpx.Response(200, json={"id": "1"}), httpx.Response(200, json={"id": "1"})])
+    token = deadline.start(int((deadline.MARGIN_SECONDS + 2.5) * 1000))
+    try:
+        figma.me("t")
+    finally:
+        deadline.finish(token)
+    timeouts = seen[0].extensions["timeout"]
+    assert 2.0 < timeouts["connect"] <= 2.5 and timeouts["read"] <= timeouts["connect"]  # read: less as it arrives
+
+    token = deadline.start(int((deadline.MARGIN_SECONDS + 0.5) * 1000))
+    try:
+        with pytest.raises(FigmaUnavailable, match="too slow to answer within this request") as slow:
+            figma.me("t")
+    finally:
+        deadline.finish(token)
+    assert slow.value.retry_after == 2 and len(seen) == 1
+
+
+def test_a_retry_the_request_has_no_time_for_says_what_figma_answered(monkeypatch: pytest.MonkeyPatch) -> None:
+    import random
+
+    from figma_auth import deadline
+
+    monkeypatch.setattr(random, "uniform", lambda low, high: high)  # the longest jitter: 250 ms
+    # 1.2 s left: a try fits (1 s), but not a wait (250 ms, or Retry-After's 1 s) and another try
+    answers = (
+        (httpx.Response(503, headers={"Retry-After": "1"}), "Figma answered HTTP 503"),
+        (httpx.ReadTimeout("slow"), "no answer"),
+    )
+    for answer, says in answers:
+        figma, seen, slept = client([answer])
+        token = deadline.start(int((deadline.MARGIN_SECONDS + 1.2) * 1000))
+        try:
+            with pytest.raises(FigmaUnavailable, match=says) as gave_up:
+                figma.me("t")
+        finally:
+            deadline.finish(token)
+        assert gave_up.value.retry_after == 1 and slept == [] and len(seen) == 1
