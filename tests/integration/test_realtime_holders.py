@@ -32,6 +32,14 @@ def watching(stack: Stack, user: str, file_key: str, browser: Browser | None = N
     return client
 
 
+def first_holder(stack: Stack, realtime: Any, user: str, file_key: str) -> str:
+    """``user`` watches the file first (so holds its webhook): their socket's id."""
+    before = set(realtime.open_sockets())
+    watching(stack, user, file_key)
+    (socket_id,) = set(realtime.open_sockets()) - before
+    return str(socket_id)
+
+
 def holders(stack: Stack) -> set[str]:
     return {i["holder_user"]["S"] for i in stack.table.items() if i["pk"]["S"].startswith("LIVEHOOK#")}
 
@@ -101,9 +109,7 @@ def test_a_holders_socket_gone_without_disconnect_is_forgotten_and_its_webhook_m
     stack: Stack, realtime: Any
 ) -> None:
     set_role(stack.emulator.url, "HF3", "viola", "viewer")
-    before = set(realtime.open_sockets())
-    watching(stack, "ada", "HF3")
-    (ada_id,) = set(realtime.open_sockets()) - before
+    ada_id = first_holder(stack, realtime, "ada", "HF3")
     viola, grace = watching(stack, "viola", "HF3"), watching(stack, "grace", "HF3")
     ended = realtime.ended()
 
@@ -131,9 +137,7 @@ def test_a_holders_socket_gone_without_disconnect_is_forgotten_and_its_webhook_m
 def test_the_last_watcher_leaving_deletes_the_webhook_of_a_holder_socket_gone_without_disconnect(
     stack: Stack, realtime: Any
 ) -> None:
-    before = set(realtime.open_sockets())
-    watching(stack, "ada", "HF4")
-    (ada_id,) = set(realtime.open_sockets()) - before
+    ada_id = first_holder(stack, realtime, "ada", "HF4")
     grace = watching(stack, "grace", "HF4")
     ended = realtime.ended()
     realtime.vanish(ada_id)
@@ -151,9 +155,7 @@ def test_the_last_watcher_leaving_deletes_the_webhook_of_a_holder_socket_gone_wi
 def test_the_reconciliation_moves_the_webhook_of_a_holder_socket_gone_without_disconnect_or_push(
     stack: Stack, realtime: Any
 ) -> None:
-    before = set(realtime.open_sockets())
-    watching(stack, "ada", "HF5")
-    (ada_id,) = set(realtime.open_sockets()) - before
+    ada_id = first_holder(stack, realtime, "ada", "HF5")
     grace = watching(stack, "grace", "HF5")
     ended = realtime.ended()
     realtime.vanish(ada_id)
