@@ -69,13 +69,15 @@ _FORM_OR_JSON = {
 
 
 def _with_bodies(doc: dict[str, Any]) -> dict[str, Any]:
-    from figma_auth import models
+    from figma_auth.models.sign_in import DeviceRequest
+    from figma_auth.models.tokens import DeviceTokenRequest, TokenRequest
 
+    models = {model.__name__: model for model in (TokenRequest, DeviceTokenRequest, DeviceRequest)}
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
     for (method, path), (required, names) in _FORM_OR_JSON.items():
         refs = []
         for name in names:
-            schema = getattr(models, name).model_json_schema(ref_template="#/components/schemas/{model}")
+            schema = models[name].model_json_schema(ref_template="#/components/schemas/{model}")
             schemas[name] = {k: v for k, v in schema.items() if k != "$defs"}
             refs.append({"$ref": f"#/components/schemas/{name}"})
         schema = refs[0] if len(refs) == 1 else {"oneOf": refs}

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from figma_auth import agent_page, device_page, entry, openapi, runtime, web
-from figma_auth.models import AuthorizeQuery, DeviceRequest, DeviceStart
+from figma_auth.models.sign_in import AuthorizeQuery, DeviceRequest, DeviceStart
 
 runtime.check()  # bad settings fail the cold start with one line naming the variable
 app = web.create_app(runtime.settings)

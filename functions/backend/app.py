@@ -12,7 +12,8 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from figma_auth import entry, openapi, proxy_http, runtime, web
-from figma_auth.models import ConnectionList, ConnectionListQuery, ConnectionView
+from figma_auth.models.connections import ConnectionList, ConnectionListQuery
+from figma_auth.models.views import ConnectionView
 
 runtime.check()
 app = web.create_app(runtime.settings)

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from figma_auth import entry, openapi, runtime, web
-from figma_auth.models import LogoutRequest
+from figma_auth.models.sessions import LogoutRequest
 
 runtime.check()
 app = web.create_app(runtime.settings)

@@ -9,7 +9,8 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from figma_auth import entry, openapi, runtime, web
-from figma_auth.models import RefreshQuery, SessionView
+from figma_auth.models.sessions import RefreshQuery
+from figma_auth.models.views import SessionView
 
 runtime.check()
 app = web.create_app(runtime.settings)

@@ -12,7 +12,9 @@ from typing import Any
 
 from figma_auth import entry, openapi, runtime, web
 from figma_auth.errors import InvalidRequest
-from figma_auth.models import (
+from figma_auth.models.jwts import Jwks, JwtResponse, ServerMetadata
+from figma_auth.models.sessions import RealtimeTicketView, SessionList
+from figma_auth.models.tokens import (
     AUTHORIZATION_CODE_GRANT,
     DEVICE_GRANT,
     REFRESH_TOKEN_GRANT,
@@ -20,15 +22,9 @@ from figma_auth.models import (
     AgentRefreshRequest,
     AgentTokenResponse,
     DeviceTokenRequest,
-    Jwks,
-    JwtResponse,
-    RealtimeTicketView,
-    ServerMetadata,
-    SessionList,
-    SessionView,
     TokenRequest,
-    TokenResponse,
 )
+from figma_auth.models.views import SessionView, TokenResponse
 
 runtime.check()
 app = web.create_app(runtime.settings)

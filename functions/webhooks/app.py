@@ -9,7 +9,7 @@ import figma_auth.boot  # noqa: F401 - first: the cold start's measures (figma_a
 from typing import Any
 
 from figma_auth import entry, openapi, runtime, web
-from figma_auth.models import WebhookCreate, WebhookList, WebhookView
+from figma_auth.models.webhooks import WebhookCreate, WebhookList, WebhookView
 
 runtime.check()
 app = web.create_app(runtime.settings)

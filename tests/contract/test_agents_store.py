@@ -10,7 +10,8 @@ from datetime import timedelta
 
 import pytest
 
-from figma_auth.records import AgentCode, AgentGrant, AgentRefresh, Session
+from figma_auth.records import Session
+from figma_auth.records.agents import AgentCode, AgentGrant, AgentRefresh
 from figma_auth.store.agents import AGENT_CODE, AGENT_REFRESH
 from figma_auth.tokens import hash_secret
 from tests.support.contract import NOW, Table

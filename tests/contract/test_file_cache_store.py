@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from figma_auth.records import CachedRead
+from figma_auth.records.file_cache import CachedRead
 from figma_auth.store.codec import key
 from figma_auth.store.file_cache import FILE, FILL, rank
 from tests.support.contract import NOW, Table

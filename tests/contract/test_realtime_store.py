@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from figma_auth.records import LiveHook, LiveSocket, RealtimeTicket, Watcher
+from figma_auth.records.realtime import LiveHook, LiveSocket, RealtimeTicket, Watcher
 from figma_auth.store.realtime import REALTIME_TICKET, user_socket_key, watch_key
 from figma_auth.store.realtime import SOCKET as SOCKETS
 from figma_auth.tokens import hash_secret

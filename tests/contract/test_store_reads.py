@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from figma_auth.records import REAUTH_REQUIRED, Connection, DeviceCode, Profile, Session, Webhook, WebhookRegistration
+from figma_auth.records import REAUTH_REQUIRED, Connection, Profile, Session
+from figma_auth.records.devices import DeviceCode
+from figma_auth.records.webhooks import Webhook, WebhookRegistration
 from figma_auth.store.codec import key
 from figma_auth.store.connections import CONNECTION, connection_item
 from figma_auth.store.devices import DEVICE, USER_CODE

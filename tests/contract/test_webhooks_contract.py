@@ -12,7 +12,8 @@ from typing import Protocol
 
 import pytest
 
-from figma_auth.records import Connection, Webhook, WebhookRegistration
+from figma_auth.records import Connection
+from figma_auth.records.webhooks import Webhook, WebhookRegistration
 from figma_auth.tokens import hash_secret
 from figma_auth.usecases.webhook_receiver import DeliveryStore
 from figma_auth.usecases.webhook_reconcile import ReconcileStore

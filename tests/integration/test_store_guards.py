@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from devstack import aws
-from figma_auth.records import Connection, LoginTransaction, Profile, RateLimit
+from figma_auth.records import Connection, Profile, RateLimit
+from figma_auth.records.signin import LoginTransaction
 from figma_auth.store import Store
 from tests.support.browser import Browser, sign_in
 from tests.support.stack import Stack, connection_item, ledger_item
@@ -111,7 +112,7 @@ def test_one_reader_at_a_time_claims_a_file_versions_read_from_figma(stack: Stac
 
 
 def test_a_cached_read_is_never_replaced_by_an_older_version(stack: Stack) -> None:
-    from figma_auth.records import CachedRead
+    from figma_auth.records.file_cache import CachedRead
 
     store = store_of(stack)
     newer = CachedRead("KEY", "req", "102", NOW, "application/json", "gzip", 10, "files/KEY/102/req")

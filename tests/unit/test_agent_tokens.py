@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from figma_auth.errors import InvalidGrant, InvalidScope, InvalidTarget, NotFound
-from figma_auth.models import AgentCodeRequest, AgentRefreshRequest
+from figma_auth.models.tokens import AgentCodeRequest, AgentRefreshRequest
 from figma_auth.oauth import pkce_challenge
-from figma_auth.records import AgentCode, AgentGrant, AgentRefresh, Session
+from figma_auth.records import Session
+from figma_auth.records.agents import AgentCode, AgentGrant, AgentRefresh
 from figma_auth.tokens import hash_secret
 from figma_auth.usecases.agent_tokens import AgentTokens
 

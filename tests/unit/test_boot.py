@@ -264,3 +264,16 @@ def test_lean_leaves_an_already_imported_package_alone() -> None:
     before = sys.modules.get("json")
     boot.lean("json", {})
     assert sys.modules.get("json") is before
+
+
+# -- records: each kind created by the first request that reads it ---------------------------------
+
+
+def test_the_store_and_a_session_reads_use_cases_create_only_the_core_records() -> None:
+    """figma_auth.records: a kind's dataclasses are made when first built, not with the store."""
+    seen = fresh_python(
+        "import json, sys\n"
+        "import figma_auth.store, figma_auth.usecases.authenticate, figma_auth.usecases.sessions\n"
+        "print(json.dumps({'kinds': sorted(m for m in sys.modules if m.startswith('figma_auth.records.'))}))"
+    )
+    assert seen == {"kinds": []}

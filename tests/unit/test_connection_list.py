@@ -10,7 +10,7 @@ import pytest
 
 from figma_auth import cursors
 from figma_auth.errors import InvalidRequest
-from figma_auth.models import ConnectionListQuery
+from figma_auth.models.connections import ConnectionListQuery
 from figma_auth.records import REAUTH_REQUIRED, Connection, Profile, RateLimit
 from figma_auth.tokens import b64url
 from figma_auth.usecases.connection_list import ListConnections

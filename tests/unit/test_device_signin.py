@@ -20,8 +20,11 @@ from figma_auth.errors import (
     SlowDown,
     TemporarilyUnavailable,
 )
-from figma_auth.models import DeviceRequest, DeviceTokenRequest, ProviderInfo, SessionInfo, SessionView, UserInfo
-from figma_auth.records import DeviceCode, Session
+from figma_auth.models.sign_in import DeviceRequest
+from figma_auth.models.tokens import DeviceTokenRequest
+from figma_auth.models.views import ProviderInfo, SessionInfo, SessionView, UserInfo
+from figma_auth.records import Session
+from figma_auth.records.devices import DeviceCode
 from figma_auth.settings import Settings
 from figma_auth.tokens import hash_secret, user_of_token
 from figma_auth.usecases.authorize import StartSignIn

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from figma_auth.errors import ExpiredToken, InvalidState, NotFound, TooManyAttempts
-from figma_auth.records import DeviceCode
+from figma_auth.records.devices import DeviceCode
 from figma_auth.tokens import derive, hash_secret
 from figma_auth.usecases import device_verify as dv
 from figma_auth.usecases.device import EXPIRED, network_of

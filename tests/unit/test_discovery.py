@@ -18,7 +18,7 @@ from devstack.template import Route, _compile, functions, load
 from devstack.workers import LambdaContext, load_module
 from figma_auth import runtime
 from figma_auth.errors import NotFound
-from figma_auth.models import DEVICE_GRANT
+from figma_auth.models.tokens import DEVICE_GRANT
 
 EXECUTE_API = "abc123defg.execute-api.eu-west-1.amazonaws.com"
 BASE_ENV = {

@@ -13,7 +13,8 @@ import pytest
 
 from figma_auth.errors import RateLimited
 from figma_auth.figma import HOLD_BYTES, Overflow, ProxyResponse
-from figma_auth.records import CachedRead, Connection, Profile
+from figma_auth.records import Connection, Profile
+from figma_auth.records.file_cache import CachedRead
 from figma_auth.usecases.file_cache import ReadOnce, file_read
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

@@ -24,7 +24,7 @@ from figma_auth.errors import (
     Unauthorized,
 )
 from figma_auth.figma import Overflow, ProxyResponse
-from figma_auth.models import LogoutRequest
+from figma_auth.models.sessions import LogoutRequest
 from figma_auth.records import ACTIVE, REAUTH_REQUIRED, Connection, Current, Profile, RateLimit, Session
 from figma_auth.tokens import hash_secret, new_session_token
 from figma_auth.usecases.proxy import (

@@ -10,7 +10,8 @@ import pytest
 
 from figma_auth.credentials import Credentials
 from figma_auth.errors import NotFound, Unauthorized
-from figma_auth.records import Connection, Current, LiveSocket, Profile, RealtimeTicket, Session
+from figma_auth.records import Connection, Current, Profile, Session
+from figma_auth.records.realtime import LiveSocket, RealtimeTicket
 from figma_auth.usecases.realtime import Realtime
 
 T0 = datetime(2026, 11, 28, 14, 0, tzinfo=UTC)

@@ -12,7 +12,7 @@ from figma_auth import tokens
 from figma_auth.credentials import Credentials
 from figma_auth.engine import Fresh
 from figma_auth.errors import InvalidRequest
-from figma_auth.models import LogoutRequest
+from figma_auth.models.sessions import LogoutRequest
 from figma_auth.records import Connection
 from figma_auth.tokens import new_session_token, user_of_token
 from figma_auth.usecases.sessions import Authenticate, EndUser, Sessions

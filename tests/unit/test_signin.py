@@ -27,9 +27,12 @@ from figma_auth.errors import (
     Unauthorized,
 )
 from figma_auth.figma import CodeExchange, FigmaUser, TokenRejected
-from figma_auth.models import AuthorizeQuery, ProviderInfo, SessionInfo, SessionView, TokenRequest, UserInfo
+from figma_auth.models.sign_in import AuthorizeQuery
+from figma_auth.models.tokens import TokenRequest
+from figma_auth.models.views import ProviderInfo, SessionInfo, SessionView, UserInfo
 from figma_auth.oauth import FigmaGrant, pkce_challenge
-from figma_auth.records import Connection, Current, Profile, Session, SignInWrite, Ticket
+from figma_auth.records import Connection, Current, Profile, Session
+from figma_auth.records.signin import SignInWrite, Ticket
 from figma_auth.settings import Settings
 from figma_auth.tokens import derive, hash_secret, random_token, user_of_token
 from figma_auth.usecases.authorize import StartSignIn

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from figma_auth.errors import TemporarilyUnavailable
-from figma_auth.records import WebhookRegistration
+from figma_auth.records.webhooks import WebhookRegistration
 from figma_auth.tokens import hash_secret
 from figma_auth.usecases import webhook_receiver as receiver
 from tests.support.fakes import Deliveries
@@ -283,7 +283,7 @@ def test_an_empty_delivery_field_is_malformed(field: str) -> None:
 
 def test_a_file_update_webhook_does_not_publish_the_file_delete_figma_also_sends_it() -> None:
     # A passcode holder could forge it (Hardening 3): deletions come from a FILE_DELETE webhook.
-    from figma_auth.records import WebhookRegistration
+    from figma_auth.records.webhooks import WebhookRegistration
 
     hook = WebhookRegistration("u1", "h", "FILE_UPDATE", "file", "F1")
     assert not receiver.matches(hook, {"event_type": "FILE_DELETE", "file_key": "F1"})

@@ -27,9 +27,10 @@ from figma_auth.errors import (
     WebhookQuota,
 )
 from figma_auth.figma import ProxyResponse
-from figma_auth.models import WebhookCreate
+from figma_auth.models.webhooks import WebhookCreate
 from figma_auth.oauth import FigmaGrant
-from figma_auth.records import ACTIVE, REAUTH_REQUIRED, Connection, Profile, RateLimit, Session, Webhook
+from figma_auth.records import ACTIVE, REAUTH_REQUIRED, Connection, Profile, RateLimit, Session
+from figma_auth.records.webhooks import Webhook
 from figma_auth.tokens import hash_secret
 from figma_auth.usecases.connections import NO_CONNECTION, BackendConnections, checked_user_id, connection_of
 from figma_auth.usecases.rate_limits import RateLimitLedger

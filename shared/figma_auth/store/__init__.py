@@ -8,9 +8,14 @@ tickets; ``sessions``; ``connections``: the connection, its grant and rate-limit
 scheduler's pause; ``devices``; ``webhooks``; ``file_cache``: the read-once cache's index; ``realtime``: tickets, sockets, watches and live hooks; ``agents``: MCP clients' codes and
 refresh tokens); ``codec`` is DynamoDB's attribute-value format,
 ``table`` the table's indexes and single-item writes. The records are in ``figma_auth.records``,
-the item table in ``docs/ARCHITECTURE.md``. Secrets are never stored: states, session tokens, tickets and device
-codes appear only as SHA-256 hashes, Figma's tokens only inside the connection's KMS-sealed box.
-Every item but an offline connection carries ``ttl``, and expiry is always checked on read
+the item table in ``docs/ARCHITECTURE.md``. A module imports its kind's records
+(``figma_auth.records.<kind>``) inside the functions that build them, not at its top: every
+function's first request imports the whole store, and a kind it never reads then costs it no
+dataclass creation (``figma_auth.records`` says why that is worth it).
+
+Secrets are never stored: states, session tokens, tickets and device codes appear only as
+SHA-256 hashes, Figma's tokens only inside the connection's KMS-sealed box. Every item but an
+offline connection carries ``ttl``, and expiry is always checked on read
 (DynamoDB deletes expired items days late).
 """
 

@@ -6,13 +6,16 @@ session ends every refresh token of the family (a rotation checks it still exist
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from figma_auth.records import AgentCode, AgentGrant, AgentRefresh, Session
+from figma_auth.records import Session
 from figma_auth.store.codec import unmarshal, values
 from figma_auth.store.sessions import SESSION, session_item
 from figma_auth.store.table import Kind, Table
 from figma_auth.times import iso, parse_iso
+
+if TYPE_CHECKING:  # built in the functions below, which import them: see figma_auth.store
+    from figma_auth.records.agents import AgentCode, AgentGrant, AgentRefresh
 
 AGENT_CODE = Kind("AGENTCODE")  # by the SHA-256 of the code
 AGENT_REFRESH = Kind("AGENTREFRESH")  # by the SHA-256 of the refresh token
@@ -30,6 +33,8 @@ def _grant_fields(grant: AgentGrant) -> dict[str, Any]:
 
 
 def _grant_from(item: dict[str, Any]) -> AgentGrant:
+    from figma_auth.records.agents import AgentGrant
+
     return AgentGrant(
         user_id=item["user_id"],
         client_id=item["client_id"],
@@ -41,6 +46,8 @@ def _grant_from(item: dict[str, Any]) -> AgentGrant:
 
 
 def code_from(item: dict[str, Any]) -> AgentCode:
+    from figma_auth.records.agents import AgentCode
+
     return AgentCode(
         code_hash=AGENT_CODE.ident(item["pk"]),
         grant=_grant_from(item),
@@ -61,6 +68,8 @@ def refresh_item(refresh: AgentRefresh) -> dict[str, Any]:
 
 
 def refresh_from(item: dict[str, Any]) -> AgentRefresh:
+    from figma_auth.records.agents import AgentRefresh
+
     return AgentRefresh(
         token_hash=AGENT_REFRESH.ident(item["pk"]),
         grant=_grant_from(item),

@@ -11,23 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from figma_auth.records import (
-    ACTIVE,
-    REAUTH_REQUIRED,
-    Connection,
-    ConnectionsPage,
-    DeviceApproval,
-    ListedAt,
-    Profile,
-    RateLimit,
-    Session,
-)
+from figma_auth.records import ACTIVE, REAUTH_REQUIRED, Connection, Profile, RateLimit, Session
 from figma_auth.store.codec import key, marshal, unmarshal, values
 from figma_auth.store.table import BY_LISTING, BY_REFRESH_DUE, Kind, Table
 from figma_auth.times import iso, parse_iso
 from figma_auth.vault import SealedBox
+
+if TYPE_CHECKING:  # built in the functions below, which import them: see figma_auth.store
+    from figma_auth.records.listing import ConnectionsPage, ListedAt
+    from figma_auth.records.signin import DeviceApproval
 
 MAX_RATE_LIMITS = 50  # entries one user's ledger holds (a job over many files limited by bursts)
 CONNECTION_GRACE = timedelta(days=2)  # after its last session: time for the reconciliation to end it
@@ -111,6 +105,8 @@ def connection_from(item: dict[str, Any], ledger: dict[str, Any] | None = None) 
 
 
 def listed_at(item: dict[str, Any]) -> ListedAt:
+    from figma_auth.records.listing import ListedAt
+
     return ListedAt(str(item["created_at"]), CONNECTION.ident(item["pk"]))
 
 
@@ -379,6 +375,8 @@ class ConnectionsTable(Table):
         whose grant is in it. One Query of the by_listing index (sessions are not in it), then
         their ledgers in one BatchGetItem. A filtered page reads at most FILTERED_READ index items,
         so it may hold fewer than ``limit`` (even none) and still name a next page."""
+        from figma_auth.records.listing import ConnectionsPage
+
         query: dict[str, Any] = {
             "IndexName": BY_LISTING,
             "KeyConditionExpression": "listing = :l",

@@ -5,14 +5,18 @@ names it (``USERCODE#<hash>``), the poll's pacing, and the wrong codes one clien
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from figma_auth.records import DeviceApproval, DeviceCode, Session
+from figma_auth.records import Session
 from figma_auth.store.codec import cancellation_reasons, cancelled_by, unmarshal, values
 from figma_auth.store.connections import joined, keep_grant_update
 from figma_auth.store.sessions import session_item
 from figma_auth.store.table import Kind, Table
 from figma_auth.times import iso, parse_iso
+
+if TYPE_CHECKING:  # built in the functions below, which import them: see figma_auth.store
+    from figma_auth.records.devices import DeviceCode
+    from figma_auth.records.signin import DeviceApproval
 
 DEVICE = Kind("DEVICE")  # by the SHA-256 of the device code
 USER_CODE = Kind("USERCODE")  # by the SHA-256 of the user code
@@ -40,6 +44,8 @@ def device_items(device: DeviceCode) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def device_from(device_hash: str, item: dict[str, Any]) -> DeviceCode:
+    from figma_auth.records.devices import DeviceCode
+
     return DeviceCode(
         device_hash=device_hash,
         user_code_hash=str(item["user_code_hash"]),

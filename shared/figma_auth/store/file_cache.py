@@ -6,12 +6,14 @@ Figma says the file is gone. Items expire after FILE_CACHE_DAYS (checked on read
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from figma_auth.records import CachedRead
 from figma_auth.store.codec import key, unmarshal, values
 from figma_auth.store.table import Kind, Table
 from figma_auth.times import iso, parse_iso
+
+if TYPE_CHECKING:  # built in the functions below, which import them: see figma_auth.store
+    from figma_auth.records.file_cache import CachedRead
 
 FILE = Kind("FILE")  # by file key: its partition holds one READ# item per canonical request
 READ = "READ#"
@@ -37,6 +39,8 @@ def cached_read_values(read: CachedRead, ttl: datetime) -> dict[str, Any]:
 
 
 def cached_read_from(item: dict[str, Any]) -> CachedRead:
+    from figma_auth.records.file_cache import CachedRead
+
     return CachedRead(
         file_key=FILE.ident(item["pk"]),
         request=item["sk"].removeprefix(READ),

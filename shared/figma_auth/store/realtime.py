@@ -16,13 +16,15 @@ webhook per file and event type.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from figma_auth.records import LiveHook, LiveSocket, RealtimeTicket, Watcher
 from figma_auth.store.codec import key, marshal, unmarshal, values
 from figma_auth.store.connections import CONNECTION
 from figma_auth.store.table import Kind, Table
 from figma_auth.times import iso, parse_iso
+
+if TYPE_CHECKING:  # built in the functions below, which import them: see figma_auth.store
+    from figma_auth.records.realtime import LiveHook, LiveSocket, RealtimeTicket, Watcher
 
 REALTIME_TICKET = Kind("RTTICKET")  # by the SHA-256 of the ticket
 SOCKET = Kind("SOCKET")  # by API Gateway's connection id; SOCKET#<id> also sorts the user's and a file's lists
@@ -40,6 +42,8 @@ def watch_key(file_key: str, socket_id: str) -> dict[str, Any]:
 
 
 def socket_from(item: dict[str, Any]) -> LiveSocket:
+    from figma_auth.records.realtime import LiveSocket
+
     return LiveSocket(
         id=SOCKET.ident(item["pk"]),
         user_id=str(item["user_id"]),
@@ -50,6 +54,8 @@ def socket_from(item: dict[str, Any]) -> LiveSocket:
 
 
 def hook_from(item: dict[str, Any]) -> LiveHook:
+    from figma_auth.records.realtime import LiveHook
+
     file_key, _, event_type = LIVE_HOOK.ident(item["pk"]).rpartition("#")
     return LiveHook(
         file_key=file_key,
@@ -76,6 +82,8 @@ class RealtimeTable(Table):
 
     def redeem_realtime_ticket(self, ticket_hash: str) -> RealtimeTicket | None:
         """The ticket, deleted in the same call (a second use finds nothing); None when unknown."""
+        from figma_auth.records.realtime import RealtimeTicket
+
         try:
             answer = self.db.delete_item(
                 TableName=self.table,
@@ -156,6 +164,8 @@ class RealtimeTable(Table):
 
     def watchers(self, file_key: str) -> list[Watcher]:
         """Every socket watching the file: one Query (pages of 1 MB)."""
+        from figma_auth.records.realtime import Watcher
+
         found: list[Watcher] = []
         for page in self._query_pages(
             KeyConditionExpression="pk = :pk",

@@ -5,16 +5,19 @@ a device's approval) together with the connection's new grant."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from figma_auth.errors import DeviceNotPending
-from figma_auth.records import Connection, DeviceApproval, LoginTransaction, SignInWrite, Ticket
+from figma_auth.records import Connection
 from figma_auth.store.codec import cancellation_reasons, cancelled_by, unmarshal, values
 from figma_auth.store.connections import joined, keep_grant_update, replace_grant_update
 from figma_auth.store.devices import approval_update
 from figma_auth.store.sessions import session_item
 from figma_auth.store.table import Kind, Table
 from figma_auth.times import iso, parse_iso
+
+if TYPE_CHECKING:  # built in the functions below, which import them: see figma_auth.store
+    from figma_auth.records.signin import DeviceApproval, LoginTransaction, SignInWrite, Ticket
 
 TRANSACTION = Kind("TX")  # by the SHA-256 of the state
 TICKET = Kind("TICKET")  # by the SHA-256 of the ticket
@@ -38,6 +41,8 @@ def transaction_item(tx: LoginTransaction) -> dict[str, Any]:
 
 
 def transaction_from(state_hash: str, item: dict[str, Any]) -> LoginTransaction:
+    from figma_auth.records.signin import LoginTransaction
+
     return LoginTransaction(
         state_hash=state_hash,
         binding=item["binding"],
@@ -67,6 +72,8 @@ def ticket_item(t: Ticket) -> dict[str, Any]:
 
 
 def ticket_from(ticket_hash: str, item: dict[str, Any]) -> Ticket:
+    from figma_auth.records.signin import Ticket
+
     return Ticket(
         ticket_hash=ticket_hash,
         session_id=item["session_id"],

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from figma_auth.records import Webhook, WebhookRegistration
 from figma_auth.store.codec import cancellation_reasons, key, marshal, unmarshal, values
 from figma_auth.store.connections import CONNECTION
 from figma_auth.store.table import BY_USER, Kind, Table
 from figma_auth.times import iso, iso_precise, parse_iso
+
+if TYPE_CHECKING:  # built in the functions below, which import them: see figma_auth.store
+    from figma_auth.records.webhooks import Webhook, WebhookRegistration
 
 Claim = Literal["new", "seen", "no_connection"]
 MAX_WEBHOOK_ID = 128  # Figma's ids are a few digits; anything longer is no webhook of ours (and no key)
@@ -76,6 +78,8 @@ def webhook_keys(user_id: str, w: Webhook) -> list[dict[str, Any]]:
 
 
 def webhook_from(item: dict[str, Any]) -> Webhook:
+    from figma_auth.records.webhooks import Webhook
+
     return Webhook(
         id=WEBHOOK.ident(item["sk"]),
         user_id=CONNECTION.ident(item["pk"]),
@@ -174,6 +178,8 @@ class WebhooksTable(Table):
     def webhook_registration(self, webhook_id: str) -> WebhookRegistration | None:
         """What the receiver checks a delivery against: one GetItem (two for a webhook saved
         before its receiver item named its context)."""
+        from figma_auth.records.webhooks import WebhookRegistration
+
         if not 0 < len(webhook_id) <= MAX_WEBHOOK_ID:
             return None
         item = self.db.get_item(

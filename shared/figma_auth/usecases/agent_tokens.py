@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from figma_auth.errors import InvalidGrant, InvalidScope, InvalidTarget, NotFound
-from figma_auth.models import AgentCodeRequest, AgentRefreshRequest, AgentTokenResponse
+from figma_auth.models.tokens import AgentCodeRequest, AgentRefreshRequest, AgentTokenResponse
 from figma_auth.oauth import parse_scopes, pkce_challenge
 from figma_auth.observability import metrics_count
-from figma_auth.records import AgentCode, AgentGrant, AgentRefresh, Session
+from figma_auth.records import Session
+from figma_auth.records.agents import AgentCode, AgentGrant, AgentRefresh
 from figma_auth.tokens import constant_time_equal, hash_secret, random_token
 from figma_auth.usecases.discovery import NO_JWTS
 

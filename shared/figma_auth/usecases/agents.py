@@ -15,7 +15,7 @@ from typing import Protocol
 
 from figma_auth.client_documents import ClientDocument, InvalidClient
 from figma_auth.errors import FigmaAuthError
-from figma_auth.records import AgentCode, AgentGrant
+from figma_auth.records.agents import AgentCode, AgentGrant
 from figma_auth.tokens import hash_secret, is_url_safe_token, random_token
 from figma_auth.urls import append_query
 

@@ -11,9 +11,10 @@ from typing import Protocol
 
 from figma_auth.credentials import Credentials, LoginStart, tx_cookie_name
 from figma_auth.errors import InvalidRequest, InvalidScope, Unauthorized
-from figma_auth.models import AuthorizeQuery
+from figma_auth.models.sign_in import AuthorizeQuery
 from figma_auth.oauth import authorize_url, parse_scopes, pkce_challenge
-from figma_auth.records import Current, LoginTransaction
+from figma_auth.records import Current
+from figma_auth.records.signin import LoginTransaction
 from figma_auth.settings import Settings
 from figma_auth.tokens import b64url, derive, hash_secret, random_token
 from figma_auth.urls import validate_return_url

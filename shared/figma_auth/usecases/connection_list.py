@@ -18,8 +18,8 @@ from typing import Protocol
 
 from figma_auth import cursors
 from figma_auth.errors import InvalidRequest
-from figma_auth.models import ConnectionList, ConnectionListQuery
-from figma_auth.records import ConnectionsPage, ListedAt
+from figma_auth.models.connections import ConnectionList, ConnectionListQuery
+from figma_auth.records.listing import ConnectionsPage, ListedAt
 from figma_auth.usecases.views import listed_view
 
 BAD_CURSOR = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from figma_auth.errors import NotFound
-from figma_auth.models import ConnectionView
+from figma_auth.models.views import ConnectionView
 from figma_auth.records import Connection, Session
 from figma_auth.tokens import MAX_USER_ID
 from figma_auth.usecases.sessions import EndUser

@@ -19,8 +19,11 @@ from figma_auth.errors import (
     SlowDown,
     TemporarilyUnavailable,
 )
-from figma_auth.models import DeviceRequest, DeviceStart, DeviceTokenRequest, SessionView, TokenResponse
-from figma_auth.records import DeviceCode, Session
+from figma_auth.models.sign_in import DeviceRequest, DeviceStart
+from figma_auth.models.tokens import DeviceTokenRequest
+from figma_auth.models.views import SessionView, TokenResponse
+from figma_auth.records import Session
+from figma_auth.records.devices import DeviceCode
 from figma_auth.tokens import (
     hash_secret,
     new_session_token,

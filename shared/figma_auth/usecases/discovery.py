@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from figma_auth.errors import NotFound
-from figma_auth.models import DEVICE_GRANT, ServerMetadata
+from figma_auth.models.jwts import ServerMetadata
+from figma_auth.models.tokens import DEVICE_GRANT
 from figma_auth.signing import ALG
 
 CLAIMS = ["iss", "aud", "sub", "sid", "iat", "nbf", "exp", "jti", "name", "email", "picture"]

@@ -31,7 +31,8 @@ from figma_auth import deadline
 from figma_auth.errors import RateLimited
 from figma_auth.figma import HOLD_BYTES, Overflow, ProxyResponse
 from figma_auth.observability import metrics_count
-from figma_auth.records import CachedRead, Connection
+from figma_auth.records import Connection
+from figma_auth.records.file_cache import CachedRead
 
 META_SCOPES = ("file_metadata:read", "files:read")  # either lets a token read /meta
 CACHE_HEADER = "X-Figma-Auth-Cache"

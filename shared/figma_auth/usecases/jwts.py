@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from figma_auth.credentials import Credentials
 from figma_auth.errors import NotFound
-from figma_auth.models import Jwks, JwtResponse
+from figma_auth.models.jwts import Jwks, JwtResponse
 from figma_auth.records import Current
 from figma_auth.signing import claims, lifetime_end
 from figma_auth.times import iso

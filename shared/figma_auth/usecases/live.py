@@ -28,9 +28,10 @@ from typing import Any, Protocol
 
 from figma_auth.errors import FigmaAuthError, InvalidRequest, NotFound
 from figma_auth.figma import ProxyResponse
-from figma_auth.models import WebhookCreate
+from figma_auth.models.webhooks import WebhookCreate
 from figma_auth.observability import logger, metrics_count
-from figma_auth.records import ACTIVE, Connection, LiveHook, LiveSocket, Watcher
+from figma_auth.records import ACTIVE, Connection
+from figma_auth.records.realtime import LiveHook, LiveSocket, Watcher
 
 FILE_KEY = re.compile(r"^[A-Za-z0-9_\-]{1,128}$")
 MAX_WATCHES = 25  # files one socket may watch

@@ -18,7 +18,7 @@ import re
 from typing import Any, Protocol
 
 from figma_auth.observability import metrics_count
-from figma_auth.records import LiveSocket, Watcher
+from figma_auth.records.realtime import LiveSocket, Watcher
 from figma_auth.usecases.realtime import Closer
 
 USER_EVENTS = ("SessionEnded", "GrantNeedsReauth", "FigmaRateLimited")

@@ -15,9 +15,10 @@ from typing import Protocol
 
 from figma_auth.credentials import Credentials
 from figma_auth.errors import NotFound, Unauthorized
-from figma_auth.models import RealtimeTicketView
+from figma_auth.models.sessions import RealtimeTicketView
 from figma_auth.observability import metrics_count
-from figma_auth.records import Connection, Current, LiveSocket, RealtimeTicket, Session
+from figma_auth.records import Connection, Current, Session
+from figma_auth.records.realtime import LiveSocket, RealtimeTicket
 from figma_auth.tokens import hash_secret, is_url_safe_token, random_token
 
 TICKET_TTL = timedelta(seconds=60)

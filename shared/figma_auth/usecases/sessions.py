@@ -16,7 +16,8 @@ from typing import Protocol
 from figma_auth.credentials import Credentials
 from figma_auth.engine import Publish
 from figma_auth.errors import InvalidRequest, ReauthRequired, Unauthorized
-from figma_auth.models import LogoutRequest, SessionList, SessionSummary, SessionView
+from figma_auth.models.sessions import LogoutRequest, SessionList, SessionSummary
+from figma_auth.models.views import SessionView
 from figma_auth.observability import metrics_count
 from figma_auth.records import ACTIVE, Current, Session
 from figma_auth.times import iso

@@ -16,10 +16,13 @@ from figma_auth.credentials import Credentials, LoginDone, LoginStart, tx_cookie
 from figma_auth.engine import Publish, grant_plaintext
 from figma_auth.errors import AccessDenied, FigmaAuthError, FigmaError, InvalidGrant, InvalidState
 from figma_auth.figma import CodeExchange, FigmaUser, TokenRejected
-from figma_auth.models import CallbackQuery, SessionView, TokenRequest, TokenResponse
+from figma_auth.models.sign_in import CallbackQuery
+from figma_auth.models.tokens import TokenRequest
+from figma_auth.models.views import SessionView, TokenResponse
 from figma_auth.oauth import pkce_challenge
 from figma_auth.observability import metrics_count
-from figma_auth.records import Connection, DeviceApproval, LoginTransaction, Profile, Session, SignInWrite, Ticket
+from figma_auth.records import Connection, Profile, Session
+from figma_auth.records.signin import DeviceApproval, LoginTransaction, SignInWrite, Ticket
 from figma_auth.tokens import (
     MAX_USER_ID,
     constant_time_equal,

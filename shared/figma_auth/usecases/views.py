@@ -8,7 +8,7 @@ from typing import Protocol
 
 from figma_auth.engine import Fresh
 from figma_auth.errors import ReauthRequired
-from figma_auth.models import (
+from figma_auth.models.views import (
     ConnectionView,
     ListedConnection,
     ProviderInfo,

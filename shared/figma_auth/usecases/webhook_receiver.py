@@ -24,7 +24,7 @@ from typing import Any, Literal, Protocol
 
 from figma_auth.errors import TemporarilyUnavailable
 from figma_auth.observability import logger, metrics_count
-from figma_auth.records import WebhookRegistration
+from figma_auth.records.webhooks import WebhookRegistration
 from figma_auth.store.webhooks import Claim
 from figma_auth.tokens import constant_time_equal, hash_secret
 

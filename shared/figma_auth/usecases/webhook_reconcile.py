@@ -34,7 +34,9 @@ from typing import Any, Protocol
 from figma_auth.errors import FigmaAuthError
 from figma_auth.figma import ProxyResponse
 from figma_auth.observability import logger, metrics_count
-from figma_auth.records import ACTIVE, Connection, Session, Watcher, Webhook
+from figma_auth.records import ACTIVE, Connection, Session
+from figma_auth.records.realtime import Watcher
+from figma_auth.records.webhooks import Webhook
 from figma_auth.times import parse_iso
 from figma_auth.tokens import hash_secret, random_token
 from figma_auth.usecases.proxy import Forwarder

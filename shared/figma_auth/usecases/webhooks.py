@@ -30,9 +30,10 @@ from figma_auth.errors import (
     WebhookQuota,
 )
 from figma_auth.figma import ProxyResponse
-from figma_auth.models import WebhookCreate, WebhookList, WebhookView
+from figma_auth.models.webhooks import WebhookCreate, WebhookList, WebhookView
 from figma_auth.observability import logger, metrics_count
-from figma_auth.records import ACTIVE, Connection, Webhook
+from figma_auth.records import ACTIVE, Connection
+from figma_auth.records.webhooks import Webhook
 from figma_auth.times import iso
 from figma_auth.tokens import hash_secret, random_token
 from figma_auth.usecases.proxy import Forwarder
