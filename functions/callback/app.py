@@ -10,8 +10,9 @@ from aws_lambda_powertools.event_handler.api_gateway import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from figma_auth import entry, openapi, runtime, web
-from figma_auth.credentials import LoginStart, tx_cookie_name
+from figma_auth.credentials import tx_cookie_name
 from figma_auth.observability import logger
+from figma_auth.records.signin import LoginStart
 from figma_auth.urls import append_query
 
 runtime.check()

@@ -40,6 +40,8 @@ class InvalidClient(Exception):
 
 @dataclass(frozen=True)
 class ClientDocument:
+    """An agent's Client ID Metadata Document: what it says of itself."""
+
     client_id: str
     client_name: str  # the client's own words, never verified by us
     redirect_uris: tuple[str, ...]

@@ -1,6 +1,7 @@
-"""What a request presents and what a sign-in hands back: small types the web adapter and the
-use cases share. Kept apart from the use cases so a handler's cold start imports no use case
-code before its first request."""
+"""What a request presents (its credentials, the cookies' names): small types the web adapter and
+the use cases share. Kept apart from the use cases so a handler's cold start imports no use case
+code before its first request. What a sign-in hands back (``LoginStart``, ``LoginDone``) is in
+``figma_auth.records.signin``, made only by the functions that sign in."""
 
 from __future__ import annotations
 
@@ -20,20 +21,6 @@ class Credentials:
 
     token: str | None
     via: str | None  # "cookie" | "bearer" | None
-
-
-@dataclass(frozen=True)
-class LoginStart:
-    redirect_url: str
-    tx_cookie_name: str
-    tx_cookie_value: str
-    tx_cookie_max_age: int
-
-
-@dataclass(frozen=True)
-class LoginDone:
-    redirect_url: str
-    session_token: str | None  # cookie mode: the value of the session cookie to set
 
 
 def tx_cookie_name(state: str) -> str:

@@ -39,12 +39,16 @@ class TokenRejected(FigmaError):
 
 @dataclass(frozen=True)
 class CodeExchange:
+    """What Figma's token endpoint answered a code with: the grant, and whose it says it is."""
+
     grant: oauth.FigmaGrant
     user_id_hint: str | None  # the token response's user_id_string: who, when /v1/me can't say
 
 
 @dataclass(frozen=True)
 class FigmaUser:
+    """Figma's /v1/me: the user's id and profile."""
+
     id: str
     handle: str
     email: str
@@ -53,6 +57,8 @@ class FigmaUser:
 
 @dataclass(frozen=True)
 class ProxyResponse:
+    """Figma's answer to a forwarded call, as the proxy hands it on."""
+
     status: int
     body: bytes
     content_type: str

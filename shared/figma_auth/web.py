@@ -25,7 +25,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from pydantic import BaseModel
 
-from figma_auth.credentials import SESSION_COOKIE, Credentials, LoginStart
+from figma_auth.credentials import SESSION_COOKIE, Credentials
 from figma_auth.errors import (
     CsrfRejected,
     FigmaAuthError,
@@ -40,6 +40,8 @@ from figma_auth.settings import Settings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+
+    from figma_auth.records.signin import LoginStart
 
 JSON = "application/json"
 MAX_QUERY_LENGTH = 4096

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from figma_auth.credentials import Credentials, LoginDone, LoginStart, tx_cookie_name
+from figma_auth.credentials import Credentials, tx_cookie_name
 from figma_auth.errors import (
     AccessDenied,
     FigmaAuthError,
@@ -32,7 +32,7 @@ from figma_auth.models.tokens import TokenRequest
 from figma_auth.models.views import ProviderInfo, SessionInfo, SessionView, UserInfo
 from figma_auth.oauth import FigmaGrant, pkce_challenge
 from figma_auth.records import Connection, Current, Profile, Session
-from figma_auth.records.signin import SignInWrite, Ticket
+from figma_auth.records.signin import LoginDone, LoginStart, SignInWrite, Ticket
 from figma_auth.settings import Settings
 from figma_auth.tokens import derive, hash_secret, random_token, user_of_token
 from figma_auth.usecases.authorize import StartSignIn

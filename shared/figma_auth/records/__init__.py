@@ -30,6 +30,8 @@ Client = Literal["web", "token", "device", "agent"]
 
 @dataclass(frozen=True)
 class Profile:
+    """A Figma user's profile (Figma's /v1/me)."""
+
     handle: str
     email: str
     img_url: str

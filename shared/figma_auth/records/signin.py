@@ -1,5 +1,6 @@
 """A sign-in between authorize and callback: its login transaction, token mode's ticket, the
-approval of a device sign-in, and what the callback writes beside the connection's grant.
+approval of a device sign-in, what the callback writes beside the connection's grant, and what
+authorize and the callback hand back to the browser (``LoginStart``, ``LoginDone``).
 A kind of ``figma_auth.records`` (its docstring says why each kind is a module of its own)."""
 
 from __future__ import annotations
@@ -59,3 +60,21 @@ class SignInWrite:
     ticket: Ticket | None = None
     device: DeviceApproval | None = None
     offline: bool = False  # OFFLINE_ACCESS: the connection outlives its sessions
+
+
+@dataclass(frozen=True)
+class LoginStart:
+    """On to Figma's consent page: where, and the transaction cookie that goes with it."""
+
+    redirect_url: str
+    tx_cookie_name: str
+    tx_cookie_value: str
+    tx_cookie_max_age: int
+
+
+@dataclass(frozen=True)
+class LoginDone:
+    """A finished sign-in: back to the app (cookie mode: with the session cookie to set)."""
+
+    redirect_url: str
+    session_token: str | None  # cookie mode: the value of the session cookie to set

@@ -9,12 +9,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from figma_auth.credentials import Credentials, LoginStart, tx_cookie_name
+from figma_auth.credentials import Credentials, tx_cookie_name
 from figma_auth.errors import InvalidRequest, InvalidScope, Unauthorized
 from figma_auth.models.sign_in import AuthorizeQuery
 from figma_auth.oauth import authorize_url, parse_scopes, pkce_challenge
 from figma_auth.records import Current
-from figma_auth.records.signin import LoginTransaction
+from figma_auth.records.signin import LoginStart, LoginTransaction
 from figma_auth.settings import Settings
 from figma_auth.tokens import b64url, derive, hash_secret, random_token
 from figma_auth.urls import validate_return_url

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from figma_auth.credentials import LoginStart
 from figma_auth.errors import ExpiredToken, InvalidState, NotFound, TooManyAttempts
 from figma_auth.records.devices import DeviceCode
+from figma_auth.records.signin import LoginStart
 from figma_auth.tokens import constant_time_equal, derive, hash_secret, parse_user_code, show_user_code
 from figma_auth.urls import append_query
 from figma_auth.usecases.authorize import StartSignIn

@@ -48,6 +48,8 @@ class DueRefresher(Protocol):
 
 @dataclass
 class BatchReport:
+    """What one scheduled batch did, counted."""
+
     refreshed: int = 0
     skipped: int = 0
     reauth_required: int = 0

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from figma_auth.credentials import Credentials, LoginDone, LoginStart, tx_cookie_name
+from figma_auth.credentials import Credentials, tx_cookie_name
 from figma_auth.engine import Publish, grant_plaintext
 from figma_auth.errors import AccessDenied, FigmaAuthError, FigmaError, InvalidGrant, InvalidState
 from figma_auth.figma import CodeExchange, FigmaUser, TokenRejected
@@ -22,7 +22,7 @@ from figma_auth.models.views import SessionView, TokenResponse
 from figma_auth.oauth import pkce_challenge
 from figma_auth.observability import metrics_count
 from figma_auth.records import Connection, Profile, Session
-from figma_auth.records.signin import DeviceApproval, LoginTransaction, SignInWrite, Ticket
+from figma_auth.records.signin import DeviceApproval, LoginDone, LoginStart, LoginTransaction, SignInWrite, Ticket
 from figma_auth.tokens import (
     MAX_USER_ID,
     constant_time_equal,

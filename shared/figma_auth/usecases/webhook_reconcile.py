@@ -79,6 +79,8 @@ class ConnectionEnder(Protocol):
 
 @dataclass
 class Report:
+    """What one reconciliation did, counted."""
+
     files: set[str] = field(default_factory=set)  # of the file webhooks seen: their watchers are checked
     counts: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(

@@ -53,6 +53,8 @@ class WebhookStore(Protocol):
 
 @dataclass(frozen=True)
 class Created:
+    """A create's answer: the webhook, and whether it is new."""
+
     view: WebhookView
     new: bool  # False: the user already held this webhook (answered 200, not 201)
 
