@@ -86,7 +86,8 @@ _FILE = re.compile(r"^/v1/(?:files|images)/([^/]+)")
 @functools.cache
 def _pattern(template: str) -> re.Pattern[str]:
     """A template as a regex, compiled the first time a path is tried against it: compiling all
-    of them at import cost every cold start ≈ 4 ms, and a call tries the few before its match."""
+    of them at import cost every cold start that classifies a call ≈ 12 M instructions (callgrind),
+    and a call tries only the few before its match."""
     return re.compile("^" + re.sub(r"\{[a-z_]+\}", "[^/]+", template) + "$")
 
 

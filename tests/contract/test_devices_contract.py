@@ -11,8 +11,8 @@ from datetime import timedelta
 import pytest
 
 from figma_auth.records import Connection, Session
+from figma_auth.records.completion import DeviceApproval, SignInWrite
 from figma_auth.records.devices import DeviceCode
-from figma_auth.records.signin import DeviceApproval, SignInWrite
 from figma_auth.tokens import hash_secret
 from figma_auth.usecases.device import DeviceStore
 from figma_auth.usecases.device_verify import VerifyStore

@@ -13,7 +13,7 @@ from typing import Protocol
 import pytest
 
 from figma_auth.records import Connection, Session
-from figma_auth.records.signin import SignInWrite
+from figma_auth.records.completion import SignInWrite
 from figma_auth.tokens import hash_secret, new_session_token
 from figma_auth.usecases.authenticate import SessionReader
 from figma_auth.usecases.sessions import UserStore

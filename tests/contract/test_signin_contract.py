@@ -11,7 +11,8 @@ from typing import Protocol
 import pytest
 
 from figma_auth.records import Connection, Session
-from figma_auth.records.signin import LoginTransaction, SignInWrite, Ticket
+from figma_auth.records.completion import SignInWrite, Ticket
+from figma_auth.records.signin import LoginTransaction
 from figma_auth.tokens import hash_secret
 from figma_auth.usecases.signin import TicketStore
 from figma_auth.vault import SealedBox

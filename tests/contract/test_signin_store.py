@@ -12,8 +12,9 @@ import pytest
 
 from figma_auth.errors import DeviceNotPending
 from figma_auth.records import Connection, Session
+from figma_auth.records.completion import DeviceApproval, SignInWrite, Ticket
 from figma_auth.records.devices import DeviceCode
-from figma_auth.records.signin import DeviceApproval, LoginTransaction, SignInWrite, Ticket
+from figma_auth.records.signin import LoginTransaction
 from figma_auth.store.connections import CONNECTION, CONNECTION_GRACE
 from figma_auth.store.signin import TICKET, TRANSACTION
 from figma_auth.tokens import hash_secret

@@ -13,9 +13,10 @@ from typing import Any
 from figma_auth import tokens
 from figma_auth.engine import LEASE_MS
 from figma_auth.records import ACTIVE, REAUTH_REQUIRED, Connection, Profile, RateLimit, Session
+from figma_auth.records.completion import Ticket
 from figma_auth.records.devices import DeviceCode
 from figma_auth.records.listing import ConnectionsPage, ListedAt
-from figma_auth.records.signin import LoginTransaction, Ticket
+from figma_auth.records.signin import LoginTransaction
 from figma_auth.records.webhooks import Webhook, WebhookRegistration
 from figma_auth.store.webhooks import Claim
 from figma_auth.times import iso

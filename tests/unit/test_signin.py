@@ -32,7 +32,8 @@ from figma_auth.models.tokens import TokenRequest
 from figma_auth.models.views import ProviderInfo, SessionInfo, SessionView, UserInfo
 from figma_auth.oauth import FigmaGrant, pkce_challenge
 from figma_auth.records import Connection, Current, Profile, Session
-from figma_auth.records.signin import LoginDone, LoginStart, SignInWrite, Ticket
+from figma_auth.records.completion import LoginDone, SignInWrite, Ticket
+from figma_auth.records.signin import LoginStart
 from figma_auth.settings import Settings
 from figma_auth.tokens import derive, hash_secret, random_token, user_of_token
 from figma_auth.usecases.authorize import StartSignIn

@@ -3,9 +3,10 @@ DynamoDB stores them (``figma_auth.store``) or who reads them (the use cases).
 
 This module holds the records nearly every request reads: the session, the user's connection
 (with its profile and rate-limit ledger) and the two together (``Current``). Every other kind
-is a module of its own, imported by the code that makes or reads that kind: ``signin`` (login
-transactions, tickets, device approvals, the callback's write), ``listing`` (the backend's
-pages of connections), ``webhooks``, ``devices``, ``file_cache``, ``realtime`` and ``agents``.
+is a module of its own, imported by the code that makes or reads that kind: ``signin`` (a
+sign-in's start: its login transaction), ``completion`` (what the callback writes and answers:
+tickets, device approvals), ``listing`` (the backend's pages of connections), ``webhooks``,
+``devices``, ``file_cache``, ``realtime`` and ``agents``.
 
 Why: creating a frozen dataclass generates its methods (``__init__``, ``__eq__``, ``__hash__``,
 ``__repr__``, ``__setattr__``, ``__delattr__``) as source text and compiles it, ≈ 0.5 ms each at

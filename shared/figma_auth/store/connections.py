@@ -20,8 +20,8 @@ from figma_auth.times import iso, parse_iso
 from figma_auth.vault import SealedBox
 
 if TYPE_CHECKING:  # built in the functions below, which import them: see figma_auth.store
+    from figma_auth.records.completion import DeviceApproval
     from figma_auth.records.listing import ConnectionsPage, ListedAt
-    from figma_auth.records.signin import DeviceApproval
 
 MAX_RATE_LIMITS = 50  # entries one user's ledger holds (a job over many files limited by bursts)
 CONNECTION_GRACE = timedelta(days=2)  # after its last session: time for the reconciliation to end it

@@ -15,8 +15,8 @@ from figma_auth.store.table import Kind, Table
 from figma_auth.times import iso, parse_iso
 
 if TYPE_CHECKING:  # built in the functions below, which import them: see figma_auth.store
+    from figma_auth.records.completion import DeviceApproval
     from figma_auth.records.devices import DeviceCode
-    from figma_auth.records.signin import DeviceApproval
 
 DEVICE = Kind("DEVICE")  # by the SHA-256 of the device code
 USER_CODE = Kind("USERCODE")  # by the SHA-256 of the user code

@@ -17,7 +17,8 @@ from figma_auth.store.table import Kind, Table
 from figma_auth.times import iso, parse_iso
 
 if TYPE_CHECKING:  # built in the functions below, which import them: see figma_auth.store
-    from figma_auth.records.signin import DeviceApproval, LoginTransaction, SignInWrite, Ticket
+    from figma_auth.records.completion import DeviceApproval, SignInWrite, Ticket
+    from figma_auth.records.signin import LoginTransaction
 
 TRANSACTION = Kind("TX")  # by the SHA-256 of the state
 TICKET = Kind("TICKET")  # by the SHA-256 of the ticket
@@ -72,7 +73,7 @@ def ticket_item(t: Ticket) -> dict[str, Any]:
 
 
 def ticket_from(ticket_hash: str, item: dict[str, Any]) -> Ticket:
-    from figma_auth.records.signin import Ticket
+    from figma_auth.records.completion import Ticket
 
     return Ticket(
         ticket_hash=ticket_hash,

@@ -15,17 +15,19 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from figma_auth.credentials import Credentials
 from figma_auth.engine import Publish
 from figma_auth.errors import RateLimited
-from figma_auth.figma import ProxyResponse
 from figma_auth.figma_tiers import Classified, classify
 from figma_auth.observability import logger, metrics_count
 from figma_auth.records import Connection, Current, RateLimit
 from figma_auth.usecases.connections import checked_user_id
 from figma_auth.usecases.views import entry_view
+
+if TYPE_CHECKING:
+    from figma_auth.figma import ProxyResponse
 
 DEFAULT_RETRY_AFTER = 60  # a 429 without a readable Retry-After (Figma always sends one)
 MAX_RETRY_AFTER = 366 * 86400  # Figma's monthly budgets: days are normal; a year is not

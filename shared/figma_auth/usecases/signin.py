@@ -22,7 +22,8 @@ from figma_auth.models.views import SessionView, TokenResponse
 from figma_auth.oauth import pkce_challenge
 from figma_auth.observability import metrics_count
 from figma_auth.records import Connection, Profile, Session
-from figma_auth.records.signin import DeviceApproval, LoginDone, LoginStart, LoginTransaction, SignInWrite, Ticket
+from figma_auth.records.completion import DeviceApproval, LoginDone, SignInWrite, Ticket
+from figma_auth.records.signin import LoginStart, LoginTransaction
 from figma_auth.tokens import (
     MAX_USER_ID,
     constant_time_equal,

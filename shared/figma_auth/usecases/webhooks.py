@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from figma_auth.errors import (
     FigmaError,
@@ -29,16 +29,19 @@ from figma_auth.errors import (
     WebhookForbidden,
     WebhookQuota,
 )
-from figma_auth.figma import ProxyResponse
 from figma_auth.models.webhooks import WebhookCreate, WebhookList, WebhookView
 from figma_auth.observability import logger, metrics_count
 from figma_auth.records import ACTIVE, Connection
 from figma_auth.records.webhooks import Webhook
 from figma_auth.times import iso
 from figma_auth.tokens import hash_secret, random_token
-from figma_auth.usecases.proxy import Forwarder
-from figma_auth.usecases.rate_limits import RateLimitLedger, refusal
-from figma_auth.usecases.views import FreshGrants
+from figma_auth.usecases.rate_limits import refusal
+
+if TYPE_CHECKING:  # types only: dropping a user's webhooks (logout, disconnect) loads no proxy code
+    from figma_auth.figma import ProxyResponse
+    from figma_auth.usecases.proxy import Forwarder
+    from figma_auth.usecases.rate_limits import RateLimitLedger
+    from figma_auth.usecases.views import FreshGrants
 
 PENDING_PASSCODE_TTL = timedelta(minutes=15)  # the PING of a create may come before Figma's answer
 
