@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from figma_auth.errors import NotFound
 from figma_auth.models.views import ConnectionView
 from figma_auth.records import Connection, Session
 from figma_auth.tokens import MAX_USER_ID
-from figma_auth.usecases.sessions import EndUser
 from figma_auth.usecases.views import FreshGrants, connection_view, fresh_within_leeway
+
+if TYPE_CHECKING:  # the proxy imports this module for connection_of: not the sessions' use cases
+    from figma_auth.usecases.sessions import EndUser
 
 NO_CONNECTION = "No Figma connection for this user."
 

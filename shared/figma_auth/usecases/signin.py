@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
 
@@ -17,7 +17,6 @@ from figma_auth.engine import Publish, grant_plaintext
 from figma_auth.errors import AccessDenied, FigmaAuthError, FigmaError, InvalidGrant, InvalidState
 from figma_auth.figma import CodeExchange, FigmaUser, TokenRejected
 from figma_auth.models.sign_in import CallbackQuery
-from figma_auth.models.tokens import TokenRequest
 from figma_auth.models.views import SessionView, TokenResponse
 from figma_auth.oauth import pkce_challenge
 from figma_auth.observability import metrics_count
@@ -35,6 +34,9 @@ from figma_auth.tokens import (
 from figma_auth.urls import append_fragment
 from figma_auth.usecases.views import token_response
 from figma_auth.vault import SealedBox, grant_context, open_with_secret, seal_with_secret
+
+if TYPE_CHECKING:  # token mode's request, parsed by its handler: the callback loads no token models
+    from figma_auth.models.tokens import TokenRequest
 
 TICKET_TTL = timedelta(seconds=60)
 TICKET_PURPOSE = b"ticket"  # what a ticket seals: the session token it trades for
