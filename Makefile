@@ -128,7 +128,7 @@ test: chromium dynamodb-local js-client $(STAMP)
 # The suite in TEST_WORKERS pytest-xdist workers (0: one process), each with its own DynamoDB
 # Local, moto, emulator and local API; a test file stays on one worker (--dist loadfile).
 TEST_WORKERS ?= 2
-suite: chromium dynamodb-local js-client $(STAMP)
+suite: $(STAMP)
 	+$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile tests
 
 openapi: $(STAMP)
