@@ -89,7 +89,8 @@ def test_a_caller_that_takes_gzip_gets_an_answer_figma_sent_uncompressed_as_it_c
         "/v1/me", method="GET", token=grant.access_token, body=None, content_type=None, gzip=True
     )
 
-    assert figma.state.last_rest_request["headers"]["Accept-Encoding"] == "gzip"  # asked for gzip,
+    received = {name.lower(): value for name, value in figma.state.last_rest_request["headers"].items()}
+    assert received["accept-encoding"] == "gzip"  # asked for gzip,
     assert answer.encoding is None  # answered without it: nothing to keep compressed
     assert (answer.status, json.loads(answer.body)["handle"]) == (200, ADA["handle"])
 
