@@ -258,9 +258,9 @@ class FigmaClient:
                     content = read_within(streamed, read, limit=MAX_OAUTH_BODY)
                 finally:
                     streamed.close()
-                response = httpx.Response(
-                    streamed.status_code, headers=streamed.headers, content=content, request=request
-                )
+                headers = streamed.headers.copy()
+                headers.pop("content-encoding", None)  # ``content`` is decoded: httpx must not decode it again
+                response = httpx.Response(streamed.status_code, headers=headers, content=content, request=request)
             except httpx.TransportError as exc:  # timeouts, refused, reset
                 self._wait(policy.wait_or_raise(attempt, None, exc), None)
                 continue

@@ -968,3 +968,75 @@ def test_a_retry_the_request_has_no_time_for_says_what_figma_answered(monkeypatc
         finally:
             deadline.finish(token)
         assert gave_up.value.retry_after == 1 and slept == [] and len(seen) == 1
+
+
+# -- answers Figma compresses ---------------------------------------------------------------------
+# httpx asks for them (Accept-Encoding: gzip, deflate) on the OAuth and /v1/me calls; Figma's
+# CloudFront may honour it (docs/FIGMA.md: Vary: Accept-Encoding).
+
+
+class _CompressingFigma:
+    """Figma's /v1/me and refresh over plain HTTP on 127.0.0.1, each answer compressed with
+    ``encoding`` when the request accepts it; keeps the Accept-Encoding headers it received."""
+
+    ANSWERS = {
+        "/v1/me": {"id": "1143925780461227139", "handle": "Ada Lovelace", "email": "ada@example.com"},
+        "/v1/oauth/refresh": {"access_token": "figu_new-token-000000000000", "expires_in": 3600},
+    }
+
+    def __init__(self, encoding: str) -> None:
+        import gzip
+        import json
+        import threading
+        import zlib
+        from http.server import BaseHTTPRequestHandler, HTTPServer
+
+        self.accepted: list[str] = []
+        accepted, answers = self.accepted, self.ANSWERS
+
+        def compress(body: bytes) -> bytes:
+            return gzip.compress(body) if encoding == "gzip" else zlib.compress(body)
+
+        class Answer(BaseHTTPRequestHandler):
+            def answer(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                accepted.append(self.headers.get("Accept-Encoding", ""))
+                body = json.dumps(answers[self.path]).encode()
+                asked = encoding in self.headers.get("Accept-Encoding", "")
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                if asked:
+                    body = compress(body)
+                    self.send_header("Content-Encoding", encoding)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = answer  # noqa: N815 - http.server's names
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Answer)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05})
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_an_identity_or_refresh_answer_figma_compressed_is_read_once_decoded(encoding: str) -> None:
+    figma = _CompressingFigma(encoding)
+    try:
+        client = FigmaClient(api_url=figma.url, client_id="cid", client_secret=lambda: "secret", sleep=lambda s: None)
+        user = client.me("figu_access-token")
+        grant = client.refresh(GRANT, now=lambda: NOW)
+    finally:
+        figma.close()
+    assert all(encoding in accepted for accepted in figma.accepted) and len(figma.accepted) == 2  # it was asked
+    assert (user.id, user.handle) == ("1143925780461227139", "Ada Lovelace")
+    assert (grant.access_token, grant.refresh_token) == ("figu_new-token-000000000000", GRANT.refresh_token)
