@@ -231,6 +231,8 @@ class FigmaClient:
                 return received(response, gzip=gzip, overflow=overflow, limit=max_bytes or MAX_PROXY_BODY)
         except httpx.TransportError as exc:
             raise FigmaUnavailable("Figma did not answer in time.", status=502) from exc
+        except httpx.DecodingError as exc:  # Content-Encoding says gzip, the body is not
+            raise FigmaError("Figma's answer could not be decoded") from exc
 
     # -- plumbing -----------------------------------------------------------------------
 
@@ -264,6 +266,8 @@ class FigmaClient:
             except httpx.TransportError as exc:  # timeouts, refused, reset
                 self._wait(policy.wait_or_raise(attempt, None, exc), None)
                 continue
+            except httpx.DecodingError as exc:  # Content-Encoding says gzip, the body is not
+                raise FigmaError("Figma's answer could not be decoded") from exc
             if not policy.retryable(response):
                 return response
             self._wait(policy.wait_or_raise(attempt, response, None), response)

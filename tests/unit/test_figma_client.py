@@ -1040,3 +1040,22 @@ def test_an_identity_or_refresh_answer_figma_compressed_is_read_once_decoded(enc
     assert all(encoding in accepted for accepted in figma.accepted) and len(figma.accepted) == 2  # it was asked
     assert (user.id, user.handle) == ("1143925780461227139", "Ada Lovelace")
     assert (grant.access_token, grant.refresh_token) == ("figu_new-token-000000000000", GRANT.refresh_token)
+
+
+def test_an_answer_whose_body_is_not_what_its_content_encoding_says_is_a_figma_error_never_a_500() -> None:
+    from figma_auth.errors import FigmaError
+
+    def corrupt() -> httpx.Response:
+        return httpx.Response(200, headers={"Content-Encoding": "gzip"}, stream=httpx.ByteStream(b"not gzip at all"))
+
+    figma, seen, slept = client([corrupt(), corrupt(), corrupt()])
+    with pytest.raises(FigmaError) as identity:
+        figma.me("t")
+    with pytest.raises(FigmaError) as refresh:
+        figma.refresh(GRANT, now=lambda: NOW)
+    with pytest.raises(FigmaError) as proxied:
+        figma.forward("/v1/files/K", method="GET", token="t", body=None, content_type=None)  # decoded for its caller
+
+    for refused in (identity, refresh, proxied):
+        assert (refused.value.code, refused.value.status) == ("figma_error", 502)
+    assert len(seen) == 3 and slept == []  # a body Figma sent broken is not asked for again
