@@ -65,7 +65,7 @@ def test_an_answer_sent_a_byte_at_a_time_for_longer_than_the_read_timeout_is_giv
     figma: FigmaEmulator,
 ) -> None:
     grant = grant_of(figma)
-    figma.state.slow_body_ms = 20  # /v1/me's ~100 bytes: 2 s or more, each byte well within a read timeout
+    figma.state.slow_body_ms = 20  # /v1/me's ~145 bytes: about 3 s, each byte well within a read timeout
 
     with pytest.raises(FigmaUnavailable):
         real_client(figma, read_timeout=deadline.MIN_ATTEMPT_SECONDS).me(grant.access_token)
