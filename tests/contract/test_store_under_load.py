@@ -16,6 +16,7 @@ import pytest
 from figma_auth.errors import SessionsLeft, TemporarilyUnavailable
 from figma_auth.records import REAUTH_REQUIRED, Connection, ListedAt, RateLimit, Session, SignInWrite
 from figma_auth.store import Store
+from figma_auth.store.codec import unmarshal
 from figma_auth.store.connections import CONNECTION
 from figma_auth.store.sessions import session_item
 from figma_auth.tokens import hash_secret
@@ -173,7 +174,8 @@ class DisconnectedDuringTheScan:
     def scan(self, **scan: Any) -> Any:
         answer = self.client.scan(**scan)
         for item in answer["Items"]:
-            self.client.delete_item(TableName=scan["TableName"], Key={**item, "sk": {"S": CONNECTION.name}})
+            found = CONNECTION.key(CONNECTION.ident(unmarshal(item)["pk"]))
+            self.client.delete_item(TableName=scan["TableName"], Key=found)
         return answer
 
 
