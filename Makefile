@@ -18,7 +18,7 @@ export PYTHONPATH := $(CURDIR)/shared:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 PORT ?= 3000
 
-.PHONY: mutate js-client protected-api mcp-example chromium dynamodb-local run test lint unit integration e2e browser sam scan invoke env-json bench openapi clean help
+.PHONY: suite mutate js-client protected-api mcp-example chromium dynamodb-local run test lint unit integration e2e browser sam scan invoke env-json bench openapi clean help
 
 help:
 	@echo "make run     - local stack on http://127.0.0.1:$(PORT) (DynamoDB Local + moto + Figma emulator)"
@@ -119,11 +119,17 @@ endif
 js-client: dynamodb-local
 	@mkdir -p clients/js/dist && cd clients/js && npm pack --silent --pack-destination dist >/dev/null
 
+# make test: the suite, and beside it (two jobs at a time) the static checks, one after another:
+# lint, sam validate + build, the scanners. The suite prints as it runs; each check's output is
+# printed whole when it ends. Any failure fails make test (after the running jobs end).
 test: chromium dynamodb-local js-client $(STAMP)
-	$(MAKE) lint
-	$(BIN)/pytest -q tests
-	$(MAKE) sam
-	$(MAKE) scan
+	$(MAKE) --no-print-directory -j 2 --output-sync=target suite lint sam scan
+
+# The suite in TEST_WORKERS pytest-xdist workers (0: one process), each with its own DynamoDB
+# Local, moto, emulator and local API; a test file stays on one worker (--dist loadfile).
+TEST_WORKERS ?= 2
+suite: $(STAMP)
+	+$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile tests
 
 openapi: $(STAMP)
 	$(BIN)/python -m devstack openapi

@@ -22,9 +22,10 @@ its objects across tests: they are keyed by content); its bucket-level writes ch
 from __future__ import annotations
 
 import sys
+import weakref
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from moto.server import ThreadedMotoServer
 
@@ -77,11 +78,22 @@ def request_leaves_nothing(environ: dict[str, Any]) -> bool:
 
 class WithReset:
     """moto's WSGI app, plus ``POST /_devstack/reset`` (everything but the KMS keys) and
-    ``POST /_devstack/baseline`` (what ``reset?if_changed=1`` compares with)."""
+    ``POST /_devstack/baseline`` (what ``reset?if_changed=1`` compares with).
+
+    moto's backends are one per process: a change or a reset through any app served in this
+    process (a test's own server beside the session's) is a change for every app here."""
+
+    _apps: ClassVar[weakref.WeakSet[WithReset]] = weakref.WeakSet()
 
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
         self.app = app
         self.changed = True  # until a baseline is set, anything may have changed
+        WithReset._apps.add(self)
+
+    @classmethod
+    def _changed_everywhere(cls) -> None:
+        for app in list(cls._apps):
+            app.changed = True
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
@@ -89,13 +101,13 @@ class WithReset:
             reset = self.changed or "if_changed" not in environ.get("QUERY_STRING", "")
             if reset:
                 reset_keeping_keys()
-                self.changed = True  # the baseline's own rule and queue are gone too, until made again
+                self._changed_everywhere()  # the baseline's own rule and queue are gone too, until made again
             return self._answer(start_response, b'{"reset": true}' if reset else b'{"reset": false}')
         if path == BASELINE_PATH and method == "POST":
             self.changed = False
             return self._answer(start_response, b"{}")
         if not request_leaves_nothing(environ):
-            self.changed = True
+            self._changed_everywhere()
         return self.app(environ, start_response)
 
     @staticmethod

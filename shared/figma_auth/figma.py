@@ -237,6 +237,8 @@ class FigmaClient:
                 return received(response, gzip=gzip, overflow=overflow, limit=max_bytes or MAX_PROXY_BODY)
         except httpx.TransportError as exc:
             raise FigmaUnavailable("Figma did not answer in time.", status=502) from exc
+        except httpx.DecodingError as exc:  # Content-Encoding says gzip, the body is not
+            raise FigmaError("Figma's answer could not be decoded") from exc
 
     # -- plumbing -----------------------------------------------------------------------
 
@@ -264,12 +266,14 @@ class FigmaClient:
                     content = read_within(streamed, read, limit=MAX_OAUTH_BODY)
                 finally:
                     streamed.close()
-                response = httpx.Response(
-                    streamed.status_code, headers=streamed.headers, content=content, request=request
-                )
+                headers = streamed.headers.copy()
+                headers.pop("content-encoding", None)  # ``content`` is decoded: httpx must not decode it again
+                response = httpx.Response(streamed.status_code, headers=headers, content=content, request=request)
             except httpx.TransportError as exc:  # timeouts, refused, reset
                 self._wait(policy.wait_or_raise(attempt, None, exc), None)
                 continue
+            except httpx.DecodingError as exc:  # Content-Encoding says gzip, the body is not
+                raise FigmaError("Figma's answer could not be decoded") from exc
             if not policy.retryable(response):
                 return response
             self._wait(policy.wait_or_raise(attempt, response, None), response)

@@ -130,3 +130,49 @@ def test_approving_a_device_sign_in_no_longer_pending_is_device_not_pending_on_e
     assert table.store.sign_in(SignInWrite(session("web")), connection(LATER_BOX, SIGNED_IN_MS))
     with pytest.raises(DeviceNotPending):  # onto a connection holding a later grant: refused all the same
         table.store.sign_in(SignInWrite(None, device=approval), connection(EARLIER_BOX, SIGNED_IN_MS - 1))
+
+
+def test_approving_a_device_sign_in_keeps_the_connection_until_the_devices_session_could_end(table: Table) -> None:
+    device = DeviceCode(hash_secret("device"), hash_secret("user-code"), (), NOW + timedelta(minutes=15), 5000)
+    assert table.store.put_device(device)
+    approval = DeviceApproval(device.device_hash, "42", NOW, NOW + timedelta(days=30))
+
+    assert table.store.sign_in(SignInWrite(None, device=approval), connection(LATER_BOX, SIGNED_IN_MS))
+
+    stored = table.item(CONNECTION.key("42"))
+    assert stored is not None and stored["touched"] == f"device:{device.device_hash}"
+    assert stored["ttl"] == int((approval.lives_until + CONNECTION_GRACE).timestamp())
+
+
+@pytest.mark.parametrize("offline", [False, True])
+def test_a_sign_in_drops_the_refresh_in_flight_and_what_refreshes_left_on_the_grant_it_replaces(
+    table: Table, offline: bool
+) -> None:
+    first = connection(EARLIER_BOX, SIGNED_IN_MS - 1)
+    assert table.store.sign_in(SignInWrite(session("first")), first)
+    assert table.store.acquire_lease("42", version=1, owner="refresher", now_ms=SIGNED_IN_MS, lease_ms=20_000)
+    refreshed = table.store.get_connection("42")
+    assert refreshed is not None and table.store.save_refreshed_grant(
+        refreshed, owner="refresher", box=EARLIER_BOX, expires_at=NOW + timedelta(hours=1), obtained_at=NOW,
+        narrowed_to=(),
+    )  # fmt: skip
+    assert table.store.acquire_lease("42", version=2, owner="refresher", now_ms=SIGNED_IN_MS, lease_ms=20_000)
+
+    assert table.store.sign_in(SignInWrite(session("second"), offline=offline), connection(LATER_BOX, SIGNED_IN_MS))
+
+    conn = table.store.get_connection("42")
+    assert conn is not None and conn.grant_box == LATER_BOX and conn.version == 3
+    assert (conn.lease_until_ms, conn.grant_obtained_at, conn.revoked_scopes) == (0, None, ())
+    assert conn.scopes == ("current_user:read",)  # the sign-in's own, not the narrowed grant's
+    assert ("ttl" in (table.item(CONNECTION.key("42")) or {})) is not offline
+    late = table.store.save_refreshed_grant(
+        refreshed, owner="refresher", box=EARLIER_BOX, expires_at=NOW + timedelta(hours=2), obtained_at=NOW
+    )
+    assert late is False and table.store.get_connection("42") == conn  # the refresh in flight stores nothing
+
+
+def test_a_sign_in_that_brings_no_grant_is_refused_and_writes_nothing(table: Table) -> None:
+    grantless = replace(connection(LATER_BOX, SIGNED_IN_MS), grant_box=None)
+    with pytest.raises(ValueError):
+        table.store.sign_in(SignInWrite(session("web")), grantless)
+    assert table.store.session_with_connection(session("web").id, "42") == (None, None)

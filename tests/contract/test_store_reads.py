@@ -1,14 +1,19 @@
 """The DynamoDB store's reads and writes that no in-memory fake stands in for, on DynamoDB Local:
 the scheduler's pause, the connections due for a refresh, the operator's one-off listing of
 older connections, a connection's scopes, a device sign-in denied only while pending, a
-webhook's slot and status and an older webhook's registration, sessions' clients and batches."""
+webhook's slot and status and an older webhook's registration, sessions' clients, batches, ttl and
+activation."""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
+from itertools import islice
+
+import pytest
 
 from figma_auth.records import REAUTH_REQUIRED, Connection, Profile, Session
+from figma_auth.records.completion import SignInWrite
 from figma_auth.records.devices import DeviceCode
 from figma_auth.records.webhooks import Webhook, WebhookRegistration
 from figma_auth.store.codec import key
@@ -25,6 +30,13 @@ GRANT = SealedBox(b"key", b"nonce-twelve", b"ciphertext")
 
 def connection(user_id: str, expires_in: timedelta, scopes: tuple[str, ...] = ("current_user:read",)) -> Connection:
     return Connection(user_id, ADA, scopes, grant_box=GRANT, grant_expires_at=NOW + expires_in, created_at=NOW)
+
+
+def due(table: Table, start: datetime, end: datetime) -> list[Connection]:
+    """The connections due in [start, end], a page a day: the walk ends within ten pages."""
+    pages = list(islice(table.store.due_pages(start=start, end=end), 10))
+    assert len(pages) < 10, "the walk over the due index never ended"
+    return [c for page in pages for c in page]
 
 
 def test_the_scheduler_is_paused_until_the_last_pause_and_the_pause_is_kept_a_day_past_it(table: Table) -> None:
@@ -48,14 +60,13 @@ def test_connections_due_are_those_whose_grant_expires_in_the_window_both_ends_a
         "after": timedelta(days=1, hours=1, seconds=1),
     }.items():
         table.put_connection(connection(user_id, expires_in))
-    due = [c.user_id for page in table.store.due_pages(start=NOW, end=NOW + timedelta(days=1, hours=1)) for c in page]
-    assert sorted(due) == ["at-end", "at-start", "inside", "next-day"]
-    found = {c.user_id: c for page in table.store.due_pages(start=NOW, end=NOW + timedelta(hours=1)) for c in page}
+    assert sorted(c.user_id for c in due(table, NOW, NOW + timedelta(days=1, hours=1))) == [
+        "at-end", "at-start", "inside", "next-day",
+    ]  # fmt: skip
+    found = {c.user_id: c for c in due(table, NOW, NOW + timedelta(hours=1))}
     assert sorted(found) == ["at-start", "inside"]
     assert found["inside"].grant_box == GRANT and found["inside"].grant_expires_at == NOW + timedelta(hours=1)
-    assert [
-        c for page in table.store.due_pages(start=NOW + timedelta(days=3), end=NOW + timedelta(days=4)) for c in page
-    ] == []
+    assert due(table, NOW + timedelta(days=3), NOW + timedelta(days=4)) == []
 
 
 def test_connections_written_before_the_listing_are_listed_once_keeping_a_known_creation_time(table: Table) -> None:
@@ -136,6 +147,24 @@ def test_many_sessions_are_deleted_25_a_batch_and_nobody_elses(table: Table) -> 
     assert table.store.user_sessions("43") == [theirs]
 
 
+def test_a_signed_in_session_is_stored_with_its_expiry_as_the_tables_ttl(table: Table) -> None:
+    session = Session(hash_secret("s"), "42", NOW, NOW + timedelta(days=30))
+    assert table.store.sign_in(SignInWrite(session), connection("42", timedelta(hours=1)))
+    stored = table.item(SESSION.key(session.id))
+    assert stored is not None and stored["ttl"] == int(session.expires_at.timestamp())  # DynamoDB deletes it then
+
+
+def test_a_token_sessions_activation_is_read_back_with_it(table: Table) -> None:
+    session = Session(hash_secret("token"), "42", NOW, NOW + timedelta(days=30), client="token", activated=False)
+    assert table.store.sign_in(SignInWrite(session), connection("42", timedelta(hours=1)))
+    assert table.store.session_with_connection(session.id, "42")[0] == session
+
+    assert table.store.activate_session(session.id)
+
+    assert table.store.session_with_connection(session.id, "42")[0] == replace(session, activated=True)
+    assert table.store.user_sessions("42") == [replace(session, activated=True)]
+
+
 def test_a_webhook_saved_before_its_receiver_item_named_its_context_is_read_with_its_views(table: Table) -> None:
     ada = Webhook("1001", "ada", "FILE_UPDATE", "file", "file-key", NOW)
     table.store.save_webhook(ada, hash_secret("passcode"))
@@ -176,9 +205,17 @@ def test_a_connection_as_the_seed_writes_it_reads_back_whole(table: Table) -> No
     assert found == replace(seeded, created_at=NOW - timedelta(hours=1))
     stored = table.item(CONNECTION.key("42"))
     assert stored is not None and stored["ttl"] == int((NOW + timedelta(days=3)).timestamp())
-    assert [c.user_id for page in table.store.due_pages(start=NOW, end=NOW + timedelta(hours=1)) for c in page] == [
-        "42"
-    ]
+    assert [c.user_id for c in due(table, NOW, NOW + timedelta(hours=1))] == ["42"]
+    marker = table.store.connection_touched("42")  # what the last logout reads, then deletes with
+    assert marker and table.store.delete_connection("42", touched=marker)
+    assert table.store.get_connection("42") is None
+
+
+def test_a_connection_without_its_grant_is_no_item_to_seed() -> None:
+    with pytest.raises(ValueError):
+        connection_item(replace(connection("42", timedelta(hours=1)), grant_box=None), ttl=None)
+    with pytest.raises(ValueError):
+        connection_item(replace(connection("42", timedelta(hours=1)), grant_expires_at=None), ttl=None)
 
 
 def test_a_connection_item_holding_nothing_but_its_key_reads_as_one_to_sign_in_again(table: Table) -> None:

@@ -44,6 +44,27 @@ def test_publishing_events_and_using_kms_changes_nothing_a_reset_would_forget(st
     assert aws.reset_moto(stack.moto, if_changed=True) is True
 
 
+def test_a_change_or_a_reset_through_another_moto_server_in_the_process_is_a_change_for_the_stacks(
+    stack: Stack,
+) -> None:
+    """moto keeps one world per process: a test's own server (tests/support/s3.py) beside the
+    session's changes what the session's reset must put back (order-independent, as under xdist)."""
+    from tests.support.s3 import StrictMoto
+
+    other = StrictMoto()
+    try:
+        assert aws.reset_moto(stack.moto, if_changed=True) is False
+        other.s3().create_bucket(Bucket="made-through-another-server")
+        assert aws.reset_moto(stack.moto, if_changed=True) is True
+        aws.install_events(stack.moto)
+        aws.moto_baseline(stack.moto)
+        aws.moto_baseline(other.endpoint)
+        aws.reset_moto(other.endpoint)  # the other server's reset takes the stack's rule and queue
+        assert aws.reset_moto(stack.moto, if_changed=True) is True
+    finally:
+        other.stop()
+
+
 @pytest.mark.parametrize(
     ("target", "leaves"),
     [

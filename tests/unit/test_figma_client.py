@@ -4,8 +4,10 @@ timeout or a Retry-After costs no real time here."""
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,7 +21,12 @@ GRANT = FigmaGrant("figu_old-token-000000000000", "figr_refresh-token-0000000000
 
 
 def client(
-    answers: list[httpx.Response | Exception], *, style: str = "refresh", retry: RetryPolicy | None = None
+    answers: list[httpx.Response | Exception],
+    *,
+    style: str = "refresh",
+    retry: RetryPolicy | None = None,
+    api_url: str = "https://api.figma.test",
+    **options: Any,
 ) -> tuple[FigmaClient, list[httpx.Request], list[float]]:
     seen: list[httpx.Request] = []
     slept: list[float] = []
@@ -32,13 +39,14 @@ def client(
         return answer
 
     figma = FigmaClient(
-        api_url="https://api.figma.test",
+        api_url=api_url,
         client_id="cid",
         client_secret=lambda: "secret",
         http=httpx.Client(transport=httpx.MockTransport(handle)),
         retry=retry,
         sleep=slept.append,
         refresh_style=style,
+        **options,
     )
     return figma, seen, slept
 
@@ -86,6 +94,82 @@ def test_the_scheduler_policy_never_retries_a_429() -> None:
 
 
 @pytest.mark.parametrize(
+    "failure",
+    [
+        httpx.Response(500, json={"status": 500, "err": "Internal server error"}),
+        httpx.Response(503),
+        httpx.Response(429, json={"status": 429, "err": "Rate limit exceeded"}),  # no Retry-After
+    ],
+    ids=["500", "503", "429-without-retry-after"],
+)
+def test_a_5xx_or_a_429_without_retry_after_is_retried_after_a_pause_of_50_to_250_ms(failure: httpx.Response) -> None:
+    figma, seen, slept = client([failure, ok()])
+
+    grant = figma.refresh(GRANT, now=lambda: NOW)
+
+    assert grant.access_token == "figu_new-token-000000000000" and len(seen) == 2
+    assert len(slept) == 1 and 0.05 <= slept[0] <= 0.25
+
+
+@pytest.mark.parametrize(("draw", "pauses"), [("low", [0.05, 0.10]), ("high", [0.25, 0.50])])
+def test_each_pause_before_a_retry_is_50_to_250_ms_times_the_attempt(
+    monkeypatch: pytest.MonkeyPatch, draw: str, pauses: list[float]
+) -> None:
+    import random
+
+    monkeypatch.setattr(random, "uniform", lambda low, high: low if draw == "low" else high)
+    figma, seen, slept = client([httpx.Response(503), httpx.Response(503), ok()], retry=RetryPolicy(attempts=3))
+
+    figma.refresh(GRANT, now=lambda: NOW)
+
+    assert slept == pytest.approx(pauses) and len(seen) == 3
+
+
+def test_a_retry_after_of_exactly_the_longest_wait_is_waited_out() -> None:
+    figma, seen, slept = client([httpx.Response(429, headers={"Retry-After": "5"}), ok()])
+
+    figma.refresh(GRANT, now=lambda: NOW)
+
+    assert slept == [5.0] and len(seen) == 2
+
+
+@pytest.mark.parametrize(
+    ("api_url", "reached"),
+    [
+        ("https://api.figma.test/", "https://api.figma.test/v1/me"),
+        ("https://api.figma.test//", "https://api.figma.test/v1/me"),
+        ("HTTPS://API.FIGMA.BOX/", "https://api.figma.box/v1/me"),
+    ],
+    ids=["a-trailing-slash", "two", "a-host-in-capitals"],
+)
+def test_the_api_url_is_reached_as_configured_less_its_trailing_slashes(api_url: str, reached: str) -> None:
+    figma, seen, _ = client([httpx.Response(200, json={"id": "1"})], api_url=api_url)
+
+    figma.me("t")
+
+    assert str(seen[0].url) == reached
+
+
+def test_each_try_connects_within_the_clients_connect_timeout_not_its_read_timeout() -> None:
+    default, by_default, _ = client([httpx.Response(200, json={"id": "1"})])  # 3 s to connect, 5 s to read
+    shorter, by_shorter, _ = client([httpx.Response(200, json={"id": "1"})], connect_timeout=2.0, read_timeout=4.0)
+
+    default.me("t")
+    shorter.me("t")
+
+    assert by_default[0].extensions["timeout"]["connect"] == 3.0
+    assert by_shorter[0].extensions["timeout"]["connect"] == 2.0
+
+
+def test_a_try_given_exactly_the_shortest_time_worth_starting_is_made() -> None:
+    from figma_auth import deadline
+
+    figma, seen, _ = client([httpx.Response(200, json={"id": "1"})], read_timeout=deadline.MIN_ATTEMPT_SECONDS)
+
+    assert figma.me("t").id == "1" and len(seen) == 1
+
+
+@pytest.mark.parametrize(
     ("style", "path", "form"),
     [
         ("refresh", "/v1/oauth/refresh", b"refresh_token=figr_refresh-token-0000000000"),
@@ -97,7 +181,7 @@ def test_figma_refresh_style_picks_the_endpoint_and_form(style: str, path: str, 
 
     figma.refresh(GRANT, now=lambda: NOW)
 
-    assert seen[0].url.path == path and seen[0].content == form
+    assert (seen[0].method, seen[0].url.path, seen[0].content) == ("POST", path, form)
     assert seen[0].headers["authorization"].startswith("Basic ")
 
 
@@ -220,7 +304,7 @@ def test_only_figmas_explicit_dead_token_answers_end_a_grant(answer: httpx.Respo
     ],
     ids=["html 403", "empty 400", "invalid_request", "invalid_client", "invalid request prose"],
 )
-def test_any_other_refusal_is_figma_error_and_keeps_the_grant(answer: httpx.Response) -> None:
+def test_any_other_refusal_is_figma_error_and_keeps_the_grant(answer: httpx.Response, emitted: list[str]) -> None:
     from figma_auth.errors import FigmaError
 
     figma, _, _ = client([answer])
@@ -228,6 +312,9 @@ def test_any_other_refusal_is_figma_error_and_keeps_the_grant(answer: httpx.Resp
     with pytest.raises(FigmaError) as refused:
         figma.refresh(GRANT, now=lambda: NOW)
     assert not isinstance(refused.value, ReauthRequired) and refused.value.code == "figma_error"
+    # counted as unrecognised (docs/DEPLOY.md's alarm) unless Figma said why: our own client credentials
+    said_why = answer.status_code == 401 and b"invalid_client" in answer.content
+    assert emitted == ([] if said_why else ["RefreshAnswerUnrecognised"])
 
 
 def test_figma_is_reached_with_verified_tls_and_a_plain_http_api_loads_no_ca_bundle() -> None:
@@ -517,6 +604,59 @@ def test_an_answer_over_what_lambda_returns_goes_to_the_overflow_whole_and_in_or
     assert answer.overflowed and answer.body == b"" and stored == [big]
 
 
+def pieces(body: bytes, size: int = 64 * 1024) -> Iterator[bytes]:
+    """``body`` as the wire brings a large answer: in pieces of ``size`` bytes."""
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
+
+
+def test_an_answer_of_exactly_what_lambda_returns_is_held_not_overflowed() -> None:
+    from figma_auth.figma import HOLD_BYTES
+
+    exactly = b"x" * HOLD_BYTES
+    figma, _, _ = client([httpx.Response(200, content=exactly)])
+    stored: list[bytes] = []
+
+    answer = figma.forward(
+        "/v1/files/K", method="GET", token="t", body=None, content_type=None,
+        overflow=lambda chunks, ctype, enc: stored.append(b"".join(chunks)),
+    )  # fmt: skip
+
+    assert (answer.overflowed, answer.body, stored) == (False, exactly, [])
+
+
+def test_an_answer_arriving_in_pieces_is_held_whole_under_the_limit_and_overflows_whole_over_it() -> None:
+    from figma_auth.figma import HOLD_BYTES
+
+    small = bytes(range(256)) * 1024  # 256 KiB: four pieces
+    big = bytes(range(256)) * (HOLD_BYTES // 256 + 4096)  # 65 pieces and a bit
+    figma, _, _ = client([httpx.Response(200, content=pieces(small)), httpx.Response(200, content=pieces(big))])
+    stored: list[bytes] = []
+
+    def overflow(chunks: Iterator[bytes], ctype: str, enc: str | None) -> None:
+        stored.append(b"".join(chunks))
+
+    held = figma.forward("/v1/files/K", method="GET", token="t", body=None, content_type=None, overflow=overflow)
+    over = figma.forward("/v1/files/K", method="GET", token="t", body=None, content_type=None, overflow=overflow)
+
+    assert (held.overflowed, held.body) == (False, small)
+    assert (over.overflowed, over.body, stored) == (True, b"", [big])
+
+
+def test_a_403_is_an_invalid_token_only_when_its_first_512_bytes_say_token() -> None:
+    from figma_auth.figma import ProxyResponse, is_invalid_token
+
+    def answer(status: int, body: bytes) -> ProxyResponse:
+        return ProxyResponse(status, body, "application/json", {})
+
+    assert is_invalid_token(answer(401, b""))
+    assert is_invalid_token(answer(403, b'{"status": 403, "err": "Invalid TOKEN"}'))
+    assert is_invalid_token(answer(403, b" " * 507 + b"token"))  # its last byte is the 512th
+    assert not is_invalid_token(answer(403, b" " * 508 + b"token"))  # its last byte is the 513th
+    assert not is_invalid_token(answer(403, b'{"status": 403, "err": "Forbidden"}'))  # a file you can't see
+    assert not is_invalid_token(answer(404, b'{"status": 404, "err": "Invalid token"}'))
+
+
 def test_without_an_overflow_an_answer_over_what_lambda_returns_is_response_too_large() -> None:
     from figma_auth.errors import ResponseTooLarge
     from figma_auth.figma import HOLD_BYTES
@@ -583,16 +723,26 @@ def test_a_user_id_hint_is_kept_only_as_a_short_printable_string(hint: object) -
     figma, _, _ = client([httpx.Response(200, json=body)])
     done = figma.exchange_code(code="c", redirect_uri="https://api/cb", code_verifier=None, scopes=(), now=NOW)
     assert done.user_id_hint is None
-    figma, _, _ = client([httpx.Response(200, json={**EXCHANGED, "user_id_string": "x" * 128})])
-    assert figma.exchange_code(code="c", redirect_uri="u", code_verifier=None, scopes=(), now=NOW).user_id_hint == (
-        "x" * 128
-    )
+    for kept in ("x" * 128, "7"):
+        figma, _, _ = client([httpx.Response(200, json={**EXCHANGED, "user_id_string": kept})])
+        done = figma.exchange_code(code="c", redirect_uri="u", code_verifier=None, scopes=(), now=NOW)
+        assert done.user_id_hint == kept
 
 
 def test_a_code_exchange_answer_that_is_no_json_is_a_figma_error() -> None:
     figma, _, _ = client([httpx.Response(200, content=b"<html>")])
     with pytest.raises(FigmaAuthError, match="not JSON"):
         figma.exchange_code(code="c", redirect_uri="https://api/cb", code_verifier=None, scopes=(), now=NOW)
+
+
+@pytest.mark.parametrize("body", [["a", "list"], "a string", 42], ids=["a-list", "a-string", "a-number"])
+def test_a_code_exchange_answer_that_is_json_but_no_object_is_a_figma_error(body: object) -> None:
+    from figma_auth.errors import FigmaError
+
+    figma, _, _ = client([httpx.Response(200, json=body)])
+    with pytest.raises(FigmaError) as refused:
+        figma.exchange_code(code="c", redirect_uri="https://api/cb", code_verifier=None, scopes=(), now=NOW)
+    assert refused.value.code == "figma_error"
 
 
 def test_me_asks_with_the_bearer_token_and_reads_who_it_is() -> None:
@@ -750,6 +900,20 @@ def test_each_read_after_a_chunk_may_wait_only_the_time_left_of_the_whole() -> N
     assert unset["read"] is not None and 4.0 < unset["read"] <= 5.0
 
 
+def test_an_answer_with_under_a_second_left_is_read_while_it_arrives_in_time() -> None:
+    from figma_auth.figma import within_time
+
+    assert list(within_time(streamed({"read": 0.9}), iter([b"ab", b"cd"]), 0.9, limit=4)) == [b"ab", b"cd"]
+
+
+def test_a_read_timeout_already_shorter_than_the_time_left_is_never_lengthened() -> None:
+    from figma_auth.figma import within_time
+
+    timeouts: dict[str, float | None] = {"read": 2.0}
+    list(within_time(streamed(timeouts), iter([b"ab", b"cd"]), 5.0, limit=4))
+    assert timeouts["read"] == 2.0
+
+
 def test_an_answer_whose_time_is_spent_is_figma_unavailable_502_and_one_over_its_size_too_large() -> None:
     from figma_auth.errors import ResponseTooLarge
     from figma_auth.figma import within_time
@@ -804,3 +968,94 @@ def test_a_retry_the_request_has_no_time_for_says_what_figma_answered(monkeypatc
         finally:
             deadline.finish(token)
         assert gave_up.value.retry_after == 1 and slept == [] and len(seen) == 1
+
+
+# -- answers Figma compresses ---------------------------------------------------------------------
+# httpx asks for them (Accept-Encoding: gzip, deflate) on the OAuth and /v1/me calls; Figma's
+# CloudFront may honour it (docs/FIGMA.md: Vary: Accept-Encoding).
+
+
+class _CompressingFigma:
+    """Figma's /v1/me and refresh over plain HTTP on 127.0.0.1, each answer compressed with
+    ``encoding`` when the request accepts it; keeps the Accept-Encoding headers it received."""
+
+    ANSWERS = {
+        "/v1/me": {"id": "1143925780461227139", "handle": "Ada Lovelace", "email": "ada@example.com"},
+        "/v1/oauth/refresh": {"access_token": "figu_new-token-000000000000", "expires_in": 3600},
+    }
+
+    def __init__(self, encoding: str) -> None:
+        import gzip
+        import json
+        import threading
+        import zlib
+        from http.server import BaseHTTPRequestHandler, HTTPServer
+
+        self.accepted: list[str] = []
+        accepted, answers = self.accepted, self.ANSWERS
+
+        def compress(body: bytes) -> bytes:
+            return gzip.compress(body) if encoding == "gzip" else zlib.compress(body)
+
+        class Answer(BaseHTTPRequestHandler):
+            def answer(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                accepted.append(self.headers.get("Accept-Encoding", ""))
+                body = json.dumps(answers[self.path]).encode()
+                asked = encoding in self.headers.get("Accept-Encoding", "")
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                if asked:
+                    body = compress(body)
+                    self.send_header("Content-Encoding", encoding)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = answer  # noqa: N815 - http.server's names
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Answer)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05})
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_an_identity_or_refresh_answer_figma_compressed_is_read_once_decoded(encoding: str) -> None:
+    figma = _CompressingFigma(encoding)
+    try:
+        client = FigmaClient(api_url=figma.url, client_id="cid", client_secret=lambda: "secret", sleep=lambda s: None)
+        user = client.me("figu_access-token")
+        grant = client.refresh(GRANT, now=lambda: NOW)
+    finally:
+        figma.close()
+    assert all(encoding in accepted for accepted in figma.accepted) and len(figma.accepted) == 2  # it was asked
+    assert (user.id, user.handle) == ("1143925780461227139", "Ada Lovelace")
+    assert (grant.access_token, grant.refresh_token) == ("figu_new-token-000000000000", GRANT.refresh_token)
+
+
+def test_an_answer_whose_body_is_not_what_its_content_encoding_says_is_a_figma_error_never_a_500() -> None:
+    from figma_auth.errors import FigmaError
+
+    def corrupt() -> httpx.Response:
+        return httpx.Response(200, headers={"Content-Encoding": "gzip"}, stream=httpx.ByteStream(b"not gzip at all"))
+
+    figma, seen, slept = client([corrupt(), corrupt(), corrupt()])
+    with pytest.raises(FigmaError) as identity:
+        figma.me("t")
+    with pytest.raises(FigmaError) as refresh:
+        figma.refresh(GRANT, now=lambda: NOW)
+    with pytest.raises(FigmaError) as proxied:
+        figma.forward("/v1/files/K", method="GET", token="t", body=None, content_type=None)  # decoded for its caller
+
+    for refused in (identity, refresh, proxied):
+        assert (refused.value.code, refused.value.status) == ("figma_error", 502)
+    assert len(seen) == 3 and slept == []  # a body Figma sent broken is not asked for again

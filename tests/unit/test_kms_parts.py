@@ -1,7 +1,8 @@
-"""The vault and the JWT signer over KMS as moto implements it in-process (real envelope
-encryption and ECDSA signatures, encryption contexts enforced): what they write, that only the
-right context opens it, what they cache, and what a verifier that is not ours accepts; and what
-the app's JWT carries whatever signs it."""
+"""The vault and the JWT signer over KMS as moto implements it (the session's moto server, real
+HTTP: real envelope encryption and ECDSA signatures, encryption contexts enforced): what they
+write, that only the right context opens it, what they cache, and what a verifier that is not
+ours accepts; and what the app's JWT carries whatever signs it. Never moto's in-process
+``mock_aws``: its exit resets the one moto world per process, the session server's too."""
 
 from __future__ import annotations
 
@@ -9,11 +10,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import jwt as pyjwt
 import pytest
-from moto import mock_aws
 
+from devstack import aws
 from figma_auth.errors import FigmaAuthError, GrantUnreadable, NotFound
 from figma_auth.records import Connection
 from figma_auth.signing import MAX_SIGNED_BYTES, JwtSigner
@@ -23,11 +23,8 @@ GRANT = {"access_token": "a" * 20, "refresh_token": "r" * 20}
 
 
 @pytest.fixture
-def kms(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_KMS"):
-        monkeypatch.delenv(name, raising=False)
-    with mock_aws():
-        yield boto3.client("kms", region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t")
+def kms(moto_endpoint: str) -> Iterator[Any]:
+    yield aws.client("kms", moto_endpoint)
 
 
 class CountingKms:
@@ -86,30 +83,21 @@ def test_the_data_key_cache_forgets_by_age_and_by_count() -> None:
     assert old.get((b"1", "c")) is None
 
 
-def test_an_opened_grants_data_key_is_cached_for_the_next_open() -> None:
-    import boto3
-    from moto import mock_aws
+def test_an_opened_grants_data_key_is_cached_for_the_next_open(kms: Any) -> None:
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    box = Vault(kms=lambda: kms, key_id=key, cache=DataKeyCache(max_entries=0)).seal({"a": "b"}, grant_context("u1"))
+    decrypts: list[int] = []
 
-    from figma_auth.vault import DataKeyCache, Vault, grant_context
+    class Counting:
+        exceptions = kms.exceptions
 
-    with mock_aws():
-        kms = boto3.client("kms", region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t")
-        key = kms.create_key()["KeyMetadata"]["KeyId"]
-        box = Vault(kms=lambda: kms, key_id=key, cache=DataKeyCache(max_entries=0)).seal(
-            {"a": "b"}, grant_context("u1")
-        )
-        decrypts: list[int] = []
+        def decrypt(self, **kwargs: Any) -> Any:
+            decrypts.append(1)
+            return kms.decrypt(**kwargs)
 
-        class Counting:
-            exceptions = kms.exceptions
-
-            def decrypt(self, **kwargs: Any) -> Any:
-                decrypts.append(1)
-                return kms.decrypt(**kwargs)
-
-        vault = Vault(kms=lambda: Counting(), key_id=key)  # type: ignore[arg-type,return-value]
-        assert vault.open(box, grant_context("u1")) == {"a": "b"} == vault.open(box, grant_context("u1"))
-        assert decrypts == [1]  # the second open used the cached data key
+    vault = Vault(kms=lambda: Counting(), key_id=key)  # type: ignore[arg-type,return-value]
+    assert vault.open(box, grant_context("u1")) == {"a": "b"} == vault.open(box, grant_context("u1"))
+    assert decrypts == [1]  # the second open used the cached data key
 
 
 def test_the_data_key_cache_keeps_1024_keys_for_5_minutes_by_default() -> None:

@@ -374,7 +374,9 @@ def test_a_token_names_its_session_and_connection() -> None:
     assert current.session.id == hash_secret(token) and current.connection.user_id == USER
 
 
-@pytest.mark.parametrize("token", [None, "", "not-a-session-token", new_session_token(USER)])
+@pytest.mark.parametrize(
+    "token", [None, "", "not-a-session-token", new_session_token(USER)], ids=["none", "empty", "malformed", "unknown"]
+)
 def test_no_token_a_malformed_one_or_an_unknown_one_is_unauthorized(token: str | None) -> None:
     store = MemoryStore()
     signed_in(store)

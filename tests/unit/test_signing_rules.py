@@ -107,6 +107,7 @@ def test_the_jwk_is_the_keys_point_and_its_kid_the_rfc_7638_thumbprint() -> None
         .public_key()
         .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo),
     ],
+    ids=["truncated", "one-byte-more", "another-key-type", "compressed-point", "p384"],  # the same in every worker
 )
 def test_anything_but_an_uncompressed_p256_key_is_refused(spki: bytes) -> None:
     with pytest.raises(ValueError) as refused:

@@ -237,6 +237,17 @@ def test_no_test_module_imports_another_only_tests_support() -> None:
     assert {name: found for name, path in read.items() if (found := imports_from_the_tests(path, name))} == {}
 
 
+def test_no_test_uses_motos_in_process_mocks_whose_exit_resets_the_servers_world_too() -> None:
+    """moto keeps one world per process: ``mock_aws``'s exit resets the backends the session's
+    moto server serves, so a test after it (any order, as under pytest-xdist) finds the stack's
+    rule and queue gone. AWS is moto's server, over HTTP (``moto_endpoint``)."""
+    tests = modules(ROOT / "tests", "tests")
+    read = {name: path for name, path in tests.items() if "node_modules" not in path.parts}
+    assert len(read) > 100  # the tree was read
+    mocks = re.compile(r"^\s*from moto import|^\s*import moto\b|mock_aws\(", re.MULTILINE)
+    assert [name for name, path in read.items() if mocks.search(path.read_text())] == []
+
+
 # -- item keys: spelled by the store alone -----------------------------------------------------------------
 
 STORE = LAYER / "store"
