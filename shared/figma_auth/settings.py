@@ -6,7 +6,10 @@ tests/unit/test_structure.py holds both to that).
 function that reads it; ``Settings.from_env()`` validates everything at cold start and raises
 ``ConfigurationError`` with one line naming the variable to fix. (Not a pydantic model: every
 value is one string read by one of the functions below, and building a pydantic schema for
-its 30 fields cost each cold start ≈ 8 ms for checks these functions make anyway.)
+its 30 fields cost each cold start ≈ 8 ms for checks these functions make anyway.) Nothing
+compares or hashes settings (one object per container), so ``eq=False``: the dataclass's
+generated ``__eq__`` and ``__hash__`` over some forty fields were a fifth of this module's
+import (callgrind); two settings objects are equal only when they are the same object.
 """
 
 from __future__ import annotations
@@ -253,7 +256,7 @@ def _required(name: str, read: Callable[[str], Any], description: str) -> Any:
     return field(metadata=_var(name, read, description))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # never compared or hashed: see the module's docstring
 class Settings:
     """Every setting, by the environment variable that sets it (see the README's table)."""
 
