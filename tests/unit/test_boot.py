@@ -277,3 +277,22 @@ def test_the_store_and_a_session_reads_use_cases_create_only_the_core_records() 
         "print(json.dumps({'kinds': sorted(m for m in sys.modules if m.startswith('figma_auth.records.'))}))"
     )
     assert seen == {"kinds": []}
+
+
+@pytest.mark.parametrize(
+    ("module", "families"),
+    [
+        ("functions.authorize.app", ["sign_in"]),
+        ("functions.figma_proxy.app", []),
+        ("functions.logout.app", ["sessions"]),
+        ("functions.session.app", ["jwts", "sessions", "tokens", "views"]),
+    ],
+)
+def test_a_handlers_init_builds_only_its_routes_model_families(module: str, families: list[str]) -> None:
+    """figma_auth.models: a function imports the families its routes read and answer."""
+    seen = fresh_python(
+        f"import json, sys\nimport {module}\n"
+        "print(json.dumps({'families': sorted(m.rsplit('.', 1)[1] for m in sys.modules"
+        " if m.startswith('figma_auth.models.'))}))"
+    )
+    assert seen == {"families": families}

@@ -10,8 +10,10 @@ use: ``sign_in`` (authorize, callback, the device sign-in's start), ``tokens`` (
 logout, the session list, realtime tickets), ``jwts`` (JWTs, their keys, the discovery
 document), ``connections`` (the backend's listing) and ``webhooks``. Why: a model's class is
 built when its module is imported (its fields, types and validators collected, even with
-``defer_build``), ≈ 10 ms of a cold start for all of them, and no function answers more than
-half. This module holds what they share: the bases, common field types and ``dump``.
+``defer_build``), ≈ 10 ms of a cold start for all of them, and most functions' routes use one
+or two families (the session function, with eleven routes, four): ``tests/unit/test_boot.py``
+checks which families some functions' inits build. This module holds what they share: the
+bases, common field types and ``dump``.
 """
 
 from typing import Annotated, Any
