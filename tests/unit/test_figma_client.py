@@ -455,13 +455,28 @@ def _authority(tmp_path: Path) -> Path:
     return tmp_path / "ca.pem"
 
 
-class _FigmaOverTls:
+class _Served:
+    """A test's own HTTP server on 127.0.0.1, serving on a thread until ``close``."""
+
+    def _serve(self, server: Any, url: str) -> None:
+        import threading
+
+        self.server, self.url = server, url
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05})
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+        self.server.server_close()
+
+
+class _FigmaOverTls(_Served):
     """Figma's GET /v1/me over HTTPS on 127.0.0.1, presenting ``cert``; keeps the
     Authorization headers it received (none when the client refused the handshake)."""
 
     def __init__(self, cert: Path, key: Path) -> None:
         import ssl
-        import threading
         from http.server import BaseHTTPRequestHandler, HTTPServer
 
         self.received: list[str] = []
@@ -482,16 +497,9 @@ class _FigmaOverTls:
 
         tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         tls.load_cert_chain(cert, key)
-        self.server = HTTPServer(("127.0.0.1", 0), Me)
-        self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)  # a refused handshake: OSError
-        self.url = f"https://localhost:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05})
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.thread.join(timeout=5)
-        self.server.server_close()
+        server = HTTPServer(("127.0.0.1", 0), Me)
+        server.socket = tls.wrap_socket(server.socket, server_side=True)  # a refused handshake: OSError
+        self._serve(server, f"https://localhost:{server.server_address[1]}")
 
 
 def _real_client(api_url: str) -> FigmaClient:
@@ -975,7 +983,7 @@ def test_a_retry_the_request_has_no_time_for_says_what_figma_answered(monkeypatc
 # CloudFront may honour it (docs/FIGMA.md: Vary: Accept-Encoding).
 
 
-class _CompressingFigma:
+class _CompressingFigma(_Served):
     """Figma's /v1/me and refresh over plain HTTP on 127.0.0.1, each answer compressed with
     ``encoding`` when the request accepts it; keeps the Accept-Encoding headers it received."""
 
@@ -987,7 +995,6 @@ class _CompressingFigma:
     def __init__(self, encoding: str) -> None:
         import gzip
         import json
-        import threading
         import zlib
         from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -1017,15 +1024,8 @@ class _CompressingFigma:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = HTTPServer(("127.0.0.1", 0), Answer)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05})
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.thread.join(timeout=5)
-        self.server.server_close()
+        server = HTTPServer(("127.0.0.1", 0), Answer)
+        self._serve(server, f"http://127.0.0.1:{server.server_address[1]}")
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "deflate"])
