@@ -1034,8 +1034,9 @@ def peer_authjs(stack: LocalStack, rounds: int = 7, warm_rounds: int = 3, n: int
         )
         + "\n\n**The layer, with or without boto3/botocore** (Lambda's Python runtime ships its own): "
         f"{layer_full / 1e6:.1f} MB zipped with them, {layer_lean / 1e6:.1f} MB without "
-        f"({100 * (1 - layer_lean / layer_full):.0f}% less; {unzipped / 1e6:.0f} MB unzipped with them). Cold start: the same — the cold imports above load boto3 from "
-        "the layer, and the runtime's copy is the same code read from the same local disk; only its version differs. "
+        f"({100 * (1 - layer_lean / layer_full):.0f}% less; {unzipped / 1e6:.0f} MB unzipped with them). Cold start: the same — the functions load botocore from "
+        "the layer (never boto3's package: `figma_auth.aws`), and the runtime's copy is the same code read from the same local disk; only its version differs. "
+        "The layer keeps boto3 for the app's own code in its functions; it pins the botocore the functions use. "
         "**Decision: keep the pinned SDK in the layer.** Every suite ran against that botocore (DynamoDB Local, moto, "
         "the fault and call-counting hooks on botocore's own events, the IAM checks per transaction item); the runtime's "
         "copy changes with runtime updates, unannounced and untested here. The layer stays far below Lambda's limits "

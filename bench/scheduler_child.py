@@ -27,7 +27,7 @@ def run_handler() -> dict[str, Any]:
     from figma_auth import aws
 
     read = [0]
-    aws.session().events.register(
+    aws.session().register(
         "after-call.dynamodb.Query", lambda parsed, **_: read.__setitem__(0, read[0] + parsed.get("ScannedCount", 0))
     )
     fn = Containers().by_name("refresh_scheduler")

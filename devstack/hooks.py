@@ -1,5 +1,5 @@
 """AWS calls counted and AWS faults injected, through botocore's own event hooks on the stack's
-boto3 session (``figma_auth.aws.session()``, its public seam): a ``before-call`` handler that
+botocore session (``figma_auth.aws.session()``, its public seam): a ``before-call`` handler that
 returns a response short-circuits the call, exactly as if AWS had answered with that error after
 the SDK's retries. No code of ours is patched.
 
@@ -25,7 +25,7 @@ def _on_the_stacks_session(handler: Any) -> None:
     """``handler`` on every AWS call the layer's clients make in this process."""
     from figma_auth import aws
 
-    aws.session().events.register("before-call", handler)
+    aws.session().register("before-call", handler)
 
 
 class AwsCalls:

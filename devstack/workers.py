@@ -135,7 +135,7 @@ def _init(conn: Connection, fn: Function, env: dict[str, str], hooks: WorkerHook
     try:
         from figma_auth import aws
 
-        aws.session().events.register("before-call", hooks)
+        aws.session().register("before-call", hooks)
         return getattr(load_module(fn), fn.handler.rpartition(".")[2])
     except BaseException as exc:  # noqa: BLE001 - an init error is reported like Lambda's
         conn.send(("init_error", f"{type(exc).__name__}: {exc}"))
@@ -201,7 +201,7 @@ def _restored_worker(conn: Connection, fn: Function, handler: Any, hooks: Worker
     assert isinstance(pipe, _Pipe)
     pipe.conn = conn  # the snapshot's pipe object, which init's loggers write to
     boot.restored()  # what Lambda runs after a restore (the runtime's hooks)
-    aws.session().events.register("before-call", hooks)  # the hooks renewed the boto3 session
+    aws.session().register("before-call", hooks)  # the hooks renewed the SDK session
     restore_ms = (time.perf_counter() - started) * 1000
     conn.send(("log", f"[worker {fn.name} pid={os.getpid()}] restored from the snapshot in {restore_ms:.0f} ms\n"))
     conn.send(("ready", restore_ms))

@@ -1,9 +1,12 @@
-"""boto3: one session per process and the clients the container builds from it, with the retry
-policy configured in one place.
+"""The AWS SDK: one botocore session per process and the clients the container builds from it,
+with the retry policy configured in one place.
 
-``session()`` is the process's boto3 session: the local stack and the bench register their
-botocore event hooks on it (counting calls, injecting faults). ``reset()`` forgets it (tests that
-point boto3 at a new endpoint, a SnapStart restore).
+botocore, not boto3: a boto3 session is a botocore session plus what the functions never use
+(resources, S3's transfer manager), and importing boto3 imports those too, ≈ 25 ms of every cold
+start (docs/BENCHMARKS.md, section 3b). The clients are the same: boto3's ``client()`` is
+botocore's ``create_client()``. ``session()`` is the process's session: the local stack and the
+bench register their botocore event hooks on it (counting calls, injecting faults). ``reset()``
+forgets it (tests that point the SDK at a new endpoint, a SnapStart restore).
 """
 
 from __future__ import annotations
@@ -44,10 +47,10 @@ def _paging_config() -> Any:
 
 @functools.cache
 def session() -> Any:
-    """The process's boto3 session (every client of the container is made from it)."""
-    import boto3
+    """The process's botocore session (every client of the container is made from it)."""
+    import botocore.session
 
-    return boto3.session.Session()
+    return botocore.session.Session()
 
 
 def reset() -> None:
@@ -56,23 +59,23 @@ def reset() -> None:
 
 
 def dynamodb(on: Any) -> DynamoDBClient:
-    client: DynamoDBClient = on.client("dynamodb", config=_config())
+    client: DynamoDBClient = on.create_client("dynamodb", config=_config())
     return client
 
 
 def dynamodb_paging(on: Any) -> DynamoDBClient:
     """DynamoDB for reading many pages in a batch job (the scheduled jobs' queries)."""
-    client: DynamoDBClient = on.client("dynamodb", config=_paging_config())
+    client: DynamoDBClient = on.create_client("dynamodb", config=_paging_config())
     return client
 
 
 def kms(on: Any) -> KMSClient:
-    client: KMSClient = on.client("kms", config=_config())
+    client: KMSClient = on.create_client("kms", config=_config())
     return client
 
 
 def events(on: Any) -> EventBridgeClient:
-    client: EventBridgeClient = on.client("events", config=_config())
+    client: EventBridgeClient = on.create_client("events", config=_config())
     return client
 
 
@@ -97,14 +100,14 @@ def s3(on: Any) -> S3Client:
     signature for a day); against a local endpoint (moto), path-style URLs on it."""
     from botocore.config import Config
 
-    client: S3Client = on.client("s3", config=_s3_config())
+    client: S3Client = on.create_client("s3", config=_s3_config())
     if client.meta.endpoint_url.endswith(".amazonaws.com"):
         virtual = _s3_config().merge(Config(s3={"addressing_style": "virtual"}))
-        client = on.client("s3", config=virtual)
+        client = on.create_client("s3", config=virtual)
     return client
 
 
 def management(on: Any, endpoint: str) -> Any:
     """The WebSocket API's management API (PostToConnection, DeleteConnection) at ``endpoint``
     (``https://{api}.execute-api.{region}.amazonaws.com/{stage}``; locally the dev stack's)."""
-    return on.client("apigatewaymanagementapi", endpoint_url=endpoint, config=_config())
+    return on.create_client("apigatewaymanagementapi", endpoint_url=endpoint, config=_config())

@@ -175,11 +175,11 @@ def snapshotting() -> bool:
 
 def preload() -> None:
     """Import, during a snapshotted init, the code the first request would otherwise import
-    after every restore: boto3 and botocore's client machinery, httpx. Modules only: no
+    after every restore: botocore's session and client machinery, httpx. Modules only: no
     session, credentials, client or connection (those stay per restore)."""
-    import boto3  # noqa: F401
     import botocore.client  # noqa: F401
     import botocore.endpoint  # noqa: F401
+    import botocore.session  # noqa: F401
     import httpx  # noqa: F401
 
 

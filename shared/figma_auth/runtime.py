@@ -46,7 +46,7 @@ def renew_after_restore() -> None:
 
 
 def reset() -> None:
-    """Drop the container and the boto3 session (tests that change the environment, a restore)."""
+    """Drop the container and the AWS SDK's session (tests that change the environment, a restore)."""
     global _current
     _current = None
     aws.reset()

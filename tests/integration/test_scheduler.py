@@ -65,7 +65,7 @@ def test_scheduler_refreshes_exactly_the_expiring_grants_reads_nothing_else_and_
     read: list[int] = []
     from figma_auth import aws as layer_aws
 
-    layer_aws.session().events.register(
+    layer_aws.session().register(
         "after-call.dynamodb.Query", lambda parsed, **_: read.append(parsed.get("ScannedCount", 0))
     )
 

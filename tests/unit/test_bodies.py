@@ -6,15 +6,19 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import boto3
+import botocore.session
 import pytest
 
 from figma_auth import aws
 from figma_auth.bodies import PART_BYTES, _parts
 
 
-def session(region: str) -> boto3.session.Session:
-    return boto3.session.Session(region_name=region, aws_access_key_id="a", aws_secret_access_key="b")
+def session(region: str) -> botocore.session.Session:
+    """A botocore session, as ``figma_auth.aws.session()`` makes one, in ``region``."""
+    made = botocore.session.Session()
+    made.set_config_variable("region", region)
+    made.set_credentials("a", "b")
+    return made
 
 
 @pytest.mark.parametrize(

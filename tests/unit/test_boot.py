@@ -296,3 +296,25 @@ def test_a_handlers_init_builds_only_its_routes_model_families(module: str, fami
         " if m.startswith('figma_auth.models.'))}))"
     )
     assert seen == {"families": families}
+
+
+def test_a_cold_start_builds_its_clients_and_items_without_importing_boto3() -> None:
+    """botocore is the SDK the functions use (figma_auth.aws, store.codec): boto3's package brings
+    its session, resources and s3transfer, ≈ 25 ms of every cold start."""
+    seen = fresh_python(
+        "import json, sys\n"
+        "import functions.session.app\n"
+        "from figma_auth import runtime\n"
+        "from figma_auth.store import codec\n"
+        "parts = runtime.container()\n"
+        "clients = [parts.dynamodb, parts.dynamodb_paging, parts.kms, parts.events, parts.s3]\n"
+        "item = codec.unmarshal(codec.marshal(at=1, sealed=b'x', scopes={'a'}, view={'d': ['e']}))\n"
+        "print(json.dumps({'clients': [c.meta.service_model.service_name for c in clients],\n"
+        "                  'item': sorted(item), 'boto3': sorted(m for m in sys.modules\n"
+        "                  if m.split('.')[0] in ('boto3', 's3transfer'))}))"
+    )
+    assert seen == {
+        "clients": ["dynamodb", "dynamodb", "kms", "events", "s3"],
+        "item": ["at", "scopes", "sealed", "view"],
+        "boto3": [],
+    }

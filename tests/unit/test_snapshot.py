@@ -30,7 +30,7 @@ def sockets():
     return [fd for fd in fds if os.path.exists(f"/proc/self/fd/{fd}") and os.readlink(f"/proc/self/fd/{fd}").startswith("socket:")]
 
 at_snapshot = {"sockets": sockets(), "parts": parts(),
-               "settings": "settings" in vars(runtime.container()), "boto3": "boto3" in sys.modules}
+               "settings": "settings" in vars(runtime.container()), "sdk": "botocore.client" in sys.modules}
 
 memory = random.getstate()  # as the snapshot holds it (CPython reseeds after a fork; a restore does not)
 
@@ -66,7 +66,7 @@ def test_two_restores_of_one_initialised_process_share_no_secret_no_connection_a
     assert snap["sockets"] == []  # no connection is open when the snapshot is taken
     assert snap["parts"] == []  # no client, pool, secret or data key was made during init
     assert snap["settings"] is True  # (settings were read and validated: init's whole job)
-    assert snap["boto3"]  # and, for a snapshot, the SDK's code preloaded: modules, no client
+    assert snap["sdk"]  # and, for a snapshot, the SDK's code preloaded: modules, no client
     first, second = seen["restores"]
     assert first["random"] != second["random"]  # each restore its own PRNG state
     assert first["parts"] == second["parts"] == [] and first["sockets"] == second["sockets"] == []

@@ -260,6 +260,7 @@ SPELLS_ITEMS = {
     "tests/integration/": "reads and ages items as DynamoDB holds them: the table is the test's oracle",
     "tests/faults/": "the same, under injected faults",
     "tests/unit/test_structure.py": "this test, which names what it looks for",
+    "tests/unit/test_codec.py": "the codec's own test: DynamoDB's attribute format against boto3's",
 }
 
 
