@@ -65,7 +65,7 @@ def serialize(value: Any) -> dict[str, Any]:
         return {"M": {k: serialize(v) for k, v in value.items()}}
     if isinstance(value, (list, tuple)):
         return {"L": [serialize(v) for v in value]}
-    raise TypeError(f"Unsupported type {type(value)!r} for value {value!r}")
+    raise TypeError(f'Unsupported type "{type(value)}" for value "{value}"')
 
 
 _READ: dict[str, Callable[[Any], Any]] = {
