@@ -129,7 +129,7 @@ def cold_imports(pairs: int = 7) -> tuple[str, dict[str, float]]:
         "`import boto3`; the ratio is the median of the pairwise ratios (these figures are noisy: "
         "alternating keeps both sides under the same load). Our modules are imported as the layer ships "
         "them, compiled (`shared/Makefile`: Lambda's read-only file system would otherwise recompile them on "
-        "every cold start); boto3 and the AWS clients load lazily, on the first AWS call. Interpreter: "
+        "every cold start); botocore and the AWS clients load lazily, on the first AWS call (boto3's package never). Interpreter: "
         + (
             "a venv holding only the layer's requirements (`shared/requirements.txt`), as in Lambda."
             if python != sys.executable

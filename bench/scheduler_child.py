@@ -53,11 +53,12 @@ def run_model(path: str) -> dict[str, Any]:
     del items
     table_mb = reset_peak_rss()  # the in-memory table is the model's, not the scheduler's
     store = Store(table_name="model", client=db)
-    container = Container(config).given(
+    parts = Container(config)
+    container = parts.given(
         store=store,
         pages=store,
         vault=Vault(kms=lambda: kms, key_id="model"),  # type: ignore[arg-type,return-value]
-        figma=figma_client(config),
+        figma=figma_client(config, parts.client_secret),
         publish=lambda detail_type, detail: None,
     )
     started = time.perf_counter()

@@ -31,7 +31,7 @@ class Resources:
         return {
             **FAKE_CREDENTIALS,
             "AWS_ENDPOINT_URL": self.endpoint,
-            "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb,  # boto3's per-service endpoint setting
+            "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb,  # botocore's per-service endpoint setting
             "TABLE_NAME": self.table_name,
             "KMS_KEY_ID": self.key_id,
             "JWT_KEY_ID": self.jwt_key_id,

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_kms import KMSClient
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_secretsmanager import SecretsManagerClient
 
 
 @functools.cache
@@ -71,6 +72,11 @@ def dynamodb_paging(on: Any) -> DynamoDBClient:
 
 def kms(on: Any) -> KMSClient:
     client: KMSClient = on.create_client("kms", config=_config())
+    return client
+
+
+def secretsmanager(on: Any) -> SecretsManagerClient:
+    client: SecretsManagerClient = on.create_client("secretsmanager", config=_config())
     return client
 
 

@@ -220,7 +220,14 @@ class Parts:
     def figma(self) -> FigmaOnFirstUse:
         from figma_auth.client_secret import figma_client
 
-        return FigmaOnFirstUse(lambda: figma_client(self.settings))
+        return FigmaOnFirstUse(lambda: figma_client(self.settings, self.client_secret))
+
+    @cached_property
+    def client_secret(self) -> Callable[[], str]:
+        """The Figma app's client secret, read when first needed (Secrets Manager in AWS)."""
+        from figma_auth.client_secret import client_secret
+
+        return client_secret(self.settings, lambda: aws.secretsmanager(aws.session()))
 
     @cached_property
     def publish(self) -> Publish:
@@ -428,11 +435,10 @@ class UseCases(Parts):
     def connection_list(self) -> ListConnections:
         """The backend's listing: the table, and the cursors' key (from the client secret, read
         when a cursor is first made or opened)."""
-        from figma_auth.client_secret import client_secret
         from figma_auth.cursors import cursor_key
         from figma_auth.usecases.connection_list import ListConnections
 
-        secret, table = client_secret(self.settings), self.settings.table_name
+        secret, table = self.client_secret, self.settings.table_name
         return ListConnections(store=self.store, key=lambda: cursor_key(secret(), table), clock=self.clock)
 
     @cached_property

@@ -36,13 +36,9 @@ def check() -> Settings:
 def renew_after_restore() -> None:
     """After a SnapStart restore: make fresh what the snapshot shares between its restores."""
     import random
-    import sys
 
     random.seed()  # from os.urandom: each restore its own jitter
-    reset()  # clients, pools and caches are rebuilt by this copy's first request
-    parameters = sys.modules.get("aws_lambda_powertools.utilities.parameters")
-    if parameters is not None:
-        parameters.clear_caches()  # the client secret, if init ever fetched it
+    reset()  # clients, pools and caches (the client secret's too) are rebuilt by this copy's first request
 
 
 def reset() -> None:

@@ -349,7 +349,7 @@ def test_hardening_6_an_oauth_answer_sent_a_byte_at_a_time_is_bounded_by_the_dea
     from figma_auth.figma import TokenRejected
 
     stack.emulator.config(slow_body_ms=200)
-    client = figma_client(runtime.settings())
+    client = figma_client(runtime.settings(), runtime.container().client_secret)
     bound = deadline.start(3000)
     try:
         with pytest.raises(FigmaUnavailable):
