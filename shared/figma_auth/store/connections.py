@@ -258,6 +258,8 @@ class ConnectionsTable(Table):
         found = CONNECTION.key(user_id)
         if touched is None:
             return self._delete(found)
+        if not touched:  # read without a marker: deleted only while no sign-in has left one
+            return self._delete(found, "attribute_not_exists(touched)")
         return self._delete(found, "touched = :t", t=touched)
 
     def connection_scopes(self, user_id: str) -> tuple[str, ...] | None:
@@ -274,8 +276,8 @@ class ConnectionsTable(Table):
         """One attribute of the user's connection, read consistently ({} without it; None: no connection)."""
         item = self.db.get_item(
             TableName=self.table, Key=CONNECTION.key(user_id), ConsistentRead=True, ProjectionExpression=name
-        ).get("Item")
-        return unmarshal(item) if item else None
+        ).get("Item")  # {} for a connection holding none of the projected attributes
+        return unmarshal(item) if item is not None else None
 
     # -- the refresh engine's writes ---------------------------------------------------------------
 
