@@ -16,7 +16,7 @@ from figma_auth.records import REAUTH_REQUIRED, Connection, Profile, Session
 from figma_auth.records.completion import SignInWrite
 from figma_auth.records.devices import DeviceCode
 from figma_auth.records.webhooks import Webhook, WebhookRegistration
-from figma_auth.store.codec import key
+from figma_auth.store.codec import key, values
 from figma_auth.store.connections import CONNECTION, connection_item
 from figma_auth.store.devices import DEVICE, USER_CODE
 from figma_auth.store.sessions import SESSION, session_item
@@ -92,6 +92,24 @@ def test_a_connections_scopes_and_its_sign_ins_marker_are_read_and_none_without_
     assert table.store.connection_scopes("42") == ("current_user:read", "file_content:read")
     assert table.store.connection_scopes("43") is None
     assert table.store.connection_touched("43") is None
+
+
+def test_a_connection_without_its_marker_or_scopes_is_still_a_connection_and_goes_only_while_unmarked(
+    table: Table,
+) -> None:
+    """DynamoDB answers ``"Item": {}`` for an item holding none of the projected attributes: a
+    connection without them, not "no connection"; read without a marker, it is deleted only
+    while no sign-in has left one since."""
+    table.put_connection(connection("42", timedelta(hours=1)))
+    at, mark = CONNECTION.key("42"), {"TableName": table.name, "Key": CONNECTION.key("42")}
+    table.client.update_item(**mark, UpdateExpression="REMOVE touched, scopes")
+    assert table.store.connection_touched("42") == "" and table.store.connection_scopes("42") == ()
+    table.client.update_item(
+        **mark, UpdateExpression="SET touched = :t", ExpressionAttributeValues=values({"t": "joined"})
+    )
+    assert table.store.delete_connection("42", touched="") is False and table.item(at) is not None  # a sign-in joined
+    table.client.update_item(**mark, UpdateExpression="REMOVE touched")
+    assert table.store.delete_connection("42", touched="") is True and table.item(at) is None
 
 
 def test_a_device_sign_in_is_denied_only_while_it_is_pending(table: Table) -> None:

@@ -143,26 +143,3 @@ def test_the_ledgers_ttl_only_moves_later_even_when_a_writer_did_not_read_the_lo
     assert not store.record_rate_limit(blank, burst, now=NOW)  # still in force: recorded once
     entries = {name for name in ledger_item(stack.table, blank.user_id) or {} if name.startswith("rl#")}
     assert entries == {"rl#1#user", "rl#2#user", "rl#3#user"}
-
-
-def test_a_connection_without_its_marker_or_scopes_is_still_a_connection(stack: Stack, user_id: str):
-    """DynamoDB answers ``"Item": {}`` for an item holding none of the projected attributes: that
-    is a connection without them, not "no connection" (a backend DELETE would answer 404 while
-    GET shows it)."""
-    from figma_auth.store.connections import CONNECTION
-
-    client = aws.client("dynamodb", stack.table.endpoint)
-    client.update_item(
-        TableName=stack.table.name, Key=CONNECTION.key(user_id), UpdateExpression="REMOVE touched, scopes"
-    )
-    store = store_of(stack)
-    assert store.connection_touched(user_id) == "" and store.connection_scopes(user_id) == ()
-    assert store.connection_touched("no-such-user") is None and store.connection_scopes("no-such-user") is None
-    marker = store.connection_touched(user_id)
-    client.update_item(
-        TableName=stack.table.name, Key=CONNECTION.key(user_id), UpdateExpression="SET touched = :t",
-        ExpressionAttributeValues={":t": {"S": "a-sign-in-joined"}},
-    )  # fmt: skip
-    assert store.delete_connection(user_id, touched=marker) is False  # a sign-in joined since it was read
-    client.update_item(TableName=stack.table.name, Key=CONNECTION.key(user_id), UpdateExpression="REMOVE touched")
-    assert store.delete_connection(user_id, touched=marker) is True and store.get_connection(user_id) is None
