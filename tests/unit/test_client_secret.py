@@ -14,27 +14,10 @@ import pytest
 from devstack import aws
 from figma_auth.client_secret import CACHE_SECONDS, SecretsManagerSecret, client_secret
 from figma_auth.settings import Settings
+from tests.support.counting import CountingClient
 from tests.support.environment import GOOD
+from tests.support.fakes import Clock
 from tests.support.handlers import fresh_python
-
-
-class Counting:
-    """The real (moto) Secrets Manager client, counting GetSecretValue."""
-
-    def __init__(self, client: Any) -> None:
-        self.client, self.reads = client, 0
-
-    def get_secret_value(self, **kwargs: Any) -> Any:
-        self.reads += 1
-        return self.client.get_secret_value(**kwargs)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -56,20 +39,22 @@ def test_a_local_secret_is_read_as_given_and_secrets_manager_never_asked() -> No
 
 def test_the_arns_secret_is_read_on_first_use_trimmed_and_kept_five_minutes(secrets: Any) -> None:
     arn, clock = new_secret(secrets, SecretString="  first-s3cr3t\n"), Clock()
-    counting: Any = Counting(secrets)
+    counting: Any = CountingClient(secrets)
     settings = Settings.from_env(
         {**{k: v for k, v in GOOD.items() if k != "FIGMA_CLIENT_SECRET"}, "FIGMA_CLIENT_SECRET_ARN": arn}
     )
     read = client_secret(settings, lambda: counting)
-    assert counting.reads == 0  # made, not read: a function that never calls Figma's OAuth never reads it
+    assert counting.calls == []  # made, not read: a function that never calls Figma's OAuth never reads it
     assert isinstance(read, SecretsManagerSecret)
-    read._clock = clock  # noqa: SLF001 - the test's clock
-    assert read() == "first-s3cr3t" and counting.reads == 1
+    read._clock = clock.monotonic  # noqa: SLF001 - the test's clock
+    assert read() == "first-s3cr3t" and counting.calls == ["get_secret_value"]
     secrets.put_secret_value(SecretId=arn, SecretString="rotated-s3cr3t")
-    clock.now += CACHE_SECONDS - 1
-    assert read() == "first-s3cr3t" and counting.reads == 1  # kept
-    clock.now += 1
-    assert read() == "rotated-s3cr3t" and counting.reads == 2  # five minutes on: the rotation is picked up
+    clock.sleep(CACHE_SECONDS - 1)
+    assert read() == "first-s3cr3t" and counting.calls == ["get_secret_value"]  # kept
+    clock.sleep(1)
+    assert (
+        read() == "rotated-s3cr3t" and counting.calls == ["get_secret_value"] * 2
+    )  # five minutes on: the rotation is picked up
 
 
 def test_a_secret_stored_as_bytes_is_read_as_text(secrets: Any) -> None:
@@ -79,7 +64,7 @@ def test_a_secret_stored_as_bytes_is_read_as_text(secrets: Any) -> None:
 
 def test_threads_asking_at_once_make_one_read(secrets: Any) -> None:
     arn = new_secret(secrets, SecretString="shared-s3cr3t")
-    counting: Any = Counting(secrets)
+    counting: Any = CountingClient(secrets)
     read, start, seen = SecretsManagerSecret(arn, lambda: counting), threading.Barrier(8), []
 
     def ask() -> None:
@@ -91,7 +76,7 @@ def test_threads_asking_at_once_make_one_read(secrets: Any) -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    assert seen == ["shared-s3cr3t"] * 8 and counting.reads == 1
+    assert seen == ["shared-s3cr3t"] * 8 and counting.calls == ["get_secret_value"]
 
 
 def test_a_missing_secret_fails_the_read_and_the_next_read_tries_again(secrets: Any) -> None:

@@ -18,6 +18,7 @@ from figma_auth.errors import FigmaAuthError, GrantUnreadable, NotFound
 from figma_auth.records import Connection
 from figma_auth.signing import MAX_SIGNED_BYTES, JwtSigner
 from figma_auth.vault import DataKeyCache, Vault, grant_context
+from tests.support.counting import CountingClient
 
 GRANT = {"access_token": "a" * 20, "refresh_token": "r" * 20}
 
@@ -25,22 +26,6 @@ GRANT = {"access_token": "a" * 20, "refresh_token": "r" * 20}
 @pytest.fixture
 def kms(moto_endpoint: str) -> Iterator[Any]:
     yield aws.client("kms", moto_endpoint)
-
-
-class CountingKms:
-    """The real (moto) client, counting the calls the vault makes."""
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-        self.calls: list[str] = []
-        self.exceptions = client.exceptions
-
-    def __getattr__(self, name: str) -> Any:
-        def call(**kwargs: Any) -> Any:
-            self.calls.append(name)
-            return getattr(self.client, name)(**kwargs)
-
-        return call
 
 
 def test_a_sealed_grant_opens_only_with_its_users_context(kms: Any) -> None:
@@ -60,7 +45,7 @@ def test_a_sealed_grant_opens_only_with_its_users_context(kms: Any) -> None:
 
 def test_a_reseal_keeps_the_data_key_and_a_fresh_nonce(kms: Any) -> None:
     key = kms.create_key()["KeyMetadata"]["KeyId"]
-    counting = CountingKms(kms)
+    counting = CountingClient(kms)
     vault = Vault(kms=lambda: counting, key_id=key)  # type: ignore[arg-type,return-value]
     box = vault.seal(GRANT, grant_context("u1"))
     again = vault.reseal(box, {**GRANT, "access_token": "b" * 20}, grant_context("u1"))
@@ -233,7 +218,7 @@ def test_a_ticket_is_sealed_under_hkdf_of_the_secret_and_its_purpose() -> None:
 def test_a_reseal_asks_kms_for_the_data_key_of_this_vaults_key(kms: Any) -> None:
     key = kms.create_key()["KeyMetadata"]["KeyId"]
 
-    class Recording(CountingKms):
+    class Recording(CountingClient):
         def __init__(self, client: Any) -> None:
             super().__init__(client)
             self.decrypts: list[dict[str, Any]] = []

@@ -6,8 +6,8 @@ shapes, so a stored item has one format wherever it was written.
 The same format and the same Python types as boto3's ``TypeSerializer``/``TypeDeserializer``
 (``tests/unit/test_codec.py`` holds them side by side), except that a binary value reads back as
 ``bytes``, not boto3's ``Binary`` wrapper. Written here because importing ``boto3.dynamodb.types``
-imports boto3's package, its session and s3transfer: ≈ 25 ms of every cold start, for a codec of
-forty lines (docs/BENCHMARKS.md, section 3b)."""
+imports boto3's package, its session and s3transfer: ≈ 25 ms of every cold start, for a codec of some
+sixty lines (docs/BENCHMARKS.md, section 3b)."""
 
 from __future__ import annotations
 
